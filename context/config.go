@@ -1,0 +1,138 @@
+// Package context turns CDK context (cdk.json plus --context flags) into one typed, validated
+// Config. It is pure Go (no jsii) so its tests run in milliseconds.
+package context
+
+// Context keys read by main.go. Values from `--context k=v` arrive as strings.
+const (
+	KeyEnvironments         = "environments"
+	KeyEnvironment          = "environment"
+	KeyRegion               = "region"
+	KeyDrMode               = "drMode"
+	KeyHoldPrimaryRouting   = "holdPrimaryRouting"
+	KeyAllowSameRegionDrill = "allowSameRegionDrill"
+)
+
+// Named defaults: a value the user did not give is filled from one of these and nowhere else.
+const (
+	DefaultEnvironment        = "example"
+	DefaultMajorEngineVersion = 8
+	DefaultTTLSeconds         = 30
+	DefaultAuthUserName       = "app"
+	// DefaultAccessString lets the application use every data command while keeping the
+	// @dangerous ones (FLUSHALL, KEYS, DEBUG, CLIENT KILL ...) away from it. The cluster
+	// topology commands stay allowed: without them valkey-go silently falls back to a
+	// single-node client.
+	DefaultAccessString = "on ~* &* +@all -@dangerous +cluster|shards +cluster|slots +cluster|info"
+	// DRNameSuffix is appended to the cache name in drMode=stateless so that a DR cache can
+	// never be mistaken for (or collide with, in a same-region drill) the primary one.
+	DRNameSuffix = "-dr"
+)
+
+// DrMode says which side of the runbook a stack serves.
+type DrMode string
+
+// The accepted drModes (DESIGN.md section 3).
+const (
+	DrModeNone      DrMode = "none"      // primary region, normal operation and failback
+	DrModeStateless DrMode = "stateless" // DR region, new empty cache, no snapshots
+)
+
+// AuthMode is how applications authenticate to the cache (RBAC is the only access control on
+// ElastiCache Serverless).
+type AuthMode string
+
+// The accepted auth modes.
+const (
+	AuthPassword AuthMode = "password" // user group + password user, password in Secrets Manager
+	AuthIAM      AuthMode = "iam"      // user group + IAM-auth user (user name == user id)
+	AuthNone     AuthMode = "none"     // no user group: default user, TLS only; refused in production
+)
+
+// Environment is one entry of the "environments" context object in cdk.json.
+type Environment struct {
+	// Account is the 12-digit AWS account id every stack of this environment deploys to.
+	Account string `json:"account"`
+	// Production turns on the prod-only requirements (auth, CMK, termination protection).
+	// Required, so that a copied environment cannot silently lose them.
+	Production *bool `json:"production"`
+	// PrimaryRegion is used when drMode=none and no region is given.
+	PrimaryRegion string `json:"primaryRegion"`
+	// DrRegion is used when drMode=stateless and no region is given.
+	DrRegion string `json:"drRegion"`
+	// Regions holds the networking of every region the environment may deploy to.
+	Regions map[string]Region `json:"regions"`
+	Cache   Cache             `json:"cache"`
+	DNS     DNS               `json:"dns"`
+	// Tags are applied to every resource; "owner" and "dataClassification" are required.
+	// "environment" and "drMode" are added by the app and may not be set here.
+	Tags map[string]string `json:"tags"`
+}
+
+// Region is the per-region networking, imported by id (no lookups: a DR deploy must not
+// depend on anything but typed config).
+type Region struct {
+	VpcID     string   `json:"vpcId"`
+	SubnetIDs []string `json:"subnetIds"`
+	// ApplicationSecurityGroupIDs and AllowedCidrs are the only sources allowed into the
+	// cache; at least one of them must be non-empty.
+	ApplicationSecurityGroupIDs []string `json:"applicationSecurityGroupIds"`
+	AllowedCidrs                []string `json:"allowedCidrs"`
+	HostedZoneID                string   `json:"hostedZoneId"`
+	ZoneName                    string   `json:"zoneName"`
+	// KmsKeyArn is a customer-managed key in THIS region (KMS keys are regional); empty means
+	// the AWS-owned key. Required in production.
+	KmsKeyArn string `json:"kmsKeyArn"`
+}
+
+// Cache is the ElastiCache Serverless cache settings.
+type Cache struct {
+	// Name is the base cache name (<= 40 chars, DR stacks append DRNameSuffix).
+	Name string `json:"name"`
+	// MajorEngineVersion is 7, 8 or 9; 0 means DefaultMajorEngineVersion.
+	MajorEngineVersion int         `json:"majorEngineVersion"`
+	UsageLimits        UsageLimits `json:"usageLimits"`
+	Auth               Auth        `json:"auth"`
+	// SnapshotRetentionLimit applies to drMode=none only; the stateless runbook has no
+	// snapshots, so a DR stack always sets 0.
+	SnapshotRetentionLimit int `json:"snapshotRetentionLimit"`
+}
+
+// UsageLimits caps what the serverless cache may scale to; 0 means no limit.
+type UsageLimits struct {
+	DataStorageMaxGB int `json:"dataStorageMaxGb"` // 1-5000 GB
+	ECPUPerSecondMax int `json:"ecpuPerSecondMax"` // 1000-15,000,000
+}
+
+// Auth is the RBAC setup of the cache.
+type Auth struct {
+	Mode AuthMode `json:"mode"`
+	// UserName is the ElastiCache user id and user name; "" means DefaultAuthUserName. The
+	// user id is prefixed with the cache name so that it is unique in the region.
+	UserName     string `json:"userName"`
+	AccessString string `json:"accessString"`
+}
+
+// DNS is the Route 53 naming.
+type DNS struct {
+	// RecordName is the first label: <record>.<zone> (service) and <record>.<region>.<zone>.
+	RecordName string `json:"recordName"`
+	// TTLSeconds is 1-60; 0 means DefaultTTLSeconds.
+	TTLSeconds int `json:"ttlSeconds"`
+}
+
+// Config is everything one synth needs, validated: one environment, one region, one drMode.
+type Config struct {
+	EnvironmentName string
+	Env             Environment
+	Region          string
+	Net             Region
+	DrMode          DrMode
+	// HoldPrimaryRouting keeps the PRIMARY failover record out of a drMode=none stack
+	// (failback: deploy, validate, then release routing with a second deploy).
+	HoldPrimaryRouting bool
+	// SameRegionDrill is a stateless stack in the primary region (an explicit override).
+	SameRegionDrill bool
+}
+
+// IsProduction reports whether the prod-only requirements apply.
+func (c *Config) IsProduction() bool { return c.Env.Production != nil && *c.Env.Production }

@@ -1,0 +1,129 @@
+package context
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Names derived from a validated Config. They live here, not in the stack, so that tests of
+// the naming rules need no jsii and every construct agrees on them.
+
+// StackID is deterministic from environment, region and mode; a stateless stack in the
+// primary region (a drill) still gets its own id, so it can never update the primary stack.
+func (c *Config) StackID() string {
+	role := "primary"
+	if c.DrMode == DrModeStateless {
+		role = "dr"
+	}
+	return fmt.Sprintf("ValkeyDr-%s-%s-%s", c.EnvironmentName, c.Region, role)
+}
+
+// CacheName is the ServerlessCacheName (replacement on change: never derive it from anything
+// that changes between releases).
+func (c *Config) CacheName() string {
+	if c.DrMode == DrModeStateless {
+		return c.Env.Cache.Name + DRNameSuffix
+	}
+	return c.Env.Cache.Name
+}
+
+// MajorEngineVersion is the configured version or the default.
+func (c *Config) MajorEngineVersion() int {
+	if c.Env.Cache.MajorEngineVersion == 0 {
+		return DefaultMajorEngineVersion
+	}
+	return c.Env.Cache.MajorEngineVersion
+}
+
+// UserName is the ElastiCache user name applications send with AUTH/HELLO.
+func (c *Config) UserName() string {
+	if c.Env.Cache.Auth.UserName == "" {
+		return DefaultAuthUserName
+	}
+	return c.Env.Cache.Auth.UserName
+}
+
+// UserID is the ElastiCache user id: unique per region and account, so it carries the cache
+// name. For IAM auth the user name must equal the user id, so UserNameFor uses it there.
+func (c *Config) UserID() string { return c.CacheName() + "-" + c.UserName() }
+
+// AuthUserName is the name the client authenticates with: the user id for IAM (AWS requires
+// user name == user id), the configured name for passwords.
+func (c *Config) AuthUserName() string {
+	if c.Env.Cache.Auth.Mode == AuthIAM {
+		return c.UserID()
+	}
+	return c.UserName()
+}
+
+// UserGroupID is the RBAC user group attached to the cache.
+func (c *Config) UserGroupID() string { return c.CacheName() + "-users" }
+
+// AccessString is the configured one or DefaultAccessString.
+func (c *Config) AccessString() string {
+	if c.Env.Cache.Auth.AccessString == "" {
+		return DefaultAccessString
+	}
+	return c.Env.Cache.Auth.AccessString
+}
+
+// TTLSeconds is the Route 53 TTL.
+func (c *Config) TTLSeconds() int {
+	if c.Env.DNS.TTLSeconds == 0 {
+		return DefaultTTLSeconds
+	}
+	return c.Env.DNS.TTLSeconds
+}
+
+func (c *Config) zone() string { return strings.TrimSuffix(c.Net.ZoneName, ".") }
+
+// RegionalDNSName is <record>.<region>.<zone>, or <record>.drill.<region>.<zone> for a
+// same-region drill so that it cannot collide with the primary stack's record.
+func (c *Config) RegionalDNSName() string {
+	if c.SameRegionDrill {
+		return fmt.Sprintf("%s.drill.%s.%s", c.Env.DNS.RecordName, c.Region, c.zone())
+	}
+	return fmt.Sprintf("%s.%s.%s", c.Env.DNS.RecordName, c.Region, c.zone())
+}
+
+// ServiceDNSName is <record>.<zone>, the failover name applications use.
+func (c *Config) ServiceDNSName() string {
+	return fmt.Sprintf("%s.%s", c.Env.DNS.RecordName, c.zone())
+}
+
+// OwnsServiceRecord reports whether this stack creates its half of the failover pair: not
+// while failback holds routing back, and never in a drill (a drill must not take traffic).
+func (c *Config) OwnsServiceRecord() bool {
+	if c.DrMode == DrModeNone {
+		return !c.HoldPrimaryRouting
+	}
+	return !c.SameRegionDrill
+}
+
+// FailoverRole is PRIMARY for drMode=none and SECONDARY for stateless.
+func (c *Config) FailoverRole() string {
+	if c.DrMode == DrModeStateless {
+		return "SECONDARY"
+	}
+	return "PRIMARY"
+}
+
+// SSMPrefix is the parameter path applications read the endpoint from, in their own region.
+func (c *Config) SSMPrefix() string {
+	if c.SameRegionDrill {
+		return fmt.Sprintf("/valkey-dr/%s/drill", c.EnvironmentName)
+	}
+	return fmt.Sprintf("/valkey-dr/%s", c.EnvironmentName)
+}
+
+// Tags are the environment's tags plus the ones the app owns.
+func (c *Config) Tags() map[string]string {
+	t := make(map[string]string, len(c.Env.Tags)+3)
+	for k, v := range c.Env.Tags {
+		t[k] = v
+	}
+	t["environment"] = c.EnvironmentName
+	t["drMode"] = string(c.DrMode)
+	t["managedBy"] = "valkey-dr"
+	return t
+}

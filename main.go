@@ -1,0 +1,70 @@
+// Command valkey-dr-app is the CDK app: it reads CDK context once, validates it into a Config
+// and builds the one stack that environment + region + drMode gets. It is the only place that
+// reads context or the environment.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/stacks"
+)
+
+func main() {
+	code := run(os.Stderr)
+	jsii.Close()
+	os.Exit(code)
+}
+
+// run returns the exit code: 0 synthesized, 2 invalid context, 1 anything else. Errors are one
+// clear block on stderr, never a Go or JS stack trace: an operator reads this at 3 a.m.
+func run(stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			// jsii turns a JS exception into a Go panic whose message is the JS error; the
+			// message is what the operator needs, the trace is not.
+			fmt.Fprintf(stderr, "valkey-dr: synthesis failed: %s\n", withoutStack(fmt.Sprint(r)))
+			code = 1
+		}
+	}()
+	app := awscdk.NewApp(nil)
+	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
+	cfg, err := drcontext.Load(drcontext.Input{
+		Environments:         get(drcontext.KeyEnvironments),
+		Environment:          get(drcontext.KeyEnvironment),
+		Region:               get(drcontext.KeyRegion),
+		DrMode:               get(drcontext.KeyDrMode),
+		HoldPrimaryRouting:   get(drcontext.KeyHoldPrimaryRouting),
+		AllowSameRegionDrill: get(drcontext.KeyAllowSameRegionDrill),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
+		var ce interface{ ExitCode() int }
+		if errors.As(err, &ce) {
+			return ce.ExitCode()
+		}
+		return 2
+	}
+	stacks.NewCacheStack(app, cfg)
+	app.Synth(nil)
+	return 0
+}
+
+// withoutStack drops the JS stack frames ("    at fn (file:line)") jsii appends to an error.
+func withoutStack(s string) string {
+	var keep []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "at ") {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.TrimSpace(strings.Join(keep, "\n"))
+}

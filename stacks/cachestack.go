@@ -1,0 +1,167 @@
+// Package stacks composes constructs into the one stack an environment + region + drMode gets;
+// it decides which constructs, never how they are built.
+package stacks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/constructs/appconfig"
+	"github.com/valkey-dr/valkey-dr/constructs/dns"
+	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
+	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/outputs"
+)
+
+// CacheStack is the synthesized stack with handles for tests and later composition.
+type CacheStack struct {
+	awscdk.Stack
+	Cache      *sessioncache.SessionCache
+	DNS        *dns.Records
+	Monitoring *monitoring.Monitoring
+	AppConfig  *appconfig.AppConfig
+}
+
+// NewCacheStack builds the stack for one validated Config.
+func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config) *CacheStack {
+	stack := awscdk.NewStack(scope, jsii.String(cfg.StackID()), &awscdk.StackProps{
+		// Explicit account and region: the stack must never become environment-agnostic,
+		// or a DR deploy could land wherever the operator's shell points.
+		Env: &awscdk.Environment{
+			Account: jsii.String(cfg.Env.Account),
+			Region:  jsii.String(cfg.Region),
+		},
+		Description:           jsii.String(description(cfg)),
+		TerminationProtection: jsii.Bool(cfg.IsProduction()),
+	})
+	s := &CacheStack{Stack: stack}
+
+	s.Cache = sessioncache.New(stack, "SessionCache", cacheProps(cfg))
+	endpoint := s.Cache.Cache.AttrEndpointAddress()
+
+	s.Monitoring = monitoring.New(stack, "Monitoring", &monitoring.Props{
+		CacheName:       cfg.CacheName(),
+		AlarmNamePrefix: cfg.StackID(),
+	})
+
+	dnsProps := &dns.Props{
+		HostedZoneID: cfg.Net.HostedZoneID,
+		RegionalName: cfg.RegionalDNSName(),
+		Role:         cfg.FailoverRole(),
+		Target:       endpoint,
+		TTLSeconds:   cfg.TTLSeconds(),
+	}
+	if cfg.OwnsServiceRecord() {
+		dnsProps.ServiceName = cfg.ServiceDNSName()
+		dnsProps.HealthAlarmName = s.Monitoring.Health.AlarmName()
+		dnsProps.HealthAlarmRegion = cfg.Region
+	}
+	s.DNS = dns.New(stack, "Dns", dnsProps)
+
+	s.AppConfig = appconfig.New(stack, "AppConfig", &appconfig.Props{
+		Prefix:     cfg.SSMPrefix(),
+		Address:    endpoint,
+		Port:       s.Cache.Cache.AttrEndpointPort(),
+		ReaderPort: s.Cache.Cache.AttrReaderEndpointPort(),
+	})
+
+	s.addOutputs(cfg)
+	tags := cfg.Tags()
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(tags[k]), nil)
+	}
+	return s
+}
+
+func description(cfg *drcontext.Config) string {
+	d := fmt.Sprintf("valkey-dr session cache: environment %s, region %s, drMode %s", cfg.EnvironmentName, cfg.Region, cfg.DrMode)
+	switch {
+	case cfg.SameRegionDrill:
+		d += " (same-region drill: owns no service record)"
+	case cfg.DrMode == drcontext.DrModeNone && cfg.HoldPrimaryRouting:
+		d += " (PRIMARY record held back)"
+	}
+	return d
+}
+
+func cacheProps(cfg *drcontext.Config) *sessioncache.Props {
+	p := &sessioncache.Props{
+		CacheName:              cfg.CacheName(),
+		Description:            description(cfg),
+		MajorEngineVersion:     cfg.MajorEngineVersion(),
+		VpcID:                  cfg.Net.VpcID,
+		SubnetIDs:              cfg.Net.SubnetIDs,
+		SourceSecurityGroupIDs: cfg.Net.ApplicationSecurityGroupIDs,
+		SourceCidrs:            cfg.Net.AllowedCidrs,
+		KmsKeyArn:              cfg.Net.KmsKeyArn,
+		DataStorageMaxGB:       cfg.Env.Cache.UsageLimits.DataStorageMaxGB,
+		ECPUPerSecondMax:       cfg.Env.Cache.UsageLimits.ECPUPerSecondMax,
+		Auth: sessioncache.AuthProps{
+			Mode:         sessioncache.AuthMode(cfg.Env.Cache.Auth.Mode),
+			UserID:       cfg.UserID(),
+			UserName:     cfg.AuthUserName(),
+			UserGroupID:  cfg.UserGroupID(),
+			AccessString: cfg.AccessString(),
+		},
+		RemovalPolicy: removalPolicy(cfg),
+	}
+	// The stateless runbook has no snapshots: say so in the template (0) rather than rely on
+	// the service default. The primary keeps what the environment asks for.
+	retention := 0
+	if cfg.DrMode == drcontext.DrModeNone {
+		retention = cfg.Env.Cache.SnapshotRetentionLimit
+	}
+	p.SnapshotRetentionLimit = &retention
+	return p
+}
+
+// removalPolicy: the production primary cache survives a stack deletion (an accidental delete
+// must not take sessions down); DR caches and non-production ones are empty by design and go
+// with their stack, which is what runbook section 8 step 4 asks for.
+func removalPolicy(cfg *drcontext.Config) awscdk.RemovalPolicy {
+	if cfg.IsProduction() && cfg.DrMode == drcontext.DrModeNone {
+		return awscdk.RemovalPolicy_RETAIN
+	}
+	return awscdk.RemovalPolicy_DESTROY
+}
+
+func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
+	out := func(key, desc string, value *string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(key), &awscdk.CfnOutputProps{
+			Value:       value,
+			Description: jsii.String(desc),
+		})
+	}
+	c := s.Cache.Cache
+	out(outputs.KeyCacheName, "ElastiCache Serverless cache name", c.Ref())
+	out(outputs.KeyEndpointAddress, "Cache endpoint hostname (the TLS certificate matches this name)", c.AttrEndpointAddress())
+	out(outputs.KeyEndpointPort, "Read/write port", c.AttrEndpointPort())
+	out(outputs.KeyReaderPort, "Read-from-replica port", c.AttrReaderEndpointPort())
+	out(outputs.KeyRegionalDNSName, "Regional CNAME to the endpoint", jsii.String(cfg.RegionalDNSName()))
+	if s.DNS.Service != nil {
+		out(outputs.KeyServiceDNSName, fmt.Sprintf("Service name (%s of the failover pair)", cfg.FailoverRole()), jsii.String(cfg.ServiceDNSName()))
+	}
+	out(outputs.KeySecurityGroupID, "Cache security group", s.Cache.SecurityGroup.AttrGroupId())
+	out(outputs.KeyAuthMode, "How applications authenticate: password, iam or none", jsii.String(string(cfg.Env.Cache.Auth.Mode)))
+	if s.Cache.User != nil {
+		out(outputs.KeyUserID, "ElastiCache user id", jsii.String(cfg.UserID()))
+		out(outputs.KeyUserName, "User name to authenticate as", jsii.String(cfg.AuthUserName()))
+	}
+	if s.Cache.Secret != nil {
+		out(outputs.KeySecretArn, "Secrets Manager secret with the user's password (ARN only, never the value)", s.Cache.Secret.SecretArn())
+	}
+	out(outputs.KeyRegion, "Region", jsii.String(cfg.Region))
+	out(outputs.KeyEnvironment, "Environment", jsii.String(cfg.EnvironmentName))
+	out(outputs.KeyDrMode, "drMode", jsii.String(string(cfg.DrMode)))
+	out(outputs.KeySSMParameterPrefix, "SSM path with endpoint-address, port and reader-port", jsii.String(cfg.SSMPrefix()))
+}

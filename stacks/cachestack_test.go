@@ -1,0 +1,444 @@
+package stacks_test
+
+// Tests read like runbook step 2: what `cdk deploy --context environment=... --context
+// drMode=...` would create. No t.Parallel: jsii is one Node process per test binary.
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/outputs"
+	"github.com/valkey-dr/valkey-dr/stacks"
+)
+
+type synthOpts struct {
+	env, mode, region string
+	hold, drill       bool
+	mutate            func(*drcontext.Config)
+}
+
+type synthesized struct {
+	cfg   *drcontext.Config
+	stack *stacks.CacheStack
+	tmpl  map[string]any
+	asrt  assertions.Template
+}
+
+func synth(t *testing.T, o synthOpts) synthesized {
+	t.Helper()
+	ctx := cdktest.CDKContext(t)
+	in := drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: o.env, DrMode: o.mode}
+	if o.region != "" {
+		in.Region = o.region
+	}
+	if o.hold {
+		in.HoldPrimaryRouting = "true"
+	}
+	if o.drill {
+		in.AllowSameRegionDrill = "true"
+	}
+	cfg, err := drcontext.Load(in)
+	if err != nil {
+		t.Fatalf("load context %+v: %v", o, err)
+	}
+	if o.mutate != nil {
+		o.mutate(cfg)
+	}
+	app := cdktest.NewApp(t)
+	s := stacks.NewCacheStack(app, cfg)
+	tmpl := cdktest.Template(t, s.Stack)
+	var a assertions.Template
+	cdktest.Must(t, "template from stack", func() { a = assertions.Template_FromStack(s.Stack, nil) })
+	return synthesized{cfg: cfg, stack: s, tmpl: tmpl, asrt: a}
+}
+
+func only(t *testing.T, tmpl map[string]any, typ string) (string, map[string]any) {
+	t.Helper()
+	rs := cdktest.Resources(tmpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(rs))
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	return "", nil
+}
+
+func TestCacheLogicalIDsArePinned(t *testing.T) {
+	// Changing any of these ids replaces the cache (or its auth) on the next deploy.
+	s := synth(t, synthOpts{env: "example", mode: "none"})
+	want := map[string]string{
+		sessioncache.LogicalIDCache:         "AWS::ElastiCache::ServerlessCache",
+		sessioncache.LogicalIDSecurityGroup: "AWS::EC2::SecurityGroup",
+		sessioncache.LogicalIDUser:          "AWS::ElastiCache::User",
+		sessioncache.LogicalIDUserGroup:     "AWS::ElastiCache::UserGroup",
+		sessioncache.LogicalIDSecret:        "AWS::SecretsManager::Secret",
+	}
+	res := s.tmpl["Resources"].(map[string]any)
+	for id, typ := range want {
+		r, ok := res[id].(map[string]any)
+		if !ok || r["Type"] != typ {
+			t.Errorf("logical id %q: want a %s, got %v", id, typ, res[id])
+		}
+	}
+	if sessioncache.LogicalIDCache != "SessionCache" {
+		t.Errorf("the cache's logical id changed to %q: every existing cache would be replaced", sessioncache.LogicalIDCache)
+	}
+}
+
+func TestStackIdentityAndEnvironment(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o                  synthOpts
+		wantID, wantRegion string
+		wantProtected      bool
+	}{
+		"example primary in its primary region": {synthOpts{env: "example", mode: "none"}, "ValkeyDr-example-us-east-1-primary", "us-east-1", false},
+		"example DR in its DR region":           {synthOpts{env: "example", mode: "stateless"}, "ValkeyDr-example-us-west-2-dr", "us-west-2", false},
+		"prod DR is termination protected":      {synthOpts{env: "prod", mode: "stateless"}, "ValkeyDr-prod-us-west-2-dr", "us-west-2", true},
+		"prod primary is termination protected": {synthOpts{env: "prod", mode: "none"}, "ValkeyDr-prod-us-east-1-primary", "us-east-1", true},
+		"same-region drill gets its own id":     {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "ValkeyDr-example-us-east-1-dr", "us-east-1", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, tc.o)
+			if got := *s.stack.StackName(); got != tc.wantID {
+				t.Errorf("stack name %q, want %q", got, tc.wantID)
+			}
+			if got := *s.stack.Region(); got != tc.wantRegion {
+				t.Errorf("region %q, want %q", got, tc.wantRegion)
+			}
+			if got := *s.stack.Account(); got != s.cfg.Env.Account {
+				t.Errorf("account %q, want %q (explicit, never environment-agnostic)", got, s.cfg.Env.Account)
+			}
+			if got := *s.stack.TerminationProtection(); got != tc.wantProtected {
+				t.Errorf("termination protection %v, want %v", got, tc.wantProtected)
+			}
+		})
+	}
+}
+
+func TestServerlessCache(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o             synthOpts
+		wantName      string
+		wantKMS       bool
+		wantRetention float64
+		wantDeletion  string
+	}{
+		"primary keeps the configured snapshot retention": {synthOpts{env: "example", mode: "none"}, "example-sessions", false, 0, "Delete"},
+		"DR cache is new, empty, named -dr, no snapshots": {synthOpts{env: "example", mode: "stateless"}, "example-sessions-dr", false, 0, "Delete"},
+		"prod primary uses the CMK and is retained":       {synthOpts{env: "prod", mode: "none"}, "gc-sessions-prod", true, 0, "Retain"},
+		"prod DR uses the DR region's CMK":                {synthOpts{env: "prod", mode: "stateless"}, "gc-sessions-prod-dr", true, 0, "Delete"},
+		"primary with retention from config": {synthOpts{env: "example", mode: "none", mutate: func(c *drcontext.Config) {
+			c.Env.Cache.SnapshotRetentionLimit = 7
+		}}, "example-sessions", false, 7, "Delete"},
+		"DR ignores the primary's snapshot retention": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) {
+			c.Env.Cache.SnapshotRetentionLimit = 7
+		}}, "example-sessions-dr", false, 0, "Delete"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, tc.o)
+			_, cache := only(t, s.tmpl, "AWS::ElastiCache::ServerlessCache")
+			p := cdktest.Props(cache)
+			if p["ServerlessCacheName"] != tc.wantName {
+				t.Errorf("ServerlessCacheName %v, want %q", p["ServerlessCacheName"], tc.wantName)
+			}
+			if p["Engine"] != "valkey" || p["MajorEngineVersion"] != "8" {
+				t.Errorf("engine %v %v, want valkey 8", p["Engine"], p["MajorEngineVersion"])
+			}
+			if got := fmt.Sprint(p["SubnetIds"]); got != fmt.Sprint(toAny(s.cfg.Net.SubnetIDs)) {
+				t.Errorf("SubnetIds %s, want %v", got, s.cfg.Net.SubnetIDs)
+			}
+			if got := fmt.Sprint(p["SecurityGroupIds"]); !strings.Contains(got, sessioncache.LogicalIDSecurityGroup) {
+				t.Errorf("SecurityGroupIds %s, want the stack's own group", got)
+			}
+			if _, ok := p["SnapshotArnsToRestore"]; ok {
+				t.Error("SnapshotArnsToRestore present: this runbook never restores")
+			}
+			if got, _ := p["SnapshotRetentionLimit"].(float64); got != tc.wantRetention {
+				t.Errorf("SnapshotRetentionLimit %v, want %v", p["SnapshotRetentionLimit"], tc.wantRetention)
+			}
+			if _, ok := p["KmsKeyId"]; ok != tc.wantKMS {
+				t.Errorf("KmsKeyId present=%v, want %v", ok, tc.wantKMS)
+			} else if ok && p["KmsKeyId"] != s.cfg.Net.KmsKeyArn {
+				t.Errorf("KmsKeyId %v, want %s", p["KmsKeyId"], s.cfg.Net.KmsKeyArn)
+			}
+			if cache["DeletionPolicy"] != tc.wantDeletion || cache["UpdateReplacePolicy"] != tc.wantDeletion {
+				t.Errorf("DeletionPolicy/UpdateReplacePolicy %v/%v, want %s (stated explicitly)", cache["DeletionPolicy"], cache["UpdateReplacePolicy"], tc.wantDeletion)
+			}
+			limits, _ := p["CacheUsageLimits"].(map[string]any)
+			ds, _ := limits["DataStorage"].(map[string]any)
+			ecpu, _ := limits["ECPUPerSecond"].(map[string]any)
+			if ds["Maximum"] != float64(s.cfg.Env.Cache.UsageLimits.DataStorageMaxGB) || ds["Unit"] != "GB" || ecpu["Maximum"] != float64(s.cfg.Env.Cache.UsageLimits.ECPUPerSecondMax) {
+				t.Errorf("CacheUsageLimits %v, want %+v", limits, s.cfg.Env.Cache.UsageLimits)
+			}
+			if !strings.Contains(fmt.Sprint(p["UserGroupId"]), sessioncache.LogicalIDUserGroup) {
+				t.Errorf("UserGroupId %v, want a ref to the stack's user group", p["UserGroupId"])
+			}
+			tags := fmt.Sprint(p["Tags"])
+			for _, k := range []string{"environment", "drMode", "owner", "dataClassification"} {
+				if !strings.Contains(tags, "Key:"+k+" ") {
+					t.Errorf("cache tags %s lack %q", tags, k)
+				}
+			}
+		})
+	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func TestSecurityGroupAllowsOnlyValkeyPortsFromConfiguredSources(t *testing.T) {
+	for _, o := range []synthOpts{{env: "example", mode: "none"}, {env: "example", mode: "stateless"}, {env: "prod", mode: "stateless"}} {
+		t.Run(o.env+"-"+o.mode, func(t *testing.T) {
+			s := synth(t, o)
+			// Invariant over every group in the template, not "some group matches".
+			cdktest.Must(t, "no group allows all outbound", func() {
+				s.asrt.AllResourcesProperties(jsii.String("AWS::EC2::SecurityGroup"), &map[string]any{
+					"SecurityGroupEgress": []any{map[string]any{"CidrIp": "255.255.255.255/32", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86, "Description": assertions.Match_AnyValue()}},
+				})
+			})
+			_, sg := only(t, s.tmpl, "AWS::EC2::SecurityGroup")
+			ingress, _ := cdktest.Props(sg)["SecurityGroupIngress"].([]any)
+			wantSources := map[string]bool{}
+			for _, id := range s.cfg.Net.ApplicationSecurityGroupIDs {
+				wantSources[id] = true
+			}
+			for _, c := range s.cfg.Net.AllowedCidrs {
+				wantSources[c] = true
+			}
+			if len(ingress) != len(wantSources) {
+				t.Fatalf("%d ingress rules, want one per configured source (%d)", len(ingress), len(wantSources))
+			}
+			for _, r := range ingress {
+				rule := r.(map[string]any)
+				if rule["IpProtocol"] != "tcp" || rule["FromPort"] != float64(6379) || rule["ToPort"] != float64(6380) {
+					t.Errorf("rule %v: want tcp 6379-6380 only", rule)
+				}
+				if d, _ := rule["Description"].(string); d == "" {
+					t.Errorf("rule %v has no description", rule)
+				}
+				src := fmt.Sprint(rule["SourceSecurityGroupId"], rule["CidrIp"], rule["CidrIpv6"])
+				if strings.Contains(src, "0.0.0.0/0") || strings.Contains(src, "::/0") {
+					t.Errorf("rule %v is open to the world", rule)
+				}
+				found := false
+				for k := range wantSources {
+					if strings.Contains(src, k) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("rule %v has a source not in config", rule)
+				}
+			}
+		})
+	}
+}
+
+func TestPasswordAuthKeepsThePasswordOutOfTheTemplate(t *testing.T) {
+	s := synth(t, synthOpts{env: "example", mode: "stateless"})
+	_, user := only(t, s.tmpl, "AWS::ElastiCache::User")
+	p := cdktest.Props(user)
+	if p["Engine"] != "valkey" || p["UserId"] != "example-sessions-dr-app" || p["UserName"] != "app" {
+		t.Errorf("user %v: want engine valkey, id example-sessions-dr-app, name app", p)
+	}
+	am := p["AuthenticationMode"].(map[string]any)
+	pw := fmt.Sprint(am["Passwords"])
+	if am["Type"] != "password" || !strings.Contains(pw, "{{resolve:secretsmanager:") || !strings.Contains(pw, ":SecretString:password::}}") {
+		t.Errorf("AuthenticationMode %v: want a Secrets Manager dynamic reference, never a literal", am)
+	}
+	_, secret := only(t, s.tmpl, "AWS::SecretsManager::Secret")
+	gen := cdktest.Props(secret)["GenerateSecretString"].(map[string]any)
+	if gen["GenerateStringKey"] != "password" || gen["PasswordLength"] != float64(64) {
+		t.Errorf("GenerateSecretString %v: want a generated 64-character password", gen)
+	}
+	_, ug := only(t, s.tmpl, "AWS::ElastiCache::UserGroup")
+	if cdktest.Props(ug)["Engine"] != "valkey" || cdktest.Props(ug)["UserGroupId"] != "example-sessions-dr-users" {
+		t.Errorf("user group %v", cdktest.Props(ug))
+	}
+	if len(cdktest.Resources(s.tmpl, "AWS::IAM::ManagedPolicy")) != 0 {
+		t.Error("password mode must not create an IAM connect policy")
+	}
+}
+
+func TestIAMAuthUserAndConnectPolicy(t *testing.T) {
+	s := synth(t, synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) {
+		c.Env.Cache.Auth.Mode = drcontext.AuthIAM
+	}})
+	_, user := only(t, s.tmpl, "AWS::ElastiCache::User")
+	p := cdktest.Props(user)
+	if p["UserId"] != p["UserName"] {
+		t.Errorf("IAM auth needs user name == user id, got %v / %v", p["UserName"], p["UserId"])
+	}
+	if am := p["AuthenticationMode"].(map[string]any); am["Type"] != "iam" {
+		t.Errorf("AuthenticationMode %v, want iam", am)
+	}
+	if len(cdktest.Resources(s.tmpl, "AWS::SecretsManager::Secret")) != 0 {
+		t.Error("IAM mode must not create a password secret")
+	}
+	_, pol := only(t, s.tmpl, "AWS::IAM::ManagedPolicy")
+	doc, _ := json.Marshal(cdktest.Props(pol)["PolicyDocument"])
+	for _, want := range []string{`"Action":"elasticache:Connect"`, `"Effect":"Allow"`, sessioncache.LogicalIDCache, sessioncache.LogicalIDUser} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("connect policy %s lacks %s", doc, want)
+		}
+	}
+	if strings.Contains(string(doc), `"Resource":"*"`) {
+		t.Errorf("connect policy %s must name the cache and the user, not *", doc)
+	}
+}
+
+func TestAuthNoneCreatesNoUserGroup(t *testing.T) {
+	s := synth(t, synthOpts{env: "example", mode: "none", mutate: func(c *drcontext.Config) {
+		c.Env.Cache.Auth.Mode = drcontext.AuthNone
+	}})
+	for _, typ := range []string{"AWS::ElastiCache::User", "AWS::ElastiCache::UserGroup", "AWS::SecretsManager::Secret"} {
+		if n := len(cdktest.Resources(s.tmpl, typ)); n != 0 {
+			t.Errorf("%d %s with auth none", n, typ)
+		}
+	}
+	_, cache := only(t, s.tmpl, "AWS::ElastiCache::ServerlessCache")
+	if _, ok := cdktest.Props(cache)["UserGroupId"]; ok {
+		t.Error("UserGroupId set with auth none")
+	}
+}
+
+func TestRoute53Records(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o               synthOpts
+		wantRegional    string
+		wantService     bool
+		wantFailover    string
+		wantHealthCheck bool
+	}{
+		"primary owns PRIMARY with an alarm health check": {synthOpts{env: "example", mode: "none"}, "sessions.us-east-1.cache.internal.example.com", true, "PRIMARY", true},
+		"DR owns SECONDARY":                          {synthOpts{env: "example", mode: "stateless"}, "sessions.us-west-2.cache.internal.example.com", true, "SECONDARY", false},
+		"failback holds PRIMARY back":                {synthOpts{env: "example", mode: "none", hold: true}, "sessions.us-east-1.cache.internal.example.com", false, "", false},
+		"a same-region drill owns no service record": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "sessions.drill.us-east-1.cache.internal.example.com", false, "", false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, tc.o)
+			cdktest.Must(t, "every record has a TTL of at most 60 s", func() {
+				s.asrt.AllResourcesProperties(jsii.String("AWS::Route53::RecordSet"), &map[string]any{
+					"TTL": "30", "Type": "CNAME", "HostedZoneId": s.cfg.Net.HostedZoneID,
+				})
+			})
+			records := cdktest.Resources(s.tmpl, "AWS::Route53::RecordSet")
+			var regional, service map[string]any
+			for _, r := range records {
+				p := cdktest.Props(r)
+				switch p["Name"] {
+				case tc.wantRegional:
+					regional = p
+				case s.cfg.ServiceDNSName():
+					service = p
+				default:
+					t.Errorf("unexpected record %v", p["Name"])
+				}
+			}
+			if regional == nil || !strings.Contains(fmt.Sprint(regional["ResourceRecords"]), "Endpoint.Address") {
+				t.Errorf("regional record %v: want %s CNAME to the endpoint", regional, tc.wantRegional)
+			}
+			if (service != nil) != tc.wantService {
+				t.Fatalf("service record present=%v, want %v", service != nil, tc.wantService)
+			}
+			if service != nil && (service["Failover"] != tc.wantFailover || service["SetIdentifier"] != strings.ToLower(tc.wantFailover)) {
+				t.Errorf("service record %v: want Failover %s", service, tc.wantFailover)
+			}
+			hcs := cdktest.Resources(s.tmpl, "AWS::Route53::HealthCheck")
+			if (len(hcs) == 1) != tc.wantHealthCheck {
+				t.Fatalf("%d health checks, want health check=%v", len(hcs), tc.wantHealthCheck)
+			}
+			for id, hc := range hcs {
+				cfg := cdktest.Props(hc)["HealthCheckConfig"].(map[string]any)
+				if cfg["Type"] != "CLOUDWATCH_METRIC" || cfg["InsufficientDataHealthStatus"] != "Unhealthy" {
+					t.Errorf("health check %v: want CLOUDWATCH_METRIC, missing data unhealthy", cfg)
+				}
+				if !strings.Contains(fmt.Sprint(service["HealthCheckId"]), id) {
+					t.Errorf("PRIMARY record does not use health check %s: %v", id, service["HealthCheckId"])
+				}
+			}
+			if tc.wantHealthCheck {
+				_, alarm := only(t, s.tmpl, "AWS::CloudWatch::Alarm")
+				p := cdktest.Props(alarm)
+				if p["TreatMissingData"] != "breaching" || p["Namespace"] != "AWS/ElastiCache" {
+					t.Errorf("health alarm %v: want AWS/ElastiCache with missing data breaching", p)
+				}
+			}
+		})
+	}
+}
+
+func TestSSMParametersAndOutputs(t *testing.T) {
+	for name, tc := range map[string]struct {
+		o          synthOpts
+		wantPrefix string
+		wantKeys   []string
+		absentKeys []string
+	}{
+		"password primary": {synthOpts{env: "example", mode: "none"}, "/valkey-dr/example",
+			[]string{outputs.KeyServiceDNSName, outputs.KeySecretArn, outputs.KeyUserID, outputs.KeyUserName}, nil},
+		"held-back primary has no service name": {synthOpts{env: "example", mode: "none", hold: true}, "/valkey-dr/example",
+			nil, []string{outputs.KeyServiceDNSName}},
+		"drill publishes under its own prefix": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "/valkey-dr/example/drill",
+			nil, []string{outputs.KeyServiceDNSName}},
+		"iam mode has no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }}, "/valkey-dr/example",
+			[]string{outputs.KeyUserID}, []string{outputs.KeySecretArn}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, tc.o)
+			params := cdktest.Resources(s.tmpl, "AWS::SSM::Parameter")
+			names := map[string]bool{}
+			for _, p := range params {
+				names[fmt.Sprint(cdktest.Props(p)["Name"])] = true
+			}
+			for _, n := range []string{"endpoint-address", "port", "reader-port"} {
+				if !names[tc.wantPrefix+"/"+n] {
+					t.Errorf("SSM parameter %s/%s missing (have %v)", tc.wantPrefix, n, names)
+				}
+			}
+			outs, _ := s.tmpl["Outputs"].(map[string]any)
+			for _, k := range append(append([]string{}, outputs.Required...), tc.wantKeys...) {
+				if _, ok := outs[k]; !ok {
+					t.Errorf("output %s missing", k)
+				}
+			}
+			for _, k := range tc.absentKeys {
+				if _, ok := outs[k]; ok {
+					t.Errorf("output %s present, want absent", k)
+				}
+			}
+			all, _ := json.Marshal(outs)
+			if strings.Contains(string(all), "SecretString") || strings.Contains(string(all), "resolve:secretsmanager") {
+				t.Errorf("an output carries a secret value: %s", all)
+			}
+		})
+	}
+}
+
+func TestTemplatesMatchGoldenFiles(t *testing.T) {
+	// Reviewed snapshots of what each deploy creates: a diff here is a change to production
+	// infrastructure and must be read as one (go test ./stacks/ -update, then review).
+	for _, o := range []synthOpts{
+		{env: "example", mode: "none"}, {env: "example", mode: "stateless"},
+		{env: "prod", mode: "none"}, {env: "prod", mode: "stateless"},
+	} {
+		t.Run(o.env+"-"+o.mode, func(t *testing.T) {
+			s := synth(t, o)
+			cdktest.Golden(t, o.env+"-"+o.mode, s.tmpl)
+		})
+	}
+}
