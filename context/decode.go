@@ -89,6 +89,10 @@ func decodeTable(ps *problems, v any) (*table, bool) {
 		return nil, false
 	}
 	generic, err := decodeJSON(data)
+	if errors.Is(err, io.EOF) {
+		ps.add(Problem{Key: KeyEnvironments, reason: "is empty", Accepted: "an object of named environments"})
+		return nil, false
+	}
 	if err != nil {
 		ps.add(Problem{Key: KeyEnvironments, Value: string(data),
 			reason:   "is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: "),
@@ -250,12 +254,12 @@ func unknownKey(path, k string, accepted []string) Problem {
 			return p
 		}
 	}
-	if strings.Contains(lk, "snapshot") {
-		p.Hint = snapshotsOutOfScope
-		return p
-	}
 	if where, ok := homes()[lk]; ok {
 		p.Hint = fmt.Sprintf("%s belongs under %s", where.name, where.path)
+		return p
+	}
+	if strings.Contains(lk, "snapshot") {
+		p.Hint = snapshotsOutOfScope
 	}
 	return p
 }

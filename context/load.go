@@ -31,9 +31,9 @@ type Input struct {
 
 // Target is one synth of the matrix.
 type Target struct {
-	Environment string
-	DrMode      DrMode
-	Region      string
+	Environment string // a key of the environments object
+	DrMode      DrMode // none or stateless
+	Region      string // primaryRegion for none, drRegion for stateless
 }
 
 // Load parses and validates; on any problem it returns nil and an *Error listing ALL problems.

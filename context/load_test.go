@@ -173,7 +173,7 @@ func TestLoad(t *testing.T) {
 			mutate: []mutation{func(e map[string]any) { e["Prod_1"] = e["prod"] }},
 			in:     Input{Environment: "Prod_1"},
 			wantedErrors: []string{
-				`context "environments.Prod_1": "Prod_1" does not start with a lowercase letter; accepted: 1-32 lowercase letters, digits and hyphens, starting with a letter (the name becomes part of stack names and SSM paths)`,
+				`context "environments.Prod_1": "Prod_1" does not start with a lowercase letter; accepted: 1-32 lowercase letters, digits and hyphens, starting with a letter, without "--" or a trailing "-" (the name becomes part of stack names and SSM paths)`,
 			},
 		},
 		"environments missing from cdk.json": {
@@ -552,6 +552,11 @@ func TestLoad(t *testing.T) {
 			wantedErrors: []string{`context "environments.prod.cache.snapshotRetentionLimit": "36" is out of range; accepted: 0-35 days (0 means no automatic snapshots)`},
 		},
 
+		"negative snapshot retention": {
+			mutate:       []mutation{set("example.cache.snapshotRetentionLimit", -1.0)},
+			wantedErrors: []string{`context "environments.example.cache.snapshotRetentionLimit": "-1" is out of range; accepted: 0-35 days (0 means no automatic snapshots)`},
+		},
+
 		// --- dns ---
 		"record name with a dot": {
 			mutate: []mutation{set("example.dns.recordName", "sessions.cache")},
@@ -640,6 +645,12 @@ func TestLoad(t *testing.T) {
 			mutate: []mutation{set("example.engine", "redis")},
 			wantedErrors: []string{
 				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, tags`,
+			},
+		},
+		"a key in the wrong object points at where it belongs": {
+			mutate: []mutation{set("example.snapshotRetentionLimit", 1.0)},
+			wantedErrors: []string{
+				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
 			},
 		},
 		"list given as a string is a type problem only": {

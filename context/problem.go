@@ -100,7 +100,7 @@ func needsEscape(r rune) bool {
 
 // Error is every problem found, one per line, sorted by key for stable output.
 type Error struct {
-	Problems []Problem
+	Problems []Problem // at least one, sorted by Key
 }
 
 // Error renders "invalid CDK context (N problems):" and one indented line per problem.

@@ -75,7 +75,7 @@ func validateEnvironment(name string, e *Environment) []Problem {
 
 	if why := nameRule(name, maxEnvironmentLen); why != "" {
 		ps.add(Problem{Key: path, Value: name, reason: why,
-			Accepted: fmt.Sprintf("1-%d lowercase letters, digits and hyphens, starting with a letter", maxEnvironmentLen),
+			Accepted: fmt.Sprintf("1-%d lowercase letters, digits and hyphens, starting with a letter, without \"--\" or a trailing \"-\"", maxEnvironmentLen),
 			Hint:     "the name becomes part of stack names and SSM paths"})
 	}
 
