@@ -63,8 +63,10 @@ type Environment struct {
 	Regions map[string]Region `json:"regions"`
 	Cache   Cache             `json:"cache"`
 	DNS     DNS               `json:"dns"`
+	// Monitoring holds the stabilization thresholds (runbook section 7); all optional.
+	Monitoring Monitoring `json:"monitoring"`
 	// Tags are applied to every resource; "owner" and "dataClassification" are required.
-	// "environment" and "drMode" are added by the app and may not be set here.
+	// "environment", "drMode" and "managedBy" are added by the app and may not be set here.
 	Tags map[string]string `json:"tags"`
 }
 
@@ -77,8 +79,6 @@ type Region struct {
 	// cache; at least one of them must be non-empty.
 	ApplicationSecurityGroupIDs []string `json:"applicationSecurityGroupIds"`
 	AllowedCidrs                []string `json:"allowedCidrs"`
-	HostedZoneID                string   `json:"hostedZoneId"`
-	ZoneName                    string   `json:"zoneName"`
 	// KmsKeyArn is a customer-managed key in THIS region (KMS keys are regional); empty means
 	// the AWS-owned key. Required in production.
 	KmsKeyArn string `json:"kmsKeyArn"`
@@ -112,12 +112,30 @@ type Auth struct {
 	AccessString string `json:"accessString"`
 }
 
-// DNS is the Route 53 naming.
+// DNS is the Route 53 naming. One private hosted zone per environment, associated with the
+// VPCs of every region: Route 53 fails over only between records of the same zone, so the
+// PRIMARY (primary stack) and SECONDARY (DR stack) halves of the pair must share it.
 type DNS struct {
+	HostedZoneID string `json:"hostedZoneId"`
+	ZoneName     string `json:"zoneName"`
 	// RecordName is the first label: <record>.<zone> (service) and <record>.<region>.<zone>.
 	RecordName string `json:"recordName"`
 	// TTLSeconds is 1-60; 0 means DefaultTTLSeconds.
 	TTLSeconds int `json:"ttlSeconds"`
+}
+
+// Monitoring is the alarm thresholds and where notifications go. Zero values take the
+// defaults of constructs/monitoring.
+type Monitoring struct {
+	// ReadLatencyP99Micros and WriteLatencyP99Micros are the p99 latency SLA, 100-1,000,000 µs.
+	ReadLatencyP99Micros  int `json:"readLatencyP99Micros"`
+	WriteLatencyP99Micros int `json:"writeLatencyP99Micros"`
+	// UsagePercent is how close to a usage limit the usage alarms fire, 1-100.
+	UsagePercent int `json:"usagePercent"`
+	// MaxConnections is the CurrConnections level that counts as a surge, 1-65000.
+	MaxConnections int `json:"maxConnections"`
+	// AlarmTopicArn is an existing SNS topic in the deploy region; "" creates one per stack.
+	AlarmTopicArn string `json:"alarmTopicArn"`
 }
 
 // Config is everything one synth needs, validated: one environment, one region, one drMode.

@@ -44,7 +44,7 @@ func (c *Config) UserName() string {
 }
 
 // UserID is the ElastiCache user id: unique per region and account, so it carries the cache
-// name. For IAM auth the user name must equal the user id, so UserNameFor uses it there.
+// name. For IAM auth the user name must equal the user id, so AuthUserName uses it there.
 func (c *Config) UserID() string { return c.CacheName() + "-" + c.UserName() }
 
 // AuthUserName is the name the client authenticates with: the user id for IAM (AWS requires
@@ -75,7 +75,7 @@ func (c *Config) TTLSeconds() int {
 	return c.Env.DNS.TTLSeconds
 }
 
-func (c *Config) zone() string { return strings.TrimSuffix(c.Net.ZoneName, ".") }
+func (c *Config) zone() string { return strings.TrimSuffix(c.Env.DNS.ZoneName, ".") }
 
 // RegionalDNSName is <record>.<region>.<zone>, or <record>.drill.<region>.<zone> for a
 // same-region drill so that it cannot collide with the primary stack's record.

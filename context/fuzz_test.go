@@ -174,7 +174,7 @@ func FuzzFieldValue(f *testing.F) {
 		strs := []string{
 			"example.account", "example.primaryRegion", "example.drRegion", east + "vpcId",
 			east + "subnetIds", east + "applicationSecurityGroupIds", east + "allowedCidrs",
-			east + "hostedZoneId", east + "zoneName", east + "kmsKeyArn", "example.cache.name",
+			"example.dns.hostedZoneId", "example.dns.zoneName", east + "kmsKeyArn", "example.cache.name",
 			"example.cache.auth.mode", "example.cache.auth.userName", "example.cache.auth.accessString",
 			"example.dns.recordName", "example.tags.owner",
 		}

@@ -152,6 +152,10 @@ func Load(in Input) (*Config, error) {
 	if err := newError(ps); err != nil {
 		return nil, err
 	}
+	if env == nil {
+		// Unreachable: every path that leaves env nil reports a problem.
+		return nil, newError([]Problem{{Key: KeyEnvironment, Value: envName, reason: "could not be read"}})
+	}
 	net, ok := env.Regions[region]
 	if !ok {
 		// Unreachable when the rules above are right; never hand back a Config without networking.

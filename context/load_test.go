@@ -20,26 +20,24 @@ const (
 	prodKeyWest = "arn:aws:kms:us-west-2:222222222222:key/mrk-1234abcd12ab34cd56ef1234567890ab"
 )
 
-func region(vpc, subnetA, subnetB, sg, zoneID, zone string) map[string]any {
+func region(vpc, subnetA, subnetB, sg string) map[string]any {
 	return map[string]any{
 		"vpcId":                       vpc,
 		"subnetIds":                   []any{subnetA, subnetB},
 		"applicationSecurityGroupIds": []any{sg},
 		"allowedCidrs":                []any{},
-		"hostedZoneId":                zoneID,
-		"zoneName":                    zone,
 	}
 }
 
 // fixture is a valid environments table: a non-production "example" and a "prod" with IAM
 // auth and CMKs in both regions.
 func fixture() map[string]any {
-	exEast := region("vpc-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712", "sg-0a1b2c3d4e5f60719", "Z0EXAMPLE00000000001", exampleZone)
+	exEast := region("vpc-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712", "sg-0a1b2c3d4e5f60719")
 	exEast["allowedCidrs"] = []any{"10.10.0.0/16"}
-	exWest := region("vpc-1a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60711", "subnet-1a1b2c3d4e5f60712", "sg-1a1b2c3d4e5f60719", "Z0EXAMPLE00000000001", exampleZone)
-	prodEast := region("vpc-2a1b2c3d", "subnet-2a1b2c3d", "subnet-2a1b2c3e", "sg-2a1b2c3d", "Z0PROD0000000000001", "cache.prod.internal")
+	exWest := region("vpc-1a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60711", "subnet-1a1b2c3d4e5f60712", "sg-1a1b2c3d4e5f60719")
+	prodEast := region("vpc-2a1b2c3d", "subnet-2a1b2c3d", "subnet-2a1b2c3e", "sg-2a1b2c3d")
 	prodEast["kmsKeyArn"] = prodKeyEast
-	prodWest := region("vpc-3a1b2c3d", "subnet-3a1b2c3d", "subnet-3a1b2c3e", "sg-3a1b2c3d", "Z0PROD0000000000001", "cache.prod.internal")
+	prodWest := region("vpc-3a1b2c3d", "subnet-3a1b2c3d", "subnet-3a1b2c3e", "sg-3a1b2c3d")
 	prodWest["kmsKeyArn"] = prodKeyWest
 	return map[string]any{
 		"example": map[string]any{
@@ -54,7 +52,7 @@ func fixture() map[string]any {
 				"usageLimits":        map[string]any{"dataStorageMaxGb": 10.0, "ecpuPerSecondMax": 5000.0},
 				"auth":               map[string]any{"mode": "password"},
 			},
-			"dns":  map[string]any{"recordName": "sessions", "ttlSeconds": 30.0},
+			"dns":  map[string]any{"recordName": "sessions", "ttlSeconds": 30.0, "hostedZoneId": "Z0EXAMPLE00000000001", "zoneName": exampleZone},
 			"tags": map[string]any{"owner": "platform-team", "dataClassification": "phi"},
 		},
 		"prod": map[string]any{
@@ -68,7 +66,7 @@ func fixture() map[string]any {
 				"auth":                   map[string]any{"mode": "iam", "userName": "webapp"},
 				"snapshotRetentionLimit": 7.0,
 			},
-			"dns":  map[string]any{"recordName": "sessions"},
+			"dns":  map[string]any{"recordName": "sessions", "hostedZoneId": "Z0PROD0000000000001", "zoneName": "cache.prod.internal"},
 			"tags": map[string]any{"owner": "platform-team", "dataClassification": "phi", "costCenter": "cc-42"},
 		},
 	}
@@ -397,21 +395,37 @@ func TestLoad(t *testing.T) {
 			},
 		},
 		"malformed hosted zone id": {
-			mutate: []mutation{set("example.regions.us-east-1.hostedZoneId", "z123")},
+			mutate: []mutation{set("example.dns.hostedZoneId", "z123")},
 			wantedErrors: []string{
-				`context "` + exEast + `.hostedZoneId": "z123" is not accepted; accepted: a Route 53 hosted zone id: Z and up to 31 uppercase letters or digits`,
+				`context "environments.example.dns.hostedZoneId": "z123" is not accepted; accepted: a Route 53 hosted zone id: Z and up to 31 uppercase letters or digits`,
+			},
+		},
+		"hosted zone still under a region (the old layout) points at dns": {
+			mutate: []mutation{set("example.regions.us-east-1.hostedZoneId", "Z0EXAMPLE00000000001")},
+			wantedErrors: []string{
+				`context "` + exEast + `.hostedZoneId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (hostedZoneId belongs under environments.example.dns.hostedZoneId)`,
+			},
+		},
+		"monitoring thresholds out of range": {
+			mutate: []mutation{
+				set("example.monitoring", map[string]any{"readLatencyP99Micros": 5.0, "usagePercent": 120.0, "maxConnections": 70000.0}),
+			},
+			wantedErrors: []string{
+				`context "environments.example.monitoring.maxConnections": "70000" is out of range; accepted: 1-65000 connections (absent or 0 means 5000)`,
+				`context "environments.example.monitoring.readLatencyP99Micros": "5" is out of range; accepted: 100-1000000 microseconds (absent or 0 means 2000)`,
+				`context "environments.example.monitoring.usagePercent": "120" is out of range; accepted: 1-100 percent of the usage limits (absent or 0 means 75)`,
+			},
+		},
+		"alarm topic that is not an SNS topic ARN": {
+			mutate: []mutation{set("example.monitoring", map[string]any{"alarmTopicArn": "arn:aws:sqs:us-east-1:111111111111:alarms"})},
+			wantedErrors: []string{
+				`context "environments.example.monitoring.alarmTopicArn": "arn:aws:sqs:us-east-1:111111111111:alarms" is not accepted; accepted: an SNS topic ARN: arn:aws:sns:<region>:<account>:<name> (absent means the stack creates one)`,
 			},
 		},
 		"zone name with a bad label": {
-			mutate: []mutation{set("example.regions.us-east-1.zoneName", "cache.-example.internal")},
+			mutate: []mutation{set("example.dns.zoneName", "cache.-example.internal")},
 			wantedErrors: []string{
-				`context "` + exEast + `.zoneName": "cache.-example.internal" has the label "-example"; accepted: a DNS name: labels of a-z, 0-9 and inner hyphens, joined by dots`,
-			},
-		},
-		"zone name that differs between regions": {
-			mutate: []mutation{set("example.regions.us-west-2.zoneName", "cache.west.internal")},
-			wantedErrors: []string{
-				`context "` + exWest + `.zoneName": "cache.west.internal" differs from the primaryRegion's zoneName; accepted: cache.example.internal (the failover service name <record>.<zone> must be the same name in every region)`,
+				`context "environments.example.dns.zoneName": "cache.-example.internal" has the label "-example"; accepted: a DNS name: labels of a-z, 0-9 and inner hyphens, joined by dots`,
 			},
 		},
 		"malformed KMS key ARN": {
@@ -626,7 +640,7 @@ func TestLoad(t *testing.T) {
 		"key in the wrong case": {
 			mutate: []mutation{set("example.regions.us-east-1.VpcId", "vpc-0a1b2c3d")},
 			wantedErrors: []string{
-				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, hostedZoneId, zoneName, kmsKeyArn (did you mean "vpcId"? keys are case-sensitive)`,
+				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (did you mean "vpcId"? keys are case-sensitive)`,
 			},
 		},
 		"snapshots to restore are an unknown key with a reason": {
@@ -644,13 +658,13 @@ func TestLoad(t *testing.T) {
 		"unknown key at the environment level": {
 			mutate: []mutation{set("example.engine", "redis")},
 			wantedErrors: []string{
-				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, tags`,
+				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, tags`,
 			},
 		},
 		"a key in the wrong object points at where it belongs": {
 			mutate: []mutation{set("example.snapshotRetentionLimit", 1.0)},
 			wantedErrors: []string{
-				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
+				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
 			},
 		},
 		"list given as a string is a type problem only": {
@@ -802,8 +816,7 @@ func TestLoad(t *testing.T) {
 		"IPv6 CIDR and a zone name with a trailing dot": {
 			mutate: []mutation{
 				set("example.regions.us-east-1.allowedCidrs", []any{"fd00:10::/48", "10.10.0.0/16"}),
-				set("example.regions.us-east-1.zoneName", exampleZone+"."),
-				set("example.regions.us-west-2.zoneName", exampleZone+"."),
+				set("example.dns.zoneName", exampleZone+"."),
 			},
 			wanted: func(t *testing.T, c *Config) {
 				want(t, "RegionalDNSName", c.RegionalDNSName(), "sessions.us-east-1.cache.example.internal")
@@ -974,12 +987,13 @@ func TestShapeCoversEnvironment(t *testing.T) {
 		Account: "111111111111", Production: &yes, PrimaryRegion: "us-east-1", DrRegion: "us-west-2",
 		Regions: map[string]Region{"us-east-1": {
 			VpcID: "vpc-0a1b2c3d", SubnetIDs: []string{"a"}, ApplicationSecurityGroupIDs: []string{"b"},
-			AllowedCidrs: []string{"c"}, HostedZoneID: "Z1", ZoneName: "z", KmsKeyArn: "k",
+			AllowedCidrs: []string{"c"}, KmsKeyArn: "k",
 		}},
 		Cache: Cache{Name: "n", MajorEngineVersion: 8, UsageLimits: UsageLimits{1, 1000},
 			Auth: Auth{Mode: AuthIAM, UserName: "u", AccessString: "on"}, SnapshotRetentionLimit: 1},
-		DNS:  DNS{RecordName: "r", TTLSeconds: 1},
-		Tags: map[string]string{"owner": "o"},
+		DNS:        DNS{RecordName: "r", TTLSeconds: 1, HostedZoneID: "Z1", ZoneName: "z"},
+		Monitoring: Monitoring{ReadLatencyP99Micros: 1, WriteLatencyP99Micros: 1, UsagePercent: 1, MaxConnections: 1, AlarmTopicArn: "a"},
+		Tags:       map[string]string{"owner": "o"},
 	}
 	v, err := decodeJSON([]byte(mustJSON(full)))
 	if err != nil {

@@ -59,6 +59,7 @@ var (
 	requiredTags    = []string{"owner", "dataClassification"}
 	// reservedTags are set by Config.Tags on every resource; letting cdk.json set them too
 	// would make the tag on a resource depend on which one CDK applies last.
+	snsTopicRE   = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$`)
 	reservedTags = []string{"environment", "drMode", "managedBy"}
 )
 
@@ -105,21 +106,9 @@ func validateEnvironment(name string, e *Environment) []Problem {
 	for _, r := range regions {
 		validateRegion(&ps, path+".regions."+r, r, e.Regions[r], e)
 	}
-	// The service name <record>.<zone> must be one name for applications in every region.
-	// Only valid names are compared: a malformed one has its own problem.
-	if p, ok := e.Regions[e.PrimaryRegion]; ok && dnsName(p.ZoneName) == "" {
-		for _, r := range regions {
-			z := e.Regions[r].ZoneName
-			if r != e.PrimaryRegion && dnsName(z) == "" && strings.TrimSuffix(z, ".") != strings.TrimSuffix(p.ZoneName, ".") {
-				ps.add(Problem{Key: path + ".regions." + r + ".zoneName", Value: z, reason: "differs from the primaryRegion's zoneName",
-					Accepted: p.ZoneName,
-					Hint:     "the failover service name <record>.<zone> must be the same name in every region"})
-			}
-		}
-	}
-
 	validateCache(&ps, path+".cache", &e.Cache, e.Production != nil && *e.Production)
-	validateDNS(&ps, path+".dns", &e.DNS)
+	validateDNS(&ps, path+".dns", &e.DNS, regions)
+	validateMonitoring(&ps, path+".monitoring", &e.Monitoring)
 	validateTags(&ps, path+".tags", e.Tags)
 	return ps
 }
@@ -163,24 +152,6 @@ func validateRegion(ps *problems, path, region string, r Region, e *Environment)
 	if len(r.ApplicationSecurityGroupIDs) == 0 && len(r.AllowedCidrs) == 0 {
 		ps.add(Problem{Key: path + ".applicationSecurityGroupIds",
 			reason: "no ingress source: give applicationSecurityGroupIds and/or allowedCidrs (an empty list never means open)"})
-	}
-
-	idField(ps, path+".hostedZoneId", r.HostedZoneID, hostedZoneRE, "a Route 53 hosted zone id: Z and up to 31 uppercase letters or digits")
-	zone := path + ".zoneName"
-	switch why := dnsName(r.ZoneName); {
-	case r.ZoneName == "":
-		ps.add(Problem{Key: zone, reason: "is not set", Accepted: "the DNS name of the private hosted zone, such as cache.example.internal"})
-	case why != "":
-		ps.add(Problem{Key: zone, Value: r.ZoneName, reason: why, Accepted: "a DNS name: labels of a-z, 0-9 and inner hyphens, joined by dots"})
-	default:
-		// The longest name the stack writes is <record>.drill.<region>.<zone> (a drill).
-		if rec := e.DNS.RecordName; dnsLabelRE.MatchString(rec) {
-			full := rec + ".drill." + region + "." + strings.TrimSuffix(r.ZoneName, ".")
-			if len(full) > maxDNSNameLen {
-				ps.add(Problem{Key: zone, Value: r.ZoneName, reason: "is too long for the records written in it",
-					Accepted: fmt.Sprintf("a zone name that keeps %s under %d characters", "<record>.drill.<region>.<zone>", maxDNSNameLen+1)})
-			}
-		}
 	}
 
 	kms := path + ".kmsKeyArn"
@@ -332,7 +303,27 @@ func authModes() string {
 }
 
 // validateDNS checks the Route 53 naming.
-func validateDNS(ps *problems, path string, d *DNS) {
+func validateDNS(ps *problems, path string, d *DNS, regions []string) {
+	idField(ps, path+".hostedZoneId", d.HostedZoneID, hostedZoneRE, "a Route 53 hosted zone id: Z and up to 31 uppercase letters or digits")
+	zone := path + ".zoneName"
+	switch why := dnsName(d.ZoneName); {
+	case d.ZoneName == "":
+		ps.add(Problem{Key: zone, reason: "is not set", Accepted: "the DNS name of the private hosted zone, such as cache.example.internal"})
+	case why != "":
+		ps.add(Problem{Key: zone, Value: d.ZoneName, reason: why, Accepted: "a DNS name: labels of a-z, 0-9 and inner hyphens, joined by dots"})
+	default:
+		// The longest name the stack writes is <record>.drill.<region>.<zone> (a drill).
+		if rec := d.RecordName; dnsLabelRE.MatchString(rec) {
+			for _, region := range regions {
+				full := rec + ".drill." + region + "." + strings.TrimSuffix(d.ZoneName, ".")
+				if len(full) > maxDNSNameLen {
+					ps.add(Problem{Key: zone, Value: d.ZoneName, reason: "is too long for the records written in it",
+						Accepted: fmt.Sprintf("a zone name that keeps %s under %d characters", "<record>.drill.<region>.<zone>", maxDNSNameLen+1)})
+					break
+				}
+			}
+		}
+	}
 	switch {
 	case d.RecordName == "":
 		ps.add(Problem{Key: path + ".recordName", reason: "is not set", Accepted: "a single DNS label such as sessions"})
@@ -345,6 +336,29 @@ func validateDNS(ps *problems, path string, d *DNS) {
 		ps.add(Problem{Key: path + ".ttlSeconds", Value: strconv.Itoa(v), reason: "is out of range",
 			Accepted: fmt.Sprintf("1-%d seconds (absent or 0 means %d)", maxTTLSeconds, DefaultTTLSeconds),
 			Hint:     "the TTL bounds how long clients keep resolving to a failed region"})
+	}
+}
+
+// validateMonitoring checks the alarm thresholds; zero means the construct's default.
+func validateMonitoring(ps *problems, path string, m *Monitoring) {
+	for _, r := range []struct {
+		key      string
+		v        int
+		min, max int
+		accepted string
+	}{
+		{"readLatencyP99Micros", m.ReadLatencyP99Micros, 100, 1_000_000, "100-1000000 microseconds (absent or 0 means 2000)"},
+		{"writeLatencyP99Micros", m.WriteLatencyP99Micros, 100, 1_000_000, "100-1000000 microseconds (absent or 0 means 2000)"},
+		{"usagePercent", m.UsagePercent, 1, 100, "1-100 percent of the usage limits (absent or 0 means 75)"},
+		{"maxConnections", m.MaxConnections, 1, 65_000, "1-65000 connections (absent or 0 means 5000)"},
+	} {
+		if r.v != 0 && (r.v < r.min || r.v > r.max) {
+			ps.add(Problem{Key: path + "." + r.key, Value: strconv.Itoa(r.v), reason: "is out of range", Accepted: r.accepted})
+		}
+	}
+	if m.AlarmTopicArn != "" && !snsTopicRE.MatchString(m.AlarmTopicArn) {
+		ps.add(Problem{Key: path + ".alarmTopicArn", Value: m.AlarmTopicArn,
+			Accepted: "an SNS topic ARN: arn:aws:sns:<region>:<account>:<name> (absent means the stack creates one)"})
 	}
 }
 
@@ -384,12 +398,12 @@ const tagChars = "letters, digits, spaces and _ . : / = + - @"
 
 // nameRule checks a name against the ServerlessCacheName rules (also used for environment
 // names); it returns why the name is not accepted, or "".
-func nameRule(s string, max int) string {
+func nameRule(s string, limit int) string {
 	switch {
 	case s == "":
 		return "is empty"
-	case utf8.RuneCountInString(s) > max:
-		return fmt.Sprintf("is %d characters, more than %d", utf8.RuneCountInString(s), max)
+	case utf8.RuneCountInString(s) > limit:
+		return fmt.Sprintf("is %d characters, more than %d", utf8.RuneCountInString(s), limit)
 	case s[0] < 'a' || s[0] > 'z':
 		return "does not start with a lowercase letter"
 	}

@@ -44,13 +44,21 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config) *CacheStac
 	s.Cache = sessioncache.New(stack, "SessionCache", cacheProps(cfg))
 	endpoint := s.Cache.Cache.AttrEndpointAddress()
 
+	mon := cfg.Env.Monitoring
 	s.Monitoring = monitoring.New(stack, "Monitoring", &monitoring.Props{
-		CacheName:       cfg.CacheName(),
-		AlarmNamePrefix: cfg.StackID(),
+		CacheName:             cfg.CacheName(),
+		AlarmNamePrefix:       cfg.StackID(),
+		ReadLatencyP99Micros:  mon.ReadLatencyP99Micros,
+		WriteLatencyP99Micros: mon.WriteLatencyP99Micros,
+		DataStorageMaxGB:      cfg.Env.Cache.UsageLimits.DataStorageMaxGB,
+		ECPUPerSecondMax:      cfg.Env.Cache.UsageLimits.ECPUPerSecondMax,
+		UsagePercent:          mon.UsagePercent,
+		MaxConnections:        mon.MaxConnections,
+		AlarmTopicArn:         mon.AlarmTopicArn,
 	})
 
 	dnsProps := &dns.Props{
-		HostedZoneID: cfg.Net.HostedZoneID,
+		HostedZoneID: cfg.Env.DNS.HostedZoneID,
 		RegionalName: cfg.RegionalDNSName(),
 		Role:         cfg.FailoverRole(),
 		Target:       endpoint,

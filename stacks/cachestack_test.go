@@ -333,7 +333,7 @@ func TestRoute53Records(t *testing.T) {
 			s := synth(t, tc.o)
 			cdktest.Must(t, "every record has a TTL of at most 60 s", func() {
 				s.asrt.AllResourcesProperties(jsii.String("AWS::Route53::RecordSet"), &map[string]any{
-					"TTL": "30", "Type": "CNAME", "HostedZoneId": s.cfg.Net.HostedZoneID,
+					"TTL": "30", "Type": "CNAME", "HostedZoneId": s.cfg.Env.DNS.HostedZoneID,
 				})
 			})
 			records := cdktest.Resources(s.tmpl, "AWS::Route53::RecordSet")
@@ -371,11 +371,23 @@ func TestRoute53Records(t *testing.T) {
 					t.Errorf("PRIMARY record does not use health check %s: %v", id, service["HealthCheckId"])
 				}
 			}
-			if tc.wantHealthCheck {
-				_, alarm := only(t, s.tmpl, "AWS::CloudWatch::Alarm")
-				p := cdktest.Props(alarm)
-				if p["TreatMissingData"] != "breaching" || p["Namespace"] != "AWS/ElastiCache" {
-					t.Errorf("health alarm %v: want AWS/ElastiCache with missing data breaching", p)
+			for _, hc := range hcs {
+				// The health check must read the health alarm, and that alarm must treat
+				// silence (a dead region publishes nothing) as unhealthy.
+				ref := fmt.Sprint(cdktest.Props(hc)["HealthCheckConfig"].(map[string]any)["AlarmIdentifier"])
+				found := false
+				for id, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
+					if !strings.Contains(ref, id) {
+						continue
+					}
+					found = true
+					p := cdktest.Props(a)
+					if p["TreatMissingData"] != "breaching" || p["Namespace"] != "AWS/ElastiCache" {
+						t.Errorf("health alarm %v: want AWS/ElastiCache with missing data breaching", p)
+					}
+				}
+				if !found {
+					t.Errorf("health check alarm identifier %s names no alarm of the stack", ref)
 				}
 			}
 		})
@@ -426,6 +438,102 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 				t.Errorf("an output carries a secret value: %s", all)
 			}
 		})
+	}
+}
+
+func TestStabilizationAlarms(t *testing.T) {
+	// Runbook section 7: error rates, connections and latency become alarms with thresholds
+	// from config, notifying an encrypted SNS topic; names as AWS documents them for
+	// serverless caches (namespace AWS/ElastiCache, dimension clusterId).
+	s := synth(t, synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) {
+		c.Env.Monitoring.ReadLatencyP99Micros = 1500
+		c.Env.Monitoring.MaxConnections = 3000
+	}})
+	type want struct {
+		stat, op  string
+		threshold float64
+	}
+	wants := map[string]want{
+		"ThrottledCmds":                 {"Sum", "GreaterThanThreshold", 0},
+		"SuccessfulReadRequestLatency":  {"", "GreaterThanThreshold", 1500},
+		"SuccessfulWriteRequestLatency": {"", "GreaterThanThreshold", 2000},
+		"ElastiCacheProcessingUnits":    {"Sum", "GreaterThanOrEqualToThreshold", 5000 * 60 * 0.75},
+		"CurrConnections":               {"Maximum", "GreaterThanThreshold", 3000},
+	}
+	seen := map[string]bool{}
+	var storage, health bool
+	for _, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
+		p := cdktest.Props(a)
+		dims := fmt.Sprint(p["Dimensions"])
+		if p["Namespace"] != "AWS/ElastiCache" || dims != "[map[Name:clusterId Value:example-sessions-dr]]" {
+			t.Errorf("alarm %v: want namespace AWS/ElastiCache, dimension clusterId=example-sessions-dr", p["AlarmName"])
+		}
+		if !strings.Contains(fmt.Sprint(p["AlarmActions"]), "AlarmTopic") || !strings.Contains(fmt.Sprint(p["OKActions"]), "AlarmTopic") {
+			t.Errorf("alarm %v does not notify the alarm topic: %v", p["AlarmName"], p["AlarmActions"])
+		}
+		name, _ := p["MetricName"].(string)
+		if name == "BytesUsedForCache" {
+			switch p["Statistic"] {
+			case "Maximum":
+				storage = p["Threshold"] == 10*1e9*0.75
+			case "SampleCount":
+				health = p["TreatMissingData"] == "breaching"
+			}
+			continue
+		}
+		w, ok := wants[name]
+		if !ok {
+			t.Errorf("unexpected alarm metric %q", name)
+			continue
+		}
+		seen[name] = true
+		stat := p["Statistic"]
+		if w.stat == "" {
+			stat = p["ExtendedStatistic"]
+			w.stat = "p99"
+		}
+		if stat != w.stat || p["ComparisonOperator"] != w.op || p["Threshold"] != w.threshold {
+			t.Errorf("%s alarm: %v %v %v, want %s %s %v", name, stat, p["ComparisonOperator"], p["Threshold"], w.stat, w.op, w.threshold)
+		}
+		if p["TreatMissingData"] != "notBreaching" {
+			t.Errorf("%s alarm treats missing data as %v: no traffic is not an alarm", name, p["TreatMissingData"])
+		}
+	}
+	for name := range wants {
+		if !seen[name] {
+			t.Errorf("no %s alarm", name)
+		}
+	}
+	if !storage || !health {
+		t.Errorf("storage alarm at 75%% of 10 GB present=%v, health alarm (missing data breaching) present=%v", storage, health)
+	}
+	_, topic := only(t, s.tmpl, "AWS::SNS::Topic")
+	if !strings.Contains(fmt.Sprint(cdktest.Props(topic)["KmsMasterKeyId"]), "AlarmTopicKey") {
+		t.Errorf("alarm topic %v is not encrypted with its own key", cdktest.Props(topic))
+	}
+	_, key := only(t, s.tmpl, "AWS::KMS::Key")
+	if cdktest.Props(key)["EnableKeyRotation"] != true || !strings.Contains(fmt.Sprint(cdktest.Props(key)["KeyPolicy"]), "cloudwatch.amazonaws.com") {
+		t.Errorf("alarm topic key must rotate and let CloudWatch publish: %v", cdktest.Props(key))
+	}
+	_, dash := only(t, s.tmpl, "AWS::CloudWatch::Dashboard")
+	body, _ := json.Marshal(cdktest.Props(dash)["DashboardBody"])
+	for _, m := range []string{"SuccessfulReadRequestLatency", "SuccessfulWriteRequestLatency", "ElastiCacheProcessingUnits", "BytesUsedForCache", "CurrConnections", "ThrottledCmds"} {
+		if !strings.Contains(string(body), m) {
+			t.Errorf("dashboard lacks %s", m)
+		}
+	}
+}
+
+func TestExistingAlarmTopicIsUsedAsIs(t *testing.T) {
+	arn := "arn:aws:sns:us-west-2:111111111111:oncall"
+	s := synth(t, synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Monitoring.AlarmTopicArn = arn }})
+	if n := len(cdktest.Resources(s.tmpl, "AWS::SNS::Topic")) + len(cdktest.Resources(s.tmpl, "AWS::KMS::Key")); n != 0 {
+		t.Errorf("%d topics/keys created although alarmTopicArn is set", n)
+	}
+	for _, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
+		if got := fmt.Sprint(cdktest.Props(a)["AlarmActions"]); got != "["+arn+"]" {
+			t.Errorf("alarm actions %s, want [%s]", got, arn)
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
-// Package monitoring holds the CloudWatch alarms of the session cache; the health alarm here is
-// what Route 53 reads to decide whether the PRIMARY record may answer.
+// Package monitoring holds the CloudWatch alarms, their SNS topic and the dashboard of the
+// session cache: runbook section 7 (stabilization) as numbers, and the health alarm Route 53
+// reads to decide whether the PRIMARY record may answer.
 package monitoring
 
 import (
@@ -7,55 +8,226 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Namespace and dimension of ElastiCache Serverless metrics: AWS/ElastiCache with the
-// dimension clusterId = the serverless cache name
-// (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/serverless-metrics-events-redis.html).
+// Namespace, dimension and metric names of ElastiCache Serverless (Valkey) caches, exactly as
+// documented: namespace AWS/ElastiCache, dimension clusterId = the serverless cache name.
+// https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/serverless-metrics-events-redis.html
 const (
 	Namespace = "AWS/ElastiCache"
 	Dimension = "clusterId"
+
+	MetricBytesUsedForCache         = "BytesUsedForCache"          // Bytes
+	MetricECPUs                     = "ElastiCacheProcessingUnits" // Count, ECPUs consumed
+	MetricReadLatency               = "SuccessfulReadRequestLatency"
+	MetricWriteLatency              = "SuccessfulWriteRequestLatency" // Microseconds
+	MetricThrottledCmds             = "ThrottledCmds"
+	MetricCurrConnections           = "CurrConnections"
+	bytesPerGB              float64 = 1e9 // decimal GB: the alarm fires early rather than late
 )
 
-// Props configure the alarms.
+// Defaults for thresholds the caller leaves at zero.
+const (
+	DefaultLatencyP99Micros = 2000
+	DefaultUsagePercent     = 75
+	DefaultMaxConnections   = 5000
+)
+
+// Props configure the alarms. Zero thresholds take the Default* values.
 type Props struct {
 	// CacheName is the serverless cache name (the clusterId dimension).
 	CacheName string
 	// AlarmNamePrefix makes alarm names unique and readable in the account.
 	AlarmNamePrefix string
+	// ReadLatencyP99Micros and WriteLatencyP99Micros are the SLA for p99 latency.
+	ReadLatencyP99Micros  int
+	WriteLatencyP99Micros int
+	// DataStorageMaxGB and ECPUPerSecondMax are the cache's usage limits; 0 (no limit) means
+	// there is no maximum to approach, so no usage alarm for it.
+	DataStorageMaxGB int
+	ECPUPerSecondMax int
+	// UsagePercent is how close to a usage limit the usage alarms fire.
+	UsagePercent int
+	// MaxConnections is the CurrConnections level that counts as a surge.
+	MaxConnections int
+	// AlarmTopicArn is an existing SNS topic for notifications; "" creates one, encrypted with
+	// its own key (CloudWatch cannot publish to a topic under the AWS-managed aws/sns key).
+	AlarmTopicArn string
 }
 
-// Monitoring is the created alarms.
+// Monitoring is the created alarms, topic and dashboard.
 type Monitoring struct {
 	constructs.Construct
 	// Health is in ALARM when the cache publishes no metrics: a serverless cache reports
 	// BytesUsedForCache every minute while it exists, so three silent minutes mean the cache
 	// (or its region) is gone. Missing data is breaching.
 	Health awscloudwatch.Alarm
+	// Alarms are the stabilization alarms, by short name (throttled, read-latency, ...).
+	Alarms    map[string]awscloudwatch.Alarm
+	Topic     awssns.ITopic
+	Dashboard awscloudwatch.Dashboard
 }
 
-// New creates the alarms.
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// New creates the alarms, the topic and the dashboard.
 func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	m := &Monitoring{Construct: c}
-	metric := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(Namespace),
-		MetricName:    jsii.String("BytesUsedForCache"),
-		DimensionsMap: &map[string]*string{Dimension: jsii.String(p.CacheName)},
-		Statistic:     jsii.String("SampleCount"),
-		Period:        awscdk.Duration_Minutes(jsii.Number(1)),
-	})
-	m.Health = awscloudwatch.NewAlarm(c, jsii.String("HealthAlarm"), &awscloudwatch.AlarmProps{
-		AlarmName:          jsii.String(fmt.Sprintf("%s-cache-health", p.AlarmNamePrefix)),
-		AlarmDescription:   jsii.String(fmt.Sprintf("Serverless cache %s published no metrics for 3 minutes: Route 53 fails the service name over to the DR region.", p.CacheName)),
-		Metric:             metric,
+	m := &Monitoring{Construct: c, Alarms: map[string]awscloudwatch.Alarm{}}
+	m.Topic = alarmTopic(c, p)
+	action := awscloudwatchactions.NewSnsAction(m.Topic)
+
+	metric := func(name, stat string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace:     jsii.String(Namespace),
+			MetricName:    jsii.String(name),
+			DimensionsMap: &map[string]*string{Dimension: jsii.String(p.CacheName)},
+			Statistic:     jsii.String(stat),
+			Period:        awscdk.Duration_Minutes(jsii.Number(1)),
+		})
+	}
+	alarm := func(short, desc string, props *awscloudwatch.AlarmProps) awscloudwatch.Alarm {
+		props.AlarmName = jsii.String(fmt.Sprintf("%s-%s", p.AlarmNamePrefix, short))
+		props.AlarmDescription = jsii.String(desc)
+		if props.TreatMissingData == "" {
+			// No traffic is not a problem for these; the health alarm covers silence.
+			props.TreatMissingData = awscloudwatch.TreatMissingData_NOT_BREACHING
+		}
+		a := awscloudwatch.NewAlarm(c, jsii.String(short), props)
+		a.AddAlarmAction(action)
+		a.AddOkAction(action)
+		return a
+	}
+
+	m.Health = alarm("cache-health", fmt.Sprintf("Serverless cache %s published no metrics for 3 minutes: Route 53 fails the service name over to the DR region.", p.CacheName), &awscloudwatch.AlarmProps{
+		Metric:             metric(MetricBytesUsedForCache, "SampleCount"),
 		Threshold:          jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(3),
 		DatapointsToAlarm:  jsii.Number(3),
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
+
+	m.Alarms["throttled"] = alarm("throttled", "ElastiCache throttled commands: the workload is scaling faster than the cache (or hit its ECPU limit).", &awscloudwatch.AlarmProps{
+		Metric:             metric(MetricThrottledCmds, "Sum"),
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+	})
+	for _, l := range []struct {
+		short, metric, what string
+		sla                 int
+	}{
+		{"read-latency-p99", MetricReadLatency, "read", orDefault(p.ReadLatencyP99Micros, DefaultLatencyP99Micros)},
+		{"write-latency-p99", MetricWriteLatency, "write", orDefault(p.WriteLatencyP99Micros, DefaultLatencyP99Micros)},
+	} {
+		m.Alarms[l.short] = alarm(l.short, fmt.Sprintf("p99 %s latency above the SLA of %d µs for 3 minutes.", l.what, l.sla), &awscloudwatch.AlarmProps{
+			Metric:             metric(l.metric, "p99"),
+			Threshold:          jsii.Number(float64(l.sla)),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(3),
+		})
+	}
+	pct := orDefault(p.UsagePercent, DefaultUsagePercent)
+	if p.ECPUPerSecondMax > 0 {
+		// The metric is ECPUs consumed; its per-minute Sum over 60 s is the per-second rate
+		// the ECPUPerSecond limit caps.
+		threshold := float64(p.ECPUPerSecondMax) * 60 * float64(pct) / 100
+		m.Alarms["ecpu-usage"] = alarm("ecpu-usage", fmt.Sprintf("ECPU consumption at %d%% or more of the %d ECPU/s limit.", pct, p.ECPUPerSecondMax), &awscloudwatch.AlarmProps{
+			Metric:             metric(MetricECPUs, "Sum"),
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(2),
+		})
+	}
+	if p.DataStorageMaxGB > 0 {
+		threshold := float64(p.DataStorageMaxGB) * bytesPerGB * float64(pct) / 100
+		m.Alarms["storage-usage"] = alarm("storage-usage", fmt.Sprintf("Data stored at %d%% or more of the %d GB limit.", pct, p.DataStorageMaxGB), &awscloudwatch.AlarmProps{
+			Metric:             metric(MetricBytesUsedForCache, "Maximum"),
+			Threshold:          jsii.Number(threshold),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(2),
+		})
+	}
+	maxConn := orDefault(p.MaxConnections, DefaultMaxConnections)
+	m.Alarms["connections-surge"] = alarm("connections-surge", fmt.Sprintf("More than %d client connections: a reconnect storm or a connection leak.", maxConn), &awscloudwatch.AlarmProps{
+		Metric:             metric(MetricCurrConnections, "Maximum"),
+		Threshold:          jsii.Number(float64(maxConn)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(2),
+	})
+
+	m.Dashboard = dashboard(c, p, metric, m)
 	return m
+}
+
+func alarmTopic(scope constructs.Construct, p *Props) awssns.ITopic {
+	if p.AlarmTopicArn != "" {
+		return awssns.Topic_FromTopicArn(scope, jsii.String("AlarmTopic"), jsii.String(p.AlarmTopicArn))
+	}
+	key := awskms.NewKey(scope, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
+		Description:       jsii.String(fmt.Sprintf("Encrypts the alarm topic of session cache %s", p.CacheName)),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	// CloudWatch publishes alarm notifications as the service principal; it needs the key.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	return awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String(fmt.Sprintf("valkey-dr alarms for %s", p.CacheName)),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+}
+
+func dashboard(scope constructs.Construct, p *Props, metric func(string, string) awscloudwatch.Metric, m *Monitoring) awscloudwatch.Dashboard {
+	graph := func(title string, ms ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Left: &ms, Width: jsii.Number(8), Height: jsii.Number(6),
+		})
+	}
+	alarms := []interfacesawscloudwatch.IAlarmRef{m.Health}
+	for _, k := range []string{"throttled", "read-latency-p99", "write-latency-p99", "ecpu-usage", "storage-usage", "connections-surge"} {
+		if a, ok := m.Alarms[k]; ok {
+			alarms = append(alarms, a)
+		}
+	}
+	return awscloudwatch.NewDashboard(scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(p.AlarmNamePrefix),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+				Title: jsii.String(fmt.Sprintf("Session cache %s: alarms", p.CacheName)), Alarms: &alarms, Width: jsii.Number(24),
+			})},
+			{
+				graph("Read latency (µs)", metric(MetricReadLatency, "p50"), metric(MetricReadLatency, "p99")),
+				graph("Write latency (µs)", metric(MetricWriteLatency, "p50"), metric(MetricWriteLatency, "p99")),
+				graph("Throttled commands", metric(MetricThrottledCmds, "Sum")),
+			},
+			{
+				graph("ECPUs consumed", metric(MetricECPUs, "Sum")),
+				graph("Bytes used", metric(MetricBytesUsedForCache, "Maximum")),
+				graph("Connections", metric(MetricCurrConnections, "Maximum")),
+			},
+		},
+	})
 }
