@@ -176,25 +176,57 @@ func mustWd(t testing.TB) string {
 	return wd
 }
 
-// lineDiff is a small positional diff: enough to point at the changed property.
+// lineDiff is a longest-common-subsequence line diff with two lines of context: templates are
+// a few hundred lines, so the quadratic table is cheap, and an inserted resource shows up as
+// the lines it adds instead of shifting every later line.
 func lineDiff(want, got string) string {
 	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b bytes.Buffer
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d\n  - %s\n  + %s\n", i+1, wl, gl)
-			if shown++; shown == 20 {
-				b.WriteString("  ...\n")
-				break
+	lcs := make([][]int, len(w)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(g)+1)
+	}
+	for i := len(w) - 1; i >= 0; i-- {
+		for j := len(g) - 1; j >= 0; j-- {
+			if w[i] == g[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
 			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var ops []line
+	i, j := 0, 0
+	for i < len(w) || j < len(g) {
+		switch {
+		case i < len(w) && j < len(g) && w[i] == g[j]:
+			ops = append(ops, line{' ', w[i]})
+			i, j = i+1, j+1
+		case j < len(g) && (i == len(w) || lcs[i][j+1] >= lcs[i+1][j]):
+			ops = append(ops, line{'+', g[j]})
+			j++
+		default:
+			ops = append(ops, line{'-', w[i]})
+			i++
+		}
+	}
+	var b bytes.Buffer
+	shown, lastPrinted := 0, -1
+	for k, op := range ops {
+		if op.op == ' ' {
+			continue
+		}
+		for c := max(k-2, lastPrinted+1); c < k; c++ {
+			fmt.Fprintf(&b, "    %s\n", ops[c].text)
+		}
+		fmt.Fprintf(&b, "  %c %s\n", op.op, op.text)
+		lastPrinted = k
+		if shown++; shown == 60 {
+			b.WriteString("  ...\n")
+			break
 		}
 	}
 	return b.String()
