@@ -1,0 +1,131 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+
+	"github.com/valkey-dr/valkey-dr/validate/report"
+)
+
+// scanReserve is left of the cleanup deadline when the prefix scan stops early.
+const scanReserve = 200 * time.Millisecond
+
+// checkCleanup deletes the keys this run created that may still exist (only those), proves
+// every key it ever created is gone, and scans each node for keys under the run prefix.
+func checkCleanup(ctx context.Context, e *Env) report.Result {
+	ev := map[string]any{"prefix": e.Prefix(), "created": e.createdCount()}
+	if e.Client == nil {
+		var err error
+		if e.Client, err = e.NewClient(ctx, e.Target.Addr()); err != nil {
+			if e.createdCount() == 0 {
+				return skip("nothing to clean: the run created no keys")
+			}
+			return failErr(err, "reconnect for cleanup", ev)
+		}
+	}
+	c := e.Client
+	own := e.ownKeys()
+	deleted := 0
+	attempts, err := retry(ctx, func(ctx context.Context) error {
+		if len(own) == 0 {
+			return nil
+		}
+		cmds := make(valkey.Commands, 0, len(own))
+		for _, k := range own {
+			cmds = append(cmds, c.B().Del().Key(k).Build())
+		}
+		for i, r := range c.DoMulti(ctx, cmds...) {
+			n, err := r.AsInt64()
+			if err != nil {
+				return err
+			}
+			deleted += int(n)
+			e.deleted(own[i])
+		}
+		own = nil
+		return nil
+	})
+	ev["deleted"] = deleted
+	if err != nil {
+		r := failErr(err, "delete the run's keys", ev)
+		r.Detail += fmt.Sprintf(" (they expire by themselves within %v)", KeyTTL)
+		r.Attempts = attempts
+		return r
+	}
+	// Scan every node for the run prefix: proves nothing was left behind, including a key
+	// written by an attempt whose reply was lost.
+	pattern := e.Prefix() + "*"
+	found, complete, scanned, err := scanPrefix(ctx, c, pattern)
+	ev["scanComplete"], ev["scanCalls"], ev["remaining"] = complete, scanned, found
+	if err != nil {
+		return failErr(err, "SCAN MATCH "+pattern, ev)
+	}
+	if len(found) > 0 {
+		// The run id is 64 random bits made for this run, so a key under the run prefix was
+		// written by this run: a write whose reply never came (timeout) but that landed.
+		n, err := deleteKeys(ctx, c, found)
+		ev["deletedUnacknowledged"] = n
+		deleted += n
+		if err != nil {
+			return failErr(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
+		}
+		if again, _, _, err := scanPrefix(ctx, c, pattern); err != nil || len(again) > 0 {
+			return failProblem(Problem{Class: ClassData,
+				Msg: fmt.Sprintf("key(s) under the run prefix remain: %s", strings.Join(again, ", ")),
+				Fix: fmt.Sprintf("they expire within %v; delete them with DEL if needed", KeyTTL)}, ev)
+		}
+	}
+	scan := "scan of every node found none"
+	if !complete {
+		scan = fmt.Sprintf("scan stopped at the deadline after %d SCAN calls, none found", scanned)
+	}
+	return pass(fmt.Sprintf("deleted %d remaining key(s) (%d created and acknowledged); no key under %s* remains (%s)",
+		deleted, e.createdCount(), e.Prefix(), scan), ev)
+}
+
+// scanPrefix SCANs every node with MATCH pattern until done or close to the deadline.
+func scanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []string, complete bool, scanned int, err error) {
+	dl, hasDL := ctx.Deadline()
+	nodes := c.Nodes()
+	for _, addr := range nodeAddrs(c) {
+		n := nodes[addr]
+		var cursor uint64
+		for {
+			if hasDL && time.Until(dl) < scanReserve {
+				return found, false, scanned, nil
+			}
+			e, err := n.Do(ctx, n.B().Scan().Cursor(cursor).Match(pattern).Count(1000).Build()).AsScanEntry()
+			if err != nil {
+				return found, false, scanned, err
+			}
+			scanned++
+			found = append(found, e.Elements...)
+			cursor = e.Cursor
+			if cursor == 0 {
+				break
+			}
+		}
+	}
+	return found, true, scanned, nil
+}
+
+// deleteKeys deletes keys of this run, one DEL per key (they may sit in different slots).
+func deleteKeys(ctx context.Context, c valkey.Client, keys []string) (int, error) {
+	cmds := make(valkey.Commands, 0, len(keys))
+	for _, k := range keys {
+		cmds = append(cmds, c.B().Del().Key(k).Build())
+	}
+	n := 0
+	for _, r := range c.DoMulti(ctx, cmds...) {
+		d, err := r.AsInt64()
+		if err != nil {
+			return n, err
+		}
+		n += int(d)
+	}
+	return n, nil
+}

@@ -1,0 +1,229 @@
+package checks
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+)
+
+// Error classes recorded in Result.ErrorClass.
+const (
+	ClassDNS        = "dns"
+	ClassRefused    = "refused"
+	ClassTimeout    = "timeout"
+	ClassNetwork    = "network"
+	ClassTLS        = "tls"
+	ClassAuth       = "auth"
+	ClassPermission = "permission"
+	ClassMode       = "mode"
+	ClassOOM        = "oom"
+	ClassData       = "data"
+	ClassServer     = "server"
+	ClassDeadline   = "deadline"
+)
+
+// Problem is a classified error: what class, a one-line message and what to fix.
+type Problem struct {
+	Class string
+	Msg   string
+	Fix   string
+}
+
+// valkeyPrefix returns the error code of a server error reply (WRONGPASS, NOPERM, ...), or "".
+func valkeyPrefix(err error) string {
+	var ve *valkey.ValkeyError
+	if !errors.As(err, &ve) {
+		return ""
+	}
+	msg := ve.Error()
+	if i := strings.IndexByte(msg, ' '); i > 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
+// Healable reports whether err can go away by itself within seconds, so retrying under the
+// check's deadline is right: DNS not propagated yet, CLUSTERDOWN/TRYAGAIN/LOADING/MASTERDOWN
+// during a topology change, connection refused/reset while a node (re)starts.
+func Healable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.IsNotFound || dnsErr.IsTemporary
+	}
+	switch valkeyPrefix(err) {
+	case "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN":
+		return true
+	case "":
+	default:
+		return false
+	}
+	if isTLSProblem(err) {
+		return false
+	}
+	// valkey-go: no node serves the slot (a refresh after a node loss) or the pipe broke.
+	if errors.Is(err, valkey.ErrNoSlot) || errors.Is(err, valkey.ErrClosing) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed)
+}
+
+func isTLSProblem(err error) bool {
+	var (
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		rh  tls.RecordHeaderError
+		ve  *tls.CertificateVerificationError
+		ae  tls.AlertError
+		uap *x509.UnknownAuthorityError
+	)
+	return errors.As(err, &ua) || errors.As(err, &uap) || errors.As(err, &he) || errors.As(err, &ci) ||
+		errors.As(err, &rh) || errors.As(err, &ve) || errors.As(err, &ae)
+}
+
+// Classify turns an error into a Problem. what names the operation ("connect to h:6379",
+// "SET key") and is the start of Msg.
+func Classify(err error, what string) Problem {
+	msg := fmt.Sprintf("%s: %v", what, err)
+	var dnsErr *net.DNSError
+	var ua x509.UnknownAuthorityError
+	var uap *x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var hep *x509.HostnameError
+	var ci x509.CertificateInvalidError
+	var rh tls.RecordHeaderError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return Problem{ClassDNS, fmt.Sprintf("%s: name %q does not resolve (NXDOMAIN)", what, dnsErr.Name),
+			"check the name; for a Route 53 private zone, check it is associated with this VPC and the record exists"}
+	case errors.As(err, &dnsErr):
+		return Problem{ClassDNS, msg, "check the resolver (VPC DNS) is reachable from this host"}
+	case errors.As(err, &ua) || errors.As(err, &uap):
+		return Problem{ClassTLS, what + ": certificate signed by an unknown authority",
+			"ElastiCache certificates chain to public Amazon roots (update the system CA bundle); for a private CA pass --ca-file"}
+	case errors.As(err, &he) || errors.As(err, &hep):
+		if hep != nil {
+			he = *hep
+		}
+		return Problem{ClassTLS, fmt.Sprintf("%s: certificate is not valid for %q (valid for %s)", what, he.Host, certNames(he.Certificate)),
+			"connect to the cache endpoint name, or pass --tls-server-name <endpoint> when connecting through a CNAME"}
+	case errors.As(err, &ci):
+		return Problem{ClassTLS, fmt.Sprintf("%s: certificate invalid: %v", what, ci), "check the server certificate and the system clock"}
+	case errors.As(err, &rh):
+		return Problem{ClassTLS, what + ": the server does not speak TLS (plaintext reply to the TLS handshake)",
+			"ElastiCache Serverless always uses TLS: check the endpoint; for a plaintext test server only, pass --insecure-plaintext"}
+	case isTLSProblem(err):
+		return Problem{ClassTLS, msg, "check the server certificate and --ca-file/--tls-server-name"}
+	}
+	switch code := valkeyPrefix(err); code {
+	case "WRONGPASS":
+		return Problem{ClassAuth, what + ": WRONGPASS: wrong password or unknown/disabled user",
+			"check the user name and the password source (secret, file or VALKEY_PASSWORD); the user must be in the cache's user group"}
+	case "NOAUTH":
+		return Problem{ClassAuth, what + ": NOAUTH: the server requires authentication",
+			"give --user and a password source (VALKEY_PASSWORD, --password-file, --password-secret-arn) or --iam"}
+	case "NOPERM":
+		cmd := nopermCommand(err)
+		return Problem{ClassPermission, fmt.Sprintf("%s: NOPERM: the user may not run %s", what, cmd),
+			fmt.Sprintf("add +%s to the user's access string (ElastiCache: modify-user --access-string)", cmd)}
+	case "OOM":
+		return Problem{ClassOOM, what + ": OOM: the server is out of memory and does not evict (maxmemory reached)",
+			"raise the cache's data storage limit (CacheUsageLimits) or free memory; a session cache should not be full"}
+	case "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN":
+		return Problem{ClassServer, msg + " (still failing at the deadline)", "the cluster is not serving all slots: wait for the cache to be AVAILABLE, then re-run"}
+	case "READONLY":
+		return Problem{ClassServer, msg, "writes reached a replica: use the primary port (6379), not the reader port"}
+	case "":
+	default:
+		return Problem{ClassServer, msg, ""}
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		return Problem{ClassTimeout, what + ": no answer before the deadline",
+			"the node is unresponsive or traffic is dropped: check the security group/NACL allow this host on the port, and the cache status"}
+	case errors.As(err, &ne) && ne.Timeout():
+		return Problem{ClassTimeout, what + ": timed out: " + err.Error(),
+			"the node is unresponsive or traffic is dropped: check the security group/NACL allow this host on the port, and the cache status"}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Problem{ClassRefused, what + ": connection refused",
+			"nothing listens there: check the endpoint and port (6379 primary, 6380 reader)"}
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.EPIPE):
+		return Problem{ClassNetwork, msg + " (the server closed the connection)",
+			"if the server requires TLS, drop --insecure-plaintext; otherwise check the server is up"}
+	case errors.Is(err, valkey.ErrNoSlot):
+		return Problem{ClassServer, msg + ": no reachable node serves the key's slot",
+			"a node of the cluster is down: wait for the cache to be AVAILABLE (failover), then re-run"}
+	case errors.Is(err, valkey.ErrClosing):
+		return Problem{ClassNetwork, msg, "the client could not (re)connect: check the server is up"}
+	}
+	return Problem{ClassNetwork, msg, ""}
+}
+
+// nopermCommand extracts the command from "NOPERM User x has no permissions to run the 'set'
+// command" (and the subcommand form 'cluster|shards').
+func nopermCommand(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "'"); i >= 0 {
+		if j := strings.Index(msg[i+1:], "'"); j >= 0 {
+			return msg[i+1 : i+1+j]
+		}
+	}
+	return "the command"
+}
+
+func certNames(c *x509.Certificate) string {
+	if c == nil {
+		return "unknown names"
+	}
+	var names []string
+	names = append(names, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 {
+		return "CN " + c.Subject.CommonName
+	}
+	return strings.Join(names, ", ")
+}
+
+// retry calls fn until it succeeds, fails with an error that cannot heal, or ctx ends.
+// It returns the number of attempts and the last error; when the deadline cut off a series of
+// healable failures, it returns the healable one (what kept failing), not "deadline exceeded".
+func retry(ctx context.Context, fn func(ctx context.Context) error) (int, error) {
+	backoff := 5 * time.Millisecond
+	var healable error
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err != nil && healable != nil && ctx.Err() != nil {
+			return attempt, fmt.Errorf("%w (retried %d times until the deadline)", healable, attempt)
+		}
+		if err == nil || !Healable(err) {
+			return attempt, err
+		}
+		healable = err
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return attempt, fmt.Errorf("%w (retried %d times until the deadline)", err, attempt)
+		case <-t.C:
+		}
+		backoff = min(backoff*2, 400*time.Millisecond)
+	}
+}

@@ -1,0 +1,32 @@
+package checks
+
+import "time"
+
+// CleanupGrace is the least time cleanup gets when the run deadline is already used up.
+const CleanupGrace = 2 * time.Second
+
+// Table is the ordered list of checks: runbook step 4 (connectivity, reconnect, SET/GET,
+// synthetic sessions) and the network, TLS, auth, mode and routing checks around it.
+var Table = []Check{
+	{Name: "dns", Timeout: 5 * time.Second, Run: checkDNS},
+	{Name: "tcp", Timeout: 5 * time.Second, Needs: []string{"dns"}, Run: checkTCP},
+	{Name: "tls", Timeout: 5 * time.Second, Needs: []string{"tcp"}, Run: checkTLS},
+	{Name: "auth", Timeout: 8 * time.Second, Needs: []string{"tls"}, Run: checkAuth},
+	{Name: "cluster-mode", Timeout: 5 * time.Second, Needs: []string{"auth"}, Run: checkClusterMode},
+	{Name: "ping", Timeout: 5 * time.Second, Needs: []string{"cluster-mode"}, Run: checkPing},
+	{Name: "set-get", Timeout: 5 * time.Second, Needs: []string{"ping"}, Run: checkSetGet},
+	{Name: "session-lifecycle", Timeout: 10 * time.Second, Needs: []string{"set-get"}, Run: checkSessions},
+	{Name: "reconnect", Timeout: 10 * time.Second, Needs: []string{"ping"}, Run: checkReconnect},
+	{Name: "reader", Timeout: 8 * time.Second, Needs: []string{"set-get"}, Run: checkReader},
+	{Name: "dns-names", Timeout: 5 * time.Second, Needs: []string{"dns"}, Run: checkDNSNames},
+	{Name: "cleanup", Timeout: 5 * time.Second, Needs: []string{"auth"}, Always: true, Run: checkCleanup},
+}
+
+// Names returns the check names in order.
+func Names() []string {
+	n := make([]string, len(Table))
+	for i, c := range Table {
+		n[i] = c.Name
+	}
+	return n
+}

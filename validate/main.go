@@ -1,0 +1,86 @@
+// Command validate proves that a valkey-dr cache works right after `cdk deploy` (runbook step 4)
+// and writes evidence fit for an audit (runbook section 9).
+//
+//	go run ./validate --outputs cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir evidence/
+//
+// With no subcommand (or `run`) it runs the validation once; `watch` and `probe` are planned
+// subcommands. Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration
+// error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes from
+// the module build info (VCS revision) or stays "dev".
+var version = "dev"
+
+// toolName names the binary in output and evidence.
+const toolName = "valkey-dr-validate"
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Main dispatches a subcommand and returns the exit status. Flags first (or no argument) means
+// `run`, so `validate --outputs x` and `validate run --outputs x` are the same.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "run":
+			return run(args[1:], stdout, stderr, defaultDeps())
+		case "help":
+			return run([]string{"--help"}, stdout, stderr, defaultDeps())
+		case "version":
+			return run([]string{"--version"}, stdout, stderr, defaultDeps())
+		default:
+			fmt.Fprintf(stderr, "%s: unknown command %q: want run (the default), help or version\n", toolName, args[0])
+			return exitUsage
+		}
+	}
+	return run(args, stdout, stderr, defaultDeps())
+}
+
+// toolVersion returns version, or the VCS revision from the build info.
+func toolVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return bi.Main.Version
+		}
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if len(rev) >= 12 {
+			v := "dev-" + rev[:12]
+			if dirty {
+				v += "-dirty"
+			}
+			return v
+		}
+	}
+	return version
+}
+
+func goVersion() string { return runtime.Version() }

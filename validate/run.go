@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/target"
+)
+
+// deps is the outside world of `run`; tests replace parts of it (never the Valkey protocol).
+type deps struct {
+	getenv      func(string) string
+	resolver    checks.Resolver
+	secrets     target.SecretsFactory
+	awsCreds    func(ctx context.Context, region string) (aws.CredentialsProvider, error)
+	beforeCheck func(name string)
+	now         func() time.Time
+}
+
+func defaultDeps() deps {
+	return deps{
+		getenv:   os.Getenv,
+		resolver: net.DefaultResolver,
+		secrets: func(ctx context.Context, region string) (target.SecretsGetter, error) {
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+			if err != nil {
+				return nil, err
+			}
+			return secretsmanager.NewFromConfig(cfg), nil
+		},
+		awsCreds: func(ctx context.Context, region string) (aws.CredentialsProvider, error) {
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+			if err != nil {
+				return nil, err
+			}
+			return aws.NewCredentialsCache(cfg.Credentials), nil
+		},
+		now: time.Now,
+	}
+}
+
+const insecureWarning = "--insecure-plaintext: TLS is OFF: traffic and the password travel UNENCRYPTED (test servers only; never for ElastiCache)"
+
+// run is the `run` subcommand: parse, resolve, run the checks, print, write evidence.
+func run(args []string, stdout, stderr io.Writer, d deps) int {
+	var o options
+	fs := newFlagSet(&o)
+	if msg := passwordInArgv(args); msg != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", toolName, msg)
+		return exitUsage
+	}
+	if err := fs.Parse(args); err != nil {
+		if err.Error() == "flag: help requested" {
+			fmt.Fprint(stdout, usageText(fs))
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", toolName, flagError(err))
+		return exitUsage
+	}
+	if o.help {
+		fmt.Fprint(stdout, usageText(fs))
+		return exitOK
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "%s %s (%s)\n", toolName, toolVersion(), goVersion())
+		return exitOK
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q: every input is a flag (see --help)\n", toolName, fs.Arg(0))
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tg, err := target.Resolve(ctx, o.cfg, target.Deps{Getenv: d.getenv, Secrets: d.secrets, AWSCredentials: d.awsCreds})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
+		return exitUsage
+	}
+	if o.evidenceDir != "" {
+		if err := checkWritable(o.evidenceDir); err != nil {
+			fmt.Fprintf(stderr, "%s: --evidence-dir %q: %v: want a writable directory\n", toolName, o.evidenceDir, err)
+			return exitUsage
+		}
+	}
+
+	now := d.now
+	if now == nil {
+		now = time.Now
+	}
+	env := &checks.Env{Target: tg, Version: toolVersion(), RunID: checks.NewRunID(), Resolver: d.resolver}
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          report.Tool{Name: toolName, Version: toolVersion(), GoVersion: goVersion()},
+		RunID:         env.RunID,
+		KeyPrefix:     env.Prefix(),
+		StartedAt:     now().UTC(),
+		Target: report.Target{Endpoint: tg.Addr(), ReaderEndpoint: tg.ReaderAddr(), DNSNames: tg.DNSNames,
+			OutputsFile: tg.Source.OutputsFile, Stack: tg.Source.Stack, Outputs: tg.Source.Outputs},
+		Options: optionsEvidence(o, tg, env),
+	}
+	if tg.InsecurePlaintext {
+		rep.Warnings = append(rep.Warnings, insecureWarning)
+		fmt.Fprintf(stderr, "\n*** WARNING: %s ***\n\n", insecureWarning)
+	}
+	text := o.format == "text"
+	if text && !o.quiet {
+		fmt.Fprintf(stdout, "%s %s: validating %s (run %s, timeout %v)\n", toolName, toolVersion(), describeTarget(tg), env.RunID, tg.Timeout)
+	}
+	runner := &checks.Runner{
+		Now:         now,
+		BeforeCheck: d.beforeCheck,
+		OnResult: func(r report.Result) {
+			if text && !o.quiet {
+				report.LiveLine(stdout, r)
+			}
+		},
+	}
+	rep.Checks = runner.Run(ctx, env)
+	if env.Server.ClientMode != "" {
+		s := env.Server
+		rep.Server = &s
+	}
+	rep.Finish(now())
+
+	code := rep.ExitCode
+	if o.evidenceDir != "" {
+		paths, err := report.WriteEvidence(o.evidenceDir, rep)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
+			code = exitUsage
+		} else if text && !o.quiet {
+			fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
+		}
+	}
+	if text {
+		report.WriteSummary(stdout, rep)
+	} else if err := report.WriteJSON(stdout, rep); err != nil {
+		fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
+		return exitUsage
+	}
+	return code
+}
+
+func describeTarget(t *target.Target) string {
+	s := t.Addr()
+	if t.Source.Stack != "" {
+		s += " (stack " + t.Source.Stack + ")"
+	}
+	return s
+}
+
+// checkWritable creates dir if needed and proves a file can be created in it, before any
+// check runs (a full run that cannot write its evidence wastes the operator's time).
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(filepath.Clean(name))
+}
+
+// optionsEvidence records the options used, secrets redacted (the password itself is never
+// here, only where it came from).
+func optionsEvidence(o options, t *target.Target, e *checks.Env) map[string]any {
+	m := map[string]any{
+		"endpoint":          t.Addr(),
+		"timeout":           t.Timeout.String(),
+		"sessions":          t.Sessions,
+		"format":            o.format,
+		"insecurePlaintext": t.InsecurePlaintext,
+		"auth":              string(t.Auth.Mode),
+		"client":            e.ClientOptionsEvidence(),
+	}
+	add := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	add("outputs", o.cfg.OutputsFile)
+	add("stack", t.Source.Stack)
+	add("user", t.Auth.User)
+	add("passwordSource", t.Auth.PasswordSource)
+	add("cacheName", t.Auth.CacheName)
+	add("region", t.Auth.Region)
+	add("caFile", t.CAFile)
+	add("tlsServerName", t.ServerName())
+	add("evidenceDir", o.evidenceDir)
+	if t.ReaderPort != 0 {
+		m["readerPort"] = t.ReaderPort
+	}
+	if len(t.DNSNames) > 0 {
+		m["dnsNames"] = t.DNSNames
+	}
+	if t.Auth.Mode == target.AuthPassword {
+		m["password"] = "[REDACTED]"
+	}
+	return m
+}
+
+func evidenceNames(paths []string) string {
+	names := make([]string, len(paths))
+	for i, p := range paths {
+		names[i] = filepath.Base(p)
+	}
+	return strings.Join(names, ", ")
+}
