@@ -34,7 +34,12 @@ func cdkCLI(t *testing.T) string {
 
 func synthCLI(t *testing.T, out string, ctx ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	args := []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", out}
+	return runCLI(t, []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", out}, ctx...)
+}
+
+// runCLI runs the pinned CLI with --context flags appended.
+func runCLI(t *testing.T, args []string, ctx ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	for _, c := range ctx {
 		args = append(args, "--context", c)
 	}
@@ -90,7 +95,9 @@ func TestCLISynthesizesBothModesWithoutNotices(t *testing.T) {
 	for _, mode := range []string{"none", "stateless"} {
 		t.Run(mode, func(t *testing.T) {
 			out := t.TempDir()
-			stdout, stderr, code := synthCLI(t, out, "environment=example", "drMode="+mode)
+			// Plain flags, as an operator types them: --no-notices would hide the very
+			// notices this test is about.
+			stdout, stderr, code := runCLI(t, []string{"synth", "--quiet", "--output", out}, "environment=example", "drMode="+mode)
 			if code != 0 {
 				t.Fatalf("cdk synth exited %d:\n%s%s", code, stdout, stderr)
 			}
