@@ -1,6 +1,6 @@
-// Command valkey-dr-app is the CDK app: it reads CDK context once, validates it into a Config
-// and builds the one stack that environment + region + drMode gets. It is the only place that
-// reads context or the environment.
+// Command valkey-dr-app is the CDK app: it reads CDK context once, validates it into a Config,
+// builds the one stack that environment + region + drMode gets and puts the compliance gate on
+// it. It is the only place that reads context or the environment.
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/valkey-dr/valkey-dr/compliance/gate"
 	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
@@ -52,7 +53,10 @@ func run(stderr io.Writer) (code int) {
 		}
 		return 2
 	}
-	stacks.NewCacheStack(app, cfg)
+	stack := stacks.NewCacheStack(app, cfg)
+	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
+	// CDK's validation report (rule id, construct path, fix).
+	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
 	app.Synth(nil)
 	return 0
 }

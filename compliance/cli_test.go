@@ -1,0 +1,150 @@
+package compliance_test
+
+// The gate through the real, pinned CDK CLI, as CI and an operator meet it. Two layers stop a
+// bad stack: context validation (cdk.json is refused before anything is built) and, for what
+// only code can get wrong, the synth-time rules. Each test writes a project directory of its
+// own (a cdk.json with the repository's context and an "app" pointing at a binary the test
+// built) and runs `cdk synth` there. They need `make deps` (npm ci: Node 24 + the CLI).
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/compliance"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+)
+
+// cli returns the pinned CDK CLI, or skips (fails under CI=true) without it.
+func cli(t *testing.T) string {
+	t.Helper()
+	cdktest.RequireNode(t)
+	c := filepath.Join(cdktest.RepoRoot(t), "node_modules", ".bin", "cdk")
+	if _, err := os.Stat(c); err != nil {
+		msg := "the pinned CDK CLI is not installed: run `make deps` (npm ci)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return c
+}
+
+// build compiles a main package of this module into dir/name.
+func build(t *testing.T, pkg, dir, name string) string {
+	t.Helper()
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = cdktest.RepoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+// project writes a CDK project directory: cdk.json with app and the repository's context,
+// after edit changed it.
+func project(t *testing.T, app string, edit func(ctx map[string]any)) string {
+	t.Helper()
+	ctx := cdktest.CDKContext(t)
+	if edit != nil {
+		edit(ctx)
+	}
+	b, err := json.MarshalIndent(map[string]any{"app": app, "context": ctx}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "cdk.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// synthIn runs `cdk synth` in a project directory.
+func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) {
+	t.Helper()
+	args := []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", filepath.Join(dir, "cdk.out")}
+	for _, c := range ctx {
+		args = append(args, "--context", c)
+	}
+	cmd := exec.Command(cli(t), args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return out.String(), ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run cdk: %v", err)
+	}
+	return out.String(), 0
+}
+
+var goStackTrace = regexp.MustCompile(`(?m)^goroutine \d+|^panic:|\.go:\d+ \+0x`)
+
+func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
+	// Layer 1. The rules would catch this too (VDR-007), but an operator gets the earlier,
+	// more precise message: the cdk.json key to set.
+	app := build(t, ".", t.TempDir(), "valkey-dr-app")
+	proj := project(t, app, func(ctx map[string]any) {
+		envs := ctx["environments"].(map[string]any)
+		region := envs["prod"].(map[string]any)["regions"].(map[string]any)["us-west-2"].(map[string]any)
+		delete(region, "kmsKeyArn")
+	})
+	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
+	if code == 0 {
+		t.Fatalf("cdk synth exited 0:\n%s", out)
+	}
+	for _, want := range []string{"environments.prod.regions.us-west-2.kmsKeyArn", "customer-managed", "Nothing was synthesized"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "VDR-") {
+		t.Errorf("the rules ran although context validation failed:\n%s", out)
+	}
+}
+
+func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
+	// Layer 2: cdk.json is valid; the stack is broken in code.
+	app := build(t, "./compliance/testdata/brokenapp", t.TempDir(), "brokenapp")
+	for name, tc := range map[string]struct {
+		defect string
+		want   []string
+	}{
+		"prod with termination protection turned off": {"termination-protection", []string{
+			compliance.RuleProdTermination + " ", "ValkeyDr-prod-us-west-2-dr", "Suggested fix: " + compliance.RuleByID(compliance.RuleProdTermination).Fix}},
+		"prod without its CMK": {"kms", []string{
+			compliance.RuleProdKMS + " ", "ValkeyDr-prod-us-west-2-dr/SessionCache/Cache", "Suggested fix: " + compliance.RuleByID(compliance.RuleProdKMS).Fix}},
+		"an open CIDR: our rule and cdk-nag's both fire": {"open-cidr", []string{
+			compliance.RuleNoOpenCIDR + " ", "ValkeyDr-prod-us-west-2-dr/SessionCache/SecurityGroup", "AwsSolutions-EC23"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			proj := project(t, app+" -break "+tc.defect, nil)
+			out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
+			if code == 0 {
+				t.Fatalf("cdk synth exited 0:\n%s", out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("output lacks %q:\n%s", want, out)
+				}
+			}
+			if loc := goStackTrace.FindString(out); loc != "" {
+				t.Errorf("output carries a Go stack trace (%q):\n%s", loc, out)
+			}
+			// The report is in cdk.out for the pipeline to publish.
+			rep, err := os.ReadFile(filepath.Join(proj, "cdk.out", "validation-report.json"))
+			if err != nil || !strings.Contains(string(rep), compliance.PluginName) {
+				t.Errorf("cdk.out/validation-report.json does not record the violation (%v)", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,44 @@
+// Package gate puts the compliance gate on a CDK app: the cdk-nag AwsSolutions and HIPAA
+// Security packs, the nag suppressions (each with its reason, all in suppressions.go), and the
+// rules of package compliance as a CDK validation plugin, so that a violation fails `cdk synth`.
+package gate
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/valkey-dr/valkey-dr/compliance"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/stacks"
+)
+
+// Target is one stack for the gate and the Config it was built from (the rules need to know
+// whether it is production and which drMode it serves).
+type Target struct {
+	Stack  *stacks.CacheStack
+	Config *drcontext.Config
+}
+
+// Apply puts the gate on app: the cdk-nag packs on every stack (their errors fail the synth;
+// their reports land in cdk.out as <pack>-<stack>-NagReport.{json,csv}), our suppressions on
+// the targets, and our rules as a validation plugin. Call it once, after every stack is built
+// and before app.Synth; a stack that is not a target fails the synth (VDR-000).
+func Apply(app awscdk.App, targets ...Target) {
+	facts := make(map[string]compliance.Facts, len(targets))
+	for _, t := range targets {
+		facts[*t.Stack.Node().Path()] = compliance.FactsOf(t.Config)
+		suppress(t.Stack)
+	}
+	props := func() *cdknag.NagPackProps {
+		return &cdknag.NagPackProps{
+			// Verbose: every finding carries the rule's explanation, not just its id.
+			Verbose:       jsii.Bool(true),
+			Reports:       jsii.Bool(true),
+			ReportFormats: &[]cdknag.NagReportFormat{cdknag.NagReportFormat_JSON, cdknag.NagReportFormat_CSV},
+		}
+	}
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props()), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewHIPAASecurityChecks(props()), nil)
+	awscdk.Validations_Of(app).AddPlugins(&plugin{facts: facts})
+}

@@ -1,0 +1,229 @@
+package compliance
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+)
+
+// CloudFormation resource types the rules read.
+const (
+	typeServerlessCache = "AWS::ElastiCache::ServerlessCache"
+	typeSecurityGroup   = "AWS::EC2::SecurityGroup"
+	typeIngress         = "AWS::EC2::SecurityGroupIngress"
+	typeEgress          = "AWS::EC2::SecurityGroupEgress"
+	typeRecordSet       = "AWS::Route53::RecordSet"
+	typeRecordSetGroup  = "AWS::Route53::RecordSetGroup"
+)
+
+// Facts are what the rules need to know about a stack that its template does not say.
+type Facts struct {
+	// Environment is the cdk.json environment name; the cross-stack rule groups stacks by it.
+	Environment string
+	// Production turns on the production-only rules.
+	Production bool
+	// DrMode is none (primary) or stateless (DR).
+	DrMode drcontext.DrMode
+}
+
+// FactsOf reads the facts from the Config the stack was built from.
+func FactsOf(cfg *drcontext.Config) Facts {
+	return Facts{Environment: cfg.EnvironmentName, Production: cfg.IsProduction(), DrMode: cfg.DrMode}
+}
+
+// Template is the part of a synthesized CloudFormation template the rules read.
+type Template struct {
+	Resources map[string]Resource `json:"Resources"`
+}
+
+// Resource is one template resource.
+type Resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+}
+
+// Stack is one synthesized stack as the rules see it.
+type Stack struct {
+	// Name is the stack's artifact id, which is also its construct path (top-level stacks).
+	Name string
+	// TemplatePath is the template file the stack was read from.
+	TemplatePath string
+	Template     Template
+	// TerminationProtection is from the cloud assembly manifest: it is not in the template.
+	TerminationProtection bool
+	Facts                 Facts
+}
+
+// ofType returns the logical ids of the resources of one type, sorted (findings come out in a
+// stable order).
+func (s *Stack) ofType(typ string) []string {
+	var ids []string
+	for id, r := range s.Template.Resources {
+		if r.Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// path is the construct path of a resource: the aws:cdk:path metadata the CLI writes, or
+// stack/logical id where there is none (an App in a test).
+func (s *Stack) path(logicalID string) string {
+	if p, ok := s.Template.Resources[logicalID].Metadata["aws:cdk:path"].(string); ok && p != "" {
+		return p
+	}
+	return s.Name + "/" + logicalID
+}
+
+// manifest is the part of the cloud assembly manifest.json LoadAssembly reads.
+type manifest struct {
+	Artifacts map[string]struct {
+		Type       string `json:"type"`
+		Properties struct {
+			TemplateFile          string `json:"templateFile"`
+			TerminationProtection bool   `json:"terminationProtection"`
+		} `json:"properties"`
+	} `json:"artifacts"`
+}
+
+const stackArtifact = "aws:cloudformation:stack"
+
+// LoadAssembly reads every stack of a cloud assembly directory (cdk.out); facts says what each
+// stack is (by stack name).
+func LoadAssembly(dir string, facts func(stack string) Facts) ([]*Stack, error) {
+	var m manifest
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+		return nil, err
+	}
+	var names []string
+	for name, a := range m.Artifacts {
+		if a.Type == stackArtifact {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	stacks := make([]*Stack, 0, len(names))
+	for _, name := range names {
+		a := m.Artifacts[name]
+		s := &Stack{Name: name, TemplatePath: filepath.Join(dir, a.Properties.TemplateFile),
+			TerminationProtection: a.Properties.TerminationProtection, Facts: facts(name)}
+		if err := readJSON(s.TemplatePath, &s.Template); err != nil {
+			return nil, err
+		}
+		stacks = append(stacks, s)
+	}
+	return stacks, nil
+}
+
+// LoadStack reads one stack given its template path, taking termination protection from the
+// manifest.json beside it (the validation plugin's view: CDK hands it template paths).
+func LoadStack(name, templatePath string, f Facts) (*Stack, error) {
+	s := &Stack{Name: name, TemplatePath: templatePath, Facts: f}
+	if err := readJSON(templatePath, &s.Template); err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := readJSON(filepath.Join(filepath.Dir(templatePath), "manifest.json"), &m); err != nil {
+		return nil, err
+	}
+	for _, a := range m.Artifacts {
+		if a.Type == stackArtifact && a.Properties.TemplateFile == filepath.Base(templatePath) {
+			s.TerminationProtection = a.Properties.TerminationProtection
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no stack artifact in manifest.json uses this template", templatePath)
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// refTarget is the logical id a value points at: {"Ref": X} or {"Fn::GetAtt": [X, attr]}.
+func refTarget(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", false
+	}
+	if r, ok := m["Ref"].(string); ok {
+		return r, true
+	}
+	switch ga := m["Fn::GetAtt"].(type) {
+	case []any:
+		if len(ga) == 2 {
+			if id, ok := ga[0].(string); ok {
+				return id, true
+			}
+		}
+	case string:
+		if id, _, ok := strings.Cut(ga, "."); ok {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// present reports whether a property is set to something: not absent, "", or [].
+func present(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case string:
+		return t != ""
+	case []any:
+		return len(t) > 0
+	}
+	return true
+}
+
+// number reads a number that CloudFormation may carry as a JSON number or a string ("30").
+func number(v any) (float64, bool) {
+	switch t := v.(type) {
+	case float64:
+		return t, true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// show renders a template value for a message: strings bare-quoted, the rest as compact JSON.
+func show(v any) string {
+	if v == nil {
+		return "not set"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// tags reads a resource's Tags list ([{Key, Value}]) into a map.
+func tags(r Resource) map[string]any {
+	out := map[string]any{}
+	list, _ := r.Properties["Tags"].([]any)
+	for _, t := range list {
+		m, _ := t.(map[string]any)
+		if k, ok := m["Key"].(string); ok {
+			out[k] = m["Value"]
+		}
+	}
+	return out
+}

@@ -1,0 +1,171 @@
+package main
+
+// check against a stand-in CDK CLI that copies prepared cloud assemblies into --output: the
+// table, the verdicts and the exit status, without Node. The real CLI runs in `make check` and
+// in compliance/cli_test.go.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+)
+
+// fakeCDK copies $FAKE_CDK_FIXTURES/<environment>-<drMode> into --output, or, when that
+// directory holds an "exit" file, prints its "output" file and exits with that status.
+const fakeCDK = `#!/bin/sh
+out=""; env=""; mode=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --output) out="$2"; shift ;;
+    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; esac; shift ;;
+  esac
+  shift
+done
+src="$FAKE_CDK_FIXTURES/$env-$mode"
+if [ -f "$src/exit" ]; then cat "$src/output"; exit "$(cat "$src/exit")"; fi
+mkdir -p "$out" && cp -R "$src/." "$out/"
+`
+
+const (
+	primary = "ValkeyDr-example-us-east-1-primary"
+	dr      = "ValkeyDr-example-us-west-2-dr"
+)
+
+// record is a template with one CNAME record set.
+func record(name, setID string) string {
+	return `{"Resources": {"Rec": {"Type": "AWS::Route53::RecordSet", "Properties": {"HostedZoneId": "Z1",
+	  "Name": "` + name + `", "Type": "CNAME", "TTL": "30", "SetIdentifier": "` + setID + `", "ResourceRecords": ["x"]}}}}`
+}
+
+type fixture struct {
+	root string
+}
+
+// newFixture writes a cdk.json with only the example environment and a passing assembly for
+// each of its two stacks.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{root: t.TempDir()}
+	ctx := cdktest.CDKContext(t)
+	envs := ctx["environments"].(map[string]any)
+	b, _ := json.Marshal(map[string]any{"context": map[string]any{"environments": map[string]any{"example": envs["example"]}}})
+	f.write(t, "cdk.json", string(b))
+	f.write(t, "cdk", fakeCDK)
+	if err := os.Chmod(filepath.Join(f.root, "cdk"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.assembly(t, "example-none", primary, record("sessions.cache.example.com", "primary"))
+	f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "secondary"))
+	return f
+}
+
+func (f *fixture) write(t *testing.T, rel, content string) {
+	t.Helper()
+	p := filepath.Join(f.root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assembly writes what `cdk synth` leaves for one stack: manifest, template, nag reports (one
+// suppressed finding each).
+func (f *fixture) assembly(t *testing.T, dir, stack, template string) {
+	t.Helper()
+	d := filepath.Join("fixtures", dir)
+	f.write(t, filepath.Join(d, "manifest.json"), `{"artifacts": {"`+stack+`": {"type": "aws:cloudformation:stack",
+	  "properties": {"templateFile": "`+stack+`.template.json"}}}}`)
+	f.write(t, filepath.Join(d, stack+".template.json"), template)
+	for _, pack := range []string{"AwsSolutions", "HIPAA.Security"} {
+		f.write(t, filepath.Join(d, pack+"--"+stack+"-NagReport.json"),
+			`{"lines": [{"ruleId": "`+pack+`-X", "compliance": "Suppressed", "exceptionReason": "because"}, {"ruleId": "`+pack+`-Y", "compliance": "Compliant"}]}`)
+	}
+}
+
+func (f *fixture) run(t *testing.T) (string, int) {
+	t.Helper()
+	t.Setenv("FAKE_CDK_FIXTURES", filepath.Join(f.root, "fixtures"))
+	var out bytes.Buffer
+	code := run([]string{"-cdk-json", filepath.Join(f.root, "cdk.json"), "-out", filepath.Join(f.root, "cdk.out"),
+		"-cdk", filepath.Join(f.root, "cdk")}, &out, &out)
+	return out.String(), code
+}
+
+func TestCheck(t *testing.T) {
+	for name, tc := range map[string]struct {
+		breakIt  func(t *testing.T, f *fixture)
+		wantCode int
+		want     []string
+	}{
+		"clean assemblies pass, one row per stack": {nil, 0, []string{
+			"STACK", primary, dr, "compliance gate: PASS (2 stacks"}},
+		"a record set owned by both stacks of the environment fails VDR-013": {func(t *testing.T, f *fixture) {
+			f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "primary"))
+		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless", "compliance gate: FAIL"}},
+		"a missing nag report means the gate did not run": {func(t *testing.T, f *fixture) {
+			if err := os.Remove(filepath.Join(f.root, "fixtures", "example-stateless", "HIPAA.Security--"+dr+"-NagReport.json")); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, []string{"cdk-nag HIPAA.Security report for " + dr, "the pack did not run"}},
+		"a cdk-nag violation in the validation report fails the stack": {func(t *testing.T, f *fixture) {
+			f.write(t, "fixtures/example-none/validation-report.json", `{"pluginReports": [{"pluginName": "Construct Annotations",
+			  "violations": [{"ruleName": "Annotation::error-annotation", "description": "AwsSolutions-EC23: open to the world", "severity": "error",
+			    "violatingConstructs": [{"constructPath": "`+primary+`/SessionCache/SecurityGroup",
+			      "cloudFormationResource": {"templatePath": "`+primary+`.template.json"}}]}]}]}`)
+		}, 1, []string{"AwsSolutions-EC23: open to the world (Construct Annotations, error)", primary + "/SessionCache/SecurityGroup"}},
+		"a failed synth shows the CLI's report": {func(t *testing.T, f *fixture) {
+			f.write(t, "fixtures/example-none/exit", "1")
+			f.write(t, "fixtures/example-none/output", "ERROR VDR-011 a production stack has termination protection\n")
+		}, 1, []string{"cdk synth exited 1", "ERROR VDR-011", "(example none: nothing synthesized)"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			if tc.breakIt != nil {
+				tc.breakIt(t, f)
+			}
+			summary := filepath.Join(f.root, "summary.md")
+			t.Setenv("GITHUB_STEP_SUMMARY", summary)
+			out, code := f.run(t)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d:\n%s", code, tc.wantCode, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			b, err := os.ReadFile(summary)
+			if err != nil || !strings.Contains(string(b), "| stack | resources | findings |") {
+				t.Errorf("job summary not written (%v):\n%s", err, b)
+			}
+		})
+	}
+}
+
+func TestCheckTableRow(t *testing.T) {
+	f := newFixture(t)
+	out, _ := f.run(t)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, primary) {
+			if got := strings.Fields(line); strings.Join(got[1:], " ") != "1 0 2 pass" {
+				t.Errorf("row %q: want resources 1, findings 0, suppressed 2, pass", line)
+			}
+			return
+		}
+	}
+	t.Errorf("no row for %s:\n%s", primary, out)
+}
+
+func TestCheckRejectsAnUnreadableCDKJSON(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"-cdk-json", filepath.Join(t.TempDir(), "missing.json")}, &out, &out); code != 2 {
+		t.Errorf("exit %d, want 2: %s", code, out.String())
+	}
+}
