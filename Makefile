@@ -52,5 +52,29 @@ test: deps vet ## run every test (real valkey-server, jsii on Node 24), a short 
 	go test $(GO_TEST_FLAGS) ./...
 	go test ./context/ -run '^$$' -fuzz FuzzLoad -fuzztime 10s
 
+# DR procedures (internal/cmd/drctl, docs/runbook.md). ENV is read from the make command line
+# only: a shell may export ENV for its own use, and a DR procedure must never pick it up.
+.PHONY: drctl drill dr-activate dr-failback dr-teardown
+DRCTL := .build/drctl
+DR_ENV := $(if $(filter command line,$(origin ENV)),$(ENV))
+APPROVAL ?= broadening
+
+drctl: ## build the DR procedure tool (.build/drctl)
+	@go build -o $(DRCTL) ./internal/cmd/drctl
+
+drill: deps drctl ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
+	@$(DRCTL) drill --env $(ENVIRONMENT)
+
+dr-activate: deps drctl ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening]
+	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+
+dr-failback: deps drctl ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
+	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+
+dr-teardown: deps drctl ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
+	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" \
+	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
+	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)
+
 clean: ## remove build outputs
 	rm -rf cdk.out .build

@@ -2,26 +2,18 @@ package valkeytest
 
 import (
 	"context"
-	"fmt"
-	"os/exec"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
-
-// clusterSize is the number of masters: the smallest cluster in which killing
-// one master leaves a majority able to mark it failed.
-const clusterSize = 3
-
-// totalSlots is the number of hash slots in a Valkey cluster.
-const totalSlots = 16384
 
 // Cluster is a running cluster of three masters without replicas.
 type Cluster struct {
 	Nodes []*Server // exactly three masters; together they serve all 16384 slots
 	CA    *CA       // the CA of every node certificate; nil without TLS
+
+	c *localvalkey.Cluster
 }
 
 // StartCluster starts three cluster-enabled servers, joins them with
@@ -30,165 +22,44 @@ type Cluster struct {
 // CLUSTER SHARDS reports. Every process is killed by t.Cleanup.
 func StartCluster(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	spec := newSpec(t, opts, true)
-	c := &Cluster{CA: spec.opts.CA}
-	if !opts.TLS {
-		c.CA = nil
+	Binaries(t)
+	lc, err := localvalkey.StartCluster(context.Background(), opts.launch(t))
+	if err != nil {
+		t.Fatalf("valkeytest: %v", err)
 	}
-	for range clusterSize {
-		c.Nodes = append(c.Nodes, startServer(t, spec))
-	}
-	c.create(t)
-	if err := c.waitConverged(ClusterTimeout); err != nil {
-		var logs strings.Builder
-		for _, n := range c.Nodes {
-			fmt.Fprintf(&logs, "--- node %s ---\n%s", n.Addr, n.LogTail(20))
+	t.Cleanup(func() {
+		if err := lc.Close(); err != nil {
+			t.Errorf("valkeytest: %v", err)
 		}
-		t.Fatalf("valkeytest: cluster not ready after %v: %v\n%s", ClusterTimeout, err, logs.String())
+	})
+	c := &Cluster{c: lc}
+	if opts.TLS {
+		c.CA = opts.CA
+		if c.CA == nil {
+			c.CA = wrapCA(lc.CA)
+		}
+	}
+	for _, n := range lc.Nodes {
+		c.Nodes = append(c.Nodes, wrapServer(n, c.CA))
 	}
 	return c
 }
 
-// create runs valkey-cli --cluster create against the nodes.
-func (c *Cluster) create(t testing.TB) {
-	t.Helper()
-	n0 := c.Nodes[0]
-	args := []string{"--cluster", "create"}
-	for _, n := range c.Nodes {
-		args = append(args, n.Addr)
-	}
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes", "--user", AdminUser)
-	if n0.TLS {
-		args = append(args, "--tls", "--cacert", n0.CA.CertFile, "--sni", "localhost")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*ClusterTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, n0.cli, args...)
-	cmd.Env = n0.cliEnv()
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "All 16384 slots covered") {
-		t.Fatalf("valkeytest: valkey-cli --cluster create: %v\n%s", err, out)
-	}
-}
-
-// waitConverged polls CLUSTER INFO and CLUSTER NODES on every node.
-func (c *Cluster) waitConverged(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := c.converged()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// converged reports nil when every node is ok and all views are identical.
-// It compares CLUSTER NODES because its one-line-per-node text is easy to
-// normalise; the ids, addresses and slot ranges it lists are exactly what
-// CLUSTER SHARDS is built from.
-func (c *Cluster) converged() error {
-	var first string
-	for i, n := range c.Nodes {
-		info, err := n.rawDo(2*time.Second, "CLUSTER", "INFO")
-		if err != nil {
-			return fmt.Errorf("node %s CLUSTER INFO: %w", n.Addr, err)
-		}
-		for _, want := range []string{"cluster_state:ok", "cluster_slots_assigned:16384",
-			"cluster_slots_ok:16384", "cluster_known_nodes:" + strconv.Itoa(clusterSize)} {
-			if !strings.Contains(info, want) {
-				return fmt.Errorf("node %s: CLUSTER INFO lacks %q:\n%s", n.Addr, want, info)
-			}
-		}
-		nodes, err := n.rawDo(2*time.Second, "CLUSTER", "NODES")
-		if err != nil {
-			return fmt.Errorf("node %s CLUSTER NODES: %w", n.Addr, err)
-		}
-		view, err := canonicalView(nodes)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Addr, err)
-		}
-		if i == 0 {
-			first = view
-		} else if view != first {
-			return fmt.Errorf("node %s disagrees with %s:\n%s\nvs\n%s", n.Addr, c.Nodes[0].Addr, view, first)
-		}
-	}
-	return nil
-}
-
-// canonicalView turns CLUSTER NODES output into a sorted summary of
-// (id, address, role, slots) that is the same on every node when they agree.
-func canonicalView(nodes string) (string, error) {
-	var lines []string
-	slots := 0
-	for _, l := range strings.Split(strings.TrimSpace(nodes), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 8 {
-			return "", fmt.Errorf("short CLUSTER NODES line %q", l)
-		}
-		flags := strings.Split(f[2], ",")
-		role := ""
-		for _, fl := range flags {
-			switch fl {
-			case "master", "slave":
-				role = fl
-			case "fail", "fail?", "handshake", "noaddr", "nofailover":
-				return "", fmt.Errorf("node %s has flag %q", f[0], fl)
-			}
-		}
-		if f[7] != "connected" {
-			return "", fmt.Errorf("node %s link is %s", f[0], f[7])
-		}
-		for _, r := range f[8:] {
-			lo, hi, ok := strings.Cut(r, "-")
-			if !ok {
-				hi = lo
-			}
-			a, err1 := strconv.Atoi(lo)
-			b, err2 := strconv.Atoi(hi)
-			if err1 != nil || err2 != nil {
-				return "", fmt.Errorf("node %s: unexpected slot range %q", f[0], r)
-			}
-			slots += b - a + 1
-		}
-		// Strip the "@busport,hostname" suffix details that do not matter.
-		addr, _, _ := strings.Cut(f[1], ",")
-		lines = append(lines, strings.Join(append([]string{f[0], addr, role}, f[8:]...), " "))
-	}
-	if slots != totalSlots {
-		return "", fmt.Errorf("slots covered: %d of %d", slots, totalSlots)
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n"), nil
-}
-
 // Addr returns the first node's address, the seed a client is given.
-func (c *Cluster) Addr() string { return c.Nodes[0].Addr }
+func (c *Cluster) Addr() string { return c.c.Addr() }
 
 // Addrs returns every node's address, for clients that take several seeds.
-func (c *Cluster) Addrs() []string {
-	a := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
-		a[i] = n.Addr
-	}
-	return a
-}
+func (c *Cluster) Addrs() []string { return c.c.Addrs() }
 
 // DBSize returns the number of keys in the cluster, summed over the nodes
 // that are still running (a killed node's keys are unreachable anyway).
 func (c *Cluster) DBSize(t testing.TB) int {
 	t.Helper()
-	total := 0
-	for _, n := range c.Nodes {
-		if !n.Exited() {
-			total += n.DBSize(t)
-		}
+	n, err := c.c.DBSize()
+	if err != nil {
+		t.Fatalf("valkeytest: %v", err)
 	}
-	return total
+	return n
 }
 
 // Do runs one command with valkey-cli -c (following MOVED redirects) against
@@ -203,13 +74,7 @@ func (c *Cluster) Do(t testing.TB, args ...string) string {
 }
 
 // DoErr is Cluster.Do that returns the error instead of failing the test.
-func (c *Cluster) DoErr(args ...string) (string, error) {
-	return c.Nodes[0].runCLI(true, args)
-}
+func (c *Cluster) DoErr(args ...string) (string, error) { return c.c.Do(args...) }
 
 // Kill kills every node.
-func (c *Cluster) Kill() {
-	for _, n := range c.Nodes {
-		n.Kill()
-	}
-}
+func (c *Cluster) Kill() { c.c.Kill() }

@@ -1,10 +1,6 @@
 package valkeytest
 
-import (
-	"fmt"
-	"strings"
-	"testing"
-)
+import "github.com/valkey-dr/valkey-dr/internal/localvalkey"
 
 // Passwords of the standard users. They are constants so tests can build
 // wrong-password cases from them; they are long (ElastiCache requires 16+)
@@ -23,7 +19,7 @@ const (
 // Names of the standard users.
 const (
 	// AdminUser has every permission; the harness authenticates as this user.
-	AdminUser = "admin"
+	AdminUser = localvalkey.AdminUser
 	// AppUser has what an application needs, including CLUSTER SHARDS/SLOTS
 	// (for valkey-go's cluster mode) and CLIENT KILL/ID (for reconnect checks),
 	// but no other @dangerous command.
@@ -35,18 +31,16 @@ const (
 	ReadOnlyUser = "readonly"
 )
 
-// User is one ACL user written into the server's config file.
-type User struct {
-	Name     string // ACL user name, without spaces
-	Password string // plaintext password; it goes only into a 0600 config file
-	Rules    string // ACL rules after the password, e.g. "on ~* &* +@all"
-}
+// User is one ACL user written into the server's config file: Name (no spaces), Password
+// (plaintext; it goes only into a 0600 config file) and Rules (ACL rules after the password,
+// e.g. "on ~* &* +@all").
+type User = localvalkey.User
 
 // StandardUsers returns the users every server gets when Options.Users is nil.
 // Tests that need one more user can append to this slice and pass it.
 func StandardUsers() []User {
 	return []User{
-		{Name: AdminUser, Password: AdminPassword, Rules: "on ~* &* +@all"},
+		{Name: AdminUser, Password: AdminPassword, Rules: localvalkey.AdminRules},
 		// CLIENT KILL is @dangerous, so it is added back after -@dangerous;
 		// CLUSTER SHARDS/SLOTS/INFO are not dangerous but are listed to make
 		// the dependency of valkey-go's cluster mode on them explicit.
@@ -56,50 +50,16 @@ func StandardUsers() []User {
 	}
 }
 
-// resolveUsers applies the Options.Users defaults and returns the users and
-// the admin password the harness must use.
-func resolveUsers(t testing.TB, users []User) ([]User, string) {
-	t.Helper()
+// withAdmin applies the Options.Users defaults: nil means StandardUsers(), and the standard
+// admin (AdminPassword) is added when missing, so tests can always rely on AdminPassword.
+func withAdmin(users []User) []User {
 	if users == nil {
-		users = StandardUsers()
+		return StandardUsers()
 	}
-	out := make([]User, 0, len(users)+1)
-	adminPass := ""
 	for _, u := range users {
-		if u.Name == "" || strings.ContainsAny(u.Name, " \t\r\n\"'") {
-			t.Fatalf("valkeytest: user name %q: must be non-empty without spaces or quotes", u.Name)
-		}
-		if strings.ContainsAny(u.Password, "\r\n") {
-			t.Fatalf("valkeytest: password of user %q: must not contain line breaks", u.Name)
-		}
-		if u.Name == "default" {
-			t.Fatalf("valkeytest: user %q: the default user is always disabled, like ElastiCache with RBAC", u.Name)
-		}
 		if u.Name == AdminUser {
-			adminPass = u.Password
+			return users
 		}
-		out = append(out, u)
 	}
-	if adminPass == "" {
-		// The harness needs admin for readiness, CLUSTER CREATE and Do.
-		out = append(out, StandardUsers()[0])
-		adminPass = AdminPassword
-	}
-	return out, adminPass
-}
-
-// aclLines renders the users as config-file directives. Name and password are
-// quoted so a password with spaces or '#' survives the config tokenizer.
-func aclLines(users []User) []string {
-	lines := []string{"user default off"}
-	for _, u := range users {
-		lines = append(lines, fmt.Sprintf("user %s %s %s", quoteConf(u.Name), quoteConf(">"+u.Password), u.Rules))
-	}
-	return lines
-}
-
-// quoteConf quotes s for the valkey config tokenizer (sdssplitargs).
-func quoteConf(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(s) + `"`
+	return append(append([]User{}, users...), StandardUsers()[0])
 }

@@ -122,10 +122,7 @@ func TestStandalonePlaintext(t *testing.T) {
 	if _, err := s.DoErr("NOSUCHCOMMAND"); err == nil {
 		t.Fatal("DoErr of an unknown command returned no error")
 	}
-	wrong := &Server{Host: s.Host, Port: s.Port, Addr: s.Addr, cli: s.cli, adminPass: "not-the-password"}
-	if _, err := wrong.DoErr("PING"); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
-		t.Fatalf("DoErr with a wrong admin password: want WRONGPASS error, got %v", err)
-	}
+	// A wrong admin password is covered in internal/localvalkey, which owns the CLI plumbing.
 }
 
 func TestUsers(t *testing.T) {
@@ -150,9 +147,11 @@ func TestUsers(t *testing.T) {
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-		writeCmd(conn, "PING")
-		_, err = readReply(bufio.NewReader(conn))
-		wantPrefixErr(t, err, "NOAUTH")
+		fmt.Fprint(conn, "PING\r\n")
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "-NOAUTH") {
+			t.Fatalf("unauthenticated PING = %q, %v; want -NOAUTH", line, err)
+		}
 	})
 	t.Run("a wrong password is refused", func(t *testing.T) {
 		_, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{s.Addr}, Username: AppUser,
@@ -224,10 +223,8 @@ func TestSecretsStayOutOfArgv(t *testing.T) {
 		if strings.Contains(string(cmdline), p) {
 			t.Fatalf("a password is in the server argv: %q", cmdline)
 		}
-		if strings.Contains(strings.Join(s.cliArgs(), " "), p) {
-			t.Fatalf("a password is in the valkey-cli argv")
-		}
 	}
+	// The valkey-cli argv is checked in internal/localvalkey, which builds it.
 	fi, err := os.Stat(filepath.Join(s.Dir, "valkey.conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -259,13 +256,23 @@ func TestKill(t *testing.T) {
 
 func TestPauseResume(t *testing.T) {
 	s := StartStandalone(t, Options{})
+	conn, err := net.DialTimeout("tcp", s.Addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r := bufio.NewReader(conn)
 	s.Pause()
-	if _, err := s.rawDo(300*time.Millisecond, "PING"); err == nil {
-		t.Fatal("paused server answered PING")
+	// The kernel still accepts and buffers; nobody answers until Resume.
+	fmt.Fprint(conn, "PING\r\n")
+	_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if line, err := r.ReadString('\n'); err == nil {
+		t.Fatalf("paused server answered %q", line)
 	}
 	s.Resume()
-	if got, err := s.rawDo(2*time.Second, "PING"); err != nil || got != "PONG" {
-		t.Fatalf("PING after Resume = %q, %v", got, err)
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "-NOAUTH") {
+		t.Fatalf("reply after Resume = %q, %v; want the pending PING answered (-NOAUTH)", line, err)
 	}
 }
 

@@ -1,13 +1,13 @@
 //go:build !linux
 
-package valkeytest
+package localvalkey
 
 import (
 	"os/exec"
 	"time"
 )
 
-// setProcAttr has no parent-death signal outside Linux; t.Cleanup still kills.
+// setProcAttr has no parent-death signal outside Linux; Close still kills.
 func setProcAttr(cmd *exec.Cmd) {}
 
 // waitStopped cannot observe the stopped state portably; give the signal a moment.

@@ -1,0 +1,103 @@
+package cfn
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// assembly writes a minimal cloud assembly around a golden template of stacks/testdata.
+func assembly(t *testing.T, golden, stack string) string {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("..", "..", "stacks", "testdata", golden))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, stack+".template.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]any{"artifacts": map[string]any{
+		stack:  map[string]any{"type": "aws:cloudformation:stack", "environment": "aws://111111111111/us-west-2", "properties": map[string]any{"templateFile": stack + ".template.json", "terminationProtection": true}},
+		"Tree": map[string]any{"type": "cdk:tree"},
+	}}
+	mb, _ := json.Marshal(m)
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), mb, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestReadStack(t *testing.T) {
+	dir := assembly(t, "example-stateless.json", "ValkeyDr-example-us-west-2-dr")
+	s, err := ReadStack(dir, "ValkeyDr-example-us-west-2-dr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.TerminationProtection || s.Environment != "aws://111111111111/us-west-2" {
+		t.Fatalf("stack %+v", s)
+	}
+	keys := s.Template.OutputKeys()
+	if len(keys) != 15 || keys[0] != "AuthMode" || !strings.Contains(strings.Join(keys, ","), "SecretArn") {
+		t.Fatalf("OutputKeys = %v", keys)
+	}
+	if v, ok := s.Template.Outputs["DrMode"].Literal(); !ok || v != "stateless" {
+		t.Fatalf("DrMode literal = %q %v", v, ok)
+	}
+	if _, ok := s.Template.Outputs["EndpointAddress"].Literal(); ok {
+		t.Fatal("EndpointAddress is a GetAtt, not a literal")
+	}
+	res := s.Template.ResourceList()
+	if res[0].Type > res[len(res)-1].Type {
+		t.Fatal("ResourceList not sorted")
+	}
+	for _, r := range res {
+		if r.Type == "AWS::CDK::Metadata" {
+			t.Fatal("metadata listed")
+		}
+	}
+	if _, err := ReadStack(dir, "Other"); err == nil || !strings.Contains(err.Error(), `stack "Other" not found (it holds: [ValkeyDr-example-us-west-2-dr])`) {
+		t.Fatalf("missing stack: %v", err)
+	}
+	if _, err := ReadStack(t.TempDir(), "X"); err == nil {
+		t.Fatal("no manifest: want an error")
+	}
+}
+
+func TestRoutingChangeOfADRDeploy(t *testing.T) {
+	primary, err := ReadStack(assembly(t, "example-none.json", "ValkeyDr-example-us-east-1-primary"), "ValkeyDr-example-us-east-1-primary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dr, err := ReadStack(assembly(t, "example-stateless.json", "ValkeyDr-example-us-west-2-dr"), "ValkeyDr-example-us-west-2-dr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := primary.Route53Records(nil)
+	after := append(append([]Record{}, before...), dr.Route53Records(map[string]string{"SessionCache.Endpoint.Address": "x.serverless.usw2.cache.amazonaws.com"})...)
+	c := NewRoutingChange("DR deploy", before, after)
+	if len(c.Removed) != 0 || len(c.Added) != 2 {
+		t.Fatalf("added %d removed %d", len(c.Added), len(c.Removed))
+	}
+	var roles []string
+	for _, r := range c.Added {
+		roles = append(roles, r.Name+"/"+r.Failover+"="+strings.Join(r.Values, ","))
+	}
+	want := []string{"sessions.cache.internal.example.com/SECONDARY=x.serverless.usw2.cache.amazonaws.com",
+		"sessions.us-west-2.cache.internal.example.com/=x.serverless.usw2.cache.amazonaws.com"}
+	if !reflect.DeepEqual(roles, want) {
+		t.Fatalf("added = %v\nwant %v", roles, want)
+	}
+	for _, r := range before {
+		if r.Failover == "PRIMARY" && (r.HealthCheck == "" || r.Values[0] != "${SessionCache.Endpoint.Address}") {
+			t.Fatalf("PRIMARY record %+v: want a health check and an unresolved endpoint token", r)
+		}
+	}
+	md := c.Markdown()
+	if !strings.Contains(md, "| added | sessions.cache.internal.example.com | CNAME | SECONDARY |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+}

@@ -1,0 +1,177 @@
+// Command drctl runs the DR runbook as commands: `drill` rehearses it locally with no AWS (a
+// local stand-in for the cache, never a deployment); `activate`, `failback` and `teardown`
+// run it against a real account. The Makefile targets drill, dr-activate, dr-failback and
+// dr-teardown call it.
+//
+// Exit status: 0 done, 1 a phase failed, 2 bad input or a refusal (e.g. teardown without
+// CONFIRM), 128+signal when interrupted by SIGINT/SIGTERM/SIGHUP (every process it started is
+// stopped first).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/valkey-dr/valkey-dr/internal/commands"
+	"github.com/valkey-dr/valkey-dr/internal/dr"
+	"github.com/valkey-dr/valkey-dr/internal/drill"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+)
+
+func main() {
+	// A closed terminal or pipe must not kill us mid-cleanup: Go exits on SIGPIPE from a
+	// write to stdout/stderr unless it is ignored (the writes then just fail).
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	// SIGHUP: the terminal went away (ssh dropped); stop and clean up as for Ctrl-C.
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	var got atomic.Value // os.Signal; written by the handler, read after Main returns
+	go func() {
+		sig := <-sigs
+		got.Store(sig)
+		// A second signal gets the default disposition (exit at once); the kernel still
+		// kills the stand-in's servers then (parent-death signal).
+		signal.Stop(sigs)
+		fmt.Fprintf(os.Stderr, "\ndrctl: %v received: stopping every process this run started (send it again to exit at once)\n", sig)
+		cancel()
+	}()
+	code := Main(ctx, os.Args[1:], lenient{os.Stdout}, lenient{os.Stderr})
+	// An interrupted run exits 128+signal, as a shell reports it; a drill --keep that passed
+	// and was then ended with Ctrl-C (its normal end) exits 0.
+	if code == procedure.ExitInterrupted {
+		if s, ok := got.Load().(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+	}
+	cancel()
+	os.Exit(code)
+}
+
+// lenient is a terminal writer whose failures are ignored: a closed terminal or pipe must not
+// stop a procedure (the runner tees command output to it, and a failed tee would stop copying
+// a child's output, which then dies of SIGPIPE). Logs and evidence are written elsewhere.
+type lenient struct{ w io.Writer }
+
+func (l lenient) Write(p []byte) (int, error) {
+	_, _ = l.w.Write(p)
+	return len(p), nil
+}
+
+const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
+
+  drill      rehearse the runbook locally: synth the DR stack, start a local stand-in (NOT a
+             deployment), validate it, seal evidence; no AWS account needed   (make drill)
+  activate   runbook section 6: preflight, cdk deploy of the DR stack, validate, evidence
+             (make dr-activate ENV=prod REGION=us-west-2)
+  failback   runbook section 8 steps 1-3: deploy the primary with routing held, validate,
+             release routing   (make dr-failback ENV=prod)
+  teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
+             only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
+
+Run "drctl <command> --help" for its flags.
+`
+
+// Main dispatches a subcommand and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return procedure.ExitUsage
+		}
+		return procedure.ExitOK
+	}
+	var err error
+	switch args[0] {
+	case "drill":
+		err = runDrill(ctx, args[1:], stdout, stderr)
+	case "activate", "failback", "teardown":
+		err = runDR(ctx, args[0], args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback or teardown\n", args[0])
+		return procedure.ExitUsage
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return procedure.ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "drctl %s: %v\n", args[0], err)
+	}
+	return procedure.ExitCode(err)
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("drctl "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return procedure.Usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return procedure.Usagef("unexpected argument %q: every input is a flag (see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
+func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o drill.Options
+	fs := newFlags("drill", stderr)
+	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, ./validate)")
+	fs.StringVar(&o.Environment, "env", drill.DefaultEnvironment, "cdk.json `environment` to synthesize")
+	fs.StringVar(&o.OutRoot, "out", "", "`dir` for the evidence bundle and work files (default <repo>/drill)")
+	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assemblies of an earlier drill (`dir` holding dr/ and primary/) instead of cdk synth")
+	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
+	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	_, err := drill.Run(ctx, o, drill.Deps{Stdout: stdout, Stderr: stderr})
+	return err
+}
+
+func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
+	var o dr.Options
+	fs := newFlags(name, stderr)
+	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, ./validate)")
+	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
+	fs.StringVar(&o.Region, "region", "", "`region` (activate: required, the DR region; failback: default primaryRegion; teardown: default drRegion)")
+	fs.StringVar(&o.EvidenceRoot, "evidence", "", "`dir` for evidence bundles (default <repo>/evidence)")
+	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
+	if name != "teardown" {
+		fs.StringVar(&o.Approval, "require-approval", commands.ApprovalBroadening,
+			"cdk deploy approval `policy`: "+strings.Join(commands.Approvals, ", "))
+	}
+	if name == "teardown" {
+		fs.StringVar(&o.Confirm, "confirm", os.Getenv("CONFIRM"), "the DR stack `name`, typed out: nothing is deleted without it (or env CONFIRM)")
+		fs.BoolVar(&o.DisableTerminationProtection, "disable-termination-protection", false, "turn the stack's termination protection off first (production stacks have it)")
+		fs.BoolVar(&o.AllowWithoutPrimary, "allow-without-primary", false, "tear down even if the primary stack does not own the service name (failback not finished)")
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	d := dr.Deps{Stdout: stdout, Stderr: stderr}
+	var err error
+	switch name {
+	case "activate":
+		_, err = dr.Activate(ctx, o, d)
+	case "failback":
+		_, err = dr.Failback(ctx, o, d)
+	case "teardown":
+		_, err = dr.Teardown(ctx, o, d)
+	}
+	return err
+}

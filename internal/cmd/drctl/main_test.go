@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+)
+
+const repo = "../../.."
+
+// drctlBin and validatorBin are built once: the interrupt test needs real processes and real
+// signals, not a function call.
+var drctlBin, validatorBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drctl-test-*")
+	if err != nil {
+		panic(err)
+	}
+	drctlBin, validatorBin = filepath.Join(dir, "drctl"), filepath.Join(dir, "valkey-dr-validate")
+	for bin, pkg := range map[string]string{drctlBin: "./internal/cmd/drctl", validatorBin: "./validate"} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Dir = repo
+		if out, err := cmd.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestUsageErrorsRunNothing(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+		msg  string
+	}{
+		"no command":                    {nil, 2, "Usage: drctl"},
+		"an unknown command":            {[]string{"deploy"}, 2, `unknown command "deploy"`},
+		"activate without ENV":          {[]string{"activate", "--repo", repo}, 2, "ENV is required"},
+		"activate without REGION":       {[]string{"activate", "--repo", repo, "--env", "prod"}, 2, "REGION=us-west-2"},
+		"an unknown approval policy":    {[]string{"activate", "--repo", repo, "--env", "prod", "--region", "us-west-2", "--require-approval", "yes"}, 2, "broadening, any-change, destructive, never"},
+		"an unknown environment":        {[]string{"failback", "--repo", repo, "--env", "qa"}, 2, `"qa"`},
+		"a stray argument":              {[]string{"drill", "now"}, 2, `unexpected argument "now"`},
+		"help is not an error":          {[]string{"help"}, 0, "drill"},
+		"teardown has no approval flag": {[]string{"teardown", "--require-approval", "never"}, 2, "flag provided but not defined"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			if code := Main(context.Background(), tc.args, &out, &out); code != tc.code || !strings.Contains(out.String(), tc.msg) {
+				t.Fatalf("exit %d (want %d), output:\n%s\nwant it to contain %q", code, tc.code, out.String(), tc.msg)
+			}
+		})
+	}
+}
+
+// fixture is a drill's cdk.out (dr/, primary/) made from the golden templates.
+func fixture(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for dir, st := range map[string][2]string{
+		"dr":      {"ValkeyDr-example-us-west-2-dr", "example-stateless.json"},
+		"primary": {"ValkeyDr-example-us-east-1-primary", "example-none.json"},
+	} {
+		d := filepath.Join(root, dir)
+		os.MkdirAll(d, 0o750)
+		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", st[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, st[0]+".template.json"), b, 0o640)
+		m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{st[0]: map[string]any{"type": "aws:cloudformation:stack",
+			"environment": "aws://111111111111/x", "properties": map[string]any{"templateFile": st[0] + ".template.json"}}}})
+		os.WriteFile(filepath.Join(d, "manifest.json"), m, 0o640)
+	}
+	return root
+}
+
+// inSession lists the processes of session sid. The test starts drctl as a session leader;
+// everything it starts stays in that session (valkey-server rewrites its argv and environ for
+// its process title, so neither can identify it, but it never calls setsid).
+func inSession(sid int) []string {
+	var found []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp session ...; comm may hold spaces, so cut at the last ')'.
+		s := string(stat)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) < 4 || f[0] == "Z" {
+			continue
+		}
+		if session, _ := strconv.Atoi(f[3]); session == sid {
+			found = append(found, fmt.Sprintf("%d %s", pid, s[strings.IndexByte(s, '(')+1:i]))
+		}
+	}
+	return found
+}
+
+// TestInterruptedDrillLeavesNoProcess starts real drills and interrupts them: with SIGINT once
+// the stand-in is kept running (its normal end: exit 0), with SIGTERM while the stand-in is
+// still starting (exit 143), and with SIGHUP after its terminal went away (writes fail with
+// EPIPE). Either way no process the drill started survives, and neither do its files (the
+// stand-in's directory lives in a private TMPDIR that must end up empty).
+func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
+	if _, _, err := localvalkey.Binaries(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v; install with: %s", err, localvalkey.InstallHint)
+		}
+		t.Skip(err)
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc")
+	}
+	fix := fixture(t)
+	for name, tc := range map[string]struct {
+		sig      syscall.Signal
+		waitFor  string // the output line after which the signal is sent
+		keep     bool
+		hangUp   bool // close drctl's stdout/stderr before the signal
+		wantCode int
+		wantOut  []string
+	}{
+		"SIGINT while the stand-in is kept": {sig: syscall.SIGINT, waitFor: "keeps running until you press Ctrl-C", keep: true,
+			wantCode: 0, wantOut: []string{"DRILL PASSED", "interrupt received", "stand-in stopped: 3 valkey-server processes ended"}},
+		"SIGTERM while the stand-in starts": {sig: syscall.SIGTERM, waitFor: "stand-in ready",
+			wantCode: 143, wantOut: []string{"terminated received", "stand-in ready: interrupted", "validation", "not run"}},
+		"SIGHUP after the terminal is gone": {sig: syscall.SIGHUP, waitFor: "keeps running until you press Ctrl-C", keep: true, hangUp: true,
+			wantCode: 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tmp, outDir := t.TempDir(), t.TempDir()
+			args := []string{"drill", "--repo", repo, "--out", outDir, "--from-cdk-out", fix, "--validator", validatorBin}
+			if tc.keep {
+				args = append(args, "--keep")
+			}
+			cmd := exec.Command(drctlBin, args...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			// A real pipe: closing our end makes drctl's writes fail with EPIPE, as when a
+			// terminal goes away.
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stdout, cmd.Stderr = pw, pw
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pw.Close()
+			// A failing test must not leave a --keep drill running: SIGKILL takes drctl, and
+			// the kernel its servers.
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					cmd.Process.Kill()
+					cmd.Wait()
+				}
+			})
+			sid := cmd.Process.Pid
+			var out strings.Builder
+			var atStopLine []string // live valkey-servers when drctl says it stopped them
+			seen := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				sc := bufio.NewScanner(pr)
+				signalled := false
+				for sc.Scan() {
+					out.WriteString(sc.Text() + "\n")
+					if !signalled && strings.Contains(sc.Text(), tc.waitFor) {
+						signalled = true
+						close(seen)
+						if tc.hangUp {
+							pr.Close() // the terminal is gone
+							return
+						}
+					}
+					if strings.HasPrefix(sc.Text(), "stand-in stopped") {
+						// drctl is still running here: the servers must already be gone by
+						// its own hand, not by the kernel's parent-death signal at exit.
+						for _, p := range inSession(sid) {
+							if strings.Contains(p, "valkey-server") {
+								atStopLine = append(atStopLine, p)
+							}
+						}
+					}
+				}
+			}()
+			select {
+			case <-seen:
+			case <-time.After(60 * time.Second):
+				t.Fatalf("no %q within 60s:\n%s", tc.waitFor, out.String())
+			}
+			// Signal with servers alive: all three when kept, at least one mid-start.
+			want := map[bool]int{true: 4, false: 2}[tc.keep]
+			var before []string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if before = inSession(sid); len(before) >= want {
+					break
+				}
+			}
+			if len(before) < want {
+				t.Fatalf("before the signal: %v, want drctl and valkey-server processes", before)
+			}
+			t.Logf("signalling with %d processes in the session: %v", len(before), before)
+			if tc.hangUp {
+				// Let drctl hit the closed pipe before the signal (it prints on the way out).
+				time.Sleep(100 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			waitErr := make(chan error, 1)
+			go func() { waitErr <- cmd.Wait() }()
+			select {
+			case <-waitErr:
+			case <-time.After(30 * time.Second):
+				t.Fatal("drctl did not exit within 30s of the signal")
+			}
+			<-done
+			pr.Close()
+			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode {
+				t.Fatalf("exit %d (%v), want %d\n%s", code, cmd.ProcessState, tc.wantCode, out.String())
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if len(atStopLine) > 0 {
+				t.Fatalf("valkey-server still running when drctl printed \"stand-in stopped\": %v", atStopLine)
+			}
+			// Reaped children vanish at once; give an orphan the chance to show up anyway.
+			time.Sleep(200 * time.Millisecond)
+			if left := inSession(sid); len(left) > 0 {
+				t.Fatalf("processes started by the drill survive: %v\n%s", left, out.String())
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Fatalf("the drill left %d entries in TMPDIR (the stand-in's files)", len(left))
+			}
+			if tc.keep {
+				metas, _ := filepath.Glob(filepath.Join(outDir, "*", "metadata.json"))
+				if len(metas) != 1 {
+					t.Fatalf("evidence bundles: %v", metas)
+				}
+				if b, _ := os.ReadFile(metas[0]); !strings.Contains(string(b), `"verdict": "pass"`) {
+					t.Fatalf("metadata: %s", b)
+				}
+			}
+		})
+	}
+}

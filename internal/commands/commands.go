@@ -1,0 +1,176 @@
+// Package commands builds the exact command lines the DR procedures run: the pinned CDK CLI
+// (synth, deploy, destroy), the AWS CLI (caller identity, stack lookups, termination
+// protection) and the validator. They are plain values so tests pin them word for word and
+// an operator can copy them from the output and run them by hand.
+package commands
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+)
+
+// Approval policies of `cdk deploy --require-approval`.
+const (
+	// ApprovalBroadening asks before security-broadening changes (IAM, security groups): the
+	// CDK default, and ours for people at a terminal.
+	ApprovalBroadening = "broadening"
+	// ApprovalAnyChange asks before every change.
+	ApprovalAnyChange = "any-change"
+	// ApprovalDestructive asks before changes that delete or replace resources.
+	ApprovalDestructive = "destructive"
+	// ApprovalNever never asks: for pipelines, where the change was approved upstream.
+	ApprovalNever = "never"
+)
+
+// Approvals lists the policies the pinned CLI accepts.
+var Approvals = []string{ApprovalBroadening, ApprovalAnyChange, ApprovalDestructive, ApprovalNever}
+
+// CheckApproval returns an error naming the accepted values for an unknown policy.
+func CheckApproval(p string) error {
+	for _, a := range Approvals {
+		if p == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("--require-approval %q: want one of %s", p, strings.Join(Approvals, ", "))
+}
+
+// Target is one stack of one environment, as the CDK app is told with --context.
+type Target struct {
+	Environment        string
+	Region             string
+	DrMode             drcontext.DrMode
+	HoldPrimaryRouting bool
+	// Stack is the stack name (Config.StackID()); naming it on the command line makes cdk
+	// refuse when the app synthesizes something else.
+	Stack string
+}
+
+// TargetOf is the Target of a validated Config. The region is always explicit on the
+// command line: what the operator reads is what is deployed.
+func TargetOf(c *drcontext.Config) Target {
+	return Target{Environment: c.EnvironmentName, Region: c.Region, DrMode: c.DrMode,
+		HoldPrimaryRouting: c.HoldPrimaryRouting, Stack: c.StackID()}
+}
+
+func (t Target) context() []string {
+	a := []string{
+		"--context", drcontext.KeyEnvironment + "=" + t.Environment,
+		"--context", drcontext.KeyRegion + "=" + t.Region,
+		"--context", drcontext.KeyDrMode + "=" + string(t.DrMode),
+	}
+	if t.HoldPrimaryRouting {
+		a = append(a, "--context", drcontext.KeyHoldPrimaryRouting+"=true")
+	}
+	return a
+}
+
+// CDK builds commands for the repository's pinned CLI (bin/cdk: Node 24 + the pinned
+// aws-cdk). Every command says --no-notices --no-version-reporting: no network calls
+// besides CloudFormation's, and deterministic logs.
+type CDK struct {
+	// Repo is the repository root (holds bin/cdk and cdk.json).
+	Repo string
+}
+
+func (c CDK) cmd(args ...string) runner.Cmd {
+	return runner.Cmd{Name: filepath.Join(c.Repo, "bin", "cdk"), Args: args, Dir: c.Repo,
+		Env: []string{"CDK_DISABLE_CLI_TELEMETRY=true"}}
+}
+
+// Synth synthesizes the target's stack into outDir; nothing is deployed.
+func (c CDK) Synth(t Target, outDir string) runner.Cmd {
+	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
+	return c.cmd(args...)
+}
+
+// Deploy deploys the target's stack, writes its outputs to outputsFile (the validator's
+// input) and its cloud assembly to outDir (the evidence's routing records). approval is a
+// --require-approval policy. The command is interactive: a broadening change prompts.
+func (c CDK) Deploy(t Target, outputsFile, outDir, approval string) runner.Cmd {
+	args := append([]string{"deploy", t.Stack, "--no-notices", "--no-version-reporting",
+		"--require-approval", approval, "--outputs-file", outputsFile, "--output", outDir,
+		"--progress", "events"}, t.context()...)
+	cmd := c.cmd(args...)
+	cmd.Interactive = true
+	return cmd
+}
+
+// Destroy deletes the target's stack. --force skips cdk's own y/n question: the procedure
+// has already required the operator to type the stack name.
+func (c CDK) Destroy(t Target, outDir string) runner.Cmd {
+	args := append([]string{"destroy", t.Stack, "--force", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
+	cmd := c.cmd(args...)
+	cmd.Interactive = true
+	return cmd
+}
+
+// Version is `cdk --version`.
+func (c CDK) Version() runner.Cmd { return c.cmd("--version") }
+
+// CallerIdentity is `aws sts get-caller-identity`: proof that credentials exist and for which
+// account, before anything is deployed.
+func CallerIdentity(region string) runner.Cmd {
+	return runner.Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}}
+}
+
+// BootstrapStack is the stack `cdk bootstrap` creates in each environment.
+const BootstrapStack = "CDKToolkit"
+
+// DescribeStack is `aws cloudformation describe-stacks` for one stack: bootstrapped
+// (CDKToolkit), the primary's outputs (probe), termination protection (teardown).
+func DescribeStack(stack, region string) runner.Cmd {
+	return runner.Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}}
+}
+
+// DisableTerminationProtection turns termination protection off for one stack (teardown,
+// only when the operator asked for it).
+func DisableTerminationProtection(stack, region string) runner.Cmd {
+	return runner.Cmd{Name: "aws", Args: []string{"cloudformation", "update-termination-protection",
+		"--no-enable-termination-protection", "--stack-name", stack, "--region", region, "--output", "json"}}
+}
+
+// BuildValidator builds the validator binary from the repository (fresh: the validator that
+// runs is the one in this checkout).
+func BuildValidator(repo, out string) runner.Cmd {
+	return runner.Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo}
+}
+
+// Validate is the validator's command line.
+type Validate struct {
+	// Binary is the validator binary.
+	Binary string
+	// OutputsFile and Stack select the stack outputs to validate.
+	OutputsFile, Stack string
+	// EvidenceDir receives report.json, junit.xml and summary.md.
+	EvidenceDir string
+	// CAFile and PasswordFile are for the local stand-in only: its private CA and the
+	// generated password. Against AWS both are empty: system roots, and the password comes
+	// from the stack's Secrets Manager secret (SecretArn) or an IAM token.
+	CAFile, PasswordFile string
+}
+
+// Cmd builds the command. VALKEY_PASSWORD is removed from its environment: a password left in
+// the operator's shell must not silently replace the one the procedure chose (the validator
+// refuses two sources at once anyway).
+func (v Validate) Cmd() runner.Cmd {
+	args := []string{"--outputs", v.OutputsFile, "--stack", v.Stack, "--evidence-dir", v.EvidenceDir}
+	if v.CAFile != "" {
+		args = append(args, "--ca-file", v.CAFile)
+	}
+	if v.PasswordFile != "" {
+		args = append(args, "--password-file", v.PasswordFile)
+	}
+	return runner.Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}}
+}
+
+// Validator exit statuses (validate/README.md).
+const (
+	ValidateOK     = 0
+	ValidateFailed = 1
+	ValidateUsage  = 2
+)

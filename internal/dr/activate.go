@@ -1,0 +1,152 @@
+package dr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+)
+
+// Activate is runbook section 6 for a real account: preflight (context, credentials for the
+// environment's account, region bootstrapped, primary probe recorded), cdk deploy of the DR
+// stack with an outputs file and an approval policy, the validator against those outputs,
+// and an evidence bundle — sealed whatever the outcome.
+func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
+	d.defaults()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	if o.Region == "" {
+		hint := ""
+		if def, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless}); err == nil {
+			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
+		}
+		return nil, procedure.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
+	}
+	cfg, err := load(o, o.Region, drcontext.DrModeStateless, false)
+	if err != nil {
+		return nil, err
+	}
+	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
+
+	s, err := procedure.Start(procedure.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
+		Title:        fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()),
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
+		"stack": cfg.StackID(), "cacheName": cfg.CacheName(), "drMode": string(cfg.DrMode), "approval": o.Approval} {
+		s.Meta[k] = v
+	}
+	s.Printf("valkey-dr activate: environment %s, DR region %s, stack %s, account %s", cfg.EnvironmentName, cfg.Region, cfg.StackID(), cfg.Env.Account)
+
+	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr)
+	defer removeBuiltValidator(o, s)
+	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
+	if runErr == nil {
+		s.Printf("\nACTIVATION FINISHED: stack %s passed validation. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID())
+	}
+	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+}
+
+func activate(ctx context.Context, s *procedure.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error) error {
+	r := s.Runner()
+	var validator string
+	var primaryStack *cfn.Stack
+	later := []procedure.PlannedPhase{{Name: "deploy", Estimate: timeline.RunbookDeploy},
+		{Name: "routing", Estimate: timeline.RunbookRouting}, {Name: "validation", Estimate: timeline.RunbookValidation}}
+
+	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
+		if err != nil {
+			return "", err
+		}
+		s.Meta["callerArn"] = id.Arn
+		s.Printf("    credentials: %s (account %s)", id.Arn, id.Account)
+		status, err := bootstrapped(ctx, r, cfg.Env.Account, cfg.Region)
+		if err != nil {
+			return "", err
+		}
+		s.Printf("    bootstrap: %s %s", "CDKToolkit", status)
+		if validator, err = buildValidator(ctx, r, o, s.Work); err != nil {
+			return "", err
+		}
+		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
+		if primaryErr != nil {
+			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
+		} else {
+			p := probePrimary(ctx, r, d.Dial, primary)
+			pre["primaryProbe"] = p
+			s.Printf("    primary probe: %s in %s: %s; tcp %s", p.Stack, p.Region, p.Describe, p.TCP)
+			if p.Reachable {
+				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
+			}
+			// The primary as synthesized: the routing "before" (no AWS needed).
+			st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary"))
+			if err != nil {
+				pre["routingBefore"] = "unavailable: " + err.Error()
+			}
+			primaryStack = st
+		}
+		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
+	})
+	if err != nil {
+		s.NotRun("preflight failed", later...)
+		return err
+	}
+
+	outputsFile := filepath.Join(s.Work, "cdk-outputs.json")
+	var out map[string]string
+	err = s.Phase(ctx, "deploy", timeline.RunbookDeploy, func() (string, error) {
+		var log []byte
+		var err error
+		out, log, err = deploy(ctx, s, o, cfg, outputsFile, filepath.Join(s.Work, "cdk.out"))
+		if werr := s.Bundle.WriteFile("deploy.log", log); werr != nil {
+			return "", werr
+		}
+		if err != nil {
+			return "", err
+		}
+		if err := s.Bundle.CopyFile("stack-outputs.json", outputsFile); err != nil {
+			return "", err
+		}
+		return "cdk deploy exited 0; endpoint " + out["EndpointAddress"], nil
+	})
+	if err != nil {
+		s.NotRun("deploy did not finish", later[1:]...)
+		return err
+	}
+
+	// Runbook step 3: the stack itself carries the routing (Route 53 SECONDARY + regional
+	// CNAME, SSM parameters), so it changed with the deploy; record what changed.
+	dr, rerr := readDeployed(s.Work, cfg)
+	before := records(primaryStack, nil)
+	after := append(append([]cfn.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
+	note := "in the deploy: Route 53 regional CNAME + SECONDARY record, SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
+	if rerr != nil {
+		note += "; records unavailable: " + rerr.Error()
+	}
+	s.Timeline.Skip("routing", timeline.RunbookRouting, timeline.Included, note)
+	if err := writeRouting(s, "activation", cfn.NewRoutingChange("DR activation: deploy of "+cfg.StackID(), before, after)); err != nil {
+		return err
+	}
+
+	return s.Phase(ctx, "validation", timeline.RunbookValidation, func() (string, error) {
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), "validation")
+	})
+}
+
+// readDeployed reads the stack from the cloud assembly cdk deploy wrote.
+func readDeployed(work string, cfg *drcontext.Config) (*cfn.Stack, error) {
+	return cfn.ReadStack(filepath.Join(work, "cdk.out"), cfg.StackID())
+}

@@ -1,0 +1,242 @@
+package dr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+)
+
+func activationScript(deploy, validator runner.Step) []runner.Step {
+	return []runner.Step{stsOK, bootOK("us-west-2"), buildOK,
+		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
+		synth, deploy, validator}
+}
+
+var (
+	deployOK     = runner.Step{Match: "bin/cdk deploy", Do: deployDo(drEndpoint)}
+	validatorOK  = runner.Step{Match: "valkey-dr-validate --outputs", Do: validatorDo("pass")}
+	validatorBad = runner.Step{Match: "valkey-dr-validate --outputs", Result: runner.Result{ExitCode: 1}, Do: validatorDo("fail")}
+)
+
+func TestActivateSeamHappyPath(t *testing.T) {
+	e := newEnv(t, activationScript(deployOK, validatorOK)...)
+	e.opts.Region = "us-west-2"
+	res, err := Activate(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	work := res.Session.Work
+	want := []string{
+		"aws sts get-caller-identity --region us-west-2 --output json",
+		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-west-2 --output json",
+		"go build -o " + work + "/valkey-dr-validate ./validate",
+		"aws cloudformation describe-stacks --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
+		repoAbs(t) + "/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out.primary --context environment=prod --context region=us-east-1 --context drMode=none",
+		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --no-notices --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --output " + work + "/cdk.out --progress events --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation",
+	}
+	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(e.dialed) != 1 || e.dialed[0] != "gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com:6379" {
+		t.Fatalf("primary probe dialled %v", e.dialed)
+	}
+	files := readBundle(t, res)
+	for _, f := range []string{"metadata.json", "timeline.txt", "timeline.json", "commands.json", "preflight.json", "deploy.log",
+		"stack-outputs.json", "validation/report.json", "routing/activation.json", "routing/activation.md", "README.md", "SHA256SUMS"} {
+		if _, ok := files[f]; !ok {
+			t.Errorf("bundle lacks %s", f)
+		}
+	}
+	if p := phases(t, files); p["preflight"] != "ok" || p["deploy"] != "ok" || p["routing"] != "included" || p["validation"] != "ok" {
+		t.Fatalf("phases %v", p)
+	}
+	var routing struct {
+		Added []struct {
+			Name, Failover string
+			Values         []string
+		}
+	}
+	json.Unmarshal([]byte(files["routing/activation.json"]), &routing)
+	if len(routing.Added) != 2 || routing.Added[0].Failover != "SECONDARY" || routing.Added[0].Values[0] != drEndpoint {
+		t.Fatalf("routing added %+v", routing.Added)
+	}
+	if !strings.Contains(files["preflight.json"], `"tcp": "failed: dial tcp: i/o timeout"`) {
+		t.Fatalf("the primary probe result is not recorded:\n%s", files["preflight.json"])
+	}
+	var meta map[string]any
+	json.Unmarshal([]byte(files["metadata.json"]), &meta)
+	if meta["verdict"] != "pass" || meta["callerArn"] == nil || meta["versions"].(map[string]any)["awsCdkLib"] != "2.276.0" {
+		t.Fatalf("metadata %v", meta)
+	}
+}
+
+func repoAbs(t *testing.T) string {
+	t.Helper()
+	o := Options{Repo: repo, Environment: "x"}
+	if err := o.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	return o.Repo
+}
+
+func TestActivateSeamFailures(t *testing.T) {
+	primaryDown := runner.Step{Match: "describe-stacks --stack-name " + primStack, Result: runner.Result{ExitCode: 255,
+		Stderr: []byte("Could not connect to the endpoint URL: \"https://cloudformation.us-east-1.amazonaws.com/\"")}}
+	for name, tc := range map[string]struct {
+		region string
+		script []runner.Step
+		code   int
+		msg    []string
+		// lastCmd is a substring of the last external command run (nothing after it ran).
+		lastCmd string
+		phases  map[string]string
+		// deployExited0: the (fake) cdk deploy succeeded, so saying so is no false claim.
+		deployExited0 bool
+	}{
+		"no credentials stop before anything is deployed": {
+			script: []runner.Step{stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials", "Unable to locate credentials", "account 333333333333"},
+			lastCmd: "sts get-caller-identity", phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
+		},
+		"no AWS CLI is said plainly": {
+			script: []runner.Step{stsNoCLI}, code: 1, msg: []string{"AWS CLI (aws) is not on PATH"}, lastCmd: "sts get-caller-identity",
+		},
+		"credentials of another account are refused": {
+			script: []runner.Step{stsWrongAcct}, code: 1, msg: []string{"account 999999999999", "deploys to account 333333333333"}, lastCmd: "sts get-caller-identity",
+		},
+		"a region that is not bootstrapped": {
+			script: []runner.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: noSuchStack("CDKToolkit")}}, code: 1,
+			msg: []string{"not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-west-2"}, lastCmd: "CDKToolkit",
+		},
+		"a broken bootstrap stack": {
+			script: []runner.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: runner.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"ROLLBACK_COMPLETE"}]}`)}}},
+			code:   1, msg: []string{"CDKToolkit stack in us-west-2 is ROLLBACK_COMPLETE"}, lastCmd: "CDKToolkit",
+		},
+		"a validator that does not build stops before the deploy": {
+			script: []runner.Step{stsOK, bootOK("us-west-2"), {Match: "go build", Result: runner.Result{ExitCode: 1, Stderr: []byte("validate/run.go:1: syntax error")}}},
+			code:   1, msg: []string{"the validator does not build", "syntax error"}, lastCmd: "go build",
+		},
+		"a failed deploy is not validated": {
+			script: activationScript(runner.Step{Match: "bin/cdk deploy", Result: runner.Result{ExitCode: 1, Stderr: []byte("ValkeyDr-prod-us-west-2-dr failed: CREATE_FAILED SessionCache")}}, validatorOK),
+			code:   1, msg: []string{"cdk deploy ValkeyDr-prod-us-west-2-dr exited 1", "deploy log"}, lastCmd: "bin/cdk deploy",
+			phases: map[string]string{"preflight": "ok", "deploy": "failed", "routing": "not run", "validation": "not run"},
+		},
+		"a deploy without an outputs file": {
+			script: activationScript(runner.Step{Match: "bin/cdk deploy", Do: synthDo}, validatorOK),
+			code:   1, msg: []string{"cdk deploy exited 0 but its outputs file is unusable"}, lastCmd: "bin/cdk deploy", deployExited0: true,
+		},
+		"a failed validation fails the activation": {
+			script: activationScript(deployOK, validatorBad), code: 1,
+			msg: []string{"validation failed", "do not route traffic"}, lastCmd: "valkey-dr-validate", deployExited0: true,
+			phases: map[string]string{"deploy": "ok", "routing": "included", "validation": "failed"},
+		},
+		"a validator configuration error": {
+			script: activationScript(deployOK, runner.Step{Match: "valkey-dr-validate", Result: runner.Result{ExitCode: 2,
+				Stderr: []byte("valkey-dr-validate: --password-secret-arn: AccessDeniedException\n")}}),
+			code: 1, msg: []string{"could not run (exit 2", "AccessDeniedException"}, lastCmd: "valkey-dr-validate", deployExited0: true,
+		},
+		"an unreachable primary region does not block the activation": {
+			script: []runner.Step{stsOK, bootOK("us-west-2"), buildOK, primaryDown, synth, deployOK, validatorOK}, code: 0,
+		},
+		"a region without networking in cdk.json is a usage error": {
+			region: "eu-west-1", code: 2, msg: []string{"eu-west-1", "Nothing was run"},
+		},
+		"a missing REGION is a usage error with the hint": {
+			region: "-", code: 2, msg: []string{"REGION is required", "REGION=us-west-2"},
+		},
+		"the primary region is refused as the DR region": {
+			region: "us-east-1", code: 2, msg: []string{"us-east-1"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, tc.script...)
+			// "" is the normal DR region, "-" none at all.
+			switch e.opts.Region = tc.region; tc.region {
+			case "":
+				e.opts.Region = "us-west-2"
+			case "-":
+				e.opts.Region = ""
+			}
+			res, err := Activate(context.Background(), e.opts, e.deps)
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, e.out.String())
+				}
+				return
+			}
+			wantErr(t, err, tc.code, tc.msg...)
+			e.noDeployClaim(tc.deployExited0)
+			calls := e.calls()
+			if tc.lastCmd == "" {
+				if len(calls) != 0 || res != nil {
+					t.Fatalf("a usage error ran commands %v", calls)
+				}
+				return
+			}
+			if len(calls) == 0 || !strings.Contains(calls[len(calls)-1], tc.lastCmd) {
+				t.Fatalf("last command %q, want it to contain %q (all: %q)", calls[len(calls)-1], tc.lastCmd, calls)
+			}
+			files := readBundle(t, res)
+			var meta map[string]any
+			json.Unmarshal([]byte(files["metadata.json"]), &meta)
+			if meta["verdict"] != "fail" || !strings.Contains(fmt.Sprint(meta["failure"]), tc.msg[0]) {
+				t.Fatalf("metadata verdict %v failure %v", meta["verdict"], meta["failure"])
+			}
+			got := phases(t, files)
+			for k, v := range tc.phases {
+				if got[k] != v {
+					t.Errorf("phase %s = %q, want %q (all %v)", k, got[k], v, got)
+				}
+			}
+		})
+	}
+}
+
+func TestActivateSeamInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	interrupt := runner.Step{Match: "bin/cdk deploy", Do: func(runner.Cmd) error {
+		cancel() // SIGINT while CloudFormation works
+		return fmt.Errorf("bin/cdk: interrupted: %w", context.Canceled)
+	}}
+	e := newEnv(t, activationScript(interrupt, validatorOK)...)
+	e.opts.Region = "us-west-2"
+	res, err := Activate(ctx, e.opts, e.deps)
+	wantErr(t, err, procedure.ExitInterrupted, "deploy: interrupted")
+	files := readBundle(t, res)
+	if p := phases(t, files); p["deploy"] != "interrupted" || p["validation"] != "not run" {
+		t.Fatalf("phases %v", p)
+	}
+	if !strings.Contains(files["metadata.json"], `"verdict": "interrupted"`) {
+		t.Fatalf("metadata:\n%s", files["metadata.json"])
+	}
+}
+
+func TestActivateSeamRecordsAReachablePrimary(t *testing.T) {
+	e := newEnv(t, activationScript(deployOK, validatorOK)...)
+	e.opts.Region = "us-west-2"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	e.deps.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, l.Addr().String())
+	}
+	res, err := Activate(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.out.String(), "the primary cache accepts TCP connections: confirm the activation criteria") {
+		t.Fatalf("no warning about a reachable primary:\n%s", e.out.String())
+	}
+	if files := readBundle(t, res); !strings.Contains(files["preflight.json"], `"reachable": true`) {
+		t.Fatalf("preflight.json:\n%s", files["preflight.json"])
+	}
+}

@@ -1,0 +1,390 @@
+// Package dr holds the real-account procedures of the runbook: activation in the DR region
+// (runbook section 6), failback to the primary region with routing held until validation
+// (section 8 steps 1–3) and teardown of the DR stack (section 8 step 4). Every AWS contact
+// goes through a runner.Runner (the AWS CLI and the pinned CDK CLI), so the command lines and
+// every failure path are tested at that seam without an account.
+package dr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/commands"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/outputs"
+)
+
+// Options are the operator's inputs (make variables / drctl flags).
+type Options struct {
+	// Repo is the repository root (bin/cdk, cdk.json, ./validate).
+	Repo string
+	// Environment is a key of cdk.json's environments (ENV=prod); required.
+	Environment string
+	// Region is the region to act in; activation requires it (the DR region is a decision,
+	// runbook step 1), failback defaults to primaryRegion, teardown to drRegion.
+	Region string
+	// Approval is cdk deploy's --require-approval policy (default broadening).
+	Approval string
+	// EvidenceRoot receives the bundles (default <repo>/evidence).
+	EvidenceRoot string
+	// WorkRoot receives working files (default <repo>/.build/dr).
+	WorkRoot string
+	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
+	Validator string
+	// Confirm must equal the DR stack name for teardown to delete anything.
+	Confirm string
+	// DisableTerminationProtection lets teardown turn termination protection off.
+	DisableTerminationProtection bool
+	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
+	// service name (failback not finished).
+	AllowWithoutPrimary bool
+}
+
+// Deps are the outside world; tests replace all of it.
+type Deps struct {
+	// Runner runs cdk, aws, go and the validator.
+	Runner runner.Runner
+	// Stdout and Stderr are the terminal.
+	Stdout, Stderr io.Writer
+	// Now is the clock.
+	Now func() time.Time
+	// Dial opens the TCP connection of the primary probe.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Result is a finished procedure.
+type Result struct {
+	// Evidence is the sealed bundle; nil when the procedure refused before starting.
+	Evidence *procedure.Sealed
+	// Session holds the timeline and metadata.
+	Session *procedure.Session
+}
+
+// Probe deadlines: the primary region may be the one that is down; it must not hold up the
+// activation.
+const (
+	describeTimeout = 30 * time.Second
+	dialTimeout     = 5 * time.Second
+)
+
+func (o *Options) defaults() error {
+	if o.Repo == "" {
+		o.Repo = "."
+	}
+	abs, err := filepath.Abs(o.Repo)
+	if err != nil {
+		return procedure.Usagef("--repo %q: %v", o.Repo, err)
+	}
+	o.Repo = abs
+	if o.EvidenceRoot == "" {
+		o.EvidenceRoot = filepath.Join(o.Repo, "evidence")
+	}
+	if o.WorkRoot == "" {
+		o.WorkRoot = filepath.Join(o.Repo, ".build", "dr")
+	}
+	if o.Approval == "" {
+		o.Approval = commands.ApprovalBroadening
+	}
+	if err := commands.CheckApproval(o.Approval); err != nil {
+		return procedure.Usagef("%v", err)
+	}
+	if strings.TrimSpace(o.Environment) == "" {
+		return procedure.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
+	}
+	return nil
+}
+
+func (d *Deps) defaults() {
+	if d.Runner == nil {
+		d.Runner = runner.Exec{}
+	}
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	if d.Stderr == nil {
+		d.Stderr = os.Stderr
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Dial == nil {
+		d.Dial = (&net.Dialer{}).DialContext
+	}
+}
+
+// load validates one synth request against cdk.json; a problem is a usage error listing
+// every problem, before anything touches AWS.
+func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontext.Config, error) {
+	cfg, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, Region: region, DrMode: mode, HoldPrimaryRouting: hold})
+	if err != nil {
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
+	}
+	return cfg, nil
+}
+
+// identity is `aws sts get-caller-identity`.
+type identity struct {
+	Account string `json:"Account"`
+	Arn     string `json:"Arn"`
+	UserID  string `json:"UserId"`
+}
+
+// credentials proves credentials exist and belong to the environment's account.
+func credentials(ctx context.Context, r runner.Runner, region, wantAccount string) (identity, error) {
+	res, err := r.Run(ctx, commands.CallerIdentity(region))
+	switch {
+	case errors.Is(err, runner.ErrNotFound):
+		return identity{}, procedure.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2; it is how the preflight proves credentials and bootstrap")
+	case err != nil:
+		return identity{}, err
+	case res.ExitCode != 0:
+		return identity{}, procedure.Failf("no usable AWS credentials (aws sts get-caller-identity exited %d: %s): log in for account %s (aws sso login / AWS_PROFILE) and re-run",
+			res.ExitCode, firstLine(res.Stderr), wantAccount)
+	}
+	var id identity
+	if err := json.Unmarshal(res.Stdout, &id); err != nil || id.Account == "" {
+		return identity{}, procedure.Failf("aws sts get-caller-identity: unexpected output %q", firstLine(res.Stdout))
+	}
+	if id.Account != wantAccount {
+		return id, procedure.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile and re-run",
+			id.Account, id.Arn, wantAccount)
+	}
+	return id, nil
+}
+
+// stackInfo is what describe-stacks says about one stack.
+type stackInfo struct {
+	Exists                bool
+	Status                string
+	TerminationProtection bool
+	Outputs               map[string]string
+}
+
+// describe runs describe-stacks; a missing stack is Exists=false, not an error.
+func describe(ctx context.Context, r runner.Runner, stack, region string) (stackInfo, error) {
+	res, err := r.Run(ctx, commands.DescribeStack(stack, region))
+	if err != nil {
+		return stackInfo{}, err
+	}
+	if res.ExitCode != 0 {
+		if strings.Contains(string(res.Stderr), "does not exist") {
+			return stackInfo{}, nil
+		}
+		return stackInfo{}, fmt.Errorf("aws cloudformation describe-stacks %s exited %d: %s", stack, res.ExitCode, firstLine(res.Stderr))
+	}
+	var out struct {
+		Stacks []struct {
+			StackStatus                 string `json:"StackStatus"`
+			EnableTerminationProtection bool   `json:"EnableTerminationProtection"`
+			Outputs                     []struct {
+				OutputKey   string `json:"OutputKey"`
+				OutputValue string `json:"OutputValue"`
+			} `json:"Outputs"`
+		} `json:"Stacks"`
+	}
+	if err := json.Unmarshal(res.Stdout, &out); err != nil || len(out.Stacks) == 0 {
+		return stackInfo{}, fmt.Errorf("aws cloudformation describe-stacks %s: unexpected output %q", stack, firstLine(res.Stdout))
+	}
+	s := out.Stacks[0]
+	info := stackInfo{Exists: true, Status: s.StackStatus, TerminationProtection: s.EnableTerminationProtection, Outputs: map[string]string{}}
+	for _, o := range s.Outputs {
+		info.Outputs[o.OutputKey] = o.OutputValue
+	}
+	return info, nil
+}
+
+// usableBootstrap lists the CDKToolkit statuses a deploy can use.
+var usableBootstrap = map[string]bool{"CREATE_COMPLETE": true, "UPDATE_COMPLETE": true, "UPDATE_ROLLBACK_COMPLETE": true, "IMPORT_COMPLETE": true}
+
+// bootstrapped proves `cdk bootstrap` ran in the region (a CDKToolkit stack in a usable state).
+func bootstrapped(ctx context.Context, r runner.Runner, account, region string) (string, error) {
+	info, err := describe(ctx, r, commands.BootstrapStack, region)
+	switch {
+	case errors.Is(err, runner.ErrNotFound):
+		return "", procedure.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2")
+	case err != nil:
+		return "", procedure.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
+	case !info.Exists:
+		return "", procedure.Failf("region %s of account %s is not bootstrapped (no %s stack): run `bin/cdk bootstrap aws://%s/%s` (Cloud Operations), then re-run",
+			region, account, commands.BootstrapStack, account, region)
+	case !usableBootstrap[info.Status]:
+		return "", procedure.Failf("the %s stack in %s is %s: repair the bootstrap (`bin/cdk bootstrap aws://%s/%s`) before deploying",
+			commands.BootstrapStack, region, info.Status, account, region)
+	}
+	return info.Status, nil
+}
+
+// probe is the primary probe's record (runbook section 5: is the primary really down?).
+type probe struct {
+	Stack    string `json:"stack"`
+	Region   string `json:"region"`
+	Describe string `json:"describe"`
+	Endpoint string `json:"endpoint,omitempty"`
+	TCP      string `json:"tcp,omitempty"`
+	// Reachable is true when the primary endpoint accepted a TCP connection.
+	Reachable bool `json:"reachable"`
+}
+
+// probePrimary reads the primary stack's endpoint and tries a TCP connection. It never fails
+// the procedure: the primary region may be the one that is down, and that is the point.
+func probePrimary(ctx context.Context, r runner.Runner, dial func(context.Context, string, string) (net.Conn, error), cfg *drcontext.Config) probe {
+	p := probe{Stack: cfg.StackID(), Region: cfg.Region}
+	dctx, cancel := context.WithTimeout(ctx, describeTimeout)
+	defer cancel()
+	info, err := describe(dctx, r, p.Stack, p.Region)
+	switch {
+	case err != nil:
+		p.Describe = "failed: " + err.Error()
+		return p
+	case !info.Exists:
+		p.Describe = "stack does not exist"
+		return p
+	}
+	p.Describe = info.Status
+	addr, port := info.Outputs[outputs.KeyEndpointAddress], info.Outputs[outputs.KeyEndpointPort]
+	if addr == "" {
+		p.TCP = "not tried: the stack has no " + outputs.KeyEndpointAddress + " output"
+		return p
+	}
+	if port == "" {
+		port = "6379"
+	}
+	p.Endpoint = net.JoinHostPort(addr, port)
+	tctx, cancel2 := context.WithTimeout(ctx, dialTimeout)
+	defer cancel2()
+	start := time.Now()
+	conn, err := dial(tctx, "tcp", p.Endpoint)
+	if err != nil {
+		p.TCP = "failed: " + err.Error()
+		return p
+	}
+	conn.Close()
+	p.Reachable = true
+	p.TCP = fmt.Sprintf("connected in %s", time.Since(start).Round(time.Millisecond))
+	return p
+}
+
+// buildValidator builds ./validate into the work dir unless a binary was given.
+func buildValidator(ctx context.Context, r runner.Runner, o Options, work string) (string, error) {
+	if o.Validator != "" {
+		return o.Validator, nil
+	}
+	bin := filepath.Join(work, "valkey-dr-validate")
+	res, err := r.Run(ctx, commands.BuildValidator(o.Repo, bin))
+	if err != nil {
+		return "", err
+	}
+	if res.ExitCode != 0 {
+		return "", procedure.Failf("the validator does not build (go build ./validate exited %d): %s", res.ExitCode, firstLine(res.Stderr))
+	}
+	return bin, nil
+}
+
+// synthStack synthesizes one stack (no AWS) and reads it.
+func synthStack(ctx context.Context, r runner.Runner, repo string, cfg *drcontext.Config, dir string) (*cfn.Stack, error) {
+	t := commands.TargetOf(cfg)
+	res, err := r.Run(ctx, commands.CDK{Repo: repo}.Synth(t, dir))
+	if err != nil {
+		return nil, err
+	}
+	if res.ExitCode != 0 {
+		return nil, fmt.Errorf("cdk synth %s exited %d: %s", t.Stack, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return cfn.ReadStack(dir, t.Stack)
+}
+
+// deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
+// the outputs file it must have written.
+func deploy(ctx context.Context, s *procedure.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
+	cmd := commands.CDK{Repo: o.Repo}.Deploy(commands.TargetOf(cfg), outputsFile, outDir, o.Approval)
+	log := procedure.NewLog(s.Stdout)
+	cmd.Stdout, cmd.Stderr = log, log
+	s.Printf("    %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
+	if err != nil {
+		return nil, log.Bytes(), err
+	}
+	if res.ExitCode != 0 {
+		return nil, log.Bytes(), procedure.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
+			cfg.StackID(), res.ExitCode)
+	}
+	out, err := outputs.Load(outputsFile, cfg.StackID())
+	if err != nil {
+		return nil, log.Bytes(), procedure.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
+	}
+	return out, log.Bytes(), nil
+}
+
+// validate runs the validator against an outputs file; its evidence (report.json, junit.xml,
+// summary.md) goes into the bundle under rel, whatever the verdict.
+func validate(ctx context.Context, s *procedure.Session, bin, outputsFile, stack, rel string) (string, error) {
+	dir := filepath.Join(s.Work, rel)
+	cmd := commands.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir}.Cmd()
+	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
+	s.Printf("    %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
+	if _, serr := os.Stat(dir); serr == nil {
+		if cerr := s.Bundle.CopyDir(rel, dir); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	switch res.ExitCode {
+	case commands.ValidateOK:
+		return "every check passed", nil
+	case commands.ValidateFailed:
+		return "", procedure.Failf("validation failed (validator exit 1): see validation/summary.md in the evidence; the cache is NOT proven: do not route traffic to it")
+	default:
+		return "", procedure.Failf("the validator could not run (exit %d: usage or configuration error, e.g. the Secrets Manager secret is unreadable): %s",
+			res.ExitCode, firstLine(res.Stderr))
+	}
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// writeRouting puts a routing change into the bundle as JSON and Markdown.
+func writeRouting(s *procedure.Session, name string, c cfn.RoutingChange) error {
+	if err := s.Bundle.WriteJSON(filepath.Join("routing", name+".json"), c); err != nil {
+		return err
+	}
+	return s.Bundle.WriteFile(filepath.Join("routing", name+".md"), []byte(c.Markdown()))
+}
+
+// records returns a stack's records, or none when the stack could not be synthesized.
+func records(st *cfn.Stack, resolve map[string]string) []cfn.Record {
+	if st == nil {
+		return nil
+	}
+	return st.Route53Records(resolve)
+}
+
+// endpointToken is what the record values of a stack point at until deployed.
+const endpointToken = "SessionCache.Endpoint.Address"
+
+// removeBuiltValidator deletes the validator this run built (20 MB per run otherwise; the
+// evidence records the commit it was built from).
+func removeBuiltValidator(o Options, s *procedure.Session) {
+	if o.Validator == "" {
+		_ = os.Remove(filepath.Join(s.Work, "valkey-dr-validate"))
+	}
+}

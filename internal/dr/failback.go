@@ -1,0 +1,149 @@
+package dr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+)
+
+// Failback is runbook section 8 steps 1–3: deploy drMode=none in the primary region with the
+// PRIMARY failover record held back (holdPrimaryRouting=true), validate the new primary cache,
+// then deploy again without the hold, which releases routing: the PRIMARY record (with its
+// health check) takes the service name back. A failed validation stops before the release,
+// so the DR cache keeps serving.
+func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
+	d.defaults()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	held, err := load(o, o.Region, drcontext.DrModeNone, true)
+	if err != nil {
+		return nil, err
+	}
+	release, err := load(o, held.Region, drcontext.DrModeNone, false)
+	if err != nil {
+		return nil, err
+	}
+	dr, drErr := load(o, "", drcontext.DrModeStateless, false)
+
+	s, err := procedure.Start(procedure.Config{Kind: "failback", Repo: o.Repo, Name: held.EnvironmentName + "-" + held.Region,
+		Title:        fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()),
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"environment": held.EnvironmentName, "region": held.Region, "account": held.Env.Account,
+		"stack": held.StackID(), "cacheName": held.CacheName(), "drMode": string(held.DrMode), "approval": o.Approval} {
+		s.Meta[k] = v
+	}
+	s.Printf("valkey-dr failback: environment %s, primary region %s, stack %s, account %s", held.EnvironmentName, held.Region, held.StackID(), held.Env.Account)
+
+	runErr := failback(ctx, s, o, held, release, dr, drErr)
+	defer removeBuiltValidator(o, s)
+	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management.")
+	if runErr == nil && dr != nil {
+		s.Printf("\nFAILBACK FINISHED: %s validated and routing released. When Change Management approves, remove the DR stack:\n    make dr-teardown ENV=%s CONFIRM=%s",
+			held.StackID(), held.EnvironmentName, dr.StackID())
+	}
+	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+}
+
+func failback(ctx context.Context, s *procedure.Session, o Options, held, release, dr *drcontext.Config, drErr error) error {
+	r := s.Runner()
+	var validator string
+	var drStack *cfn.Stack
+	phaseHeld := procedure.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: timeline.RunbookDeploy}
+	phaseValidate := procedure.PlannedPhase{Name: "validation", Estimate: timeline.RunbookValidation}
+	phaseRelease := procedure.PlannedPhase{Name: "routing release (deploy)", Estimate: timeline.RunbookRouting}
+
+	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+		id, err := credentials(ctx, r, held.Region, held.Env.Account)
+		if err != nil {
+			return "", err
+		}
+		s.Meta["callerArn"] = id.Arn
+		status, err := bootstrapped(ctx, r, held.Env.Account, held.Region)
+		if err != nil {
+			return "", err
+		}
+		if validator, err = buildValidator(ctx, r, o, s.Work); err != nil {
+			return "", err
+		}
+		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
+		if drErr != nil {
+			pre["drStack"] = "unavailable: " + drErr.Error()
+		} else if drStack, err = synthStack(ctx, r, o.Repo, dr, filepath.Join(s.Work, "cdk.out.dr")); err != nil {
+			// The DR records only complete the routing picture; a failback must not wait on them.
+			pre["drStack"] = "unavailable: " + err.Error()
+		}
+		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
+	})
+	if err != nil {
+		s.NotRun("preflight failed", phaseHeld, phaseValidate, phaseRelease)
+		return err
+	}
+
+	heldOutputs := filepath.Join(s.Work, "cdk-outputs-held.json")
+	var heldOut map[string]string
+	err = s.Phase(ctx, phaseHeld.Name, phaseHeld.Estimate, func() (string, error) {
+		var log []byte
+		var err error
+		heldOut, log, err = deploy(ctx, s, o, held, heldOutputs, filepath.Join(s.Work, "cdk.out.held"))
+		if werr := s.Bundle.WriteFile("deploy-held.log", log); werr != nil {
+			return "", werr
+		}
+		if err != nil {
+			return "", err
+		}
+		return "cdk deploy exited 0; the PRIMARY record is held back", s.Bundle.CopyFile("stack-outputs-held.json", heldOutputs)
+	})
+	if err != nil {
+		s.NotRun("deploy did not finish: routing NOT released, the DR cache keeps serving", phaseValidate, phaseRelease)
+		return err
+	}
+
+	err = s.Phase(ctx, phaseValidate.Name, phaseValidate.Estimate, func() (string, error) {
+		return validate(ctx, s, validator, heldOutputs, held.StackID(), "validation")
+	})
+	if err != nil {
+		s.NotRun("validation failed: routing NOT released, the DR cache keeps serving", phaseRelease)
+		return err
+	}
+
+	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
+	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
+		_, log, err := deploy(ctx, s, o, release, releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
+		if werr := s.Bundle.WriteFile("deploy-release.log", log); werr != nil {
+			return "", werr
+		}
+		if err != nil {
+			return "", err
+		}
+		return "cdk deploy exited 0; the PRIMARY record owns the service name again", s.Bundle.CopyFile("stack-outputs-released.json", releaseOutputs)
+	})
+
+	// Routing evidence: the held and released templates, each beside the DR stack's records
+	// (the SECONDARY half stays until teardown).
+	resolve := map[string]string{endpointToken: heldOut["EndpointAddress"]}
+	heldStack, _ := cfn.ReadStack(filepath.Join(s.Work, "cdk.out.held"), held.StackID())
+	relStack, _ := cfn.ReadStack(filepath.Join(s.Work, "cdk.out.released"), release.StackID())
+	drRecords := records(drStack, nil)
+	before := append(records(heldStack, resolve), drRecords...)
+	after := before
+	if relStack != nil {
+		after = append(records(relStack, resolve), drRecords...)
+	}
+	if werr := writeRouting(s, "failback-release", cfn.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package dr
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+)
+
+const primEndpoint = "gc-sessions-prod-new123.serverless.use1.cache.amazonaws.com"
+
+var (
+	deployHeldOK    = runner.Step{Match: "holdPrimaryRouting=true", Do: deployDo(primEndpoint)}
+	deployReleaseOK = runner.Step{Match: "bin/cdk deploy " + primStack, Do: deployDo(primEndpoint)}
+)
+
+func failbackScript(held, validator, release runner.Step) []runner.Step {
+	return []runner.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
+}
+
+func TestFailbackSeamHappyPath(t *testing.T) {
+	e := newEnv(t, failbackScript(deployHeldOK, validatorOK, deployReleaseOK)...)
+	res, err := Failback(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	w, r := res.Session.Work, repoAbs(t)
+	want := []string{
+		"aws sts get-caller-identity --region us-east-1 --output json",
+		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-east-1 --output json",
+		"go build -o " + w + "/valkey-dr-validate ./validate",
+		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-notices --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
+		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation",
+		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-notices --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
+	}
+	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	files := readBundle(t, res)
+	p := phases(t, files)
+	if p["deploy (PRIMARY record held)"] != "ok" || p["validation"] != "ok" || p["routing release (deploy)"] != "ok" {
+		t.Fatalf("phases %v", p)
+	}
+	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "routing/failback-release.md"} {
+		if _, ok := files[f]; !ok {
+			t.Errorf("bundle lacks %s", f)
+		}
+	}
+	// The golden prod-none template has the PRIMARY record; the synthesized "held" one in this
+	// fake is the same file, so the change is read from the real templates in cfn's tests. Here:
+	// the DR stack's SECONDARY record stays until teardown.
+	var rc struct {
+		After []struct{ Stack, Failover string }
+	}
+	json.Unmarshal([]byte(files["routing/failback-release.json"]), &rc)
+	found := false
+	for _, r := range rc.After {
+		found = found || (r.Stack == drStack && r.Failover == "SECONDARY")
+	}
+	if !found {
+		t.Fatalf("the DR SECONDARY record is missing from the routing after failback: %s", files["routing/failback-release.json"])
+	}
+	if !strings.Contains(e.out.String(), "make dr-teardown ENV=prod CONFIRM=ValkeyDr-prod-us-west-2-dr") {
+		t.Fatalf("no next step:\n%s", e.out.String())
+	}
+}
+
+func TestFailbackSeamFailures(t *testing.T) {
+	for name, tc := range map[string]struct {
+		script  []runner.Step
+		msg     []string
+		lastCmd string
+		phases  map[string]string
+	}{
+		"no credentials": {script: []runner.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity",
+			phases: map[string]string{"preflight": "failed", "deploy (PRIMARY record held)": "not run", "routing release (deploy)": "not run"}},
+		"the primary region is not bootstrapped": {script: []runner.Step{stsOK, {Match: "CDKToolkit", Result: noSuchStack("CDKToolkit")}},
+			msg: []string{"us-east-1", "not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-east-1"}, lastCmd: "CDKToolkit"},
+		"a failed held deploy releases nothing": {
+			script: failbackScript(runner.Step{Match: "holdPrimaryRouting=true", Result: runner.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
+			msg:    []string{"cdk deploy ValkeyDr-prod-us-east-1-primary exited 1"}, lastCmd: "holdPrimaryRouting=true",
+			phases: map[string]string{"deploy (PRIMARY record held)": "failed", "validation": "not run", "routing release (deploy)": "not run"}},
+		"a failed validation keeps routing on DR": {
+			script: failbackScript(deployHeldOK, validatorBad, deployReleaseOK),
+			msg:    []string{"validation failed"}, lastCmd: "valkey-dr-validate",
+			phases: map[string]string{"validation": "failed", "routing release (deploy)": "not run"}},
+		"a failed release deploy": {
+			script: failbackScript(deployHeldOK, validatorOK, runner.Step{Match: "bin/cdk deploy " + primStack, Result: runner.Result{ExitCode: 1}}),
+			msg:    []string{"exited 1"}, lastCmd: "--outputs-file",
+			phases: map[string]string{"validation": "ok", "routing release (deploy)": "failed"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, tc.script...)
+			res, err := Failback(context.Background(), e.opts, e.deps)
+			wantErr(t, err, 1, tc.msg...)
+			if strings.Contains(e.out.String(), "FAILBACK FINISHED") || strings.Contains(e.out.String(), "owns the service name again") {
+				t.Fatalf("a failed failback claims routing was released:\n%s", e.out.String())
+			}
+			calls := e.calls()
+			if last := calls[len(calls)-1]; !strings.Contains(last, tc.lastCmd) {
+				t.Fatalf("last command %q, want %q", last, tc.lastCmd)
+			}
+			got := phases(t, readBundle(t, res))
+			for k, v := range tc.phases {
+				if got[k] != v {
+					t.Errorf("phase %s = %q, want %q (all %v)", k, got[k], v, got)
+				}
+			}
+		})
+	}
+	t.Run("no ENV is a usage error", func(t *testing.T) {
+		e := newEnv(t)
+		e.opts.Environment = ""
+		_, err := Failback(context.Background(), e.opts, e.deps)
+		wantErr(t, err, 2, "ENV is required")
+		if len(e.calls()) != 0 {
+			t.Fatalf("commands ran: %v", e.calls())
+		}
+	})
+}

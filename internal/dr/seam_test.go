@@ -1,0 +1,227 @@
+package dr
+
+// Seam tests: no AWS is reachable here, so every external command (aws, bin/cdk, go build,
+// the validator) is answered by runner.Fake with what the real tool prints in that situation.
+// They pin the exact command lines and every failure path. Nothing in them deploys anything,
+// and nothing they print claims a deployment happened beyond "cdk deploy exited 0" of a fake.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+)
+
+const (
+	repo       = "../.."
+	account    = "333333333333"
+	drStack    = "ValkeyDr-prod-us-west-2-dr"
+	primStack  = "ValkeyDr-prod-us-east-1-primary"
+	drEndpoint = "gc-sessions-prod-dr-abc123.serverless.usw2.cache.amazonaws.com"
+)
+
+func argAfter(c runner.Cmd, flag string) string {
+	i := slices.Index(c.Args, flag)
+	if i < 0 || i+1 >= len(c.Args) {
+		return ""
+	}
+	return c.Args[i+1]
+}
+
+// writeAssembly writes what cdk synth/deploy leave in --output: a manifest and the template
+// (a golden template of stacks/testdata).
+func writeAssembly(dir, stack, golden string, protected bool) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", golden))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, stack+".template.json"), b, 0o640); err != nil {
+		return err
+	}
+	m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{stack: map[string]any{
+		"type": "aws:cloudformation:stack", "environment": "aws://" + account + "/x",
+		"properties": map[string]any{"templateFile": stack + ".template.json", "terminationProtection": protected}}}})
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), m, 0o640)
+}
+
+// synthDo answers cdk synth / deploy / destroy: the assembly of the named stack goes to --output.
+func synthDo(c runner.Cmd) error {
+	stack := c.Args[1]
+	golden := map[string]string{drStack: "prod-stateless.json", primStack: "prod-none.json"}[stack]
+	if golden == "" {
+		return fmt.Errorf("no golden template for %s", stack)
+	}
+	return writeAssembly(argAfter(c, "--output"), stack, golden, true)
+}
+
+// deployDo is synthDo plus the outputs file cdk deploy writes.
+func deployDo(endpoint string) func(runner.Cmd) error {
+	return func(c runner.Cmd) error {
+		if err := synthDo(c); err != nil {
+			return err
+		}
+		stack := c.Args[1]
+		out := map[string]map[string]string{stack: {"EndpointAddress": endpoint, "EndpointPort": "6379", "ReaderPort": "6380",
+			"AuthMode": "password", "SecretArn": "arn:aws:secretsmanager:us-west-2:333333333333:secret:x", "UserName": "app"}}
+		if !slices.Contains(c.Args, "holdPrimaryRouting=true") {
+			out[stack]["ServiceDnsName"] = "sessions.cache.prod.internal.example.com"
+		}
+		b, _ := json.Marshal(out)
+		return os.WriteFile(argAfter(c, "--outputs-file"), b, 0o640)
+	}
+}
+
+// validatorDo writes the validator's evidence files.
+func validatorDo(verdict string) func(runner.Cmd) error {
+	return func(c runner.Cmd) error {
+		dir := argAfter(c, "--evidence-dir")
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "report.json"), []byte(`{"verdict":"`+verdict+`","options":{"password":"[REDACTED]"}}`), 0o640)
+	}
+}
+
+var (
+	stsOK        = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{Stdout: []byte(`{"UserId":"AROA:ops","Account":"` + account + `","Arn":"arn:aws:sts::` + account + `:assumed-role/CloudOps/ops"}`)}}
+	stsNoCreds   = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{ExitCode: 255, Stderr: []byte("\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n")}}
+	stsWrongAcct = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{Stdout: []byte(`{"Account":"999999999999","Arn":"arn:aws:iam::999999999999:user/dev"}`)}}
+	stsNoCLI     = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{ExitCode: -1}, Err: fmt.Errorf("aws: %w", runner.ErrNotFound)}
+	noSuchStack  = func(stack string) runner.Result {
+		return runner.Result{ExitCode: 254, Stderr: []byte("\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id " + stack + " does not exist\n")}
+	}
+	bootOK = func(region string) runner.Step {
+		return runner.Step{Match: "describe-stacks --stack-name CDKToolkit --region " + region, Result: runner.Result{Stdout: []byte(`{"Stacks":[{"StackName":"CDKToolkit","StackStatus":"UPDATE_COMPLETE"}]}`)}}
+	}
+	buildOK = runner.Step{Match: "go build -o", Result: runner.Result{}}
+	synth   = runner.Step{Match: "bin/cdk synth", Do: synthDo}
+	// versions of the evidence metadata
+	versions = []runner.Step{
+		{Match: "bin/cdk --version", Result: runner.Result{Stdout: []byte("2.1148.1 (build fcf5e34)\n")}},
+		{Match: "--version", Result: runner.Result{Stdout: []byte("v24.21.0\n")}},
+		{Match: "git describe", Result: runner.Result{Stdout: []byte("a5becee\n")}},
+		{Match: "git rev-parse", Result: runner.Result{Stdout: []byte("a5becee0\n")}},
+	}
+)
+
+func primaryDescribe(outputs string) runner.Step {
+	return runner.Step{Match: "describe-stacks --stack-name " + primStack, Result: runner.Result{Stdout: []byte(
+		`{"Stacks":[{"StackStatus":"UPDATE_COMPLETE","EnableTerminationProtection":true,"Outputs":[` + outputs + `]}]}`)}}
+}
+
+type env struct {
+	t      *testing.T
+	out    bytes.Buffer
+	fake   *runner.Fake
+	opts   Options
+	deps   Deps
+	dialed []string
+}
+
+func newEnv(t *testing.T, script ...runner.Step) *env {
+	t.Helper()
+	e := &env{t: t, fake: &runner.Fake{Script: append(script, versions...)}}
+	root := t.TempDir()
+	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
+		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work")}
+	clock := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	e.deps = Deps{Runner: e.fake, Stdout: &e.out, Stderr: &e.out,
+		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			e.dialed = append(e.dialed, addr)
+			return nil, errors.New("dial tcp: i/o timeout")
+		}}
+	return e
+}
+
+// calls returns the command lines without the version probes of the evidence metadata.
+func (e *env) calls() []string {
+	var out []string
+	for _, c := range e.fake.Calls() {
+		if strings.Contains(c, "--version") || strings.HasPrefix(c, "git ") {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// noDeployClaim: a failed or refused procedure never says it finished; unless the (fake)
+// deploy did succeed, it never says a deploy or destroy exited 0 either.
+func (e *env) noDeployClaim(deployRan bool) {
+	e.t.Helper()
+	claims := []string{"ACTIVATION FINISHED", "FAILBACK FINISHED", "TEARDOWN FINISHED", "deployed successfully"}
+	if !deployRan {
+		claims = append(claims, "exited 0")
+	}
+	for _, claim := range claims {
+		if strings.Contains(e.out.String(), claim) {
+			e.t.Fatalf("output claims %q:\n%s", claim, e.out.String())
+		}
+	}
+}
+
+func wantErr(t *testing.T, err error, code int, parts ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("want an error (exit %d) containing %q, got none", code, parts)
+	}
+	if got := procedure.ExitCode(err); got != code {
+		t.Fatalf("exit code %d, want %d: %v", got, code, err)
+	}
+	for _, p := range parts {
+		if !strings.Contains(err.Error(), p) {
+			t.Fatalf("error does not contain %q:\n%v", p, err)
+		}
+	}
+}
+
+func readBundle(t *testing.T, r *Result) map[string]string {
+	t.Helper()
+	if r == nil || r.Evidence == nil {
+		t.Fatal("no evidence bundle")
+	}
+	files, err := evidence.ReadTarball(r.Evidence.Tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	prefix := filepath.Base(r.Evidence.Dir) + "/"
+	for k, v := range files {
+		out[strings.TrimPrefix(k, prefix)] = string(v)
+		if strings.Contains(string(v), "{{resolve:") {
+			t.Fatalf("%s holds a dynamic reference", k)
+		}
+	}
+	return out
+}
+
+func phases(t *testing.T, files map[string]string) map[string]string {
+	t.Helper()
+	var tl struct {
+		Phases []struct{ Name, Status string }
+	}
+	if err := json.Unmarshal([]byte(files["timeline.json"]), &tl); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, p := range tl.Phases {
+		m[p.Name] = p.Status
+	}
+	return m
+}

@@ -1,0 +1,242 @@
+package dr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/commands"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/outputs"
+)
+
+// Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
+type Plan struct {
+	Stack     string                `json:"stack"`
+	Account   string                `json:"account"`
+	Region    string                `json:"region"`
+	CacheName string                `json:"cacheName"`
+	Deleted   []cfn.ResourceSummary `json:"deleted"`
+	Kept      []cfn.ResourceSummary `json:"kept"`
+	Records   []cfn.Record          `json:"route53RecordsRemoved"`
+	// TerminationProtection is what the template asks for (production stacks: true).
+	TerminationProtection bool `json:"terminationProtection"`
+}
+
+// Text is the plan as printed before anything is deleted.
+func (p Plan) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Teardown plan (from the template synthesized from this checkout; nothing deleted yet):\n")
+	fmt.Fprintf(&b, "  stack   %s (account %s, region %s)%s\n", p.Stack, p.Account, p.Region,
+		map[bool]string{true: ", termination protection ON in the template", false: ""}[p.TerminationProtection])
+	fmt.Fprintf(&b, "  cache   %s: DELETED with its stack (the DR cache is empty by design; its sessions are gone)\n", p.CacheName)
+	fmt.Fprintf(&b, "  deleted (%d resources):\n", len(p.Deleted))
+	for _, r := range p.Deleted {
+		fmt.Fprintf(&b, "    %-40s %s\n", r.Type, r.LogicalID)
+	}
+	if len(p.Kept) > 0 {
+		fmt.Fprintf(&b, "  kept (DeletionPolicy Retain, stays in the account):\n")
+		for _, r := range p.Kept {
+			fmt.Fprintf(&b, "    %-40s %s\n", r.Type, r.LogicalID)
+		}
+	}
+	fmt.Fprintf(&b, "  Route 53 records removed:\n")
+	for _, r := range p.Records {
+		role := r.Failover
+		if role == "" {
+			role = "regional"
+		}
+		fmt.Fprintf(&b, "    %s %s (%s)\n", r.Type, r.Name, role)
+	}
+	return b.String()
+}
+
+// Teardown is runbook section 8 step 4: remove the DR stack, deliberately. It synthesizes the
+// DR stack and prints what will be deleted, then refuses (exit 2, a message containing
+// "confirm") unless Options.Confirm equals the stack name. Only then does it touch AWS:
+// credentials, the stack's existence and termination protection (turned off only with
+// DisableTerminationProtection), the primary owning the service name again (failback done),
+// and cdk destroy.
+func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
+	d.defaults()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	cfg, err := load(o, o.Region, drcontext.DrModeStateless, false)
+	if err != nil {
+		return nil, err
+	}
+	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
+	stack := cfg.StackID()
+
+	// The plan needs no AWS: synthesize into a scratch directory first, so a refusal leaves
+	// no evidence bundle behind (nothing happened).
+	scratch, err := os.MkdirTemp("", "valkey-dr-teardown-plan-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	st, err := synthStack(ctx, d.Runner, o.Repo, cfg, filepath.Join(scratch, "cdk.out"))
+	if err != nil {
+		return nil, procedure.Failf("cannot build the teardown plan: %v", err)
+	}
+	plan := Plan{Stack: stack, Account: cfg.Env.Account, Region: cfg.Region, CacheName: cfg.CacheName(),
+		TerminationProtection: st.TerminationProtection, Records: st.Route53Records(nil)}
+	for _, r := range st.Template.ResourceList() {
+		if r.Retained {
+			plan.Kept = append(plan.Kept, r)
+		} else {
+			plan.Deleted = append(plan.Deleted, r)
+		}
+	}
+	fmt.Fprint(d.Stdout, plan.Text())
+
+	switch {
+	case o.Confirm == "":
+		return nil, procedure.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
+			stack, stack, cfg.EnvironmentName, stack, stack)
+	case o.Confirm != stack:
+		return nil, procedure.Usagef("refusing to delete %s: CONFIRM=%q does not match the stack name; nothing was deleted. To confirm, re-run with CONFIRM=%s",
+			stack, o.Confirm, stack)
+	}
+
+	s, err := procedure.Start(procedure.Config{Kind: "teardown", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
+		Title:        fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack),
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
+		"stack": stack, "cacheName": cfg.CacheName(), "confirmedBy": "CONFIRM=" + o.Confirm,
+		"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary} {
+		s.Meta[k] = v
+	}
+	runErr := func() error {
+		if err := s.Bundle.WriteJSON("plan.json", plan); err != nil {
+			return err
+		}
+		if err := s.Bundle.WriteFile("plan.txt", []byte(plan.Text())); err != nil {
+			return err
+		}
+		return teardown(ctx, s, o, cfg, primary, primaryErr, st)
+	}()
+	defer removeBuiltValidator(o, s)
+	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
+	if runErr == nil {
+		s.Printf("\nTEARDOWN FINISHED: cdk destroy %s exited 0.", stack)
+	}
+	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+}
+
+func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *cfn.Stack) error {
+	r := s.Runner()
+	stack := cfg.StackID()
+	var protected bool
+	phaseTP := procedure.PlannedPhase{Name: "termination protection off"}
+	phaseDestroy := procedure.PlannedPhase{Name: "destroy"}
+	var primaryStack *cfn.Stack
+
+	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
+		if err != nil {
+			return "", err
+		}
+		s.Meta["callerArn"] = id.Arn
+		info, err := describe(ctx, r, stack, cfg.Region)
+		switch {
+		case err != nil:
+			return "", procedure.Failf("cannot read stack %s: %v", stack, err)
+		case !info.Exists:
+			return "", procedure.Failf("stack %s does not exist in %s (account %s): nothing to tear down; check ENV and REGION", stack, cfg.Region, cfg.Env.Account)
+		}
+		protected = info.TerminationProtection
+		if protected && !o.DisableTerminationProtection {
+			return "", procedure.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
+		}
+		pre := map[string]any{"callerIdentity": id, "stackStatus": info.Status, "terminationProtection": info.TerminationProtection}
+		// Failback must be finished: the primary stack owns the service name again (its
+		// ServiceDnsName output exists only when the PRIMARY record is released).
+		switch {
+		case primaryErr != nil:
+			pre["primary"] = "unavailable: " + primaryErr.Error()
+		default:
+			pinfo, perr := describe(ctx, r, primary.StackID(), primary.Region)
+			owns := perr == nil && pinfo.Exists && pinfo.Outputs[outputs.KeyServiceDNSName] != ""
+			pre["primary"] = map[string]any{"stack": primary.StackID(), "region": primary.Region, "ownsServiceName": owns, "status": pinfo.Status}
+			if !owns && !o.AllowWithoutPrimary {
+				why := "it does not own the service name (routing held or never released)"
+				switch {
+				case perr != nil:
+					why = perr.Error()
+				case !pinfo.Exists:
+					why = "it does not exist"
+				}
+				return "", procedure.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
+					primary.StackID(), primary.Region, why, cfg.EnvironmentName)
+			}
+			if st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary")); err == nil {
+				primaryStack = st
+			}
+		}
+		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("stack %s, termination protection %v", info.Status, info.TerminationProtection), nil
+	})
+	if err != nil {
+		s.NotRun("preflight failed: nothing was deleted", phaseTP, phaseDestroy)
+		return err
+	}
+
+	if protected {
+		err = s.Phase(ctx, phaseTP.Name, phaseTP.Estimate, func() (string, error) {
+			res, err := r.Run(ctx, commands.DisableTerminationProtection(stack, cfg.Region))
+			if err != nil {
+				return "", err
+			}
+			if res.ExitCode != 0 {
+				return "", procedure.Failf("aws cloudformation update-termination-protection exited %d: %s", res.ExitCode, firstLine(res.Stderr))
+			}
+			return "turned off on request (--disable-termination-protection)", nil
+		})
+		if err != nil {
+			s.NotRun("termination protection still on: nothing was deleted", phaseDestroy)
+			return err
+		}
+	} else {
+		s.Timeline.Skip(phaseTP.Name, phaseTP.Estimate, timeline.NotPerformed, "the stack is not protected")
+	}
+
+	err = s.Phase(ctx, phaseDestroy.Name, phaseDestroy.Estimate, func() (string, error) {
+		cmd := commands.CDK{Repo: o.Repo}.Destroy(commands.TargetOf(cfg), filepath.Join(s.Work, "cdk.out"))
+		log := procedure.NewLog(s.Stdout)
+		cmd.Stdout, cmd.Stderr = log, log
+		s.Printf("    %s", cmd)
+		res, err := r.Run(ctx, cmd)
+		if werr := s.Bundle.WriteFile("destroy.log", log.Bytes()); werr != nil && err == nil {
+			err = werr
+		}
+		if err != nil {
+			return "", err
+		}
+		if res.ExitCode != 0 {
+			return "", procedure.Failf("cdk destroy %s exited %d: see destroy.log; the stack may be DELETE_FAILED (check the CloudFormation console, then re-run)", stack, res.ExitCode)
+		}
+		return "cdk destroy exited 0", nil
+	})
+	before := append(records(primaryStack, nil), records(drStack, nil)...)
+	after := records(primaryStack, nil)
+	if err != nil {
+		after = before // nothing is known to be removed
+	}
+	if werr := writeRouting(s, "teardown", cfn.NewRoutingChange("teardown of "+stack, before, after)); werr != nil && err == nil {
+		err = werr
+	}
+	return err
+}

@@ -1,0 +1,130 @@
+package dr
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+)
+
+func drDescribe(protected bool) runner.Step {
+	tp := "false"
+	if protected {
+		tp = "true"
+	}
+	return runner.Step{Match: "describe-stacks --stack-name " + drStack, Result: runner.Result{Stdout: []byte(
+		`{"Stacks":[{"StackStatus":"CREATE_COMPLETE","EnableTerminationProtection":` + tp + `,"Outputs":[]}]}`)}}
+}
+
+var (
+	primaryServing = primaryDescribe(`{"OutputKey":"ServiceDnsName","OutputValue":"sessions.cache.prod.internal.example.com"}`)
+	primaryHeld    = primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"x"}`)
+	tpOff          = runner.Step{Match: "update-termination-protection", Result: runner.Result{Stdout: []byte(`{"StackId":"arn:..."}`)}}
+	destroyOK      = runner.Step{Match: "bin/cdk destroy", Result: runner.Result{Stdout: []byte("ValkeyDr-prod-us-west-2-dr: destroyed\n")}}
+)
+
+func TestTeardownSeamRefusesWithoutConfirmation(t *testing.T) {
+	for name, confirm := range map[string]string{"no CONFIRM": "", "a CONFIRM naming another stack": "ValkeyDr-prod-us-east-1-primary"} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, synth)
+			e.opts.Confirm = confirm
+			res, err := Teardown(context.Background(), e.opts, e.deps)
+			wantErr(t, err, 2, "confirm", "CONFIRM=ValkeyDr-prod-us-west-2-dr", "nothing was deleted")
+			if res != nil {
+				t.Fatal("a refusal produced a result")
+			}
+			// The plan was printed from the synthesized template; no AWS command ran.
+			for _, want := range []string{"Teardown plan", "gc-sessions-prod-dr: DELETED", "AWS::ElastiCache::ServerlessCache", "SessionCache",
+				"AWS::Route53::RecordSet", "CNAME sessions.cache.prod.internal.example.com (SECONDARY)", "termination protection ON"} {
+				if !strings.Contains(e.out.String(), want) {
+					t.Errorf("plan lacks %q:\n%s", want, e.out.String())
+				}
+			}
+			if calls := e.calls(); len(calls) != 1 || !strings.Contains(calls[0], "bin/cdk synth ValkeyDr-prod-us-west-2-dr") {
+				t.Fatalf("commands %q: want only the synth", calls)
+			}
+			if _, err := os.Stat(e.opts.EvidenceRoot); !os.IsNotExist(err) {
+				t.Fatalf("a refusal created an evidence directory (%v)", err)
+			}
+			e.noDeployClaim(false)
+		})
+	}
+}
+
+func TestTeardownSeam(t *testing.T) {
+	for name, tc := range map[string]struct {
+		script      []runner.Step
+		disableTP   bool
+		withoutPrim bool
+		code        int
+		msg         []string
+		lastCmd     string
+	}{
+		"termination protection stays on unless asked": {
+			script: []runner.Step{synth, stsOK, drDescribe(true)}, code: 2,
+			msg: []string{"termination protection ON", "DISABLE_TERMINATION_PROTECTION=yes", "nothing was deleted"}, lastCmd: "describe-stacks --stack-name " + drStack},
+		"turned off on request, then destroyed": {
+			script: []runner.Step{synth, stsOK, drDescribe(true), primaryServing, tpOff, destroyOK}, disableTP: true, lastCmd: "bin/cdk destroy"},
+		"an unprotected stack needs no flag": {
+			script: []runner.Step{synth, stsOK, drDescribe(false), primaryServing, destroyOK}, lastCmd: "bin/cdk destroy"},
+		"no credentials": {
+			script: []runner.Step{synth, stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity"},
+		"a stack that does not exist": {
+			script: []runner.Step{synth, stsOK, {Match: "--stack-name " + drStack, Result: noSuchStack(drStack)}}, code: 1,
+			msg: []string{"does not exist in us-west-2", "nothing to tear down"}, lastCmd: drStack},
+		"failback not finished": {
+			script: []runner.Step{synth, stsOK, drDescribe(false), primaryHeld}, code: 1,
+			msg: []string{"is not serving", "make dr-failback ENV=prod", "ALLOW_WITHOUT_PRIMARY=yes"}, lastCmd: primStack},
+		"failback not finished, removal without primary requested": {
+			script: []runner.Step{synth, stsOK, drDescribe(false), primaryHeld, destroyOK}, withoutPrim: true, lastCmd: "bin/cdk destroy"},
+		"turning termination protection off fails": {
+			script: []runner.Step{synth, stsOK, drDescribe(true), primaryServing,
+				{Match: "update-termination-protection", Result: runner.Result{ExitCode: 254, Stderr: []byte("AccessDenied")}}},
+			disableTP: true, code: 1, msg: []string{"update-termination-protection exited 254", "AccessDenied"}, lastCmd: "update-termination-protection"},
+		"a failed destroy": {
+			script: []runner.Step{synth, stsOK, drDescribe(false), primaryServing,
+				{Match: "bin/cdk destroy", Result: runner.Result{ExitCode: 1, Stderr: []byte("DELETE_FAILED")}}},
+			code: 1, msg: []string{"cdk destroy ValkeyDr-prod-us-west-2-dr exited 1", "DELETE_FAILED"}, lastCmd: "bin/cdk destroy"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t, tc.script...)
+			e.opts.Confirm = drStack
+			e.opts.DisableTerminationProtection = tc.disableTP
+			e.opts.AllowWithoutPrimary = tc.withoutPrim
+			res, err := Teardown(context.Background(), e.opts, e.deps)
+			calls := e.calls()
+			if last := calls[len(calls)-1]; !strings.Contains(last, tc.lastCmd) {
+				t.Fatalf("last command %q, want %q", last, tc.lastCmd)
+			}
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatalf("%v\n%s", err, e.out.String())
+				}
+				files := readBundle(t, res)
+				if !strings.Contains(files["plan.txt"], "gc-sessions-prod-dr") || !strings.Contains(files["metadata.json"], `"confirmedBy": "CONFIRM=ValkeyDr-prod-us-west-2-dr"`) {
+					t.Fatalf("plan/metadata missing:\n%s", files["metadata.json"])
+				}
+				if !strings.Contains(files["routing/teardown.md"], "| removed | sessions.cache.prod.internal.example.com | CNAME | SECONDARY |") {
+					t.Fatalf("routing:\n%s", files["routing/teardown.md"])
+				}
+				want := repoAbs(t) + "/bin/cdk destroy ValkeyDr-prod-us-west-2-dr --force --no-notices --no-version-reporting --output " +
+					res.Session.Work + "/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"
+				if calls[len(calls)-1] != want {
+					t.Fatalf("destroy:\n got %s\nwant %s", calls[len(calls)-1], want)
+				}
+				if tc.disableTP != strings.Contains(strings.Join(calls, "\n"), "update-termination-protection --no-enable-termination-protection --stack-name "+drStack+" --region us-west-2") {
+					t.Fatalf("termination protection command present = %v, want %v", !tc.disableTP, tc.disableTP)
+				}
+				return
+			}
+			wantErr(t, err, tc.code, tc.msg...)
+			e.noDeployClaim(false)
+			if strings.Contains(strings.Join(calls, "\n"), "bin/cdk destroy") && !strings.Contains(tc.lastCmd, "destroy") {
+				t.Fatal("cdk destroy ran")
+			}
+			phases(t, readBundle(t, res))
+		})
+	}
+}

@@ -1,0 +1,519 @@
+// Package drill is `make drill`: the DR runbook rehearsed on one machine with no AWS. It
+// synthesizes the DR stack through the pinned CDK CLI, starts a local stand-in for its cache
+// (a 3-master TLS Valkey cluster with the stack's ACL user and a generated password — a local
+// stand-in, never a deployment), writes an outputs file in the exact shape
+// `cdk deploy --outputs-file` gives for that stack, runs the real validator against it, and
+// seals an evidence bundle with the phase timeline beside the runbook's estimates. Every
+// process it starts is stopped again, also when interrupted.
+package drill
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/commands"
+	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/outputs"
+)
+
+// Label is how the stand-in is named everywhere: terminal, outputs note, evidence.
+const Label = "local stand-in, not a deployment"
+
+// DefaultEnvironment is the environment drilled when none is given: fake ids, no account.
+const DefaultEnvironment = drcontext.DefaultEnvironment
+
+// standInValidity outlives the validator's 30-day expiry warning, so a healthy stand-in shows
+// what a healthy cache shows; the CA key only ever lives in memory and dies with the drill.
+const standInValidity = 90 * 24 * time.Hour
+
+// Options are the drill's inputs.
+type Options struct {
+	// Repo is the repository root.
+	Repo string
+	// Environment is the cdk.json environment to synthesize (default example).
+	Environment string
+	// OutRoot receives the bundle, its tarball and a work/ directory (default <repo>/drill).
+	OutRoot string
+	// FromCDKOut reuses the cloud assemblies of an earlier drill (its work/.../cdk.out, which
+	// holds dr/ and primary/) instead of running cdk synth.
+	FromCDKOut string
+	// Keep leaves the stand-in running after the drill until interrupted, to poke at it.
+	Keep bool
+	// Validator is a prebuilt validator binary; "" builds ./validate.
+	Validator string
+}
+
+// Deps are the outside world.
+type Deps struct {
+	// Runner runs cdk, go and the validator.
+	Runner runner.Runner
+	// Stdout and Stderr are the terminal.
+	Stdout, Stderr io.Writer
+	// Now is the clock.
+	Now func() time.Time
+	// NewPassword makes the stand-in's passwords (localvalkey.NewPassword(32) when nil).
+	NewPassword func() (string, error)
+	// OnStandIn is called with the stand-in once it is ready (tests record its pids).
+	OnStandIn func(*localvalkey.Cluster)
+}
+
+// Result is a finished drill.
+type Result struct {
+	// Evidence is the sealed bundle.
+	Evidence *procedure.Sealed
+	// Session holds the timeline.
+	Session *procedure.Session
+	// OutputsFile is the stand-in outputs file (work directory).
+	OutputsFile string
+	// Stack is the synthesized DR stack's name.
+	Stack string
+	// Summary is the validator's summary (counts per status).
+	Summary map[string]int
+}
+
+// Run performs the drill. The error carries an exit code (procedure.ExitCode).
+func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
+	if err := defaults(&o, &d); err != nil {
+		return nil, err
+	}
+	cfg, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
+	if err != nil {
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
+	}
+	primary, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeNone})
+	if err != nil {
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
+	}
+	if cfg.Env.Cache.Auth.Mode != drcontext.AuthPassword {
+		return nil, procedure.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
+			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
+	}
+	s, err := procedure.Start(procedure.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
+		Title:        fmt.Sprintf("DR drill timeline (%s): %s — LOCAL STAND-IN, NOT A DEPLOYMENT", cfg.EnvironmentName, cfg.StackID()),
+		EvidenceRoot: o.OutRoot, WorkRoot: filepath.Join(o.OutRoot, "work"),
+		Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"standIn": Label, "deployed": false, "environment": cfg.EnvironmentName,
+		"stack": cfg.StackID(), "region": cfg.Region + " (as synthesized; nothing deployed)", "cacheName": cfg.CacheName(),
+		"drMode": string(cfg.DrMode)} {
+		s.Meta[k] = v
+	}
+	s.Printf("valkey-dr drill — %s", strings.ToUpper(Label))
+	s.Printf("  Synthesizes %s (nothing is deployed, no AWS account is used), stands a local", cfg.StackID())
+	s.Printf("  3-master TLS Valkey cluster in for its cache (%s), validates it with the", Label)
+	s.Printf("  real validator and seals the evidence.")
+
+	dr := &run{o: o, d: d, s: s, cfg: cfg, primary: primary, res: &Result{Session: s, Stack: cfg.StackID()}}
+	defer dr.stop()
+	runErr := dr.phases(ctx)
+	if !o.Keep || runErr != nil {
+		dr.stop()
+	}
+	sealed, serr := s.Finish(ctx, runErr, "# "+strings.ToUpper(Label)+"\n\nThis is the evidence of a **drill**: the cache was a local stand-in (a Valkey cluster on 127.0.0.1 with a throwaway CA and a generated password), never an AWS deployment. The stack was only synthesized. Outputs that cannot exist locally carry the words \""+Label+"\".")
+	dr.res.Evidence = sealed
+	if dr.builtValidator != "" {
+		_ = os.Remove(dr.builtValidator) // 20 MB per drill otherwise; the evidence names its commit
+	}
+	if err := errors.Join(runErr, serr); err != nil {
+		s.Printf("\nDRILL FAILED (%s): %v", Label, err)
+		return dr.res, err
+	}
+	s.Printf("\nDRILL PASSED (%s): %d checks passed against the stand-in for %s; nothing was deployed.",
+		Label, dr.res.Summary["pass"], cfg.StackID())
+	if o.Keep && dr.cluster != nil {
+		n := dr.cluster.Nodes[0]
+		s.Printf("\nThe stand-in keeps running until you press Ctrl-C (--keep):\n  REDISCLI_AUTH=$(cat %s) valkey-cli -c -h localhost -p %d --tls --cacert %s --user %s",
+			dr.pwFile, n.Port, dr.cluster.CA.CertFile, cfg.AuthUserName())
+		<-ctx.Done()
+		dr.stop()
+	}
+	return dr.res, nil
+}
+
+func defaults(o *Options, d *Deps) error {
+	if o.Repo == "" {
+		o.Repo = "."
+	}
+	abs, err := filepath.Abs(o.Repo)
+	if err != nil {
+		return procedure.Usagef("--repo %q: %v", o.Repo, err)
+	}
+	o.Repo = abs
+	if o.Environment == "" {
+		o.Environment = DefaultEnvironment
+	}
+	if o.OutRoot == "" {
+		o.OutRoot = filepath.Join(o.Repo, "drill")
+	}
+	if d.Runner == nil {
+		d.Runner = runner.Exec{}
+	}
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	if d.Stderr == nil {
+		d.Stderr = os.Stderr
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.NewPassword == nil {
+		d.NewPassword = func() (string, error) { return localvalkey.NewPassword(32) }
+	}
+	return nil
+}
+
+// run is one drill's state.
+type run struct {
+	o       Options
+	d       Deps
+	s       *procedure.Session
+	cfg     *drcontext.Config
+	primary *drcontext.Config
+	res     *Result
+
+	cluster *localvalkey.Cluster
+	tmp     string // 0700: the stand-in's files and the password file; removed by stop
+	pwFile  string
+	stopped bool
+	// builtValidator is the binary this run built (removed at the end).
+	builtValidator string
+}
+
+// stop ends the stand-in and removes its files (the config files and the password file hold
+// the generated passwords). Idempotent.
+func (r *run) stop() {
+	if r.stopped {
+		return
+	}
+	r.stopped = true
+	if r.cluster != nil {
+		n := len(r.cluster.Nodes)
+		if err := r.cluster.Close(); err != nil {
+			fmt.Fprintf(r.d.Stderr, "drill: stopping the stand-in: %v\n", err)
+		}
+		r.s.Printf("stand-in stopped: %d valkey-server processes ended, their files (and the generated password) removed", n)
+	}
+	if r.tmp != "" {
+		_ = os.RemoveAll(r.tmp)
+	}
+}
+
+func (r *run) phases(ctx context.Context) error {
+	s, cfg := r.s, r.cfg
+	var validator string
+	var drStack, primaryStack *cfn.Stack
+	phaseSynth := procedure.PlannedPhase{Name: "synth", Estimate: timeline.RunbookDeploy}
+	phaseStandIn := procedure.PlannedPhase{Name: "stand-in ready", Estimate: timeline.Estimate{Label: "(deploy: cache AVAILABLE)"}}
+	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: timeline.RunbookValidation}
+
+	err := s.Phase(ctx, "prepare tools", timeline.RunbookPrepare, func() (string, error) {
+		if r.o.Validator != "" {
+			validator = r.o.Validator
+			return "prebuilt validator " + validator, nil
+		}
+		validator = filepath.Join(s.Work, "valkey-dr-validate")
+		r.builtValidator = validator
+		cmd := commands.BuildValidator(r.o.Repo, validator)
+		s.Printf("    %s", cmd)
+		res, err := s.Runner().Run(ctx, cmd)
+		if err != nil {
+			return "", err
+		}
+		if res.ExitCode != 0 {
+			return "", procedure.Failf("the validator does not build (go build ./validate exited %d):\n%s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		}
+		return "go build ./validate", nil
+	})
+	if err != nil {
+		r.s.NotRun("an earlier phase failed", phaseSynth, phaseStandIn, phaseValidation)
+		return err
+	}
+
+	err = s.Phase(ctx, phaseSynth.Name, phaseSynth.Estimate, func() (string, error) {
+		var err error
+		if drStack, primaryStack, err = r.synth(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("cdk synth only, nothing deployed: %s (%d resources, %d outputs)", drStack.Name,
+			len(drStack.Template.ResourceList()), len(drStack.Template.Outputs)), nil
+	})
+	if err != nil {
+		r.s.NotRun("an earlier phase failed", phaseStandIn, phaseValidation)
+		return err
+	}
+
+	err = s.Phase(ctx, phaseStandIn.Name, phaseStandIn.Estimate, func() (string, error) {
+		if err := r.startStandIn(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s: 3-master TLS cluster %s", Label, strings.Join(r.cluster.Addrs(), " ")), nil
+	})
+	if err != nil {
+		r.s.NotRun("an earlier phase failed", phaseValidation)
+		return err
+	}
+
+	// The outputs file, shaped by the synthesized template (so it cannot drift from the
+	// stack), with values pointing at the stand-in.
+	values, err := StandInOutputs(drStack.Template, cfg, r.cluster)
+	if err != nil {
+		return err
+	}
+	r.res.OutputsFile = filepath.Join(s.Work, "stand-in-outputs.json")
+	if err := writeOutputs(r.res.OutputsFile, cfg.StackID(), values); err != nil {
+		return err
+	}
+	if err := s.Bundle.CopyFile("stack-outputs.json", r.res.OutputsFile); err != nil {
+		return err
+	}
+	if err := s.Bundle.WriteFile("stack-outputs.NOTE.md", []byte(outputsNote(cfg))); err != nil {
+		return err
+	}
+	s.Printf("    outputs file (%s): %s", Label, r.res.OutputsFile)
+
+	// Runbook step 3 cannot happen locally; the records a deploy would create are evidence.
+	before := primaryStack.Route53Records(nil)
+	after := append(append([]cfn.Record{}, before...), drStack.Route53Records(nil)...)
+	if err := s.Bundle.WriteJSON("routing/activation.json", cfn.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
+		return err
+	}
+	if err := s.Bundle.WriteFile("routing/activation.md", []byte(cfn.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after).Markdown())); err != nil {
+		return err
+	}
+	s.Timeline.Skip("routing", timeline.RunbookRouting, timeline.NotPerformed,
+		"no Route 53 locally; the records a deploy would create are in routing/ (as synthesized)")
+
+	return s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
+		return r.validate(ctx, validator)
+	})
+}
+
+// synth runs cdk synth for the DR and the primary stack (the primary's records are the
+// routing "before"), or reads the assemblies of an earlier drill.
+func (r *run) synth(ctx context.Context) (dr, primary *cfn.Stack, err error) {
+	root := r.o.FromCDKOut
+	if root == "" {
+		root = filepath.Join(r.s.Work, "cdk.out")
+		cdk := commands.CDK{Repo: r.o.Repo}
+		for _, t := range []struct {
+			cfg *drcontext.Config
+			dir string
+		}{{r.cfg, "dr"}, {r.primary, "primary"}} {
+			cmd := cdk.Synth(commands.TargetOf(t.cfg), filepath.Join(root, t.dir))
+			r.s.Printf("    %s", cmd)
+			res, err := r.s.Runner().Run(ctx, cmd)
+			if err != nil {
+				return nil, nil, err
+			}
+			if res.ExitCode != 0 {
+				return nil, nil, procedure.Failf("cdk synth %s exited %d:\n%s", t.cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+			}
+		}
+	} else {
+		r.s.Printf("    reusing the cloud assemblies in %s (--from-cdk-out): cdk synth not run", root)
+	}
+	if dr, err = cfn.ReadStack(filepath.Join(root, "dr"), r.cfg.StackID()); err != nil {
+		return nil, nil, err
+	}
+	if primary, err = cfn.ReadStack(filepath.Join(root, "primary"), r.primary.StackID()); err != nil {
+		return nil, nil, err
+	}
+	return dr, primary, nil
+}
+
+// startStandIn starts the cluster with the stack's user: its name and access string come
+// from the same Config the stack is built from, so the validator meets the ACL the
+// application would meet.
+func (r *run) startStandIn(ctx context.Context) error {
+	var err error
+	if r.tmp, err = os.MkdirTemp("", "valkey-dr-stand-in-*"); err != nil {
+		return err
+	}
+	admin, err := r.d.NewPassword()
+	if err != nil {
+		return err
+	}
+	app, err := r.d.NewPassword()
+	if err != nil {
+		return err
+	}
+	for _, p := range []string{admin, app} {
+		if err := r.s.Bundle.AddSecret(p); err != nil {
+			return err
+		}
+	}
+	// The validator reads the password from this 0600 file (--password-file): never argv,
+	// never the environment of the operator's shell.
+	r.pwFile = filepath.Join(r.tmp, "app.password")
+	if err := os.WriteFile(r.pwFile, []byte(app+"\n"), 0o600); err != nil {
+		return err
+	}
+	r.cluster, err = localvalkey.StartCluster(ctx, localvalkey.Options{
+		TLS:          true,
+		CertValidity: standInValidity,
+		Dir:          r.tmp,
+		Users: []localvalkey.User{
+			{Name: localvalkey.AdminUser, Password: admin, Rules: localvalkey.AdminRules},
+			{Name: r.cfg.AuthUserName(), Password: app, Rules: r.cfg.AccessString()},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	// The servers have read their config and key: from here on the passwords live only in
+	// their memory and in the password file, so even a kill -9 of the drill (which skips
+	// stop) leaves none in a config file.
+	if err := r.cluster.ForgetSecrets(); err != nil {
+		return err
+	}
+	if v, err := localvalkey.ServerVersion(); err == nil {
+		r.s.Meta["valkeyServer"] = v
+	}
+	r.s.Meta["standInNodes"] = r.cluster.Addrs()
+	if r.d.OnStandIn != nil {
+		r.d.OnStandIn(r.cluster)
+	}
+	return nil
+}
+
+// validate runs the real validator against the stand-in outputs file.
+func (r *run) validate(ctx context.Context, bin string) (string, error) {
+	dir := filepath.Join(r.s.Work, "validation")
+	cmd := commands.Validate{Binary: bin, OutputsFile: r.res.OutputsFile, Stack: r.cfg.StackID(), EvidenceDir: dir,
+		CAFile: r.cluster.CA.CertFile, PasswordFile: r.pwFile}.Cmd()
+	// No AWS for the validator: with --password-file it has no reason to call Secrets
+	// Manager, and without credentials it could not reach an account even if it tried.
+	cmd.Unset = append(cmd.Unset, "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+	cmd.Env = append(cmd.Env, "AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	cmd.Stdout, cmd.Stderr = r.s.Stdout, r.s.Stderr
+	r.s.Printf("    %s", cmd)
+	res, err := r.s.Runner().Run(ctx, cmd)
+	if !r.o.Keep {
+		_ = os.Remove(r.pwFile) // read; --keep still prints it for valkey-cli
+	}
+	if _, serr := os.Stat(dir); serr == nil {
+		if cerr := r.s.Bundle.CopyDir("validation", dir); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	rep, rerr := readReport(filepath.Join(dir, "report.json"))
+	if rerr == nil {
+		r.res.Summary = rep.Summary
+		if !strings.HasPrefix(rep.Options.PasswordSource, "file ") {
+			return "", procedure.Failf("the validator took its password from %q, not the stand-in's password file", rep.Options.PasswordSource)
+		}
+	}
+	switch res.ExitCode {
+	case commands.ValidateOK:
+		if rerr != nil {
+			return "", procedure.Failf("the validator passed but its report is unreadable: %v", rerr)
+		}
+		return fmt.Sprintf("%d checks: %d pass, %d warn, %d fail, %d skip", rep.Summary["total"], rep.Summary["pass"],
+			rep.Summary["warn"], rep.Summary["fail"], rep.Summary["skip"]), nil
+	case commands.ValidateFailed:
+		return "", procedure.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
+	default:
+		return "", procedure.Failf("the validator could not run (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+}
+
+type report struct {
+	Verdict string         `json:"verdict"`
+	Summary map[string]int `json:"summary"`
+	Options struct {
+		PasswordSource string `json:"passwordSource"`
+	} `json:"options"`
+}
+
+func readReport(path string) (*report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &rep, nil
+}
+
+// StandInOutputs maps every output of the synthesized template to a value for the stand-in.
+// Outputs known at synth time keep their value (environment, drMode, user, SSM prefix ...);
+// the ones only a deployment can produce point at the stand-in or say they do not exist. An
+// output this function does not know fails the drill: a new stack output must be given a
+// stand-in value deliberately, never silently.
+func StandInOutputs(t *cfn.Template, cfg *drcontext.Config, c *localvalkey.Cluster) (map[string]string, error) {
+	standIn := map[string]string{
+		// The certificate the stand-in presents names localhost, as the serverless one names
+		// the endpoint: TLS is verified against the endpoint name exactly as on AWS.
+		outputs.KeyEndpointAddress: "localhost",
+		outputs.KeyEndpointPort:    strconv.Itoa(c.Nodes[0].Port),
+		// A cluster client on another node's port reaches the same cluster: the local
+		// counterpart of the serverless reader port (6380 on the same host).
+		outputs.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
+		// No Route 53 here: the names resolve to the endpoint because they are its name.
+		outputs.KeyRegionalDNSName: "localhost",
+		outputs.KeyServiceDNSName:  "localhost",
+		outputs.KeyCacheName:       cfg.CacheName() + " (" + Label + ")",
+		outputs.KeySecurityGroupID: "none (" + Label + ")",
+		outputs.KeySecretArn:       "none (" + Label + "; the password is passed to the validator with --password-file)",
+	}
+	out := make(map[string]string, len(t.Outputs))
+	for _, k := range t.OutputKeys() {
+		if v, ok := standIn[k]; ok {
+			out[k] = v
+			continue
+		}
+		v, ok := t.Outputs[k].Literal()
+		if !ok {
+			return nil, procedure.Failf("stack output %q is only known after a deployment and has no stand-in value: give it one in drill.StandInOutputs", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// writeOutputs writes {"<stack>": {"<key>": "<value>"}}, the shape of cdk deploy --outputs-file.
+func writeOutputs(path, stack string, values map[string]string) error {
+	b, err := json.MarshalIndent(map[string]map[string]string{stack: values}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o640)
+}
+
+func outputsNote(cfg *drcontext.Config) string {
+	return fmt.Sprintf(`# stack-outputs.json — %s
+
+stack-outputs.json has exactly the shape `+"`cdk deploy --outputs-file`"+` writes for %s
+(the key set is taken from the synthesized template), but it describes a LOCAL STAND-IN:
+
+- EndpointAddress, EndpointPort, ReaderPort, RegionalDnsName, ServiceDnsName point at a
+  3-master TLS Valkey cluster on 127.0.0.1 (certificate for "localhost", throwaway CA).
+- CacheName, SecurityGroupId and SecretArn cannot exist locally: their values say so.
+- The other outputs are the literal values of the synthesized template.
+
+Nothing was deployed; no AWS account was used.
+`, strings.ToUpper(Label), cfg.StackID())
+}

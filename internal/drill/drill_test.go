@@ -1,0 +1,300 @@
+package drill
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
+	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/outputs"
+)
+
+const repo = "../.."
+
+// validatorBin is the real validator, built once for the package's tests.
+var validatorBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "drill-test-*")
+	if err != nil {
+		panic(err)
+	}
+	validatorBin = filepath.Join(dir, "valkey-dr-validate")
+	cmd := exec.Command("go", "build", "-o", validatorBin, "./validate")
+	cmd.Dir = repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build the validator: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needValkey(t *testing.T) {
+	t.Helper()
+	if _, _, err := localvalkey.Binaries(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%v; install with: %s", err, localvalkey.InstallHint)
+		}
+		t.Skipf("%v; install with: %s", err, localvalkey.InstallHint)
+	}
+}
+
+// fixture is a cloud assembly pair (dr/, primary/) like a drill's cdk.out, made from the
+// golden templates so the test needs neither Node nor the CDK CLI.
+func fixture(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	for dir, st := range map[string][2]string{
+		"dr":      {"ValkeyDr-example-us-west-2-dr", "example-stateless.json"},
+		"primary": {"ValkeyDr-example-us-east-1-primary", "example-none.json"},
+	} {
+		d := filepath.Join(root, dir)
+		os.MkdirAll(d, 0o750)
+		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", st[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(d, st[0]+".template.json"), b, 0o640)
+		m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{st[0]: map[string]any{"type": "aws:cloudformation:stack",
+			"environment": "aws://111111111111/x", "properties": map[string]any{"templateFile": st[0] + ".template.json"}}}})
+		os.WriteFile(filepath.Join(d, "manifest.json"), m, 0o640)
+	}
+	return root
+}
+
+// realExceptCDK runs every command for real except the CDK CLI's --version (the evidence
+// metadata), which would need node_modules.
+type realExceptCDK struct{}
+
+func (realExceptCDK) Run(ctx context.Context, c runner.Cmd) (runner.Result, error) {
+	if strings.HasSuffix(c.Name, "bin/cdk") {
+		return runner.Result{Stdout: []byte("2.1148.1 (test)\n")}, nil
+	}
+	return runner.Exec{}.Run(ctx, c)
+}
+
+// passwords hands out known passwords, so the test can look for them where they must not be.
+func passwords(used *[]string) func() (string, error) {
+	var n atomic.Int32
+	return func() (string, error) {
+		p := fmt.Sprintf("drill-test-secret-%d-Zq8Wm3Xr7Tn2", n.Add(1))
+		*used = append(*used, p)
+		return p, nil
+	}
+}
+
+func gone(t *testing.T, pids []int) {
+	t.Helper()
+	if len(pids) != 3 {
+		t.Fatalf("stand-in pids %v, want 3", pids)
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("valkey-server pid %d survives the drill", pid)
+		}
+	}
+}
+
+func TestDrillAgainstTheStandIn(t *testing.T) {
+	needValkey(t)
+	var out bytes.Buffer
+	var secrets []string
+	var pids []int
+	var caFile string
+	fix := fixture(t)
+	res, err := Run(context.Background(),
+		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fix, Validator: validatorBin},
+		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets),
+			OnStandIn: func(c *localvalkey.Cluster) { pids, caFile = c.PIDs(), c.CA.CertFile }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	gone(t, pids)
+	if _, err := os.Stat(filepath.Dir(caFile)); !os.IsNotExist(err) {
+		t.Fatalf("the stand-in's files survive the drill: %v", err)
+	}
+
+	// The outputs file: exactly the cdk deploy --outputs-file shape, with the template's keys.
+	b, err := os.ReadFile(res.OutputsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shape map[string]map[string]string
+	if err := json.Unmarshal(b, &shape); err != nil || len(shape) != 1 || shape[res.Stack] == nil {
+		t.Fatalf("outputs file shape: %v\n%s", err, b)
+	}
+	tmpl, err := cfn.ReadStack(filepath.Join(fix, "dr"), res.Stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range shape[res.Stack] {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, tmpl.Template.OutputKeys()) {
+		t.Fatalf("outputs keys %v\nwant the template's %v", keys, tmpl.Template.OutputKeys())
+	}
+	loaded, err := outputs.Load(res.OutputsFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range outputs.Required {
+		if loaded[k] == "" {
+			t.Errorf("required output %s is empty", k)
+		}
+	}
+	if !strings.Contains(loaded[outputs.KeySecretArn], Label) || strings.HasPrefix(loaded[outputs.KeySecretArn], "arn:") {
+		t.Fatalf("SecretArn %q looks real", loaded[outputs.KeySecretArn])
+	}
+
+	// The evidence: verified manifest, every check passed, labelled, nothing secret.
+	if res.Summary["pass"] != 12 || res.Summary["total"] != 12 {
+		t.Fatalf("validator summary %v: want all 12 checks passed", res.Summary)
+	}
+	cmd := exec.Command("sha256sum", "--quiet", "-c", evidence.ManifestName)
+	cmd.Dir = res.Evidence.Dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, b)
+	}
+	files, err := evidence.ReadTarball(res.Evidence.Tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]string{}
+	for name, data := range files {
+		byName[strings.TrimPrefix(name, filepath.Base(res.Evidence.Dir)+"/")] = string(data)
+	}
+	for _, f := range []string{"README.md", "metadata.json", "timeline.txt", "timeline.json", "commands.json", "stack-outputs.json",
+		"stack-outputs.NOTE.md", "validation/report.json", "validation/junit.xml", "validation/summary.md",
+		"routing/activation.json", "routing/activation.md", evidence.ManifestName} {
+		if _, ok := byName[f]; !ok {
+			t.Errorf("bundle lacks %s", f)
+		}
+	}
+	if len(secrets) != 2 {
+		t.Fatalf("passwords made: %d, want admin + app", len(secrets))
+	}
+	// Every file of the directory, the tarball and the terminal: no password, no dynamic
+	// reference, and the stand-in's synthesized secret is only named by its label.
+	dirFiles, _ := filepath.Glob(filepath.Join(res.Evidence.Dir, "*"))
+	sub, _ := filepath.Glob(filepath.Join(res.Evidence.Dir, "*", "*"))
+	for _, p := range append(dirFiles, sub...) {
+		if data, err := os.ReadFile(p); err == nil {
+			byName["dir:"+p] = string(data)
+		}
+	}
+	byName["terminal"] = out.String()
+	for name, data := range byName {
+		for _, s := range secrets {
+			if strings.Contains(data, s) {
+				t.Errorf("%s contains a stand-in password", name)
+			}
+		}
+		if strings.Contains(data, "{{resolve:") || strings.Contains(data, "SecretString") {
+			t.Errorf("%s contains a dynamic reference or a secret value field", name)
+		}
+	}
+	for _, f := range []string{"README.md", "metadata.json", "stack-outputs.NOTE.md", "timeline.txt"} {
+		if !strings.Contains(strings.ToLower(byName[f]), Label) {
+			t.Errorf("%s does not say %q", f, Label)
+		}
+	}
+	var rep struct {
+		Verdict string
+		Options struct{ PasswordSource string }
+		Target  struct{ Outputs map[string]string }
+	}
+	json.Unmarshal([]byte(byName["validation/report.json"]), &rep)
+	if rep.Verdict != "pass" || !strings.HasPrefix(rep.Options.PasswordSource, "file ") || rep.Target.Outputs["DrMode"] != "stateless" {
+		t.Fatalf("report: %+v", rep)
+	}
+	var tl struct {
+		Phases []struct{ Name, Status string }
+	}
+	json.Unmarshal([]byte(byName["timeline.json"]), &tl)
+	var got []string
+	for _, p := range tl.Phases {
+		got = append(got, p.Name+"="+p.Status)
+	}
+	if want := "prepare tools=ok synth=ok stand-in ready=ok routing=not performed validation=ok"; strings.Join(got, " ") != want {
+		t.Fatalf("timeline %q, want %q", strings.Join(got, " "), want)
+	}
+	for _, want := range []string{"deploy 25–60 min", "routing 5–20 min", "validation 10–20 min", "total 30–90 min", "DRILL PASSED (local stand-in, not a deployment)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("terminal lacks %q", want)
+		}
+	}
+}
+
+func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
+	needValkey(t)
+	// A validator that finds the cache broken.
+	bad := filepath.Join(t.TempDir(), "validate")
+	os.WriteFile(bad, []byte("#!/bin/sh\necho 'cluster-mode FAIL' >&2\nexit 1\n"), 0o755)
+	var out bytes.Buffer
+	var secrets []string
+	var pids []int
+	res, err := Run(context.Background(),
+		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fixture(t), Validator: bad},
+		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets),
+			OnStandIn: func(c *localvalkey.Cluster) { pids = c.PIDs() }})
+	if procedure.ExitCode(err) != procedure.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
+		t.Fatalf("want a validation failure (exit 1), got %v", err)
+	}
+	gone(t, pids)
+	if res == nil || res.Evidence == nil {
+		t.Fatal("a failed drill sealed no evidence")
+	}
+	meta, _ := os.ReadFile(filepath.Join(res.Evidence.Dir, "metadata.json"))
+	if !strings.Contains(string(meta), `"verdict": "fail"`) {
+		t.Fatalf("metadata: %s", meta)
+	}
+	if strings.Contains(out.String(), "DRILL PASSED") || !strings.Contains(out.String(), "DRILL FAILED") {
+		t.Fatalf("terminal:\n%s", out.String())
+	}
+}
+
+func TestStandInOutputsRefusesAnOutputItCannotFake(t *testing.T) {
+	tmpl := &cfn.Template{Outputs: map[string]cfn.Output{
+		"Environment":      {Value: "example"},
+		"NewDeployedThing": {Value: map[string]any{"Fn::GetAtt": []any{"X", "Arn"}}},
+	}}
+	c := &localvalkey.Cluster{Nodes: []*localvalkey.Server{{Port: 1}, {Port: 2}}}
+	cfg, err := cdkjson.Load(repo, cdkjson.Request{Environment: "example", DrMode: drcontext.DrModeStateless})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = StandInOutputs(tmpl, cfg, c)
+	if err == nil || !strings.Contains(err.Error(), `"NewDeployedThing" is only known after a deployment`) {
+		t.Fatalf("want a refusal naming the output, got %v", err)
+	}
+}
+
+func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := os.ReadFile(filepath.Join(repo, "cdk.json"))
+	os.WriteFile(filepath.Join(dir, "cdk.json"), bytes.Replace(b, []byte(`"mode": "password"`), []byte(`"mode": "iam"`), 1), 0o644)
+	var out bytes.Buffer
+	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &runner.Fake{}, Stdout: &out, Stderr: &out})
+	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,300 @@
+// Package evidence writes the DR evidence bundle (runbook section 9): one directory, a
+// sha256sum-compatible manifest of every file in it, and a .tar.gz of the whole, with nothing
+// secret inside: known secret values and CloudFormation dynamic references are scrubbed on
+// the way in, and Seal refuses to finish if any still shows up.
+package evidence
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ManifestName is the manifest file inside the bundle: `sha256sum -c SHA256SUMS` verifies it.
+const ManifestName = "SHA256SUMS"
+
+// Redacted replaces a secret value.
+const Redacted = "[REDACTED]"
+
+// dynamicRef matches a CloudFormation dynamic reference ({{resolve:secretsmanager:...}}):
+// not a secret itself, but it names one, and the bundle promises to hold none of either.
+var dynamicRef = regexp.MustCompile(`\{\{resolve:[^}]*\}\}`)
+
+// Bundle is an evidence directory being filled.
+type Bundle struct {
+	// Dir is the bundle directory (parent/name).
+	Dir string
+	// Name is the directory name, also the top directory inside the tarball.
+	Name string
+
+	parent  string
+	secrets []string
+}
+
+// New makes parent/name (0750; it must not exist yet: evidence is never overwritten).
+func New(parent, name string) (*Bundle, error) {
+	if err := os.MkdirAll(parent, 0o750); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	dir := filepath.Join(parent, name)
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	return &Bundle{Dir: dir, Name: name, parent: parent}, nil
+}
+
+// AddSecret registers a value that must never appear in the bundle (a password). Values
+// shorter than 8 characters are refused: scrubbing them would mangle ordinary text.
+func (b *Bundle) AddSecret(s string) error {
+	if len(s) < 8 {
+		return errors.New("evidence: a secret shorter than 8 characters cannot be scrubbed reliably")
+	}
+	b.secrets = append(b.secrets, s)
+	return nil
+}
+
+// scrub removes secrets and dynamic references from data.
+func (b *Bundle) scrub(data []byte) []byte {
+	for _, s := range b.secrets {
+		data = bytes.ReplaceAll(data, []byte(s), []byte(Redacted))
+	}
+	return dynamicRef.ReplaceAll(data, []byte("[dynamic reference removed]"))
+}
+
+// path checks rel stays inside the bundle.
+func (b *Bundle) path(rel string) (string, error) {
+	clean := filepath.Clean(rel)
+	if filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") || clean == ManifestName {
+		return "", fmt.Errorf("evidence: %q: want a relative path inside the bundle (not %s)", rel, ManifestName)
+	}
+	return filepath.Join(b.Dir, clean), nil
+}
+
+// WriteFile writes data (scrubbed) to rel inside the bundle, 0640.
+func (b *Bundle) WriteFile(rel string, data []byte) error {
+	p, err := b.path(rel)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if err := os.WriteFile(p, b.scrub(data), 0o640); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return nil
+}
+
+// WriteJSON writes v as indented JSON.
+func (b *Bundle) WriteJSON(rel string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("evidence: %s: %w", rel, err)
+	}
+	return b.WriteFile(rel, append(data, '\n'))
+}
+
+// CopyFile copies src (scrubbed) to rel.
+func (b *Bundle) CopyFile(rel, src string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return b.WriteFile(rel, data)
+}
+
+// CopyDir copies the regular files of src (recursively, scrubbed) under rel.
+func (b *Bundle) CopyDir(rel, src string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		sub, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") {
+			return nil // the validator's .write-test-* probes, editor droppings
+		}
+		return b.CopyFile(filepath.Join(rel, sub), p)
+	})
+}
+
+// Sealed is a finished bundle.
+type Sealed struct {
+	// Dir is the bundle directory, Manifest its SHA256SUMS.
+	Dir, Manifest string
+	// Tarball is the .tar.gz next to Dir; TarballSum its "<sha256>  <name>" file.
+	Tarball, TarballSum string
+	// Files are the bundle's files (relative, sorted), manifest excluded.
+	Files []string
+}
+
+// Seal checks that no registered secret and no dynamic reference is in any file, writes the
+// manifest (sha256sum format: "<hex>  <path>"), then the tarball (top directory Name, files
+// 0640, mtime now) and its checksum file. After Seal the bundle must not change.
+func (b *Bundle) Seal(now time.Time) (*Sealed, error) {
+	var files []string
+	err := filepath.WalkDir(b.Dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, _ := filepath.Rel(b.Dir, p)
+		if rel == ManifestName {
+			return nil
+		}
+		files = append(files, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	sort.Strings(files)
+	var manifest bytes.Buffer
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(b.Dir, rel))
+		if err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		if err := b.check(rel, data); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(&manifest, "%s  %s\n", hex.EncodeToString(sum[:]), rel)
+	}
+	s := &Sealed{Dir: b.Dir, Manifest: filepath.Join(b.Dir, ManifestName), Files: files,
+		Tarball: filepath.Join(b.parent, b.Name+".tar.gz")}
+	s.TarballSum = s.Tarball + ".sha256"
+	if err := os.WriteFile(s.Manifest, manifest.Bytes(), 0o640); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if err := b.tarball(s.Tarball, append(files, ManifestName), now); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.Tarball)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	line := fmt.Sprintf("%s  %s\n", hex.EncodeToString(sum[:]), filepath.Base(s.Tarball))
+	if err := os.WriteFile(s.TarballSum, []byte(line), 0o640); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	return s, nil
+}
+
+// check refuses a file that still holds a secret or a dynamic reference (defence in depth:
+// every write scrubs, but a file dropped into the directory by someone else does not).
+func (b *Bundle) check(rel string, data []byte) error {
+	for _, s := range b.secrets {
+		if bytes.Contains(data, []byte(s)) {
+			return fmt.Errorf("evidence: %s contains a secret value: bundle not sealed", rel)
+		}
+	}
+	if dynamicRef.Match(data) {
+		return fmt.Errorf("evidence: %s contains a CloudFormation dynamic reference ({{resolve:...}}): bundle not sealed", rel)
+	}
+	return nil
+}
+
+func (b *Bundle) tarball(path string, files []string, now time.Time) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	werr := func() error {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: b.Name + "/", Mode: 0o750, ModTime: now}); err != nil {
+			return err
+		}
+		dirs := map[string]bool{}
+		for _, rel := range files {
+			for d := filepath.Dir(rel); d != "." && !dirs[d]; d = filepath.Dir(d) {
+				dirs[d] = true
+			}
+		}
+		var dirList []string
+		for d := range dirs {
+			dirList = append(dirList, d)
+		}
+		sort.Strings(dirList)
+		for _, d := range dirList {
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: b.Name + "/" + d + "/", Mode: 0o750, ModTime: now}); err != nil {
+				return err
+			}
+		}
+		for _, rel := range files {
+			data, err := os.ReadFile(filepath.Join(b.Dir, rel))
+			if err != nil {
+				return err
+			}
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: b.Name + "/" + rel, Mode: 0o640, Size: int64(len(data)), ModTime: now}); err != nil {
+				return err
+			}
+			if _, err := tw.Write(data); err != nil {
+				return err
+			}
+		}
+		if err := tw.Close(); err != nil {
+			return err
+		}
+		return gz.Close()
+	}()
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("evidence: write %s: %w", path, werr)
+	}
+	return nil
+}
+
+// ReadTarball returns the files of a bundle tarball (name -> content), for verification.
+func ReadTarball(path string) (map[string][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	out := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		out[h.Name] = data
+	}
+}

@@ -1,0 +1,311 @@
+// Package procedure is the skeleton every DR procedure shares (the local drill, activation,
+// failback, teardown): timed phases printed as they run, every external command recorded,
+// and at the end — pass, fail or interrupted — one sealed evidence bundle with the timeline.
+package procedure
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+)
+
+// Exit codes shared by the procedures (drctl exits with them).
+const (
+	ExitOK          = 0
+	ExitFailed      = 1 // a phase failed: preflight, deploy, validation, destroy
+	ExitUsage       = 2 // bad input or a refusal: context, missing confirmation
+	ExitInterrupted = 130
+)
+
+// Error is a procedure failure with its exit code and the phase it happened in.
+type Error struct {
+	Code  int
+	Phase string
+	Msg   string
+}
+
+// Error reads "{phase}: {what happened and what to do}".
+func (e *Error) Error() string {
+	if e.Phase == "" {
+		return e.Msg
+	}
+	return e.Phase + ": " + e.Msg
+}
+
+// ExitCode is the process exit status for this error.
+func (e *Error) ExitCode() int { return e.Code }
+
+// Failf is an ExitFailed error.
+func Failf(format string, args ...any) error {
+	return &Error{Code: ExitFailed, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Usagef is an ExitUsage error (bad input, refusal).
+func Usagef(format string, args ...any) error {
+	return &Error{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ExitCode maps any error to an exit status: nil 0, *Error its code, an interruption 130,
+// anything else 1.
+func ExitCode(err error) int {
+	var e *Error
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &e):
+		return e.Code
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	}
+	return ExitFailed
+}
+
+// Config starts a Session.
+type Config struct {
+	// Kind names the procedure in file names and metadata: drill, activate, failback, teardown.
+	Kind string
+	// Title heads the timeline.
+	Title string
+	// Repo is the repository root.
+	Repo string
+	// Name identifies this run in directory names (e.g. "prod-us-west-2").
+	Name string
+	// EvidenceRoot receives the bundle directory and its tarball.
+	EvidenceRoot string
+	// WorkRoot receives the run's working files (cloud assemblies, outputs file, validator).
+	WorkRoot string
+	// Runner runs the external commands (recorded by the session).
+	Runner runner.Runner
+	// Stdout and Stderr are the terminal.
+	Stdout, Stderr io.Writer
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Session is one run of a procedure.
+type Session struct {
+	Config
+	// Stamp is the run's UTC start, 20060102T150405Z, in every name it makes.
+	Stamp string
+	// Work is the run's working directory.
+	Work string
+	// Bundle is the evidence being filled.
+	Bundle *evidence.Bundle
+	// Timeline times the phases.
+	Timeline *timeline.Timeline
+	// Meta is metadata.json; procedures add keys.
+	Meta map[string]any
+
+	rec *runner.Recorder
+}
+
+// Start makes the working directory and the (empty) evidence bundle.
+func Start(c Config) (*Session, error) {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	start := c.Now().UTC()
+	s := &Session{Config: c, Stamp: start.Format("20060102T150405Z"),
+		Timeline: &timeline.Timeline{Title: c.Title, Now: c.Now},
+		Meta:     map[string]any{"kind": c.Kind, "startedAt": timeline.Stamp(start)},
+		rec:      &runner.Recorder{R: c.Runner, Now: c.Now}}
+	base := fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp)
+	s.Work = filepath.Join(c.WorkRoot, base)
+	if err := os.MkdirAll(s.Work, 0o750); err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	b, err := evidence.New(c.EvidenceRoot, base)
+	if err != nil {
+		return nil, err
+	}
+	s.Bundle = b
+	return s, nil
+}
+
+// Runner is the session's recording runner: use it for every external command.
+func (s *Session) Runner() runner.Runner { return s.rec }
+
+// Printf writes one line to the terminal.
+func (s *Session) Printf(format string, args ...any) {
+	fmt.Fprintf(s.Stdout, format+"\n", args...)
+}
+
+// Phase runs fn as a timed phase: a start line, fn, an end line with status and duration.
+// fn returns a one-line note for the timeline and an error. An error while ctx is cancelled
+// is an interruption (exit 130).
+func (s *Session) Phase(ctx context.Context, name string, est timeline.Estimate, fn func() (string, error)) error {
+	p := s.Timeline.Start(name, est)
+	s.Printf("\n==> %s  %s", timeline.Stamp(p.StartedAt), name)
+	note, err := fn()
+	interrupted := err != nil && ctx.Err() != nil
+	if err != nil && note == "" {
+		// The timeline is read on its own (evidence, change record): say why it failed there.
+		note = shorten(err.Error(), 120)
+	}
+	s.Timeline.Finish(p, err, interrupted, note)
+	line := fmt.Sprintf("<== %s  %s: %s in %s", timeline.Stamp(p.FinishedAt), name, p.Status, timeline.Human(p.Duration()))
+	if note != "" {
+		line += " — " + note
+	}
+	s.Printf("%s", line)
+	if err == nil {
+		return nil
+	}
+	var pe *Error
+	switch {
+	case interrupted:
+		return &Error{Code: ExitInterrupted, Phase: name, Msg: "interrupted (SIGINT/SIGTERM): " + err.Error()}
+	case errors.As(err, &pe):
+		if pe.Phase == "" {
+			pe.Phase = name
+		}
+		return pe
+	}
+	return &Error{Code: ExitFailed, Phase: name, Msg: err.Error()}
+}
+
+// shorten keeps the first line of s, at most n runes.
+func shorten(s string, n int) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// NotRun records phases skipped because an earlier one failed.
+func (s *Session) NotRun(why string, phases ...PlannedPhase) {
+	for _, p := range phases {
+		s.Timeline.Skip(p.Name, p.Estimate, timeline.NotRun, why)
+	}
+}
+
+// PlannedPhase names a phase that may not run.
+type PlannedPhase struct {
+	Name     string
+	Estimate timeline.Estimate
+}
+
+// Log is a terminal-teeing, race-free capture of a command's output (stdout and stderr are
+// copied by two goroutines), for deploy.log and friends.
+type Log struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	tee io.Writer
+}
+
+// NewLog tees to w (may be nil).
+func NewLog(w io.Writer) *Log { return &Log{tee: w} }
+
+// Write captures p and copies it to the terminal.
+func (l *Log) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	if l.tee != nil {
+		_, _ = l.tee.Write(p)
+	}
+	return len(p), nil
+}
+
+// Bytes returns what was captured.
+func (l *Log) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.buf.Bytes()...)
+}
+
+// Sealed is what Finish produced.
+type Sealed = evidence.Sealed
+
+// Finish records the verdict, writes timeline, commands, versions and metadata into the
+// bundle, seals it and prints the timeline and where the evidence is. It runs even after an
+// interruption (with a short deadline of its own): evidence of a failed or interrupted run
+// is evidence too.
+func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) (*Sealed, error) {
+	end := s.Now().UTC()
+	verdict := "pass"
+	switch ExitCode(runErr) {
+	case ExitOK:
+	case ExitInterrupted:
+		verdict = "interrupted"
+	default:
+		verdict = "fail"
+	}
+	s.Meta["finishedAt"] = timeline.Stamp(end)
+	s.Meta["verdict"] = verdict
+	if runErr != nil {
+		s.Meta["failure"] = runErr.Error()
+	}
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	versions := evidence.CollectVersions(vctx, s.rec, s.Repo)
+	if v, ok := s.Meta["valkeyServer"].(string); ok {
+		versions.ValkeyServer = v
+		delete(s.Meta, "valkeyServer")
+	}
+	s.Meta["versions"] = versions
+
+	text := s.Timeline.Text()
+	tjson, err := s.Timeline.JSON()
+	if err != nil {
+		return nil, err
+	}
+	steps := []func() error{
+		func() error { return s.Bundle.WriteFile("timeline.txt", []byte(text)) },
+		func() error { return s.Bundle.WriteFile("timeline.json", append(tjson, '\n')) },
+		func() error { return s.Bundle.WriteJSON("commands.json", s.rec.Log()) },
+		func() error { return s.Bundle.WriteJSON("metadata.json", s.Meta) },
+		func() error { return s.Bundle.WriteFile("README.md", []byte(s.readme(verdict, extraReadme))) },
+	}
+	for _, f := range steps {
+		if err := f(); err != nil {
+			return nil, err
+		}
+	}
+	sealed, err := s.Bundle.Seal(end)
+	if err != nil {
+		return nil, err
+	}
+	s.Printf("\n%s", strings.TrimRight(text, "\n"))
+	s.Printf("\nevidence: %s/ (%d files, manifest %s)\n          %s (sha256 in %s)", sealed.Dir, len(sealed.Files)+1,
+		evidence.ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
+	return sealed, nil
+}
+
+func (s *Session) readme(verdict, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# valkey-dr %s evidence — %s\n\n", s.Kind, s.Name)
+	if extra != "" {
+		b.WriteString(extra + "\n\n")
+	}
+	fmt.Fprintf(&b, "Verdict: **%s**. Run started %s (UTC).\n\n", verdict, s.Meta["startedAt"])
+	b.WriteString(`| file | what |
+|---|---|
+| metadata.json | what ran, where, verdict, versions (aws-cdk-lib, CDK CLI, Node, Go, this tool's git describe + commit) |
+| timeline.txt, timeline.json | every phase with UTC start/end and duration, beside the runbook's estimates |
+| commands.json | every external command line with start time, duration and exit status (no environment values) |
+| stack-outputs*.json | the stack outputs file(s) (` + "`cdk deploy --outputs-file`" + ` shape) |
+| validation*/ | the validator's report.json, junit.xml, summary.md |
+| routing/ | Route 53 records as synthesized before and after, with the differences |
+| *.log | the cdk output, secrets and dynamic references scrubbed |
+| SHA256SUMS | ` + "`sha256sum -c SHA256SUMS`" + ` verifies every file |
+
+Nothing secret is stored here: passwords are never written, and CloudFormation dynamic
+references are removed; the bundle is refused if either shows up.
+`)
+	return b.String()
+}

@@ -1,0 +1,73 @@
+package procedure
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/timeline"
+)
+
+func TestExitCode(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err  error
+		want int
+	}{
+		"success":                    {nil, ExitOK},
+		"a failed phase":             {Failf("x"), ExitFailed},
+		"a refusal":                  {Usagef("confirm"), ExitUsage},
+		"an interruption":            {fmt.Errorf("cdk: %w", context.Canceled), ExitInterrupted},
+		"anything else is a failure": {errors.New("boom"), ExitFailed},
+		"wrapped codes survive":      {fmt.Errorf("teardown: %w", Usagef("confirm")), ExitUsage},
+	} {
+		if got := ExitCode(tc.err); got != tc.want {
+			t.Errorf("%s: ExitCode = %d, want %d", name, got, tc.want)
+		}
+	}
+}
+
+func TestPhaseStatusesAndFinish(t *testing.T) {
+	var out bytes.Buffer
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s, err := Start(Config{Kind: "test", Name: "x", Repo: t.TempDir(), EvidenceRoot: t.TempDir(), WorkRoot: t.TempDir(),
+		Runner: &runner.Fake{Script: []runner.Step{{Match: "", Result: runner.Result{Stdout: []byte("v1\n")}}}},
+		Stdout: &out, Stderr: &out, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Phase(ctx, "one", timeline.RunbookDeploy, func() (string, error) { return "fine", nil }); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Phase(ctx, "two", timeline.RunbookValidation, func() (string, error) { return "", Failf("broken\nsecond line") })
+	if ExitCode(err) != ExitFailed || !strings.HasPrefix(err.Error(), "two: broken") {
+		t.Fatalf("failed phase: %v", err)
+	}
+	cancel()
+	err = s.Phase(ctx, "three", timeline.Estimate{}, func() (string, error) { return "", ctx.Err() })
+	if ExitCode(err) != ExitInterrupted {
+		t.Fatalf("interrupted phase: %v", err)
+	}
+	s.NotRun("an earlier phase failed", PlannedPhase{Name: "four"})
+	sealed, ferr := s.Finish(ctx, err, "")
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	text := s.Timeline.Text()
+	for _, want := range []string{"one ", "ok", "two ", "failed", "broken", "three", "interrupted", "four", "not run"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "second line") {
+		t.Error("the timeline note holds more than the first line of the error")
+	}
+	if len(sealed.Files) != 5 || s.Meta["verdict"] != "interrupted" {
+		t.Fatalf("files %v verdict %v", sealed.Files, s.Meta["verdict"])
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !unix
+
+package runner
+
+import "os/exec"
+
+// setGroup has no process groups to set outside unix.
+func setGroup(cmd *exec.Cmd) {}
+
+// signalGroup kills the process (children may survive outside unix).
+func signalGroup(cmd *exec.Cmd, interactive, kill bool) { _ = cmd.Process.Kill() }

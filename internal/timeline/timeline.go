@@ -1,0 +1,228 @@
+// Package timeline records the phases of a DR procedure with UTC timestamps and durations and
+// prints them beside the runbook's estimates (runbook section 10), for the terminal and the
+// evidence bundle.
+package timeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Estimate is a runbook duration range.
+type Estimate struct {
+	// Label says which runbook phase the range belongs to ("deploy").
+	Label string `json:"label"`
+	// Min and Max bound the phase, in minutes.
+	MinMinutes int `json:"minMinutes"`
+	MaxMinutes int `json:"maxMinutes"`
+}
+
+// String reads "deploy 25–60 min".
+func (e Estimate) String() string {
+	if e.MaxMinutes == 0 {
+		if e.Label == "" {
+			return "-"
+		}
+		return e.Label
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %d–%d min", e.Label, e.MinMinutes, e.MaxMinutes))
+}
+
+// The runbook's estimates (section 10); step 1 (prepare) has none.
+var (
+	RunbookPrepare    = Estimate{Label: "prepare (no estimate)"}
+	RunbookDeploy     = Estimate{Label: "deploy", MinMinutes: 25, MaxMinutes: 60}
+	RunbookRouting    = Estimate{Label: "routing", MinMinutes: 5, MaxMinutes: 20}
+	RunbookValidation = Estimate{Label: "validation", MinMinutes: 10, MaxMinutes: 20}
+	RunbookTotal      = Estimate{Label: "total", MinMinutes: 30, MaxMinutes: 90}
+)
+
+// Status is how a phase ended.
+type Status string
+
+// Phase statuses.
+const (
+	Running     Status = "running"
+	OK          Status = "ok"
+	Failed      Status = "failed"
+	Interrupted Status = "interrupted"
+	// NotRun marks a phase skipped because an earlier one failed.
+	NotRun Status = "not run"
+	// NotPerformed marks a runbook phase the procedure does not perform (routing in a drill).
+	NotPerformed Status = "not performed"
+	// Included marks a runbook phase done inside another one (routing in the deploy).
+	Included Status = "included"
+)
+
+// Phase is one timed step.
+type Phase struct {
+	Name       string    `json:"name"`
+	Runbook    Estimate  `json:"runbookEstimate"`
+	StartedAt  time.Time `json:"startedAt,omitzero"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
+	DurationMs float64   `json:"durationMs"`
+	Status     Status    `json:"status"`
+	Note       string    `json:"note,omitempty"`
+}
+
+// Duration is FinishedAt - StartedAt (0 while running or when not performed).
+func (p *Phase) Duration() time.Duration {
+	if p.StartedAt.IsZero() || p.FinishedAt.IsZero() {
+		return 0
+	}
+	return p.FinishedAt.Sub(p.StartedAt)
+}
+
+// Timeline is the ordered phases of one run.
+type Timeline struct {
+	// Title heads the printed table ("DR drill — LOCAL STAND-IN, NOT A DEPLOYMENT").
+	Title string `json:"title"`
+	// Phases in order.
+	Phases []*Phase `json:"phases"`
+	// Now is the clock (time.Now when nil); tests pin it.
+	Now func() time.Time `json:"-"`
+
+	mu sync.Mutex
+}
+
+func (t *Timeline) now() time.Time {
+	if t.Now != nil {
+		return t.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Start begins a phase now.
+func (t *Timeline) Start(name string, runbook Estimate) *Phase {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := &Phase{Name: name, Runbook: runbook, StartedAt: t.now(), Status: Running}
+	t.Phases = append(t.Phases, p)
+	return p
+}
+
+// Finish ends p: OK when err is nil, Interrupted when interrupted is set, else Failed.
+// note (may be empty) replaces the phase note.
+func (t *Timeline) Finish(p *Phase, err error, interrupted bool, note string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p.FinishedAt = t.now()
+	p.DurationMs = float64(p.Duration().Microseconds()) / 1000
+	switch {
+	case err == nil:
+		p.Status = OK
+	case interrupted:
+		p.Status = Interrupted
+	default:
+		p.Status = Failed
+	}
+	if note != "" {
+		p.Note = note
+	}
+}
+
+// Skip records a phase that did not run, with why.
+func (t *Timeline) Skip(name string, runbook Estimate, status Status, note string) *Phase {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := &Phase{Name: name, Runbook: runbook, Status: status, Note: note}
+	t.Phases = append(t.Phases, p)
+	return p
+}
+
+// Total is the wall time from the first start to the last finish.
+func (t *Timeline) Total() (start, end time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.totalLocked()
+}
+
+// Stamp formats a time as the timeline does: UTC, RFC 3339 with milliseconds.
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// Human formats a duration for people: 850ms, 12.3s, 4m05s.
+func Human(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+}
+
+// WriteText prints the table: phase, start and end (UTC), duration, runbook estimate, status
+// and note, then the total beside the runbook's 30–90 minutes.
+func (t *Timeline) WriteText(w io.Writer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.Title != "" {
+		fmt.Fprintf(w, "%s\n", t.Title)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tSTARTED (UTC)\tFINISHED (UTC)\tDURATION\tRUNBOOK ESTIMATE\tSTATUS\tNOTE")
+	for _, p := range t.Phases {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, Stamp(p.StartedAt), Stamp(p.FinishedAt),
+			Human(p.Duration()), p.Runbook, p.Status, p.Note)
+	}
+	start, end := t.totalLocked()
+	total := time.Duration(0)
+	if !start.IsZero() && !end.IsZero() {
+		total = end.Sub(start)
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\t\n", "TOTAL", Stamp(start), Stamp(end), Human(total), RunbookTotal)
+	_ = tw.Flush()
+}
+
+// Text is WriteText into a string.
+func (t *Timeline) Text() string {
+	var b strings.Builder
+	t.WriteText(&b)
+	return b.String()
+}
+
+// JSON is the timeline for the evidence bundle, with the total.
+func (t *Timeline) JSON() ([]byte, error) {
+	t.mu.Lock()
+	start, end := t.totalLocked()
+	v := struct {
+		Title   string   `json:"title"`
+		Phases  []*Phase `json:"phases"`
+		Total   any      `json:"total"`
+		Runbook any      `json:"runbookEstimates"`
+	}{
+		Title:  t.Title,
+		Phases: t.Phases,
+		Total: map[string]any{"startedAt": Stamp(start), "finishedAt": Stamp(end),
+			"durationMs": float64(end.Sub(start).Microseconds()) / 1000},
+		Runbook: []Estimate{RunbookDeploy, RunbookRouting, RunbookValidation, RunbookTotal},
+	}
+	defer t.mu.Unlock()
+	return json.MarshalIndent(v, "", "  ")
+}
+
+func (t *Timeline) totalLocked() (time.Time, time.Time) {
+	var start, end time.Time
+	for _, p := range t.Phases {
+		if !p.StartedAt.IsZero() && (start.IsZero() || p.StartedAt.Before(start)) {
+			start = p.StartedAt
+		}
+		if p.FinishedAt.After(end) {
+			end = p.FinishedAt
+		}
+	}
+	return start, end
+}
