@@ -14,7 +14,7 @@ CDK := cdk --no-notices --no-version-reporting
 GO_TEST_FLAGS ?= -count=1
 ENVIRONMENT ?= example
 
-.PHONY: help deps synth synth-matrix check test vet fuzz clean
+.PHONY: help deps synth check test vet fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,13 +32,6 @@ synth: deps ## synthesize the example environment in both drModes (no AWS accoun
 	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT)-$$mode \
 	    --context environment=$(ENVIRONMENT) --context drMode=$$mode; \
 	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT)-$$mode; \
-	done
-
-synth-matrix: deps ## synthesize every environment x drMode in cdk.json through the real CLI
-	@go run ./internal/cmd/matrix | while read -r env mode; do \
-	  echo "== cdk synth --context environment=$$env --context drMode=$$mode"; \
-	  $(CDK) synth --quiet --output cdk.out/$$env-$$mode --context environment=$$env --context drMode=$$mode; \
-	  go run ./internal/cmd/summarize cdk.out/$$env-$$mode; \
 	done
 
 check: deps ## the compliance gate: real cdk synth of every environment x drMode, cdk-nag + our rules, one table
