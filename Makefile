@@ -69,5 +69,9 @@ dr-teardown: deps drctl ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR st
 	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
 	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)
 
+.PHONY: bench-watch
+bench-watch: ## validate watch vs valkey-benchmark on a local 3-master TLS cluster (bench/watch.sh; ROUNDS, DURATION, CONNS)
+	bench/watch.sh
+
 clean: ## remove build outputs
 	rm -rf cdk.out .build

@@ -18,6 +18,10 @@ import (
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
+// canaryAssetDir is where the cdk.json build step writes the health canary's bootstrap binary
+// (relative to the project directory, where the CLI runs the app).
+const canaryAssetDir = ".build/canary"
+
 func main() {
 	code := run(os.Stderr)
 	jsii.Close()
@@ -53,7 +57,8 @@ func run(stderr io.Writer) (code int) {
 		}
 		return 2
 	}
-	stack := stacks.NewCacheStack(app, cfg)
+	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
+	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
 	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})

@@ -1,6 +1,8 @@
-// Package bench holds the validator's benchmark: end-to-end wall time of a full validation on
-// a local 3-master TLS cluster, and the validator client's SET/GET latency against
-// valkey-benchmark on the same server in the same run. Run it with bench/validate.sh.
+// Package bench holds the validator's benchmarks, each run by a script: bench/validate.sh
+// (end-to-end wall time of a full validation on a local 3-master TLS cluster, and the validator
+// client's SET/GET latency against valkey-benchmark on the same server in the same run) and
+// bench/watch.sh (`validate watch` against valkey-benchmark with the same connections and
+// command mix: ops/s, p50, p99 and their ratios).
 package bench
 
 import (

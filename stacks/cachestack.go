@@ -11,6 +11,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/appconfig"
+	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
 	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
@@ -25,10 +26,31 @@ type CacheStack struct {
 	DNS        *dns.Records
 	Monitoring *monitoring.Monitoring
 	AppConfig  *appconfig.AppConfig
+	// Canary is the health canary; nil when the stack was built without WithCanary.
+	Canary *canary.Canary
+}
+
+// Option adds to what NewCacheStack builds.
+type Option func(*stackOptions)
+
+type stackOptions struct{ canaryAssetDir string }
+
+// WithCanary gives the stack its health canary, a Lambda built from the bootstrap binary in
+// assetDir (main.go passes .build/canary, which the cdk.json build step writes; tests build it
+// into a temporary directory). The PRIMARY record's health alarm then reads the canary's
+// Success metric. Without it (tests of other concerns) the health alarm falls back to the
+// cache's own BytesUsedForCache heartbeat: every deploy goes through main.go, which always
+// passes it.
+func WithCanary(assetDir string) Option {
+	return func(o *stackOptions) { o.canaryAssetDir = assetDir }
 }
 
 // NewCacheStack builds the stack for one validated Config.
-func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config) *CacheStack {
+func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Option) *CacheStack {
+	var o stackOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	stack := awscdk.NewStack(scope, jsii.String(cfg.StackID()), &awscdk.StackProps{
 		// Explicit account and region: the stack must never become environment-agnostic,
 		// or a DR deploy could land wherever the operator's shell points.
@@ -44,6 +66,13 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config) *CacheStac
 	s.Cache = sessioncache.New(stack, "SessionCache", cacheProps(cfg))
 	endpoint := s.Cache.Cache.AttrEndpointAddress()
 
+	var signal *monitoring.CanarySignal
+	if o.canaryAssetDir != "" {
+		s.Canary = canary.New(stack, "Canary", canaryProps(cfg, s.Cache, o.canaryAssetDir))
+		signal = &monitoring.CanarySignal{Success: s.Canary.SuccessMetric(), Latency: s.Canary.LatencyMetric(),
+			CommandLatency: s.Canary.CommandLatencyMetric()}
+	}
+
 	mon := cfg.Env.Monitoring
 	s.Monitoring = monitoring.New(stack, "Monitoring", &monitoring.Props{
 		CacheName:             cfg.CacheName(),
@@ -55,6 +84,7 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config) *CacheStac
 		UsagePercent:          mon.UsagePercent,
 		MaxConnections:        mon.MaxConnections,
 		AlarmTopicArn:         mon.AlarmTopicArn,
+		Canary:                signal,
 	})
 
 	dnsProps := &dns.Props{
@@ -130,6 +160,31 @@ func cacheProps(cfg *drcontext.Config) *sessioncache.Props {
 		retention = cfg.Env.Cache.SnapshotRetentionLimit
 	}
 	p.SnapshotRetentionLimit = &retention
+	return p
+}
+
+// canaryProps points the health canary at the cache: its VPC and subnets, its security group,
+// its endpoint, and exactly the credential it needs (the password secret, or IAM connect).
+func canaryProps(cfg *drcontext.Config, c *sessioncache.SessionCache, assetDir string) *canary.Props {
+	p := &canary.Props{
+		AssetDir:             assetDir,
+		CacheName:            cfg.CacheName(),
+		VpcID:                cfg.Net.VpcID,
+		SubnetIDs:            cfg.Net.SubnetIDs,
+		CacheSecurityGroupID: c.SecurityGroup.AttrGroupId(),
+		Endpoint:             c.Cache.AttrEndpointAddress(),
+		Port:                 c.Cache.AttrEndpointPort(),
+		ReaderPort:           c.Cache.AttrReaderEndpointPort(),
+		AuthMode:             string(cfg.Env.Cache.Auth.Mode),
+	}
+	switch cfg.Env.Cache.Auth.Mode {
+	case drcontext.AuthPassword:
+		p.User = cfg.AuthUserName()
+		p.SecretArn = c.Secret.SecretArn()
+	case drcontext.AuthIAM:
+		p.User = cfg.AuthUserName()
+		p.ConnectResources = []*string{c.Cache.AttrArn(), c.User.AttrArn()}
+	}
 	return p
 }
 

@@ -168,11 +168,16 @@ func TestBinary(t *testing.T) {
 		env    string
 		wanted int
 	}{
-		"--version":          {args: []string{"--version"}, wanted: 0},
-		"an unknown flag":    {args: []string{"--nope"}, wanted: 2},
-		"an unknown command": {args: []string{"watchh"}, wanted: 2},
-		"a passing run":      {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: valkeytest.AppPassword, wanted: 0},
-		"a failing run":      {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: "wrong", wanted: 1},
+		"--version":            {args: []string{"--version"}, wanted: 0},
+		"an unknown flag":      {args: []string{"--nope"}, wanted: 2},
+		"an unknown command":   {args: []string{"watchh"}, wanted: 2},
+		"a passing run":        {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: valkeytest.AppPassword, wanted: 0},
+		"a failing run":        {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: "wrong", wanted: 1},
+		"watch --help":         {args: []string{"watch", "--help"}, wanted: 0},
+		"a passing watch":      {args: append([]string{"watch", "--duration", "1s", "--quiet"}, tlsArgs(s, valkeytest.AppUser)...), env: valkeytest.AppPassword, wanted: 0},
+		"a healthy probe":      {args: append([]string{"probe", "--duration", "1s", "--quiet"}, tlsArgs(s, valkeytest.AppUser)...), env: valkeytest.AppPassword, wanted: 0},
+		"an unreachable probe": {args: []string{"probe", "--duration", "1s", "--endpoint", closedPort(t)}, wanted: 4},
+		"a probe usage error":  {args: []string{"probe", "--rate", "x"}, wanted: 2},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(bin, tc.args...)

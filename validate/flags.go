@@ -122,14 +122,24 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet(toolName, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	c := &o.cfg
-	o.format = "text"
 	c.Timeout = target.DefaultTimeout
 	c.Sessions = target.DefaultSessions
+	addTargetFlags(fs, c)
+	fs.Var(intFlag{&c.ReaderPort, 1, 65535}, "reader-port", "read-from-replica `port` (ElastiCache Serverless: 6380)")
+	fs.Var(stringsFlag{&c.DNSNames}, "dns-name", "a DNS `name` that must resolve (CNAME chain) to the endpoint; repeatable")
+	fs.Var(durationFlag{&c.Timeout}, "timeout", "bound on the whole run (`duration`, default 30s)")
+	fs.Var(intFlag{&c.Sessions, 1, target.MaxSessions}, "sessions", "number of synthetic sessions (`n`, default 16)")
+	addOutputFlags(fs, o, "write report.json, junit.xml and summary.md into `dir`", "output `format`: text or json (json prints report.json to stdout)")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (text) ")
+	return fs
+}
+
+// addTargetFlags defines the flags that say where the cache is and how to reach and
+// authenticate to it. run, watch and probe share them (and target.Resolve behind them).
+func addTargetFlags(fs *flag.FlagSet, c *target.Config) {
 	fs.StringVar(&c.OutputsFile, "outputs", "", "`cdk-outputs.json` written by cdk deploy --outputs-file")
 	fs.StringVar(&c.Stack, "stack", "", "stack `name` in the outputs file (needed when it holds several)")
 	fs.StringVar(&c.Endpoint, "endpoint", "", "cache endpoint `host[:port]` (port 6379 by default); wins over --outputs")
-	fs.Var(intFlag{&c.ReaderPort, 1, 65535}, "reader-port", "read-from-replica `port` (ElastiCache Serverless: 6380)")
-	fs.Var(stringsFlag{&c.DNSNames}, "dns-name", "a DNS `name` that must resolve (CNAME chain) to the endpoint; repeatable")
 	fs.StringVar(&c.User, "user", "", "ACL user `name` (user id with --iam)")
 	fs.StringVar(&c.PasswordFile, "password-file", "", "read the password from `file` (or set "+target.PasswordEnv+")")
 	fs.StringVar(&c.PasswordSecretARN, "password-secret-arn", "", "read the password from Secrets Manager secret `arn` (JSON username/password)")
@@ -139,21 +149,20 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&c.CAFile, "ca-file", "", "extra CA bundle `file` (PEM) trusted besides the system roots")
 	fs.StringVar(&c.TLSServerName, "tls-server-name", "", "`name` to verify the certificate against (default: the endpoint host)")
 	fs.BoolVar(&c.InsecurePlaintext, "insecure-plaintext", false, "connect WITHOUT TLS (test servers only; shown in output and evidence)")
-	fs.Var(durationFlag{&c.Timeout}, "timeout", "bound on the whole run (`duration`, default 30s)")
-	fs.Var(intFlag{&c.Sessions, 1, target.MaxSessions}, "sessions", "number of synthetic sessions (`n`, default 16)")
-	fs.StringVar(&o.evidenceDir, "evidence-dir", "", "write report.json, junit.xml and summary.md into `dir`")
-	fs.Var(choiceFlag{&o.format, []string{"text", "json"}}, "format", "output `format`: text or json (json prints report.json to stdout)")
-	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (text) ")
+}
+
+// addOutputFlags defines --evidence-dir, --format, --version and --help.
+func addOutputFlags(fs *flag.FlagSet, o *options, evidenceUsage, formatUsage string) {
+	o.format = "text"
+	fs.StringVar(&o.evidenceDir, "evidence-dir", "", evidenceUsage)
+	fs.Var(choiceFlag{&o.format, []string{"text", "json"}}, "format", formatUsage)
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.BoolVar(&o.help, "help", false, "print this help and exit")
 	fs.BoolVar(&o.help, "h", false, "print this help and exit")
-	return fs
 }
 
-// usageText is the --help output.
-func usageText(fs *flag.FlagSet) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `Usage: go run ./validate [run] [flags]
+// runUsage heads the --help of `run`.
+var runUsage = `Usage: go run ./validate [run] [flags]
 
 Proves a valkey-dr ElastiCache Serverless cache works (DR runbook step 4): dns, tcp, tls, auth,
 cluster-mode, ping, set-get, session-lifecycle, reconnect, reader, dns-names, cleanup.
@@ -161,10 +170,16 @@ cluster-mode, ping, set-get, session-lifecycle, reconnect, reader, dns-names, cl
   go run ./validate --outputs cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir evidence/
 
 Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration error.
-Password: environment variable %s, --password-file or --password-secret-arn (never a flag value).
+Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
+Other commands: watch (section 7: traffic and SLA verdict), probe (section 5: healthy, degraded
+or unreachable); see go run ./validate watch --help.
+`
 
-Flags:
-`, target.PasswordEnv)
+// usageText is the --help output: the header, then every flag.
+func usageText(fs *flag.FlagSet, header string) string {
+	var b strings.Builder
+	b.WriteString(header)
+	b.WriteString("\nFlags:\n")
 	fs.VisitAll(func(f *flag.Flag) {
 		if f.Name == "h" {
 			return
@@ -173,6 +188,37 @@ Flags:
 		fmt.Fprintf(&b, "  --%s %s\n    \t%s\n", f.Name, name, usage)
 	})
 	return b.String()
+}
+
+// parseArgs does what every subcommand does with its argv: refuse a password flag (without
+// echoing it), parse, answer --help and --version, reject positional arguments. done means the
+// command is over and exits with code.
+func parseArgs(fs *flag.FlagSet, o *options, args []string, header string, stdout, stderr io.Writer) (code int, done bool) {
+	if msg := passwordInArgv(args); msg != "" {
+		fmt.Fprintf(stderr, "%s: %s\n", toolName, msg)
+		return exitUsage, true
+	}
+	if err := fs.Parse(args); err != nil {
+		if err.Error() == "flag: help requested" {
+			fmt.Fprint(stdout, usageText(fs, header))
+			return exitOK, true
+		}
+		fmt.Fprintf(stderr, "%s: %s\n", toolName, flagError(err))
+		return exitUsage, true
+	}
+	if o.help {
+		fmt.Fprint(stdout, usageText(fs, header))
+		return exitOK, true
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "%s %s (%s)\n", toolName, toolVersion(), goVersion())
+		return exitOK, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q: every input is a flag (see --help)\n", toolName, fs.Arg(0))
+		return exitUsage, true
+	}
+	return 0, false
 }
 
 // flagError turns the flag package's messages into one line naming the flag and value.

@@ -3,9 +3,10 @@
 //
 //	go run ./validate --outputs cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir evidence/
 //
-// With no subcommand (or `run`) it runs the validation once; `watch` and `probe` are planned
-// subcommands. Exit status: 0 every check passed, 1 a check failed, 2 usage or configuration
-// error.
+// With no subcommand (or `run`) it runs the validation once (exit status: 0 every check passed,
+// 1 a check failed, 2 usage or configuration error). `watch` sends session-like traffic and
+// judges it against SLA flags (runbook section 7; exit 0 held, 1 not); `probe` answers healthy
+// (0), degraded (3), unreachable (4) or inconclusive (5) (runbook section 5).
 package main
 
 import (
@@ -42,12 +43,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		switch args[0] {
 		case "run":
 			return run(args[1:], stdout, stderr, defaultDeps())
+		case "watch":
+			return watchCmd(args[1:], stdout, stderr, defaultDeps())
+		case "probe":
+			return probeCmd(args[1:], stdout, stderr, defaultDeps())
 		case "help":
 			return run([]string{"--help"}, stdout, stderr, defaultDeps())
 		case "version":
 			return run([]string{"--version"}, stdout, stderr, defaultDeps())
 		default:
-			fmt.Fprintf(stderr, "%s: unknown command %q: want run (the default), help or version\n", toolName, args[0])
+			fmt.Fprintf(stderr, "%s: unknown command %q: want run (the default), watch, probe, help or version\n", toolName, args[0])
 			return exitUsage
 		}
 	}

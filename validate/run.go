@@ -59,42 +59,14 @@ const insecureWarning = "--insecure-plaintext: TLS is OFF: traffic and the passw
 func run(args []string, stdout, stderr io.Writer, d deps) int {
 	var o options
 	fs := newFlagSet(&o)
-	if msg := passwordInArgv(args); msg != "" {
-		fmt.Fprintf(stderr, "%s: %s\n", toolName, msg)
-		return exitUsage
-	}
-	if err := fs.Parse(args); err != nil {
-		if err.Error() == "flag: help requested" {
-			fmt.Fprint(stdout, usageText(fs))
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "%s: %s\n", toolName, flagError(err))
-		return exitUsage
-	}
-	if o.help {
-		fmt.Fprint(stdout, usageText(fs))
-		return exitOK
-	}
-	if o.version {
-		fmt.Fprintf(stdout, "%s %s (%s)\n", toolName, toolVersion(), goVersion())
-		return exitOK
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q: every input is a flag (see --help)\n", toolName, fs.Arg(0))
-		return exitUsage
+	if code, done := parseArgs(fs, &o, args, runUsage, stdout, stderr); done {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	tg, err := target.Resolve(ctx, o.cfg, target.Deps{Getenv: d.getenv, Secrets: d.secrets, AWSCredentials: d.awsCreds})
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return exitUsage
-	}
-	if o.evidenceDir != "" {
-		if err := checkWritable(o.evidenceDir); err != nil {
-			fmt.Fprintf(stderr, "%s: --evidence-dir %q: %v: want a writable directory\n", toolName, o.evidenceDir, err)
-			return exitUsage
-		}
+	tg, code, ok := resolveTarget(ctx, o, d, stderr)
+	if !ok {
+		return code
 	}
 
 	now := d.now
@@ -136,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	}
 	rep.Finish(now())
 
-	code := rep.ExitCode
+	code = rep.ExitCode
 	if o.evidenceDir != "" {
 		paths, err := report.WriteEvidence(o.evidenceDir, rep)
 		if err != nil {
@@ -153,6 +125,23 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 		return exitUsage
 	}
 	return code
+}
+
+// resolveTarget turns the parsed flags into a Target and proves the evidence dir writable,
+// before anything touches the cache; a problem is one line on stderr and exit 2.
+func resolveTarget(ctx context.Context, o options, d deps, stderr io.Writer) (*target.Target, int, bool) {
+	tg, err := target.Resolve(ctx, o.cfg, target.Deps{Getenv: d.getenv, Secrets: d.secrets, AWSCredentials: d.awsCreds})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
+		return nil, exitUsage, false
+	}
+	if o.evidenceDir != "" {
+		if err := checkWritable(o.evidenceDir); err != nil {
+			fmt.Fprintf(stderr, "%s: --evidence-dir %q: %v: want a writable directory\n", toolName, o.evidenceDir, err)
+			return nil, exitUsage, false
+		}
+	}
+	return tg, 0, true
 }
 
 func describeTarget(t *target.Target) string {
@@ -178,13 +167,25 @@ func checkWritable(dir string) error {
 	return os.Remove(filepath.Clean(name))
 }
 
-// optionsEvidence records the options used, secrets redacted (the password itself is never
-// here, only where it came from).
+// optionsEvidence records the options of `run`, secrets redacted.
 func optionsEvidence(o options, t *target.Target, e *checks.Env) map[string]any {
+	m := targetOptionsEvidence(o, t, e)
+	m["timeout"] = t.Timeout.String()
+	m["sessions"] = t.Sessions
+	if t.ReaderPort != 0 {
+		m["readerPort"] = t.ReaderPort
+	}
+	if len(t.DNSNames) > 0 {
+		m["dnsNames"] = t.DNSNames
+	}
+	return m
+}
+
+// targetOptionsEvidence records the options every subcommand shares, secrets redacted (the
+// password itself is never here, only where it came from).
+func targetOptionsEvidence(o options, t *target.Target, e *checks.Env) map[string]any {
 	m := map[string]any{
 		"endpoint":          t.Addr(),
-		"timeout":           t.Timeout.String(),
-		"sessions":          t.Sessions,
 		"format":            o.format,
 		"insecurePlaintext": t.InsecurePlaintext,
 		"auth":              string(t.Auth.Mode),
@@ -204,12 +205,6 @@ func optionsEvidence(o options, t *target.Target, e *checks.Env) map[string]any 
 	add("caFile", t.CAFile)
 	add("tlsServerName", t.ServerName())
 	add("evidenceDir", o.evidenceDir)
-	if t.ReaderPort != 0 {
-		m["readerPort"] = t.ReaderPort
-	}
-	if len(t.DNSNames) > 0 {
-		m["dnsNames"] = t.DNSNames
-	}
 	if t.Auth.Mode == target.AuthPassword {
 		m["password"] = "[REDACTED]"
 	}

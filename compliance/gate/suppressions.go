@@ -20,6 +20,9 @@ type Suppression struct {
 	On string
 	// Reason is recorded in the nag report next to the finding.
 	Reason string
+	// Findings narrows a granular rule (AwsSolutions-IAM5) to these findings (cdk-nag appliesTo),
+	// e.g. "Resource::*"; nil suppresses the rule on the construct whatever it finds.
+	Findings []string
 	// target finds the construct in a stack; nil when the stack has none (the secret exists
 	// in password mode only).
 	target func(*stacks.CacheStack) constructs.IConstruct
@@ -31,6 +34,14 @@ func userSecret(s *stacks.CacheStack) constructs.IConstruct {
 		return nil
 	}
 	return s.Cache.Secret
+}
+
+// canaryPolicy is the health canary's customer-managed IAM policy (stacks built WithCanary).
+func canaryPolicy(s *stacks.CacheStack) constructs.IConstruct {
+	if s.Canary == nil || s.Canary.Policy == nil {
+		return nil
+	}
+	return s.Canary.Policy
 }
 
 // Suppressions is every suppression.
@@ -56,6 +67,19 @@ var Suppressions = []Suppression{
 			"Revisit when the key policy is managed with the key.",
 		target: userSecret,
 	},
+	{
+		Rules:    []string{"AwsSolutions-IAM5"},
+		Findings: []string{"Resource::*"},
+		On:       "Canary/Policy",
+		Reason: "Resource::* in two statements of the health canary's customer-managed policy, both with nothing narrower to name. " +
+			"VpcNetworkInterfaces: ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DescribeSubnets, DeleteNetworkInterface, " +
+			"AssignPrivateIpAddresses and UnassignPrivateIpAddresses, the actions Lambda needs to attach the function to the cache's " +
+			"VPC, exactly as AWS's AWSLambdaVPCAccessExecutionRole grants them (the Describe actions support no resource-level " +
+			"permissions). PublishCanaryMetrics: cloudwatch:PutMetricData supports no resource; a condition limits it to the " +
+			"ValkeyDr/Canary namespace. Every other statement names its resource: the log group, the dead-letter queue, and the " +
+			"cache's password secret (password mode) or the cache and user for elasticache:Connect (iam mode).",
+		target: canaryPolicy,
+	},
 }
 
 // AppliesTo reports whether the suppression's construct exists in the stack.
@@ -71,6 +95,13 @@ func suppress(s *stacks.CacheStack) {
 		list := make([]*cdknag.NagPackSuppression, len(sup.Rules))
 		for i, id := range sup.Rules {
 			list[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(sup.Reason)}
+			if len(sup.Findings) > 0 {
+				applies := make([]interface{}, len(sup.Findings))
+				for j, a := range sup.Findings {
+					applies[j] = a
+				}
+				list[i].AppliesTo = &applies
+			}
 		}
 		// applyToChildren: cdk-nag reports on the L1 resource under the L2 construct.
 		cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))

@@ -60,14 +60,27 @@ type Props struct {
 	// AlarmTopicArn is an existing SNS topic for notifications; "" creates one, encrypted with
 	// its own key (CloudWatch cannot publish to a topic under the AWS-managed aws/sns key).
 	AlarmTopicArn string
+	// Canary is the health canary's signal (constructs/canary). When set, the Health alarm is
+	// on the canary's Success and the dashboard shows the canary; nil keeps the fallback
+	// heartbeat (BytesUsedForCache published at all), for stacks built without a canary.
+	Canary *CanarySignal
+}
+
+// CanarySignal are the health canary's metrics.
+type CanarySignal struct {
+	// Success is 1 when a run passed every check, 0 when one failed, Minimum per minute.
+	Success awscloudwatch.IMetric
+	// Latency and CommandLatency are graphed on the dashboard.
+	Latency, CommandLatency awscloudwatch.IMetric
 }
 
 // Monitoring is the created alarms, topic and dashboard.
 type Monitoring struct {
 	constructs.Construct
-	// Health is in ALARM when the cache publishes no metrics: a serverless cache reports
-	// BytesUsedForCache every minute while it exists, so three silent minutes mean the cache
-	// (or its region) is gone. Missing data is breaching.
+	// Health is in ALARM when the health canary failed, or published nothing, for three
+	// minutes in a row: missing data is breaching, since a dead region publishes nothing.
+	// Without a canary (Props.Canary nil) it falls back to the cache's own heartbeat: a
+	// serverless cache reports BytesUsedForCache every minute while it exists.
 	Health awscloudwatch.Alarm
 	// Alarms are the stabilization alarms, by short name (throttled, read-latency, ...).
 	Alarms    map[string]awscloudwatch.Alarm
@@ -111,8 +124,16 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 		return a
 	}
 
-	m.Health = alarm("cache-health", fmt.Sprintf("Serverless cache %s published no metrics for 3 minutes: Route 53 fails the service name over to the DR region.", p.CacheName), &awscloudwatch.AlarmProps{
-		Metric:             metric(MetricBytesUsedForCache, "SampleCount"),
+	healthMetric := awscloudwatch.IMetric(metric(MetricBytesUsedForCache, "SampleCount"))
+	healthDesc := fmt.Sprintf("Serverless cache %s published no metrics for 3 minutes: Route 53 fails the service name over to the DR region.", p.CacheName)
+	if p.Canary != nil {
+		healthMetric = p.Canary.Success
+		healthDesc = fmt.Sprintf("The health canary of serverless cache %s failed its checks (or published nothing) for 3 minutes in a row: "+
+			"Route 53 fails the service name over to the DR region. Its logs say which check failed; no data at all means the canary "+
+			"could not run or reach CloudWatch.", p.CacheName)
+	}
+	m.Health = alarm("cache-health", healthDesc, &awscloudwatch.AlarmProps{
+		Metric:             healthMetric,
 		Threshold:          jsii.Number(1),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(3),
@@ -212,22 +233,30 @@ func dashboard(scope constructs.Construct, p *Props, metric func(string, string)
 			alarms = append(alarms, a)
 		}
 	}
+	rows := []*[]awscloudwatch.IWidget{
+		{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+			Title: jsii.String(fmt.Sprintf("Session cache %s: alarms", p.CacheName)), Alarms: &alarms, Width: jsii.Number(24),
+		})},
+		{
+			graph("Read latency (µs)", metric(MetricReadLatency, "p50"), metric(MetricReadLatency, "p99")),
+			graph("Write latency (µs)", metric(MetricWriteLatency, "p50"), metric(MetricWriteLatency, "p99")),
+			graph("Throttled commands", metric(MetricThrottledCmds, "Sum")),
+		},
+		{
+			graph("ECPUs consumed", metric(MetricECPUs, "Sum")),
+			graph("Bytes used", metric(MetricBytesUsedForCache, "Maximum")),
+			graph("Connections", metric(MetricCurrConnections, "Maximum")),
+		},
+	}
+	if c := p.Canary; c != nil {
+		rows = append(rows, &[]awscloudwatch.IWidget{
+			graph("Health canary: success (1/0, min per minute)", c.Success),
+			graph("Health canary: check run (ms)", c.Latency),
+			graph("Health canary: SET+GET (ms)", c.CommandLatency),
+		})
+	}
 	return awscloudwatch.NewDashboard(scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.AlarmNamePrefix),
-		Widgets: &[]*[]awscloudwatch.IWidget{
-			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-				Title: jsii.String(fmt.Sprintf("Session cache %s: alarms", p.CacheName)), Alarms: &alarms, Width: jsii.Number(24),
-			})},
-			{
-				graph("Read latency (µs)", metric(MetricReadLatency, "p50"), metric(MetricReadLatency, "p99")),
-				graph("Write latency (µs)", metric(MetricWriteLatency, "p50"), metric(MetricWriteLatency, "p99")),
-				graph("Throttled commands", metric(MetricThrottledCmds, "Sum")),
-			},
-			{
-				graph("ECPUs consumed", metric(MetricECPUs, "Sum")),
-				graph("Bytes used", metric(MetricBytesUsedForCache, "Maximum")),
-				graph("Connections", metric(MetricCurrConnections, "Maximum")),
-			},
-		},
+		Widgets:       &rows,
 	})
 }

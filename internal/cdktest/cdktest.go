@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -230,3 +231,44 @@ func lineDiff(want, got string) string {
 
 // S is jsii.String, shorter in test tables.
 func S(s string) *string { return jsii.String(s) }
+
+// CanaryBuildArgs are the `go build` arguments of the health canary's bootstrap binary (with
+// GOOS=linux GOARCH=arm64 CGO_ENABLED=0): the cdk.json build step runs the same. -trimpath and
+// -buildvcs=false keep the binary, and so the asset hash, the same for the same source.
+var CanaryBuildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// BuildCanary cross-compiles the health canary (validate/canary) into dir/bootstrap, the asset
+// directory stacks.WithCanary takes. Tests call it once, from TestMain.
+func BuildCanary(dir string) error {
+	args := append(append([]string{}, CanaryBuildArgs...), "-o", filepath.Join(dir, "bootstrap"), "github.com/valkey-dr/valkey-dr/validate/canary")
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build the health canary: go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// assetHash matches the S3 key of a file asset: the SHA-256 of its content.
+var assetHash = regexp.MustCompile(`^[0-9a-f]{64}\.(zip|json)$`)
+
+// NormalizeAssetHashes replaces asset object keys ("<sha256>.zip") in a template with
+// "<asset-hash>.zip": the canary binary changes with the Go toolchain and every dependency, and
+// a golden template should change when the infrastructure does, not when a compiler does.
+func NormalizeAssetHashes(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = NormalizeAssetHashes(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = NormalizeAssetHashes(e)
+		}
+	case string:
+		if m := assetHash.FindStringSubmatch(t); m != nil {
+			return "<asset-hash>." + m[1]
+		}
+	}
+	return v
+}

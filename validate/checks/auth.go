@@ -33,7 +33,14 @@ func checkAuth(ctx context.Context, e *Env) report.Result {
 	e.Server.ClientMode = string(c.Mode())
 	e.Server.Nodes = nodeAddrs(c)
 
-	hello, helloErr := c.Do(ctx, c.B().Hello().Protover(3).Build()).AsMap()
+	// HELLO and INFO carry no key: a cluster client would send them to a random node, and one
+	// unresponsive node would then stall a check about the endpoint. Ask the endpoint's node
+	// when the client knows it by that address.
+	var seed valkey.Client = c
+	if n, ok := c.Nodes()[addr]; ok {
+		seed = n
+	}
+	hello, helloErr := seed.Do(ctx, seed.B().Hello().Protover(3).Build()).AsMap()
 	if helloErr == nil {
 		str := func(k string) string {
 			m := hello[k]
@@ -54,7 +61,7 @@ func checkAuth(ctx context.Context, e *Env) report.Result {
 	}
 	if !e.ServerModeKnown {
 		// HELLO did not say (or was refused): INFO cluster has cluster_enabled.
-		if info, err := c.Do(ctx, c.B().Info().Section("cluster").Build()).ToString(); err == nil {
+		if info, err := seed.Do(ctx, seed.B().Info().Section("cluster").Build()).ToString(); err == nil {
 			e.ServerModeKnown = true
 			e.ServerCluster = strings.Contains(info, "cluster_enabled:1")
 		}

@@ -59,7 +59,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	// Scan every node for the run prefix: proves nothing was left behind, including a key
 	// written by an attempt whose reply was lost.
 	pattern := e.Prefix() + "*"
-	found, complete, scanned, err := scanPrefix(ctx, c, pattern)
+	found, complete, scanned, err := ScanPrefix(ctx, c, pattern)
 	ev["scanComplete"], ev["scanCalls"], ev["remaining"] = complete, scanned, found
 	if err != nil {
 		return failErr(err, "SCAN MATCH "+pattern, ev)
@@ -67,13 +67,13 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	if len(found) > 0 {
 		// The run id is 64 random bits made for this run, so a key under the run prefix was
 		// written by this run: a write whose reply never came (timeout) but that landed.
-		n, err := deleteKeys(ctx, c, found)
+		n, err := DeleteKeys(ctx, c, found)
 		ev["deletedUnacknowledged"] = n
 		deleted += n
 		if err != nil {
 			return failErr(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
 		}
-		if again, _, _, err := scanPrefix(ctx, c, pattern); err != nil || len(again) > 0 {
+		if again, _, _, err := ScanPrefix(ctx, c, pattern); err != nil || len(again) > 0 {
 			return failProblem(Problem{Class: ClassData,
 				Msg: fmt.Sprintf("key(s) under the run prefix remain: %s", strings.Join(again, ", ")),
 				Fix: fmt.Sprintf("they expire within %v; delete them with DEL if needed", KeyTTL)}, ev)
@@ -87,8 +87,9 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 		deleted, e.createdCount(), e.Prefix(), scan), ev)
 }
 
-// scanPrefix SCANs every node with MATCH pattern until done or close to the deadline.
-func scanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []string, complete bool, scanned int, err error) {
+// ScanPrefix SCANs every node with MATCH pattern until done or close to the deadline (it stops
+// scanReserve before it, reporting complete=false). watch and probe clean up with it too.
+func ScanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []string, complete bool, scanned int, err error) {
 	dl, hasDL := ctx.Deadline()
 	nodes := c.Nodes()
 	for _, addr := range nodeAddrs(c) {
@@ -113,8 +114,9 @@ func scanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []s
 	return found, true, scanned, nil
 }
 
-// deleteKeys deletes keys of this run, one DEL per key (they may sit in different slots).
-func deleteKeys(ctx context.Context, c valkey.Client, keys []string) (int, error) {
+// DeleteKeys deletes keys of this run, one DEL per key (they may sit in different slots), and
+// returns how many existed.
+func DeleteKeys(ctx context.Context, c valkey.Client, keys []string) (int, error) {
 	cmds := make(valkey.Commands, 0, len(keys))
 	for _, k := range keys {
 		cmds = append(cmds, c.B().Del().Key(k).Build())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +76,10 @@ func NewRunID() string {
 
 // Prefix is the common start of every key of this run; no glob metacharacters in it.
 func (e *Env) Prefix() string { return KeyNamespace + "{" + e.RunID }
+
+// Key returns a key of this run: with tag "" it shares the run's hash tag {<runid>}; otherwise
+// it gets its own, {<runid>-<tag>}, which spreads keys over slots (and shards).
+func (e *Env) Key(tag, name string) string { return e.key(tag, name) }
 
 // key returns a key of this run with its own hash tag: {<runid>-<tag>} spreads keys over slots.
 func (e *Env) key(tag, name string) string {
@@ -200,13 +205,20 @@ func caSuffix(f string) string {
 // NewClient connects to addr, bounded by ctx even though valkey.NewClient takes no context:
 // a client that arrives after ctx ended is closed.
 func (e *Env) NewClient(ctx context.Context, addr string) (valkey.Client, error) {
+	return NewClientWith(ctx, e.ClientOption(addr))
+}
+
+// NewClientWith is NewClient with options the caller derived from ClientOption (watch and
+// probe add a dial counter and more connections per node).
+func NewClientWith(ctx context.Context, opt valkey.ClientOption) (valkey.Client, error) {
+	addr := strings.Join(opt.InitAddress, ",")
 	type res struct {
 		c   valkey.Client
 		err error
 	}
 	ch := make(chan res, 1)
 	go func() {
-		c, err := valkey.NewClient(e.ClientOption(addr))
+		c, err := valkey.NewClient(opt)
 		ch <- res{c, err}
 	}()
 	select {

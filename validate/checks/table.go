@@ -1,6 +1,9 @@
 package checks
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // CleanupGrace is the least time cleanup gets when the run deadline is already used up.
 const CleanupGrace = 2 * time.Second
@@ -29,4 +32,24 @@ func Names() []string {
 		n[i] = c.Name
 	}
 	return n
+}
+
+// Subset returns the rows of Table with the given names, in table order; a name that is not in
+// the table panics (a programming error, caught by the tests of every caller).
+func Subset(names ...string) []Check {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []Check
+	for _, c := range Table {
+		if want[c.Name] {
+			out = append(out, c)
+			delete(want, c.Name)
+		}
+	}
+	if len(want) > 0 {
+		panic(fmt.Sprintf("checks.Subset: unknown check(s) %v", want))
+	}
+	return out
 }

@@ -194,7 +194,7 @@ func WriteEvidence(dir string, r *Report) ([]string, error) {
 		write func(io.Writer, *Report) error
 	}{{JSONFile, WriteJSON}, {JUnitFile, WriteJUnit}, {MarkdownFile, WriteMarkdown}} {
 		p := filepath.Join(dir, f.name)
-		if err := writeFile(p, func(w io.Writer) error { return f.write(w, r) }); err != nil {
+		if err := WriteFile(p, func(w io.Writer) error { return f.write(w, r) }); err != nil {
 			return paths, fmt.Errorf("write evidence %q: %w", p, err)
 		}
 		paths = append(paths, p)
@@ -202,8 +202,9 @@ func WriteEvidence(dir string, r *Report) ([]string, error) {
 	return paths, nil
 }
 
-// writeFile writes through a temp file and renames, so a reader never sees half a report.
-func writeFile(path string, write func(io.Writer) error) error {
+// WriteFile writes path through a temp file in the same directory and renames it (mode 0640),
+// so a reader never sees half a file. Every evidence file of every subcommand goes through it.
+func WriteFile(path string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark of `validate watch` against valkey-benchmark on a local 3-master TLS cluster (real
+# valkey-server 8), in one run: the same connections, commands in flight and command mix
+# (SET NX PX / GET / PEXPIRE / DEL at 10/60/20/10%, 256-byte values). Prints ops/s, p50 and p99
+# of both and their ratios, per round and the median over ROUNDS.
+# Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s CONNS="3 48" by default; each CONNS 3 x
+#                               a power of two: 3, 6, 12, 24, 48, 96)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for bin in valkey-server valkey-cli valkey-benchmark; do
+  command -v "$bin" >/dev/null || { echo "bench/watch.sh: $bin not found (apt-get install -t bookworm-backports valkey-server valkey-tools)" >&2; exit 2; }
+done
+VALKEY_DR_BENCH=1 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-8s}" CONNS="${CONNS:-3 48}" \
+  go test ./bench/ -run '^TestWatchBench$' -count=1 -v -timeout 15m | grep -v -E '^(=== RUN|--- PASS|PASS$|ok )'

@@ -1,0 +1,313 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
+	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/watch"
+)
+
+// mixCommand is one command of the session mix as valkey-benchmark runs it: "{tag}" is the
+// placeholder valkey-benchmark --cluster replaces, for every command, with the hash tag of a
+// random slot of the client's node.
+type mixCommand struct {
+	op   string
+	args func(prefix, value string) []string
+}
+
+var mixCommands = []mixCommand{
+	{"create", func(p, v string) []string { return []string{"SET", p + "s", v, "NX", "PX", "600000"} }},
+	{"read", func(p, _ string) []string { return []string{"GET", p + "s"} }},
+	{"refresh", func(p, _ string) []string { return []string{"PEXPIRE", p + "s", "600000"} }},
+	{"delete", func(p, _ string) []string { return []string{"DEL", p + "s"} }},
+}
+
+// point is one (latency, cumulative share) point of valkey-benchmark's latency distribution.
+type point struct{ ms, cum float64 }
+
+type benchRun struct {
+	n             int
+	rps           float64
+	p50, p99, avg float64
+	dist          []point
+}
+
+var (
+	distLine    = regexp.MustCompile(`^\s*([0-9.]+)% <= ([0-9.]+) milliseconds`)
+	rpsLine     = regexp.MustCompile(`throughput summary: ([0-9.]+) requests per second`)
+	summaryHead = regexp.MustCompile(`^\s*avg\s+min\s+p50\s+p95\s+p99\s+max\s*$`)
+)
+
+// parseBenchmark reads valkey-benchmark's human output: throughput, the latency summary and
+// both distribution tables (they become one cumulative distribution).
+func parseBenchmark(t *testing.T, out []byte) benchRun {
+	t.Helper()
+	var r benchRun
+	lines := strings.FieldsFunc(string(out), func(c rune) bool { return c == '\n' || c == '\r' })
+	for i, l := range lines {
+		if m := distLine.FindStringSubmatch(l); m != nil {
+			pct, _ := strconv.ParseFloat(m[1], 64)
+			ms, _ := strconv.ParseFloat(m[2], 64)
+			r.dist = append(r.dist, point{ms, pct / 100})
+		}
+		if m := rpsLine.FindStringSubmatch(l); m != nil {
+			r.rps, _ = strconv.ParseFloat(m[1], 64)
+		}
+		if summaryHead.MatchString(l) && i+1 < len(lines) {
+			f := strings.Fields(lines[i+1])
+			if len(f) == 6 {
+				r.avg, _ = strconv.ParseFloat(f[0], 64)
+				r.p50, _ = strconv.ParseFloat(f[2], 64)
+				r.p99, _ = strconv.ParseFloat(f[4], 64)
+			}
+		}
+	}
+	if r.rps == 0 || r.p50 == 0 || len(r.dist) < 3 {
+		t.Fatalf("valkey-benchmark output not understood:\n%s", out)
+	}
+	sort.Slice(r.dist, func(i, j int) bool {
+		if r.dist[i].ms != r.dist[j].ms {
+			return r.dist[i].ms < r.dist[j].ms
+		}
+		return r.dist[i].cum < r.dist[j].cum
+	})
+	return r
+}
+
+// cdf is the run's cumulative distribution at x, interpolated linearly between its points.
+func (r benchRun) cdf(x float64) float64 {
+	d := r.dist
+	if x < d[0].ms {
+		return 0
+	}
+	for i := 1; i < len(d); i++ {
+		if x < d[i].ms {
+			a, b := d[i-1], d[i]
+			return a.cum + (b.cum-a.cum)*(x-a.ms)/(b.ms-a.ms)
+		}
+	}
+	return 1
+}
+
+// mixQuantile is quantile q of the mixture of the runs' distributions, weighted by their
+// command counts: the latency distribution of the whole mix, as if it had run in one process.
+func mixQuantile(runs []benchRun, q float64) float64 {
+	total := 0
+	hi := 0.0
+	for _, r := range runs {
+		total += r.n
+		hi = math.Max(hi, r.dist[len(r.dist)-1].ms)
+	}
+	f := func(x float64) float64 {
+		s := 0.0
+		for _, r := range runs {
+			s += float64(r.n) / float64(total) * r.cdf(x)
+		}
+		return s
+	}
+	lo := 0.0
+	for range 60 {
+		mid := (lo + hi) / 2
+		if f(mid) >= q {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+type watchResult struct {
+	opsPerSec, p50, p99 float64
+	byOp                map[string]watch.OpTotals
+}
+
+// variant is one way of running watch against the same valkey-benchmark run.
+type variant struct {
+	name         string
+	connsPerNode int
+	spread       string
+}
+
+type round struct {
+	w          []watchResult // by variant
+	bRPS       float64
+	bP50, bP99 float64
+	bRuns      map[string]benchRun
+}
+
+func medianF(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// runWatch runs the real binary unpaced with conns workers and returns its totals.
+func runWatch(t *testing.T, bin string, c *valkeytest.Cluster, duration string, conns int, v variant) (watchResult, int64, map[string]watch.OpTotals) {
+	t.Helper()
+	n0 := c.Nodes[0]
+	cmd := exec.Command(bin, "watch", "--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,
+		"--user", valkeytest.AppUser, "--duration", duration, "--rate", "0", "--concurrency", strconv.Itoa(conns),
+		"--conns-per-node", strconv.Itoa(v.connsPerNode), "--key-spread", v.spread, "--sla-p99", "0", "--sla-error-rate", "100%", "--format", "json")
+	cmd.Env = append(os.Environ(), "VALKEY_PASSWORD="+valkeytest.AppPassword)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("watch: %v\n%s\n%s", err, stderr.String(), out.String())
+	}
+	var ev watch.Evidence
+	if err := json.Unmarshal(out.Bytes(), &ev); err != nil || ev.Outcome == nil {
+		t.Fatalf("watch output: %v", err)
+	}
+	if ev.Total.Errors != 0 {
+		t.Fatalf("watch had %d errors: %v", ev.Total.Errors, ev.Total.ErrorSamples)
+	}
+	return watchResult{opsPerSec: ev.Total.OpsPerSec, p50: ev.Total.P50Ms, p99: ev.Total.P99Ms, byOp: ev.Total.ByOp}, ev.Total.Ops, ev.Total.ByOp
+}
+
+func TestWatchBench(t *testing.T) {
+	if os.Getenv("VALKEY_DR_BENCH") != "1" {
+		t.Skip("benchmark: run bench/watch.sh (sets VALKEY_DR_BENCH=1)")
+	}
+	rounds, _ := strconv.Atoi(os.Getenv("ROUNDS"))
+	rounds = max(rounds, 1)
+	duration := os.Getenv("DURATION")
+	if duration == "" {
+		duration = "8s"
+	}
+	connsList := strings.Fields(os.Getenv("CONNS"))
+	if len(connsList) == 0 {
+		connsList = []string{"3", "48"}
+	}
+	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	bin := filepath.Join(t.TempDir(), "validate")
+	if out, err := exec.Command("go", "build", "-o", bin, "../validate").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, cs := range connsList {
+		conns, err := strconv.Atoi(cs)
+		perNode := conns / 3
+		if err != nil || conns%3 != 0 || perNode < 1 || perNode&(perNode-1) != 0 {
+			t.Fatalf("CONNS=%q: want 3 x a power of two (3, 6, 12, 24, 48, 96)", cs)
+		}
+		benchOne(t, c, bin, conns, rounds, duration)
+	}
+}
+
+// benchOne compares watch and valkey-benchmark with conns commands in flight, rounds times.
+func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int, duration string) {
+	n0 := c.Nodes[0]
+	perNode := conns / 3
+	// The first variant is the comparison the targets are about: the same connections, and
+	// each worker bound to one node as each valkey-benchmark --cluster client is. The others
+	// show what watch does by default (every session its own slot) and with fewer connections.
+	variants := []variant{
+		{fmt.Sprintf("watch, %d conns, key-spread worker", conns), perNode, "worker"},
+		{fmt.Sprintf("watch, %d conns, key-spread session", conns), perNode, "session"},
+	}
+	if perNode > 1 {
+		variants = append(variants, variant{"watch, 3 conns, key-spread session", 1, "session"})
+	}
+	fmt.Printf("\n== %d commands in flight: %d valkey-benchmark clients, %d watch workers\n", conns, conns, conns)
+	value := strings.Repeat("x", watch.DefaultValueSize)
+	var rs []round
+	for i := range rounds {
+		var r round
+		// 1. watch: CONNS workers (one command in flight each), unpaced; first over the same
+		//    number of TLS connections as valkey-benchmark, then over watch's default of one
+		//    connection per node (valkey-go pipelines the workers' commands).
+		var ops int64
+		var byOp map[string]watch.OpTotals
+		for vi, v := range variants {
+			w, n, b := runWatch(t, bin, c, duration, conns, v)
+			r.w = append(r.w, w)
+			if vi == 0 {
+				ops, byOp = n, b
+			}
+		}
+
+		// 2. valkey-benchmark: as many commands of each kind as the first watch sent, one
+		//    command after the other, CONNS connections (CONNS/3 per node), no pipelining.
+		r.bRuns = map[string]benchRun{}
+		var runs []benchRun
+		var secs float64
+		prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
+		// One key per hash slot: valkey-benchmark --cluster puts a random slot's tag of the
+		// client's node into {tag} for every command, so the keyspace is the 16384 tags. The
+		// creates (tens of thousands) fill most of it, so GET and PEXPIRE mostly hit (and GET
+		// returns 256 bytes), as watch's always do; DEL deletes real keys first.
+		before := c.DBSize(t)
+		for _, mc := range mixCommands {
+			n := int(byOp[mc.op].Ops)
+			args := []string{"-h", n0.Host, "-p", strconv.Itoa(n0.Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
+				"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conns), "-P", "1",
+				"-n", strconv.Itoa(n), "--precision", "3"}
+			args = append(args, mc.args(prefix, value)...)
+			bout, err := exec.Command("valkey-benchmark", args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, bout)
+			}
+			br := parseBenchmark(t, bout)
+			br.n = n
+			if mc.op == "create" && i == 0 {
+				fmt.Printf("valkey-benchmark: %d SET NX filled %d of its 16384 keys (GET/PEXPIRE hit rate)\n", n, c.DBSize(t)-before)
+			}
+			r.bRuns[mc.op] = br
+			runs = append(runs, br)
+			secs += float64(n) / br.rps
+		}
+		r.bRPS = float64(ops) / secs
+		r.bP50, r.bP99 = mixQuantile(runs, 0.50), mixQuantile(runs, 0.99)
+		rs = append(rs, r)
+		fmt.Printf("round %d: valkey-benchmark %7.0f ops/s p50 %.3fms p99 %.3fms", i+1, r.bRPS, r.bP50, r.bP99)
+		for vi, v := range variants {
+			fmt.Printf(" | %s %7.0f ops/s p50 %.3fms p99 %.3fms", v.name, r.w[vi].opsPerSec, r.w[vi].p50, r.w[vi].p99)
+		}
+		fmt.Println()
+	}
+
+	col := func(f func(round) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = f(r)
+		}
+		return medianF(v)
+	}
+	bOps, bP50, bP99 := col(func(r round) float64 { return r.bRPS }), col(func(r round) float64 { return r.bP50 }), col(func(r round) float64 { return r.bP99 })
+	fmt.Printf("watch vs valkey-benchmark, 3-master TLS cluster (valkey-server 8), %d commands in flight (%d workers / %d clients),\n", conns, conns, conns)
+	fmt.Printf("mix create/read/refresh/delete 10/60/20/10%% (SET NX PX 256 B, GET, PEXPIRE, DEL), %s of watch per round, median of %d round(s):\n", duration, rounds)
+	fmt.Printf("  %-38s %10s %9s %9s   %s\n", "", "ops/s", "p50 ms", "p99 ms", "ratio to valkey-benchmark: ops/s, p50, p99")
+	fmt.Printf("  %-38s %10.0f %9.3f %9.3f\n", fmt.Sprintf("valkey-benchmark, %d conns", conns), bOps, bP50, bP99)
+	verdict := func(ok bool) string {
+		if ok {
+			return "MET"
+		}
+		return "MISSED"
+	}
+	for vi, v := range variants {
+		wOps, wP50, wP99 := col(func(r round) float64 { return r.w[vi].opsPerSec }), col(func(r round) float64 { return r.w[vi].p50 }), col(func(r round) float64 { return r.w[vi].p99 })
+		// "p50 within 10%" is read as: at most 10% above valkey-benchmark's (lower is better).
+		fmt.Printf("  %-38s %10.0f %9.3f %9.3f   %.2fx, %.2fx, %.2fx  (ops/s >= benchmark: %s; p50 <= 1.10x: %s)\n",
+			v.name, wOps, wP50, wP99, wOps/bOps, wP50/bP50, wP99/bP99, verdict(wOps >= bOps), verdict(wP50 <= 1.10*bP50))
+	}
+	fmt.Printf("per command, last round (valkey-benchmark runs each command alone; watch (first variant) runs the mix):\n")
+	last := rs[len(rs)-1]
+	for _, mc := range mixCommands {
+		w, b := last.w[0].byOp[mc.op], last.bRuns[mc.op]
+		fmt.Printf("  %-8s valkey-benchmark %7.0f ops/s p50 %.3fms p99 %.3fms | watch p50 %.3fms p99 %.3fms | p50 ratio %.2fx\n",
+			mc.op, b.rps, b.p50, b.p99, w.P50Ms, w.P99Ms, w.P50Ms/b.p50)
+	}
+}

@@ -1,0 +1,30 @@
+package stacks_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+)
+
+// canaryDir holds the health canary's bootstrap binary, built once for every stack test (the
+// CLI gets it from the cdk.json build step instead).
+var canaryDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "valkey-dr-canary-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := cdktest.BuildCanary(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	canaryDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

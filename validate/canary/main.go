@@ -1,0 +1,272 @@
+// Command canary is the health canary of a valkey-dr stack, built as the bootstrap of a Go
+// Lambda (provided.al2023, arm64, -tags lambda.norpc): every minute an EventBridge schedule
+// invokes it in the cache's VPC; it runs the validator's checks (Checks) against the cache and
+// publishes Success (1 or 0), Latency and CommandLatency to CloudWatch (namespace
+// ValkeyDr/Canary, dimension CacheName). The alarm on Success, with missing data breaching, is
+// what the PRIMARY record's Route 53 health check reads.
+//
+// Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o .build/canary/bootstrap ./validate/canary
+// (the cdk.json build step does this before every synth).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
+	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/target"
+)
+
+// version is set with -ldflags "-X main.version=..."; otherwise the VCS revision or "dev".
+var version = "dev"
+
+// Checks are the validator's checks the canary runs: all of runbook step 4 against the primary
+// endpoint. Left out: dns-names (the canary is given no Route 53 name: the service name
+// resolves to this cache only while this check says it is healthy) and reader (a replica
+// catching up, or the reader port's behaviour on ElastiCache Serverless, which is unverified
+// here, must not fail the primary over).
+var Checks = []string{"dns", "tcp", "tls", "auth", "cluster-mode", "ping", "set-get", "session-lifecycle", "reconnect", "cleanup"}
+
+// MetricsAPI is the one CloudWatch call the canary makes; the SDK client satisfies it.
+type MetricsAPI interface {
+	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
+}
+
+var _ MetricsAPI = (*cloudwatch.Client)(nil)
+
+// Handler is the canary: its fields are the outside world (tests replace the AWS APIs, never
+// the Valkey protocol).
+type Handler struct {
+	// Getenv reads the configuration (canaryconf.Env*).
+	Getenv func(string) string
+	// Secrets returns a Secrets Manager client (password mode).
+	Secrets target.SecretsFactory
+	// AWSCredentials returns the credentials IAM tokens are signed with (iam mode).
+	AWSCredentials func(ctx context.Context, region string) (aws.CredentialsProvider, error)
+	// Metrics returns the CloudWatch client.
+	Metrics func(ctx context.Context, region string) (MetricsAPI, error)
+	// Log receives one JSON line per run (CloudWatch Logs in Lambda).
+	Log io.Writer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// CheckLine is one check in the log line.
+type CheckLine struct {
+	Name       string  `json:"name"`
+	Status     string  `json:"status"`
+	DurationMs float64 `json:"durationMs"`
+	Detail     string  `json:"detail"`
+	ErrorClass string  `json:"errorClass,omitempty"`
+}
+
+// Result is what one run found; it is also the Lambda's response and its log line.
+type Result struct {
+	Canary           string      `json:"canary"`
+	Version          string      `json:"version"`
+	CacheName        string      `json:"cacheName,omitempty"`
+	Endpoint         string      `json:"endpoint,omitempty"`
+	RunID            string      `json:"runId,omitempty"`
+	Success          bool        `json:"success"`
+	LatencyMs        float64     `json:"latencyMs"`
+	CommandLatencyMs float64     `json:"commandLatencyMs,omitempty"`
+	Failed           []string    `json:"failed,omitempty"`
+	Error            string      `json:"error,omitempty"`
+	Published        bool        `json:"published"`
+	Checks           []CheckLine `json:"checks,omitempty"`
+}
+
+func main() {
+	h := &Handler{
+		Getenv: os.Getenv,
+		Secrets: func(ctx context.Context, region string) (target.SecretsGetter, error) {
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+			if err != nil {
+				return nil, err
+			}
+			return secretsmanager.NewFromConfig(cfg), nil
+		},
+		AWSCredentials: func(ctx context.Context, region string) (aws.CredentialsProvider, error) {
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+			if err != nil {
+				return nil, err
+			}
+			return aws.NewCredentialsCache(cfg.Credentials), nil
+		},
+		Metrics: func(ctx context.Context, region string) (MetricsAPI, error) {
+			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+			if err != nil {
+				return nil, err
+			}
+			return cloudwatch.NewFromConfig(cfg), nil
+		},
+		Log: os.Stdout,
+	}
+	lambda.Start(h.Invoke)
+}
+
+// Invoke is the Lambda entry point; the scheduled event carries nothing the canary needs. It
+// returns an error (a failed invocation: Lambda's Errors metric, the dead-letter queue) only
+// when the canary itself could not do its job: bad configuration, the password unreadable, the
+// metrics not published. An unhealthy cache is a successful run that published Success 0.
+func (h *Handler) Invoke(ctx context.Context, _ json.RawMessage) (Result, error) {
+	return h.Run(ctx)
+}
+
+// Run runs the checks once and publishes the metrics.
+func (h *Handler) Run(ctx context.Context) (Result, error) {
+	now := h.Now
+	if now == nil {
+		now = time.Now
+	}
+	res := Result{Canary: "valkey-dr-canary", Version: toolVersion()}
+	cfg, cfgErr := canaryconf.FromEnv(h.Getenv)
+	res.CacheName = cfg.CacheName
+	if cfg.Endpoint != "" && cfg.Port != 0 {
+		res.Endpoint = net.JoinHostPort(cfg.Endpoint, strconv.Itoa(cfg.Port))
+	}
+	var runErr error
+	var tg *target.Target
+	if cfgErr != nil {
+		runErr = cfgErr
+	} else {
+		tc := target.Config{Endpoint: res.Endpoint, ReaderPort: cfg.ReaderPort, User: cfg.User, CAFile: cfg.CAFile,
+			TLSServerName: cfg.TLSServerName, Timeout: cfg.Timeout, Sessions: canaryconf.Sessions, Region: cfg.Region}
+		switch cfg.AuthMode {
+		case "password":
+			tc.PasswordSecretARN = cfg.SecretArn
+		case "iam":
+			tc.IAM, tc.CacheName = true, cfg.CacheName
+		}
+		// No environment passwords: the Lambda's environment is configuration, not secrets.
+		deps := target.Deps{Getenv: func(string) string { return "" }, Secrets: h.Secrets, AWSCredentials: h.AWSCredentials}
+		tg, runErr = target.Resolve(ctx, tc, deps)
+	}
+	start := now()
+	if runErr == nil {
+		env := &checks.Env{Target: tg, Version: "canary-" + res.Version, RunID: checks.NewRunID()}
+		res.RunID = env.RunID
+		results := (&checks.Runner{Checks: checks.Subset(Checks...), Now: h.Now}).Run(ctx, env)
+		res.Success = true
+		for _, r := range results {
+			res.Checks = append(res.Checks, CheckLine{Name: r.Name, Status: string(r.Status), DurationMs: r.DurationMs,
+				Detail: r.Detail, ErrorClass: r.ErrorClass})
+			if r.Status == report.Fail {
+				res.Success = false
+				res.Failed = append(res.Failed, r.Name)
+			}
+			if r.Name == "set-get" && r.Status == report.Pass {
+				set, _ := r.Evidence["setMs"].(float64)
+				get, _ := r.Evidence["getMs"].(float64)
+				res.CommandLatencyMs = set + get
+			}
+		}
+	} else {
+		res.Error = runErr.Error()
+	}
+	res.LatencyMs = report.Ms(now().Sub(start))
+
+	pubErr := h.publish(ctx, cfg, res, now())
+	res.Published = pubErr == nil
+	if pubErr != nil {
+		res.Error = joinMsg(res.Error, pubErr.Error())
+	}
+	h.log(res)
+	return res, errors.Join(runErr, pubErr)
+}
+
+// publish sends the run's data points. Without a cache name there is no dimension to publish
+// under: the missing data then turns the health alarm, as it should.
+func (h *Handler) publish(ctx context.Context, cfg canaryconf.Config, res Result, at time.Time) error {
+	if cfg.CacheName == "" || h.Metrics == nil {
+		return errors.New("metrics not published: no cache name or no CloudWatch client")
+	}
+	api, err := h.Metrics(ctx, cfg.Region)
+	if err != nil {
+		return fmt.Errorf("metrics not published: AWS config: %w", err)
+	}
+	dims := []types.Dimension{{Name: aws.String(canaryconf.Dimension), Value: aws.String(cfg.CacheName)}}
+	success := 0.0
+	if res.Success {
+		success = 1
+	}
+	data := []types.MetricDatum{
+		{MetricName: aws.String(canaryconf.MetricSuccess), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(success), Unit: types.StandardUnitNone},
+		{MetricName: aws.String(canaryconf.MetricLatency), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(res.LatencyMs), Unit: types.StandardUnitMilliseconds},
+	}
+	if res.CommandLatencyMs > 0 {
+		data = append(data, types.MetricDatum{MetricName: aws.String(canaryconf.MetricCommandLatency), Dimensions: dims,
+			Timestamp: aws.Time(at), Value: aws.Float64(res.CommandLatencyMs), Unit: types.StandardUnitMilliseconds})
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := api.PutMetricData(pctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(cfg.Namespace), MetricData: data}); err != nil {
+		return fmt.Errorf("metrics not published (check the function's subnets reach CloudWatch through a NAT gateway or a monitoring VPC endpoint): %w", err)
+	}
+	return nil
+}
+
+// log writes the run as one JSON line (secrets never reach it: the target redacts them and
+// errors never carry secret contents).
+func (h *Handler) log(res Result) {
+	if h.Log == nil {
+		return
+	}
+	b, err := json.Marshal(struct {
+		Level string `json:"level"`
+		Msg   string `json:"msg"`
+		Result
+	}{Level: level(res), Msg: "canary run", Result: res})
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(h.Log, string(b))
+}
+
+func level(r Result) string {
+	switch {
+	case r.Error != "":
+		return "ERROR"
+	case !r.Success:
+		return "WARN"
+	}
+	return "INFO"
+}
+
+func joinMsg(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func toolVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}

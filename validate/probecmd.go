@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/watch"
+)
+
+// Probe verdicts and their exit codes (runbook section 5: activate DR when the primary is
+// "unreachable or degraded beyond SLA tolerance"). 1 is never used, so a script can tell a
+// probe verdict from a `run` failure.
+const (
+	VerdictHealthy      = "healthy"
+	VerdictDegraded     = "degraded"
+	VerdictUnreachable  = "unreachable"
+	VerdictInconclusive = "inconclusive"
+
+	exitDegraded     = 3
+	exitUnreachable  = 4
+	exitInconclusive = 5
+)
+
+// Defaults of `probe`: a short sample, so one transient error must not read as "degraded":
+// the error-rate tolerance is 1% (5 of 500 commands), not watch's 0.1%.
+const (
+	probeDefaultDuration    = 10 * time.Second
+	probeDefaultRate        = 50
+	probeDefaultConcurrency = 2
+	probeDefaultSLAP99      = 10 * time.Millisecond
+	probeDefaultErrRate     = 0.01
+	// probeCleanupTimeout bounds the probe's cleanup: the answer must not wait on a stalled
+	// node (what it cannot delete expires with the session TTL).
+	probeCleanupTimeout = 2 * time.Second
+	// probeSessionsPerWorker: 2 workers x 2 sessions x 10 commands = 40 commands per full
+	// lifecycle, so even a 10 s probe at 50/s exercises create, read, refresh and delete.
+	probeSessionsPerWorker = 2
+)
+
+// probeConfigClasses are error classes that say the probe's own configuration (credentials,
+// trust, permissions) was refused: the cache answered, so it is not unreachable, and nothing
+// about its health is known.
+var probeConfigClasses = map[string]bool{checks.ClassAuth: true, checks.ClassPermission: true, checks.ClassTLS: true, checks.ClassMode: true}
+
+var probeUsage = `Usage: go run ./validate probe [flags]
+
+Runbook section 5 (activation criteria): probes the cache (typically the primary) for --duration
+with light session-like traffic and answers healthy, degraded beyond SLA, or unreachable.
+
+  go run ./validate probe --outputs primary-outputs.json --duration 30s --sla-p99 5ms
+
+Exit status:
+  0  healthy       every SLA line held
+  3  degraded      commands succeed, but latency or error rate is beyond the SLA
+  4  unreachable   no command succeeded: DNS, TCP, TLS handshake or every command failed or timed out
+  5  inconclusive  the probe's own credentials, trust or permissions were refused (or it was
+                   interrupted): the cache may be healthy; fix the probe, do not activate DR on this
+  2  usage or configuration error
+Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
+`
+
+func newProbeFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(toolName+" probe", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	*tf = trafficFlags{duration: probeDefaultDuration, rate: probeDefaultRate, concurrency: probeDefaultConcurrency,
+		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
+		sla: watch.SLA{P99: probeDefaultSLAP99, ErrorRate: probeDefaultErrRate}, cleanupTimeout: probeCleanupTimeout, sessionsPerWorker: probeSessionsPerWorker}
+	addTargetFlags(fs, &o.cfg)
+	addTrafficFlags(fs, tf)
+	addOutputFlags(fs, o, "write probe.json, probe.csv and probe-latency.svg into `dir`", "output `format`: text or json (json prints probe.json to stdout)")
+	fs.BoolVar(&o.quiet, "quiet", false, "text: print only the verdict line")
+	return fs
+}
+
+// probeCmd is the `probe` subcommand.
+func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
+	var o options
+	var tf trafficFlags
+	fs := newProbeFlagSet(&o, &tf)
+	if code, done := parseArgs(fs, &o, args, probeUsage, stdout, stderr); done {
+		return code
+	}
+	if err := tf.validate(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The pre-checks retry what can heal (refused, NXDOMAIN) within the probe's duration: a
+	// probe answers within --duration (plus cleanup), whatever the endpoint does.
+	o.cfg.Timeout = tf.duration
+	tg, code, ok := resolveTarget(ctx, o, d, stderr)
+	if !ok {
+		return code
+	}
+	text := o.format == "text"
+	if tg.InsecurePlaintext {
+		fmt.Fprintf(stderr, "\n*** WARNING: %s ***\n\n", insecureWarning)
+	}
+	r := &trafficRun{kind: "probe", o: o, tf: tf, tg: tg, d: d, stdout: stdout, live: text && !o.quiet, budget: tf.duration}
+	if r.live {
+		fmt.Fprintf(stdout, "%s %s: probing %s for %v (SLA p99 %v, error rate %s)\n", toolName, toolVersion(), describeTarget(tg),
+			tf.duration, tf.sla.P99, strings.TrimSpace(fmt.Sprintf("%.3g%%", tf.sla.ErrorRate*100)))
+	}
+	ev, failed := r.run(ctx)
+	ev.Verdict, ev.ExitCode, ev.Reason, ev.SLA = probeVerdict(ctx, failed, ev.Outcome, tf.sla)
+	if ev.Outcome != nil && !ev.Cleanup.OK() {
+		ev.Warnings = append(ev.Warnings, ev.Cleanup.Text(watch.DefaultSessionTTL))
+	}
+	paths, wcode := r.finish(ev, stderr)
+	if !text {
+		if err := watch.WriteJSON(stdout, ev); err != nil {
+			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
+			return exitUsage
+		}
+	} else {
+		if !o.quiet {
+			printOutcome(stdout, ev, tf)
+			if len(paths) > 0 {
+				fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
+			}
+			for _, w := range ev.Warnings {
+				fmt.Fprintf(stdout, "WARNING: %s\n", w)
+			}
+			if failed != nil && failed.Fix != "" {
+				fmt.Fprintf(stdout, "  fix: %s\n", failed.Fix)
+			}
+		}
+		fmt.Fprintf(stdout, "%s (exit %d): %s; %s, run %s\n", strings.ToUpper(ev.Verdict), ev.ExitCode, ev.Reason, tg.Addr(), ev.RunID)
+	}
+	if wcode != 0 {
+		return wcode
+	}
+	return ev.ExitCode
+}
+
+// probeVerdict decides healthy, degraded, unreachable or inconclusive from a failed pre-check
+// (or connect) and the traffic's outcome.
+func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome, sla watch.SLA) (verdict string, code int, reason string, lines []watch.SLACheck) {
+	if ctx.Err() != nil || (out != nil && out.Interrupted) {
+		return VerdictInconclusive, exitInconclusive, "the probe was interrupted before its --duration ended", nil
+	}
+	if failed != nil {
+		if probeConfigClasses[failed.ErrorClass] {
+			return VerdictInconclusive, exitInconclusive,
+				fmt.Sprintf("the probe's own configuration was refused (%s failed, class %s: %s): the cache answered; fix the probe, do not activate DR on this result",
+					failed.Name, failed.ErrorClass, failed.Detail), nil
+		}
+		return VerdictUnreachable, exitUnreachable, fmt.Sprintf("%s failed (class %s): %s", failed.Name, failed.ErrorClass, failed.Detail), nil
+	}
+	t := out.Total
+	if t.Successes == 0 {
+		cls := dominant(t.ErrorClasses)
+		if probeConfigClasses[cls] {
+			return VerdictInconclusive, exitInconclusive,
+				fmt.Sprintf("every command was refused with class %s (%d of %d): the probe's user lacks permissions; fix the probe, do not activate DR on this result",
+					cls, t.Errors, t.Ops), nil
+		}
+		if t.Ops == 0 {
+			return VerdictUnreachable, exitUnreachable, fmt.Sprintf("no command completed in %.2fs", t.DurationS), nil
+		}
+		return VerdictUnreachable, exitUnreachable,
+			fmt.Sprintf("no command succeeded in %.2fs: %d of %d failed (mostly %s)", t.DurationS, t.Errors, t.Ops, cls), nil
+	}
+	ok, lines := sla.Evaluate(t)
+	if !ok {
+		return VerdictDegraded, exitDegraded, "degraded beyond SLA: " + failedSLA(lines), lines
+	}
+	return VerdictHealthy, exitOK, fmt.Sprintf("%d commands in %.2fs within the SLA (p99 %.3fms, errors %.3f%%)",
+		t.Ops, t.DurationS, t.P99Ms, t.ErrorRate*100), lines
+}
+
+// dominant returns the class with the most errors ("" when none).
+func dominant(m map[string]int64) string {
+	best, n := "", int64(-1)
+	for k, v := range m {
+		if v > n || (v == n && k < best) {
+			best, n = k, v
+		}
+	}
+	return best
+}

@@ -1,0 +1,360 @@
+package watch
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+)
+
+// Latency is a latency summary in milliseconds (successful commands only: a failed command is
+// an error, counted in the error rate, as CloudWatch's Successful*RequestLatency does).
+type Latency struct {
+	P50Ms  float64 `json:"p50Ms"`
+	P95Ms  float64 `json:"p95Ms"`
+	P99Ms  float64 `json:"p99Ms"`
+	MaxMs  float64 `json:"maxMs"`
+	MeanMs float64 `json:"meanMs"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+func latencyOf(h *Hist) Latency {
+	return Latency{P50Ms: ms(h.Quantile(0.50)), P95Ms: ms(h.Quantile(0.95)), P99Ms: ms(h.Quantile(0.99)),
+		MaxMs: ms(h.Max()), MeanMs: ms(h.Mean())}
+}
+
+// Interval is one reporting interval: a line on the terminal, a row of the CSV.
+type Interval struct {
+	// Index counts intervals from 0.
+	Index int `json:"index"`
+	// Start is when the interval began (UTC).
+	Start time.Time `json:"start"`
+	// ElapsedS is the time since traffic started at the interval's end; DurationS its length.
+	ElapsedS  float64 `json:"elapsedS"`
+	DurationS float64 `json:"durationS"`
+	// Ops counts the commands that completed (successfully or not) in the interval.
+	Ops       int64   `json:"ops"`
+	OpsPerSec float64 `json:"opsPerSec"`
+	// Errors counts failed commands; ErrorRate is Errors/Ops (0 when there were none).
+	Errors    int64   `json:"errors"`
+	ErrorRate float64 `json:"errorRate"`
+	// Reconnects counts new connections to a node the client had been connected to before;
+	// DialFailures counts connection attempts that failed.
+	Reconnects   int64 `json:"reconnects"`
+	DialFailures int64 `json:"dialFailures"`
+	Latency
+	// ByOp counts commands per operation (create, read, refresh, delete).
+	ByOp map[string]int64 `json:"byOp"`
+	// ErrorClasses counts errors by class (timeout, refused, data, ...).
+	ErrorClasses map[string]int64 `json:"errorClasses,omitempty"`
+}
+
+func (iv *Interval) finish() {
+	if iv.DurationS > 0 {
+		iv.OpsPerSec = float64(iv.Ops) / iv.DurationS
+	}
+	if iv.Ops > 0 {
+		iv.ErrorRate = float64(iv.Errors) / float64(iv.Ops)
+	}
+}
+
+// OpTotals summarises one operation over the run.
+type OpTotals struct {
+	Ops    int64 `json:"ops"`
+	Errors int64 `json:"errors"`
+	Latency
+}
+
+// Totals summarise the whole run.
+type Totals struct {
+	DurationS    float64 `json:"durationS"`
+	Ops          int64   `json:"ops"`
+	OpsPerSec    float64 `json:"opsPerSec"`
+	Errors       int64   `json:"errors"`
+	ErrorRate    float64 `json:"errorRate"`
+	Reconnects   int64   `json:"reconnects"`
+	DialFailures int64   `json:"dialFailures"`
+	// Successes counts commands that succeeded (the latency percentiles are over these).
+	Successes int64 `json:"successes"`
+	Latency
+	ByOp         map[string]OpTotals `json:"byOp"`
+	ErrorClasses map[string]int64    `json:"errorClasses,omitempty"`
+	// ErrorSamples are up to 10 distinct error messages with their counts.
+	ErrorSamples map[string]int64 `json:"errorSamples,omitempty"`
+}
+
+// Cleanup is what the end-of-run cleanup did.
+type Cleanup struct {
+	// Prefix is the run's key prefix; every key it wrote starts with it.
+	Prefix string `json:"prefix"`
+	// Live is the number of sessions alive when traffic stopped; Unacknowledged the number of
+	// keys whose create, delete or read ended ambiguously (they may exist).
+	Live           int `json:"live"`
+	Unacknowledged int `json:"unacknowledged"`
+	// Deleted counts keys that existed and were deleted.
+	Deleted int `json:"deleted"`
+	// ScanCalls and ScanComplete describe the prefix scan of every node; Remaining is the
+	// number of keys still found under the prefix after deleting (0 when all is well).
+	ScanCalls    int  `json:"scanCalls"`
+	ScanComplete bool `json:"scanComplete"`
+	Remaining    int  `json:"remaining"`
+	// Error is set when cleanup could not finish; the keys expire with their TTL anyway.
+	Error string `json:"error,omitempty"`
+}
+
+// OK reports whether cleanup proved nothing of the run is left.
+func (c *Cleanup) OK() bool { return c != nil && c.Error == "" && c.Remaining == 0 }
+
+// Text is a one-line description for the terminal.
+func (c *Cleanup) Text(ttl time.Duration) string {
+	if c.Error != "" {
+		return fmt.Sprintf("cleanup FAILED: %s (the keys expire within %v)", c.Error, ttl)
+	}
+	scan := "a scan of every node found no key left"
+	switch {
+	case c.Remaining > 0:
+		scan = fmt.Sprintf("%d key(s) still found under the prefix (they expire within %v)", c.Remaining, ttl)
+	case !c.ScanComplete:
+		scan = fmt.Sprintf("the prefix scan stopped at its deadline after %d SCAN calls, none found", c.ScanCalls)
+	}
+	return fmt.Sprintf("cleanup: deleted %d key(s) (%d live sessions, %d unacknowledged writes) under %s*; %s",
+		c.Deleted, c.Live, c.Unacknowledged, c.Prefix, scan)
+}
+
+// Outcome is what Run measured and cleaned up.
+type Outcome struct {
+	Config      Config     `json:"-"`
+	StartedAt   time.Time  `json:"trafficStartedAt"`
+	FinishedAt  time.Time  `json:"trafficFinishedAt"`
+	Interrupted bool       `json:"interrupted,omitempty"`
+	Intervals   []Interval `json:"intervals"`
+	Total       Totals     `json:"total"`
+	Cleanup     *Cleanup   `json:"cleanup"`
+}
+
+// aggregate accumulates windows over the run (owned by the reporting goroutine).
+type aggregate struct {
+	hist    [numOps]Hist
+	ops     [numOps]int64
+	errs    [numOps]int64
+	classes map[string]int64
+	samples map[string]int64
+	base    dialSnapshot
+}
+
+func newAggregate() *aggregate {
+	return &aggregate{classes: map[string]int64{}, samples: map[string]int64{}}
+}
+
+func (a *aggregate) add(w *window) {
+	for op := range numOps {
+		a.hist[op].Merge(&w.hist[op])
+		a.ops[op] += w.ops[op]
+		a.errs[op] += w.errs[op]
+	}
+	for k, v := range w.classes {
+		a.classes[k] += v
+	}
+	for k, v := range w.samples {
+		if len(a.samples) < errorSamples || a.samples[k] > 0 {
+			a.samples[k] += v
+		}
+	}
+}
+
+func (a *aggregate) totals(d time.Duration, dials dialSnapshot) Totals {
+	t := Totals{DurationS: seconds(d), ByOp: map[string]OpTotals{},
+		Reconnects: dials.reconnects - a.base.reconnects, DialFailures: dials.failures - a.base.failures}
+	var all Hist
+	for op := range numOps {
+		all.Merge(&a.hist[op])
+		t.Ops += a.ops[op]
+		t.Errors += a.errs[op]
+		t.ByOp[op.String()] = OpTotals{Ops: a.ops[op], Errors: a.errs[op], Latency: latencyOf(&a.hist[op])}
+	}
+	t.Successes = int64(all.Count())
+	t.Latency = latencyOf(&all)
+	if t.DurationS > 0 {
+		t.OpsPerSec = float64(t.Ops) / t.DurationS
+	}
+	if t.Ops > 0 {
+		t.ErrorRate = float64(t.Errors) / float64(t.Ops)
+	}
+	if len(a.classes) > 0 {
+		t.ErrorClasses = a.classes
+	}
+	if len(a.samples) > 0 {
+		t.ErrorSamples = a.samples
+	}
+	return t
+}
+
+// SLA is what "healthy" means; a zero latency field is not checked.
+type SLA struct {
+	// P50, P99 and Max bound the latency of successful commands; 0 means not checked.
+	P50, P99, Max time.Duration
+	// ErrorRate is the highest acceptable fraction of failed commands (0.001 = 0.1%); 0 allows
+	// no error at all.
+	ErrorRate float64
+}
+
+// SLACheck is one line of the verdict.
+type SLACheck struct {
+	// Name is p50, p99, max or error-rate.
+	Name string `json:"name"`
+	// Limit and Actual are in Unit (ms, or a fraction for error-rate).
+	Limit  float64 `json:"limit"`
+	Actual float64 `json:"actual"`
+	Unit   string  `json:"unit"`
+	Pass   bool    `json:"pass"`
+	// Text is the line printed on the terminal.
+	Text string `json:"text"`
+}
+
+// Evaluate returns whether every SLA line holds for t, and the lines.
+func (s SLA) Evaluate(t Totals) (bool, []SLACheck) {
+	var out []SLACheck
+	ok := true
+	if t.Ops == 0 {
+		out = append(out, SLACheck{Name: "ops", Unit: "count", Text: "no command completed: nothing to judge (FAIL)"})
+		return false, out
+	}
+	lat := func(name string, limit time.Duration, actual float64) {
+		if limit <= 0 {
+			return
+		}
+		c := SLACheck{Name: name, Limit: ms(limit), Actual: actual, Unit: "ms"}
+		switch {
+		case t.Successes == 0:
+			c.Text = fmt.Sprintf("SLA %-10s <= %-9s FAIL (no successful command)", name, fmtMs(c.Limit))
+		default:
+			c.Pass = actual <= c.Limit
+			c.Text = fmt.Sprintf("SLA %-10s <= %-9s %s (%s)", name, fmtMs(c.Limit), passFail(c.Pass), fmtMs(actual))
+		}
+		ok = ok && c.Pass
+		out = append(out, c)
+	}
+	lat("p50", s.P50, t.P50Ms)
+	lat("p99", s.P99, t.P99Ms)
+	lat("max", s.Max, t.MaxMs)
+	c := SLACheck{Name: "error-rate", Limit: s.ErrorRate, Actual: t.ErrorRate, Unit: "fraction", Pass: t.ErrorRate <= s.ErrorRate}
+	c.Text = fmt.Sprintf("SLA %-10s <= %-9s %s (%s: %d of %d commands failed%s)", "error-rate", pct(s.ErrorRate), passFail(c.Pass),
+		pct(t.ErrorRate), t.Errors, t.Ops, classesText(t.ErrorClasses))
+	ok = ok && c.Pass
+	out = append(out, c)
+	return ok, out
+}
+
+func passFail(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func classesText(m map[string]int64) string {
+	if len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return "; " + strings.Join(parts, ", ")
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.3f%%", f*100) }
+
+// fmtMs prints milliseconds with 3 significant figures.
+func fmtMs(v float64) string {
+	switch {
+	case v < 1:
+		return fmt.Sprintf("%.3fms", v)
+	case v < 100:
+		return fmt.Sprintf("%.2fms", v)
+	default:
+		return fmt.Sprintf("%.0fms", v)
+	}
+}
+
+// dialSnapshot is the DialCounter's counts at one instant.
+type dialSnapshot struct{ dials, reconnects, failures int64 }
+
+// DialCounter counts the client's connections: wire it into the valkey-go options with Wrap.
+// A dial to a node one of whose connections has closed since (a broken connection being
+// replaced) is a reconnect; the first connections to a node (valkey-go opens them lazily, up to
+// --conns-per-node) are not.
+type DialCounter struct {
+	mu       sync.Mutex
+	closed   map[string]int64 // connections to the address that closed
+	refilled map[string]int64 // reconnects to the address so far
+	n        dialSnapshot
+}
+
+// Wrap makes opt dial through the counter, exactly as valkey-go dials by default (TCP with
+// opt.Dialer, then TLS with opt.TLSConfig when set).
+func (d *DialCounter) Wrap(opt *valkey.ClientOption) {
+	opt.DialCtxFn = func(ctx context.Context, dst string, dialer *net.Dialer, cfg *tls.Config) (net.Conn, error) {
+		var conn net.Conn
+		var err error
+		if cfg != nil {
+			td := tls.Dialer{NetDialer: dialer, Config: cfg}
+			conn, err = td.DialContext(ctx, "tcp", dst)
+		} else {
+			conn, err = dialer.DialContext(ctx, "tcp", dst)
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if err != nil {
+			d.n.failures++
+			return nil, err
+		}
+		if d.closed == nil {
+			d.closed, d.refilled = map[string]int64{}, map[string]int64{}
+		}
+		d.n.dials++
+		if d.closed[dst] > d.refilled[dst] {
+			d.refilled[dst]++
+			d.n.reconnects++
+		}
+		return &countedConn{Conn: conn, onClose: func() {
+			d.mu.Lock()
+			d.closed[dst]++
+			d.mu.Unlock()
+		}}, nil
+	}
+}
+
+// countedConn tells the counter when it closes.
+type countedConn struct {
+	net.Conn
+	once    sync.Once
+	onClose func()
+}
+
+// Close closes the connection and counts it once.
+func (c *countedConn) Close() error {
+	c.once.Do(c.onClose)
+	return c.Conn.Close()
+}
+
+func (d *DialCounter) snapshot() dialSnapshot {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+// Dials returns the number of successful connections so far.
+func (d *DialCounter) Dials() int64 { return d.snapshot().dials }

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/watch"
+)
+
+// Defaults of `watch`: a stabilization run against a production cache, gentle on it.
+const (
+	watchDefaultDuration = time.Minute
+	watchDefaultSLAP99   = 10 * time.Millisecond
+	watchDefaultErrRate  = 0.001
+	// watchPreCheckTimeout bounds the pre-checks (dns, tcp, tls, auth, cluster-mode).
+	watchPreCheckTimeout = 15 * time.Second
+)
+
+var watchUsage = `Usage: go run ./validate watch [flags]
+
+Runbook section 7 (stabilization): sends session-like traffic (SET NX PX, GET, PEXPIRE, DEL:
+10/60/20/10%) for --duration at --rate with --concurrency workers, prints p50/p95/p99/max
+latency, error rate and reconnects every --interval, then judges the run against the SLA flags.
+
+  go run ./validate watch --outputs cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr \
+    --duration 5m --rate 500 --sla-p99 5ms --evidence-dir evidence/
+
+Exit status: 0 the SLA held, 1 it did not (or traffic could not start), 2 usage or
+configuration error. --evidence-dir gets watch.json, watch.csv (one row per interval) and
+watch-latency.svg. Every key is under the run's random prefix and is deleted at the end.
+Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
+`
+
+func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(toolName+" watch", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	*tf = trafficFlags{duration: watchDefaultDuration, rate: watch.DefaultRate, concurrency: watch.DefaultConcurrency,
+		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
+		sla: watch.SLA{P99: watchDefaultSLAP99, ErrorRate: watchDefaultErrRate}}
+	addTargetFlags(fs, &o.cfg)
+	addTrafficFlags(fs, tf)
+	addOutputFlags(fs, o, "write watch.json, watch.csv and watch-latency.svg into `dir`", "output `format`: text or json (json prints watch.json to stdout)")
+	fs.BoolVar(&o.quiet, "quiet", false, "text: no line per interval, only the totals and the verdict")
+	return fs
+}
+
+// watchCmd is the `watch` subcommand.
+func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
+	var o options
+	var tf trafficFlags
+	fs := newWatchFlagSet(&o, &tf)
+	if code, done := parseArgs(fs, &o, args, watchUsage, stdout, stderr); done {
+		return code
+	}
+	if err := tf.validate(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o.cfg.Timeout = watchPreCheckTimeout
+	tg, code, ok := resolveTarget(ctx, o, d, stderr)
+	if !ok {
+		return code
+	}
+	text := o.format == "text"
+	if tg.InsecurePlaintext {
+		fmt.Fprintf(stderr, "\n*** WARNING: %s ***\n\n", insecureWarning)
+	}
+	r := &trafficRun{kind: "watch", o: o, tf: tf, tg: tg, d: d, stdout: stdout, live: text && !o.quiet}
+	if r.live {
+		fmt.Fprintf(stdout, "%s %s: watching %s for %v (%s, %d workers)\n", toolName, toolVersion(), describeTarget(tg),
+			tf.duration, rateText(tf.rate), tf.concurrency)
+	}
+	ev, failed := r.run(ctx)
+	ev.Verdict, ev.ExitCode = "fail", exitFailed
+	switch {
+	case failed != nil:
+		ev.Reason = fmt.Sprintf("traffic could not start: %s failed: %s", failed.Name, failed.Detail)
+	default:
+		ok, lines := tf.sla.Evaluate(ev.Total)
+		ev.SLA = lines
+		if ok {
+			ev.Verdict, ev.ExitCode = "pass", exitOK
+			ev.Reason = fmt.Sprintf("the SLA held over %.2fs of traffic", ev.Total.DurationS)
+		} else {
+			ev.Reason = "the SLA did not hold: " + failedSLA(lines)
+		}
+		if ev.Interrupted {
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("interrupted after %.2fs of the %v asked for: the verdict covers what was measured", ev.Total.DurationS, tf.duration))
+		}
+		if tf.rate > 0 && ev.Total.OpsPerSec < 0.9*float64(tf.rate) && !ev.Interrupted {
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("the target rate was not reached: %.1f/s of %d/s (latency x concurrency limits the rate: raise --concurrency)", ev.Total.OpsPerSec, tf.rate))
+		}
+		if !ev.Cleanup.OK() {
+			ev.Warnings = append(ev.Warnings, ev.Cleanup.Text(watch.DefaultSessionTTL))
+		}
+	}
+	paths, wcode := r.finish(ev, stderr)
+	if !text {
+		if err := watch.WriteJSON(stdout, ev); err != nil {
+			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
+			return exitUsage
+		}
+	} else {
+		printOutcome(stdout, ev, tf)
+		if len(paths) > 0 {
+			fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
+		}
+		for _, w := range ev.Warnings {
+			fmt.Fprintf(stdout, "WARNING: %s\n", w)
+		}
+		if failed != nil && failed.Fix != "" {
+			fmt.Fprintf(stdout, "  fix: %s\n", failed.Fix)
+		}
+		fmt.Fprintf(stdout, "%s: %s against %s; run %s\n", strings.ToUpper(ev.Verdict), ev.Reason, tg.Addr(), ev.RunID)
+	}
+	if wcode != 0 {
+		return wcode
+	}
+	return ev.ExitCode
+}
+
+func failedSLA(lines []watch.SLACheck) string {
+	var s string
+	for _, l := range lines {
+		if !l.Pass {
+			if s != "" {
+				s += "; "
+			}
+			s += l.Name
+			if l.Unit == "ms" {
+				s += fmt.Sprintf(" %.3fms > %.3fms", l.Actual, l.Limit)
+			} else if l.Unit == "fraction" {
+				s += fmt.Sprintf(" %.3f%% > %.3f%%", l.Actual*100, l.Limit*100)
+			} else {
+				s += " (no command completed)"
+			}
+		}
+	}
+	return s
+}
