@@ -176,6 +176,18 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 	if !ok {
 		return VerdictDegraded, exitDegraded, "degraded beyond SLA: " + failedSLA(lines), lines
 	}
+	// A stalled node may take few commands with it in a short probe (its slots are one share
+	// of the keyspace, and a worker waiting on it issues nothing else), so averages can stay
+	// within the SLA. Failed connection attempts, or timeouts plus a cleanup that could not
+	// reach every node, mean part of the keyspace is not answering: never call that healthy.
+	stalledCleanup := out.Cleanup != nil && out.Cleanup.Error != "" && t.ErrorClasses["timeout"] > 0
+	if t.DialFailures > 0 || stalledCleanup {
+		why := fmt.Sprintf("%d connection attempt(s) failed", t.DialFailures)
+		if stalledCleanup {
+			why += fmt.Sprintf(", %d command(s) timed out and cleanup could not reach every node", t.ErrorClasses["timeout"])
+		}
+		return VerdictDegraded, exitDegraded, "degraded: part of the keyspace is not answering (" + why + ")", lines
+	}
 	return VerdictHealthy, exitOK, fmt.Sprintf("%d commands in %.2fs within the SLA (p99 %.3fms, errors %.3f%%)",
 		t.Ops, t.DurationS, t.P99Ms, t.ErrorRate*100), lines
 }

@@ -325,11 +325,21 @@ func TestProbeVerdictRules(t *testing.T) {
 		verdict string
 		code    int
 	}{
-		"everything within the SLA is healthy":            {nil, out(500, 2, 1.2, map[string]int64{"timeout": 2}), VerdictHealthy, 0},
-		"a slow p99 is degraded":                          {nil, out(500, 0, 25, nil), VerdictDegraded, exitDegraded},
-		"errors beyond the tolerance are degraded":        {nil, out(500, 50, 1, map[string]int64{"timeout": 50}), VerdictDegraded, exitDegraded},
-		"OOM on writes is degraded, not inconclusive":     {nil, out(500, 50, 1, map[string]int64{"oom": 50}), VerdictDegraded, exitDegraded},
-		"no successful command is unreachable":            {nil, out(40, 40, 0, map[string]int64{"timeout": 40}), VerdictUnreachable, exitUnreachable},
+		"everything within the SLA is healthy":        {nil, out(500, 2, 1.2, map[string]int64{"timeout": 2}), VerdictHealthy, 0},
+		"a slow p99 is degraded":                      {nil, out(500, 0, 25, nil), VerdictDegraded, exitDegraded},
+		"errors beyond the tolerance are degraded":    {nil, out(500, 50, 1, map[string]int64{"timeout": 50}), VerdictDegraded, exitDegraded},
+		"OOM on writes is degraded, not inconclusive": {nil, out(500, 50, 1, map[string]int64{"oom": 50}), VerdictDegraded, exitDegraded},
+		"no successful command is unreachable":        {nil, out(40, 40, 0, map[string]int64{"timeout": 40}), VerdictUnreachable, exitUnreachable},
+		"failed connection attempts within the SLA are degraded": {nil, func() *watch.Outcome {
+			o := out(100, 1, 0.8, map[string]int64{"timeout": 1})
+			o.Total.DialFailures = 3
+			return o
+		}(), VerdictDegraded, exitDegraded},
+		"timeouts and a cleanup that could not reach a node are degraded": {nil, func() *watch.Outcome {
+			o := out(100, 1, 0.8, map[string]int64{"timeout": 1})
+			o.Cleanup = &watch.Cleanup{Error: "no answer before the deadline"}
+			return o
+		}(), VerdictDegraded, exitDegraded},
 		"no command at all is unreachable":                {nil, out(0, 0, 0, nil), VerdictUnreachable, exitUnreachable},
 		"a refused TCP connect is unreachable":            {fail("tcp", "refused"), nil, VerdictUnreachable, exitUnreachable},
 		"a DNS failure is unreachable":                    {fail("dns", "dns"), nil, VerdictUnreachable, exitUnreachable},
