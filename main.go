@@ -14,8 +14,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/stacks"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // canaryAssetDir is where the cdk.json build step writes the health canary's bootstrap binary
@@ -36,7 +38,7 @@ func run(stderr io.Writer) (code int) {
 			// jsii turns a JS exception into a Go panic whose message is the JS error; the
 			// message is what the operator needs, the trace is not.
 			fmt.Fprintf(stderr, "valkey-dr: synthesis failed: %s\n", withoutStack(fmt.Sprint(r)))
-			code = 1
+			code = contract.ExitFailed
 		}
 	}()
 	app := awscdk.NewApp(nil)
@@ -55,7 +57,7 @@ func run(stderr io.Writer) (code int) {
 		if errors.As(err, &ce) {
 			return ce.ExitCode()
 		}
-		return 2
+		return contract.ExitUsage
 	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
@@ -63,7 +65,7 @@ func run(stderr io.Writer) (code int) {
 	// CDK's validation report (rule id, construct path, fix).
 	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
 	app.Synth(nil)
-	return 0
+	return contract.ExitOK
 }
 
 // withoutStack drops the JS stack frames ("    at fn (file:line)") jsii appends to an error.

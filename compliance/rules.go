@@ -6,7 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Rule is one of our checks. Title says what the rule requires and Fix what to change when it
@@ -77,12 +79,12 @@ var NagPacks = []string{"AwsSolutions", "HIPAA.Security"}
 
 // MaxTTLSeconds is the longest Route 53 TTL allowed: after a failover, resolvers must stop
 // answering with the dead endpoint within a minute (DESIGN.md section 4).
-const MaxTTLSeconds = 60
+const MaxTTLSeconds = contract.MaxTTLSeconds
 
 // Valkey ports of a serverless endpoint: 6379 read/write, 6380 read-from-replica.
 const (
-	portPrimary = 6379
-	portReader  = 6380
+	portPrimary = contract.PortPrimary
+	portReader  = contract.PortReader
 )
 
 // RequiredTags must be on the cache (DESIGN.md section 5).

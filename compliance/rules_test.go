@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 )
 
 // ourTemplate is a primary stack's template as stacks.NewCacheStack writes it, trimmed to what

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 )
 
 // CloudFormation resource types the rules read.

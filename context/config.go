@@ -1,6 +1,8 @@
-// Package context turns CDK context (cdk.json plus --context flags) into one typed, validated
+// Package drcontext turns CDK context (cdk.json plus --context flags) into one typed, validated
 // Config. It is pure Go (no jsii) so its tests run in milliseconds.
-package context
+package drcontext
+
+import "github.com/valkey-dr/valkey-dr/contract"
 
 // Context keys read by main.go. Values from `--context k=v` arrive as strings.
 const (
@@ -39,13 +41,13 @@ const (
 
 // AuthMode is how applications authenticate to the cache (RBAC is the only access control on
 // ElastiCache Serverless).
-type AuthMode string
+type AuthMode = contract.AuthMode
 
-// The accepted auth modes.
+// The accepted auth modes (contract.AuthMode).
 const (
-	AuthPassword AuthMode = "password" // user group + password user, password in Secrets Manager
-	AuthIAM      AuthMode = "iam"      // user group + IAM-auth user (user name == user id)
-	AuthNone     AuthMode = "none"     // no user group: default user, TLS only; refused in production
+	AuthPassword = contract.AuthPassword // user group + password user, password in Secrets Manager
+	AuthIAM      = contract.AuthIAM      // user group + IAM-auth user (user name == user id)
+	AuthNone     = contract.AuthNone     // no user group: default user, TLS only; refused in production
 )
 
 // Environment is one entry of the "environments" context object in cdk.json.

@@ -1,8 +1,10 @@
-package context
+package drcontext
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Names derived from a validated Config. They live here, not in the stack, so that tests of
@@ -103,9 +105,9 @@ func (c *Config) OwnsServiceRecord() bool {
 // FailoverRole is PRIMARY for drMode=none and SECONDARY for stateless.
 func (c *Config) FailoverRole() string {
 	if c.DrMode == DrModeStateless {
-		return "SECONDARY"
+		return contract.RoleSecondary
 	}
-	return "PRIMARY"
+	return contract.RolePrimary
 }
 
 // SSMPrefix is the parameter path applications read the endpoint from, in their own region.

@@ -1,4 +1,4 @@
-package context
+package drcontext
 
 import (
 	"encoding/json"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Value rules for one environment. Each rule appends to a problems list and never stops the
@@ -45,7 +47,7 @@ const (
 	minECPUPerSecond  = 1000
 	maxECPUPerSecond  = 15_000_000
 	maxSnapshotDays   = 35
-	maxTTLSeconds     = 60
+	maxTTLSeconds     = contract.MaxTTLSeconds
 	// minPrefixBits stops a "private" CIDR that is in truth most of the Internet.
 	minPrefixBits = 8
 	maxTagKeyLen  = 128

@@ -15,8 +15,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
 	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/outputs"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // CacheStack is the synthesized stack with handles for tests and later composition.
@@ -206,25 +206,25 @@ func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
 		})
 	}
 	c := s.Cache.Cache
-	out(outputs.KeyCacheName, "ElastiCache Serverless cache name", c.Ref())
-	out(outputs.KeyEndpointAddress, "Cache endpoint hostname (the TLS certificate matches this name)", c.AttrEndpointAddress())
-	out(outputs.KeyEndpointPort, "Read/write port", c.AttrEndpointPort())
-	out(outputs.KeyReaderPort, "Read-from-replica port", c.AttrReaderEndpointPort())
-	out(outputs.KeyRegionalDNSName, "Regional CNAME to the endpoint", jsii.String(cfg.RegionalDNSName()))
+	out(contract.KeyCacheName, "ElastiCache Serverless cache name", c.Ref())
+	out(contract.KeyEndpointAddress, "Cache endpoint hostname (the TLS certificate matches this name)", c.AttrEndpointAddress())
+	out(contract.KeyEndpointPort, "Read/write port", c.AttrEndpointPort())
+	out(contract.KeyReaderPort, "Read-from-replica port", c.AttrReaderEndpointPort())
+	out(contract.KeyRegionalDNSName, "Regional CNAME to the endpoint", jsii.String(cfg.RegionalDNSName()))
 	if s.DNS.Service != nil {
-		out(outputs.KeyServiceDNSName, fmt.Sprintf("Service name (%s of the failover pair)", cfg.FailoverRole()), jsii.String(cfg.ServiceDNSName()))
+		out(contract.KeyServiceDNSName, fmt.Sprintf("Service name (%s of the failover pair)", cfg.FailoverRole()), jsii.String(cfg.ServiceDNSName()))
 	}
-	out(outputs.KeySecurityGroupID, "Cache security group", s.Cache.SecurityGroup.AttrGroupId())
-	out(outputs.KeyAuthMode, "How applications authenticate: password, iam or none", jsii.String(string(cfg.Env.Cache.Auth.Mode)))
+	out(contract.KeySecurityGroupID, "Cache security group", s.Cache.SecurityGroup.AttrGroupId())
+	out(contract.KeyAuthMode, "How applications authenticate: password, iam or none", jsii.String(string(cfg.Env.Cache.Auth.Mode)))
 	if s.Cache.User != nil {
-		out(outputs.KeyUserID, "ElastiCache user id", jsii.String(cfg.UserID()))
-		out(outputs.KeyUserName, "User name to authenticate as", jsii.String(cfg.AuthUserName()))
+		out(contract.KeyUserID, "ElastiCache user id", jsii.String(cfg.UserID()))
+		out(contract.KeyUserName, "User name to authenticate as", jsii.String(cfg.AuthUserName()))
 	}
 	if s.Cache.Secret != nil {
-		out(outputs.KeySecretArn, "Secrets Manager secret with the user's password (ARN only, never the value)", s.Cache.Secret.SecretArn())
+		out(contract.KeySecretArn, "Secrets Manager secret with the user's password (ARN only, never the value)", s.Cache.Secret.SecretArn())
 	}
-	out(outputs.KeyRegion, "Region", jsii.String(cfg.Region))
-	out(outputs.KeyEnvironment, "Environment", jsii.String(cfg.EnvironmentName))
-	out(outputs.KeyDrMode, "drMode", jsii.String(string(cfg.DrMode)))
-	out(outputs.KeySSMParameterPrefix, "SSM path with endpoint-address, port and reader-port", jsii.String(cfg.SSMPrefix()))
+	out(contract.KeyRegion, "Region", jsii.String(cfg.Region))
+	out(contract.KeyEnvironment, "Environment", jsii.String(cfg.EnvironmentName))
+	out(contract.KeyDrMode, "drMode", jsii.String(string(cfg.DrMode)))
+	out(contract.KeySSMParameterPrefix, "SSM path with endpoint-address, port and reader-port", jsii.String(cfg.SSMPrefix()))
 }

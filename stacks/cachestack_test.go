@@ -13,11 +13,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
-	"github.com/valkey-dr/valkey-dr/outputs"
 	"github.com/valkey-dr/valkey-dr/stacks"
-	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
 )
 
 type synthOpts struct {
@@ -397,7 +396,7 @@ func TestRoute53Records(t *testing.T) {
 					}
 					found = true
 					p := cdktest.Props(a)
-					if p["TreatMissingData"] != "breaching" || p["Namespace"] != canaryconf.Namespace || p["MetricName"] != canaryconf.MetricSuccess {
+					if p["TreatMissingData"] != "breaching" || p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess {
 						t.Errorf("health alarm %v: want the health canary's Success with missing data breaching", p)
 					}
 				}
@@ -417,13 +416,13 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 		absentKeys []string
 	}{
 		"password primary": {synthOpts{env: "example", mode: "none"}, "/valkey-dr/example",
-			[]string{outputs.KeyServiceDNSName, outputs.KeySecretArn, outputs.KeyUserID, outputs.KeyUserName}, nil},
+			[]string{contract.KeyServiceDNSName, contract.KeySecretArn, contract.KeyUserID, contract.KeyUserName}, nil},
 		"held-back primary has no service name": {synthOpts{env: "example", mode: "none", hold: true}, "/valkey-dr/example",
-			nil, []string{outputs.KeyServiceDNSName}},
+			nil, []string{contract.KeyServiceDNSName}},
 		"drill publishes under its own prefix": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "/valkey-dr/example/drill",
-			nil, []string{outputs.KeyServiceDNSName}},
+			nil, []string{contract.KeyServiceDNSName}},
 		"iam mode has no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }}, "/valkey-dr/example",
-			[]string{outputs.KeyUserID}, []string{outputs.KeySecretArn}},
+			[]string{contract.KeyUserID}, []string{contract.KeySecretArn}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, tc.o)
@@ -438,7 +437,7 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 				}
 			}
 			outs, _ := s.tmpl["Outputs"].(map[string]any)
-			for _, k := range append(append([]string{}, outputs.Required...), tc.wantKeys...) {
+			for _, k := range append(append([]string{}, contract.Required...), tc.wantKeys...) {
 				if _, ok := outs[k]; !ok {
 					t.Errorf("output %s missing", k)
 				}
@@ -479,9 +478,9 @@ func TestStabilizationAlarms(t *testing.T) {
 	var storage, health bool
 	for _, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
 		p := cdktest.Props(a)
-		if p["Namespace"] == canaryconf.Namespace {
+		if p["Namespace"] == contract.CanaryNamespace {
 			// The health alarm reads the health canary (TestCanaryMetricDrivesTheHealthAlarm).
-			health = p["MetricName"] == canaryconf.MetricSuccess && p["TreatMissingData"] == "breaching" &&
+			health = p["MetricName"] == contract.MetricSuccess && p["TreatMissingData"] == "breaching" &&
 				strings.Contains(fmt.Sprint(p["AlarmActions"]), "AlarmTopic")
 			continue
 		}

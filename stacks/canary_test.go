@@ -22,10 +22,10 @@ import (
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
 	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/stacks"
-	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
 )
 
 // byPrefix returns the one resource of type typ whose logical id starts with prefix.
@@ -61,8 +61,8 @@ func TestCanaryFunction(t *testing.T) {
 			if key, _ := code["S3Key"].(string); !strings.HasSuffix(key, ".zip") || !strings.Contains(js(code["S3Bucket"]), "cdk-hnb659fds-assets") {
 				t.Errorf("code %v: want the bootstrap asset in the CDK assets bucket", code)
 			}
-			if to, _ := p["Timeout"].(float64); to <= canaryconf.DefaultTimeout.Seconds() || to >= 60 {
-				t.Errorf("timeout %v s: want above the checks' %v and below the 1-minute schedule", to, canaryconf.DefaultTimeout)
+			if to, _ := p["Timeout"].(float64); to <= contract.CanaryTimeout.Seconds() || to >= 60 {
+				t.Errorf("timeout %v s: want above the checks' %v and below the 1-minute schedule", to, contract.CanaryTimeout)
 			}
 			if p["ReservedConcurrentExecutions"] != float64(1) {
 				t.Errorf("ReservedConcurrentExecutions %v, want 1", p["ReservedConcurrentExecutions"])
@@ -75,9 +75,9 @@ func TestCanaryFunction(t *testing.T) {
 				t.Errorf("DeadLetterConfig %v LoggingConfig %v", p["DeadLetterConfig"], p["LoggingConfig"])
 			}
 			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-			want := map[string]string{canaryconf.EnvEndpoint: "Endpoint.Address", canaryconf.EnvPort: "Endpoint.Port",
-				canaryconf.EnvReaderPort: "ReaderEndpoint.Port", canaryconf.EnvCacheName: s.cfg.CacheName(),
-				canaryconf.EnvAuthMode: "password", canaryconf.EnvUser: s.cfg.AuthUserName(), canaryconf.EnvSecretArn: sessioncache.LogicalIDSecret}
+			want := map[string]string{contract.EnvEndpoint: "Endpoint.Address", contract.EnvPort: "Endpoint.Port",
+				contract.EnvReaderPort: "ReaderEndpoint.Port", contract.EnvCacheName: s.cfg.CacheName(),
+				contract.EnvAuthMode: "password", contract.EnvUser: s.cfg.AuthUserName(), contract.EnvSecretArn: sessioncache.LogicalIDSecret}
 			for k, v := range want {
 				if !strings.Contains(js(env[k]), v) {
 					t.Errorf("env %s = %v, want it to name %s", k, env[k], v)
@@ -165,7 +165,7 @@ func TestCanaryMetricDrivesTheHealthAlarm(t *testing.T) {
 			s := synth(t, tc.o)
 			alarmID, alarm := byPrefix(t, s.tmpl, "AWS::CloudWatch::Alarm", "Monitoringcachehealth")
 			p := cdktest.Props(alarm)
-			if p["Namespace"] != canaryconf.Namespace || p["MetricName"] != canaryconf.MetricSuccess || p["Statistic"] != "Minimum" ||
+			if p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess || p["Statistic"] != "Minimum" ||
 				js(p["Dimensions"]) != fmt.Sprintf(`[{"Name":"CacheName","Value":%q}]`, s.cfg.CacheName()) {
 				t.Errorf("health alarm metric %v/%v %v %v: want the canary's Success for %s", p["Namespace"], p["MetricName"], p["Statistic"], p["Dimensions"], s.cfg.CacheName())
 			}
@@ -184,7 +184,7 @@ func TestCanaryMetricDrivesTheHealthAlarm(t *testing.T) {
 				}
 			}
 			_, dash := only(t, s.tmpl, "AWS::CloudWatch::Dashboard")
-			if body := js(cdktest.Props(dash)["DashboardBody"]); !strings.Contains(body, canaryconf.Namespace) || !strings.Contains(body, "Health canary") {
+			if body := js(cdktest.Props(dash)["DashboardBody"]); !strings.Contains(body, contract.CanaryNamespace) || !strings.Contains(body, "Health canary") {
 				t.Errorf("dashboard lacks the canary's graphs")
 			}
 		})

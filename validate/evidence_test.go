@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
-	"github.com/valkey-dr/valkey-dr/outputs"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 )
 
@@ -26,13 +26,13 @@ func TestOutputsFileDrivesTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	stack := map[string]string{
-		outputs.KeyCacheName: "valkey-dr-test", outputs.KeyEndpointAddress: "localhost",
-		outputs.KeyEndpointPort: strconv.Itoa(c.Nodes[0].Port), outputs.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
-		outputs.KeyRegionalDNSName: "localhost", outputs.KeySecurityGroupID: "sg-0123", outputs.KeyAuthMode: "password",
-		outputs.KeyUserID: valkeytest.AppUser, outputs.KeyUserName: valkeytest.AppUser,
-		outputs.KeySecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:never-called",
-		outputs.KeyRegion:    "us-west-2", outputs.KeyEnvironment: "test", outputs.KeyDrMode: "stateless",
-		outputs.KeySSMParameterPrefix: "/valkey-dr/test",
+		contract.KeyCacheName: "valkey-dr-test", contract.KeyEndpointAddress: "localhost",
+		contract.KeyEndpointPort: strconv.Itoa(c.Nodes[0].Port), contract.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
+		contract.KeyRegionalDNSName: "localhost", contract.KeySecurityGroupID: "sg-0123", contract.KeyAuthMode: "password",
+		contract.KeyUserID: valkeytest.AppUser, contract.KeyUserName: valkeytest.AppUser,
+		contract.KeySecretArn: "arn:aws:secretsmanager:us-west-2:123456789012:secret:never-called",
+		contract.KeyRegion:    "us-west-2", contract.KeyEnvironment: "test", contract.KeyDrMode: "stateless",
+		contract.KeySSMParameterPrefix: "/valkey-dr/test",
 	}
 	b, _ := json.Marshal(map[string]any{"ValkeyDr-test-us-west-2-dr": stack, "ValkeyDr-test-us-east-1-primary": map[string]string{"EndpointAddress": "elsewhere"}})
 	outFile := filepath.Join(dir, "cdk-outputs.json")
@@ -44,7 +44,7 @@ func TestOutputsFileDrivesTheRun(t *testing.T) {
 	assertAllPass(t, res)
 	r := res.report
 	if r.Target.Stack != "ValkeyDr-test-us-west-2-dr" || r.Target.ReaderEndpoint != "localhost:"+strconv.Itoa(c.Nodes[1].Port) ||
-		r.Target.Outputs[outputs.KeyDrMode] != "stateless" || r.Options["user"] != valkeytest.AppUser {
+		r.Target.Outputs[contract.KeyDrMode] != "stateless" || r.Options["user"] != valkeytest.AppUser {
 		t.Errorf("target/options from the outputs file: %+v %+v", r.Target, r.Options)
 	}
 }

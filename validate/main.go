@@ -16,6 +16,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes from
@@ -27,9 +29,9 @@ const toolName = "valkey-dr-validate"
 
 // Exit codes.
 const (
-	exitOK     = 0
-	exitFailed = 1
-	exitUsage  = 2
+	exitOK     = contract.ExitOK
+	exitFailed = contract.ExitFailed
+	exitUsage  = contract.ExitUsage
 )
 
 func main() {

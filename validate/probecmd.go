@@ -15,6 +15,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Probe verdicts and their exit codes (runbook section 5: activate DR when the primary is
@@ -26,9 +28,9 @@ const (
 	VerdictUnreachable  = "unreachable"
 	VerdictInconclusive = "inconclusive"
 
-	exitDegraded     = 3
-	exitUnreachable  = 4
-	exitInconclusive = 5
+	exitDegraded     = contract.ExitDegraded
+	exitUnreachable  = contract.ExitUnreachable
+	exitInconclusive = contract.ExitInconclusive
 )
 
 // Defaults of `probe`: a short sample, so one transient error must not read as "degraded":

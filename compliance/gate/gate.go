@@ -9,7 +9,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 

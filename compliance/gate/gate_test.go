@@ -21,7 +21,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Fixed settings of the canary, each chosen here once.
@@ -35,7 +35,7 @@ const (
 	Runtime      = "provided.al2023"
 	Architecture = "arm64"
 	Handler      = "bootstrap"
-	// TimeoutSeconds bounds one run: the checks (canaryconf.DefaultTimeout), cleanup and the
+	// TimeoutSeconds bounds one run: the checks (contract.CanaryTimeout), cleanup and the
 	// publish, and stays below the schedule so runs never overlap.
 	TimeoutSeconds = 50
 	// MemoryMB is ample for one Go process with a handful of TLS connections.
@@ -117,23 +117,23 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 
 	asset := awss3assets.NewAsset(c, jsii.String("Code"), &awss3assets.AssetProps{Path: jsii.String(p.AssetDir)})
 	env := map[string]*string{
-		canaryconf.EnvEndpoint:   p.Endpoint,
-		canaryconf.EnvPort:       p.Port,
-		canaryconf.EnvReaderPort: p.ReaderPort,
-		canaryconf.EnvCacheName:  jsii.String(p.CacheName),
-		canaryconf.EnvAuthMode:   jsii.String(p.AuthMode),
-		canaryconf.EnvNamespace:  jsii.String(canaryconf.Namespace),
-		canaryconf.EnvTimeout:    jsii.String(canaryconf.DefaultTimeout.String()),
+		contract.EnvEndpoint:   p.Endpoint,
+		contract.EnvPort:       p.Port,
+		contract.EnvReaderPort: p.ReaderPort,
+		contract.EnvCacheName:  jsii.String(p.CacheName),
+		contract.EnvAuthMode:   jsii.String(p.AuthMode),
+		contract.EnvNamespace:  jsii.String(contract.CanaryNamespace),
+		contract.EnvTimeout:    jsii.String(contract.CanaryTimeout.String()),
 	}
 	if p.User != "" {
-		env[canaryconf.EnvUser] = jsii.String(p.User)
+		env[contract.EnvUser] = jsii.String(p.User)
 	}
 	if p.SecretArn != nil {
 		// The ARN, never the value: the function reads the password at run time.
-		env[canaryconf.EnvSecretArn] = p.SecretArn
+		env[contract.EnvSecretArn] = p.SecretArn
 	}
 	fn := awslambda.NewCfnFunction(c, jsii.String("Function"), &awslambda.CfnFunctionProps{
-		Description:   jsii.String(fmt.Sprintf("valkey-dr health canary: the validator's checks against %s every minute; publishes %s/%s", p.CacheName, canaryconf.Namespace, canaryconf.MetricSuccess)),
+		Description:   jsii.String(fmt.Sprintf("valkey-dr health canary: the validator's checks against %s every minute; publishes %s/%s", p.CacheName, contract.CanaryNamespace, contract.MetricSuccess)),
 		Runtime:       jsii.String(Runtime),
 		Architectures: jsii.Strings(Architecture),
 		Handler:       jsii.String(Handler),
@@ -274,7 +274,7 @@ func policy(c constructs.Construct, p *Props, stack awscdk.Stack, k *Canary) aws
 			[]*string{k.LogGroup.LogGroupArn()}, nil),
 		// PutMetricData has no resource: the condition limits it to the canary's namespace.
 		st("PublishCanaryMetrics", []string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
-			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": canaryconf.Namespace}}),
+			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": contract.CanaryNamespace}}),
 		st("DeadLetterQueue", []string{"sqs:SendMessage"}, []*string{k.DeadLetterQueue.QueueArn()}, nil),
 	}
 	switch p.AuthMode {
@@ -292,24 +292,24 @@ func policy(c constructs.Construct, p *Props, stack awscdk.Stack, k *Canary) aws
 // SuccessMetric is the canary's Success, Minimum per minute: 1 when every run of the minute
 // passed, 0 when one failed, no data when none ran or none could publish.
 func (k *Canary) SuccessMetric() awscloudwatch.Metric {
-	return k.metric(canaryconf.MetricSuccess, "Minimum")
+	return k.metric(contract.MetricSuccess, "Minimum")
 }
 
 // LatencyMetric is the wall time of the canary's check run, Maximum per minute.
 func (k *Canary) LatencyMetric() awscloudwatch.Metric {
-	return k.metric(canaryconf.MetricLatency, "Maximum")
+	return k.metric(contract.MetricLatency, "Maximum")
 }
 
 // CommandLatencyMetric is the SET NX + GET round trip of the run, Maximum per minute.
 func (k *Canary) CommandLatencyMetric() awscloudwatch.Metric {
-	return k.metric(canaryconf.MetricCommandLatency, "Maximum")
+	return k.metric(contract.MetricCommandLatency, "Maximum")
 }
 
 func (k *Canary) metric(name, stat string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:     jsii.String(canaryconf.Namespace),
+		Namespace:     jsii.String(contract.CanaryNamespace),
 		MetricName:    jsii.String(name),
-		DimensionsMap: &map[string]*string{canaryconf.Dimension: jsii.String(k.cacheName)},
+		DimensionsMap: &map[string]*string{contract.CanaryDimension: jsii.String(k.cacheName)},
 		Statistic:     jsii.String(stat),
 		Period:        awscdk.Duration_Minutes(jsii.Number(1)),
 	})

@@ -9,12 +9,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Failover roles of the service-name record pair.
 const (
-	RolePrimary   = "PRIMARY"
-	RoleSecondary = "SECONDARY"
+	RolePrimary   = contract.RolePrimary
+	RoleSecondary = contract.RoleSecondary
 )
 
 // Props configure the records. The zone is imported by id (no lookup).

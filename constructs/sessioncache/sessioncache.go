@@ -13,13 +13,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Ports of an ElastiCache Serverless endpoint: 6379 read/write, 6380 read-from-replica on the
 // same hostname (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/serverless-connecting.html).
 const (
-	PrimaryPort = 6379
-	ReaderPort  = 6380
+	PrimaryPort = contract.PortPrimary
+	ReaderPort  = contract.PortReader
 )
 
 // Logical ids pinned with OverrideLogicalId: ServerlessCacheName, KmsKeyId and SubnetIds force
@@ -34,15 +36,15 @@ const (
 	LogicalIDConnectPolicy = "SessionCacheConnectPolicy"
 )
 
-// AuthMode mirrors context.AuthMode; constructs never import the context package (config
-// flows one way, as props).
-type AuthMode string
+// AuthMode is contract.AuthMode; constructs never import the context package (config flows
+// one way, as props).
+type AuthMode = contract.AuthMode
 
 // Auth modes.
 const (
-	AuthPassword AuthMode = "password"
-	AuthIAM      AuthMode = "iam"
-	AuthNone     AuthMode = "none"
+	AuthPassword = contract.AuthPassword
+	AuthIAM      = contract.AuthIAM
+	AuthNone     = contract.AuthNone
 )
 
 // Props configure the cache. Every field is decided by the caller; nothing is looked up.

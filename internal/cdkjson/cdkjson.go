@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 )
 
 // Request names the synth a procedure is about to run; values are what an operator would

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 )
 
 func TestLoad(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/runner"
 )
 

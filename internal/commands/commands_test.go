@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 )
 
 // The command lines are the contract with the operator (they are printed and may be re-run

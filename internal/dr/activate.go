@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
 	"github.com/valkey-dr/valkey-dr/internal/procedure"

@@ -14,16 +14,17 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
 	"github.com/valkey-dr/valkey-dr/internal/commands"
 	"github.com/valkey-dr/valkey-dr/internal/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/runner"
-	"github.com/valkey-dr/valkey-dr/outputs"
 )
 
 // Options are the operator's inputs (make variables / drctl flags).
@@ -253,13 +254,13 @@ func probePrimary(ctx context.Context, r runner.Runner, dial func(context.Contex
 		return p
 	}
 	p.Describe = info.Status
-	addr, port := info.Outputs[outputs.KeyEndpointAddress], info.Outputs[outputs.KeyEndpointPort]
+	addr, port := info.Outputs[contract.KeyEndpointAddress], info.Outputs[contract.KeyEndpointPort]
 	if addr == "" {
-		p.TCP = "not tried: the stack has no " + outputs.KeyEndpointAddress + " output"
+		p.TCP = "not tried: the stack has no " + contract.KeyEndpointAddress + " output"
 		return p
 	}
 	if port == "" {
-		port = "6379"
+		port = strconv.Itoa(contract.PortPrimary)
 	}
 	p.Endpoint = net.JoinHostPort(addr, port)
 	tctx, cancel2 := context.WithTimeout(ctx, dialTimeout)
@@ -320,7 +321,7 @@ func deploy(ctx context.Context, s *procedure.Session, o Options, cfg *drcontext
 		return nil, log.Bytes(), procedure.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
 			cfg.StackID(), res.ExitCode)
 	}
-	out, err := outputs.Load(outputsFile, cfg.StackID())
+	out, err := contract.Load(outputsFile, cfg.StackID())
 	if err != nil {
 		return nil, log.Bytes(), procedure.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
 	}

@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
 	"github.com/valkey-dr/valkey-dr/internal/commands"
 	"github.com/valkey-dr/valkey-dr/internal/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/timeline"
-	"github.com/valkey-dr/valkey-dr/outputs"
 )
 
 // Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
@@ -167,7 +167,7 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 			pre["primary"] = "unavailable: " + primaryErr.Error()
 		default:
 			pinfo, perr := describe(ctx, r, primary.StackID(), primary.Region)
-			owns := perr == nil && pinfo.Exists && pinfo.Outputs[outputs.KeyServiceDNSName] != ""
+			owns := perr == nil && pinfo.Exists && pinfo.Outputs[contract.KeyServiceDNSName] != ""
 			pre["primary"] = map[string]any{"stack": primary.StackID(), "region": primary.Region, "ownsServiceName": owns, "status": pinfo.Status}
 			if !owns && !o.AllowWithoutPrimary {
 				why := "it does not own the service name (routing held or never released)"

@@ -19,7 +19,8 @@ import (
 	"strings"
 	"time"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
 	"github.com/valkey-dr/valkey-dr/internal/commands"
@@ -27,7 +28,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/runner"
 	"github.com/valkey-dr/valkey-dr/internal/timeline"
-	"github.com/valkey-dr/valkey-dr/outputs"
 )
 
 // Label is how the stand-in is named everywhere: terminal, outputs note, evidence.
@@ -467,17 +467,17 @@ func StandInOutputs(t *cfn.Template, cfg *drcontext.Config, c *localvalkey.Clust
 	standIn := map[string]string{
 		// The certificate the stand-in presents names localhost, as the serverless one names
 		// the endpoint: TLS is verified against the endpoint name exactly as on AWS.
-		outputs.KeyEndpointAddress: "localhost",
-		outputs.KeyEndpointPort:    strconv.Itoa(c.Nodes[0].Port),
+		contract.KeyEndpointAddress: "localhost",
+		contract.KeyEndpointPort:    strconv.Itoa(c.Nodes[0].Port),
 		// A cluster client on another node's port reaches the same cluster: the local
 		// counterpart of the serverless reader port (6380 on the same host).
-		outputs.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
+		contract.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
 		// No Route 53 here: the names resolve to the endpoint because they are its name.
-		outputs.KeyRegionalDNSName: "localhost",
-		outputs.KeyServiceDNSName:  "localhost",
-		outputs.KeyCacheName:       cfg.CacheName() + " (" + Label + ")",
-		outputs.KeySecurityGroupID: "none (" + Label + ")",
-		outputs.KeySecretArn:       "none (" + Label + "; the password is passed to the validator with --password-file)",
+		contract.KeyRegionalDNSName: "localhost",
+		contract.KeyServiceDNSName:  "localhost",
+		contract.KeyCacheName:       cfg.CacheName() + " (" + Label + ")",
+		contract.KeySecurityGroupID: "none (" + Label + ")",
+		contract.KeySecretArn:       "none (" + Label + "; the password is passed to the validator with --password-file)",
 	}
 	out := make(map[string]string, len(t.Outputs))
 	for _, k := range t.OutputKeys() {

@@ -14,14 +14,14 @@ import (
 	"syscall"
 	"testing"
 
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
 	"github.com/valkey-dr/valkey-dr/internal/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 	"github.com/valkey-dr/valkey-dr/internal/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/runner"
-	"github.com/valkey-dr/valkey-dr/outputs"
 )
 
 const repo = "../.."
@@ -152,17 +152,17 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	if !slices.Equal(keys, tmpl.Template.OutputKeys()) {
 		t.Fatalf("outputs keys %v\nwant the template's %v", keys, tmpl.Template.OutputKeys())
 	}
-	loaded, err := outputs.Load(res.OutputsFile, "")
+	loaded, err := contract.Load(res.OutputsFile, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range outputs.Required {
+	for _, k := range contract.Required {
 		if loaded[k] == "" {
 			t.Errorf("required output %s is empty", k)
 		}
 	}
-	if !strings.Contains(loaded[outputs.KeySecretArn], Label) || strings.HasPrefix(loaded[outputs.KeySecretArn], "arn:") {
-		t.Fatalf("SecretArn %q looks real", loaded[outputs.KeySecretArn])
+	if !strings.Contains(loaded[contract.KeySecretArn], Label) || strings.HasPrefix(loaded[contract.KeySecretArn], "arn:") {
+		t.Fatalf("SecretArn %q looks real", loaded[contract.KeySecretArn])
 	}
 
 	// The evidence: verified manifest, every check passed, labelled, nothing secret.

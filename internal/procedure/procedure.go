@@ -18,14 +18,16 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/runner"
 	"github.com/valkey-dr/valkey-dr/internal/timeline"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Exit codes shared by the procedures (drctl exits with them).
 const (
-	ExitOK          = 0
-	ExitFailed      = 1 // a phase failed: preflight, deploy, validation, destroy
-	ExitUsage       = 2 // bad input or a refusal: context, missing confirmation
-	ExitInterrupted = 130
+	ExitOK          = contract.ExitOK
+	ExitFailed      = contract.ExitFailed // a phase failed: preflight, deploy, validation, destroy
+	ExitUsage       = contract.ExitUsage  // bad input or a refusal: context, missing confirmation
+	ExitInterrupted = contract.ExitInterrupted
 )
 
 // Error is a procedure failure with its exit code and the phase it happened in.

@@ -28,7 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
@@ -54,7 +54,7 @@ var _ MetricsAPI = (*cloudwatch.Client)(nil)
 // Handler is the canary: its fields are the outside world (tests replace the AWS APIs, never
 // the Valkey protocol).
 type Handler struct {
-	// Getenv reads the configuration (canaryconf.Env*).
+	// Getenv reads the configuration (contract.Env*).
 	Getenv func(string) string
 	// Secrets returns a Secrets Manager client (password mode).
 	Secrets target.SecretsFactory
@@ -137,7 +137,7 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 		now = time.Now
 	}
 	res := Result{Canary: "valkey-dr-canary", Version: toolVersion()}
-	cfg, cfgErr := canaryconf.FromEnv(h.Getenv)
+	cfg, cfgErr := contract.CanaryConfigFromEnv(h.Getenv)
 	res.CacheName = cfg.CacheName
 	if cfg.Endpoint != "" && cfg.Port != 0 {
 		res.Endpoint = net.JoinHostPort(cfg.Endpoint, strconv.Itoa(cfg.Port))
@@ -148,7 +148,7 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 		runErr = cfgErr
 	} else {
 		tc := target.Config{Endpoint: res.Endpoint, ReaderPort: cfg.ReaderPort, User: cfg.User, CAFile: cfg.CAFile,
-			TLSServerName: cfg.TLSServerName, Timeout: cfg.Timeout, Sessions: canaryconf.Sessions, Region: cfg.Region}
+			TLSServerName: cfg.TLSServerName, Timeout: cfg.Timeout, Sessions: contract.CanarySessions, Region: cfg.Region}
 		switch cfg.AuthMode {
 		case "password":
 			tc.PasswordSecretARN = cfg.SecretArn
@@ -194,7 +194,7 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 
 // publish sends the run's data points. Without a cache name there is no dimension to publish
 // under: the missing data then turns the health alarm, as it should.
-func (h *Handler) publish(ctx context.Context, cfg canaryconf.Config, res Result, at time.Time) error {
+func (h *Handler) publish(ctx context.Context, cfg contract.CanaryConfig, res Result, at time.Time) error {
 	if cfg.CacheName == "" || h.Metrics == nil {
 		return errors.New("metrics not published: no cache name or no CloudWatch client")
 	}
@@ -202,17 +202,17 @@ func (h *Handler) publish(ctx context.Context, cfg canaryconf.Config, res Result
 	if err != nil {
 		return fmt.Errorf("metrics not published: AWS config: %w", err)
 	}
-	dims := []types.Dimension{{Name: aws.String(canaryconf.Dimension), Value: aws.String(cfg.CacheName)}}
+	dims := []types.Dimension{{Name: aws.String(contract.CanaryDimension), Value: aws.String(cfg.CacheName)}}
 	success := 0.0
 	if res.Success {
 		success = 1
 	}
 	data := []types.MetricDatum{
-		{MetricName: aws.String(canaryconf.MetricSuccess), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(success), Unit: types.StandardUnitNone},
-		{MetricName: aws.String(canaryconf.MetricLatency), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(res.LatencyMs), Unit: types.StandardUnitMilliseconds},
+		{MetricName: aws.String(contract.MetricSuccess), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(success), Unit: types.StandardUnitNone},
+		{MetricName: aws.String(contract.MetricLatency), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(res.LatencyMs), Unit: types.StandardUnitMilliseconds},
 	}
 	if res.CommandLatencyMs > 0 {
-		data = append(data, types.MetricDatum{MetricName: aws.String(canaryconf.MetricCommandLatency), Dimensions: dims,
+		data = append(data, types.MetricDatum{MetricName: aws.String(contract.MetricCommandLatency), Dimensions: dims,
 			Timestamp: aws.Time(at), Value: aws.Float64(res.CommandLatencyMs), Unit: types.StandardUnitMilliseconds})
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

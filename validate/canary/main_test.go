@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
-	"github.com/valkey-dr/valkey-dr/validate/canaryconf"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
@@ -63,10 +63,10 @@ func newSetup(c *valkeytest.Cluster, password string) *setup {
 	n0, n1 := c.Nodes[0], c.Nodes[1]
 	return &setup{
 		env: map[string]string{
-			canaryconf.EnvEndpoint: n0.Host, canaryconf.EnvPort: strconv.Itoa(n0.Port), canaryconf.EnvReaderPort: strconv.Itoa(n1.Port),
-			canaryconf.EnvCacheName: "example-sessions", canaryconf.EnvAuthMode: "password", canaryconf.EnvUser: valkeytest.AppUser,
-			canaryconf.EnvSecretArn: secretArn, canaryconf.EnvRegion: "us-east-1",
-			canaryconf.EnvCAFile: c.CA.CertFile, canaryconf.EnvTLSServerName: "localhost", canaryconf.EnvTimeout: "5s",
+			contract.EnvEndpoint: n0.Host, contract.EnvPort: strconv.Itoa(n0.Port), contract.EnvReaderPort: strconv.Itoa(n1.Port),
+			contract.EnvCacheName: "example-sessions", contract.EnvAuthMode: "password", contract.EnvUser: valkeytest.AppUser,
+			contract.EnvSecretArn: secretArn, contract.EnvRegion: "us-east-1",
+			contract.EnvCAFile: c.CA.CertFile, contract.EnvTLSServerName: "localhost", contract.EnvTimeout: "5s",
 		},
 		secrets: fakeSecrets{arn: secretArn, value: `{"username":"app","password":"` + password + `"}`},
 		metrics: &fakeMetrics{},
@@ -94,11 +94,11 @@ func datum(t *testing.T, m *fakeMetrics, name string) (float64, bool) {
 		t.Fatalf("%d PutMetricData calls, want 1", len(m.calls))
 	}
 	in := m.calls[0]
-	if *in.Namespace != canaryconf.Namespace {
-		t.Errorf("namespace %q, want %q", *in.Namespace, canaryconf.Namespace)
+	if *in.Namespace != contract.CanaryNamespace {
+		t.Errorf("namespace %q, want %q", *in.Namespace, contract.CanaryNamespace)
 	}
 	for _, d := range in.MetricData {
-		if len(d.Dimensions) != 1 || *d.Dimensions[0].Name != canaryconf.Dimension || *d.Dimensions[0].Value != "example-sessions" {
+		if len(d.Dimensions) != 1 || *d.Dimensions[0].Name != contract.CanaryDimension || *d.Dimensions[0].Value != "example-sessions" {
 			t.Errorf("metric %s dimensions %v, want CacheName=example-sessions", *d.MetricName, d.Dimensions)
 		}
 		if *d.MetricName == name {
@@ -118,13 +118,13 @@ func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
 	if !res.Success || !res.Published || len(res.Failed) != 0 || len(res.Checks) != len(Checks) {
 		t.Fatalf("result %+v", res)
 	}
-	if v, ok := datum(t, s.metrics, canaryconf.MetricSuccess); !ok || v != 1 {
+	if v, ok := datum(t, s.metrics, contract.MetricSuccess); !ok || v != 1 {
 		t.Errorf("Success = %v (published %v), want 1", v, ok)
 	}
-	if v, ok := datum(t, s.metrics, canaryconf.MetricLatency); !ok || v <= 0 || v > 5000 {
+	if v, ok := datum(t, s.metrics, contract.MetricLatency); !ok || v <= 0 || v > 5000 {
 		t.Errorf("Latency = %v ms", v)
 	}
-	if v, ok := datum(t, s.metrics, canaryconf.MetricCommandLatency); !ok || v <= 0 {
+	if v, ok := datum(t, s.metrics, contract.MetricCommandLatency); !ok || v <= 0 {
 		t.Errorf("CommandLatency = %v", v)
 	}
 	if n := c.DBSize(t); n != 0 {
@@ -161,7 +161,7 @@ func TestCanaryFailures(t *testing.T) {
 			wantFailed: "auth", wantSuccess0: true,
 		},
 		"a closed port publishes 0": {
-			mutate:     func(s *setup) { s.env[canaryconf.EnvPort] = closed; s.env[canaryconf.EnvTimeout] = "1s" },
+			mutate:     func(s *setup) { s.env[contract.EnvPort] = closed; s.env[contract.EnvTimeout] = "1s" },
 			wantFailed: "tcp", wantSuccess0: true,
 		},
 		"an unreadable secret publishes 0 and fails the invocation": {
@@ -169,7 +169,7 @@ func TestCanaryFailures(t *testing.T) {
 			wantErr: "AccessDeniedException", wantSuccess0: true,
 		},
 		"a missing setting publishes 0 and fails the invocation": {
-			mutate:  func(s *setup) { delete(s.env, canaryconf.EnvPort) },
+			mutate:  func(s *setup) { delete(s.env, contract.EnvPort) },
 			wantErr: "CANARY_PORT is not set", wantSuccess0: true,
 		},
 		"metrics that cannot be published fail the invocation": {
@@ -192,7 +192,7 @@ func TestCanaryFailures(t *testing.T) {
 				t.Errorf("failed checks %v, want %s first", res.Failed, tc.wantFailed)
 			}
 			if tc.wantSuccess0 {
-				if v, ok := datum(t, s.metrics, canaryconf.MetricSuccess); !ok || v != 0 {
+				if v, ok := datum(t, s.metrics, contract.MetricSuccess); !ok || v != 0 {
 					t.Errorf("Success = %v (published %v), want 0", v, ok)
 				}
 			}
@@ -211,24 +211,24 @@ func TestConfigFromEnv(t *testing.T) {
 		wanted string
 	}{
 		"nothing set": {env: map[string]string{}, wanted: "CANARY_PORT is not set; CANARY_ENDPOINT is not set; CANARY_CACHE_NAME is not set; CANARY_AUTH_MODE \"\": want password, iam or none"},
-		"iam without a user": {env: map[string]string{canaryconf.EnvEndpoint: "h", canaryconf.EnvPort: "6379", canaryconf.EnvCacheName: "c",
-			canaryconf.EnvAuthMode: "iam"}, wanted: "CANARY_USER and AWS_REGION are needed"},
-		"a bad port and timeout": {env: map[string]string{canaryconf.EnvEndpoint: "h", canaryconf.EnvPort: "x", canaryconf.EnvCacheName: "c",
-			canaryconf.EnvAuthMode: "none", canaryconf.EnvTimeout: "soon"}, wanted: `CANARY_PORT "x": want a port 1..65535; CANARY_TIMEOUT "soon"`},
+		"iam without a user": {env: map[string]string{contract.EnvEndpoint: "h", contract.EnvPort: "6379", contract.EnvCacheName: "c",
+			contract.EnvAuthMode: "iam"}, wanted: "CANARY_USER and AWS_REGION are needed"},
+		"a bad port and timeout": {env: map[string]string{contract.EnvEndpoint: "h", contract.EnvPort: "x", contract.EnvCacheName: "c",
+			contract.EnvAuthMode: "none", contract.EnvTimeout: "soon"}, wanted: `CANARY_PORT "x": want a port 1..65535; CANARY_TIMEOUT "soon"`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := canaryconf.FromEnv(func(k string) string { return tc.env[k] })
+			_, err := contract.CanaryConfigFromEnv(func(k string) string { return tc.env[k] })
 			if err == nil || !strings.Contains(err.Error(), tc.wanted) {
 				t.Fatalf("error %v, want %q", err, tc.wanted)
 			}
 		})
 	}
-	c, err := canaryconf.FromEnv(func(k string) string {
-		return map[string]string{canaryconf.EnvEndpoint: "c.serverless.use1.cache.amazonaws.com", canaryconf.EnvPort: "6379",
-			canaryconf.EnvReaderPort: "6380", canaryconf.EnvCacheName: "c", canaryconf.EnvAuthMode: "iam", canaryconf.EnvUser: "c-app",
-			canaryconf.EnvRegion: "us-east-1"}[k]
+	c, err := contract.CanaryConfigFromEnv(func(k string) string {
+		return map[string]string{contract.EnvEndpoint: "c.serverless.use1.cache.amazonaws.com", contract.EnvPort: "6379",
+			contract.EnvReaderPort: "6380", contract.EnvCacheName: "c", contract.EnvAuthMode: "iam", contract.EnvUser: "c-app",
+			contract.EnvRegion: "us-east-1"}[k]
 	})
-	if err != nil || c.Namespace != canaryconf.Namespace || c.Timeout != canaryconf.DefaultTimeout || c.ReaderPort != 6380 {
+	if err != nil || c.Namespace != contract.CanaryNamespace || c.Timeout != contract.CanaryTimeout || c.ReaderPort != 6380 {
 		t.Errorf("config %+v, %v", c, err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/valkey-dr/valkey-dr/outputs"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/iamauth"
 )
 
@@ -105,7 +105,7 @@ func Resolve(ctx context.Context, cfg Config, deps Deps) (*Target, error) {
 
 	var out map[string]string
 	if cfg.OutputsFile != "" {
-		name, o, err := outputs.LoadStack(cfg.OutputsFile, cfg.Stack)
+		name, o, err := contract.LoadStack(cfg.OutputsFile, cfg.Stack)
 		if err != nil {
 			return nil, &ConfigError{Err: fmt.Errorf("--outputs: %w", err)}
 		}
@@ -118,13 +118,13 @@ func Resolve(ctx context.Context, cfg Config, deps Deps) (*Target, error) {
 	// Endpoint: --endpoint wins over the outputs file.
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
-		addr := out[outputs.KeyEndpointAddress]
+		addr := out[contract.KeyEndpointAddress]
 		if addr == "" {
 			return nil, configErr("--outputs %q: stack has no %s output: is it a valkey-dr stack? (or give --endpoint)",
-				cfg.OutputsFile, outputs.KeyEndpointAddress)
+				cfg.OutputsFile, contract.KeyEndpointAddress)
 		}
 		endpoint = addr
-		if p := out[outputs.KeyEndpointPort]; p != "" {
+		if p := out[contract.KeyEndpointPort]; p != "" {
 			endpoint = net.JoinHostPort(addr, p)
 		}
 	}
@@ -135,16 +135,16 @@ func Resolve(ctx context.Context, cfg Config, deps Deps) (*Target, error) {
 	t.Host, t.Port = host, port
 
 	t.ReaderPort = cfg.ReaderPort
-	if t.ReaderPort == 0 && cfg.Endpoint == "" && out[outputs.KeyReaderPort] != "" {
-		p, err := strconv.Atoi(out[outputs.KeyReaderPort])
+	if t.ReaderPort == 0 && cfg.Endpoint == "" && out[contract.KeyReaderPort] != "" {
+		p, err := strconv.Atoi(out[contract.KeyReaderPort])
 		if err != nil || p < 1 || p > 65535 {
-			return nil, configErr("--outputs: %s %q: want a port number 1..65535", outputs.KeyReaderPort, out[outputs.KeyReaderPort])
+			return nil, configErr("--outputs: %s %q: want a port number 1..65535", contract.KeyReaderPort, out[contract.KeyReaderPort])
 		}
 		t.ReaderPort = p
 	}
 
 	seen := map[string]bool{}
-	for _, n := range append(append([]string{}, cfg.DNSNames...), out[outputs.KeyRegionalDNSName], out[outputs.KeyServiceDNSName]) {
+	for _, n := range append(append([]string{}, cfg.DNSNames...), out[contract.KeyRegionalDNSName], out[contract.KeyServiceDNSName]) {
 		n = strings.TrimSuffix(strings.TrimSpace(n), ".")
 		if n == "" || seen[strings.ToLower(n)] {
 			continue
@@ -207,7 +207,7 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		return configErr("--cache-name %q: only used with --iam", cfg.CacheName)
 	}
 
-	mode := AuthMode(out[outputs.KeyAuthMode])
+	mode := AuthMode(out[contract.KeyAuthMode])
 	switch {
 	case cfg.IAM:
 		mode = AuthIAM
@@ -226,12 +226,12 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 	switch mode {
 	case AuthNone:
 		if cfg.User != "" {
-			return configErr("--user %q: the stack's %s is none: give a password source or --iam", cfg.User, outputs.KeyAuthMode)
+			return configErr("--user %q: the stack's %s is none: give a password source or --iam", cfg.User, contract.KeyAuthMode)
 		}
 		return nil
 	case AuthPassword:
 		if t.Auth.User == "" {
-			t.Auth.User = out[outputs.KeyUserName]
+			t.Auth.User = out[contract.KeyUserName]
 		}
 		switch {
 		case envPass != "":
@@ -249,18 +249,18 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		default:
 			arn := cfg.PasswordSecretARN
 			if arn == "" {
-				arn = out[outputs.KeySecretArn]
+				arn = out[contract.KeySecretArn]
 			}
 			if arn == "" {
 				return configErr("auth: password needed (stack %s is password) but none given: set %s, or give --password-file or --password-secret-arn",
-					outputs.KeyAuthMode, PasswordEnv)
+					contract.KeyAuthMode, PasswordEnv)
 			}
 			if deps.Secrets == nil {
 				return configErr("--password-secret-arn: no Secrets Manager client available")
 			}
 			region := regionFromARN(arn)
 			if region == "" {
-				region = firstNonEmpty(cfg.Region, out[outputs.KeyRegion])
+				region = firstNonEmpty(cfg.Region, out[contract.KeyRegion])
 			}
 			api, err := deps.Secrets(ctx, region)
 			if err != nil {
@@ -282,10 +282,10 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		return nil
 	case AuthIAM:
 		if t.Auth.User == "" {
-			t.Auth.User = firstNonEmpty(out[outputs.KeyUserID], out[outputs.KeyUserName])
+			t.Auth.User = firstNonEmpty(out[contract.KeyUserID], out[contract.KeyUserName])
 		}
-		t.Auth.CacheName = firstNonEmpty(cfg.CacheName, out[outputs.KeyCacheName])
-		t.Auth.Region = firstNonEmpty(cfg.Region, out[outputs.KeyRegion])
+		t.Auth.CacheName = firstNonEmpty(cfg.CacheName, out[contract.KeyCacheName])
+		t.Auth.Region = firstNonEmpty(cfg.Region, out[contract.KeyRegion])
 		s := &iamauth.Signer{CacheName: t.Auth.CacheName, UserID: t.Auth.User, Region: t.Auth.Region}
 		if s.CacheName == "" || s.UserID == "" || s.Region == "" {
 			s.Credentials = aws.AnonymousCredentials{}
@@ -307,7 +307,7 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		t.Auth.PasswordSource = "iam token (SigV4, 900 s, fresh per connection)"
 		return nil
 	default:
-		return configErr("--outputs: %s %q: want one of password, iam, none", outputs.KeyAuthMode, mode)
+		return configErr("--outputs: %s %q: want one of password, iam, none", contract.KeyAuthMode, mode)
 	}
 }
 

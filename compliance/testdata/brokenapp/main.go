@@ -12,7 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 

@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
-	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/context"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -43,13 +45,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.outRoot, "out", "cdk.out", "directory for the cloud assemblies (one per environment x drMode)")
 	fs.StringVar(&o.cdk, "cdk", "cdk", "CDK CLI to run")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return contract.ExitUsage
 	}
 	start := time.Now()
 	targets, envs, err := matrix(o.cdkJSON)
 	if err != nil {
 		fmt.Fprintf(stderr, "check: %v\n", err)
-		return 2
+		return contract.ExitUsage
 	}
 
 	var results []*targetResult
@@ -83,9 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if failed {
-		return 1
+		return contract.ExitFailed
 	}
-	return 0
+	return contract.ExitOK
 }
 
 // matrix reads cdk.json: every environment x drMode, and the environments themselves.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 type manifest struct {
@@ -31,11 +33,11 @@ type template struct {
 func main() {
 	if len(os.Args) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: summarize CDK_OUT_DIR")
-		os.Exit(2)
+		os.Exit(contract.ExitUsage)
 	}
 	if err := summarize(os.Args[1]); err != nil {
 		fmt.Fprintf(os.Stderr, "summarize: %v\n", err)
-		os.Exit(1)
+		os.Exit(contract.ExitFailed)
 	}
 }
 

@@ -1,4 +1,4 @@
-package outputs
+package contract
 
 import (
 	"encoding/json"

@@ -1,8 +1,9 @@
-// Package canaryconf is the contract between the health canary Lambda (validate/canary) and
-// the construct that deploys it (constructs/canary): the environment variables the function
-// reads, and the CloudWatch namespace, dimension and metric names it publishes. Pure Go, so the
-// Lambda never links the CDK and the construct never links the validator.
-package canaryconf
+package contract
+
+// The contract between the health canary Lambda (validate/canary) and the construct that
+// deploys it (constructs/canary): the environment variables the function reads, and the
+// CloudWatch namespace, dimension and metric names it publishes. Pure Go, so the Lambda never
+// links the CDK and the construct never links the validator.
 
 import (
 	"fmt"
@@ -27,9 +28,9 @@ const (
 	EnvUser = "CANARY_USER"
 	// EnvSecretArn is the Secrets Manager secret with the password (password mode).
 	EnvSecretArn = "CANARY_SECRET_ARN"
-	// EnvNamespace overrides the metric namespace (Namespace).
+	// EnvNamespace overrides the metric namespace (CanaryNamespace).
 	EnvNamespace = "CANARY_NAMESPACE"
-	// EnvTimeout bounds the checks (a Go duration; default DefaultTimeout).
+	// EnvTimeout bounds the checks (a Go duration; default CanaryTimeout).
 	EnvTimeout = "CANARY_TIMEOUT"
 	// EnvCAFile and EnvTLSServerName exist for tests against a local CA; unset in AWS, where
 	// the serverless certificate chains to the Amazon roots of the runtime's CA bundle.
@@ -41,10 +42,10 @@ const (
 
 // What the canary publishes: one data point of each metric per run, dimension CacheName.
 const (
-	// Namespace is the custom CloudWatch namespace of the canary's metrics.
-	Namespace = "ValkeyDr/Canary"
-	// Dimension is the metric dimension; its value is the serverless cache name.
-	Dimension = "CacheName"
+	// CanaryNamespace is the custom CloudWatch namespace of the canary's metrics.
+	CanaryNamespace = "ValkeyDr/Canary"
+	// CanaryDimension is the metric dimension; its value is the serverless cache name.
+	CanaryDimension = "CacheName"
 	// MetricSuccess is 1 when every check passed (a warn passes), else 0. Unit None.
 	MetricSuccess = "Success"
 	// MetricLatency is the wall time of the whole check run in milliseconds.
@@ -56,15 +57,15 @@ const (
 
 // Defaults.
 const (
-	// DefaultTimeout bounds the checks; the function's own timeout is longer (cleanup, publish).
-	DefaultTimeout = 20 * time.Second
-	// Sessions is the number of synthetic sessions per run: the lifecycle is proven, the cache
+	// CanaryTimeout bounds the checks; the function's own timeout is longer (cleanup, publish).
+	CanaryTimeout = 20 * time.Second
+	// CanarySessions is the number of synthetic sessions per run: the lifecycle is proven, the cache
 	// is not loaded.
-	Sessions = 4
+	CanarySessions = 4
 )
 
-// Config is the canary's configuration, read from the environment.
-type Config struct {
+// CanaryConfig is the canary's configuration, read from the environment.
+type CanaryConfig struct {
 	Endpoint      string
 	Port          int
 	ReaderPort    int
@@ -79,16 +80,16 @@ type Config struct {
 	TLSServerName string
 }
 
-// FromEnv reads and checks the configuration; the error names every problem.
-func FromEnv(getenv func(string) string) (Config, error) {
-	c := Config{
+// CanaryConfigFromEnv reads and checks the configuration; the error names every problem.
+func CanaryConfigFromEnv(getenv func(string) string) (CanaryConfig, error) {
+	c := CanaryConfig{
 		Endpoint: getenv(EnvEndpoint), CacheName: getenv(EnvCacheName), AuthMode: getenv(EnvAuthMode),
 		User: getenv(EnvUser), SecretArn: getenv(EnvSecretArn), Region: getenv(EnvRegion),
 		Namespace: getenv(EnvNamespace), CAFile: getenv(EnvCAFile), TLSServerName: getenv(EnvTLSServerName),
-		Timeout: DefaultTimeout,
+		Timeout: CanaryTimeout,
 	}
 	if c.Namespace == "" {
-		c.Namespace = Namespace
+		c.Namespace = CanaryNamespace
 	}
 	var problems []string
 	port := func(name string, required bool) int {

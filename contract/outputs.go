@@ -1,6 +1,7 @@
-// Package outputs is the contract between the CDK stack and the validator: the CloudFormation
-// output keys the stack emits and that `cdk deploy --outputs-file` writes, one object per stack.
-package outputs
+package contract
+
+// The contract between the CDK stack and the validator: the CloudFormation output keys the
+// stack emits and that `cdk deploy --outputs-file` writes, one object per stack.
 
 // Output keys. Changing one breaks every archived outputs file and the validator's --outputs
 // input, so they are pinned by tests on both sides.
