@@ -29,8 +29,8 @@ type Input struct {
 	AllowSameRegionDrill any
 }
 
-// Target is one synth of the matrix.
-type Target struct {
+// Cell is one synth of the environment x drMode matrix (make check synthesizes each).
+type Cell struct {
 	Environment string // a key of the environments object
 	DrMode      DrMode // none or stateless
 	Region      string // primaryRegion for none, drRegion for stateless
@@ -195,16 +195,16 @@ func Environments(raw any) (map[string]Environment, error) {
 }
 
 // Matrix lists every environment x drMode (none in primaryRegion, stateless in drRegion), sorted.
-func Matrix(raw any) ([]Target, error) {
+func Matrix(raw any) ([]Cell, error) {
 	envs, err := Environments(raw)
 	if err != nil {
 		return nil, err
 	}
-	ts := make([]Target, 0, 2*len(envs))
+	ts := make([]Cell, 0, 2*len(envs))
 	for name, e := range envs {
 		ts = append(ts,
-			Target{Environment: name, DrMode: DrModeNone, Region: e.PrimaryRegion},
-			Target{Environment: name, DrMode: DrModeStateless, Region: e.DrRegion})
+			Cell{Environment: name, DrMode: DrModeNone, Region: e.PrimaryRegion},
+			Cell{Environment: name, DrMode: DrModeStateless, Region: e.DrRegion})
 	}
 	sort.Slice(ts, func(i, j int) bool {
 		a, b := ts[i], ts[j]

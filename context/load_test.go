@@ -965,7 +965,7 @@ func TestMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wanted := []Target{
+	wanted := []Cell{
 		{"example", DrModeNone, "us-east-1"},
 		{"example", DrModeStateless, "us-west-2"},
 		{"prod", DrModeNone, "us-east-1"},

@@ -7,10 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Activate is runbook section 6 for a real account: preflight (context, credentials for the
@@ -24,10 +22,10 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	if o.Region == "" {
 		hint := ""
-		if def, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless}); err == nil {
+		if def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless}); err == nil {
 			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
 		}
-		return nil, procedure.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
+		return nil, session.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
 	cfg, err := load(o, o.Region, drcontext.DrModeStateless, false)
 	if err != nil {
@@ -35,7 +33,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
 
-	s, err := procedure.Start(procedure.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
+	s, err := session.Start(session.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
 		Title:        fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()),
 		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
 	if err != nil {
@@ -56,14 +54,14 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func activate(ctx context.Context, s *procedure.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error) error {
+func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error) error {
 	r := s.Runner()
 	var validator string
 	var primaryStack *cfn.Stack
-	later := []procedure.PlannedPhase{{Name: "deploy", Estimate: timeline.RunbookDeploy},
-		{Name: "routing", Estimate: timeline.RunbookRouting}, {Name: "validation", Estimate: timeline.RunbookValidation}}
+	later := []session.PlannedPhase{{Name: "deploy", Estimate: session.RunbookDeploy},
+		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
 
-	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
@@ -107,7 +105,7 @@ func activate(ctx context.Context, s *procedure.Session, o Options, d Deps, cfg,
 
 	outputsFile := filepath.Join(s.Work, "cdk-outputs.json")
 	var out map[string]string
-	err = s.Phase(ctx, "deploy", timeline.RunbookDeploy, func() (string, error) {
+	err = s.Phase(ctx, "deploy", session.RunbookDeploy, func() (string, error) {
 		var log []byte
 		var err error
 		out, log, err = deploy(ctx, s, o, cfg, outputsFile, filepath.Join(s.Work, "cdk.out"))
@@ -136,12 +134,12 @@ func activate(ctx context.Context, s *procedure.Session, o Options, d Deps, cfg,
 	if rerr != nil {
 		note += "; records unavailable: " + rerr.Error()
 	}
-	s.Timeline.Skip("routing", timeline.RunbookRouting, timeline.Included, note)
+	s.Timeline.Skip("routing", session.RunbookRouting, session.Included, note)
 	if err := writeRouting(s, "activation", cfn.NewRoutingChange("DR activation: deploy of "+cfg.StackID(), before, after)); err != nil {
 		return err
 	}
 
-	return s.Phase(ctx, "validation", timeline.RunbookValidation, func() (string, error) {
+	return s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
 		return validate(ctx, s, validator, outputsFile, cfg.StackID(), "validation")
 	})
 }

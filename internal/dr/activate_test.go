@@ -8,20 +8,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
-func activationScript(deploy, validator runner.Step) []runner.Step {
-	return []runner.Step{stsOK, bootOK("us-west-2"), buildOK,
+func activationScript(deploy, validator drexec.Step) []drexec.Step {
+	return []drexec.Step{stsOK, bootOK("us-west-2"), buildOK,
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
 		synth, deploy, validator}
 }
 
 var (
-	deployOK     = runner.Step{Match: "bin/cdk deploy", Do: deployDo(drEndpoint)}
-	validatorOK  = runner.Step{Match: "valkey-dr-validate --outputs", Do: validatorDo("pass")}
-	validatorBad = runner.Step{Match: "valkey-dr-validate --outputs", Result: runner.Result{ExitCode: 1}, Do: validatorDo("fail")}
+	deployOK     = drexec.Step{Match: "bin/cdk deploy", Do: deployDo(drEndpoint)}
+	validatorOK  = drexec.Step{Match: "valkey-dr-validate --outputs", Do: validatorDo("pass")}
+	validatorBad = drexec.Step{Match: "valkey-dr-validate --outputs", Result: drexec.Result{ExitCode: 1}, Do: validatorDo("fail")}
 )
 
 func TestActivateSeamHappyPath(t *testing.T) {
@@ -87,11 +87,11 @@ func repoAbs(t *testing.T) string {
 }
 
 func TestActivateSeamFailures(t *testing.T) {
-	primaryDown := runner.Step{Match: "describe-stacks --stack-name " + primStack, Result: runner.Result{ExitCode: 255,
+	primaryDown := drexec.Step{Match: "describe-stacks --stack-name " + primStack, Result: drexec.Result{ExitCode: 255,
 		Stderr: []byte("Could not connect to the endpoint URL: \"https://cloudformation.us-east-1.amazonaws.com/\"")}}
 	for name, tc := range map[string]struct {
 		region string
-		script []runner.Step
+		script []drexec.Step
 		code   int
 		msg    []string
 		// lastCmd is a substring of the last external command run (nothing after it ran).
@@ -101,34 +101,34 @@ func TestActivateSeamFailures(t *testing.T) {
 		deployExited0 bool
 	}{
 		"no credentials stop before anything is deployed": {
-			script: []runner.Step{stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials", "Unable to locate credentials", "account 333333333333"},
+			script: []drexec.Step{stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials", "Unable to locate credentials", "account 333333333333"},
 			lastCmd: "sts get-caller-identity", phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
 		},
 		"no AWS CLI is said plainly": {
-			script: []runner.Step{stsNoCLI}, code: 1, msg: []string{"AWS CLI (aws) is not on PATH"}, lastCmd: "sts get-caller-identity",
+			script: []drexec.Step{stsNoCLI}, code: 1, msg: []string{"AWS CLI (aws) is not on PATH"}, lastCmd: "sts get-caller-identity",
 		},
 		"credentials of another account are refused": {
-			script: []runner.Step{stsWrongAcct}, code: 1, msg: []string{"account 999999999999", "deploys to account 333333333333"}, lastCmd: "sts get-caller-identity",
+			script: []drexec.Step{stsWrongAcct}, code: 1, msg: []string{"account 999999999999", "deploys to account 333333333333"}, lastCmd: "sts get-caller-identity",
 		},
 		"a region that is not bootstrapped": {
-			script: []runner.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: noSuchStack("CDKToolkit")}}, code: 1,
+			script: []drexec.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: noSuchStack("CDKToolkit")}}, code: 1,
 			msg: []string{"not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-west-2"}, lastCmd: "CDKToolkit",
 		},
 		"a broken bootstrap stack": {
-			script: []runner.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: runner.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"ROLLBACK_COMPLETE"}]}`)}}},
+			script: []drexec.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"ROLLBACK_COMPLETE"}]}`)}}},
 			code:   1, msg: []string{"CDKToolkit stack in us-west-2 is ROLLBACK_COMPLETE"}, lastCmd: "CDKToolkit",
 		},
 		"a validator that does not build stops before the deploy": {
-			script: []runner.Step{stsOK, bootOK("us-west-2"), {Match: "go build", Result: runner.Result{ExitCode: 1, Stderr: []byte("validate/run.go:1: syntax error")}}},
+			script: []drexec.Step{stsOK, bootOK("us-west-2"), {Match: "go build", Result: drexec.Result{ExitCode: 1, Stderr: []byte("validate/run.go:1: syntax error")}}},
 			code:   1, msg: []string{"the validator does not build", "syntax error"}, lastCmd: "go build",
 		},
 		"a failed deploy is not validated": {
-			script: activationScript(runner.Step{Match: "bin/cdk deploy", Result: runner.Result{ExitCode: 1, Stderr: []byte("ValkeyDr-prod-us-west-2-dr failed: CREATE_FAILED SessionCache")}}, validatorOK),
+			script: activationScript(drexec.Step{Match: "bin/cdk deploy", Result: drexec.Result{ExitCode: 1, Stderr: []byte("ValkeyDr-prod-us-west-2-dr failed: CREATE_FAILED SessionCache")}}, validatorOK),
 			code:   1, msg: []string{"cdk deploy ValkeyDr-prod-us-west-2-dr exited 1", "deploy log"}, lastCmd: "bin/cdk deploy",
 			phases: map[string]string{"preflight": "ok", "deploy": "failed", "routing": "not run", "validation": "not run"},
 		},
 		"a deploy without an outputs file": {
-			script: activationScript(runner.Step{Match: "bin/cdk deploy", Do: synthDo}, validatorOK),
+			script: activationScript(drexec.Step{Match: "bin/cdk deploy", Do: synthDo}, validatorOK),
 			code:   1, msg: []string{"cdk deploy exited 0 but its outputs file is unusable"}, lastCmd: "bin/cdk deploy", deployExited0: true,
 		},
 		"a failed validation fails the activation": {
@@ -137,12 +137,12 @@ func TestActivateSeamFailures(t *testing.T) {
 			phases: map[string]string{"deploy": "ok", "routing": "included", "validation": "failed"},
 		},
 		"a validator configuration error": {
-			script: activationScript(deployOK, runner.Step{Match: "valkey-dr-validate", Result: runner.Result{ExitCode: 2,
+			script: activationScript(deployOK, drexec.Step{Match: "valkey-dr-validate", Result: drexec.Result{ExitCode: 2,
 				Stderr: []byte("valkey-dr-validate: --password-secret-arn: AccessDeniedException\n")}}),
 			code: 1, msg: []string{"could not run (exit 2", "AccessDeniedException"}, lastCmd: "valkey-dr-validate", deployExited0: true,
 		},
 		"an unreachable primary region does not block the activation": {
-			script: []runner.Step{stsOK, bootOK("us-west-2"), buildOK, primaryDown, synth, deployOK, validatorOK}, code: 0,
+			script: []drexec.Step{stsOK, bootOK("us-west-2"), buildOK, primaryDown, synth, deployOK, validatorOK}, code: 0,
 		},
 		"a region without networking in cdk.json is a usage error": {
 			region: "eu-west-1", code: 2, msg: []string{"eu-west-1", "Nothing was run"},
@@ -201,14 +201,14 @@ func TestActivateSeamFailures(t *testing.T) {
 func TestActivateSeamInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	interrupt := runner.Step{Match: "bin/cdk deploy", Do: func(runner.Cmd) error {
+	interrupt := drexec.Step{Match: "bin/cdk deploy", Do: func(drexec.Cmd) error {
 		cancel() // SIGINT while CloudFormation works
 		return fmt.Errorf("bin/cdk: interrupted: %w", context.Canceled)
 	}}
 	e := newEnv(t, activationScript(interrupt, validatorOK)...)
 	e.opts.Region = "us-west-2"
 	res, err := Activate(ctx, e.opts, e.deps)
-	wantErr(t, err, procedure.ExitInterrupted, "deploy: interrupted")
+	wantErr(t, err, session.ExitInterrupted, "deploy: interrupted")
 	files := readBundle(t, res)
 	if p := phases(t, files); p["deploy"] != "interrupted" || p["validation"] != "not run" {
 		t.Fatalf("phases %v", p)

@@ -1,7 +1,7 @@
 // Package dr holds the real-account procedures of the runbook: activation in the DR region
 // (runbook section 6), failback to the primary region with routing held until validation
 // (section 8 steps 1–3) and teardown of the DR stack (section 8 step 4). Every AWS contact
-// goes through a runner.Runner (the AWS CLI and the pinned CDK CLI), so the command lines and
+// goes through a drexec.Runner (the AWS CLI and the pinned CDK CLI), so the command lines and
 // every failure path are tested at that seam without an account.
 package dr
 
@@ -20,11 +20,9 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/commands"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Options are the operator's inputs (make variables / drctl flags).
@@ -56,7 +54,7 @@ type Options struct {
 // Deps are the outside world; tests replace all of it.
 type Deps struct {
 	// Runner runs cdk, aws, go and the validator.
-	Runner runner.Runner
+	Runner drexec.Runner
 	// Stdout and Stderr are the terminal.
 	Stdout, Stderr io.Writer
 	// Now is the clock.
@@ -68,9 +66,9 @@ type Deps struct {
 // Result is a finished procedure.
 type Result struct {
 	// Evidence is the sealed bundle; nil when the procedure refused before starting.
-	Evidence *procedure.Sealed
+	Evidence *session.Sealed
 	// Session holds the timeline and metadata.
-	Session *procedure.Session
+	Session *session.Session
 }
 
 // Probe deadlines: the primary region may be the one that is down; it must not hold up the
@@ -86,7 +84,7 @@ func (o *Options) defaults() error {
 	}
 	abs, err := filepath.Abs(o.Repo)
 	if err != nil {
-		return procedure.Usagef("--repo %q: %v", o.Repo, err)
+		return session.Usagef("--repo %q: %v", o.Repo, err)
 	}
 	o.Repo = abs
 	if o.EvidenceRoot == "" {
@@ -96,20 +94,20 @@ func (o *Options) defaults() error {
 		o.WorkRoot = filepath.Join(o.Repo, ".build", "dr")
 	}
 	if o.Approval == "" {
-		o.Approval = commands.ApprovalBroadening
+		o.Approval = drexec.ApprovalBroadening
 	}
-	if err := commands.CheckApproval(o.Approval); err != nil {
-		return procedure.Usagef("%v", err)
+	if err := drexec.CheckApproval(o.Approval); err != nil {
+		return session.Usagef("%v", err)
 	}
 	if strings.TrimSpace(o.Environment) == "" {
-		return procedure.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
+		return session.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
 	}
 	return nil
 }
 
 func (d *Deps) defaults() {
 	if d.Runner == nil {
-		d.Runner = runner.Exec{}
+		d.Runner = drexec.Exec{}
 	}
 	if d.Stdout == nil {
 		d.Stdout = os.Stdout
@@ -128,9 +126,9 @@ func (d *Deps) defaults() {
 // load validates one synth request against cdk.json; a problem is a usage error listing
 // every problem, before anything touches AWS.
 func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontext.Config, error) {
-	cfg, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, Region: region, DrMode: mode, HoldPrimaryRouting: hold})
+	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DrMode: mode, HoldPrimaryRouting: hold})
 	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was run.", err)
+		return nil, session.Usagef("%v\nNothing was run.", err)
 	}
 	return cfg, nil
 }
@@ -143,23 +141,23 @@ type identity struct {
 }
 
 // credentials proves credentials exist and belong to the environment's account.
-func credentials(ctx context.Context, r runner.Runner, region, wantAccount string) (identity, error) {
-	res, err := r.Run(ctx, commands.CallerIdentity(region))
+func credentials(ctx context.Context, r drexec.Runner, region, wantAccount string) (identity, error) {
+	res, err := r.Run(ctx, drexec.CallerIdentity(region))
 	switch {
-	case errors.Is(err, runner.ErrNotFound):
-		return identity{}, procedure.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2; it is how the preflight proves credentials and bootstrap")
+	case errors.Is(err, drexec.ErrNotFound):
+		return identity{}, session.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2; it is how the preflight proves credentials and bootstrap")
 	case err != nil:
 		return identity{}, err
 	case res.ExitCode != 0:
-		return identity{}, procedure.Failf("no usable AWS credentials (aws sts get-caller-identity exited %d: %s): log in for account %s (aws sso login / AWS_PROFILE) and re-run",
+		return identity{}, session.Failf("no usable AWS credentials (aws sts get-caller-identity exited %d: %s): log in for account %s (aws sso login / AWS_PROFILE) and re-run",
 			res.ExitCode, firstLine(res.Stderr), wantAccount)
 	}
 	var id identity
 	if err := json.Unmarshal(res.Stdout, &id); err != nil || id.Account == "" {
-		return identity{}, procedure.Failf("aws sts get-caller-identity: unexpected output %q", firstLine(res.Stdout))
+		return identity{}, session.Failf("aws sts get-caller-identity: unexpected output %q", firstLine(res.Stdout))
 	}
 	if id.Account != wantAccount {
-		return id, procedure.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile and re-run",
+		return id, session.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile and re-run",
 			id.Account, id.Arn, wantAccount)
 	}
 	return id, nil
@@ -174,8 +172,8 @@ type stackInfo struct {
 }
 
 // describe runs describe-stacks; a missing stack is Exists=false, not an error.
-func describe(ctx context.Context, r runner.Runner, stack, region string) (stackInfo, error) {
-	res, err := r.Run(ctx, commands.DescribeStack(stack, region))
+func describe(ctx context.Context, r drexec.Runner, stack, region string) (stackInfo, error) {
+	res, err := r.Run(ctx, drexec.DescribeStack(stack, region))
 	if err != nil {
 		return stackInfo{}, err
 	}
@@ -210,19 +208,19 @@ func describe(ctx context.Context, r runner.Runner, stack, region string) (stack
 var usableBootstrap = map[string]bool{"CREATE_COMPLETE": true, "UPDATE_COMPLETE": true, "UPDATE_ROLLBACK_COMPLETE": true, "IMPORT_COMPLETE": true}
 
 // bootstrapped proves `cdk bootstrap` ran in the region (a CDKToolkit stack in a usable state).
-func bootstrapped(ctx context.Context, r runner.Runner, account, region string) (string, error) {
-	info, err := describe(ctx, r, commands.BootstrapStack, region)
+func bootstrapped(ctx context.Context, r drexec.Runner, account, region string) (string, error) {
+	info, err := describe(ctx, r, drexec.BootstrapStack, region)
 	switch {
-	case errors.Is(err, runner.ErrNotFound):
-		return "", procedure.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2")
+	case errors.Is(err, drexec.ErrNotFound):
+		return "", session.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2")
 	case err != nil:
-		return "", procedure.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
+		return "", session.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
 	case !info.Exists:
-		return "", procedure.Failf("region %s of account %s is not bootstrapped (no %s stack): run `bin/cdk bootstrap aws://%s/%s` (Cloud Operations), then re-run",
-			region, account, commands.BootstrapStack, account, region)
+		return "", session.Failf("region %s of account %s is not bootstrapped (no %s stack): run `bin/cdk bootstrap aws://%s/%s` (Cloud Operations), then re-run",
+			region, account, drexec.BootstrapStack, account, region)
 	case !usableBootstrap[info.Status]:
-		return "", procedure.Failf("the %s stack in %s is %s: repair the bootstrap (`bin/cdk bootstrap aws://%s/%s`) before deploying",
-			commands.BootstrapStack, region, info.Status, account, region)
+		return "", session.Failf("the %s stack in %s is %s: repair the bootstrap (`bin/cdk bootstrap aws://%s/%s`) before deploying",
+			drexec.BootstrapStack, region, info.Status, account, region)
 	}
 	return info.Status, nil
 }
@@ -240,7 +238,7 @@ type probe struct {
 
 // probePrimary reads the primary stack's endpoint and tries a TCP connection. It never fails
 // the procedure: the primary region may be the one that is down, and that is the point.
-func probePrimary(ctx context.Context, r runner.Runner, dial func(context.Context, string, string) (net.Conn, error), cfg *drcontext.Config) probe {
+func probePrimary(ctx context.Context, r drexec.Runner, dial func(context.Context, string, string) (net.Conn, error), cfg *drcontext.Config) probe {
 	p := probe{Stack: cfg.StackID(), Region: cfg.Region}
 	dctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
@@ -278,25 +276,25 @@ func probePrimary(ctx context.Context, r runner.Runner, dial func(context.Contex
 }
 
 // buildValidator builds ./validate into the work dir unless a binary was given.
-func buildValidator(ctx context.Context, r runner.Runner, o Options, work string) (string, error) {
+func buildValidator(ctx context.Context, r drexec.Runner, o Options, work string) (string, error) {
 	if o.Validator != "" {
 		return o.Validator, nil
 	}
 	bin := filepath.Join(work, "valkey-dr-validate")
-	res, err := r.Run(ctx, commands.BuildValidator(o.Repo, bin))
+	res, err := r.Run(ctx, drexec.BuildValidator(o.Repo, bin))
 	if err != nil {
 		return "", err
 	}
 	if res.ExitCode != 0 {
-		return "", procedure.Failf("the validator does not build (go build ./validate exited %d): %s", res.ExitCode, firstLine(res.Stderr))
+		return "", session.Failf("the validator does not build (go build ./validate exited %d): %s", res.ExitCode, firstLine(res.Stderr))
 	}
 	return bin, nil
 }
 
 // synthStack synthesizes one stack (no AWS) and reads it.
-func synthStack(ctx context.Context, r runner.Runner, repo string, cfg *drcontext.Config, dir string) (*cfn.Stack, error) {
-	t := commands.TargetOf(cfg)
-	res, err := r.Run(ctx, commands.CDK{Repo: repo}.Synth(t, dir))
+func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontext.Config, dir string) (*cfn.Stack, error) {
+	t := drexec.StackOf(cfg)
+	res, err := r.Run(ctx, drexec.CDK{Repo: repo}.Synth(t, dir))
 	if err != nil {
 		return nil, err
 	}
@@ -308,9 +306,9 @@ func synthStack(ctx context.Context, r runner.Runner, repo string, cfg *drcontex
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
-func deploy(ctx context.Context, s *procedure.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
-	cmd := commands.CDK{Repo: o.Repo}.Deploy(commands.TargetOf(cfg), outputsFile, outDir, o.Approval)
-	log := procedure.NewLog(s.Stdout)
+func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
+	cmd := drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval)
+	log := session.NewLog(s.Stdout)
 	cmd.Stdout, cmd.Stderr = log, log
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
@@ -318,21 +316,21 @@ func deploy(ctx context.Context, s *procedure.Session, o Options, cfg *drcontext
 		return nil, log.Bytes(), err
 	}
 	if res.ExitCode != 0 {
-		return nil, log.Bytes(), procedure.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
+		return nil, log.Bytes(), session.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
 			cfg.StackID(), res.ExitCode)
 	}
 	out, err := contract.Load(outputsFile, cfg.StackID())
 	if err != nil {
-		return nil, log.Bytes(), procedure.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
+		return nil, log.Bytes(), session.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
 	}
 	return out, log.Bytes(), nil
 }
 
 // validate runs the validator against an outputs file; its evidence (report.json, junit.xml,
 // summary.md) goes into the bundle under rel, whatever the verdict.
-func validate(ctx context.Context, s *procedure.Session, bin, outputsFile, stack, rel string) (string, error) {
+func validate(ctx context.Context, s *session.Session, bin, outputsFile, stack, rel string) (string, error) {
 	dir := filepath.Join(s.Work, rel)
-	cmd := commands.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir}.Cmd()
+	cmd := drexec.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir}.Cmd()
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
@@ -345,12 +343,12 @@ func validate(ctx context.Context, s *procedure.Session, bin, outputsFile, stack
 		return "", err
 	}
 	switch res.ExitCode {
-	case commands.ValidateOK:
+	case drexec.ValidateOK:
 		return "every check passed", nil
-	case commands.ValidateFailed:
-		return "", procedure.Failf("validation failed (validator exit 1): see validation/summary.md in the evidence; the cache is NOT proven: do not route traffic to it")
+	case drexec.ValidateFailed:
+		return "", session.Failf("validation failed (validator exit 1): see validation/summary.md in the evidence; the cache is NOT proven: do not route traffic to it")
 	default:
-		return "", procedure.Failf("the validator could not run (exit %d: usage or configuration error, e.g. the Secrets Manager secret is unreadable): %s",
+		return "", session.Failf("the validator could not run (exit %d: usage or configuration error, e.g. the Secrets Manager secret is unreadable): %s",
 			res.ExitCode, firstLine(res.Stderr))
 	}
 }
@@ -364,7 +362,7 @@ func firstLine(b []byte) string {
 }
 
 // writeRouting puts a routing change into the bundle as JSON and Markdown.
-func writeRouting(s *procedure.Session, name string, c cfn.RoutingChange) error {
+func writeRouting(s *session.Session, name string, c cfn.RoutingChange) error {
 	if err := s.Bundle.WriteJSON(filepath.Join("routing", name+".json"), c); err != nil {
 		return err
 	}
@@ -384,7 +382,7 @@ const endpointToken = "SessionCache.Endpoint.Address"
 
 // removeBuiltValidator deletes the validator this run built (20 MB per run otherwise; the
 // evidence records the commit it was built from).
-func removeBuiltValidator(o Options, s *procedure.Session) {
+func removeBuiltValidator(o Options, s *session.Session) {
 	if o.Validator == "" {
 		_ = os.Remove(filepath.Join(s.Work, "valkey-dr-validate"))
 	}

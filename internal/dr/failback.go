@@ -8,8 +8,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Failback is runbook section 8 steps 1–3: deploy drMode=none in the primary region with the
@@ -32,7 +31,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	dr, drErr := load(o, "", drcontext.DrModeStateless, false)
 
-	s, err := procedure.Start(procedure.Config{Kind: "failback", Repo: o.Repo, Name: held.EnvironmentName + "-" + held.Region,
+	s, err := session.Start(session.Config{Kind: "failback", Repo: o.Repo, Name: held.EnvironmentName + "-" + held.Region,
 		Title:        fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()),
 		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
 	if err != nil {
@@ -54,15 +53,15 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func failback(ctx context.Context, s *procedure.Session, o Options, held, release, dr *drcontext.Config, drErr error) error {
+func failback(ctx context.Context, s *session.Session, o Options, held, release, dr *drcontext.Config, drErr error) error {
 	r := s.Runner()
 	var validator string
 	var drStack *cfn.Stack
-	phaseHeld := procedure.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: timeline.RunbookDeploy}
-	phaseValidate := procedure.PlannedPhase{Name: "validation", Estimate: timeline.RunbookValidation}
-	phaseRelease := procedure.PlannedPhase{Name: "routing release (deploy)", Estimate: timeline.RunbookRouting}
+	phaseHeld := session.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: session.RunbookDeploy}
+	phaseValidate := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
+	phaseRelease := session.PlannedPhase{Name: "routing release (deploy)", Estimate: session.RunbookRouting}
 
-	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, r, held.Region, held.Env.Account)
 		if err != nil {
 			return "", err

@@ -6,18 +6,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 const primEndpoint = "gc-sessions-prod-new123.serverless.use1.cache.amazonaws.com"
 
 var (
-	deployHeldOK    = runner.Step{Match: "holdPrimaryRouting=true", Do: deployDo(primEndpoint)}
-	deployReleaseOK = runner.Step{Match: "bin/cdk deploy " + primStack, Do: deployDo(primEndpoint)}
+	deployHeldOK    = drexec.Step{Match: "holdPrimaryRouting=true", Do: deployDo(primEndpoint)}
+	deployReleaseOK = drexec.Step{Match: "bin/cdk deploy " + primStack, Do: deployDo(primEndpoint)}
 )
 
-func failbackScript(held, validator, release runner.Step) []runner.Step {
-	return []runner.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
+func failbackScript(held, validator, release drexec.Step) []drexec.Step {
+	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
 }
 
 func TestFailbackSeamHappyPath(t *testing.T) {
@@ -70,17 +70,17 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 
 func TestFailbackSeamFailures(t *testing.T) {
 	for name, tc := range map[string]struct {
-		script  []runner.Step
+		script  []drexec.Step
 		msg     []string
 		lastCmd string
 		phases  map[string]string
 	}{
-		"no credentials": {script: []runner.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity",
+		"no credentials": {script: []drexec.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity",
 			phases: map[string]string{"preflight": "failed", "deploy (PRIMARY record held)": "not run", "routing release (deploy)": "not run"}},
-		"the primary region is not bootstrapped": {script: []runner.Step{stsOK, {Match: "CDKToolkit", Result: noSuchStack("CDKToolkit")}},
+		"the primary region is not bootstrapped": {script: []drexec.Step{stsOK, {Match: "CDKToolkit", Result: noSuchStack("CDKToolkit")}},
 			msg: []string{"us-east-1", "not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-east-1"}, lastCmd: "CDKToolkit"},
 		"a failed held deploy releases nothing": {
-			script: failbackScript(runner.Step{Match: "holdPrimaryRouting=true", Result: runner.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
+			script: failbackScript(drexec.Step{Match: "holdPrimaryRouting=true", Result: drexec.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
 			msg:    []string{"cdk deploy ValkeyDr-prod-us-east-1-primary exited 1"}, lastCmd: "holdPrimaryRouting=true",
 			phases: map[string]string{"deploy (PRIMARY record held)": "failed", "validation": "not run", "routing release (deploy)": "not run"}},
 		"a failed validation keeps routing on DR": {
@@ -88,7 +88,7 @@ func TestFailbackSeamFailures(t *testing.T) {
 			msg:    []string{"validation failed"}, lastCmd: "valkey-dr-validate",
 			phases: map[string]string{"validation": "failed", "routing release (deploy)": "not run"}},
 		"a failed release deploy": {
-			script: failbackScript(deployHeldOK, validatorOK, runner.Step{Match: "bin/cdk deploy " + primStack, Result: runner.Result{ExitCode: 1}}),
+			script: failbackScript(deployHeldOK, validatorOK, drexec.Step{Match: "bin/cdk deploy " + primStack, Result: drexec.Result{ExitCode: 1}}),
 			msg:    []string{"exited 1"}, lastCmd: "--outputs-file",
 			phases: map[string]string{"validation": "ok", "routing release (deploy)": "failed"}},
 	} {

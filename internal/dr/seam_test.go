@@ -1,7 +1,7 @@
 package dr
 
 // Seam tests: no AWS is reachable here, so every external command (aws, bin/cdk, go build,
-// the validator) is answered by runner.Fake with what the real tool prints in that situation.
+// the validator) is answered by drexec.Fake with what the real tool prints in that situation.
 // They pin the exact command lines and every failure path. Nothing in them deploys anything,
 // and nothing they print claims a deployment happened beyond "cdk deploy exited 0" of a fake.
 
@@ -19,9 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 const (
@@ -32,7 +31,7 @@ const (
 	drEndpoint = "gc-sessions-prod-dr-abc123.serverless.usw2.cache.amazonaws.com"
 )
 
-func argAfter(c runner.Cmd, flag string) string {
+func argAfter(c drexec.Cmd, flag string) string {
 	i := slices.Index(c.Args, flag)
 	if i < 0 || i+1 >= len(c.Args) {
 		return ""
@@ -60,7 +59,7 @@ func writeAssembly(dir, stack, golden string, protected bool) error {
 }
 
 // synthDo answers cdk synth / deploy / destroy: the assembly of the named stack goes to --output.
-func synthDo(c runner.Cmd) error {
+func synthDo(c drexec.Cmd) error {
 	stack := c.Args[1]
 	golden := map[string]string{drStack: "prod-stateless.json", primStack: "prod-none.json"}[stack]
 	if golden == "" {
@@ -70,8 +69,8 @@ func synthDo(c runner.Cmd) error {
 }
 
 // deployDo is synthDo plus the outputs file cdk deploy writes.
-func deployDo(endpoint string) func(runner.Cmd) error {
-	return func(c runner.Cmd) error {
+func deployDo(endpoint string) func(drexec.Cmd) error {
+	return func(c drexec.Cmd) error {
 		if err := synthDo(c); err != nil {
 			return err
 		}
@@ -87,8 +86,8 @@ func deployDo(endpoint string) func(runner.Cmd) error {
 }
 
 // validatorDo writes the validator's evidence files.
-func validatorDo(verdict string) func(runner.Cmd) error {
-	return func(c runner.Cmd) error {
+func validatorDo(verdict string) func(drexec.Cmd) error {
+	return func(c drexec.Cmd) error {
 		dir := argAfter(c, "--evidence-dir")
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
@@ -98,44 +97,44 @@ func validatorDo(verdict string) func(runner.Cmd) error {
 }
 
 var (
-	stsOK        = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{Stdout: []byte(`{"UserId":"AROA:ops","Account":"` + account + `","Arn":"arn:aws:sts::` + account + `:assumed-role/CloudOps/ops"}`)}}
-	stsNoCreds   = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{ExitCode: 255, Stderr: []byte("\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n")}}
-	stsWrongAcct = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{Stdout: []byte(`{"Account":"999999999999","Arn":"arn:aws:iam::999999999999:user/dev"}`)}}
-	stsNoCLI     = runner.Step{Match: "sts get-caller-identity", Result: runner.Result{ExitCode: -1}, Err: fmt.Errorf("aws: %w", runner.ErrNotFound)}
-	noSuchStack  = func(stack string) runner.Result {
-		return runner.Result{ExitCode: 254, Stderr: []byte("\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id " + stack + " does not exist\n")}
+	stsOK        = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{Stdout: []byte(`{"UserId":"AROA:ops","Account":"` + account + `","Arn":"arn:aws:sts::` + account + `:assumed-role/CloudOps/ops"}`)}}
+	stsNoCreds   = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{ExitCode: 255, Stderr: []byte("\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n")}}
+	stsWrongAcct = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{Stdout: []byte(`{"Account":"999999999999","Arn":"arn:aws:iam::999999999999:user/dev"}`)}}
+	stsNoCLI     = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{ExitCode: -1}, Err: fmt.Errorf("aws: %w", drexec.ErrNotFound)}
+	noSuchStack  = func(stack string) drexec.Result {
+		return drexec.Result{ExitCode: 254, Stderr: []byte("\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id " + stack + " does not exist\n")}
 	}
-	bootOK = func(region string) runner.Step {
-		return runner.Step{Match: "describe-stacks --stack-name CDKToolkit --region " + region, Result: runner.Result{Stdout: []byte(`{"Stacks":[{"StackName":"CDKToolkit","StackStatus":"UPDATE_COMPLETE"}]}`)}}
+	bootOK = func(region string) drexec.Step {
+		return drexec.Step{Match: "describe-stacks --stack-name CDKToolkit --region " + region, Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackName":"CDKToolkit","StackStatus":"UPDATE_COMPLETE"}]}`)}}
 	}
-	buildOK = runner.Step{Match: "go build -o", Result: runner.Result{}}
-	synth   = runner.Step{Match: "bin/cdk synth", Do: synthDo}
+	buildOK = drexec.Step{Match: "go build -o", Result: drexec.Result{}}
+	synth   = drexec.Step{Match: "bin/cdk synth", Do: synthDo}
 	// versions of the evidence metadata
-	versions = []runner.Step{
-		{Match: "bin/cdk --version", Result: runner.Result{Stdout: []byte("2.1148.1 (build fcf5e34)\n")}},
-		{Match: "--version", Result: runner.Result{Stdout: []byte("v24.21.0\n")}},
-		{Match: "git describe", Result: runner.Result{Stdout: []byte("a5becee\n")}},
-		{Match: "git rev-parse", Result: runner.Result{Stdout: []byte("a5becee0\n")}},
+	versions = []drexec.Step{
+		{Match: "bin/cdk --version", Result: drexec.Result{Stdout: []byte("2.1148.1 (build fcf5e34)\n")}},
+		{Match: "--version", Result: drexec.Result{Stdout: []byte("v24.21.0\n")}},
+		{Match: "git describe", Result: drexec.Result{Stdout: []byte("a5becee\n")}},
+		{Match: "git rev-parse", Result: drexec.Result{Stdout: []byte("a5becee0\n")}},
 	}
 )
 
-func primaryDescribe(outputs string) runner.Step {
-	return runner.Step{Match: "describe-stacks --stack-name " + primStack, Result: runner.Result{Stdout: []byte(
+func primaryDescribe(outputs string) drexec.Step {
+	return drexec.Step{Match: "describe-stacks --stack-name " + primStack, Result: drexec.Result{Stdout: []byte(
 		`{"Stacks":[{"StackStatus":"UPDATE_COMPLETE","EnableTerminationProtection":true,"Outputs":[` + outputs + `]}]}`)}}
 }
 
 type env struct {
 	t      *testing.T
 	out    bytes.Buffer
-	fake   *runner.Fake
+	fake   *drexec.Fake
 	opts   Options
 	deps   Deps
 	dialed []string
 }
 
-func newEnv(t *testing.T, script ...runner.Step) *env {
+func newEnv(t *testing.T, script ...drexec.Step) *env {
 	t.Helper()
-	e := &env{t: t, fake: &runner.Fake{Script: append(script, versions...)}}
+	e := &env{t: t, fake: &drexec.Fake{Script: append(script, versions...)}}
 	root := t.TempDir()
 	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
 		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work")}
@@ -181,7 +180,7 @@ func wantErr(t *testing.T, err error, code int, parts ...string) {
 	if err == nil {
 		t.Fatalf("want an error (exit %d) containing %q, got none", code, parts)
 	}
-	if got := procedure.ExitCode(err); got != code {
+	if got := session.ExitCode(err); got != code {
 		t.Fatalf("exit code %d, want %d: %v", got, code, err)
 	}
 	for _, p := range parts {
@@ -196,7 +195,7 @@ func readBundle(t *testing.T, r *Result) map[string]string {
 	if r == nil || r.Evidence == nil {
 		t.Fatal("no evidence bundle")
 	}
-	files, err := evidence.ReadTarball(r.Evidence.Tarball)
+	files, err := session.ReadTarball(r.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}

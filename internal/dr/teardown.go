@@ -11,9 +11,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/commands"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
@@ -84,7 +83,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	defer os.RemoveAll(scratch)
 	st, err := synthStack(ctx, d.Runner, o.Repo, cfg, filepath.Join(scratch, "cdk.out"))
 	if err != nil {
-		return nil, procedure.Failf("cannot build the teardown plan: %v", err)
+		return nil, session.Failf("cannot build the teardown plan: %v", err)
 	}
 	plan := Plan{Stack: stack, Account: cfg.Env.Account, Region: cfg.Region, CacheName: cfg.CacheName(),
 		TerminationProtection: st.TerminationProtection, Records: st.Route53Records(nil)}
@@ -99,14 +98,14 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	switch {
 	case o.Confirm == "":
-		return nil, procedure.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
+		return nil, session.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
 			stack, stack, cfg.EnvironmentName, stack, stack)
 	case o.Confirm != stack:
-		return nil, procedure.Usagef("refusing to delete %s: CONFIRM=%q does not match the stack name; nothing was deleted. To confirm, re-run with CONFIRM=%s",
+		return nil, session.Usagef("refusing to delete %s: CONFIRM=%q does not match the stack name; nothing was deleted. To confirm, re-run with CONFIRM=%s",
 			stack, o.Confirm, stack)
 	}
 
-	s, err := procedure.Start(procedure.Config{Kind: "teardown", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
+	s, err := session.Start(session.Config{Kind: "teardown", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
 		Title:        fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack),
 		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
 	if err != nil {
@@ -134,15 +133,15 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *cfn.Stack) error {
+func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *cfn.Stack) error {
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
-	phaseTP := procedure.PlannedPhase{Name: "termination protection off"}
-	phaseDestroy := procedure.PlannedPhase{Name: "destroy"}
+	phaseTP := session.PlannedPhase{Name: "termination protection off"}
+	phaseDestroy := session.PlannedPhase{Name: "destroy"}
 	var primaryStack *cfn.Stack
 
-	err := s.Phase(ctx, "preflight", timeline.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
@@ -151,13 +150,13 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 		info, err := describe(ctx, r, stack, cfg.Region)
 		switch {
 		case err != nil:
-			return "", procedure.Failf("cannot read stack %s: %v", stack, err)
+			return "", session.Failf("cannot read stack %s: %v", stack, err)
 		case !info.Exists:
-			return "", procedure.Failf("stack %s does not exist in %s (account %s): nothing to tear down; check ENV and REGION", stack, cfg.Region, cfg.Env.Account)
+			return "", session.Failf("stack %s does not exist in %s (account %s): nothing to tear down; check ENV and REGION", stack, cfg.Region, cfg.Env.Account)
 		}
 		protected = info.TerminationProtection
 		if protected && !o.DisableTerminationProtection {
-			return "", procedure.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
+			return "", session.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
 		}
 		pre := map[string]any{"callerIdentity": id, "stackStatus": info.Status, "terminationProtection": info.TerminationProtection}
 		// Failback must be finished: the primary stack owns the service name again (its
@@ -177,7 +176,7 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 				case !pinfo.Exists:
 					why = "it does not exist"
 				}
-				return "", procedure.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
+				return "", session.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
 					primary.StackID(), primary.Region, why, cfg.EnvironmentName)
 			}
 			if st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary")); err == nil {
@@ -196,12 +195,12 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 
 	if protected {
 		err = s.Phase(ctx, phaseTP.Name, phaseTP.Estimate, func() (string, error) {
-			res, err := r.Run(ctx, commands.DisableTerminationProtection(stack, cfg.Region))
+			res, err := r.Run(ctx, drexec.DisableTerminationProtection(stack, cfg.Region))
 			if err != nil {
 				return "", err
 			}
 			if res.ExitCode != 0 {
-				return "", procedure.Failf("aws cloudformation update-termination-protection exited %d: %s", res.ExitCode, firstLine(res.Stderr))
+				return "", session.Failf("aws cloudformation update-termination-protection exited %d: %s", res.ExitCode, firstLine(res.Stderr))
 			}
 			return "turned off on request (--disable-termination-protection)", nil
 		})
@@ -210,12 +209,12 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 			return err
 		}
 	} else {
-		s.Timeline.Skip(phaseTP.Name, phaseTP.Estimate, timeline.NotPerformed, "the stack is not protected")
+		s.Timeline.Skip(phaseTP.Name, phaseTP.Estimate, session.NotPerformed, "the stack is not protected")
 	}
 
 	err = s.Phase(ctx, phaseDestroy.Name, phaseDestroy.Estimate, func() (string, error) {
-		cmd := commands.CDK{Repo: o.Repo}.Destroy(commands.TargetOf(cfg), filepath.Join(s.Work, "cdk.out"))
-		log := procedure.NewLog(s.Stdout)
+		cmd := drexec.CDK{Repo: o.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
+		log := session.NewLog(s.Stdout)
 		cmd.Stdout, cmd.Stderr = log, log
 		s.Printf("    %s", cmd)
 		res, err := r.Run(ctx, cmd)
@@ -226,7 +225,7 @@ func teardown(ctx context.Context, s *procedure.Session, o Options, cfg, primary
 			return "", err
 		}
 		if res.ExitCode != 0 {
-			return "", procedure.Failf("cdk destroy %s exited %d: see destroy.log; the stack may be DELETE_FAILED (check the CloudFormation console, then re-run)", stack, res.ExitCode)
+			return "", session.Failf("cdk destroy %s exited %d: see destroy.log; the stack may be DELETE_FAILED (check the CloudFormation console, then re-run)", stack, res.ExitCode)
 		}
 		return "cdk destroy exited 0", nil
 	})

@@ -6,23 +6,23 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
-func drDescribe(protected bool) runner.Step {
+func drDescribe(protected bool) drexec.Step {
 	tp := "false"
 	if protected {
 		tp = "true"
 	}
-	return runner.Step{Match: "describe-stacks --stack-name " + drStack, Result: runner.Result{Stdout: []byte(
+	return drexec.Step{Match: "describe-stacks --stack-name " + drStack, Result: drexec.Result{Stdout: []byte(
 		`{"Stacks":[{"StackStatus":"CREATE_COMPLETE","EnableTerminationProtection":` + tp + `,"Outputs":[]}]}`)}}
 }
 
 var (
 	primaryServing = primaryDescribe(`{"OutputKey":"ServiceDnsName","OutputValue":"sessions.cache.prod.internal.example.com"}`)
 	primaryHeld    = primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"x"}`)
-	tpOff          = runner.Step{Match: "update-termination-protection", Result: runner.Result{Stdout: []byte(`{"StackId":"arn:..."}`)}}
-	destroyOK      = runner.Step{Match: "bin/cdk destroy", Result: runner.Result{Stdout: []byte("ValkeyDr-prod-us-west-2-dr: destroyed\n")}}
+	tpOff          = drexec.Step{Match: "update-termination-protection", Result: drexec.Result{Stdout: []byte(`{"StackId":"arn:..."}`)}}
+	destroyOK      = drexec.Step{Match: "bin/cdk destroy", Result: drexec.Result{Stdout: []byte("ValkeyDr-prod-us-west-2-dr: destroyed\n")}}
 )
 
 func TestTeardownSeamRefusesWithoutConfirmation(t *testing.T) {
@@ -55,7 +55,7 @@ func TestTeardownSeamRefusesWithoutConfirmation(t *testing.T) {
 
 func TestTeardownSeam(t *testing.T) {
 	for name, tc := range map[string]struct {
-		script      []runner.Step
+		script      []drexec.Step
 		disableTP   bool
 		withoutPrim bool
 		code        int
@@ -63,29 +63,29 @@ func TestTeardownSeam(t *testing.T) {
 		lastCmd     string
 	}{
 		"termination protection stays on unless asked": {
-			script: []runner.Step{synth, stsOK, drDescribe(true)}, code: 2,
+			script: []drexec.Step{synth, stsOK, drDescribe(true)}, code: 2,
 			msg: []string{"termination protection ON", "DISABLE_TERMINATION_PROTECTION=yes", "nothing was deleted"}, lastCmd: "describe-stacks --stack-name " + drStack},
 		"turned off on request, then destroyed": {
-			script: []runner.Step{synth, stsOK, drDescribe(true), primaryServing, tpOff, destroyOK}, disableTP: true, lastCmd: "bin/cdk destroy"},
+			script: []drexec.Step{synth, stsOK, drDescribe(true), primaryServing, tpOff, destroyOK}, disableTP: true, lastCmd: "bin/cdk destroy"},
 		"an unprotected stack needs no flag": {
-			script: []runner.Step{synth, stsOK, drDescribe(false), primaryServing, destroyOK}, lastCmd: "bin/cdk destroy"},
+			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryServing, destroyOK}, lastCmd: "bin/cdk destroy"},
 		"no credentials": {
-			script: []runner.Step{synth, stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity"},
+			script: []drexec.Step{synth, stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity"},
 		"a stack that does not exist": {
-			script: []runner.Step{synth, stsOK, {Match: "--stack-name " + drStack, Result: noSuchStack(drStack)}}, code: 1,
+			script: []drexec.Step{synth, stsOK, {Match: "--stack-name " + drStack, Result: noSuchStack(drStack)}}, code: 1,
 			msg: []string{"does not exist in us-west-2", "nothing to tear down"}, lastCmd: drStack},
 		"failback not finished": {
-			script: []runner.Step{synth, stsOK, drDescribe(false), primaryHeld}, code: 1,
+			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryHeld}, code: 1,
 			msg: []string{"is not serving", "make dr-failback ENV=prod", "ALLOW_WITHOUT_PRIMARY=yes"}, lastCmd: primStack},
 		"failback not finished, removal without primary requested": {
-			script: []runner.Step{synth, stsOK, drDescribe(false), primaryHeld, destroyOK}, withoutPrim: true, lastCmd: "bin/cdk destroy"},
+			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryHeld, destroyOK}, withoutPrim: true, lastCmd: "bin/cdk destroy"},
 		"turning termination protection off fails": {
-			script: []runner.Step{synth, stsOK, drDescribe(true), primaryServing,
-				{Match: "update-termination-protection", Result: runner.Result{ExitCode: 254, Stderr: []byte("AccessDenied")}}},
+			script: []drexec.Step{synth, stsOK, drDescribe(true), primaryServing,
+				{Match: "update-termination-protection", Result: drexec.Result{ExitCode: 254, Stderr: []byte("AccessDenied")}}},
 			disableTP: true, code: 1, msg: []string{"update-termination-protection exited 254", "AccessDenied"}, lastCmd: "update-termination-protection"},
 		"a failed destroy": {
-			script: []runner.Step{synth, stsOK, drDescribe(false), primaryServing,
-				{Match: "bin/cdk destroy", Result: runner.Result{ExitCode: 1, Stderr: []byte("DELETE_FAILED")}}},
+			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryServing,
+				{Match: "bin/cdk destroy", Result: drexec.Result{ExitCode: 1, Stderr: []byte("DELETE_FAILED")}}},
 			code: 1, msg: []string{"cdk destroy ValkeyDr-prod-us-west-2-dr exited 1", "DELETE_FAILED"}, lastCmd: "bin/cdk destroy"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -26,6 +26,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -91,18 +92,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // matrix reads cdk.json: every environment x drMode, and the environments themselves.
-func matrix(path string) ([]drcontext.Target, map[string]drcontext.Environment, error) {
-	b, err := os.ReadFile(path)
+func matrix(path string) ([]drcontext.Cell, map[string]drcontext.Environment, error) {
+	ctx, err := drcontext.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	var f struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	raw := f.Context[drcontext.KeyEnvironments]
+	raw := ctx[drcontext.KeyEnvironments]
 	envs, err := drcontext.Environments(raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -114,14 +109,14 @@ func matrix(path string) ([]drcontext.Target, map[string]drcontext.Environment, 
 	return targets, envs, nil
 }
 
-func factsFor(envs map[string]drcontext.Environment, t drcontext.Target) compliance.Facts {
+func factsFor(envs map[string]drcontext.Environment, t drcontext.Cell) compliance.Facts {
 	e := envs[t.Environment]
 	return compliance.Facts{Environment: t.Environment, Production: e.Production != nil && *e.Production, DrMode: t.DrMode}
 }
 
 // targetResult is one `cdk synth` and what the gate found in its output.
 type targetResult struct {
-	target   drcontext.Target
+	target   drcontext.Cell
 	dir      string
 	exitCode int
 	output   string // the CLI's stdout and stderr: CDK's validation report on a failure
@@ -152,16 +147,16 @@ func (r *targetResult) failed() bool {
 }
 
 // synth runs the CLI for one target into a fresh directory and reads what it wrote.
-func synth(o options, t drcontext.Target, facts compliance.Facts) *targetResult {
+func synth(o options, t drcontext.Cell, facts compliance.Facts) *targetResult {
 	r := &targetResult{target: t, dir: filepath.Join(o.outRoot, fmt.Sprintf("%s-%s", t.Environment, t.DrMode))}
 	// A stale assembly would be read as this run's.
 	if err := os.RemoveAll(r.dir); err != nil {
 		r.problems = append(r.problems, err.Error())
 		return r
 	}
-	cmd := exec.Command(o.cdk, "synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", r.dir,
-		"--context", drcontext.KeyEnvironment+"="+t.Environment, "--context", drcontext.KeyDrMode+"="+string(t.DrMode))
-	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
+	line := drexec.CDK{CLI: o.cdk}.SynthApp(t.Environment, t.DrMode, r.dir)
+	cmd := exec.Command(line.Name, line.Args...)
+	cmd.Env = append(os.Environ(), line.Env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	began := time.Now()

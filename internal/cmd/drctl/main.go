@@ -20,10 +20,10 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	"github.com/valkey-dr/valkey-dr/internal/commands"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
-	"github.com/valkey-dr/valkey-dr/internal/drill"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 func main() {
@@ -47,7 +47,7 @@ func main() {
 	code := Main(ctx, os.Args[1:], lenient{os.Stdout}, lenient{os.Stderr})
 	// An interrupted run exits 128+signal, as a shell reports it; a drill --keep that passed
 	// and was then ended with Ctrl-C (its normal end) exits 0.
-	if code == procedure.ExitInterrupted {
+	if code == session.ExitInterrupted {
 		if s, ok := got.Load().(syscall.Signal); ok {
 			code = 128 + int(s)
 		}
@@ -85,9 +85,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
-			return procedure.ExitUsage
+			return session.ExitUsage
 		}
-		return procedure.ExitOK
+		return session.ExitOK
 	}
 	var err error
 	switch args[0] {
@@ -97,15 +97,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDR(ctx, args[0], args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback or teardown\n", args[0])
-		return procedure.ExitUsage
+		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return procedure.ExitOK
+		return session.ExitOK
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "drctl %s: %v\n", args[0], err)
 	}
-	return procedure.ExitCode(err)
+	return session.ExitCode(err)
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -119,10 +119,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return procedure.Usagef("%v", err)
+		return session.Usagef("%v", err)
 	}
 	if fs.NArg() > 0 {
-		return procedure.Usagef("unexpected argument %q: every input is a flag (see --help)", fs.Arg(0))
+		return session.Usagef("unexpected argument %q: every input is a flag (see --help)", fs.Arg(0))
 	}
 	return nil
 }
@@ -152,8 +152,8 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	fs.StringVar(&o.EvidenceRoot, "evidence", "", "`dir` for evidence bundles (default <repo>/evidence)")
 	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
 	if name != "teardown" {
-		fs.StringVar(&o.Approval, "require-approval", commands.ApprovalBroadening,
-			"cdk deploy approval `policy`: "+strings.Join(commands.Approvals, ", "))
+		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
+			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
 	}
 	if name == "teardown" {
 		fs.StringVar(&o.Confirm, "confirm", os.Getenv("CONFIRM"), "the DR stack `name`, typed out: nothing is deleted without it (or env CONFIRM)")

@@ -1,7 +1,7 @@
-// Package runner runs the external commands of the DR procedures (cdk, aws, git, the
+// Package drexec runs the external commands of the DR procedures (cdk, aws, git, the
 // validator) behind one small interface, so the procedures can be tested at that seam, with
 // scripted results, on a machine that cannot reach AWS.
-package runner
+package drexec
 
 import (
 	"bytes"

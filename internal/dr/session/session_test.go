@@ -1,4 +1,4 @@
-package procedure
+package session
 
 import (
 	"bytes"
@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/runner"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 func TestExitCode(t *testing.T) {
@@ -35,21 +34,21 @@ func TestPhaseStatusesAndFinish(t *testing.T) {
 	var out bytes.Buffer
 	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s, err := Start(Config{Kind: "test", Name: "x", Repo: t.TempDir(), EvidenceRoot: t.TempDir(), WorkRoot: t.TempDir(),
-		Runner: &runner.Fake{Script: []runner.Step{{Match: "", Result: runner.Result{Stdout: []byte("v1\n")}}}},
+		Runner: &drexec.Fake{Script: []drexec.Step{{Match: "", Result: drexec.Result{Stdout: []byte("v1\n")}}}},
 		Stdout: &out, Stderr: &out, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := s.Phase(ctx, "one", timeline.RunbookDeploy, func() (string, error) { return "fine", nil }); err != nil {
+	if err := s.Phase(ctx, "one", RunbookDeploy, func() (string, error) { return "fine", nil }); err != nil {
 		t.Fatal(err)
 	}
-	err = s.Phase(ctx, "two", timeline.RunbookValidation, func() (string, error) { return "", Failf("broken\nsecond line") })
+	err = s.Phase(ctx, "two", RunbookValidation, func() (string, error) { return "", Failf("broken\nsecond line") })
 	if ExitCode(err) != ExitFailed || !strings.HasPrefix(err.Error(), "two: broken") {
 		t.Fatalf("failed phase: %v", err)
 	}
 	cancel()
-	err = s.Phase(ctx, "three", timeline.Estimate{}, func() (string, error) { return "", ctx.Err() })
+	err = s.Phase(ctx, "three", Estimate{}, func() (string, error) { return "", ctx.Err() })
 	if ExitCode(err) != ExitInterrupted {
 		t.Fatalf("interrupted phase: %v", err)
 	}

@@ -1,16 +1,14 @@
-// Package cdkjson loads the validated Config of one environment + region + drMode from the
-// repository's cdk.json, through the same context.Load the CDK app uses, so a procedure
-// knows the stack name, account and cache name before it runs cdk (and refuses bad context
-// before touching AWS).
-package cdkjson
+package drcontext
+
+// LoadFile gives the DR procedures and the compliance gate the validated Config of one
+// environment + region + drMode from the repository's cdk.json, through the same Load the CDK
+// app uses, so a procedure knows the stack name, account and cache name before it runs cdk (and
+// refuses bad context before touching AWS).
 
 import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-
-	"github.com/valkey-dr/valkey-dr/context"
 )
 
 // Request names the synth a procedure is about to run; values are what an operator would
@@ -21,15 +19,16 @@ type Request struct {
 	// Region is the deploy region; "" means the environment's default for the drMode.
 	Region string
 	// DrMode is none or stateless.
-	DrMode drcontext.DrMode
+	DrMode DrMode
 	// HoldPrimaryRouting keeps the PRIMARY record out (failback).
 	HoldPrimaryRouting bool
 }
 
-// Load reads repo/cdk.json and validates req against it. The error lists every problem
-// (context.Load's *Error) or says why cdk.json could not be read.
-func Load(repo string, req Request) (*drcontext.Config, error) {
-	path := filepath.Join(repo, "cdk.json")
+// FileName is the CDK app's configuration file at the repository root.
+const FileName = "cdk.json"
+
+// ReadFile reads the "context" object of a cdk.json.
+func ReadFile(path string) (map[string]any, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w (run from the repository root or pass --repo)", path, err)
@@ -40,8 +39,19 @@ func Load(repo string, req Request) (*drcontext.Config, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	in := drcontext.Input{
-		Environments: f.Context[drcontext.KeyEnvironments],
+	return f.Context, nil
+}
+
+// LoadFile reads a cdk.json (path, normally filepath.Join(repo, FileName)) and validates req
+// against it. The error lists every problem (Load's *Error) or says why the file could not be
+// read.
+func LoadFile(path string, req Request) (*Config, error) {
+	ctx, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	in := Input{
+		Environments: ctx[KeyEnvironments],
 		Environment:  req.Environment,
 		DrMode:       string(req.DrMode),
 	}
@@ -53,5 +63,5 @@ func Load(repo string, req Request) (*drcontext.Config, error) {
 	if req.HoldPrimaryRouting {
 		in.HoldPrimaryRouting = "true"
 	}
-	return drcontext.Load(in)
+	return Load(in)
 }

@@ -16,15 +16,13 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
 )
 
-const repo = "../.."
+const repo = "../../.."
 
 // validatorBin is the real validator, built once for the package's tests.
 var validatorBin string
@@ -83,11 +81,11 @@ func fixture(t *testing.T) string {
 // metadata), which would need node_modules.
 type realExceptCDK struct{}
 
-func (realExceptCDK) Run(ctx context.Context, c runner.Cmd) (runner.Result, error) {
+func (realExceptCDK) Run(ctx context.Context, c drexec.Cmd) (drexec.Result, error) {
 	if strings.HasSuffix(c.Name, "bin/cdk") {
-		return runner.Result{Stdout: []byte("2.1148.1 (test)\n")}, nil
+		return drexec.Result{Stdout: []byte("2.1148.1 (test)\n")}, nil
 	}
-	return runner.Exec{}.Run(ctx, c)
+	return drexec.Exec{}.Run(ctx, c)
 }
 
 // passwords hands out known passwords, so the test can look for them where they must not be.
@@ -169,12 +167,12 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	if res.Summary["pass"] != 12 || res.Summary["total"] != 12 {
 		t.Fatalf("validator summary %v: want all 12 checks passed", res.Summary)
 	}
-	cmd := exec.Command("sha256sum", "--quiet", "-c", evidence.ManifestName)
+	cmd := exec.Command("sha256sum", "--quiet", "-c", session.ManifestName)
 	cmd.Dir = res.Evidence.Dir
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, b)
 	}
-	files, err := evidence.ReadTarball(res.Evidence.Tarball)
+	files, err := session.ReadTarball(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +182,7 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	}
 	for _, f := range []string{"README.md", "metadata.json", "timeline.txt", "timeline.json", "commands.json", "stack-outputs.json",
 		"stack-outputs.NOTE.md", "validation/report.json", "validation/junit.xml", "validation/summary.md",
-		"routing/activation.json", "routing/activation.md", evidence.ManifestName} {
+		"routing/activation.json", "routing/activation.md", session.ManifestName} {
 		if _, ok := byName[f]; !ok {
 			t.Errorf("bundle lacks %s", f)
 		}
@@ -256,7 +254,7 @@ func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
 		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fixture(t), Validator: bad},
 		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets),
 			OnStandIn: func(c *localvalkey.Cluster) { pids = c.PIDs() }})
-	if procedure.ExitCode(err) != procedure.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
+	if session.ExitCode(err) != session.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
 		t.Fatalf("want a validation failure (exit 1), got %v", err)
 	}
 	gone(t, pids)
@@ -278,7 +276,7 @@ func TestStandInOutputsRefusesAnOutputItCannotFake(t *testing.T) {
 		"NewDeployedThing": {Value: map[string]any{"Fn::GetAtt": []any{"X", "Arn"}}},
 	}}
 	c := &localvalkey.Cluster{Nodes: []*localvalkey.Server{{Port: 1}, {Port: 2}}}
-	cfg, err := cdkjson.Load(repo, cdkjson.Request{Environment: "example", DrMode: drcontext.DrModeStateless})
+	cfg, err := drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: "example", DrMode: drcontext.DrModeStateless})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,8 +291,8 @@ func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(repo, "cdk.json"))
 	os.WriteFile(filepath.Join(dir, "cdk.json"), bytes.Replace(b, []byte(`"mode": "password"`), []byte(`"mode": "iam"`), 1), 0o644)
 	var out bytes.Buffer
-	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &runner.Fake{}, Stdout: &out, Stderr: &out})
-	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
+	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &drexec.Fake{}, Stdout: &out, Stderr: &out})
+	if session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -21,13 +21,10 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cdkjson"
 	"github.com/valkey-dr/valkey-dr/internal/cfn"
-	"github.com/valkey-dr/valkey-dr/internal/commands"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
-	"github.com/valkey-dr/valkey-dr/internal/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
 )
 
 // Label is how the stand-in is named everywhere: terminal, outputs note, evidence.
@@ -60,7 +57,7 @@ type Options struct {
 // Deps are the outside world.
 type Deps struct {
 	// Runner runs cdk, go and the validator.
-	Runner runner.Runner
+	Runner drexec.Runner
 	// Stdout and Stderr are the terminal.
 	Stdout, Stderr io.Writer
 	// Now is the clock.
@@ -74,9 +71,9 @@ type Deps struct {
 // Result is a finished drill.
 type Result struct {
 	// Evidence is the sealed bundle.
-	Evidence *procedure.Sealed
+	Evidence *session.Sealed
 	// Session holds the timeline.
-	Session *procedure.Session
+	Session *session.Session
 	// OutputsFile is the stand-in outputs file (work directory).
 	OutputsFile string
 	// Stack is the synthesized DR stack's name.
@@ -85,24 +82,24 @@ type Result struct {
 	Summary map[string]int
 }
 
-// Run performs the drill. The error carries an exit code (procedure.ExitCode).
+// Run performs the drill. The error carries an exit code (session.ExitCode).
 func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := defaults(&o, &d); err != nil {
 		return nil, err
 	}
-	cfg, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
+	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
 	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was run.", err)
+		return nil, session.Usagef("%v\nNothing was run.", err)
 	}
-	primary, err := cdkjson.Load(o.Repo, cdkjson.Request{Environment: o.Environment, DrMode: drcontext.DrModeNone})
+	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeNone})
 	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was run.", err)
+		return nil, session.Usagef("%v\nNothing was run.", err)
 	}
 	if cfg.Env.Cache.Auth.Mode != drcontext.AuthPassword {
-		return nil, procedure.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
+		return nil, session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}
-	s, err := procedure.Start(procedure.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
+	s, err := session.Start(session.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
 		Title:        fmt.Sprintf("DR drill timeline (%s): %s — LOCAL STAND-IN, NOT A DEPLOYMENT", cfg.EnvironmentName, cfg.StackID()),
 		EvidenceRoot: o.OutRoot, WorkRoot: filepath.Join(o.OutRoot, "work"),
 		Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
@@ -152,7 +149,7 @@ func defaults(o *Options, d *Deps) error {
 	}
 	abs, err := filepath.Abs(o.Repo)
 	if err != nil {
-		return procedure.Usagef("--repo %q: %v", o.Repo, err)
+		return session.Usagef("--repo %q: %v", o.Repo, err)
 	}
 	o.Repo = abs
 	if o.Environment == "" {
@@ -162,7 +159,7 @@ func defaults(o *Options, d *Deps) error {
 		o.OutRoot = filepath.Join(o.Repo, "drill")
 	}
 	if d.Runner == nil {
-		d.Runner = runner.Exec{}
+		d.Runner = drexec.Exec{}
 	}
 	if d.Stdout == nil {
 		d.Stdout = os.Stdout
@@ -183,7 +180,7 @@ func defaults(o *Options, d *Deps) error {
 type run struct {
 	o       Options
 	d       Deps
-	s       *procedure.Session
+	s       *session.Session
 	cfg     *drcontext.Config
 	primary *drcontext.Config
 	res     *Result
@@ -219,25 +216,25 @@ func (r *run) phases(ctx context.Context) error {
 	s, cfg := r.s, r.cfg
 	var validator string
 	var drStack, primaryStack *cfn.Stack
-	phaseSynth := procedure.PlannedPhase{Name: "synth", Estimate: timeline.RunbookDeploy}
-	phaseStandIn := procedure.PlannedPhase{Name: "stand-in ready", Estimate: timeline.Estimate{Label: "(deploy: cache AVAILABLE)"}}
-	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: timeline.RunbookValidation}
+	phaseSynth := session.PlannedPhase{Name: "synth", Estimate: session.RunbookDeploy}
+	phaseStandIn := session.PlannedPhase{Name: "stand-in ready", Estimate: session.Estimate{Label: "(deploy: cache AVAILABLE)"}}
+	phaseValidation := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
 
-	err := s.Phase(ctx, "prepare tools", timeline.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "prepare tools", session.RunbookPrepare, func() (string, error) {
 		if r.o.Validator != "" {
 			validator = r.o.Validator
 			return "prebuilt validator " + validator, nil
 		}
 		validator = filepath.Join(s.Work, "valkey-dr-validate")
 		r.builtValidator = validator
-		cmd := commands.BuildValidator(r.o.Repo, validator)
+		cmd := drexec.BuildValidator(r.o.Repo, validator)
 		s.Printf("    %s", cmd)
 		res, err := s.Runner().Run(ctx, cmd)
 		if err != nil {
 			return "", err
 		}
 		if res.ExitCode != 0 {
-			return "", procedure.Failf("the validator does not build (go build ./validate exited %d):\n%s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+			return "", session.Failf("the validator does not build (go build ./validate exited %d):\n%s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 		}
 		return "go build ./validate", nil
 	})
@@ -297,7 +294,7 @@ func (r *run) phases(ctx context.Context) error {
 	if err := s.Bundle.WriteFile("routing/activation.md", []byte(cfn.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after).Markdown())); err != nil {
 		return err
 	}
-	s.Timeline.Skip("routing", timeline.RunbookRouting, timeline.NotPerformed,
+	s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
 		"no Route 53 locally; the records a deploy would create are in routing/ (as synthesized)")
 
 	return s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
@@ -311,19 +308,19 @@ func (r *run) synth(ctx context.Context) (dr, primary *cfn.Stack, err error) {
 	root := r.o.FromCDKOut
 	if root == "" {
 		root = filepath.Join(r.s.Work, "cdk.out")
-		cdk := commands.CDK{Repo: r.o.Repo}
+		cdk := drexec.CDK{Repo: r.o.Repo}
 		for _, t := range []struct {
 			cfg *drcontext.Config
 			dir string
 		}{{r.cfg, "dr"}, {r.primary, "primary"}} {
-			cmd := cdk.Synth(commands.TargetOf(t.cfg), filepath.Join(root, t.dir))
+			cmd := cdk.Synth(drexec.StackOf(t.cfg), filepath.Join(root, t.dir))
 			r.s.Printf("    %s", cmd)
 			res, err := r.s.Runner().Run(ctx, cmd)
 			if err != nil {
 				return nil, nil, err
 			}
 			if res.ExitCode != 0 {
-				return nil, nil, procedure.Failf("cdk synth %s exited %d:\n%s", t.cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+				return nil, nil, session.Failf("cdk synth %s exited %d:\n%s", t.cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 			}
 		}
 	} else {
@@ -396,7 +393,7 @@ func (r *run) startStandIn(ctx context.Context) error {
 // validate runs the real validator against the stand-in outputs file.
 func (r *run) validate(ctx context.Context, bin string) (string, error) {
 	dir := filepath.Join(r.s.Work, "validation")
-	cmd := commands.Validate{Binary: bin, OutputsFile: r.res.OutputsFile, Stack: r.cfg.StackID(), EvidenceDir: dir,
+	cmd := drexec.Validate{Binary: bin, OutputsFile: r.res.OutputsFile, Stack: r.cfg.StackID(), EvidenceDir: dir,
 		CAFile: r.cluster.CA.CertFile, PasswordFile: r.pwFile}.Cmd()
 	// No AWS for the validator: with --password-file it has no reason to call Secrets
 	// Manager, and without credentials it could not reach an account even if it tried.
@@ -421,20 +418,20 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 	if rerr == nil {
 		r.res.Summary = rep.Summary
 		if !strings.HasPrefix(rep.Options.PasswordSource, "file ") {
-			return "", procedure.Failf("the validator took its password from %q, not the stand-in's password file", rep.Options.PasswordSource)
+			return "", session.Failf("the validator took its password from %q, not the stand-in's password file", rep.Options.PasswordSource)
 		}
 	}
 	switch res.ExitCode {
-	case commands.ValidateOK:
+	case drexec.ValidateOK:
 		if rerr != nil {
-			return "", procedure.Failf("the validator passed but its report is unreadable: %v", rerr)
+			return "", session.Failf("the validator passed but its report is unreadable: %v", rerr)
 		}
 		return fmt.Sprintf("%d checks: %d pass, %d warn, %d fail, %d skip", rep.Summary["total"], rep.Summary["pass"],
 			rep.Summary["warn"], rep.Summary["fail"], rep.Summary["skip"]), nil
-	case commands.ValidateFailed:
-		return "", procedure.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
+	case drexec.ValidateFailed:
+		return "", session.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
 	default:
-		return "", procedure.Failf("the validator could not run (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return "", session.Failf("the validator could not run (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 }
 
@@ -487,7 +484,7 @@ func StandInOutputs(t *cfn.Template, cfg *drcontext.Config, c *localvalkey.Clust
 		}
 		v, ok := t.Outputs[k].Literal()
 		if !ok {
-			return nil, procedure.Failf("stack output %q is only known after a deployment and has no stand-in value: give it one in drill.StandInOutputs", k)
+			return nil, session.Failf("stack output %q is only known after a deployment and has no stand-in value: give it one in drill.StandInOutputs", k)
 		}
 		out[k] = v
 	}

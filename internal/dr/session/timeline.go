@@ -1,7 +1,8 @@
-// Package timeline records the phases of a DR procedure with UTC timestamps and durations and
+package session
+
+// This file records the phases of a DR procedure with UTC timestamps and durations and
 // prints them beside the runbook's estimates (runbook section 10), for the terminal and the
 // evidence bundle.
-package timeline
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package evidence
+package session
 
 import (
 	"context"
@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 const secret = "stand-in-password-0123456789abcdef"
 
 func TestSealScrubsAndChecksums(t *testing.T) {
 	parent := t.TempDir()
-	b, err := New(parent, "valkey-dr-drill-example-20260102T030405Z")
+	b, err := NewBundle(parent, "valkey-dr-drill-example-20260102T030405Z")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestSealScrubsAndChecksums(t *testing.T) {
 }
 
 func TestSealRefusesAFileDroppedInWithASecret(t *testing.T) {
-	b, _ := New(t.TempDir(), "b")
+	b, _ := NewBundle(t.TempDir(), "b")
 	_ = b.AddSecret(secret)
 	// Written behind the bundle's back: not scrubbed.
 	os.WriteFile(filepath.Join(b.Dir, "notes.txt"), []byte(secret), 0o640)
@@ -98,10 +98,10 @@ func TestSealRefusesAFileDroppedInWithASecret(t *testing.T) {
 
 func TestNewRefusesToOverwrite(t *testing.T) {
 	parent := t.TempDir()
-	if _, err := New(parent, "x"); err != nil {
+	if _, err := NewBundle(parent, "x"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(parent, "x"); err == nil {
+	if _, err := NewBundle(parent, "x"); err == nil {
 		t.Fatal("an existing bundle directory was reused")
 	}
 }
@@ -109,11 +109,11 @@ func TestNewRefusesToOverwrite(t *testing.T) {
 func TestCollectVersions(t *testing.T) {
 	repo := t.TempDir()
 	os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module x\n\nrequire (\n\tgithub.com/aws/aws-cdk-go/awscdk/v2 v2.276.0 // indirect\n)\n"), 0o644)
-	f := &runner.Fake{Script: []runner.Step{
-		{Match: "cdk --version", Result: runner.Result{Stdout: []byte("2.1148.1 (build abc)\n")}},
-		{Match: "node --version", Result: runner.Result{ExitCode: 127, Stderr: []byte("node: not found\n")}},
-		{Match: "git describe", Result: runner.Result{Stdout: []byte("a5becee-dirty\n")}},
-		{Match: "git rev-parse HEAD", Result: runner.Result{Stdout: []byte("a5becee0000\n")}},
+	f := &drexec.Fake{Script: []drexec.Step{
+		{Match: "cdk --version", Result: drexec.Result{Stdout: []byte("2.1148.1 (build abc)\n")}},
+		{Match: "node --version", Result: drexec.Result{ExitCode: 127, Stderr: []byte("node: not found\n")}},
+		{Match: "git describe", Result: drexec.Result{Stdout: []byte("a5becee-dirty\n")}},
+		{Match: "git rev-parse HEAD", Result: drexec.Result{Stdout: []byte("a5becee0000\n")}},
 	}}
 	v := CollectVersions(context.Background(), f, repo)
 	if v.AwsCdkLib != "2.276.0" || v.CdkCLI != "2.1148.1 (build abc)" || v.Node != "unavailable: exit 127: node: not found" ||

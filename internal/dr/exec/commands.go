@@ -1,8 +1,9 @@
-// Package commands builds the exact command lines the DR procedures run: the pinned CDK CLI
+package drexec
+
+// This file builds the exact command lines the DR procedures run: the pinned CDK CLI
 // (synth, deploy, destroy), the AWS CLI (caller identity, stack lookups, termination
 // protection) and the validator. They are plain values so tests pin them word for word and
 // an operator can copy them from the output and run them by hand.
-package commands
 
 import (
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
 )
 
 // Approval policies of `cdk deploy --require-approval`.
@@ -39,8 +39,8 @@ func CheckApproval(p string) error {
 	return fmt.Errorf("--require-approval %q: want one of %s", p, strings.Join(Approvals, ", "))
 }
 
-// Target is one stack of one environment, as the CDK app is told with --context.
-type Target struct {
+// Stack is one stack of one environment, as the CDK app is told with --context.
+type Stack struct {
 	Environment        string
 	Region             string
 	DrMode             drcontext.DrMode
@@ -50,14 +50,14 @@ type Target struct {
 	Stack string
 }
 
-// TargetOf is the Target of a validated Config. The region is always explicit on the
+// StackOf is the Stack of a validated Config. The region is always explicit on the
 // command line: what the operator reads is what is deployed.
-func TargetOf(c *drcontext.Config) Target {
-	return Target{Environment: c.EnvironmentName, Region: c.Region, DrMode: c.DrMode,
+func StackOf(c *drcontext.Config) Stack {
+	return Stack{Environment: c.EnvironmentName, Region: c.Region, DrMode: c.DrMode,
 		HoldPrimaryRouting: c.HoldPrimaryRouting, Stack: c.StackID()}
 }
 
-func (t Target) context() []string {
+func (t Stack) context() []string {
 	a := []string{
 		"--context", drcontext.KeyEnvironment + "=" + t.Environment,
 		"--context", drcontext.KeyRegion + "=" + t.Region,
@@ -73,17 +73,30 @@ func (t Target) context() []string {
 // aws-cdk). Every command says --no-notices --no-version-reporting: no network calls
 // besides CloudFormation's, and deterministic logs.
 type CDK struct {
-	// Repo is the repository root (holds bin/cdk and cdk.json).
+	// Repo is the repository root (holds bin/cdk and cdk.json); "" is the current directory.
 	Repo string
+	// CLI is the program to run; "" means Repo/bin/cdk (make check passes the cdk on PATH,
+	// which the Makefile puts in front: the same pinned CLI).
+	CLI string
 }
 
-func (c CDK) cmd(args ...string) runner.Cmd {
-	return runner.Cmd{Name: filepath.Join(c.Repo, "bin", "cdk"), Args: args, Dir: c.Repo,
-		Env: []string{"CDK_DISABLE_CLI_TELEMETRY=true"}}
+func (c CDK) cmd(args ...string) Cmd {
+	name := c.CLI
+	if name == "" {
+		name = filepath.Join(c.Repo, "bin", "cdk")
+	}
+	return Cmd{Name: name, Args: args, Dir: c.Repo, Env: []string{"CDK_DISABLE_CLI_TELEMETRY=true"}}
+}
+
+// SynthApp synthesizes the whole app for one cell of the environment x drMode matrix, the
+// region left to the drMode's default: what `make check` runs for every cell.
+func (c CDK) SynthApp(environment string, mode drcontext.DrMode, outDir string) Cmd {
+	return c.cmd("synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir,
+		"--context", drcontext.KeyEnvironment+"="+environment, "--context", drcontext.KeyDrMode+"="+string(mode))
 }
 
 // Synth synthesizes the target's stack into outDir; nothing is deployed.
-func (c CDK) Synth(t Target, outDir string) runner.Cmd {
+func (c CDK) Synth(t Stack, outDir string) Cmd {
 	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
 	return c.cmd(args...)
 }
@@ -91,7 +104,7 @@ func (c CDK) Synth(t Target, outDir string) runner.Cmd {
 // Deploy deploys the target's stack, writes its outputs to outputsFile (the validator's
 // input) and its cloud assembly to outDir (the evidence's routing records). approval is a
 // --require-approval policy. The command is interactive: a broadening change prompts.
-func (c CDK) Deploy(t Target, outputsFile, outDir, approval string) runner.Cmd {
+func (c CDK) Deploy(t Stack, outputsFile, outDir, approval string) Cmd {
 	args := append([]string{"deploy", t.Stack, "--no-notices", "--no-version-reporting",
 		"--require-approval", approval, "--outputs-file", outputsFile, "--output", outDir,
 		"--progress", "events"}, t.context()...)
@@ -102,7 +115,7 @@ func (c CDK) Deploy(t Target, outputsFile, outDir, approval string) runner.Cmd {
 
 // Destroy deletes the target's stack. --force skips cdk's own y/n question: the procedure
 // has already required the operator to type the stack name.
-func (c CDK) Destroy(t Target, outDir string) runner.Cmd {
+func (c CDK) Destroy(t Stack, outDir string) Cmd {
 	args := append([]string{"destroy", t.Stack, "--force", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
 	cmd := c.cmd(args...)
 	cmd.Interactive = true
@@ -110,12 +123,12 @@ func (c CDK) Destroy(t Target, outDir string) runner.Cmd {
 }
 
 // Version is `cdk --version`.
-func (c CDK) Version() runner.Cmd { return c.cmd("--version") }
+func (c CDK) Version() Cmd { return c.cmd("--version") }
 
 // CallerIdentity is `aws sts get-caller-identity`: proof that credentials exist and for which
 // account, before anything is deployed.
-func CallerIdentity(region string) runner.Cmd {
-	return runner.Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}}
+func CallerIdentity(region string) Cmd {
+	return Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}}
 }
 
 // BootstrapStack is the stack `cdk bootstrap` creates in each environment.
@@ -123,21 +136,21 @@ const BootstrapStack = "CDKToolkit"
 
 // DescribeStack is `aws cloudformation describe-stacks` for one stack: bootstrapped
 // (CDKToolkit), the primary's outputs (probe), termination protection (teardown).
-func DescribeStack(stack, region string) runner.Cmd {
-	return runner.Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}}
+func DescribeStack(stack, region string) Cmd {
+	return Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}}
 }
 
 // DisableTerminationProtection turns termination protection off for one stack (teardown,
 // only when the operator asked for it).
-func DisableTerminationProtection(stack, region string) runner.Cmd {
-	return runner.Cmd{Name: "aws", Args: []string{"cloudformation", "update-termination-protection",
+func DisableTerminationProtection(stack, region string) Cmd {
+	return Cmd{Name: "aws", Args: []string{"cloudformation", "update-termination-protection",
 		"--no-enable-termination-protection", "--stack-name", stack, "--region", region, "--output", "json"}}
 }
 
 // BuildValidator builds the validator binary from the repository (fresh: the validator that
 // runs is the one in this checkout).
-func BuildValidator(repo, out string) runner.Cmd {
-	return runner.Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo}
+func BuildValidator(repo, out string) Cmd {
+	return Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo}
 }
 
 // Validate is the validator's command line.
@@ -157,7 +170,7 @@ type Validate struct {
 // Cmd builds the command. VALKEY_PASSWORD is removed from its environment: a password left in
 // the operator's shell must not silently replace the one the procedure chose (the validator
 // refuses two sources at once anyway).
-func (v Validate) Cmd() runner.Cmd {
+func (v Validate) Cmd() Cmd {
 	args := []string{"--outputs", v.OutputsFile, "--stack", v.Stack, "--evidence-dir", v.EvidenceDir}
 	if v.CAFile != "" {
 		args = append(args, "--ca-file", v.CAFile)
@@ -165,7 +178,7 @@ func (v Validate) Cmd() runner.Cmd {
 	if v.PasswordFile != "" {
 		args = append(args, "--password-file", v.PasswordFile)
 	}
-	return runner.Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}}
+	return Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}}
 }
 
 // Validator exit statuses (validate/README.md).

@@ -1,4 +1,4 @@
-package evidence
+package session
 
 import (
 	"bufio"
@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/valkey-dr/valkey-dr/internal/runner"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 // Versions are the tool versions a bundle records (runbook section 9: deployment metadata).
@@ -36,11 +36,11 @@ const CdkLibModule = "github.com/aws/aws-cdk-go/awscdk/v2"
 
 // CollectVersions asks the tools; a tool that does not answer is recorded as
 // "unavailable: <why>" rather than failing the bundle (evidence of a failed run still counts).
-func CollectVersions(ctx context.Context, r runner.Runner, repo string) Versions {
+func CollectVersions(ctx context.Context, r drexec.Runner, repo string) Versions {
 	v := Versions{Go: runtime.Version()}
 	v.AwsCdkLib = moduleVersion(filepath.Join(repo, "go.mod"), CdkLibModule)
 	ask := func(name string, args ...string) string {
-		res, err := r.Run(ctx, runner.Cmd{Name: name, Args: args, Dir: repo})
+		res, err := r.Run(ctx, drexec.Cmd{Name: name, Args: args, Dir: repo})
 		switch {
 		case err != nil:
 			return "unavailable: " + err.Error()

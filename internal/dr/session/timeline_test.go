@@ -1,4 +1,4 @@
-package timeline
+package session
 
 import (
 	"encoding/json"

@@ -1,7 +1,7 @@
-// Package procedure is the skeleton every DR procedure shares (the local drill, activation,
+// Package session is the skeleton every DR procedure shares (the local drill, activation,
 // failback, teardown): timed phases printed as they run, every external command recorded,
 // and at the end — pass, fail or interrupted — one sealed evidence bundle with the timeline.
-package procedure
+package session
 
 import (
 	"bytes"
@@ -15,9 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/runner"
-	"github.com/valkey-dr/valkey-dr/internal/timeline"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 
 	"github.com/valkey-dr/valkey-dr/contract"
 )
@@ -88,7 +86,7 @@ type Config struct {
 	// WorkRoot receives the run's working files (cloud assemblies, outputs file, validator).
 	WorkRoot string
 	// Runner runs the external commands (recorded by the session).
-	Runner runner.Runner
+	Runner drexec.Runner
 	// Stdout and Stderr are the terminal.
 	Stdout, Stderr io.Writer
 	// Now is the clock (time.Now when nil).
@@ -103,13 +101,13 @@ type Session struct {
 	// Work is the run's working directory.
 	Work string
 	// Bundle is the evidence being filled.
-	Bundle *evidence.Bundle
+	Bundle *Bundle
 	// Timeline times the phases.
-	Timeline *timeline.Timeline
+	Timeline *Timeline
 	// Meta is metadata.json; procedures add keys.
 	Meta map[string]any
 
-	rec *runner.Recorder
+	rec *drexec.Recorder
 }
 
 // Start makes the working directory and the (empty) evidence bundle.
@@ -119,15 +117,15 @@ func Start(c Config) (*Session, error) {
 	}
 	start := c.Now().UTC()
 	s := &Session{Config: c, Stamp: start.Format("20060102T150405Z"),
-		Timeline: &timeline.Timeline{Title: c.Title, Now: c.Now},
-		Meta:     map[string]any{"kind": c.Kind, "startedAt": timeline.Stamp(start)},
-		rec:      &runner.Recorder{R: c.Runner, Now: c.Now}}
+		Timeline: &Timeline{Title: c.Title, Now: c.Now},
+		Meta:     map[string]any{"kind": c.Kind, "startedAt": Stamp(start)},
+		rec:      &drexec.Recorder{R: c.Runner, Now: c.Now}}
 	base := fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp)
 	s.Work = filepath.Join(c.WorkRoot, base)
 	if err := os.MkdirAll(s.Work, 0o750); err != nil {
 		return nil, fmt.Errorf("working directory: %w", err)
 	}
-	b, err := evidence.New(c.EvidenceRoot, base)
+	b, err := NewBundle(c.EvidenceRoot, base)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +134,7 @@ func Start(c Config) (*Session, error) {
 }
 
 // Runner is the session's recording runner: use it for every external command.
-func (s *Session) Runner() runner.Runner { return s.rec }
+func (s *Session) Runner() drexec.Runner { return s.rec }
 
 // Printf writes one line to the terminal.
 func (s *Session) Printf(format string, args ...any) {
@@ -146,9 +144,9 @@ func (s *Session) Printf(format string, args ...any) {
 // Phase runs fn as a timed phase: a start line, fn, an end line with status and duration.
 // fn returns a one-line note for the timeline and an error. An error while ctx is cancelled
 // is an interruption (exit 130).
-func (s *Session) Phase(ctx context.Context, name string, est timeline.Estimate, fn func() (string, error)) error {
+func (s *Session) Phase(ctx context.Context, name string, est Estimate, fn func() (string, error)) error {
 	p := s.Timeline.Start(name, est)
-	s.Printf("\n==> %s  %s", timeline.Stamp(p.StartedAt), name)
+	s.Printf("\n==> %s  %s", Stamp(p.StartedAt), name)
 	note, err := fn()
 	interrupted := err != nil && ctx.Err() != nil
 	if err != nil && note == "" {
@@ -156,7 +154,7 @@ func (s *Session) Phase(ctx context.Context, name string, est timeline.Estimate,
 		note = shorten(err.Error(), 120)
 	}
 	s.Timeline.Finish(p, err, interrupted, note)
-	line := fmt.Sprintf("<== %s  %s: %s in %s", timeline.Stamp(p.FinishedAt), name, p.Status, timeline.Human(p.Duration()))
+	line := fmt.Sprintf("<== %s  %s: %s in %s", Stamp(p.FinishedAt), name, p.Status, Human(p.Duration()))
 	if note != "" {
 		line += " — " + note
 	}
@@ -191,14 +189,14 @@ func shorten(s string, n int) string {
 // NotRun records phases skipped because an earlier one failed.
 func (s *Session) NotRun(why string, phases ...PlannedPhase) {
 	for _, p := range phases {
-		s.Timeline.Skip(p.Name, p.Estimate, timeline.NotRun, why)
+		s.Timeline.Skip(p.Name, p.Estimate, NotRun, why)
 	}
 }
 
 // PlannedPhase names a phase that may not run.
 type PlannedPhase struct {
 	Name     string
-	Estimate timeline.Estimate
+	Estimate Estimate
 }
 
 // Log is a terminal-teeing, race-free capture of a command's output (stdout and stderr are
@@ -230,9 +228,6 @@ func (l *Log) Bytes() []byte {
 	return append([]byte(nil), l.buf.Bytes()...)
 }
 
-// Sealed is what Finish produced.
-type Sealed = evidence.Sealed
-
 // Finish records the verdict, writes timeline, commands, versions and metadata into the
 // bundle, seals it and prints the timeline and where the evidence is. It runs even after an
 // interruption (with a short deadline of its own): evidence of a failed or interrupted run
@@ -247,14 +242,14 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 	default:
 		verdict = "fail"
 	}
-	s.Meta["finishedAt"] = timeline.Stamp(end)
+	s.Meta["finishedAt"] = Stamp(end)
 	s.Meta["verdict"] = verdict
 	if runErr != nil {
 		s.Meta["failure"] = runErr.Error()
 	}
 	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	versions := evidence.CollectVersions(vctx, s.rec, s.Repo)
+	versions := CollectVersions(vctx, s.rec, s.Repo)
 	if v, ok := s.Meta["valkeyServer"].(string); ok {
 		versions.ValkeyServer = v
 		delete(s.Meta, "valkeyServer")
@@ -284,7 +279,7 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 	}
 	s.Printf("\n%s", strings.TrimRight(text, "\n"))
 	s.Printf("\nevidence: %s/ (%d files, manifest %s)\n          %s (sha256 in %s)", sealed.Dir, len(sealed.Files)+1,
-		evidence.ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
+		ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
 	return sealed, nil
 }
 

@@ -1,4 +1,4 @@
-package commands
+package drexec
 
 import (
 	"strings"
@@ -11,8 +11,8 @@ import (
 // by hand) and with the tools: pinned word for word.
 func TestCommandLines(t *testing.T) {
 	cdk := CDK{Repo: "/repo"}
-	dr := Target{Environment: "prod", Region: "us-west-2", DrMode: drcontext.DrModeStateless, Stack: "ValkeyDr-prod-us-west-2-dr"}
-	held := Target{Environment: "prod", Region: "us-east-1", DrMode: drcontext.DrModeNone, HoldPrimaryRouting: true, Stack: "ValkeyDr-prod-us-east-1-primary"}
+	dr := Stack{Environment: "prod", Region: "us-west-2", DrMode: drcontext.DrModeStateless, Stack: "ValkeyDr-prod-us-west-2-dr"}
+	held := Stack{Environment: "prod", Region: "us-east-1", DrMode: drcontext.DrModeNone, HoldPrimaryRouting: true, Stack: "ValkeyDr-prod-us-east-1-primary"}
 	for name, tc := range map[string]struct{ got, want string }{
 		"synth": {cdk.Synth(dr, "/w/cdk.out").String(),
 			"/repo/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --output /w/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"},

@@ -1,8 +1,9 @@
-// Package evidence writes the DR evidence bundle (runbook section 9): one directory, a
+package session
+
+// This file writes the DR evidence bundle (runbook section 9): one directory, a
 // sha256sum-compatible manifest of every file in it, and a .tar.gz of the whole, with nothing
 // secret inside: known secret values and CloudFormation dynamic references are scrubbed on
 // the way in, and Seal refuses to finish if any still shows up.
-package evidence
 
 import (
 	"archive/tar"
@@ -44,8 +45,8 @@ type Bundle struct {
 	secrets []string
 }
 
-// New makes parent/name (0750; it must not exist yet: evidence is never overwritten).
-func New(parent, name string) (*Bundle, error) {
+// NewBundle makes parent/name (0750; it must not exist yet: evidence is never overwritten).
+func NewBundle(parent, name string) (*Bundle, error) {
 	if err := os.MkdirAll(parent, 0o750); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
