@@ -3,13 +3,12 @@ package compliance
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 )
 
 // CloudFormation resource types the rules read.
@@ -18,8 +17,8 @@ const (
 	typeSecurityGroup   = "AWS::EC2::SecurityGroup"
 	typeIngress         = "AWS::EC2::SecurityGroupIngress"
 	typeEgress          = "AWS::EC2::SecurityGroupEgress"
-	typeRecordSet       = "AWS::Route53::RecordSet"
-	typeRecordSetGroup  = "AWS::Route53::RecordSetGroup"
+	typeRecordSet       = assembly.TypeRecordSet
+	typeRecordSetGroup  = assembly.TypeRecordSetGroup
 )
 
 // Facts are what the rules need to know about a stack that its template does not say.
@@ -37,17 +36,12 @@ func FactsOf(cfg *drcontext.Config) Facts {
 	return Facts{Environment: cfg.EnvironmentName, Production: cfg.IsProduction(), DrMode: cfg.DrMode}
 }
 
-// Template is the part of a synthesized CloudFormation template the rules read.
-type Template struct {
-	Resources map[string]Resource `json:"Resources"`
-}
+// Template is the synthesized template as internal/assembly reads it (one Template type for
+// every reader of cdk.out).
+type Template = assembly.Template
 
 // Resource is one template resource.
-type Resource struct {
-	Type       string         `json:"Type"`
-	Properties map[string]any `json:"Properties"`
-	Metadata   map[string]any `json:"Metadata"`
-}
+type Resource = assembly.Resource
 
 // Stack is one synthesized stack as the rules see it.
 type Stack struct {
@@ -83,42 +77,17 @@ func (s *Stack) path(logicalID string) string {
 	return s.Name + "/" + logicalID
 }
 
-// manifest is the part of the cloud assembly manifest.json LoadAssembly reads.
-type manifest struct {
-	Artifacts map[string]struct {
-		Type       string `json:"type"`
-		Properties struct {
-			TemplateFile          string `json:"templateFile"`
-			TerminationProtection bool   `json:"terminationProtection"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
-const stackArtifact = "aws:cloudformation:stack"
-
 // LoadAssembly reads every stack of a cloud assembly directory (cdk.out); facts says what each
 // stack is (by stack name).
 func LoadAssembly(dir string, facts func(stack string) Facts) ([]*Stack, error) {
-	var m manifest
-	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+	read, err := assembly.ReadStacks(dir)
+	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for name, a := range m.Artifacts {
-		if a.Type == stackArtifact {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	stacks := make([]*Stack, 0, len(names))
-	for _, name := range names {
-		a := m.Artifacts[name]
-		s := &Stack{Name: name, TemplatePath: filepath.Join(dir, a.Properties.TemplateFile),
-			TerminationProtection: a.Properties.TerminationProtection, Facts: facts(name)}
-		if err := readJSON(s.TemplatePath, &s.Template); err != nil {
-			return nil, err
-		}
-		stacks = append(stacks, s)
+	stacks := make([]*Stack, 0, len(read))
+	for _, st := range read {
+		stacks = append(stacks, &Stack{Name: st.Name, TemplatePath: st.TemplatePath, Template: *st.Template,
+			TerminationProtection: st.TerminationProtection, Facts: facts(st.Name)})
 	}
 	return stacks, nil
 }
@@ -126,32 +95,12 @@ func LoadAssembly(dir string, facts func(stack string) Facts) ([]*Stack, error) 
 // LoadStack reads one stack given its template path, taking termination protection from the
 // manifest.json beside it (the validation plugin's view: CDK hands it template paths).
 func LoadStack(name, templatePath string, f Facts) (*Stack, error) {
-	s := &Stack{Name: name, TemplatePath: templatePath, Facts: f}
-	if err := readJSON(templatePath, &s.Template); err != nil {
-		return nil, err
-	}
-	var m manifest
-	if err := readJSON(filepath.Join(filepath.Dir(templatePath), "manifest.json"), &m); err != nil {
-		return nil, err
-	}
-	for _, a := range m.Artifacts {
-		if a.Type == stackArtifact && a.Properties.TemplateFile == filepath.Base(templatePath) {
-			s.TerminationProtection = a.Properties.TerminationProtection
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("%s: no stack artifact in manifest.json uses this template", templatePath)
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
+	st, err := assembly.ReadStackOfTemplate(name, templatePath)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return &Stack{Name: name, TemplatePath: templatePath, Template: *st.Template,
+		TerminationProtection: st.TerminationProtection, Facts: f}, nil
 }
 
 // refTarget is the logical id a value points at: {"Ref": X} or {"Fn::GetAtt": [X, attr]}.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -57,7 +57,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error) error {
 	r := s.Runner()
 	var validator string
-	var primaryStack *cfn.Stack
+	var primaryStack *assembly.Stack
 	later := []session.PlannedPhase{{Name: "deploy", Estimate: session.RunbookDeploy},
 		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
 
@@ -93,7 +93,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			}
 			primaryStack = st
 		}
-		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
@@ -109,13 +109,13 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		var log []byte
 		var err error
 		out, log, err = deploy(ctx, s, o, cfg, outputsFile, filepath.Join(s.Work, "cdk.out"))
-		if werr := s.Bundle.WriteFile("deploy.log", log); werr != nil {
+		if werr := s.Bundle.WriteFile(session.FileDeployLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		if err := s.Bundle.CopyFile("stack-outputs.json", outputsFile); err != nil {
+		if err := s.Bundle.CopyFile(session.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
 		return "cdk deploy exited 0; endpoint " + out["EndpointAddress"], nil
@@ -129,22 +129,22 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	// CNAME, SSM parameters), so it changed with the deploy; record what changed.
 	dr, rerr := readDeployed(s.Work, cfg)
 	before := records(primaryStack, nil)
-	after := append(append([]cfn.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
+	after := append(append([]assembly.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
 	note := "in the deploy: Route 53 regional CNAME + SECONDARY record, SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
 	if rerr != nil {
 		note += "; records unavailable: " + rerr.Error()
 	}
 	s.Timeline.Skip("routing", session.RunbookRouting, session.Included, note)
-	if err := writeRouting(s, "activation", cfn.NewRoutingChange("DR activation: deploy of "+cfg.StackID(), before, after)); err != nil {
+	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation: deploy of "+cfg.StackID(), before, after)); err != nil {
 		return err
 	}
 
 	return s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), "validation")
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation)
 	})
 }
 
 // readDeployed reads the stack from the cloud assembly cdk deploy wrote.
-func readDeployed(work string, cfg *drcontext.Config) (*cfn.Stack, error) {
-	return cfn.ReadStack(filepath.Join(work, "cdk.out"), cfg.StackID())
+func readDeployed(work string, cfg *drcontext.Config) (*assembly.Stack, error) {
+	return assembly.ReadStack(filepath.Join(work, "cdk.out"), cfg.StackID())
 }

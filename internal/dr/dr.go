@@ -20,7 +20,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
@@ -292,7 +292,7 @@ func buildValidator(ctx context.Context, r drexec.Runner, o Options, work string
 }
 
 // synthStack synthesizes one stack (no AWS) and reads it.
-func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontext.Config, dir string) (*cfn.Stack, error) {
+func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontext.Config, dir string) (*assembly.Stack, error) {
 	t := drexec.StackOf(cfg)
 	res, err := r.Run(ctx, drexec.CDK{Repo: repo}.Synth(t, dir))
 	if err != nil {
@@ -301,7 +301,7 @@ func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontex
 	if res.ExitCode != 0 {
 		return nil, fmt.Errorf("cdk synth %s exited %d: %s", t.Stack, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
-	return cfn.ReadStack(dir, t.Stack)
+	return assembly.ReadStack(dir, t.Stack)
 }
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
@@ -361,16 +361,8 @@ func firstLine(b []byte) string {
 	return s
 }
 
-// writeRouting puts a routing change into the bundle as JSON and Markdown.
-func writeRouting(s *session.Session, name string, c cfn.RoutingChange) error {
-	if err := s.Bundle.WriteJSON(filepath.Join("routing", name+".json"), c); err != nil {
-		return err
-	}
-	return s.Bundle.WriteFile(filepath.Join("routing", name+".md"), []byte(c.Markdown()))
-}
-
 // records returns a stack's records, or none when the stack could not be synthesized.
-func records(st *cfn.Stack, resolve map[string]string) []cfn.Record {
+func records(st *assembly.Stack, resolve map[string]string) []assembly.Record {
 	if st == nil {
 		return nil
 	}

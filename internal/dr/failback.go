@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -56,7 +56,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 func failback(ctx context.Context, s *session.Session, o Options, held, release, dr *drcontext.Config, drErr error) error {
 	r := s.Runner()
 	var validator string
-	var drStack *cfn.Stack
+	var drStack *assembly.Stack
 	phaseHeld := session.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: session.RunbookDeploy}
 	phaseValidate := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
 	phaseRelease := session.PlannedPhase{Name: "routing release (deploy)", Estimate: session.RunbookRouting}
@@ -81,7 +81,7 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 			// The DR records only complete the routing picture; a failback must not wait on them.
 			pre["drStack"] = "unavailable: " + err.Error()
 		}
-		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
@@ -97,13 +97,13 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 		var log []byte
 		var err error
 		heldOut, log, err = deploy(ctx, s, o, held, heldOutputs, filepath.Join(s.Work, "cdk.out.held"))
-		if werr := s.Bundle.WriteFile("deploy-held.log", log); werr != nil {
+		if werr := s.Bundle.WriteFile(session.FileDeployHeldLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		return "cdk deploy exited 0; the PRIMARY record is held back", s.Bundle.CopyFile("stack-outputs-held.json", heldOutputs)
+		return "cdk deploy exited 0; the PRIMARY record is held back", s.Bundle.CopyFile(session.FileStackOutputsHeld, heldOutputs)
 	})
 	if err != nil {
 		s.NotRun("deploy did not finish: routing NOT released, the DR cache keeps serving", phaseValidate, phaseRelease)
@@ -111,7 +111,7 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 	}
 
 	err = s.Phase(ctx, phaseValidate.Name, phaseValidate.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, heldOutputs, held.StackID(), "validation")
+		return validate(ctx, s, validator, heldOutputs, held.StackID(), session.DirValidation)
 	})
 	if err != nil {
 		s.NotRun("validation failed: routing NOT released, the DR cache keeps serving", phaseRelease)
@@ -121,27 +121,27 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
 	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
 		_, log, err := deploy(ctx, s, o, release, releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
-		if werr := s.Bundle.WriteFile("deploy-release.log", log); werr != nil {
+		if werr := s.Bundle.WriteFile(session.FileDeployReleaseLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		return "cdk deploy exited 0; the PRIMARY record owns the service name again", s.Bundle.CopyFile("stack-outputs-released.json", releaseOutputs)
+		return "cdk deploy exited 0; the PRIMARY record owns the service name again", s.Bundle.CopyFile(session.FileStackOutputsReleased, releaseOutputs)
 	})
 
 	// Routing evidence: the held and released templates, each beside the DR stack's records
 	// (the SECONDARY half stays until teardown).
 	resolve := map[string]string{endpointToken: heldOut["EndpointAddress"]}
-	heldStack, _ := cfn.ReadStack(filepath.Join(s.Work, "cdk.out.held"), held.StackID())
-	relStack, _ := cfn.ReadStack(filepath.Join(s.Work, "cdk.out.released"), release.StackID())
+	heldStack, _ := assembly.ReadStack(filepath.Join(s.Work, "cdk.out.held"), held.StackID())
+	relStack, _ := assembly.ReadStack(filepath.Join(s.Work, "cdk.out.released"), release.StackID())
 	drRecords := records(drStack, nil)
 	before := append(records(heldStack, resolve), drRecords...)
 	after := before
 	if relStack != nil {
 		after = append(records(relStack, resolve), drRecords...)
 	}
-	if werr := writeRouting(s, "failback-release", cfn.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
+	if werr := s.WriteRouting(session.RoutingFailbackRelease, assembly.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
 		err = werr
 	}
 	return err

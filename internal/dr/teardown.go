@@ -10,20 +10,20 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
 type Plan struct {
-	Stack     string                `json:"stack"`
-	Account   string                `json:"account"`
-	Region    string                `json:"region"`
-	CacheName string                `json:"cacheName"`
-	Deleted   []cfn.ResourceSummary `json:"deleted"`
-	Kept      []cfn.ResourceSummary `json:"kept"`
-	Records   []cfn.Record          `json:"route53RecordsRemoved"`
+	Stack     string                     `json:"stack"`
+	Account   string                     `json:"account"`
+	Region    string                     `json:"region"`
+	CacheName string                     `json:"cacheName"`
+	Deleted   []assembly.ResourceSummary `json:"deleted"`
+	Kept      []assembly.ResourceSummary `json:"kept"`
+	Records   []assembly.Record          `json:"route53RecordsRemoved"`
 	// TerminationProtection is what the template asks for (production stacks: true).
 	TerminationProtection bool `json:"terminationProtection"`
 }
@@ -117,10 +117,10 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		s.Meta[k] = v
 	}
 	runErr := func() error {
-		if err := s.Bundle.WriteJSON("plan.json", plan); err != nil {
+		if err := s.Bundle.WriteJSON(session.FilePlanJSON, plan); err != nil {
 			return err
 		}
-		if err := s.Bundle.WriteFile("plan.txt", []byte(plan.Text())); err != nil {
+		if err := s.Bundle.WriteFile(session.FilePlanText, []byte(plan.Text())); err != nil {
 			return err
 		}
 		return teardown(ctx, s, o, cfg, primary, primaryErr, st)
@@ -133,13 +133,13 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *cfn.Stack) error {
+func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *assembly.Stack) error {
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
 	phaseTP := session.PlannedPhase{Name: "termination protection off"}
 	phaseDestroy := session.PlannedPhase{Name: "destroy"}
-	var primaryStack *cfn.Stack
+	var primaryStack *assembly.Stack
 
 	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
@@ -183,7 +183,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 				primaryStack = st
 			}
 		}
-		if err := s.Bundle.WriteJSON("preflight.json", pre); err != nil {
+		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("stack %s, termination protection %v", info.Status, info.TerminationProtection), nil
@@ -218,7 +218,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 		cmd.Stdout, cmd.Stderr = log, log
 		s.Printf("    %s", cmd)
 		res, err := r.Run(ctx, cmd)
-		if werr := s.Bundle.WriteFile("destroy.log", log.Bytes()); werr != nil && err == nil {
+		if werr := s.Bundle.WriteFile(session.FileDestroyLog, log.Bytes()); werr != nil && err == nil {
 			err = werr
 		}
 		if err != nil {
@@ -234,7 +234,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 	if err != nil {
 		after = before // nothing is known to be removed
 	}
-	if werr := writeRouting(s, "teardown", cfn.NewRoutingChange("teardown of "+stack, before, after)); werr != nil && err == nil {
+	if werr := s.WriteRouting(session.RoutingTeardown, assembly.NewRoutingChange("teardown of "+stack, before, after)); werr != nil && err == nil {
 		err = werr
 	}
 	return err

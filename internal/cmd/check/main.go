@@ -9,7 +9,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
@@ -175,7 +175,7 @@ func synth(o options, t drcontext.Cell, facts compliance.Facts) *targetResult {
 	if r.exitCode != 0 {
 		r.problems = append(r.problems, fmt.Sprintf("cdk synth exited %d", r.exitCode))
 	}
-	if _, err := os.Stat(filepath.Join(r.dir, "manifest.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(r.dir, assembly.ManifestFile)); err != nil {
 		if r.exitCode == 0 {
 			r.problems = append(r.problems, "cdk synth wrote no cloud assembly")
 		}
@@ -215,30 +215,11 @@ func synth(o options, t drcontext.Cell, facts compliance.Facts) *targetResult {
 func resources(s *compliance.Stack) int {
 	n := 0
 	for _, r := range s.Template.Resources {
-		if r.Type != "AWS::CDK::Metadata" {
+		if r.Type != assembly.TypeMetadata {
 			n++
 		}
 	}
 	return n
-}
-
-// validationReport is the part of cdk.out/validation-report.json this command reads.
-type validationReport struct {
-	PluginReports []struct {
-		PluginName string `json:"pluginName"`
-		Violations []struct {
-			RuleName            string `json:"ruleName"`
-			Description         string `json:"description"`
-			Fix                 string `json:"fix"`
-			Severity            string `json:"severity"`
-			ViolatingConstructs []struct {
-				ConstructPath          string `json:"constructPath"`
-				CloudFormationResource struct {
-					TemplatePath string `json:"templatePath"`
-				} `json:"cloudFormationResource"`
-			} `json:"violatingConstructs"`
-		} `json:"violations"`
-	} `json:"pluginReports"`
 }
 
 // reportViolations reads the violations CDK recorded at synth (cdk-nag's, through the
@@ -247,16 +228,9 @@ type validationReport struct {
 // even if the app stopped running the plugin.
 func reportViolations(dir string) (map[string][]string, error) {
 	out := map[string][]string{}
-	b, err := os.ReadFile(filepath.Join(dir, "validation-report.json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return out, nil // no plugin reported anything
-	}
+	rep, err := assembly.ReadValidationReport(dir) // none: no plugin reported anything
 	if err != nil {
 		return out, err
-	}
-	var rep validationReport
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return out, fmt.Errorf("%s: %w", filepath.Join(dir, "validation-report.json"), err)
 	}
 	for _, p := range rep.PluginReports {
 		if p.PluginName == compliance.PluginName {
@@ -279,36 +253,14 @@ func reportViolations(dir string) (map[string][]string, error) {
 // nagSuppressed counts the suppressed findings in a pack's JSON report for a stack; a missing
 // report means the pack did not run on the stack, which is a finding in itself.
 func nagSuppressed(dir, pack, stack string) (int, error) {
-	matches, _ := filepath.Glob(filepath.Join(dir, pack+"-*"+stack+"-NagReport.json"))
-	if len(matches) != 1 {
-		return 0, fmt.Errorf("cdk-nag %s report for %s: want one %s-*%s-NagReport.json in %s, found %d: the pack did not run (gate.Apply in main.go)", pack, stack, pack, stack, dir, len(matches))
+	rep, err := assembly.ReadNagReport(dir, pack, stack)
+	if errors.Is(err, assembly.ErrNoNagReport) {
+		return 0, fmt.Errorf("%w (gate.Apply in main.go)", err)
 	}
-	var rep struct {
-		Lines []struct {
-			Compliance string `json:"compliance"`
-		} `json:"lines"`
-	}
-	if err := readJSON(matches[0], &rep); err != nil {
+	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, l := range rep.Lines {
-		if l.Compliance == "Suppressed" {
-			n++
-		}
-	}
-	return n, nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return rep.Suppressed(), nil
 }
 
 // crossStack applies the cross-stack rules to all stacks synthesized, grouped by environment,

@@ -3,32 +3,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 )
-
-type manifest struct {
-	Artifacts map[string]struct {
-		Type        string `json:"type"`
-		Environment string `json:"environment"`
-		Properties  struct {
-			TemplateFile string `json:"templateFile"`
-		} `json:"properties"`
-	} `json:"artifacts"`
-}
-
-type template struct {
-	Resources map[string]struct {
-		Type string `json:"Type"`
-	} `json:"Resources"`
-	Outputs map[string]any `json:"Outputs"`
-}
 
 func main() {
 	if len(os.Args) != 2 {
@@ -42,26 +24,14 @@ func main() {
 }
 
 func summarize(dir string) error {
-	var m manifest
-	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+	stacks, err := assembly.ReadStacks(dir)
+	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(m.Artifacts))
-	for name, a := range m.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		a := m.Artifacts[name]
-		var t template
-		if err := readJSON(filepath.Join(dir, a.Properties.TemplateFile), &t); err != nil {
-			return err
-		}
+	for _, s := range stacks {
 		counts := map[string]int{}
-		for _, r := range t.Resources {
-			if r.Type == "AWS::CDK::Metadata" {
+		for _, r := range s.Template.Resources {
+			if r.Type == assembly.TypeMetadata {
 				continue
 			}
 			counts[strings.TrimPrefix(r.Type, "AWS::")]++
@@ -73,20 +43,9 @@ func summarize(dir string) error {
 			total += n
 		}
 		sort.Strings(types)
-		fmt.Printf("   %s (%s): %d resources, %d outputs -> %s\n      %s\n", name,
-			strings.TrimPrefix(a.Environment, "aws://"), total, len(t.Outputs),
-			filepath.Join(dir, a.Properties.TemplateFile), strings.Join(types, ", "))
-	}
-	return nil
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		fmt.Printf("   %s (%s): %d resources, %d outputs -> %s\n      %s\n", s.Name,
+			strings.TrimPrefix(s.Environment, "aws://"), total, len(s.Template.Outputs),
+			s.TemplatePath, strings.Join(types, ", "))
 	}
 	return nil
 }

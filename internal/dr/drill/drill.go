@@ -21,7 +21,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -215,7 +215,7 @@ func (r *run) stop() {
 func (r *run) phases(ctx context.Context) error {
 	s, cfg := r.s, r.cfg
 	var validator string
-	var drStack, primaryStack *cfn.Stack
+	var drStack, primaryStack *assembly.Stack
 	phaseSynth := session.PlannedPhase{Name: "synth", Estimate: session.RunbookDeploy}
 	phaseStandIn := session.PlannedPhase{Name: "stand-in ready", Estimate: session.Estimate{Label: "(deploy: cache AVAILABLE)"}}
 	phaseValidation := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
@@ -277,21 +277,18 @@ func (r *run) phases(ctx context.Context) error {
 	if err := writeOutputs(r.res.OutputsFile, cfg.StackID(), values); err != nil {
 		return err
 	}
-	if err := s.Bundle.CopyFile("stack-outputs.json", r.res.OutputsFile); err != nil {
+	if err := s.Bundle.CopyFile(session.FileStackOutputs, r.res.OutputsFile); err != nil {
 		return err
 	}
-	if err := s.Bundle.WriteFile("stack-outputs.NOTE.md", []byte(outputsNote(cfg))); err != nil {
+	if err := s.Bundle.WriteFile(session.FileStackOutputsNote, []byte(outputsNote(cfg))); err != nil {
 		return err
 	}
 	s.Printf("    outputs file (%s): %s", Label, r.res.OutputsFile)
 
 	// Runbook step 3 cannot happen locally; the records a deploy would create are evidence.
 	before := primaryStack.Route53Records(nil)
-	after := append(append([]cfn.Record{}, before...), drStack.Route53Records(nil)...)
-	if err := s.Bundle.WriteJSON("routing/activation.json", cfn.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
-		return err
-	}
-	if err := s.Bundle.WriteFile("routing/activation.md", []byte(cfn.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after).Markdown())); err != nil {
+	after := append(append([]assembly.Record{}, before...), drStack.Route53Records(nil)...)
+	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
 		return err
 	}
 	s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
@@ -304,7 +301,7 @@ func (r *run) phases(ctx context.Context) error {
 
 // synth runs cdk synth for the DR and the primary stack (the primary's records are the
 // routing "before"), or reads the assemblies of an earlier drill.
-func (r *run) synth(ctx context.Context) (dr, primary *cfn.Stack, err error) {
+func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error) {
 	root := r.o.FromCDKOut
 	if root == "" {
 		root = filepath.Join(r.s.Work, "cdk.out")
@@ -326,10 +323,10 @@ func (r *run) synth(ctx context.Context) (dr, primary *cfn.Stack, err error) {
 	} else {
 		r.s.Printf("    reusing the cloud assemblies in %s (--from-cdk-out): cdk synth not run", root)
 	}
-	if dr, err = cfn.ReadStack(filepath.Join(root, "dr"), r.cfg.StackID()); err != nil {
+	if dr, err = assembly.ReadStack(filepath.Join(root, "dr"), r.cfg.StackID()); err != nil {
 		return nil, nil, err
 	}
-	if primary, err = cfn.ReadStack(filepath.Join(root, "primary"), r.primary.StackID()); err != nil {
+	if primary, err = assembly.ReadStack(filepath.Join(root, "primary"), r.primary.StackID()); err != nil {
 		return nil, nil, err
 	}
 	return dr, primary, nil
@@ -392,7 +389,7 @@ func (r *run) startStandIn(ctx context.Context) error {
 
 // validate runs the real validator against the stand-in outputs file.
 func (r *run) validate(ctx context.Context, bin string) (string, error) {
-	dir := filepath.Join(r.s.Work, "validation")
+	dir := filepath.Join(r.s.Work, session.DirValidation)
 	cmd := drexec.Validate{Binary: bin, OutputsFile: r.res.OutputsFile, Stack: r.cfg.StackID(), EvidenceDir: dir,
 		CAFile: r.cluster.CA.CertFile, PasswordFile: r.pwFile}.Cmd()
 	// No AWS for the validator: with --password-file it has no reason to call Secrets
@@ -407,7 +404,7 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 		_ = os.Remove(r.pwFile) // read; --keep still prints it for valkey-cli
 	}
 	if _, serr := os.Stat(dir); serr == nil {
-		if cerr := r.s.Bundle.CopyDir("validation", dir); cerr != nil && err == nil {
+		if cerr := r.s.Bundle.CopyDir(session.DirValidation, dir); cerr != nil && err == nil {
 			err = cerr
 		}
 	}
@@ -460,7 +457,7 @@ func readReport(path string) (*report, error) {
 // the ones only a deployment can produce point at the stand-in or say they do not exist. An
 // output this function does not know fails the drill: a new stack output must be given a
 // stand-in value deliberately, never silently.
-func StandInOutputs(t *cfn.Template, cfg *drcontext.Config, c *localvalkey.Cluster) (map[string]string, error) {
+func StandInOutputs(t *assembly.Template, cfg *drcontext.Config, c *localvalkey.Cluster) (map[string]string, error) {
 	standIn := map[string]string{
 		// The certificate the stand-in presents names localhost, as the serverless one names
 		// the endpoint: TLS is verified against the endpoint name exactly as on AWS.

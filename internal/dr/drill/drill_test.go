@@ -16,7 +16,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/cfn"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -138,7 +138,7 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	if err := json.Unmarshal(b, &shape); err != nil || len(shape) != 1 || shape[res.Stack] == nil {
 		t.Fatalf("outputs file shape: %v\n%s", err, b)
 	}
-	tmpl, err := cfn.ReadStack(filepath.Join(fix, "dr"), res.Stack)
+	tmpl, err := assembly.ReadStack(filepath.Join(fix, "dr"), res.Stack)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
 }
 
 func TestStandInOutputsRefusesAnOutputItCannotFake(t *testing.T) {
-	tmpl := &cfn.Template{Outputs: map[string]cfn.Output{
+	tmpl := &assembly.Template{Outputs: map[string]assembly.Output{
 		"Environment":      {Value: "example"},
 		"NewDeployedThing": {Value: map[string]any{"Fn::GetAtt": []any{"X", "Arn"}}},
 	}}

@@ -262,11 +262,11 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		return nil, err
 	}
 	steps := []func() error{
-		func() error { return s.Bundle.WriteFile("timeline.txt", []byte(text)) },
-		func() error { return s.Bundle.WriteFile("timeline.json", append(tjson, '\n')) },
-		func() error { return s.Bundle.WriteJSON("commands.json", s.rec.Log()) },
-		func() error { return s.Bundle.WriteJSON("metadata.json", s.Meta) },
-		func() error { return s.Bundle.WriteFile("README.md", []byte(s.readme(verdict, extraReadme))) },
+		func() error { return s.Bundle.WriteFile(FileTimelineText, []byte(text)) },
+		func() error { return s.Bundle.WriteFile(FileTimelineJSON, append(tjson, '\n')) },
+		func() error { return s.Bundle.WriteJSON(FileCommands, s.rec.Log()) },
+		func() error { return s.Bundle.WriteJSON(FileMetadata, s.Meta) },
+		func() error { return s.Bundle.WriteFile(FileReadme, []byte(s.readme(verdict, extraReadme))) },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {

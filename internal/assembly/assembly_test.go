@@ -1,7 +1,8 @@
-package cfn
+package assembly
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -99,5 +100,42 @@ func TestRoutingChangeOfADRDeploy(t *testing.T) {
 	md := c.Markdown()
 	if !strings.Contains(md, "| added | sessions.cache.internal.example.com | CNAME | SECONDARY |") {
 		t.Fatalf("markdown:\n%s", md)
+	}
+}
+
+func TestRoute53RecordsReadsRecordSetGroups(t *testing.T) {
+	s := &Stack{Name: "S", Template: &Template{Resources: map[string]Resource{
+		"One": {Type: TypeRecordSet, Properties: map[string]any{"Name": "a.zone.", "Type": "CNAME", "TTL": "30",
+			"HostedZoneId": "Z1", "ResourceRecords": []any{"x"}}},
+		"Group": {Type: TypeRecordSetGroup, Properties: map[string]any{"HostedZoneId": "Z2", "RecordSets": []any{
+			map[string]any{"Name": "b.zone.", "Type": "CNAME", "TTL": "60", "ResourceRecords": []any{"y"}},
+		}}},
+	}}}
+	got := s.Route53Records(nil)
+	want := []Record{
+		{Stack: "S", LogicalID: "One", Name: "a.zone.", Type: "CNAME", TTL: "30", HostedZoneID: "Z1", Values: []string{"x"}},
+		{Stack: "S", LogicalID: "Group/RecordSets/0", Name: "b.zone.", Type: "CNAME", TTL: "60", HostedZoneID: "Z2", Values: []string{"y"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("records\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestReports(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := ReadValidationReport(dir)
+	if err != nil || len(rep.PluginReports) != 0 {
+		t.Fatalf("a missing validation report is an empty one: %+v, %v", rep, err)
+	}
+	if _, err := ReadNagReport(dir, "AwsSolutions", "S"); !errors.Is(err, ErrNoNagReport) {
+		t.Fatalf("a missing nag report: %v, want ErrNoNagReport", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "AwsSolutions-S-NagReport.json"),
+		[]byte(`{"lines":[{"compliance":"Suppressed"},{"compliance":"Compliant"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nag, err := ReadNagReport(dir, "AwsSolutions", "S")
+	if err != nil || nag.Suppressed() != 1 {
+		t.Fatalf("nag report: %+v, %v", nag, err)
 	}
 }

@@ -1,4 +1,4 @@
-package cfn
+package assembly
 
 import (
 	"fmt"
@@ -6,11 +6,19 @@ import (
 	"strings"
 )
 
-// Record is one AWS::Route53::RecordSet as synthesized: what a deploy makes Route 53 answer.
+// Route 53 record resource types: a RecordSet is one record, a RecordSetGroup several.
+const (
+	TypeRecordSet      = "AWS::Route53::RecordSet"
+	TypeRecordSetGroup = "AWS::Route53::RecordSetGroup"
+)
+
+// Record is one Route 53 record set as synthesized (a RecordSet, or one entry of a
+// RecordSetGroup): what a deploy makes Route 53 answer.
 type Record struct {
 	// Stack is the stack that owns the record.
 	Stack string `json:"stack"`
-	// LogicalID is the record's logical id in that stack.
+	// LogicalID is the record's logical id in that stack; an entry of a RecordSetGroup reads
+	// "<group id>/RecordSets/<index>".
 	LogicalID string `json:"logicalId"`
 	// Name is the DNS name.
 	Name string `json:"name"`
@@ -31,27 +39,23 @@ type Record struct {
 	Values []string `json:"values"`
 }
 
-// Route53Records returns the stack's record sets sorted by name then failover role. resolve
-// maps a token such as "SessionCache.Endpoint.Address" to its deployed value (may be nil).
+// Route53Records returns the stack's record sets (RecordSet and RecordSetGroup entries) sorted
+// by name then failover role. resolve maps a token such as "SessionCache.Endpoint.Address" to
+// its deployed value (may be nil).
 func (s *Stack) Route53Records(resolve map[string]string) []Record {
 	var out []Record
 	for id, r := range s.Template.Resources {
-		if r.Type != "AWS::Route53::RecordSet" {
-			continue
-		}
-		p := r.Properties
-		rec := Record{Stack: s.Name, LogicalID: id, Name: render(p["Name"], resolve), Type: render(p["Type"], resolve),
-			TTL: render(p["TTL"], resolve), Failover: render(p["Failover"], resolve),
-			SetIdentifier: render(p["SetIdentifier"], resolve), HostedZoneID: render(p["HostedZoneId"], resolve)}
-		if hc, ok := p["HealthCheckId"].(map[string]any); ok {
-			rec.HealthCheck = tokenTarget(hc)
-		}
-		if vals, ok := p["ResourceRecords"].([]any); ok {
-			for _, v := range vals {
-				rec.Values = append(rec.Values, render(v, resolve))
+		switch r.Type {
+		case TypeRecordSet:
+			out = append(out, s.record(id, r.Properties, nil, resolve))
+		case TypeRecordSetGroup:
+			list, _ := r.Properties["RecordSets"].([]any)
+			for i, e := range list {
+				if p, ok := e.(map[string]any); ok {
+					out = append(out, s.record(fmt.Sprintf("%s/RecordSets/%d", id, i), p, r.Properties, resolve))
+				}
 			}
 		}
-		out = append(out, rec)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Name != out[j].Name {
@@ -60,6 +64,27 @@ func (s *Stack) Route53Records(resolve map[string]string) []Record {
 		return out[i].Failover < out[j].Failover
 	})
 	return out
+}
+
+// record reads one record's properties; group holds a RecordSetGroup's own properties (its
+// hosted zone applies to every entry), nil for a RecordSet.
+func (s *Stack) record(id string, p, group map[string]any, resolve map[string]string) Record {
+	zone := p["HostedZoneId"]
+	if zone == nil && group != nil {
+		zone = group["HostedZoneId"]
+	}
+	rec := Record{Stack: s.Name, LogicalID: id, Name: render(p["Name"], resolve), Type: render(p["Type"], resolve),
+		TTL: render(p["TTL"], resolve), Failover: render(p["Failover"], resolve),
+		SetIdentifier: render(p["SetIdentifier"], resolve), HostedZoneID: render(zone, resolve)}
+	if hc, ok := p["HealthCheckId"].(map[string]any); ok {
+		rec.HealthCheck = tokenTarget(hc)
+	}
+	if vals, ok := p["ResourceRecords"].([]any); ok {
+		for _, v := range vals {
+			rec.Values = append(rec.Values, render(v, resolve))
+		}
+	}
+	return rec
 }
 
 // render turns a template value into text: literals as is, intrinsics as ${Logical.Attr}.

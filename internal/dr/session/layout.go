@@ -1,0 +1,57 @@
+package session
+
+import (
+	"path/filepath"
+
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
+)
+
+// The evidence bundle's layout, declared once: every procedure writes these names and nothing
+// else decides a file name. docs/runbook.md describes the same layout for auditors.
+const (
+	// FileReadme says what the bundle is (generated at Finish).
+	FileReadme = "README.md"
+	// FileMetadata is the procedure's metadata (environment, stack, versions, verdict).
+	FileMetadata = "metadata.json"
+	// FileTimelineJSON and FileTimelineText are the phases with UTC timestamps and durations.
+	FileTimelineJSON = "timeline.json"
+	FileTimelineText = "timeline.txt"
+	// FileCommands is every external command run, with exit codes and durations.
+	FileCommands = "commands.json"
+	// FilePreflight is what the preflight found (credentials, bootstrap, the primary probe).
+	FilePreflight = "preflight.json"
+	// FilePlanJSON and FilePlanText are teardown's plan (what a destroy removes).
+	FilePlanJSON = "plan.json"
+	FilePlanText = "plan.txt"
+	// FileStackOutputs is the deployed (or, in a drill, stand-in) stack outputs file; the
+	// held/released variants are failback's two deploys.
+	FileStackOutputs         = "stack-outputs.json"
+	FileStackOutputsHeld     = "stack-outputs-held.json"
+	FileStackOutputsReleased = "stack-outputs-released.json"
+	// FileStackOutputsNote explains a drill's stand-in outputs.
+	FileStackOutputsNote = "stack-outputs.NOTE.md"
+	// The cdk deploy / destroy logs.
+	FileDeployLog        = "deploy.log"
+	FileDeployHeldLog    = "deploy-held.log"
+	FileDeployReleaseLog = "deploy-release.log"
+	FileDestroyLog       = "destroy.log"
+	// DirValidation holds the validator's evidence (report.json, junit.xml, summary.md).
+	DirValidation = "validation"
+	// DirRouting holds the Route 53 record changes, one <step>.json and <step>.md each.
+	DirRouting = "routing"
+)
+
+// Routing steps: the names of the record changes under DirRouting.
+const (
+	RoutingActivation      = "activation"
+	RoutingFailbackRelease = "failback-release"
+	RoutingTeardown        = "teardown"
+)
+
+// WriteRouting puts a routing change into the bundle as DirRouting/<step>.json and .md.
+func (s *Session) WriteRouting(step string, c assembly.RoutingChange) error {
+	if err := s.Bundle.WriteJSON(filepath.Join(DirRouting, step+".json"), c); err != nil {
+		return err
+	}
+	return s.Bundle.WriteFile(filepath.Join(DirRouting, step+".md"), []byte(c.Markdown()))
+}
