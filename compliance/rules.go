@@ -415,7 +415,7 @@ func noSnapshotRestore(s *Stack) []Finding {
 }
 
 func statelessNoBackups(s *Stack) []Finding {
-	if s.Facts.DrMode != drcontext.DrModeStateless {
+	if m, ok := drcontext.ModeOf(s.Facts.DrMode); !ok || m.SnapshotsAllowed {
 		return nil
 	}
 	return s.caches(func(id string, p map[string]any) []Finding {

@@ -3,8 +3,6 @@ package drcontext
 import (
 	"fmt"
 	"strings"
-
-	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Names derived from a validated Config. They live here, not in the stack, so that tests of
@@ -13,20 +11,13 @@ import (
 // StackID is deterministic from environment, region and mode; a stateless stack in the
 // primary region (a drill) still gets its own id, so it can never update the primary stack.
 func (c *Config) StackID() string {
-	role := "primary"
-	if c.DrMode == DrModeStateless {
-		role = "dr"
-	}
-	return fmt.Sprintf("ValkeyDr-%s-%s-%s", c.EnvironmentName, c.Region, role)
+	return fmt.Sprintf("ValkeyDr-%s-%s-%s", c.EnvironmentName, c.Region, c.Mode().StackRole)
 }
 
 // CacheName is the ServerlessCacheName (replacement on change: never derive it from anything
 // that changes between releases).
 func (c *Config) CacheName() string {
-	if c.DrMode == DrModeStateless {
-		return c.Env.Cache.Name + DRNameSuffix
-	}
-	return c.Env.Cache.Name
+	return c.Env.Cache.Name + c.Mode().NameSuffix
 }
 
 // MajorEngineVersion is the configured version or the default.
@@ -96,18 +87,15 @@ func (c *Config) ServiceDNSName() string {
 // OwnsServiceRecord reports whether this stack creates its half of the failover pair: not
 // while failback holds routing back, and never in a drill (a drill must not take traffic).
 func (c *Config) OwnsServiceRecord() bool {
-	if c.DrMode == DrModeNone {
-		return !c.HoldPrimaryRouting
+	if c.Mode().CanHoldRouting && c.HoldPrimaryRouting {
+		return false
 	}
 	return !c.SameRegionDrill
 }
 
 // FailoverRole is PRIMARY for drMode=none and SECONDARY for stateless.
 func (c *Config) FailoverRole() string {
-	if c.DrMode == DrModeStateless {
-		return contract.RoleSecondary
-	}
-	return contract.RolePrimary
+	return c.Mode().FailoverRole
 }
 
 // SSMPrefix is the parameter path applications read the endpoint from, in their own region.

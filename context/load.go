@@ -50,13 +50,13 @@ func Load(in Input) (*Config, error) {
 		envName, envOK, envGiven = s, ok, true
 	}
 
-	mode := DrModeNone
+	mode := DefaultDrMode
 	modeOK := true
 	if s, given, ok := flagString(&ps, KeyDrMode, in.DrMode, drModes()); given {
 		modeOK = ok
 		if ok {
-			if m := DrMode(s); m == DrModeNone || m == DrModeStateless {
-				mode = m
+			if _, known := ModeOf(DrMode(s)); known {
+				mode = DrMode(s)
 			} else {
 				ps.add(drModeProblem(s))
 				modeOK = false
@@ -68,12 +68,13 @@ func Load(in Input) (*Config, error) {
 	hold, holdOK := flagBool(&ps, KeyHoldPrimaryRouting, in.HoldPrimaryRouting)
 	drill, drillOK := flagBool(&ps, KeyAllowSameRegionDrill, in.AllowSameRegionDrill)
 
-	if modeOK && holdOK && hold && mode == DrModeStateless {
+	row, _ := ModeOf(mode)
+	if modeOK && holdOK && hold && !row.CanHoldRouting {
 		ps.add(Problem{Key: KeyHoldPrimaryRouting, Value: "true", reason: "is not accepted with drMode=stateless",
 			Accepted: "false",
 			Hint:     "holding routing back is a failback step: it applies to drMode=none in the primary region"})
 	}
-	if modeOK && drillOK && drill && mode == DrModeNone {
+	if modeOK && drillOK && drill && !row.CanDrillSameRegion {
 		ps.add(Problem{Key: KeyAllowSameRegionDrill, Value: "true", reason: "is not accepted with drMode=none",
 			Accepted: "false",
 			Hint:     "a same-region drill is a drMode=stateless deploy to the primary region"})
@@ -118,18 +119,15 @@ func Load(in Input) (*Config, error) {
 	sameRegionDrill := false
 	if env != nil && modeOK {
 		if !regionGiven {
-			region = env.PrimaryRegion
-			if mode == DrModeStateless {
-				region = env.DrRegion
-			}
+			region = row.DefaultRegion(env)
 		}
 		// Only a region given on the command line is judged here: a defaulted one comes from
 		// primaryRegion/drRegion, whose problems validateEnvironment already reports.
 		if regionGiven && regionOK && regionRE.MatchString(env.PrimaryRegion) {
 			switch {
-			case mode == DrModeStateless && region == env.PrimaryRegion && drillOK && drill:
+			case !row.Primary && region == env.PrimaryRegion && drillOK && drill:
 				sameRegionDrill = true
-			case mode == DrModeStateless && region == env.PrimaryRegion && drillOK:
+			case !row.Primary && region == env.PrimaryRegion && drillOK:
 				accepted := "a region other than " + region
 				if env.DrRegion != "" && env.DrRegion != region {
 					accepted += ", such as the drRegion " + env.DrRegion
@@ -138,7 +136,7 @@ func Load(in Input) (*Config, error) {
 					reason:   fmt.Sprintf("is the primaryRegion of environment %q", envName),
 					Accepted: accepted + "; or allowSameRegionDrill=true for a drill",
 					Hint:     "a DR cache in the failed region does not survive its outage"})
-			case mode == DrModeNone && region != env.PrimaryRegion:
+			case row.Primary && region != env.PrimaryRegion:
 				// Two drMode=none stacks would both claim the PRIMARY failover record.
 				ps.add(Problem{Key: KeyRegion, Value: region,
 					reason:   fmt.Sprintf("is not the primaryRegion of environment %q", envName),
@@ -185,7 +183,8 @@ func Environments(raw any) (map[string]Environment, error) {
 	for _, name := range keysOf(tbl.raw) {
 		e, eps := decodeEnvironment(name, tbl)
 		ps = append(ps, eps...)
-		ps = append(ps, derivedNames(name, &e, DrModeStateless)...)
+		// The DR mode's names are the longest (NameSuffix): checking them checks both.
+		ps = append(ps, derivedNames(name, &e, DRMode().Name)...)
 		out[name] = e
 	}
 	if err := newError(ps); err != nil {
@@ -200,11 +199,11 @@ func Matrix(raw any) ([]Cell, error) {
 	if err != nil {
 		return nil, err
 	}
-	ts := make([]Cell, 0, 2*len(envs))
+	ts := make([]Cell, 0, len(Modes)*len(envs))
 	for name, e := range envs {
-		ts = append(ts,
-			Cell{Environment: name, DrMode: DrModeNone, Region: e.PrimaryRegion},
-			Cell{Environment: name, DrMode: DrModeStateless, Region: e.DrRegion})
+		for _, m := range Modes {
+			ts = append(ts, Cell{Environment: name, DrMode: m.Name, Region: m.DefaultRegion(&e)})
+		}
 	}
 	sort.Slice(ts, func(i, j int) bool {
 		a, b := ts[i], ts[j]
@@ -256,8 +255,6 @@ func flagBool(ps *problems, key string, v any) (b, ok bool) {
 	return false, false
 }
 
-func drModes() string { return string(DrModeNone) + ", " + string(DrModeStateless) }
-
 // drModeProblem explains a drMode that is not accepted; reaching for snapshots gets the reason
 // they are not offered.
 func drModeProblem(s string) Problem {
@@ -266,10 +263,16 @@ func drModeProblem(s string) Problem {
 	switch {
 	case strings.Contains(l, "snapshot") || strings.Contains(l, "restore"):
 		p.Hint = snapshotsOutOfScope
-	case l == string(DrModeNone) || l == string(DrModeStateless):
+	case knownMode(l):
 		p.Hint = fmt.Sprintf("did you mean %q? values are case-sensitive", l)
 	}
 	return p
+}
+
+// knownMode reports whether s is the name of a row of the drMode table.
+func knownMode(s string) bool {
+	_, ok := ModeOf(DrMode(s))
+	return ok
 }
 
 // unknownEnvironment lists the environments cdk.json defines.

@@ -126,7 +126,7 @@ func description(cfg *drcontext.Config) string {
 	switch {
 	case cfg.SameRegionDrill:
 		d += " (same-region drill: owns no service record)"
-	case cfg.DrMode == drcontext.DrModeNone && cfg.HoldPrimaryRouting:
+	case cfg.Mode().CanHoldRouting && cfg.HoldPrimaryRouting:
 		d += " (PRIMARY record held back)"
 	}
 	return d
@@ -156,7 +156,7 @@ func cacheProps(cfg *drcontext.Config) *sessioncache.Props {
 	// The stateless runbook has no snapshots: say so in the template (0) rather than rely on
 	// the service default. The primary keeps what the environment asks for.
 	retention := 0
-	if cfg.DrMode == drcontext.DrModeNone {
+	if cfg.Mode().SnapshotsAllowed {
 		retention = cfg.Env.Cache.SnapshotRetentionLimit
 	}
 	p.SnapshotRetentionLimit = &retention
@@ -192,7 +192,7 @@ func canaryProps(cfg *drcontext.Config, c *sessioncache.SessionCache, assetDir s
 // must not take sessions down); DR caches and non-production ones are empty by design and go
 // with their stack, which is what runbook section 8 step 4 asks for.
 func removalPolicy(cfg *drcontext.Config) awscdk.RemovalPolicy {
-	if cfg.IsProduction() && cfg.DrMode == drcontext.DrModeNone {
+	if cfg.IsProduction() && cfg.Mode().Primary {
 		return awscdk.RemovalPolicy_RETAIN
 	}
 	return awscdk.RemovalPolicy_DESTROY

@@ -86,6 +86,10 @@ type Monitoring struct {
 	Alarms    map[string]awscloudwatch.Alarm
 	Topic     awssns.ITopic
 	Dashboard awscloudwatch.Dashboard
+
+	// all is every alarm in creation order, Health first: the dashboard shows exactly these,
+	// so a new alarm cannot be left off it.
+	all []interfacesawscloudwatch.IAlarmRef
 }
 
 func orDefault(v, d int) int {
@@ -121,6 +125,7 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 		a := awscloudwatch.NewAlarm(c, jsii.String(short), props)
 		a.AddAlarmAction(action)
 		a.AddOkAction(action)
+		m.all = append(m.all, a)
 		return a
 	}
 
@@ -227,12 +232,7 @@ func dashboard(scope constructs.Construct, p *Props, metric func(string, string)
 			Title: jsii.String(title), Left: &ms, Width: jsii.Number(8), Height: jsii.Number(6),
 		})
 	}
-	alarms := []interfacesawscloudwatch.IAlarmRef{m.Health}
-	for _, k := range []string{"throttled", "read-latency-p99", "write-latency-p99", "ecpu-usage", "storage-usage", "connections-surge"} {
-		if a, ok := m.Alarms[k]; ok {
-			alarms = append(alarms, a)
-		}
-	}
+	alarms := append([]interfacesawscloudwatch.IAlarmRef{}, m.all...)
 	rows := []*[]awscloudwatch.IWidget{
 		{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 			Title: jsii.String(fmt.Sprintf("Session cache %s: alarms", p.CacheName)), Alarms: &alarms, Width: jsii.Number(24),

@@ -22,16 +22,16 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	if o.Region == "" {
 		hint := ""
-		if def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless}); err == nil {
+		if def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DRMode().Name}); err == nil {
 			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
 		}
 		return nil, session.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
-	cfg, err := load(o, o.Region, drcontext.DrModeStateless, false)
+	cfg, err := load(o, o.Region, drcontext.DRMode().Name, false)
 	if err != nil {
 		return nil, err
 	}
-	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
+	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
 
 	s, err := session.Start(session.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
 		Title:        fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()),

@@ -21,15 +21,15 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	held, err := load(o, o.Region, drcontext.DrModeNone, true)
+	held, err := load(o, o.Region, drcontext.PrimaryMode().Name, true)
 	if err != nil {
 		return nil, err
 	}
-	release, err := load(o, held.Region, drcontext.DrModeNone, false)
+	release, err := load(o, held.Region, drcontext.PrimaryMode().Name, false)
 	if err != nil {
 		return nil, err
 	}
-	dr, drErr := load(o, "", drcontext.DrModeStateless, false)
+	dr, drErr := load(o, "", drcontext.DRMode().Name, false)
 
 	s, err := session.Start(session.Config{Kind: "failback", Repo: o.Repo, Name: held.EnvironmentName + "-" + held.Region,
 		Title:        fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()),

@@ -67,11 +67,11 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	cfg, err := load(o, o.Region, drcontext.DrModeStateless, false)
+	cfg, err := load(o, o.Region, drcontext.DRMode().Name, false)
 	if err != nil {
 		return nil, err
 	}
-	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
+	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
 	stack := cfg.StackID()
 
 	// The plan needs no AWS: synthesize into a scratch directory first, so a refusal leaves

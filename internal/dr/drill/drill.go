@@ -87,11 +87,11 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := defaults(&o, &d); err != nil {
 		return nil, err
 	}
-	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
+	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DRMode().Name})
 	if err != nil {
 		return nil, session.Usagef("%v\nNothing was run.", err)
 	}
-	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeNone})
+	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.PrimaryMode().Name})
 	if err != nil {
 		return nil, session.Usagef("%v\nNothing was run.", err)
 	}

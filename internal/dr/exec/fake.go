@@ -58,7 +58,7 @@ func (f *Fake) Run(ctx context.Context, c Cmd) (Result, error) {
 		}
 		return s.Result, err
 	}
-	return Result{ExitCode: -1}, fmt.Errorf("runner.Fake: unexpected command: %s", line)
+	return Result{ExitCode: -1}, fmt.Errorf("drexec.Fake: unexpected command: %s", line)
 }
 
 // Calls returns the command lines run so far, in order.
