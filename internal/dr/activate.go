@@ -33,15 +33,10 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
 
-	s, err := session.Start(session.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
-		Title:        fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()),
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
+		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval})
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
-		"stack": cfg.StackID(), "cacheName": cfg.CacheName(), "drMode": string(cfg.DrMode), "approval": o.Approval} {
-		s.Meta[k] = v
 	}
 	s.Printf("valkey-dr activate: environment %s, DR region %s, stack %s, account %s", cfg.EnvironmentName, cfg.Region, cfg.StackID(), cfg.Env.Account)
 

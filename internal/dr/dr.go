@@ -79,12 +79,9 @@ const (
 )
 
 func (o *Options) defaults() error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	abs, err := filepath.Abs(o.Repo)
+	abs, err := session.AbsRepo(o.Repo)
 	if err != nil {
-		return session.Usagef("--repo %q: %v", o.Repo, err)
+		return err
 	}
 	o.Repo = abs
 	if o.EvidenceRoot == "" {
@@ -106,21 +103,29 @@ func (o *Options) defaults() error {
 }
 
 func (d *Deps) defaults() {
-	if d.Runner == nil {
-		d.Runner = drexec.Exec{}
-	}
-	if d.Stdout == nil {
-		d.Stdout = os.Stdout
-	}
-	if d.Stderr == nil {
-		d.Stderr = os.Stderr
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	session.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
 	if d.Dial == nil {
 		d.Dial = (&net.Dialer{}).DialContext
 	}
+}
+
+// start opens the session of one procedure on the stack of cfg: its evidence bundle and work
+// directory, and the metadata every procedure records (environment, region, account, stack,
+// cache) plus the procedure's own.
+func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any) (*session.Session, error) {
+	s, err := session.Start(session.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
+		"stack": cfg.StackID(), "cacheName": cfg.CacheName()} {
+		s.Meta[k] = v
+	}
+	for k, v := range meta {
+		s.Meta[k] = v
+	}
+	return s, nil
 }
 
 // load validates one synth request against cdk.json; a problem is a usage error listing

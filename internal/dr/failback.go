@@ -31,15 +31,10 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	dr, drErr := load(o, "", drcontext.DRMode().Name, false)
 
-	s, err := session.Start(session.Config{Kind: "failback", Repo: o.Repo, Name: held.EnvironmentName + "-" + held.Region,
-		Title:        fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()),
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	s, err := start("failback", fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()), o, d, held,
+		map[string]any{"drMode": string(held.DrMode), "approval": o.Approval})
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range map[string]any{"environment": held.EnvironmentName, "region": held.Region, "account": held.Env.Account,
-		"stack": held.StackID(), "cacheName": held.CacheName(), "drMode": string(held.DrMode), "approval": o.Approval} {
-		s.Meta[k] = v
 	}
 	s.Printf("valkey-dr failback: environment %s, primary region %s, stack %s, account %s", held.EnvironmentName, held.Region, held.StackID(), held.Env.Account)
 

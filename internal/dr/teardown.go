@@ -105,16 +105,11 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 			stack, o.Confirm, stack)
 	}
 
-	s, err := session.Start(session.Config{Kind: "teardown", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
-		Title:        fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack),
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+	s, err := start("teardown", fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack), o, d, cfg,
+		map[string]any{"confirmedBy": "CONFIRM=" + o.Confirm,
+			"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary})
 	if err != nil {
 		return nil, err
-	}
-	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
-		"stack": stack, "cacheName": cfg.CacheName(), "confirmedBy": "CONFIRM=" + o.Confirm,
-		"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary} {
-		s.Meta[k] = v
 	}
 	runErr := func() error {
 		if err := s.Bundle.WriteJSON(session.FilePlanJSON, plan); err != nil {

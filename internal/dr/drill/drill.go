@@ -144,12 +144,9 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 }
 
 func defaults(o *Options, d *Deps) error {
-	if o.Repo == "" {
-		o.Repo = "."
-	}
-	abs, err := filepath.Abs(o.Repo)
+	abs, err := session.AbsRepo(o.Repo)
 	if err != nil {
-		return session.Usagef("--repo %q: %v", o.Repo, err)
+		return err
 	}
 	o.Repo = abs
 	if o.Environment == "" {
@@ -158,18 +155,7 @@ func defaults(o *Options, d *Deps) error {
 	if o.OutRoot == "" {
 		o.OutRoot = filepath.Join(o.Repo, "drill")
 	}
-	if d.Runner == nil {
-		d.Runner = drexec.Exec{}
-	}
-	if d.Stdout == nil {
-		d.Stdout = os.Stdout
-	}
-	if d.Stderr == nil {
-		d.Stderr = os.Stderr
-	}
-	if d.Now == nil {
-		d.Now = time.Now
-	}
+	session.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
 	if d.NewPassword == nil {
 		d.NewPassword = func() (string, error) { return localvalkey.NewPassword(32) }
 	}

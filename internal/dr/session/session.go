@@ -306,3 +306,33 @@ references are removed; the bundle is refused if either shows up.
 `)
 	return b.String()
 }
+
+// Defaults fills what every procedure's Deps leave nil: the real runner, the process's
+// terminal and the wall clock. Tests set all of them.
+func Defaults(r *drexec.Runner, stdout, stderr *io.Writer, now *func() time.Time) {
+	if *r == nil {
+		*r = drexec.Exec{}
+	}
+	if *stdout == nil {
+		*stdout = os.Stdout
+	}
+	if *stderr == nil {
+		*stderr = os.Stderr
+	}
+	if *now == nil {
+		*now = time.Now
+	}
+}
+
+// AbsRepo resolves the repository root ("" is the current directory); a failure is a usage
+// error naming --repo.
+func AbsRepo(repo string) (string, error) {
+	if repo == "" {
+		repo = "."
+	}
+	abs, err := filepath.Abs(repo)
+	if err != nil {
+		return "", Usagef("--repo %q: %v", repo, err)
+	}
+	return abs, nil
+}
