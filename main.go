@@ -63,7 +63,7 @@ func run(stderr io.Writer) (code int) {
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
-	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
+	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg})
 	app.Synth(nil)
 	return contract.ExitOK
 }

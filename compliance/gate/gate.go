@@ -13,9 +13,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
-// Target is one stack for the gate and the Config it was built from (the rules need to know
+// Gated is one stack for the gate and the Config it was built from (the rules need to know
 // whether it is production and which drMode it serves).
-type Target struct {
+type Gated struct {
 	Stack  *stacks.CacheStack
 	Config *drcontext.Config
 }
@@ -24,7 +24,7 @@ type Target struct {
 // their reports land in cdk.out as <pack>-<stack>-NagReport.{json,csv}), our suppressions on
 // the targets, and our rules as a validation plugin. Call it once, after every stack is built
 // and before app.Synth; a stack that is not a target fails the synth (VDR-000).
-func Apply(app awscdk.App, targets ...Target) {
+func Apply(app awscdk.App, targets ...Gated) {
 	facts := make(map[string]compliance.Facts, len(targets))
 	for _, t := range targets {
 		facts[*t.Stack.Node().Path()] = compliance.FactsOf(t.Config)

@@ -69,7 +69,7 @@ func synth(t *testing.T, a awscdk.App) (msg string) {
 }
 
 // assembly reads what the synth wrote, with each stack's facts from its target.
-func assembly(t *testing.T, out string, targets []gate.Target) []*compliance.Stack {
+func assembly(t *testing.T, out string, targets []gate.Gated) []*compliance.Stack {
 	t.Helper()
 	facts := map[string]compliance.Facts{}
 	for _, tg := range targets {
@@ -142,10 +142,10 @@ func TestOurStacksPassTheGate(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			a, out := app(t)
-			var tgs []gate.Target
+			var tgs []gate.Gated
 			for _, mode := range []drcontext.DrMode{drcontext.DrModeNone, drcontext.DrModeStateless} {
 				cfg := config(t, v.env, mode, v.mutate)
-				tgs = append(tgs, gate.Target{Stack: stacks.NewCacheStack(a, cfg), Config: cfg})
+				tgs = append(tgs, gate.Gated{Stack: stacks.NewCacheStack(a, cfg), Config: cfg})
 			}
 			gate.Apply(a, tgs...)
 			if msg := synth(t, a); msg != "" {
@@ -292,13 +292,13 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			a, out := app(t)
-			var tgs []gate.Target
+			var tgs []gate.Gated
 			var built []*stacks.CacheStack
 			for _, spec := range tc.stacks {
 				cfg := config(t, spec.env, spec.mode, spec.mutate)
 				s := stacks.NewCacheStack(a, cfg)
 				built = append(built, s)
-				tgs = append(tgs, gate.Target{Stack: s, Config: cfg})
+				tgs = append(tgs, gate.Gated{Stack: s, Config: cfg})
 			}
 			if tc.breakApp != nil {
 				tc.breakApp(a, built)

@@ -39,7 +39,7 @@ func main() {
 	if *defect == "termination-protection" {
 		stack.SetTerminationProtection(jsii.Bool(false))
 	}
-	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
+	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg})
 	app.Synth(nil)
 	jsii.Close()
 }
