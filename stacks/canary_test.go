@@ -334,7 +334,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 			ctx["@aws-cdk/core:appMode"] = "inmemory"
 			out := t.TempDir()
 			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
-			var tgs []gate.Target
+			var tgs []gate.Gated
 			for _, mode := range []string{"none", "stateless"} {
 				cfg, err := drcontext.Load(drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: v.env, DrMode: mode})
 				if err != nil {
@@ -343,7 +343,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 				if v.auth != "" {
 					cfg.Env.Cache.Auth.Mode = v.auth
 				}
-				tgs = append(tgs, gate.Target{Stack: stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir)), Config: cfg})
+				tgs = append(tgs, gate.Gated{Stack: stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir)), Config: cfg})
 			}
 			gate.Apply(app, tgs...)
 			var msg string
