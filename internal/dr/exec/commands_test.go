@@ -22,6 +22,8 @@ func TestCommandLines(t *testing.T) {
 			"/repo/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-notices --no-version-reporting --require-approval never --outputs-file /w/o.json --output /w/out --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true"},
 		"destroy": {cdk.Destroy(dr, "/w/out").String(),
 			"/repo/bin/cdk destroy ValkeyDr-prod-us-west-2-dr --force --no-notices --no-version-reporting --output /w/out --context environment=prod --context region=us-west-2 --context drMode=stateless"},
+		"make check synthesizes one matrix cell with the CLI on PATH": {CDK{CLI: "cdk"}.SynthApp("prod", drcontext.DrModeNone, "cdk.out/prod-none").String(),
+			"cdk synth --quiet --no-notices --no-version-reporting --output cdk.out/prod-none --context environment=prod --context drMode=none"},
 		"caller identity": {CallerIdentity("us-west-2").String(), "aws sts get-caller-identity --region us-west-2 --output json"},
 		"bootstrap":       {DescribeStack(BootstrapStack, "us-west-2").String(), "aws cloudformation describe-stacks --stack-name CDKToolkit --region us-west-2 --output json"},
 		"termination protection off": {DisableTerminationProtection("ValkeyDr-prod-us-west-2-dr", "us-west-2").String(),
