@@ -170,6 +170,7 @@ func (s *summary) handle(e event) {
 		delete(s.testOut, key)
 	case "fail":
 		s.failed++
+		fmt.Fprintf(s.out, "--- FAIL in %s: %s\n", shortPkg(e.Package), e.Test)
 		for _, o := range s.testOut[key] {
 			fmt.Fprint(s.out, o)
 		}
