@@ -74,6 +74,7 @@ check: prereqs-cdk ## the compliance gate: real cdk synth of every environment x
 	go run ./internal/cmd/check -out cdk.out
 
 vet: ## go vet and gofmt
+	$(CDK_BUILD_NOTE)
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
