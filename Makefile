@@ -21,7 +21,7 @@ STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT := go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 # The first build compiles the AWS CDK Go bindings (minutes on 2 cores): say so before it.
 CDK_BUILD_NOTE = @if [ "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" != false ]; then \
-	  echo "== first build compiles the AWS CDK Go bindings and the AWS SDK: 2-7 minutes on 2 cores, longer while the machine is busy (nothing is printed meanwhile); later runs take seconds"; fi
+	  echo "== first build compiles the AWS CDK Go bindings and the AWS SDK: 1.5-7 minutes on 2 cores, the longer while the machine is busy (nothing is printed meanwhile); later runs take seconds"; fi
 
 # One name for the environment: ENV=prod or ENVIRONMENT=prod, from the make command line
 # only. A shell may export ENV (sh reads it as a start-up file) or ENVIRONMENT for its own use,
