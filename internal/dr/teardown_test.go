@@ -109,7 +109,7 @@ func TestTeardownSeam(t *testing.T) {
 				if !strings.Contains(files["routing/teardown.md"], "| removed | sessions.cache.prod.internal.example.com | CNAME | SECONDARY |") {
 					t.Fatalf("routing:\n%s", files["routing/teardown.md"])
 				}
-				want := repoAbs(t) + "/bin/cdk destroy ValkeyDr-prod-us-west-2-dr --force --no-notices --no-version-reporting --output " +
+				want := repoAbs(t) + "/bin/cdk destroy ValkeyDr-prod-us-west-2-dr --force --no-version-reporting --output " +
 					res.Session.Work + "/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"
 				if calls[len(calls)-1] != want {
 					t.Fatalf("destroy:\n got %s\nwant %s", calls[len(calls)-1], want)

@@ -70,8 +70,9 @@ func (t Stack) context() []string {
 }
 
 // CDK builds commands for the repository's pinned CLI (bin/cdk: Node 24 + the pinned
-// aws-cdk). Every command says --no-notices --no-version-reporting: no network calls
-// besides CloudFormation's, and deterministic logs.
+// aws-cdk). Every command says --no-version-reporting (no call home). Synths also say
+// --no-notices (deterministic logs); deploy and destroy do not: CDK notices carry security
+// advisories an operator changing a production stack must see.
 type CDK struct {
 	// Repo is the repository root (holds bin/cdk and cdk.json); "" is the current directory.
 	Repo string
@@ -105,7 +106,7 @@ func (c CDK) Synth(t Stack, outDir string) Cmd {
 // input) and its cloud assembly to outDir (the evidence's routing records). approval is a
 // --require-approval policy. The command is interactive: a broadening change prompts.
 func (c CDK) Deploy(t Stack, outputsFile, outDir, approval string) Cmd {
-	args := append([]string{"deploy", t.Stack, "--no-notices", "--no-version-reporting",
+	args := append([]string{"deploy", t.Stack, "--no-version-reporting",
 		"--require-approval", approval, "--outputs-file", outputsFile, "--output", outDir,
 		"--progress", "events"}, t.context()...)
 	cmd := c.cmd(args...)
@@ -116,7 +117,7 @@ func (c CDK) Deploy(t Stack, outputsFile, outDir, approval string) Cmd {
 // Destroy deletes the target's stack. --force skips cdk's own y/n question: the procedure
 // has already required the operator to type the stack name.
 func (c CDK) Destroy(t Stack, outDir string) Cmd {
-	args := append([]string{"destroy", t.Stack, "--force", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
+	args := append([]string{"destroy", t.Stack, "--force", "--no-version-reporting", "--output", outDir}, t.context()...)
 	cmd := c.cmd(args...)
 	cmd.Interactive = true
 	return cmd
