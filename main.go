@@ -48,6 +48,7 @@ func run(stderr io.Writer) (code int) {
 		DrMode:               get(drcontext.KeyDrMode),
 		HoldPrimaryRouting:   get(drcontext.KeyHoldPrimaryRouting),
 		AllowSameRegionDrill: get(drcontext.KeyAllowSameRegionDrill),
+		Received:             allContext(app),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
@@ -64,6 +65,19 @@ func run(stderr io.Writer) (code int) {
 	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
 	app.Synth(nil)
 	return 0
+}
+
+// allContext is every context key the app received, exactly as TryGetContext sees them: the
+// CLI's CDK_CONTEXT_JSON (cdk.json, cdk.context.json and --context merged), the overflow file
+// the CLI writes when that is too large for the environment, and what the App sets itself.
+// Reading it from the construct tree rather than from the environment keeps one source of truth.
+func allContext(app awscdk.App) map[string]any {
+	all, _ := app.Node().GetAllContext(nil).(map[string]any)
+	if all == nil {
+		// Never nil: nil would switch the unknown-key check off.
+		all = map[string]any{}
+	}
+	return all
 }
 
 // withoutStack drops the JS stack frames ("    at fn (file:line)") jsii appends to an error.

@@ -69,6 +69,14 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 		"an unknown environment lists the known ones":                    {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}},
 		"a region that is not a region name":                             {[]string{"region=mars-1"}, []string{`"region"`, `"mars-1"`}},
 		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"}, []string{"allowSameRegionDrill"}},
+		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
+		"drmode in lower case is refused, with a did-you-mean": {[]string{"environment=prod", "drmode=stateless"},
+			[]string{`"drmode"`, `"stateless"`, "is not a context key", `did you mean "drMode"`, `"drMode": is not set`}},
+		"dr_mode is refused": {[]string{"environment=prod", "dr_mode=stateless"}, []string{`"dr_mode"`, `did you mean "drMode"`}},
+		"Environment with a capital is refused": {[]string{"Environment=prod", "drMode=stateless"},
+			[]string{`"Environment"`, `"prod"`, `did you mean "environment"`}},
+		"drMode without = is dropped by the CLI, so prod refuses the missing drMode": {[]string{"environment=prod", "drMode"},
+			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := t.TempDir()
