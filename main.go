@@ -1,5 +1,6 @@
 // Command valkey-dr-app is the CDK app: it reads CDK context once, validates it into a Config,
-// builds the one stack that environment + region + drMode gets and puts the compliance gate on
+// builds the stacks that environment + region + drMode gets (drMode=none: the primary and the
+// forced-failover switch in the DR region; stateless: the DR stack) and puts the compliance gate on
 // it. It is the only place that reads context or the environment.
 package main
 
@@ -60,9 +61,12 @@ func run(stderr io.Writer) (code int) {
 	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
+	// drMode=none also builds the forced-failover switch in the DR region, which the primary
+	// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
+	sw := stacks.AttachSwitch(app, cfg, stack)
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
-	gate.Apply(app, gate.Target{Stack: stack, Config: cfg})
+	gate.Apply(app, gate.Target{Stack: stack, Config: cfg, Switch: sw})
 	app.Synth(nil)
 	return 0
 }

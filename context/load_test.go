@@ -403,7 +403,7 @@ func TestLoad(t *testing.T) {
 		"hosted zone still under a region (the old layout) points at dns": {
 			mutate: []mutation{set("example.regions.us-east-1.hostedZoneId", "Z0EXAMPLE00000000001")},
 			wantedErrors: []string{
-				`context "` + exEast + `.hostedZoneId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (hostedZoneId belongs under environments.example.dns.hostedZoneId)`,
+				`context "` + exEast + `.hostedZoneId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn, createVpcEndpoints (hostedZoneId belongs under environments.example.dns.hostedZoneId)`,
 			},
 		},
 		"monitoring thresholds out of range": {
@@ -640,7 +640,7 @@ func TestLoad(t *testing.T) {
 		"key in the wrong case": {
 			mutate: []mutation{set("example.regions.us-east-1.VpcId", "vpc-0a1b2c3d")},
 			wantedErrors: []string{
-				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (did you mean "vpcId"? keys are case-sensitive)`,
+				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn, createVpcEndpoints (did you mean "vpcId"? keys are case-sensitive)`,
 			},
 		},
 		"snapshots to restore are an unknown key with a reason": {

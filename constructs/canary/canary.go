@@ -36,13 +36,16 @@ const (
 	Architecture = "arm64"
 	Handler      = "bootstrap"
 	// TimeoutSeconds bounds one run: the checks (canaryconf.DefaultTimeout), cleanup and the
-	// publish, and stays below the schedule so runs never overlap.
+	// publish. It is what keeps runs from overlapping: below the one-minute schedule period, a
+	// run always ends before the next one starts, and with no retries (MaximumRetryAttempts 0
+	// on both the event invoke config and the schedule target) nothing else invokes it
+	// asynchronously. No reserved concurrency: a reservation must leave 100 unreserved
+	// executions in the account, so ReservedConcurrentExecutions fails the function's create in
+	// low-quota accounts and rolls a DR deploy back during an incident
+	// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
 	TimeoutSeconds = 50
 	// MemoryMB is ample for one Go process with a handful of TLS connections.
 	MemoryMB = 256
-	// ReservedConcurrency is 1: one run at a time, and the canary can never starve the
-	// account's other functions (HIPAA.Security-LambdaConcurrency).
-	ReservedConcurrency = 1
 	// LogRetention keeps a year of run logs: the evidence behind every Success data point.
 	LogRetention = awslogs.RetentionDays_ONE_YEAR
 	// BinaryName is the file the asset directory must hold.
@@ -144,7 +147,6 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 		},
 		Timeout:                      jsii.Number(TimeoutSeconds),
 		MemorySize:                   jsii.Number(MemoryMB),
-		ReservedConcurrentExecutions: jsii.Number(ReservedConcurrency),
 		VpcConfig: &awslambda.CfnFunction_VpcConfigProperty{
 			SubnetIds:        jsii.Strings(p.SubnetIDs...),
 			SecurityGroupIds: &[]*string{k.SecurityGroup.AttrGroupId()},
