@@ -145,8 +145,8 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 			S3Bucket: asset.S3BucketName(),
 			S3Key:    asset.S3ObjectKey(),
 		},
-		Timeout:                      jsii.Number(TimeoutSeconds),
-		MemorySize:                   jsii.Number(MemoryMB),
+		Timeout:    jsii.Number(TimeoutSeconds),
+		MemorySize: jsii.Number(MemoryMB),
 		VpcConfig: &awslambda.CfnFunction_VpcConfigProperty{
 			SubnetIds:        jsii.Strings(p.SubnetIDs...),
 			SecurityGroupIds: &[]*string{k.SecurityGroup.AttrGroupId()},
