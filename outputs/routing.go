@@ -7,8 +7,6 @@ const (
 	// with the canary): what `validate --via-function` and the operator's IAM policy
 	// (docs/iam/invoke-canary.json) name. Nobody may invoke it until granted.
 	KeyCanaryFunctionName = "CanaryFunctionName"
-	// KeyCanaryFunctionArn is the same function's ARN.
-	KeyCanaryFunctionArn = "CanaryFunctionArn"
 	// KeyFailoverAlarmName is the forced-failover alarm (switch stack, in the DR region): in
 	// ALARM, the PRIMARY record's calculated health check is unhealthy and Route 53 answers
 	// with the SECONDARY.

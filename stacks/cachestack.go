@@ -249,6 +249,5 @@ func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
 		// Named so that the operator's policy (docs/iam/invoke-canary.json) can name it: the
 		// stack grants lambda:InvokeFunction on it to nobody but the schedule.
 		out(outputs.KeyCanaryFunctionName, "Health canary Lambda function (invoke it on demand only with an explicit grant)", s.Canary.Function.Ref())
-		out(outputs.KeyCanaryFunctionArn, "Health canary Lambda function ARN", s.Canary.Function.AttrArn())
 	}
 }

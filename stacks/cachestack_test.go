@@ -435,7 +435,7 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 		wantParams, absentParams []string
 	}{
 		"password primary": {synthOpts{env: "example", mode: "none"}, "/valkey-dr/example",
-			[]string{outputs.KeyServiceDNSName, outputs.KeySecretArn, outputs.KeyUserID, outputs.KeyUserName, outputs.KeyCanaryFunctionName, outputs.KeyCanaryFunctionArn}, nil,
+			[]string{outputs.KeyServiceDNSName, outputs.KeySecretArn, outputs.KeyUserID, outputs.KeyUserName, outputs.KeyCanaryFunctionName}, nil,
 			[]string{"user-name", "secret-arn"}, nil},
 		"held-back primary has no service name": {synthOpts{env: "example", mode: "none", hold: true}, "/valkey-dr/example",
 			nil, []string{outputs.KeyServiceDNSName}, nil, nil},
