@@ -27,3 +27,9 @@ func (c *Config) SwitchStackID() string {
 func (c *Config) FailoverAlarmName() string {
 	return fmt.Sprintf("ValkeyDr-%s-failover-requested", c.EnvironmentName)
 }
+
+// CanaryFunctionName is the health canary's Lambda function name: <cache name>-canary, at most
+// 47 characters (Lambda allows 64), unique in the region because the cache name is, and known
+// before the deploy, so that outputs, IAM policies (docs/iam/invoke-canary.json) and the drill
+// can name it.
+func (c *Config) CanaryFunctionName() string { return c.CacheName() + "-canary" }

@@ -187,6 +187,7 @@ func canaryProps(cfg *drcontext.Config, c *sessioncache.SessionCache, assetDir s
 	p := &canary.Props{
 		AssetDir:             assetDir,
 		CacheName:            cfg.CacheName(),
+		FunctionName:         cfg.CanaryFunctionName(),
 		VpcID:                cfg.Net.VpcID,
 		SubnetIDs:            cfg.Net.SubnetIDs,
 		CacheSecurityGroupID: c.SecurityGroup.AttrGroupId(),
@@ -248,6 +249,6 @@ func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
 	if s.Canary != nil {
 		// Named so that the operator's policy (docs/iam/invoke-canary.json) can name it: the
 		// stack grants lambda:InvokeFunction on it to nobody but the schedule.
-		out(outputs.KeyCanaryFunctionName, "Health canary Lambda function (invoke it on demand only with an explicit grant)", s.Canary.Function.Ref())
+		out(outputs.KeyCanaryFunctionName, "Health canary Lambda function (invoke it on demand only with an explicit grant)", jsii.String(cfg.CanaryFunctionName()))
 	}
 }

@@ -142,3 +142,18 @@ func TestSwitchTemplateMatchesGoldenFile(t *testing.T) {
 		})
 	}
 }
+
+// The canary's name is known before the deploy (the drill's stand-in outputs, the operator's
+// IAM policy and `validate --via-function` name it); the output says it as a literal.
+func TestCanaryFunctionIsNamedFromConfig(t *testing.T) {
+	s := synth(t, synthOpts{env: "example", mode: "stateless"})
+	_, fn := only(t, s.tmpl, "AWS::Lambda::Function")
+	if got := cdktest.Props(fn)["FunctionName"]; got != "example-sessions-dr-canary" || got != s.cfg.CanaryFunctionName() {
+		t.Errorf("FunctionName %v, want %s", got, s.cfg.CanaryFunctionName())
+	}
+	outs, _ := s.tmpl["Outputs"].(map[string]any)
+	o, _ := outs[outputs.KeyCanaryFunctionName].(map[string]any)
+	if o["Value"] != s.cfg.CanaryFunctionName() {
+		t.Errorf("output %s = %v, want the literal %s", outputs.KeyCanaryFunctionName, o["Value"], s.cfg.CanaryFunctionName())
+	}
+}

@@ -59,6 +59,10 @@ type Props struct {
 	AssetDir string
 	// CacheName is the serverless cache name (metric dimension, IAM signing host).
 	CacheName string
+	// FunctionName is the Lambda function's name; "" lets CloudFormation generate one. Given,
+	// it is known before the deploy: the stack output, the operator's IAM policy and the drill's
+	// stand-in outputs can name it.
+	FunctionName string
 	// VpcID and SubnetIDs place the function in the cache's VPC and subnets.
 	VpcID     string
 	SubnetIDs []string
@@ -161,6 +165,9 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 	// The role's policy (VPC network interfaces) must exist before Lambda creates the
 	// function, or the creation fails on ec2:CreateNetworkInterface: it is in the role's
 	// ManagedPolicyArns, so the role, and the function's Role reference to it, wait for it.
+	if p.FunctionName != "" {
+		fn.SetFunctionName(jsii.String(p.FunctionName))
+	}
 	k.Function = fn
 
 	// A failed run is not retried: the next minute's run is the retry, and a stale data point
