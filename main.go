@@ -1,5 +1,6 @@
 // Command valkey-dr-app is the CDK app: it reads CDK context once, validates it into a Config,
-// builds the one stack that environment + region + drMode gets and puts the compliance gate on
+// builds the stacks that environment + region + drMode gets (drMode=none: the primary and the
+// forced-failover switch in the DR region; stateless: the DR stack) and puts the compliance gate on
 // it. It is the only place that reads context or the environment.
 package main
 
@@ -50,6 +51,7 @@ func run(stderr io.Writer) (code int) {
 		DrMode:               get(drcontext.KeyDrMode),
 		HoldPrimaryRouting:   get(drcontext.KeyHoldPrimaryRouting),
 		AllowSameRegionDrill: get(drcontext.KeyAllowSameRegionDrill),
+		Received:             allContext(app),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
@@ -61,11 +63,27 @@ func run(stderr io.Writer) (code int) {
 	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
+	// drMode=none also builds the forced-failover switch in the DR region, which the primary
+	// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
+	sw := stacks.AttachSwitch(app, cfg, stack)
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
-	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg})
+	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg, Switch: sw})
 	app.Synth(nil)
 	return contract.ExitOK
+}
+
+// allContext is every context key the app received, exactly as TryGetContext sees them: the
+// CLI's CDK_CONTEXT_JSON (cdk.json, cdk.context.json and --context merged), the overflow file
+// the CLI writes when that is too large for the environment, and what the App sets itself.
+// Reading it from the construct tree rather than from the environment keeps one source of truth.
+func allContext(app awscdk.App) map[string]any {
+	all, _ := app.Node().GetAllContext(nil).(map[string]any)
+	if all == nil {
+		// Never nil: nil would switch the unknown-key check off.
+		all = map[string]any{}
+	}
+	return all
 }
 
 // withoutStack drops the JS stack frames ("    at fn (file:line)") jsii appends to an error.

@@ -69,6 +69,14 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 		"an unknown environment lists the known ones":                    {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}},
 		"a region that is not a region name":                             {[]string{"region=mars-1"}, []string{`"region"`, `"mars-1"`}},
 		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"}, []string{"allowSameRegionDrill"}},
+		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
+		"drmode in lower case is refused, with a did-you-mean": {[]string{"environment=prod", "drmode=stateless"},
+			[]string{`"drmode"`, `"stateless"`, "is not a context key", `did you mean "drMode"`, `"drMode": is not set`}},
+		"dr_mode is refused": {[]string{"environment=prod", "dr_mode=stateless"}, []string{`"dr_mode"`, `did you mean "drMode"`}},
+		"Environment with a capital is refused": {[]string{"Environment=prod", "drMode=stateless"},
+			[]string{`"Environment"`, `"prod"`, `did you mean "environment"`}},
+		"drMode without = is dropped by the CLI, so prod refuses the missing drMode": {[]string{"environment=prod", "drMode"},
+			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out := t.TempDir()
@@ -102,13 +110,45 @@ func TestCLISynthesizesBothModesWithoutNotices(t *testing.T) {
 				t.Fatalf("cdk synth exited %d:\n%s%s", code, stdout, stderr)
 			}
 			m, _ := filepath.Glob(filepath.Join(out, "ValkeyDr-example-*.template.json"))
-			if len(m) != 1 {
-				t.Fatalf("want one template in %s, got %v", out, m)
+			// drMode=none: the primary and the forced-failover switch in the DR region.
+			want := map[string][]string{"none": {"ValkeyDr-example-us-east-1-primary", "ValkeyDr-example-us-west-2-switch"},
+				"stateless": {"ValkeyDr-example-us-west-2-dr"}}[mode]
+			if len(m) != len(want) {
+				t.Fatalf("want templates %v in %s, got %v", want, out, m)
+			}
+			for i, w := range want {
+				if filepath.Base(m[i]) != w+".template.json" {
+					t.Errorf("template %s, want %s.template.json", m[i], w)
+				}
 			}
 			for _, noise := range []string{"end-of-life", "End-of-Life", "EOL", "feature flag", "deprecated", "WARNING"} {
 				if strings.Contains(stdout+stderr, noise) {
 					t.Errorf("synth output mentions %q:\n%s%s", noise, stdout, stderr)
 				}
+			}
+		})
+	}
+}
+
+// The runbook's DR command (step 2) names no stack: the app must hold exactly the DR stack, or
+// `cdk deploy` would refuse ("specify which stacks") or, worse, deploy more. A primary deploy
+// names its stack (drctl does) and gets the switch stack with it as a dependency.
+func TestCLIRunbookDeployFindsExactlyTheDRStack(t *testing.T) {
+	for name, tc := range map[string]struct {
+		ctx  []string
+		want []string
+	}{
+		"the runbook's DR deploy": {[]string{"environment=prod", "region=us-west-2", "drMode=stateless"}, []string{"ValkeyDr-prod-us-west-2-dr"}},
+		"a primary deploy":        {[]string{"environment=prod", "drMode=none"}, []string{"ValkeyDr-prod-us-east-1-primary", "ValkeyDr-prod-us-west-2-switch"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, []string{"ls", "--no-notices", "--no-version-reporting", "--output", t.TempDir()}, tc.ctx...)
+			if code != 0 {
+				t.Fatalf("cdk ls exited %d:\n%s%s", code, stdout, stderr)
+			}
+			got := strings.Fields(stdout)
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("cdk ls: %v, want %v", got, tc.want)
 			}
 		})
 	}

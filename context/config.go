@@ -84,6 +84,12 @@ type Region struct {
 	// KmsKeyArn is a customer-managed key in THIS region (KMS keys are regional); empty means
 	// the AWS-owned key. Required in production.
 	KmsKeyArn string `json:"kmsKeyArn"`
+	// CreateVpcEndpoints (default false) gives the health canary VPC interface endpoints for
+	// CloudWatch (monitoring) and, in password mode, Secrets Manager, with private DNS. Turn it
+	// on for subnets with no NAT gateway and no such endpoints yet: without a route to those
+	// APIs the canary publishes nothing and a healthy primary fails over. Leave it off when the
+	// VPC already has them (a second private-DNS endpoint for a service fails the deploy).
+	CreateVpcEndpoints bool `json:"createVpcEndpoints"`
 }
 
 // Cache is the ElastiCache Serverless cache settings.

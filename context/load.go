@@ -27,6 +27,10 @@ type Input struct {
 	// AllowSameRegionDrill ("true"/"false" or a bool; default false) lets drMode=stateless
 	// deploy to the primary region, for a drill.
 	AllowSameRegionDrill any
+	// Received is every context key the app got (main.go: app.Node().GetAllContext()); each
+	// that is neither ours nor the CDK's own is a problem (UnknownKeys). nil skips that check,
+	// for callers that build Input themselves from known keys (context.LoadFile, tests).
+	Received map[string]any
 }
 
 // Cell is one synth of the environment x drMode matrix (make check synthesizes each).
@@ -50,9 +54,14 @@ func Load(in Input) (*Config, error) {
 		envName, envOK, envGiven = s, ok, true
 	}
 
+	if in.Received != nil {
+		ps = append(ps, UnknownKeys(in.Received)...)
+	}
+
 	mode := DefaultDrMode
 	modeOK := true
-	if s, given, ok := flagString(&ps, KeyDrMode, in.DrMode, drModes()); given {
+	s, modeGiven, ok := flagString(&ps, KeyDrMode, in.DrMode, drModes())
+	if modeGiven {
 		modeOK = ok
 		if ok {
 			if _, known := ModeOf(DrMode(s)); known {
@@ -89,6 +98,12 @@ func Load(in Input) (*Config, error) {
 			ps = append(ps, eps...)
 			env = &e
 		}
+	}
+
+	// Only for an environment that exists: for an unknown one, its own problem says it all.
+	if env != nil && !modeGiven && envName != explicitDrModeEnvironment {
+		ps.add(drModeRequired(envName))
+		modeOK = false
 	}
 
 	if regionGiven && regionOK {

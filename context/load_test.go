@@ -169,7 +169,7 @@ func TestLoad(t *testing.T) {
 		},
 		"environment name that cannot become a stack name": {
 			mutate: []mutation{func(e map[string]any) { e["Prod_1"] = e["prod"] }},
-			in:     Input{Environment: "Prod_1"},
+			in:     Input{Environment: "Prod_1", DrMode: "none"},
 			wantedErrors: []string{
 				`context "environments.Prod_1": "Prod_1" does not start with a lowercase letter; accepted: 1-32 lowercase letters, digits and hyphens, starting with a letter, without "--" or a trailing "-" (the name becomes part of stack names and SSM paths)`,
 			},
@@ -403,7 +403,7 @@ func TestLoad(t *testing.T) {
 		"hosted zone still under a region (the old layout) points at dns": {
 			mutate: []mutation{set("example.regions.us-east-1.hostedZoneId", "Z0EXAMPLE00000000001")},
 			wantedErrors: []string{
-				`context "` + exEast + `.hostedZoneId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (hostedZoneId belongs under environments.example.dns.hostedZoneId)`,
+				`context "` + exEast + `.hostedZoneId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn, createVpcEndpoints (hostedZoneId belongs under environments.example.dns.hostedZoneId)`,
 			},
 		},
 		"monitoring thresholds out of range": {
@@ -434,21 +434,21 @@ func TestLoad(t *testing.T) {
 		},
 		"KMS key from another region": {
 			mutate: []mutation{set("prod.regions.us-west-2.kmsKeyArn", prodKeyEast)},
-			in:     Input{Environment: "prod"},
+			in:     Input{Environment: "prod", DrMode: "none"},
 			wantedErrors: []string{
 				`context "` + prodWest + `.kmsKeyArn": "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab" is a key in us-east-1, not in us-west-2; ` + accKMSWest + ` (KMS keys are regional: use a key, or a multi-region replica key, created in us-west-2)`,
 			},
 		},
 		"KMS alias instead of a key": {
 			mutate: []mutation{set("prod.regions.us-west-2.kmsKeyArn", "arn:aws:kms:us-west-2:222222222222:alias/sessions")},
-			in:     Input{Environment: "prod"},
+			in:     Input{Environment: "prod", DrMode: "none"},
 			wantedErrors: []string{
 				`context "` + prodWest + `.kmsKeyArn": "arn:aws:kms:us-west-2:222222222222:alias/sessions" is an alias ARN; ` + accKMSWest + ` (an alias can be re-pointed; the cache must name the key itself)`,
 			},
 		},
 		"production region without a KMS key": {
 			mutate: []mutation{del("prod.regions.us-west-2.kmsKeyArn")},
-			in:     Input{Environment: "prod"},
+			in:     Input{Environment: "prod", DrMode: "none"},
 			wantedErrors: []string{
 				`context "` + prodWest + `.kmsKeyArn": is not set; accepted: a customer-managed KMS key ARN in us-west-2 (production requires a customer-managed KMS key)`,
 			},
@@ -537,7 +537,7 @@ func TestLoad(t *testing.T) {
 		},
 		"production with auth none": {
 			mutate: []mutation{set("prod.cache.auth.mode", "none")},
-			in:     Input{Environment: "prod"},
+			in:     Input{Environment: "prod", DrMode: "none"},
 			wantedErrors: []string{
 				`context "environments.prod.cache.auth.mode": "none" is not accepted in production; accepted: password, iam (RBAC is the only access control on ElastiCache Serverless)`,
 			},
@@ -562,7 +562,7 @@ func TestLoad(t *testing.T) {
 		},
 		"snapshot retention above 35 days": {
 			mutate:       []mutation{set("prod.cache.snapshotRetentionLimit", 36.0)},
-			in:           Input{Environment: "prod"},
+			in:           Input{Environment: "prod", DrMode: "none"},
 			wantedErrors: []string{`context "environments.prod.cache.snapshotRetentionLimit": "36" is out of range; accepted: 0-35 days (0 means no automatic snapshots)`},
 		},
 
@@ -640,7 +640,7 @@ func TestLoad(t *testing.T) {
 		"key in the wrong case": {
 			mutate: []mutation{set("example.regions.us-east-1.VpcId", "vpc-0a1b2c3d")},
 			wantedErrors: []string{
-				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn (did you mean "vpcId"? keys are case-sensitive)`,
+				`context "` + exEast + `.VpcId": unknown key; accepted: vpcId, subnetIds, applicationSecurityGroupIds, allowedCidrs, kmsKeyArn, createVpcEndpoints (did you mean "vpcId"? keys are case-sensitive)`,
 			},
 		},
 		"snapshots to restore are an unknown key with a reason": {
@@ -794,7 +794,7 @@ func TestLoad(t *testing.T) {
 		},
 		"environments given as a JSON string": {
 			envs: mustJSON(fixture()),
-			in:   Input{Environment: "prod"},
+			in:   Input{Environment: "prod", DrMode: "none"},
 			wanted: func(t *testing.T, c *Config) {
 				want(t, "Region", c.Region, "us-east-1")
 				want(t, "Account", c.Env.Account, "222222222222")

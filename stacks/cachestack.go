@@ -13,6 +13,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/constructs/appconfig"
 	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
+	"github.com/valkey-dr/valkey-dr/constructs/endpoints"
 	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/context"
@@ -28,6 +29,9 @@ type CacheStack struct {
 	AppConfig  *appconfig.AppConfig
 	// Canary is the health canary; nil when the stack was built without WithCanary.
 	Canary *canary.Canary
+	// Endpoints are the canary's VPC interface endpoints (regions.<region>.createVpcEndpoints);
+	// nil when not asked for (endpoints.go).
+	Endpoints *endpoints.Endpoints
 }
 
 // Option adds to what NewCacheStack builds.
@@ -69,6 +73,7 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 	var signal *monitoring.CanarySignal
 	if o.canaryAssetDir != "" {
 		s.Canary = canary.New(stack, "Canary", canaryProps(cfg, s.Cache, o.canaryAssetDir))
+		s.Endpoints = canaryEndpoints(stack, cfg, s.Canary)
 		signal = &monitoring.CanarySignal{Success: s.Canary.SuccessMetric(), Latency: s.Canary.LatencyMetric(),
 			CommandLatency: s.Canary.CommandLatencyMetric()}
 	}
@@ -98,6 +103,12 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 		dnsProps.ServiceName = cfg.ServiceDNSName()
 		dnsProps.HealthAlarmName = s.Monitoring.Health.AlarmName()
 		dnsProps.HealthAlarmRegion = cfg.Region
+		if cfg.HasSwitchStack() {
+			// The forced-failover switch: the alarm of the switch stack in the DR region, by
+			// the name both stacks derive from config (switchstack.go).
+			dnsProps.OverrideAlarmName = jsii.String(cfg.FailoverAlarmName())
+			dnsProps.OverrideAlarmRegion = cfg.SwitchRegion()
+		}
 	}
 	s.DNS = dns.New(stack, "Dns", dnsProps)
 
@@ -106,7 +117,14 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 		Address:    endpoint,
 		Port:       s.Cache.Cache.AttrEndpointPort(),
 		ReaderPort: s.Cache.Cache.AttrReaderEndpointPort(),
+		AuthMode:   string(cfg.Env.Cache.Auth.Mode),
 	})
+	if s.Cache.User != nil {
+		s.AppConfig.AddUser(cfg.AuthUserName())
+	}
+	if s.Cache.Secret != nil {
+		s.AppConfig.AddSecretArn(s.Cache.Secret.SecretArn())
+	}
 
 	s.addOutputs(cfg)
 	tags := cfg.Tags()
@@ -169,6 +187,7 @@ func canaryProps(cfg *drcontext.Config, c *sessioncache.SessionCache, assetDir s
 	p := &canary.Props{
 		AssetDir:             assetDir,
 		CacheName:            cfg.CacheName(),
+		FunctionName:         cfg.CanaryFunctionName(),
 		VpcID:                cfg.Net.VpcID,
 		SubnetIDs:            cfg.Net.SubnetIDs,
 		CacheSecurityGroupID: c.SecurityGroup.AttrGroupId(),
@@ -226,5 +245,10 @@ func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
 	out(contract.KeyRegion, "Region", jsii.String(cfg.Region))
 	out(contract.KeyEnvironment, "Environment", jsii.String(cfg.EnvironmentName))
 	out(contract.KeyDrMode, "drMode", jsii.String(string(cfg.DrMode)))
-	out(contract.KeySSMParameterPrefix, "SSM path with endpoint-address, port and reader-port", jsii.String(cfg.SSMPrefix()))
+	out(contract.KeySSMParameterPrefix, "SSM path with endpoint-address, port, reader-port, auth-mode and, when set, user-name and secret-arn", jsii.String(cfg.SSMPrefix()))
+	if s.Canary != nil {
+		// Named so that the operator's policy (docs/iam/invoke-canary.json) can name it: the
+		// stack grants lambda:InvokeFunction on it to nobody but the schedule.
+		out(contract.KeyCanaryFunctionName, "Health canary Lambda function (invoke it on demand only with an explicit grant)", jsii.String(cfg.CanaryFunctionName()))
+	}
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -30,6 +30,8 @@ type synthesized struct {
 	stack *stacks.CacheStack
 	tmpl  map[string]any
 	asrt  assertions.Template
+	// sw is the switch stack built with a primary, as main.go builds it; nil for DR stacks.
+	sw *stacks.SwitchStack
 }
 
 func synth(t *testing.T, o synthOpts) synthesized {
@@ -54,10 +56,11 @@ func synth(t *testing.T, o synthOpts) synthesized {
 	}
 	app := cdktest.NewApp(t)
 	s := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir))
+	sw := stacks.AttachSwitch(app, cfg, s)
 	tmpl := cdktest.Template(t, s.Stack)
 	var a assertions.Template
 	cdktest.Must(t, "template from stack", func() { a = assertions.Template_FromStack(s.Stack, nil) })
-	return synthesized{cfg: cfg, stack: s, tmpl: tmpl, asrt: a}
+	return synthesized{cfg: cfg, stack: s, tmpl: tmpl, asrt: a, sw: sw}
 }
 
 func only(t *testing.T, tmpl map[string]any, typ string) (string, map[string]any) {
@@ -373,36 +376,49 @@ func TestRoute53Records(t *testing.T) {
 				t.Errorf("service record %v: want Failover %s", service, tc.wantFailover)
 			}
 			hcs := cdktest.Resources(s.tmpl, "AWS::Route53::HealthCheck")
-			if (len(hcs) == 1) != tc.wantHealthCheck {
-				t.Fatalf("%d health checks, want health check=%v", len(hcs), tc.wantHealthCheck)
+			if !tc.wantHealthCheck {
+				if len(hcs) != 0 {
+					t.Fatalf("%d health checks, want none", len(hcs))
+				}
+				return
 			}
+			// The PRIMARY record reads a CALCULATED check of the canary check AND the
+			// forced-failover override (TestForcedFailoverSwitch has the details).
+			if len(hcs) != 3 {
+				t.Fatalf("%d health checks, want 3 (canary, override, calculated)", len(hcs))
+			}
+			var canaryHC string
 			for id, hc := range hcs {
 				cfg := cdktest.Props(hc)["HealthCheckConfig"].(map[string]any)
-				if cfg["Type"] != "CLOUDWATCH_METRIC" || cfg["InsufficientDataHealthStatus"] != "Unhealthy" {
-					t.Errorf("health check %v: want CLOUDWATCH_METRIC, missing data unhealthy", cfg)
-				}
-				if !strings.Contains(fmt.Sprint(service["HealthCheckId"]), id) {
-					t.Errorf("PRIMARY record does not use health check %s: %v", id, service["HealthCheckId"])
+				switch {
+				case cfg["Type"] == "CALCULATED":
+					if !strings.Contains(fmt.Sprint(service["HealthCheckId"]), id) {
+						t.Errorf("PRIMARY record does not use the calculated health check %s: %v", id, service["HealthCheckId"])
+					}
+				case strings.Contains(id, "Override"):
+				default:
+					canaryHC = id
+					if cfg["Type"] != "CLOUDWATCH_METRIC" || cfg["InsufficientDataHealthStatus"] != "Unhealthy" {
+						t.Errorf("health check %v: want CLOUDWATCH_METRIC, missing data unhealthy", cfg)
+					}
 				}
 			}
-			for _, hc := range hcs {
-				// The health check must read the health alarm, and that alarm must treat
-				// silence (a dead region publishes nothing) as unhealthy.
-				ref := fmt.Sprint(cdktest.Props(hc)["HealthCheckConfig"].(map[string]any)["AlarmIdentifier"])
-				found := false
-				for id, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
-					if !strings.Contains(ref, id) {
-						continue
-					}
-					found = true
-					p := cdktest.Props(a)
-					if p["TreatMissingData"] != "breaching" || p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess {
-						t.Errorf("health alarm %v: want the health canary's Success with missing data breaching", p)
-					}
+			// The canary health check must read the health alarm, and that alarm must treat
+			// silence (a dead region publishes nothing) as unhealthy.
+			ref := fmt.Sprint(cdktest.Props(hcs[canaryHC])["HealthCheckConfig"].(map[string]any)["AlarmIdentifier"])
+			found := false
+			for id, a := range cdktest.Resources(s.tmpl, "AWS::CloudWatch::Alarm") {
+				if !strings.Contains(ref, id) {
+					continue
 				}
-				if !found {
-					t.Errorf("health check alarm identifier %s names no alarm of the stack", ref)
+				found = true
+				p := cdktest.Props(a)
+				if p["TreatMissingData"] != "breaching" || p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess {
+					t.Errorf("health alarm %v: want the health canary's Success with missing data breaching", p)
 				}
+			}
+			if !found {
+				t.Errorf("health check alarm identifier %s names no alarm of the stack", ref)
 			}
 		})
 	}
@@ -414,15 +430,20 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 		wantPrefix string
 		wantKeys   []string
 		absentKeys []string
+		// wantParams and absentParams are beyond endpoint-address, port, reader-port, auth-mode.
+		wantParams, absentParams []string
 	}{
 		"password primary": {synthOpts{env: "example", mode: "none"}, "/valkey-dr/example",
-			[]string{contract.KeyServiceDNSName, contract.KeySecretArn, contract.KeyUserID, contract.KeyUserName}, nil},
+			[]string{contract.KeyServiceDNSName, contract.KeySecretArn, contract.KeyUserID, contract.KeyUserName, contract.KeyCanaryFunctionName}, nil,
+			[]string{"user-name", "secret-arn"}, nil},
 		"held-back primary has no service name": {synthOpts{env: "example", mode: "none", hold: true}, "/valkey-dr/example",
-			nil, []string{contract.KeyServiceDNSName}},
+			nil, []string{contract.KeyServiceDNSName}, nil, nil},
 		"drill publishes under its own prefix": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "/valkey-dr/example/drill",
-			nil, []string{contract.KeyServiceDNSName}},
+			nil, []string{contract.KeyServiceDNSName}, []string{"secret-arn"}, nil},
 		"iam mode has no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }}, "/valkey-dr/example",
-			[]string{contract.KeyUserID}, []string{contract.KeySecretArn}},
+			[]string{contract.KeyUserID, contract.KeyCanaryFunctionName}, []string{contract.KeySecretArn}, []string{"user-name"}, []string{"secret-arn"}},
+		"auth none publishes no user and no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone }}, "/valkey-dr/example",
+			nil, []string{contract.KeySecretArn, contract.KeyUserID}, nil, []string{"user-name", "secret-arn"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := synth(t, tc.o)
@@ -431,9 +452,33 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 			for _, p := range params {
 				names[fmt.Sprint(cdktest.Props(p)["Name"])] = true
 			}
-			for _, n := range []string{"endpoint-address", "port", "reader-port"} {
+			for _, n := range append([]string{"endpoint-address", "port", "reader-port", "auth-mode"}, tc.wantParams...) {
 				if !names[tc.wantPrefix+"/"+n] {
 					t.Errorf("SSM parameter %s/%s missing (have %v)", tc.wantPrefix, n, names)
+				}
+			}
+			for _, n := range tc.absentParams {
+				if names[tc.wantPrefix+"/"+n] {
+					t.Errorf("SSM parameter %s/%s present, want absent", tc.wantPrefix, n)
+				}
+			}
+			for _, p := range params {
+				pp := cdktest.Props(p)
+				v, _ := json.Marshal(pp["Value"])
+				switch pp["Name"] {
+				case tc.wantPrefix + "/auth-mode":
+					if pp["Value"] != string(s.cfg.Env.Cache.Auth.Mode) {
+						t.Errorf("auth-mode %v, want %s", pp["Value"], s.cfg.Env.Cache.Auth.Mode)
+					}
+				case tc.wantPrefix + "/secret-arn":
+					// The secret's ARN (a Ref), never its value.
+					if !strings.Contains(string(v), sessioncache.LogicalIDSecret) || strings.Contains(string(v), "resolve:secretsmanager") {
+						t.Errorf("secret-arn %s: want a reference to the secret's ARN", v)
+					}
+				case tc.wantPrefix + "/user-name":
+					if pp["Value"] != s.cfg.AuthUserName() {
+						t.Errorf("user-name %v, want %s", pp["Value"], s.cfg.AuthUserName())
+					}
 				}
 			}
 			outs, _ := s.tmpl["Outputs"].(map[string]any)

@@ -18,6 +18,9 @@ import (
 type Gated struct {
 	Stack  *stacks.CacheStack
 	Config *drcontext.Config
+	// Switch is the forced-failover switch stack built with a primary (stacks.AttachSwitch);
+	// nil for DR stacks. It gets the same facts as Stack and the cdk-nag packs like every stack.
+	Switch *stacks.SwitchStack
 }
 
 // Apply puts the gate on app: the cdk-nag packs on every stack (their errors fail the synth;
@@ -28,6 +31,9 @@ func Apply(app awscdk.App, targets ...Gated) {
 	facts := make(map[string]compliance.Facts, len(targets))
 	for _, t := range targets {
 		facts[*t.Stack.Node().Path()] = compliance.FactsOf(t.Config)
+		if t.Switch != nil {
+			facts[*t.Switch.Node().Path()] = compliance.FactsOf(t.Config)
+		}
 		suppress(t.Stack)
 	}
 	props := func() *cdknag.NagPackProps {

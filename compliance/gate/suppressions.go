@@ -44,6 +44,14 @@ func canaryPolicy(s *stacks.CacheStack) constructs.IConstruct {
 	return s.Canary.Policy
 }
 
+// canaryFunction is the health canary's Lambda function (stacks built WithCanary).
+func canaryFunction(s *stacks.CacheStack) constructs.IConstruct {
+	if s.Canary == nil || s.Canary.Function == nil {
+		return nil
+	}
+	return s.Canary.Function
+}
+
 // Suppressions is every suppression.
 var Suppressions = []Suppression{
 	{
@@ -79,6 +87,16 @@ var Suppressions = []Suppression{
 			"ValkeyDr/Canary namespace. Every other statement names its resource: the log group, the dead-letter queue, and the " +
 			"cache's password secret (password mode) or the cache and user for elasticache:Connect (iam mode).",
 		target: canaryPolicy,
+	},
+	{
+		Rules: []string{"HIPAA.Security-LambdaConcurrency"},
+		On:    "Canary/Function",
+		Reason: "The health canary has no reserved concurrency on purpose. A reservation must leave 100 unreserved executions " +
+			"in the account, so ReservedConcurrentExecutions fails the function's create in low-quota accounts and rolls a DR " +
+			"deploy back during an incident. Runs cannot pile up without it: the only invoker is a one-minute schedule, the " +
+			"timeout (50 s) is below the schedule period, and asynchronous retries are off (MaximumRetryAttempts 0 on the " +
+			"event invoke config and on the schedule target), so at most one scheduled run is in flight at a time.",
+		target: canaryFunction,
 	},
 }
 

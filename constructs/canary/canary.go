@@ -36,13 +36,16 @@ const (
 	Architecture = "arm64"
 	Handler      = "bootstrap"
 	// TimeoutSeconds bounds one run: the checks (contract.CanaryTimeout), cleanup and the
-	// publish, and stays below the schedule so runs never overlap.
+	// publish. It is what keeps runs from overlapping: below the one-minute schedule period, a
+	// run always ends before the next one starts, and with no retries (MaximumRetryAttempts 0
+	// on both the event invoke config and the schedule target) nothing else invokes it
+	// asynchronously. No reserved concurrency: a reservation must leave 100 unreserved
+	// executions in the account, so ReservedConcurrentExecutions fails the function's create in
+	// low-quota accounts and rolls a DR deploy back during an incident
+	// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
 	TimeoutSeconds = 50
 	// MemoryMB is ample for one Go process with a handful of TLS connections.
 	MemoryMB = 256
-	// ReservedConcurrency is 1: one run at a time, and the canary can never starve the
-	// account's other functions (HIPAA.Security-LambdaConcurrency).
-	ReservedConcurrency = 1
 	// LogRetention keeps a year of run logs: the evidence behind every Success data point.
 	LogRetention = awslogs.RetentionDays_ONE_YEAR
 	// BinaryName is the file the asset directory must hold.
@@ -56,6 +59,10 @@ type Props struct {
 	AssetDir string
 	// CacheName is the serverless cache name (metric dimension, IAM signing host).
 	CacheName string
+	// FunctionName is the Lambda function's name; "" lets CloudFormation generate one. Given,
+	// it is known before the deploy: the stack output, the operator's IAM policy and the drill's
+	// stand-in outputs can name it.
+	FunctionName string
 	// VpcID and SubnetIDs place the function in the cache's VPC and subnets.
 	VpcID     string
 	SubnetIDs []string
@@ -142,9 +149,8 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 			S3Bucket: asset.S3BucketName(),
 			S3Key:    asset.S3ObjectKey(),
 		},
-		Timeout:                      jsii.Number(TimeoutSeconds),
-		MemorySize:                   jsii.Number(MemoryMB),
-		ReservedConcurrentExecutions: jsii.Number(ReservedConcurrency),
+		Timeout:    jsii.Number(TimeoutSeconds),
+		MemorySize: jsii.Number(MemoryMB),
 		VpcConfig: &awslambda.CfnFunction_VpcConfigProperty{
 			SubnetIds:        jsii.Strings(p.SubnetIDs...),
 			SecurityGroupIds: &[]*string{k.SecurityGroup.AttrGroupId()},
@@ -159,6 +165,9 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 	// The role's policy (VPC network interfaces) must exist before Lambda creates the
 	// function, or the creation fails on ec2:CreateNetworkInterface: it is in the role's
 	// ManagedPolicyArns, so the role, and the function's Role reference to it, wait for it.
+	if p.FunctionName != "" {
+		fn.SetFunctionName(jsii.String(p.FunctionName))
+	}
 	k.Function = fn
 
 	// A failed run is not retried: the next minute's run is the retry, and a stale data point

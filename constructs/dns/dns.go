@@ -39,6 +39,11 @@ type Props struct {
 	// health checkers cannot reach it, but they can read a CloudWatch alarm's state.
 	HealthAlarmName   *string
 	HealthAlarmRegion string
+	// OverrideAlarmName and OverrideAlarmRegion are the forced-failover alarm in the DR region
+	// (constructs/failover); with RolePrimary they make the record's health check a calculated
+	// one of (health alarm) AND (no failover requested). nil keeps the health alarm alone.
+	OverrideAlarmName   *string
+	OverrideAlarmRegion string
 }
 
 // Records are the created record sets.
@@ -47,6 +52,9 @@ type Records struct {
 	Regional    awsroute53.CfnRecordSet
 	Service     awsroute53.CfnRecordSet // nil when ServiceName == ""
 	HealthCheck awsroute53.CfnHealthCheck
+	// Override and Calculated are nil unless Props.OverrideAlarmName is set (override.go).
+	Override   awsroute53.CfnHealthCheck
+	Calculated awsroute53.CfnHealthCheck
 }
 
 // New creates the records.
@@ -93,6 +101,9 @@ func New(scope constructs.Construct, id string, p *Props) *Records {
 			},
 		})
 		props.HealthCheckId = r.HealthCheck.AttrHealthCheckId()
+		if p.OverrideAlarmName != nil {
+			props.HealthCheckId = r.withOverride(c, p)
+		}
 	}
 	r.Service = awsroute53.NewCfnRecordSet(c, jsii.String("ServiceRecord"), props)
 	return r

@@ -18,6 +18,10 @@ func TestEveryAlarmIsOnTheDashboard(t *testing.T) {
 		t.Fatalf("no golden templates: %v", err)
 	}
 	for _, g := range goldens {
+		if strings.HasSuffix(g, "-switch.json") {
+			// The switch stack holds one routing alarm and no monitoring: nothing to show.
+			continue
+		}
 		t.Run(filepath.Base(g), func(t *testing.T) {
 			tpl, err := assembly.ReadTemplate(g)
 			if err != nil {

@@ -42,7 +42,7 @@ func TestReadStack(t *testing.T) {
 		t.Fatalf("stack %+v", s)
 	}
 	keys := s.Template.OutputKeys()
-	if len(keys) != 15 || keys[0] != "AuthMode" || !strings.Contains(strings.Join(keys, ","), "SecretArn") {
+	if len(keys) != 16 || keys[0] != "AuthMode" || !strings.Contains(strings.Join(keys, ","), "SecretArn") {
 		t.Fatalf("OutputKeys = %v", keys)
 	}
 	if v, ok := s.Template.Outputs["DrMode"].Literal(); !ok || v != "stateless" {

@@ -1,0 +1,252 @@
+// Package iam_test checks the operator IAM policies in docs/iam: each file is a valid policy
+// document, each drctl command's policy holds the actions that command needs, and every AWS call
+// the operator-side code makes (aws CLI command lines in internal/, AWS SDK calls and IAM-auth
+// signing in validate/) is allowed by at least one of them. A new AWS call without a policy
+// line fails here, before an operator finds out with AccessDenied during an incident.
+package iam_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// policy is the part of an IAM policy document the test reads.
+type policy struct {
+	Version   string      `json:"Version"`
+	Statement []statement `json:"Statement"`
+}
+
+type statement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  any            `json:"Resource"`
+	Condition map[string]any `json:"Condition"`
+}
+
+// perCommand is what each drctl command (and the validator run locally) must be allowed, by
+// policy file. Issue 11 names them; route and the canary invoke are the data-plane switch and
+// the in-VPC validation.
+var perCommand = map[string][]string{
+	// drctl activate / failback: cdk deploy through the bootstrap roles, the preflight.
+	"deploy.json": {"sts:GetCallerIdentity", "sts:AssumeRole", "cloudformation:DescribeStacks"},
+	// drctl teardown: cdk destroy, and termination protection off when asked.
+	"teardown.json": {"sts:GetCallerIdentity", "sts:AssumeRole", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection"},
+	// validate run locally (bastion, VPN): the password secret or an IAM token.
+	"validate.json": {"secretsmanager:GetSecretValue", "elasticache:Connect"},
+	// validate --via-function / drctl: invoke the health canary on demand.
+	"invoke-canary.json": {"lambda:InvokeFunction"},
+	// drctl route: publish / clear the failover request, read the switch back.
+	"route.json": {"cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus"},
+	// applications and operators: endpoint, ports, auth mode, secret ARN from SSM.
+	"read-app-config.json": {"ssm:GetParameter"},
+}
+
+func load(t *testing.T) map[string]policy {
+	t.Helper()
+	files, err := filepath.Glob("*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no policy files in docs/iam: %v", err)
+	}
+	out := map[string]policy{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		var p policy
+		if err := dec.Decode(&p); err != nil {
+			t.Errorf("%s: not a policy document this test understands: %v", f, err)
+			continue
+		}
+		out[f] = p
+	}
+	return out
+}
+
+func allowed(p policy) map[string]statement {
+	m := map[string]statement{}
+	for _, s := range p.Statement {
+		if s.Effect != "Allow" {
+			continue
+		}
+		for _, a := range s.Action {
+			m[a] = s
+		}
+	}
+	return m
+}
+
+func TestPoliciesAreValidDocuments(t *testing.T) {
+	for f, p := range load(t) {
+		if p.Version != "2012-10-17" {
+			t.Errorf("%s: Version %q, want 2012-10-17", f, p.Version)
+		}
+		if len(p.Statement) == 0 {
+			t.Errorf("%s: no statements", f)
+		}
+		sids := map[string]bool{}
+		for _, s := range p.Statement {
+			if s.Sid == "" || sids[s.Sid] {
+				t.Errorf("%s: statement without a unique Sid: %+v", f, s)
+			}
+			sids[s.Sid] = true
+			if s.Effect != "Allow" && s.Effect != "Deny" {
+				t.Errorf("%s/%s: Effect %q", f, s.Sid, s.Effect)
+			}
+			if s.Resource == nil {
+				t.Errorf("%s/%s: no Resource", f, s.Sid)
+			}
+			for _, a := range s.Action {
+				if !regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z]+\*?$`).MatchString(a) || strings.Contains(a, ":*") {
+					t.Errorf("%s/%s: action %q: want service:Action, no service-wide wildcard", f, s.Sid, a)
+				}
+			}
+		}
+	}
+}
+
+func TestEachCommandPolicyHoldsWhatTheCommandNeeds(t *testing.T) {
+	ps := load(t)
+	for f, actions := range perCommand {
+		p, ok := ps[f]
+		if !ok {
+			t.Errorf("docs/iam/%s missing", f)
+			continue
+		}
+		got := allowed(p)
+		for _, a := range actions {
+			if _, ok := got[a]; !ok {
+				t.Errorf("%s does not allow %s", f, a)
+			}
+		}
+	}
+	// PutMetricData has no resource: the namespace condition is the only limit on it.
+	put := allowed(ps["route.json"])["cloudwatch:PutMetricData"]
+	cond, _ := json.Marshal(put.Condition)
+	if !strings.Contains(string(cond), `"cloudwatch:namespace":"ValkeyDr/Routing"`) {
+		t.Errorf("route.json: cloudwatch:PutMetricData without the namespace condition: %s", cond)
+	}
+	// The bootstrap roles only: the operator never needs CloudFormation or IAM write access.
+	for _, f := range []string{"deploy.json", "teardown.json"} {
+		s := allowed(ps[f])["sts:AssumeRole"]
+		res, _ := json.Marshal(s.Resource)
+		if !strings.Contains(string(res), ":role/cdk-") || strings.Contains(string(res), `"*"`) {
+			t.Errorf("%s: sts:AssumeRole on %s: want the cdk-* bootstrap roles only", f, res)
+		}
+	}
+	ssm, _ := json.Marshal(allowed(ps["read-app-config.json"])["ssm:GetParameter"].Resource)
+	if !strings.Contains(string(ssm), ":parameter/valkey-dr/ENVIRONMENT/*") {
+		t.Errorf("read-app-config.json: ssm:GetParameter on %s: want /valkey-dr/<env>/*", ssm)
+	}
+}
+
+// cliCall matches an aws CLI command line built in Go: runner.Cmd{Name: "aws", Args:
+// []string{"<service>", "<operation>", ...}}.
+var cliCall = regexp.MustCompile(`Name:\s*"aws",\s*Args:\s*\[\]string\{"([a-z0-9-]+)",\s*"([a-z0-9-]+)"`)
+
+// sdkCall matches an AWS SDK for Go v2 request: <service>.<Operation>Input{.
+var sdkCall = regexp.MustCompile(`\b(secretsmanager|cloudwatch|lambda|ssm|sts|route53|cloudformation|elasticache)\.([A-Z][A-Za-z]+)Input\{`)
+
+// cliServices maps aws CLI service names to IAM prefixes where they differ.
+var cliServices = map[string]string{}
+
+// sdkActions maps SDK operations whose IAM action has another name.
+var sdkActions = map[string]string{"lambda:Invoke": "lambda:InvokeFunction"}
+
+// codeActions greps the operator-side code for AWS calls. validate/canary is left out: it runs
+// as the canary's role, whose policy is in the template (stacks tests pin it).
+func codeActions(t *testing.T) map[string][]string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	found := map[string][]string{}
+	for _, dir := range []string{"internal", "validate"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && d.Name() == "canary" && filepath.Base(filepath.Dir(path)) == "validate" {
+				return filepath.SkipDir
+			}
+			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			src := string(b)
+			rel, _ := filepath.Rel(root, path)
+			for _, m := range cliCall.FindAllStringSubmatch(src, -1) {
+				svc := m[1]
+				if p, ok := cliServices[svc]; ok {
+					svc = p
+				}
+				a := svc + ":" + kebabToPascal(m[2])
+				found[a] = append(found[a], rel)
+			}
+			for _, m := range sdkCall.FindAllStringSubmatch(src, -1) {
+				a := m[1] + ":" + m[2]
+				if r, ok := sdkActions[a]; ok {
+					a = r
+				}
+				found[a] = append(found[a], rel)
+			}
+			// IAM auth: a SigV4-presigned connect request, authorized as elasticache:Connect.
+			if strings.Contains(src, "PresignHTTP(") && strings.Contains(src, `"elasticache"`) {
+				found["elasticache:Connect"] = append(found["elasticache:Connect"], rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return found
+}
+
+func kebabToPascal(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
+}
+
+func TestEveryAWSCallOfTheCodeIsCovered(t *testing.T) {
+	found := codeActions(t)
+	// The scan must see what is known to be there, or it proves nothing.
+	for _, a := range []string{"sts:GetCallerIdentity", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection",
+		"secretsmanager:GetSecretValue", "elasticache:Connect"} {
+		if _, ok := found[a]; !ok {
+			t.Errorf("the code scan no longer finds %s: fix the scan (regexps in this file)", a)
+		}
+	}
+	all := map[string]bool{}
+	for _, p := range load(t) {
+		for a := range allowed(p) {
+			all[a] = true
+		}
+	}
+	actions := make([]string, 0, len(found))
+	for a := range found {
+		actions = append(actions, a)
+	}
+	sort.Strings(actions)
+	for _, a := range actions {
+		if !all[a] {
+			t.Errorf("%s (called in %v) is allowed by no policy in docs/iam", a, found[a])
+		}
+	}
+	t.Logf("AWS calls found in internal/ and validate/: %v", actions)
+}

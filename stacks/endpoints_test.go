@@ -1,0 +1,62 @@
+package stacks_test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+)
+
+func TestCanaryVpcEndpoints(t *testing.T) {
+	on := func(c *drcontext.Config) { c.Net.CreateVpcEndpoints = true }
+	for name, tc := range map[string]struct {
+		o    synthOpts
+		want []string // endpoint service names
+	}{
+		"off by default": {synthOpts{env: "example", mode: "stateless"}, nil},
+		"password mode: Secrets Manager and CloudWatch": {synthOpts{env: "example", mode: "stateless", mutate: on},
+			[]string{"com.amazonaws.us-west-2.monitoring", "com.amazonaws.us-west-2.secretsmanager"}},
+		"iam mode reads no secret: CloudWatch only": {synthOpts{env: "example", mode: "none", mutate: func(c *drcontext.Config) {
+			on(c)
+			c.Env.Cache.Auth.Mode = drcontext.AuthIAM
+		}}, []string{"com.amazonaws.us-east-1.monitoring"}},
+		"a same-region drill shares the primary's endpoints": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true, mutate: on}, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := synth(t, tc.o)
+			eps := cdktest.Resources(s.tmpl, "AWS::EC2::VPCEndpoint")
+			var got []string
+			for _, ep := range eps {
+				p := cdktest.Props(ep)
+				got = append(got, fmt.Sprint(p["ServiceName"]))
+				if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != true || p["VpcId"] != s.cfg.Net.VpcID ||
+					fmt.Sprint(p["SubnetIds"]) != fmt.Sprint(toAny(s.cfg.Net.SubnetIDs)) {
+					t.Errorf("endpoint %v: want an interface endpoint with private DNS in the canary's VPC and subnets", p)
+				}
+				if !strings.Contains(fmt.Sprint(p["SecurityGroupIds"]), "CanaryEndpointsSecurityGroup") {
+					t.Errorf("endpoint %v: want the endpoints' own group", p)
+				}
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("endpoints %v, want %v", got, tc.want)
+			}
+			if len(tc.want) == 0 {
+				return
+			}
+			_, sg := byPrefix(t, s.tmpl, "AWS::EC2::SecurityGroup", "CanaryEndpointsSecurityGroup")
+			in, _ := cdktest.Props(sg)["SecurityGroupIngress"].([]any)
+			if len(in) != 1 {
+				t.Fatalf("endpoint group ingress %v: want one rule", in)
+			}
+			r := in[0].(map[string]any)
+			if r["IpProtocol"] != "tcp" || r["FromPort"] != float64(443) || r["ToPort"] != float64(443) ||
+				!strings.Contains(fmt.Sprint(r["SourceSecurityGroupId"]), "CanarySecurityGroup") || r["CidrIp"] != nil {
+				t.Errorf("endpoint group ingress %v: want 443 from the canary's group only", r)
+			}
+		})
+	}
+}
