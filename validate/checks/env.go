@@ -60,8 +60,21 @@ type Env struct {
 	// ServerCluster is true when the server runs in cluster mode; ServerModeKnown says
 	// whether the validator could tell.
 	ServerCluster, ServerModeKnown bool
-	// SetGetKey and SetGetValue are written by set-get and read by reader.
+	// SetGetKey and SetGetValue are written by set-get and read by reader; SetGetAt is when.
 	SetGetKey, SetGetValue string
+	SetGetAt               time.Time
+	// ReadOnlyNodes are the client's nodes that are replicas (the read port): skipped by
+	// every loop of the primary verdict (see Roles).
+	ReadOnlyNodes []string
+	// Evictions is evicted_keys per node before the run (auth check), for the cleanup
+	// check's delta.
+	Evictions map[string]int64
+	// BeforeExec, when set, runs between WATCH and EXEC of each session creation: tests use
+	// it to touch the watched key from another connection and so abort the EXEC.
+	BeforeExec func(key string)
+
+	primaryNodes []string
+	roleClient   valkey.Client
 
 	mu   sync.Mutex
 	keys map[string]bool // keys this run created (SET NX / proven absent), true while they may exist
@@ -153,6 +166,9 @@ func (e *Env) ClientOption(addr string) valkey.ClientOption {
 		// knows which connection it drops.
 		PipelineMultiplex: -1,
 		Dialer:            net.Dialer{Timeout: DialTimeout, KeepAlive: time.Second},
+		// CLIENT SETINFO is refused on ElastiCache Serverless (not in SupportedCommands):
+		// valkey-go would tolerate the error, but the validator sends only what is supported.
+		ClientSetInfo: valkey.DisableClientSetInfo,
 		ConnWriteTimeout:  ConnWriteTimeout,
 	}
 	if e.Target.TLS != nil {
@@ -185,6 +201,7 @@ func (e *Env) ClientOptionsEvidence() map[string]any {
 		"connsPerNode":     1,
 		"dialTimeout":      DialTimeout.String(),
 		"connWriteTimeout": ConnWriteTimeout.String(),
+		"clientSetInfo":    "disabled (refused on ElastiCache Serverless)",
 		"keyTTL":           KeyTTL.String(),
 	}
 	if e.Target.TLS != nil {

@@ -59,6 +59,9 @@ func Healable(err error) bool {
 	if err == nil {
 		return false
 	}
+	if errors.Is(err, errExecAborted) {
+		return true
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return dnsErr.IsNotFound || dnsErr.IsTemporary
@@ -139,14 +142,26 @@ func Classify(err error, what string) Problem {
 		return Problem{ClassAuth, what + ": NOAUTH: the server requires authentication",
 			"give --user and a password source (VALKEY_PASSWORD, --password-file, --password-secret-arn) or --iam"}
 	case "NOPERM":
+		switch m := err.Error(); {
+		case strings.Contains(m, "one of the keys"):
+			// The command is allowed; the key is outside the user's key patterns.
+			return Problem{ClassPermission, what + ": NOPERM: the user may not access this key (no key pattern of the access string covers it)",
+				"add a key pattern to the user's access string: ~" + KeyNamespace + "* for the validator, or the stack's access string (\"~* ...\"); ElastiCache: modify-user --access-string"}
+		case strings.Contains(m, "one of the channels"):
+			return Problem{ClassPermission, what + ": NOPERM: the user may not use this channel (no channel pattern covers it)",
+				"add a channel pattern (&*) to the user's access string (ElastiCache: modify-user --access-string)"}
+		}
 		cmd := nopermCommand(err)
 		return Problem{ClassPermission, fmt.Sprintf("%s: NOPERM: the user may not run %s", what, cmd),
 			fmt.Sprintf("add +%s to the user's access string (ElastiCache: modify-user --access-string)", cmd)}
 	case "OOM":
-		return Problem{ClassOOM, what + ": OOM: the server is out of memory and does not evict (maxmemory reached)",
+		// Under noeviction nothing is evicted; under volatile-lru (ElastiCache Serverless) only
+		// keys with a TTL are, so OOM there means none was left to evict. Either way the
+		// write was refused, not lost.
+		return Problem{ClassOOM, what + ": OOM: the server is at maxmemory and could not free memory for the write (its maxmemory-policy found nothing it may evict); the write was refused",
 			"raise the cache's data storage limit (CacheUsageLimits) or free memory; a session cache should not be full"}
 	case "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN":
-		return Problem{ClassServer, msg + " (still failing at the deadline)", "the cluster is not serving all slots: wait for the cache to be AVAILABLE, then re-run"}
+		return Problem{ClassServer, msg + " (still failing at the deadline; refused writes did not land)", "the cluster is not serving all slots: wait for the cache to be AVAILABLE, then re-run"}
 	case "READONLY":
 		return Problem{ClassServer, msg, "writes reached a replica: use the primary port (6379), not the reader port"}
 	case "":

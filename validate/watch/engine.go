@@ -454,8 +454,13 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 		case valkey.IsValkeyNil(err):
 			err, restart = ErrKeyExists, true
 		case err != nil:
-			// The reply is lost, the write may have landed: remember the key for cleanup.
-			e.remember(s.key)
+			// A reply lost (timeout, broken connection) may hide a write that landed:
+			// remember the key for cleanup. An error reply (CLUSTERDOWN, OOM, NOPERM) is a
+			// refused write: nothing landed, and it is not an "unacknowledged write".
+			var ve *valkey.ValkeyError
+			if !errors.As(err, &ve) {
+				e.remember(s.key)
+			}
 			restart = true
 		}
 	case OpRead:
