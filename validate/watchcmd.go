@@ -39,6 +39,10 @@ watch-latency.svg. Every key is under the run's random prefix and is deleted at 
 Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
 `
 
+// readerPortUsage documents --reader-port of watch and probe.
+const readerPortUsage = "read-from-replica `port` (ElastiCache Serverless: 6380; default: the outputs file's). watch sends " +
+	"a share of its reads there (READONLY) and reports them apart; probe checks it alongside. Never part of the verdict"
+
 func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet(toolName+" watch", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -46,6 +50,7 @@ func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
 		sla: watch.SLA{P99: watchDefaultSLAP99, ErrorRate: watchDefaultErrRate}}
 	addTargetFlags(fs, &o.cfg)
+	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
 	addTrafficFlags(fs, tf)
 	addOutputFlags(fs, o, "write watch.json, watch.csv and watch-latency.svg into `dir`", "output `format`: text or json (json prints watch.json to stdout)")
 	fs.BoolVar(&o.quiet, "quiet", false, "text: no line per interval, only the totals and the verdict")

@@ -168,8 +168,8 @@ func (e *Env) ClientOption(addr string) valkey.ClientOption {
 		Dialer:            net.Dialer{Timeout: DialTimeout, KeepAlive: time.Second},
 		// CLIENT SETINFO is refused on ElastiCache Serverless (not in SupportedCommands):
 		// valkey-go would tolerate the error, but the validator sends only what is supported.
-		ClientSetInfo: valkey.DisableClientSetInfo,
-		ConnWriteTimeout:  ConnWriteTimeout,
+		ClientSetInfo:    valkey.DisableClientSetInfo,
+		ConnWriteTimeout: ConnWriteTimeout,
 	}
 	if e.Target.TLS != nil {
 		o.TLSConfig = e.Target.TLS.Clone()

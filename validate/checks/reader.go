@@ -13,6 +13,10 @@ import (
 
 var errNotYet = errors.New("value not replicated yet")
 
+// lagProbeAfter is how long the read port may miss the key before the primary is asked
+// whether it still has it (an evicted key is not replication lag).
+const lagProbeAfter = 500 * time.Millisecond
+
 // errRedirected means the read port answered MOVED: it sent the read to the primary instead
 // of serving it.
 var errRedirected = errors.New("the read port redirected the GET (MOVED) instead of serving it")
@@ -63,6 +67,12 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 			}
 			got, err := res[len(res)-1].ToString()
 			switch {
+			case valkey.IsValkeyNil(err) && time.Since(start) > lagProbeAfter && e.Client != nil:
+				// Lag, or is the key gone on the primary too (evicted)? Ask the primary.
+				if perr := e.Client.Do(ctx, e.Client.B().Get().Key(e.SetGetKey).Build()).Error(); valkey.IsValkeyNil(perr) {
+					return e.goneErr(ctx, e.SetGetKey)
+				}
+				return errNotYet
 			case valkey.IsValkeyNil(err):
 				return errNotYet
 			case valkeyPrefix(err) == "MOVED":
@@ -92,6 +102,9 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 	case errors.Is(err, errRedirected):
 		return fail(failProblem(Problem{Class: ClassServer, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
 			Fix: "the read port must serve reads after READONLY: check it is the cache's read port (ElastiCache Serverless: 6380)"}, ev))
+	case errors.Is(err, errEvicted) || errors.Is(err, errVanished):
+		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
+			Fix: "raise the cache's data storage limit (CacheUsageLimits): a session cache that evicts loses sessions"}, ev))
 	case errors.Is(err, errMismatch):
 		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err)}, ev))
 	case err != nil:
