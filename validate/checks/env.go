@@ -76,8 +76,33 @@ type Env struct {
 	primaryNodes []string
 	roleClient   valkey.Client
 
-	mu   sync.Mutex
-	keys map[string]bool // keys this run created (SET NX / proven absent), true while they may exist
+	mu      sync.Mutex
+	keys    map[string]bool // keys this run created (SET NX / proven absent), true while they may exist
+	foreign map[string]bool // keys under the run prefix found to exist before the run wrote them
+}
+
+// foreignKey records that key existed when the run wanted to create it: cleanup never deletes
+// it, even though its name is under the run prefix.
+func (e *Env) foreignKey(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.foreign == nil {
+		e.foreign = map[string]bool{}
+	}
+	e.foreign[key] = true
+}
+
+// notForeign drops the keys recorded by foreignKey from keys.
+func (e *Env) notForeign(keys []string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, k := range keys {
+		if !e.foreign[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // NewRunID returns 16 random hex digits.

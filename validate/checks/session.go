@@ -227,6 +227,7 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 				case err != nil:
 					return err
 				case n != 0:
+					e.foreignKey(key)
 					return errKeyExists
 				}
 				return errExecAborted

@@ -38,6 +38,7 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 			if got, gerr := c.Do(ctx, c.B().Get().Key(key).Build()).ToString(); gerr == nil && got == val {
 				return nil
 			}
+			e.foreignKey(key)
 			return errKeyExists
 		}
 		return err
