@@ -257,3 +257,29 @@ func infoInt(t *testing.T, info, field string) int64 {
 	t.Fatalf("INFO has no %s", field)
 	return 0
 }
+
+// TestWatchSendsAShareOfReadsThroughTheReadPort: with --reader-port, a share of the reads go
+// through the read port (READONLY) and are reported apart from the primary's totals.
+func TestWatchSendsAShareOfReadsThroughTheReadPort(t *testing.T) {
+	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+	before := getCalls(t, c.Replica)
+	res := runTraffic(t, "watch", append(serverlessArgs(c, valkeytest.AppUser), "--duration", "2s", "--interval", "500ms",
+		"--rate", "200", "--sla-p99", "1s"), pw(valkeytest.AppPassword))
+	if res.code != 0 || res.ev == nil || res.ev.Outcome == nil {
+		t.Fatalf("exit %d, want 0", res.code)
+	}
+	r := res.ev.Reader
+	if r == nil || r.Reads == 0 || r.Address != "localhost:"+strconv.Itoa(c.Replica.Port) {
+		t.Fatalf("reader totals %+v: no reads reported through the read port", r)
+	}
+	served := getCalls(t, c.Replica) - before
+	if served < r.Reads-r.Errors {
+		t.Errorf("the replica served %d GETs, the report says %d reads went there", served, r.Reads)
+	}
+	if read := res.ev.Total.ByOp["read"].Ops; read == 0 || r.Reads > read {
+		t.Errorf("primary reads %d, read-port reads %d: the read port should carry a share, not all", read, r.Reads)
+	}
+	if !strings.Contains(res.stdout, "read port localhost:") {
+		t.Errorf("no read-port line in the output")
+	}
+}
