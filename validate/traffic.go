@@ -228,9 +228,10 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	cfg.Primaries = primaries
 	if r.kind == "watch" && r.tg.ReaderAddr() != "" {
 		ropt := env.ClientOption(r.tg.ReaderAddr())
-		// One node, READONLY on every connection (valkey-go sends it at connect): reads are
-		// served by the read port, not redirected to the primary.
-		ropt.ForceSingleClient, ropt.ReplicaOnly = true, true
+		// A cluster client that sends its reads to the slots' replicas (ReplicaOnly: READONLY
+		// on every connection at connect): on serverless the replica is the read port, so the
+		// reads are served there, not redirected to the primary. It only ever reads.
+		ropt.ReplicaOnly = true
 		ropt.Dialer.Timeout = opt.Dialer.Timeout
 		rctx, rcancel := context.WithTimeout(ctx, checks.DialTimeout)
 		rc, err := checks.NewClientWith(rctx, ropt)
