@@ -283,3 +283,33 @@ func TestWatchSendsAShareOfReadsThroughTheReadPort(t *testing.T) {
 		t.Errorf("no read-port line in the output")
 	}
 }
+
+// TestRefusedWritesUnderClusterDownAreNotUnacknowledged is finding 5: with a master of a
+// 3-master cluster dead and the cluster down (cluster-require-full-coverage yes: CLUSTERDOWN
+// everywhere), every SET is refused with an error reply or a refused connection: nothing
+// landed, so cleanup must not call them "unacknowledged writes".
+func TestRefusedWritesUnderClusterDownAreNotUnacknowledged(t *testing.T) {
+	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	c.Nodes[2].Kill()
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(c.Nodes[0].Do(t, "CLUSTER", "INFO"), "cluster_state:fail") {
+		if time.Now().After(deadline) {
+			t.Fatal("the cluster never went down after a master was killed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The pre-checks pass (they need no slot); the traffic meets CLUSTERDOWN.
+	res := runTraffic(t, "watch", append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--duration", "1s", "--interval", "500ms",
+		"--rate", "100", "--op-timeout", "300ms"), pw(valkeytest.AppPassword))
+	if res.ev == nil || res.ev.Outcome == nil || res.ev.Cleanup == nil {
+		t.Fatalf("exit %d: no traffic ran", res.code)
+	}
+	if res.ev.Total.Errors == 0 || res.ev.Total.ErrorClasses["server"] == 0 {
+		t.Fatalf("errors %d by class %v: want CLUSTERDOWN (class server)", res.ev.Total.Errors, res.ev.Total.ErrorClasses)
+	}
+	// Only a lost reply (timeout, broken connection) may hide a write that landed.
+	ambiguous := res.ev.Total.ErrorClasses["timeout"] + res.ev.Total.ErrorClasses["network"]
+	if n := int64(res.ev.Cleanup.Unacknowledged); n > ambiguous {
+		t.Errorf("cleanup counts %d unacknowledged writes, but only %d replies were lost: refused SETs never landed", n, ambiguous)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -488,7 +489,8 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 			// remember the key for cleanup. An error reply (CLUSTERDOWN, OOM, NOPERM) is a
 			// refused write: nothing landed, and it is not an "unacknowledged write".
 			var ve *valkey.ValkeyError
-			if !errors.As(err, &ve) {
+			// A refused connection and "no node for the slot" sent nothing either.
+			if !errors.As(err, &ve) && !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, valkey.ErrNoSlot) {
 				e.remember(s.key)
 			}
 			restart = true
