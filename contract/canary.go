@@ -46,8 +46,12 @@ const (
 	CanaryNamespace = "ValkeyDr/Canary"
 	// CanaryDimension is the metric dimension; its value is the serverless cache name.
 	CanaryDimension = "CacheName"
-	// MetricSuccess is 1 when every check passed (a warn passes), else 0. Unit None.
+	// MetricSuccess is 1 when every check of the PRIMARY path passed (a warn passes), else 0:
+	// what the PRIMARY record's Route 53 health check reads. Unit None.
 	MetricSuccess = "Success"
+	// MetricReaderSuccess is 1 when every check of the read-port path passed, else 0; absent
+	// when the canary has no reader port. Its own alarm; never in the failover path.
+	MetricReaderSuccess = "ReaderSuccess"
 	// MetricLatency is the wall time of the whole check run in milliseconds.
 	MetricLatency = "Latency"
 	// MetricCommandLatency is SET NX + GET round trip of the set-get check in milliseconds

@@ -75,7 +75,7 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 		s.Canary = canary.New(stack, "Canary", canaryProps(cfg, s.Cache, o.canaryAssetDir))
 		s.Endpoints = canaryEndpoints(stack, cfg, s.Canary)
 		signal = &monitoring.CanarySignal{Success: s.Canary.SuccessMetric(), Latency: s.Canary.LatencyMetric(),
-			CommandLatency: s.Canary.CommandLatencyMetric()}
+			CommandLatency: s.Canary.CommandLatencyMetric(), ReaderSuccess: s.Canary.ReaderSuccessMetric()}
 	}
 
 	mon := cfg.Env.Monitoring

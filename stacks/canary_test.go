@@ -196,9 +196,21 @@ func TestCanaryMetricDrivesTheHealthAlarm(t *testing.T) {
 					t.Errorf("health check %v: want the canary alarm %s, insufficient data unhealthy", c, alarmID)
 				}
 			}
+			// The read port has its own alarm, on ReaderSuccess, that no health check reads.
+			readerID, reader := byPrefix(t, s.tmpl, "AWS::CloudWatch::Alarm", "Monitoringreaderhealth")
+			if rp := cdktest.Props(reader); rp["MetricName"] != contract.MetricReaderSuccess || rp["Namespace"] != contract.CanaryNamespace ||
+				rp["TreatMissingData"] != "notBreaching" {
+				t.Errorf("reader alarm %v: want the canary's ReaderSuccess, missing data not breaching", rp)
+			}
+			for _, hc := range hcs {
+				if strings.Contains(js(cdktest.Props(hc)["HealthCheckConfig"]), readerID) {
+					t.Errorf("the Route 53 health check reads the reader alarm %s: the read port would move traffic", readerID)
+				}
+			}
 			_, dash := only(t, s.tmpl, "AWS::CloudWatch::Dashboard")
-			if body := js(cdktest.Props(dash)["DashboardBody"]); !strings.Contains(body, contract.CanaryNamespace) || !strings.Contains(body, "Health canary") {
-				t.Errorf("dashboard lacks the canary's graphs")
+			body := js(cdktest.Props(dash)["DashboardBody"])
+			if !strings.Contains(body, contract.CanaryNamespace) || !strings.Contains(body, "Health canary") || !strings.Contains(body, contract.MetricReaderSuccess) {
+				t.Errorf("dashboard lacks the canary's graphs (Success and ReaderSuccess)")
 			}
 		})
 	}

@@ -229,21 +229,25 @@ func TestOutOfMemory(t *testing.T) {
 	admin := adminClient(t, s)
 	before, digestBefore := dataset(t, admin)
 	res := validate(t, invocation{args: tlsArgs(s, valkeytest.AppUser), env: pw(valkeytest.AppPassword)})
-	wantFail(t, res, "set-get", "oom", 3*time.Second, "OOM", "out of memory")
+	wantFail(t, res, "set-get", "oom", 3*time.Second, "OOM", "could not free memory", "the write was refused")
 	if after, digestAfter := dataset(t, admin); after != before || digestAfter != digestBefore {
 		t.Errorf("DBSIZE %d -> %d, digest %s -> %s: the run changed the data", before, after, digestBefore, digestAfter)
 	}
 }
 
 func TestForeignKeysUntouched(t *testing.T) {
-	for _, mode := range []string{"standalone", "cluster"} {
+	for _, mode := range []string{"standalone", "serverless", "3-masters"} {
 		t.Run(mode, func(t *testing.T) {
 			var srv *valkeytest.Server
 			var reader int
-			if mode == "cluster" {
+			switch mode {
+			case "serverless":
+				c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+				srv, reader = c.Primary, c.Replica.Port
+			case "3-masters":
 				c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
-				srv, reader = c.Nodes[0], c.Nodes[1].Port
-			} else {
+				srv, reader = c.Nodes[0], c.Nodes[0].Port
+			default:
 				srv = valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 				reader = srv.Port
 			}

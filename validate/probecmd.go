@@ -78,6 +78,7 @@ func newProbeFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
 		sla: watch.SLA{P99: probeDefaultSLAP99, ErrorRate: probeDefaultErrRate}, cleanupTimeout: probeCleanupTimeout, sessionsPerWorker: probeSessionsPerWorker}
 	addTargetFlags(fs, &o.cfg)
+	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
 	addTrafficFlags(fs, tf)
 	addOutputFlags(fs, o, "write probe.json, probe.csv and probe-latency.svg into `dir`", "output `format`: text or json (json prints probe.json to stdout)")
 	fs.BoolVar(&o.quiet, "quiet", false, "text: print only the verdict line")

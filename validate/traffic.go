@@ -160,6 +160,29 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 				report.LiveLine(r.stdout, res)
 			}
 		}}
+	// The read port is checked alongside (its checks must not eat the probe's budget, and a
+	// fault there is a warning line, never the primary's verdict).
+	readerDone := make(chan []report.Result, 1)
+	if r.tg.ReaderAddr() != "" {
+		renv := &checks.Env{Target: r.tg, Version: toolVersion(), RunID: env.RunID, Resolver: r.d.resolver}
+		rtg := *r.tg
+		rtg.Timeout = min(r.tf.duration, 10*time.Second)
+		renv.Target = &rtg
+		go func() {
+			readerDone <- (&checks.Runner{Checks: checks.Subset("reader-tcp", "reader-tls"), Now: now}).Run(ctx, renv)
+		}()
+	} else {
+		readerDone <- nil
+	}
+	defer func() {
+		ev.ReaderChecks = <-readerDone
+		for _, rc := range ev.ReaderChecks {
+			if rc.Status == report.Fail {
+				ev.Warnings = append(ev.Warnings, fmt.Sprintf("read port %s: %s failed (%s): %s; read-port health only, never the primary's verdict",
+					r.tg.ReaderAddr(), rc.Name, rc.ErrorClass, rc.Detail))
+			}
+		}
+	}()
 	ev.PreChecks = runner.Run(ctx, env) // closes the checks' client
 	if env.Server.ClientMode != "" {
 		s := env.Server
@@ -195,6 +218,31 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 		return ev, &ev.PreChecks[len(ev.PreChecks)-1]
 	}
 	defer c.Close()
+	// Primary traffic touches primaries only: a stalled read port is not "part of the keyspace".
+	primaries, readOnly := checks.Roles(ctx, c, r.tg.ReaderPort)
+	dials.ReadOnly = map[string]bool{}
+	for _, a := range readOnly {
+		dials.ReadOnly[a] = true
+	}
+	cfg := r.tf.engineConfig(trafficFor)
+	cfg.Primaries = primaries
+	if r.kind == "watch" && r.tg.ReaderAddr() != "" {
+		ropt := env.ClientOption(r.tg.ReaderAddr())
+		// A cluster client that sends its reads to the slots' replicas (ReplicaOnly: READONLY
+		// on every connection at connect): on serverless the replica is the read port, so the
+		// reads are served there, not redirected to the primary. It only ever reads.
+		ropt.ReplicaOnly = true
+		ropt.Dialer.Timeout = opt.Dialer.Timeout
+		rctx, rcancel := context.WithTimeout(ctx, checks.DialTimeout)
+		rc, err := checks.NewClientWith(rctx, ropt)
+		rcancel()
+		if err != nil {
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("read port %s: no reads sent through it: %s", r.tg.ReaderAddr(), checks.Classify(err, "connect").Msg))
+		} else {
+			defer rc.Close()
+			cfg.Reader, cfg.ReaderAddr = rc, r.tg.ReaderAddr()
+		}
+	}
 	if r.live {
 		fmt.Fprintf(r.stdout, "traffic: %s for %v, %d worker(s), %d connection(s) per node over %d node(s); mix %s\n",
 			rateText(r.tf.rate), trafficFor.Round(time.Millisecond), r.tf.concurrency, r.tf.connsPerNode, len(c.Nodes()), mixText())
@@ -204,7 +252,11 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	if r.live {
 		hooks.OnInterval = func(iv watch.Interval) { fmt.Fprintln(r.stdout, iv.Line()) }
 	}
-	ev.Outcome = watch.Run(ctx, c, r.tf.engineConfig(trafficFor), keys, dials, hooks)
+	ev.Outcome = watch.Run(ctx, c, cfg, keys, dials, hooks)
+	if dials.ReadOnlyFailures > 0 {
+		ev.Warnings = append(ev.Warnings, fmt.Sprintf("%d connection attempt(s) to the read-port node(s) %s failed (read-port health only)",
+			dials.ReadOnlyFailures, strings.Join(readOnly, ", ")))
+	}
 	return ev, nil
 }
 
@@ -239,6 +291,9 @@ func printOutcome(w io.Writer, ev *watch.Evidence, tf trafficFlags) {
 	}
 	if ev.Outcome != nil && ev.Cleanup != nil {
 		fmt.Fprintln(w, ev.Cleanup.Text(watch.DefaultSessionTTL))
+	}
+	if ev.Outcome != nil && ev.Reader != nil {
+		fmt.Fprintln(w, ev.Reader.Line())
 	}
 }
 

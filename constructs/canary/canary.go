@@ -314,6 +314,12 @@ func (k *Canary) CommandLatencyMetric() awscloudwatch.Metric {
 	return k.metric(contract.MetricCommandLatency, "Maximum")
 }
 
+// ReaderSuccessMetric is the read-port health (1 or 0, Minimum per minute): its own alarm,
+// never the PRIMARY health check (DESIGN.md 6a).
+func (k *Canary) ReaderSuccessMetric() awscloudwatch.Metric {
+	return k.metric(contract.MetricReaderSuccess, "Minimum")
+}
+
 func (k *Canary) metric(name, stat string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace:     jsii.String(contract.CanaryNamespace),

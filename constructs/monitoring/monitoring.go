@@ -72,6 +72,9 @@ type CanarySignal struct {
 	Success awscloudwatch.IMetric
 	// Latency and CommandLatency are graphed on the dashboard.
 	Latency, CommandLatency awscloudwatch.IMetric
+	// ReaderSuccess is the read port's health (1/0); nil without one. It gets its own alarm
+	// (reader-health) and widget and never feeds Health, which moves traffic.
+	ReaderSuccess awscloudwatch.IMetric
 }
 
 // Monitoring is the created alarms, topic and dashboard.
@@ -146,6 +149,19 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
 
+	if p.Canary != nil && p.Canary.ReaderSuccess != nil {
+		// The read port is eventually consistent and never fails the primary over: its own
+		// alarm notifies, nothing routes on it. Missing data is not breaching: silence of the
+		// whole canary is what Health is for.
+		m.Alarms["reader-health"] = alarm("reader-health", fmt.Sprintf("The read port (read-from-replica) of serverless cache %s failed the canary's reader checks for 3 minutes: "+
+			"reads through it may fail or be stale. This alarm never moves traffic; the primary port's health is cache-health.", p.CacheName), &awscloudwatch.AlarmProps{
+			Metric:             p.Canary.ReaderSuccess,
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(3),
+			DatapointsToAlarm:  jsii.Number(3),
+		})
+	}
 	m.Alarms["throttled"] = alarm("throttled", "ElastiCache throttled commands: the workload is scaling faster than the cache (or hit its ECPU limit).", &awscloudwatch.AlarmProps{
 		Metric:             metric(MetricThrottledCmds, "Sum"),
 		Threshold:          jsii.Number(0),
@@ -254,6 +270,11 @@ func dashboard(scope constructs.Construct, p *Props, metric func(string, string)
 			graph("Health canary: check run (ms)", c.Latency),
 			graph("Health canary: SET+GET (ms)", c.CommandLatency),
 		})
+		if c.ReaderSuccess != nil {
+			rows = append(rows, &[]awscloudwatch.IWidget{
+				graph("Health canary: read port (1/0; not in the failover path)", c.ReaderSuccess),
+			})
+		}
 	}
 	return awscloudwatch.NewDashboard(scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.AlarmNamePrefix),

@@ -19,10 +19,16 @@ const clusterSize = 3
 // totalSlots is the number of hash slots in a Valkey cluster.
 const totalSlots = 16384
 
-// Cluster is a running cluster of three masters without replicas.
+// Cluster is a running cluster: three masters without replicas (StartCluster) or the
+// serverless shape, one master and its replica (StartServerless).
 type Cluster struct {
-	Nodes []*Server // exactly three masters; together they serve all 16384 slots
+	Nodes []*Server // every process: the masters, then the replica (serverless)
 	CA    *CA       // the CA of every node certificate; nil without TLS
+	// Topology says which shape this is.
+	Topology Topology
+	// Primary and Replica are the serverless shape's master (the primary port) and replica
+	// (the read port); nil in the 3-master topology.
+	Primary, Replica *Server
 
 	dir string // the launcher's directory for this cluster, removed by Close
 }
@@ -36,7 +42,7 @@ func StartCluster(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{CA: spec.opts.CA, dir: spec.dir}
+	c := &Cluster{CA: spec.opts.CA, dir: spec.dir, Topology: TopologyThreeMasters}
 	if !opts.TLS {
 		c.CA = nil
 	}
@@ -92,6 +98,9 @@ func (c *Cluster) waitConverged(ctx context.Context, timeout time.Duration) erro
 	for {
 		err := c.converged()
 		if err == nil {
+			err = c.replicaLinked()
+		}
+		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -116,7 +125,7 @@ func (c *Cluster) converged() error {
 			return fmt.Errorf("node %s CLUSTER INFO: %w", n.Addr, err)
 		}
 		for _, want := range []string{"cluster_state:ok", "cluster_slots_assigned:16384",
-			"cluster_slots_ok:16384", "cluster_known_nodes:" + strconv.Itoa(clusterSize)} {
+			"cluster_slots_ok:16384", "cluster_known_nodes:" + strconv.Itoa(len(c.Nodes))} {
 			if !strings.Contains(info, want) {
 				return fmt.Errorf("node %s: CLUSTER INFO lacks %q:\n%s", n.Addr, want, info)
 			}
@@ -205,13 +214,13 @@ func (c *Cluster) PIDs() []int {
 	return p
 }
 
-// DBSize returns the number of keys in the cluster, summed over the nodes that are still
+// DBSize returns the number of keys in the cluster, summed over the masters that are still
 // running (a killed node's keys are unreachable anyway).
 func (c *Cluster) DBSize() (int, error) {
 	total := 0
 	for _, n := range c.Nodes {
-		if n.Exited() {
-			continue
+		if n.Exited() || n == c.Replica {
+			continue // a replica holds copies of its master's keys
 		}
 		k, err := n.DBSize()
 		if err != nil {

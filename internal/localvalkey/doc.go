@@ -1,6 +1,6 @@
-// Package localvalkey starts real valkey-server processes on 127.0.0.1 (standalone or a
-// 3-master cluster, optionally TLS-only with a throwaway CA, ACL users from a 0600 config file)
-// and stops them again.
+// Package localvalkey starts real valkey-server processes on 127.0.0.1 (standalone, the
+// ElastiCache Serverless shape of DESIGN.md 6a, or a 3-master cluster; optionally TLS-only
+// with a throwaway CA, ACL users from a 0600 config file) and stops them again.
 //
 // It is the launcher behind internal/valkeytest (tests) and the `make drill` local stand-in.
 // It never imports testing: every failure is an error, and the caller owns the lifetime

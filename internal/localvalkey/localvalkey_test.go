@@ -229,3 +229,81 @@ func TestNewPassword(t *testing.T) {
 		t.Fatalf("NewPassword: %q %q %q", a, b, short)
 	}
 }
+
+// TestServerlessShape proves the stand-in looks like ElastiCache Serverless to a client: one
+// hostname for both ports, all slots on one master, a replica that serves reads after
+// READONLY, the serverless parameters, and an application user refused what AWS refuses.
+func TestServerlessShape(t *testing.T) {
+	need(t)
+	const appPass = "app-serverless-Qm4Tz8Lk2Vr6"
+	c, err := StartServerless(context.Background(), Options{TLS: true,
+		Users: []User{{Name: "app", Password: appPass, Rules: ServerlessRules("on ~* &* +@all -@dangerous")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if c.Topology != TopologyServerless || c.Primary == nil || c.Replica == nil || c.ReaderPort() != c.Replica.Port {
+		t.Fatalf("topology %q primary %v replica %v", c.Topology, c.Primary, c.Replica)
+	}
+	slots, err := c.Primary.runCLI(false, []string{"CLUSTER", "SLOTS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(slots)
+	// valkey-cli prints: 0 16383 localhost P <id> (hostname) localhost P+1 <id> ...
+	if len(f) < 8 || f[0] != "0" || f[1] != "16383" || f[2] != "localhost" || f[3] != strconv.Itoa(c.Primary.Port) ||
+		!strings.Contains(slots, "localhost\n"+strconv.Itoa(c.Replica.Port)) && !strings.Contains(strings.Join(f, " "), "localhost "+strconv.Itoa(c.Replica.Port)) {
+		t.Fatalf("CLUSTER SLOTS = %q, want 0 16383 localhost %d ... localhost %d", slots, c.Primary.Port, c.Replica.Port)
+	}
+	for _, want := range []string{"cluster-require-full-coverage no", "cluster-allow-reads-when-down yes", "maxmemory-policy volatile-lru"} {
+		kv := strings.Fields(want)
+		got, err := c.Primary.Do("CONFIG", "GET", kv[0])
+		if err != nil || !strings.HasSuffix(strings.TrimSpace(got), kv[1]) {
+			t.Errorf("CONFIG GET %s = %q, %v; want %s", kv[0], got, err, kv[1])
+		}
+	}
+	if _, err := c.Primary.rawDoAs(2*time.Second, "app", appPass, "SET", "k", "v"); err != nil {
+		t.Fatalf("app SET on the primary: %v", err)
+	}
+	// The replica serves the read after READONLY on the same connection; without it, MOVED.
+	if _, err := c.Replica.rawDoAs(2*time.Second, "app", appPass, "GET", "k"); err == nil || !strings.HasPrefix(err.Error(), "MOVED") {
+		t.Errorf("GET on the replica without READONLY: %v, want MOVED", err)
+	}
+	tests := map[string]struct {
+		args    []string
+		refused bool
+	}{
+		"CLIENT ID is refused":      {[]string{"CLIENT", "ID"}, true},
+		"CLIENT KILL is refused":    {[]string{"CLIENT", "KILL", "ID", "1"}, true},
+		"CLIENT LIST is refused":    {[]string{"CLIENT", "LIST"}, true},
+		"CLIENT SETINFO is refused": {[]string{"CLIENT", "SETINFO", "LIB-NAME", "x"}, true},
+		"CONFIG GET is refused":     {[]string{"CONFIG", "GET", "maxmemory"}, true},
+		"DEBUG is refused":          {[]string{"DEBUG", "SLEEP", "0"}, true},
+		"KEYS is refused":           {[]string{"KEYS", "*"}, true},
+		"WAIT is refused":           {[]string{"WAIT", "0", "0"}, true},
+		"OBJECT is refused":         {[]string{"OBJECT", "ENCODING", "k"}, true},
+		"MEMORY is refused":         {[]string{"MEMORY", "USAGE", "k"}, true},
+		"PUNSUBSCRIBE is refused":   {[]string{"PUNSUBSCRIBE"}, true},
+		"INFO is allowed":           {[]string{"INFO", "stats"}, false},
+		"CLUSTER SHARDS is allowed": {[]string{"CLUSTER", "SHARDS"}, false},
+		"SCAN is allowed":           {[]string{"SCAN", "0"}, false},
+		"DBSIZE is allowed":         {[]string{"DBSIZE"}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.Primary.rawDoAs(2*time.Second, "app", appPass, tc.args...)
+			refused := err != nil && strings.HasPrefix(err.Error(), "NOPERM")
+			if refused != tc.refused {
+				t.Fatalf("%v as app: %v; want refused=%v", tc.args, err, tc.refused)
+			}
+		})
+	}
+	for _, cmd := range ServerlessRefusedCommands {
+		if ServerlessSupported(cmd) {
+			t.Errorf("%s is in both the supported and the refused list", cmd)
+		}
+	}
+	if n, err := c.DBSize(); err != nil || n != 1 {
+		t.Fatalf("DBSize = %d, %v; want 1 (the replica's copy is not counted)", n, err)
+	}
+}

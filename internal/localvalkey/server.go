@@ -34,8 +34,9 @@ type Options struct {
 	Users []User
 	// MaxMemory sets maxmemory (e.g. "2mb"); empty means unlimited.
 	MaxMemory string
-	// MaxMemoryPolicy sets maxmemory-policy; empty with MaxMemory means "noeviction", so a
-	// full server rejects writes with OOM.
+	// MaxMemoryPolicy sets maxmemory-policy; empty means "noeviction" with MaxMemory (a full
+	// server rejects writes with OOM), except in the serverless topology, where it always
+	// means ServerlessMaxMemoryPolicy.
 	MaxMemoryPolicy string
 	// ExtraConfig are raw config lines appended last, so they win.
 	ExtraConfig []string
@@ -73,7 +74,23 @@ type nodeSpec struct {
 	certFile  string
 	keyFile   string
 	cluster   bool
-	dir       string // the launcher's directory for this call; node dirs live below it
+	// serverless renders the ElastiCache Serverless parameters (one hostname, partial
+	// coverage allowed, volatile-lru) instead of the 3-master test cluster's.
+	serverless bool
+	// ports are handed to the next starts first (the serverless pair P, P+1); a start that
+	// loses its port to another process falls back to a free one.
+	ports []int
+	dir   string // the launcher's directory for this call; node dirs live below it
+}
+
+// nextPort returns the port for the next start.
+func (spec *nodeSpec) nextPort() (int, error) {
+	if len(spec.ports) > 0 {
+		p := spec.ports[0]
+		spec.ports = spec.ports[1:]
+		return p, nil
+	}
+	return freePort(spec.cluster)
 }
 
 // StartStandalone starts a single non-cluster server and waits until it answers PING as
@@ -135,7 +152,7 @@ func startServer(ctx context.Context, spec *nodeSpec) (*Server, error) {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("localvalkey: start interrupted: %w", ctx.Err())
 		}
-		port, err := freePort(spec.cluster)
+		port, err := spec.nextPort()
 		if err != nil {
 			return nil, err
 		}
@@ -239,11 +256,31 @@ func (s *Server) config(spec *nodeSpec) []string {
 			"cluster-port "+strconv.Itoa(s.Port+busOffset),
 			// Small, so a killed node is marked failed within seconds.
 			"cluster-node-timeout 2000",
-			// A killed master's slots then answer CLUSTERDOWN, which the validator tests
-			// rely on.
-			"cluster-require-full-coverage yes",
 			"cluster-announce-ip 127.0.0.1",
 		)
+		if spec.serverless {
+			c = append(c,
+				// ElastiCache Serverless parameters (RedisConfiguration.html): reads go on
+				// while part of the keyspace is down.
+				"cluster-require-full-coverage no",
+				"cluster-allow-reads-when-down yes",
+				// Both nodes announce one hostname, so CLUSTER SLOTS reads
+				// "0 16383 localhost P ... localhost P+1 ...", as serverless answers
+				// "<endpoint> 6379 ... <endpoint> 6380".
+				"cluster-announce-hostname localhost",
+				"cluster-preferred-endpoint-type hostname",
+				// The replica authenticates to its master as the launcher's admin.
+				"masteruser "+AdminUser,
+				"masterauth "+quoteConf(spec.adminPass),
+				// The master lists its replica in CLUSTER SLOTS once the replica reports
+				// a replication offset; pinging every second makes that seconds, not ten.
+				"repl-ping-replica-period 1",
+			)
+		} else {
+			// A killed master's slots then answer CLUSTERDOWN, which the validator tests
+			// rely on.
+			c = append(c, "cluster-require-full-coverage yes")
+		}
 		if s.TLS {
 			// The bus and replication also use TLS; nodes authenticate each other with
 			// their server certificate (hence client-auth usage).
@@ -254,10 +291,15 @@ func (s *Server) config(spec *nodeSpec) []string {
 		policy := spec.opts.MaxMemoryPolicy
 		if policy == "" {
 			policy = "noeviction"
+			if spec.serverless {
+				policy = ServerlessMaxMemoryPolicy
+			}
 		}
 		c = append(c, "maxmemory "+spec.opts.MaxMemory, "maxmemory-policy "+policy)
 	} else if spec.opts.MaxMemoryPolicy != "" {
 		c = append(c, "maxmemory-policy "+spec.opts.MaxMemoryPolicy)
+	} else if spec.serverless {
+		c = append(c, "maxmemory-policy "+ServerlessMaxMemoryPolicy)
 	}
 	c = append(c, aclLines(spec.users)...)
 	return append(c, spec.opts.ExtraConfig...)

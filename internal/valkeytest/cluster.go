@@ -8,10 +8,16 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
 
-// Cluster is a running cluster of three masters without replicas.
+// Cluster is a running cluster: three masters (StartCluster) or the serverless shape
+// (StartServerless).
 type Cluster struct {
-	Nodes []*Server // exactly three masters; together they serve all 16384 slots
+	Nodes []*Server // every process: the masters, then the serverless replica
 	CA    *CA       // the CA of every node certificate; nil without TLS
+	// Topology is the shape (localvalkey.TopologyServerless or TopologyThreeMasters).
+	Topology localvalkey.Topology
+	// Primary and Replica are the serverless master (primary port) and replica (read
+	// port); nil for three masters.
+	Primary, Replica *Server
 
 	c *localvalkey.Cluster
 }
@@ -32,7 +38,11 @@ func StartCluster(t testing.TB, opts Options) *Cluster {
 			t.Errorf("valkeytest: %v", err)
 		}
 	})
-	c := &Cluster{c: lc}
+	return wrapCluster(lc, opts)
+}
+
+func wrapCluster(lc *localvalkey.Cluster, opts Options) *Cluster {
+	c := &Cluster{c: lc, Topology: lc.Topology}
 	if opts.TLS {
 		c.CA = opts.CA
 		if c.CA == nil {
@@ -40,10 +50,23 @@ func StartCluster(t testing.TB, opts Options) *Cluster {
 		}
 	}
 	for _, n := range lc.Nodes {
-		c.Nodes = append(c.Nodes, wrapServer(n, c.CA))
+		w := wrapServer(n, c.CA)
+		c.Nodes = append(c.Nodes, w)
+		switch n {
+		case lc.Primary:
+			c.Primary = w
+		case lc.Replica:
+			c.Replica = w
+		}
 	}
 	return c
 }
+
+// Launched returns localvalkey's own cluster, for code that takes it (the drill).
+func (c *Cluster) Launched() *localvalkey.Cluster { return c.c }
+
+// ReaderPort returns the serverless read port (the replica's), 0 for three masters.
+func (c *Cluster) ReaderPort() int { return c.c.ReaderPort() }
 
 // Addr returns the first node's address, the seed a client is given.
 func (c *Cluster) Addr() string { return c.c.Addr() }

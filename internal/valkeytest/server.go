@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
@@ -36,6 +37,9 @@ type Options struct {
 	MaxMemoryPolicy string
 	// ExtraConfig are raw config lines appended last, so they win.
 	ExtraConfig []string
+	// CertValidity is localvalkey.Options.CertValidity (a tiny one makes an expired
+	// server certificate).
+	CertValidity time.Duration
 }
 
 // launch converts the options for localvalkey, with every file under t.TempDir().
@@ -47,6 +51,7 @@ func (o Options) launch(t testing.TB) localvalkey.Options {
 		MaxMemory:       o.MaxMemory,
 		MaxMemoryPolicy: o.MaxMemoryPolicy,
 		ExtraConfig:     o.ExtraConfig,
+		CertValidity:    o.CertValidity,
 		Dir:             t.TempDir(),
 	}
 	if o.CA != nil {

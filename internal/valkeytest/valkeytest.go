@@ -1,7 +1,8 @@
 // Package valkeytest starts real valkey-server processes on loopback for tests.
 //
 // It exists so that code speaking the Valkey protocol (the validator) is tested against the
-// real server (TLS, ACL users, a 3-master cluster, killed and paused nodes) instead of a mock
+// real server (TLS, ACL users, the ElastiCache Serverless shape of one master with every slot
+// and its replica as the read port, a 3-master cluster, killed and paused nodes) instead of a mock
 // that would agree with our own mistakes. It is a thin testing.TB layer over
 // internal/localvalkey (which the drill's local stand-in also uses): every process and file
 // lives under t.TempDir() and is removed by t.Cleanup, even when the test fails, and a start

@@ -1,9 +1,11 @@
 // Command canary is the health canary of a valkey-dr stack, built as the bootstrap of a Go
 // Lambda (provided.al2023, arm64, -tags lambda.norpc): every minute an EventBridge schedule
-// invokes it in the cache's VPC; it runs the validator's checks (Checks) against the cache and
-// publishes Success (1 or 0), Latency and CommandLatency to CloudWatch (namespace
-// ValkeyDr/Canary, dimension CacheName). The alarm on Success, with missing data breaching, is
-// what the PRIMARY record's Route 53 health check reads.
+// invokes it in the cache's VPC; it runs the validator's canary checks (the table rows with
+// Canary set) against the cache and publishes Success (1 or 0: the primary path only),
+// ReaderSuccess (the read-port path, when a reader port is configured), Latency and
+// CommandLatency to CloudWatch (namespace ValkeyDr/Canary, dimension CacheName). The alarm on
+// Success, with missing data breaching, is what the PRIMARY record's Route 53 health check
+// reads; ReaderSuccess has its own alarm and never moves traffic (DESIGN.md 6a).
 //
 // Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o .build/canary/bootstrap ./validate/canary
 // (the cdk.json build step does this before every synth).
@@ -37,13 +39,6 @@ import (
 // version is set with -ldflags "-X main.version=..."; otherwise the VCS revision or "dev".
 var version = "dev"
 
-// Checks are the validator's checks the canary runs: all of runbook step 4 against the primary
-// endpoint. Left out: dns-names (the canary is given no Route 53 name: the service name
-// resolves to this cache only while this check says it is healthy) and reader (a replica
-// catching up, or the reader port's behaviour on ElastiCache Serverless, which is unverified
-// here, must not fail the primary over).
-var Checks = []string{"dns", "tcp", "tls", "auth", "cluster-mode", "ping", "set-get", "session-lifecycle", "reconnect", "cleanup"}
-
 // MetricsAPI is the one CloudWatch call the canary makes; the SDK client satisfies it.
 type MetricsAPI interface {
 	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
@@ -72,6 +67,7 @@ type Handler struct {
 type CheckLine struct {
 	Name       string  `json:"name"`
 	Status     string  `json:"status"`
+	Path       string  `json:"path"`
 	DurationMs float64 `json:"durationMs"`
 	Detail     string  `json:"detail"`
 	ErrorClass string  `json:"errorClass,omitempty"`
@@ -85,6 +81,8 @@ type Result struct {
 	Endpoint         string      `json:"endpoint,omitempty"`
 	RunID            string      `json:"runId,omitempty"`
 	Success          bool        `json:"success"`
+	ReaderSuccess    *bool       `json:"readerSuccess,omitempty"`
+	ReaderFailed     []string    `json:"readerFailed,omitempty"`
 	LatencyMs        float64     `json:"latencyMs"`
 	CommandLatencyMs float64     `json:"commandLatencyMs,omitempty"`
 	Failed           []string    `json:"failed,omitempty"`
@@ -163,12 +161,25 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 	if runErr == nil {
 		env := &checks.Env{Target: tg, Version: "canary-" + res.Version, RunID: checks.NewRunID()}
 		res.RunID = env.RunID
-		results := (&checks.Runner{Checks: checks.Subset(Checks...), Now: h.Now}).Run(ctx, env)
+		table := checks.CanaryChecks()
+		results := (&checks.Runner{Checks: table, Now: h.Now}).Run(ctx, env)
 		res.Success = true
-		for _, r := range results {
-			res.Checks = append(res.Checks, CheckLine{Name: r.Name, Status: string(r.Status), DurationMs: r.DurationMs,
-				Detail: r.Detail, ErrorClass: r.ErrorClass})
-			if r.Status == report.Fail {
+		readerRan, readerOK := false, true
+		for i, r := range results {
+			path := table[i].Path
+			res.Checks = append(res.Checks, CheckLine{Name: r.Name, Status: string(r.Status), Path: string(path),
+				DurationMs: r.DurationMs, Detail: r.Detail, ErrorClass: r.ErrorClass})
+			switch {
+			case path == checks.PathReader:
+				// The read port is reported on its own and never fails the primary over.
+				if r.Status != report.Skip || r.SkippedBecause != "" {
+					readerRan = true
+				}
+				if r.Status == report.Fail || r.SkippedBecause != "" {
+					readerOK = false
+					res.ReaderFailed = append(res.ReaderFailed, r.Name)
+				}
+			case r.Status == report.Fail:
 				res.Success = false
 				res.Failed = append(res.Failed, r.Name)
 			}
@@ -177,6 +188,9 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 				get, _ := r.Evidence["getMs"].(float64)
 				res.CommandLatencyMs = set + get
 			}
+		}
+		if readerRan {
+			res.ReaderSuccess = &readerOK
 		}
 	} else {
 		res.Error = runErr.Error()
@@ -210,6 +224,14 @@ func (h *Handler) publish(ctx context.Context, cfg contract.CanaryConfig, res Re
 	data := []types.MetricDatum{
 		{MetricName: aws.String(contract.MetricSuccess), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(success), Unit: types.StandardUnitNone},
 		{MetricName: aws.String(contract.MetricLatency), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(res.LatencyMs), Unit: types.StandardUnitMilliseconds},
+	}
+	if res.ReaderSuccess != nil {
+		v := 0.0
+		if *res.ReaderSuccess {
+			v = 1
+		}
+		data = append(data, types.MetricDatum{MetricName: aws.String(contract.MetricReaderSuccess), Dimensions: dims,
+			Timestamp: aws.Time(at), Value: aws.Float64(v), Unit: types.StandardUnitNone})
 	}
 	if res.CommandLatencyMs > 0 {
 		data = append(data, types.MetricDatum{MetricName: aws.String(contract.MetricCommandLatency), Dimensions: dims,

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
+	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
@@ -57,13 +59,13 @@ type setup struct {
 	log     bytes.Buffer
 }
 
-// handler builds a Handler whose configuration is what constructs/canary sets, pointing at a
-// local TLS cluster (plus the test CA).
+// handler builds a Handler whose configuration is what constructs/canary sets, pointing at the
+// serverless-shaped stand-in (one hostname, primary port and read port, plus the test CA).
 func newSetup(c *valkeytest.Cluster, password string) *setup {
-	n0, n1 := c.Nodes[0], c.Nodes[1]
+	n0, n1 := c.Primary, c.Replica
 	return &setup{
 		env: map[string]string{
-			contract.EnvEndpoint: n0.Host, contract.EnvPort: strconv.Itoa(n0.Port), contract.EnvReaderPort: strconv.Itoa(n1.Port),
+			contract.EnvEndpoint: "localhost", contract.EnvPort: strconv.Itoa(n0.Port), contract.EnvReaderPort: strconv.Itoa(n1.Port),
 			contract.EnvCacheName: "example-sessions", contract.EnvAuthMode: "password", contract.EnvUser: valkeytest.AppUser,
 			contract.EnvSecretArn: secretArn, contract.EnvRegion: "us-east-1",
 			contract.EnvCAFile: c.CA.CertFile, contract.EnvTLSServerName: "localhost", contract.EnvTimeout: "5s",
@@ -109,17 +111,20 @@ func datum(t *testing.T, m *fakeMetrics, name string) (float64, bool) {
 }
 
 func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
-	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	res, err := s.handler().Invoke(t.Context(), json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event"}`))
 	if err != nil {
 		t.Fatalf("run error: %v\n%s", err, s.log.String())
 	}
-	if !res.Success || !res.Published || len(res.Failed) != 0 || len(res.Checks) != len(Checks) {
+	if !res.Success || !res.Published || len(res.Failed) != 0 || len(res.Checks) != len(checks.CanaryChecks()) {
 		t.Fatalf("result %+v", res)
 	}
 	if v, ok := datum(t, s.metrics, contract.MetricSuccess); !ok || v != 1 {
 		t.Errorf("Success = %v (published %v), want 1", v, ok)
+	}
+	if v, ok := datum(t, s.metrics, contract.MetricReaderSuccess); !ok || v != 1 {
+		t.Errorf("ReaderSuccess = %v (published %v), want 1", v, ok)
 	}
 	if v, ok := datum(t, s.metrics, contract.MetricLatency); !ok || v <= 0 || v > 5000 {
 		t.Errorf("Latency = %v ms", v)
@@ -139,8 +144,40 @@ func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
 	}
 }
 
+// TestCanaryReadPortFaultNeverFailsThePrimary is finding 2 of issue 9: with only the replica
+// (the read port) stalled, still advertised as serverless always advertises 6380, Success
+// (what the PRIMARY health check reads) stays 1 and ReaderSuccess says 0.
+func TestCanaryReadPortFaultNeverFailsThePrimary(t *testing.T) {
+	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+	s := newSetup(c, valkeytest.AppPassword)
+	s.env[contract.EnvTimeout] = "15s"
+	c.Replica.Pause()
+	defer c.Replica.Resume()
+	start := time.Now()
+	res, err := s.handler().Run(t.Context())
+	t.Logf("log: %s", s.log.String())
+	if err != nil {
+		t.Fatalf("run error: %v", err)
+	}
+	if !res.Success || len(res.Failed) != 0 {
+		t.Errorf("Success %v, failed %v: a read-port fault failed the primary path", res.Success, res.Failed)
+	}
+	if v, ok := datum(t, s.metrics, contract.MetricSuccess); !ok || v != 1 {
+		t.Errorf("Success = %v (published %v), want 1", v, ok)
+	}
+	if v, ok := datum(t, s.metrics, contract.MetricReaderSuccess); !ok || v != 0 {
+		t.Errorf("ReaderSuccess = %v (published %v), want 0", v, ok)
+	}
+	if len(res.ReaderFailed) == 0 {
+		t.Errorf("no reader-path check failed")
+	}
+	if took := time.Since(start); took > 25*time.Second {
+		t.Errorf("the run took %v", took)
+	}
+}
+
 func TestCanaryFailures(t *testing.T) {
-	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

@@ -67,6 +67,9 @@ func checkAuth(ctx context.Context, e *Env) report.Result {
 		}
 	}
 	ev["hello"] = e.Server
+	// The eviction baseline: cleanup reports how many keys the cache evicted during the run.
+	e.Evictions = e.EvictedKeys(ctx, e.primaries(ctx))
+	ev["evictedKeysBefore"] = e.Evictions
 	detail := fmt.Sprintf("authenticated as %s; %s %s, mode %s, RESP%d", who, e.Server.Server, e.Server.Version,
 		orUnknown(e.Server.Mode), e.Server.Proto)
 	r := pass(detail, ev)

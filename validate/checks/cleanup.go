@@ -59,41 +59,59 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	// Scan every node for the run prefix: proves nothing was left behind, including a key
 	// written by an attempt whose reply was lost.
 	pattern := e.Prefix() + "*"
-	found, complete, scanned, err := ScanPrefix(ctx, c, pattern)
+	found, complete, scanned, err := ScanPrefixOn(ctx, c, e.primaries(ctx), pattern)
+	if all := found; len(all) > 0 {
+		// A key that existed before the run wrote it is someone else's: never deleted.
+		found = e.notForeign(all)
+		if len(found) < len(all) {
+			ev["foreignUnderPrefix"] = len(all) - len(found)
+		}
+	}
 	ev["scanComplete"], ev["scanCalls"], ev["remaining"] = complete, scanned, found
 	if err != nil {
 		return failErr(err, "SCAN MATCH "+pattern, ev)
 	}
 	if len(found) > 0 {
 		// The run id is 64 random bits made for this run, so a key under the run prefix was
-		// written by this run: a write whose reply never came (timeout) but that landed.
+		// written by this run: a write whose reply never came (timeout) but that landed. (A
+		// write refused with an error reply, CLUSTERDOWN or OOM, never lands.)
 		n, err := DeleteKeys(ctx, c, found)
 		ev["deletedUnacknowledged"] = n
 		deleted += n
 		if err != nil {
 			return failErr(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
 		}
-		if again, _, _, err := ScanPrefix(ctx, c, pattern); err != nil || len(again) > 0 {
+		if again, _, _, err := ScanPrefixOn(ctx, c, e.primaries(ctx), pattern); err != nil || len(e.notForeign(again)) > 0 {
 			return failProblem(Problem{Class: ClassData,
 				Msg: fmt.Sprintf("key(s) under the run prefix remain: %s", strings.Join(again, ", ")),
 				Fix: fmt.Sprintf("they expire within %v; delete them with DEL if needed", KeyTTL)}, ev)
 		}
 	}
-	scan := "scan of every node found none"
+	scan := "scan of every primary node found none"
 	if !complete {
 		scan = fmt.Sprintf("scan stopped at the deadline after %d SCAN calls, none found", scanned)
 	}
-	return pass(fmt.Sprintf("deleted %d remaining key(s) (%d created and acknowledged); no key under %s* remains (%s)",
-		deleted, e.createdCount(), e.Prefix(), scan), ev)
+	return e.evictionResult(ctx, pass(fmt.Sprintf("deleted %d remaining key(s) (%d created and acknowledged); no key under %s* remains (%s)",
+		deleted, e.createdCount(), e.Prefix(), scan), ev))
 }
 
-// ScanPrefix SCANs every node with MATCH pattern until done or close to the deadline (it stops
-// scanReserve before it, reporting complete=false). watch and probe clean up with it too.
+// ScanPrefix SCANs every primary node (Roles) with MATCH pattern until done or close to the
+// deadline (it stops scanReserve before it, reporting complete=false). watch and probe clean
+// up with it too. A replica holds copies of its master's keys, so skipping it misses nothing.
 func ScanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []string, complete bool, scanned int, err error) {
+	primaries, _ := Roles(ctx, c, 0)
+	return ScanPrefixOn(ctx, c, primaries, pattern)
+}
+
+// ScanPrefixOn is ScanPrefix over the given nodes.
+func ScanPrefixOn(ctx context.Context, c valkey.Client, addrs []string, pattern string) (found []string, complete bool, scanned int, err error) {
 	dl, hasDL := ctx.Deadline()
 	nodes := c.Nodes()
-	for _, addr := range nodeAddrs(c) {
-		n := nodes[addr]
+	for _, addr := range addrs {
+		n, ok := nodes[addr]
+		if !ok {
+			continue
+		}
 		var cursor uint64
 		for {
 			if hasDL && time.Until(dl) < scanReserve {

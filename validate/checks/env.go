@@ -60,11 +60,49 @@ type Env struct {
 	// ServerCluster is true when the server runs in cluster mode; ServerModeKnown says
 	// whether the validator could tell.
 	ServerCluster, ServerModeKnown bool
-	// SetGetKey and SetGetValue are written by set-get and read by reader.
+	// SetGetKey and SetGetValue are written by set-get and read by reader; SetGetAt is when.
 	SetGetKey, SetGetValue string
+	SetGetAt               time.Time
+	// ReadOnlyNodes are the client's nodes that are replicas (the read port): skipped by
+	// every loop of the primary verdict (see Roles).
+	ReadOnlyNodes []string
+	// Evictions is evicted_keys per node before the run (auth check), for the cleanup
+	// check's delta.
+	Evictions map[string]int64
+	// BeforeExec, when set, runs between WATCH and EXEC of each session creation: tests use
+	// it to touch the watched key from another connection and so abort the EXEC.
+	BeforeExec func(key string)
 
-	mu   sync.Mutex
-	keys map[string]bool // keys this run created (SET NX / proven absent), true while they may exist
+	primaryNodes []string
+	roleClient   valkey.Client
+
+	mu      sync.Mutex
+	keys    map[string]bool // keys this run created (SET NX / proven absent), true while they may exist
+	foreign map[string]bool // keys under the run prefix found to exist before the run wrote them
+}
+
+// foreignKey records that key existed when the run wanted to create it: cleanup never deletes
+// it, even though its name is under the run prefix.
+func (e *Env) foreignKey(key string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.foreign == nil {
+		e.foreign = map[string]bool{}
+	}
+	e.foreign[key] = true
+}
+
+// notForeign drops the keys recorded by foreignKey from keys.
+func (e *Env) notForeign(keys []string) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, k := range keys {
+		if !e.foreign[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // NewRunID returns 16 random hex digits.
@@ -153,7 +191,10 @@ func (e *Env) ClientOption(addr string) valkey.ClientOption {
 		// knows which connection it drops.
 		PipelineMultiplex: -1,
 		Dialer:            net.Dialer{Timeout: DialTimeout, KeepAlive: time.Second},
-		ConnWriteTimeout:  ConnWriteTimeout,
+		// CLIENT SETINFO is refused on ElastiCache Serverless (not in SupportedCommands):
+		// valkey-go would tolerate the error, but the validator sends only what is supported.
+		ClientSetInfo:    valkey.DisableClientSetInfo,
+		ConnWriteTimeout: ConnWriteTimeout,
 	}
 	if e.Target.TLS != nil {
 		o.TLSConfig = e.Target.TLS.Clone()
@@ -185,6 +226,7 @@ func (e *Env) ClientOptionsEvidence() map[string]any {
 		"connsPerNode":     1,
 		"dialTimeout":      DialTimeout.String(),
 		"connWriteTimeout": ConnWriteTimeout.String(),
+		"clientSetInfo":    "disabled (refused on ElastiCache Serverless)",
 		"keyTTL":           KeyTTL.String(),
 	}
 	if e.Target.TLS != nil {

@@ -18,18 +18,21 @@ import (
 
 // Error classes recorded in Result.ErrorClass.
 const (
-	ClassDNS        = "dns"
-	ClassRefused    = "refused"
-	ClassTimeout    = "timeout"
-	ClassNetwork    = "network"
-	ClassTLS        = "tls"
-	ClassAuth       = "auth"
-	ClassPermission = "permission"
-	ClassMode       = "mode"
-	ClassOOM        = "oom"
-	ClassData       = "data"
-	ClassServer     = "server"
-	ClassDeadline   = "deadline"
+	ClassDNS     = "dns"
+	ClassRefused = "refused"
+	ClassTimeout = "timeout"
+	ClassNetwork = "network"
+	ClassTLS     = "tls"
+	// ClassCertificate is a server certificate outside its validity period: every client
+	// with a correct clock is refused, so the cache is unusable (not the probe's fault).
+	ClassCertificate = "certificate"
+	ClassAuth        = "auth"
+	ClassPermission  = "permission"
+	ClassMode        = "mode"
+	ClassOOM         = "oom"
+	ClassData        = "data"
+	ClassServer      = "server"
+	ClassDeadline    = "deadline"
 )
 
 // Problem is a classified error: what class, a one-line message and what to fix.
@@ -58,6 +61,9 @@ func valkeyPrefix(err error) string {
 func Healable(err error) bool {
 	if err == nil {
 		return false
+	}
+	if errors.Is(err, errExecAborted) {
+		return true
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
@@ -123,6 +129,9 @@ func Classify(err error, what string) Problem {
 		}
 		return Problem{ClassTLS, fmt.Sprintf("%s: certificate is not valid for %q (valid for %s)", what, he.Host, certNames(he.Certificate)),
 			"connect to the cache endpoint name, or pass --tls-server-name <endpoint> when connecting through a CNAME"}
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return Problem{ClassCertificate, fmt.Sprintf("%s: the server certificate is outside its validity period (%v; this host's clock reads %s UTC)", what, ci, time.Now().UTC().Format(time.RFC3339)),
+			"no client with a correct clock can connect: renew the server certificate; if this host's clock is wrong, fix it (NTP) and re-run"}
 	case errors.As(err, &ci):
 		return Problem{ClassTLS, fmt.Sprintf("%s: certificate invalid: %v", what, ci), "check the server certificate and the system clock"}
 	case errors.As(err, &rh):
@@ -139,14 +148,28 @@ func Classify(err error, what string) Problem {
 		return Problem{ClassAuth, what + ": NOAUTH: the server requires authentication",
 			"give --user and a password source (VALKEY_PASSWORD, --password-file, --password-secret-arn) or --iam"}
 	case "NOPERM":
+		// Valkey 8: "No permissions to access a key" (older: "... one of the keys used as
+		// arguments"): the command is allowed, the key is not.
+		switch m := err.Error(); {
+		case strings.Contains(m, "access a key"), strings.Contains(m, "one of the keys"):
+			// The command is allowed; the key is outside the user's key patterns.
+			return Problem{ClassPermission, what + ": NOPERM: the user may not access this key (no key pattern of the access string covers it)",
+				"add a key pattern to the user's access string: ~" + KeyNamespace + "* for the validator, or the stack's access string (\"~* ...\"); ElastiCache: modify-user --access-string"}
+		case strings.Contains(m, "access a channel"), strings.Contains(m, "one of the channels"):
+			return Problem{ClassPermission, what + ": NOPERM: the user may not use this channel (no channel pattern covers it)",
+				"add a channel pattern (&*) to the user's access string (ElastiCache: modify-user --access-string)"}
+		}
 		cmd := nopermCommand(err)
 		return Problem{ClassPermission, fmt.Sprintf("%s: NOPERM: the user may not run %s", what, cmd),
 			fmt.Sprintf("add +%s to the user's access string (ElastiCache: modify-user --access-string)", cmd)}
 	case "OOM":
-		return Problem{ClassOOM, what + ": OOM: the server is out of memory and does not evict (maxmemory reached)",
+		// Under noeviction nothing is evicted; under volatile-lru (ElastiCache Serverless) only
+		// keys with a TTL are, so OOM there means none was left to evict. Either way the
+		// write was refused, not lost.
+		return Problem{ClassOOM, what + ": OOM: the server is at maxmemory and could not free memory for the write (its maxmemory-policy found nothing it may evict); the write was refused",
 			"raise the cache's data storage limit (CacheUsageLimits) or free memory; a session cache should not be full"}
 	case "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN":
-		return Problem{ClassServer, msg + " (still failing at the deadline)", "the cluster is not serving all slots: wait for the cache to be AVAILABLE, then re-run"}
+		return Problem{ClassServer, msg + " (still failing at the deadline; refused writes did not land)", "the cluster is not serving all slots: wait for the cache to be AVAILABLE, then re-run"}
 	case "READONLY":
 		return Problem{ClassServer, msg, "writes reached a replica: use the primary port (6379), not the reader port"}
 	case "":

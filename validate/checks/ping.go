@@ -3,18 +3,22 @@ package checks
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
 )
 
-// checkPing sends PING to every node the client knows (every shard, in cluster mode).
+// checkPing sends PING to every primary node the client knows (every shard, in cluster
+// mode). Read-only nodes (the read port) are the reader checks' business: a stalled replica
+// must not fail the primary path.
 func checkPing(ctx context.Context, e *Env) report.Result {
 	nodes := e.Client.Nodes()
 	var maxRTT time.Duration
 	rtts := map[string]float64{}
 	total := 0
-	for _, addr := range nodeAddrs(e.Client) {
+	primaries := e.primaries(ctx)
+	for _, addr := range primaries {
 		n := nodes[addr]
 		var rtt time.Duration
 		attempts, err := retry(ctx, func(ctx context.Context) error {
@@ -35,8 +39,11 @@ func checkPing(ctx context.Context, e *Env) report.Result {
 		rtts[addr] = report.Ms(rtt)
 		maxRTT = max(maxRTT, rtt)
 	}
-	r := pass(fmt.Sprintf("PONG from %d/%d node(s), max RTT %s", len(rtts), len(nodes), maxRTT.Round(time.Microsecond)),
-		map[string]any{"rttMs": rtts})
+	detail := fmt.Sprintf("PONG from %d/%d primary node(s), max RTT %s", len(rtts), len(primaries), maxRTT.Round(time.Microsecond))
+	if len(e.ReadOnlyNodes) > 0 {
+		detail += fmt.Sprintf("; read-only node(s) %s left to the reader checks", strings.Join(e.ReadOnlyNodes, ", "))
+	}
+	r := pass(detail, map[string]any{"rttMs": rtts, "readOnlyNodes": e.ReadOnlyNodes})
 	r.Attempts = total
 	return r
 }

@@ -13,62 +13,113 @@ import (
 
 var errNotYet = errors.New("value not replicated yet")
 
-// checkReader reads the set-get key through the reader (read-from-replica) port. Replicas are
-// eventually consistent, so a missing value is retried until the deadline.
+// lagProbeAfter is how long the read port may miss the key before the primary is asked
+// whether it still has it (an evicted key is not replication lag).
+const lagProbeAfter = 500 * time.Millisecond
+
+// errRedirected means the read port answered MOVED: it sent the read to the primary instead
+// of serving it.
+var errRedirected = errors.New("the read port redirected the GET (MOVED) instead of serving it")
+
+// checkReader reads the set-get key THROUGH the read port: one connection to the reader
+// address (no cluster client, which would follow the slot map back to the primary), READONLY
+// on it (ElastiCache Serverless serves reads on 6380 only after READONLY: ReadReplicas.html),
+// then GET on the same connection. Replicas are eventually consistent, so a missing value is
+// retried until the deadline; the failure then says how long the lag was.
 func checkReader(ctx context.Context, e *Env) report.Result {
-	addr := e.Target.ReaderAddr()
+	addr := e.readerAddr()
 	if addr == "" {
-		return skip("no reader port known: pass --reader-port (ElastiCache Serverless: 6380) or use --outputs")
+		return skip(noReader)
 	}
 	ev := map[string]any{"address": addr}
+	opt := e.ClientOption(addr)
+	// One node, one connection: the read must be answered where it was sent.
+	opt.ForceSingleClient = true
 	var rc valkey.Client
 	attempts, err := retry(ctx, func(ctx context.Context) error {
 		var err error
-		rc, err = e.NewClient(ctx, addr)
+		rc, err = NewClientWith(ctx, opt)
 		return err
 	})
 	if err != nil {
-		r := failErr(err, "connect to reader "+addr, ev)
+		r := failErr(err, "connect to the read port "+addr, ev)
 		r.Attempts = attempts
 		return r
 	}
 	defer rc.Close()
-	ev["clientMode"], ev["nodes"] = string(rc.Mode()), nodeAddrs(rc)
-	if e.ServerCluster && rc.Mode() != valkey.ClientModeCluster {
-		return failProblem(Problem{Class: ClassMode,
-			Msg: "reader port: the client fell back to a single node (cluster mode not engaged)",
-			Fix: "the user lacks +cluster|shards and +cluster|slots: add them to the access string"}, ev)
-	}
+	readonly := e.ServerCluster
+	ev["readonly"] = readonly
 	start := time.Now()
+	var nodeID string
 	a, err := retryNotYet(ctx, func(ctx context.Context) error {
-		got, err := rc.Do(ctx, rc.B().Get().Key(e.SetGetKey).Build()).ToString()
-		switch {
-		case valkey.IsValkeyNil(err):
-			return errNotYet
-		case err != nil:
-			return err
-		case got != e.SetGetValue:
-			return fmt.Errorf("reader returned a different value: %w", errMismatch)
-		}
-		return nil
+		return rc.Dedicated(func(d valkey.DedicatedClient) error {
+			cmds := valkey.Commands{}
+			if readonly {
+				cmds = append(cmds, d.B().Readonly().Build(), d.B().ClusterMyid().Build())
+			}
+			cmds = append(cmds, d.B().Get().Key(e.SetGetKey).Build())
+			res := d.DoMulti(ctx, cmds...)
+			if readonly {
+				if err := res[0].Error(); err != nil {
+					return fmt.Errorf("READONLY: %w", err)
+				}
+				nodeID, _ = res[1].ToString()
+			}
+			got, err := res[len(res)-1].ToString()
+			switch {
+			case valkey.IsValkeyNil(err) && time.Since(start) > lagProbeAfter && e.Client != nil:
+				// Lag, or is the key gone on the primary too (evicted)? Ask the primary.
+				if perr := e.Client.Do(ctx, e.Client.B().Get().Key(e.SetGetKey).Build()).Error(); valkey.IsValkeyNil(perr) {
+					return e.goneErr(ctx, e.SetGetKey)
+				}
+				return errNotYet
+			case valkey.IsValkeyNil(err):
+				return errNotYet
+			case valkeyPrefix(err) == "MOVED":
+				return fmt.Errorf("%w: %v", errRedirected, err)
+			case err != nil:
+				return err
+			case got != e.SetGetValue:
+				return fmt.Errorf("the read port returned a different value than the primary stored: %w", errMismatch)
+			}
+			return nil
+		})
 	})
 	attempts += a
 	took := time.Since(start)
-	ev["readMs"] = report.Ms(took)
-	if err != nil {
-		if errors.Is(err, errNotYet) {
-			r := failProblem(Problem{Class: ClassData,
-				Msg: fmt.Sprintf("reader %s never returned the key written through the primary port", addr)}, ev)
-			r.Attempts = attempts
-			return r
-		}
-		r := failErr(err, "GET via reader "+addr, ev)
+	ev["readMs"], ev["nodeId"] = report.Ms(took), nodeID
+	fail := func(r report.Result) report.Result {
 		r.Attempts = attempts
 		return r
 	}
-	r := pass(fmt.Sprintf("GET via %s returned the value written through the primary (%s, %d attempt(s))", addr, took.Round(time.Microsecond), a), ev)
-	r.Attempts = attempts
-	return r
+	switch {
+	case errors.Is(err, errNotYet):
+		lag := time.Since(e.SetGetAt).Round(time.Millisecond)
+		ev["lagMs"] = report.Ms(lag)
+		return fail(failProblem(Problem{Class: ClassData,
+			Msg: fmt.Sprintf("the read port %s still had no value %v after the primary acknowledged it (%d reads): replication lag beyond the check's deadline", addr, lag, attempts),
+			Fix: "check the cache's replication (ReplicationLag metric); a read-port fault never fails the primary over"}, ev))
+	case errors.Is(err, errRedirected):
+		return fail(failProblem(Problem{Class: ClassServer, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
+			Fix: "the read port must serve reads after READONLY: check it is the cache's read port (ElastiCache Serverless: 6380)"}, ev))
+	case errors.Is(err, errEvicted) || errors.Is(err, errVanished):
+		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
+			Fix: "raise the cache's data storage limit (CacheUsageLimits): a session cache that evicts loses sessions"}, ev))
+	case errors.Is(err, errMismatch):
+		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err)}, ev))
+	case err != nil:
+		return fail(failErr(err, "READONLY + GET via the read port "+addr, ev))
+	}
+	who := addr
+	if nodeID != "" {
+		who = fmt.Sprintf("%s (node %s)", addr, nodeID)
+	}
+	how := "READONLY, then GET on one connection"
+	if !readonly {
+		how = "GET on one connection (standalone server: no READONLY)"
+	}
+	return fail(pass(fmt.Sprintf("answered by the read port %s: %s returned the value written through the primary (%s, %d attempt(s))",
+		who, how, took.Round(time.Microsecond), a), ev))
 }
 
 // retryNotYet is retry that also retries errNotYet (replication lag).

@@ -24,9 +24,28 @@ type Check struct {
 	// Always runs the check with its own Timeout even when --timeout is used up: cleanup
 	// must get its chance to delete the run's keys.
 	Always bool
+	// Path is the endpoint path the check proves: PathPrimary (what a failover decision
+	// reads) or PathReader (the read port: reported on its own, never moves traffic).
+	Path Path
+	// Canary says whether the health canary runs the check every minute; the canary's
+	// Success is its primary-path rows, ReaderSuccess its reader-path rows.
+	Canary bool
 	// Run is the check.
 	Run Func
 }
+
+// Path is which endpoint path a check proves (DESIGN.md 6a, health semantics).
+type Path string
+
+// Paths.
+const (
+	// PathPrimary is the primary port (6379): dns, tcp, tls, auth ... cleanup. A failure is a
+	// failure of the cache's primary health.
+	PathPrimary Path = "primary"
+	// PathReader is the read port (6380, eventually consistent reads after READONLY). A
+	// failure is reported as read-port health and never fails the primary over.
+	PathReader Path = "reader"
+)
 
 // Runner runs the table in order.
 type Runner struct {

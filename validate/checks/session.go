@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -91,6 +92,9 @@ func checkSessions(ctx context.Context, e *Env) report.Result {
 			got, err := res[2*i].AsStrMap()
 			if err != nil {
 				return err
+			}
+			if len(got) == 0 {
+				return e.goneErr(ctx, k) // evicted or deleted, not a "different value"
 			}
 			for f, v := range fields[i] {
 				if got[f] != v {
@@ -199,6 +203,9 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 			}
 			return errKeyExists
 		}
+		if e.BeforeExec != nil {
+			e.BeforeExec(key)
+		}
 		fv := c.B().Hset().Key(key).FieldValue()
 		for f, v := range fields {
 			fv = fv.FieldValue(f, v)
@@ -212,7 +219,18 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 		}
 		if err := res[3].Error(); err != nil {
 			if valkey.IsValkeyNil(err) {
-				return errKeyExists // EXEC aborted: the key changed under WATCH
+				// EXEC aborted. Either someone created the key under WATCH (it exists now:
+				// never touch it), or the service aborted it while "unsure" (ElastiCache
+				// Serverless during a slot migration, ServerlessWatch.html): retry that.
+				n, err := c.Do(ctx, c.B().Exists().Key(key).Build()).AsInt64()
+				switch {
+				case err != nil:
+					return err
+				case n != 0:
+					e.foreignKey(key)
+					return errKeyExists
+				}
+				return errExecAborted
 			}
 			return err
 		}
@@ -230,6 +248,10 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 		return nil
 	})
 }
+
+// errExecAborted is a WATCHed EXEC aborted although the key still does not exist: the
+// service was unsure whether it changed. Healable: retried under the check's deadline.
+var errExecAborted = errors.New("EXEC aborted although the watched key does not exist (the service was unsure whether it changed)")
 
 func isOurSession(ctx context.Context, c valkey.DedicatedClient, key string, fields map[string]string) bool {
 	got, err := c.Do(ctx, c.B().Hget().Key(key).Field("token").Build()).ToString()

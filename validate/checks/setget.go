@@ -38,6 +38,7 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 			if got, gerr := c.Do(ctx, c.B().Get().Key(key).Build()).ToString(); gerr == nil && got == val {
 				return nil
 			}
+			e.foreignKey(key)
 			return errKeyExists
 		}
 		return err
@@ -54,24 +55,35 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 		var err error
 		got, err = c.Do(ctx, c.B().Get().Key(key).Build()).ToString()
 		getRTT = time.Since(start)
+		if valkey.IsValkeyNil(err) {
+			return e.goneErr(ctx, key)
+		}
 		return err
 	})
 	ev["setMs"], ev["getMs"] = report.Ms(setRTT), report.Ms(getRTT)
 	if err != nil {
-		r := failErr(err, "GET "+key, ev)
+		r := setFail(err, "GET "+key, ev)
 		r.Attempts = attempts + a2
 		return r
 	}
 	if got != val {
 		return failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET %s returned a different value than SET wrote", key)}, ev)
 	}
-	e.SetGetKey, e.SetGetValue = key, val
+	e.SetGetKey, e.SetGetValue, e.SetGetAt = key, val, time.Now()
 	r := pass(fmt.Sprintf("SET NX (TTL %v) %s, GET %s: value matches", KeyTTL, setRTT.Round(time.Microsecond), getRTT.Round(time.Microsecond)), ev)
 	r.Attempts = attempts + a2
 	return r
 }
 
 func setFail(err error, what string, ev map[string]any) report.Result {
+	if errors.Is(err, errEvicted) || errors.Is(err, errVanished) {
+		return failProblem(Problem{Class: ClassData, Msg: what + ": " + err.Error(),
+			Fix: "raise the cache's data storage limit (CacheUsageLimits): a session cache that evicts loses sessions"}, ev)
+	}
+	if errors.Is(err, errExecAborted) {
+		return failProblem(Problem{Class: ClassServer, Msg: what + ": " + err.Error(),
+			Fix: "ElastiCache Serverless aborts a WATCHed EXEC while it is unsure (e.g. scaling, slot migration): re-run when the cache is stable"}, ev)
+	}
 	if errors.Is(err, errKeyExists) {
 		return failProblem(Problem{Class: ClassData,
 			Msg: what + ": the key already exists: the validator never overwrites a key it did not create",

@@ -10,21 +10,35 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/report"
 )
 
-// ports returns the primary and (when known and different) reader addresses.
-func (e *Env) ports() []string {
-	addrs := []string{e.Target.Addr()}
-	if ra := e.Target.ReaderAddr(); ra != "" && ra != addrs[0] {
-		addrs = append(addrs, ra)
+// readerAddr returns the read port's address when it is known and not the primary's.
+func (e *Env) readerAddr() string {
+	if ra := e.Target.ReaderAddr(); ra != e.Target.Addr() {
+		return ra
 	}
-	return addrs
+	return ""
 }
 
-// checkTCP connects to the primary port and the reader port; refused is retried (a security
-// group change or a node start can heal it) until the deadline.
-func checkTCP(ctx context.Context, e *Env) report.Result {
+// noReader is why the reader-path checks skip.
+const noReader = "no reader port known: pass --reader-port (ElastiCache Serverless: 6380) or use --outputs"
+
+// checkTCP connects to the primary port; refused is retried (a security group change or a
+// node start can heal it) until the deadline.
+func checkTCP(ctx context.Context, e *Env) report.Result { return tcpTo(ctx, e.Target.Addr()) }
+
+// checkReaderTCP is checkTCP for the read port: its own row, so a read-port fault is a
+// reader-path failure and never a primary one.
+func checkReaderTCP(ctx context.Context, e *Env) report.Result {
+	addr := e.readerAddr()
+	if addr == "" {
+		return skip(noReader)
+	}
+	return tcpTo(ctx, addr)
+}
+
+func tcpTo(ctx context.Context, addrs ...string) report.Result {
 	var lines []string
 	var conns []map[string]any
-	for _, addr := range e.ports() {
+	for _, addr := range addrs {
 		var d net.Dialer
 		var conn net.Conn
 		start := time.Now()

@@ -22,10 +22,26 @@ func checkTLS(ctx context.Context, e *Env) report.Result {
 	if e.Target.TLS == nil {
 		return plaintextProbe(ctx, e)
 	}
+	return tlsTo(ctx, e, e.Target.Addr())
+}
+
+// checkReaderTLS is checkTLS for the read port (a reader-path row).
+func checkReaderTLS(ctx context.Context, e *Env) report.Result {
+	addr := e.readerAddr()
+	switch {
+	case addr == "":
+		return skip(noReader)
+	case e.Target.TLS == nil:
+		return skip("--insecure-plaintext: no TLS on the read port either (see the tls check)")
+	}
+	return tlsTo(ctx, e, addr)
+}
+
+func tlsTo(ctx context.Context, e *Env, addrs ...string) report.Result {
 	var certs []map[string]any
 	var lines []string
 	status := report.Pass
-	for _, addr := range e.ports() {
+	for _, addr := range addrs {
 		d := tls.Dialer{NetDialer: &net.Dialer{}, Config: e.Target.TLS}
 		var conn net.Conn
 		attempts, err := retry(ctx, func(ctx context.Context) error {

@@ -311,24 +311,56 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 	}
 }
 
-// SplitEndpoint parses host[:port] (IPv6 in brackets); the port defaults to 6379.
+// SplitEndpoint parses host[:port] (IPv6 in brackets); the port defaults to 6379. Anything
+// else is a usage error naming the value: a typo must never reach DNS and come back as
+// "unreachable" (which the runbook maps to activating DR).
 func SplitEndpoint(s string) (string, int, error) {
+	const accepted = "want host[:port]: one DNS name or IP address, optionally :port 1..65535 (IPv6 in brackets), e.g. my-cache-abc123.serverless.usw2.cache.amazonaws.com:6379"
 	if strings.Contains(s, "://") {
-		return "", 0, fmt.Errorf("--endpoint %q: want host[:port] without a scheme", s)
+		return "", 0, fmt.Errorf("--endpoint %q: a URL scheme is not accepted; %s", s, accepted)
 	}
 	host, portStr, err := net.SplitHostPort(s)
 	if err != nil {
-		// No port (or a bare IPv6 address).
-		host, portStr = strings.Trim(s, "[]"), strconv.Itoa(DefaultPort)
+		// No port: a name, an IPv4 address, or a bare IPv6 address.
+		host, portStr = s, strconv.Itoa(DefaultPort)
+		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+			host = s[1 : len(s)-1]
+		}
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return "", 0, fmt.Errorf("--endpoint %q: not one host and port (too many colons); %s", s, accepted)
+		}
 	}
-	if host == "" || strings.ContainsAny(host, " /") {
-		return "", 0, fmt.Errorf("--endpoint %q: want host[:port], e.g. my-cache-abc123.serverless.usw2.cache.amazonaws.com:6379", s)
+	if host == "" || !validHost(host) {
+		return "", 0, fmt.Errorf("--endpoint %q: %q is not a DNS name or IP address; %s", s, host, accepted)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 1 || port > 65535 {
 		return "", 0, fmt.Errorf("--endpoint %q: port %q: want 1..65535", s, portStr)
 	}
 	return host, port, nil
+}
+
+// validHost accepts an IP literal or a DNS name: labels of letters, digits, '-' and '_' that
+// neither start nor end with '-' (so "-host", "a,b" and "h:1" are refused).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(h, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for _, r := range l {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // publicOutputs keeps the outputs that are safe to put in evidence (all of them: the stack

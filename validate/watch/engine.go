@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -100,6 +101,15 @@ type Config struct {
 	CleanupTimeout time.Duration
 	// Spread is how keys map to hash slots: SpreadSession (default) or SpreadWorker.
 	Spread Spread
+	// Primaries are the nodes the warm-up connects to (checks.Roles); nil means every node.
+	// A read-port node is left out: the primary traffic never touches it.
+	Primaries []string
+	// Reader, when set, is a client of the read port (READONLY on its connections):
+	// ReaderShare of the reads (default DefaultReaderShare) go through it and are reported
+	// in Outcome.Reader, apart from the primary's totals. ReaderAddr names it.
+	Reader      valkey.Client
+	ReaderAddr  string
+	ReaderShare float64
 }
 
 // Spread says how session keys map to hash slots (and so to shards).
@@ -135,6 +145,9 @@ func (c Config) withDefaults() Config {
 	defD(&c.OpTimeout, DefaultOpTimeout)
 	defD(&c.SessionTTL, DefaultSessionTTL)
 	defD(&c.CleanupTimeout, DefaultCleanupTimeout)
+	if c.Reader != nil && c.ReaderShare == 0 {
+		c.ReaderShare = DefaultReaderShare
+	}
 	return c
 }
 
@@ -219,6 +232,7 @@ type engine struct {
 	workerTags []string
 	dials      *DialCounter
 	now        func() time.Time
+	reader     *readerStats
 }
 
 // Run sends the traffic for cfg.Duration (or until ctx ends), reports every interval, and then
@@ -231,7 +245,7 @@ func Run(ctx context.Context, c valkey.Client, cfg Config, keys Keys, dials *Dia
 		now = time.Now
 	}
 	nStripes := min(cfg.Concurrency, 16)
-	e := &engine{c: c, cfg: cfg, keys: keys, dials: dials, now: now}
+	e := &engine{c: c, cfg: cfg, keys: keys, dials: dials, now: now, reader: &readerStats{classes: map[string]int64{}}}
 	for range nStripes {
 		e.stripes = append(e.stripes, &stripe{cur: newWindow()})
 	}
@@ -323,6 +337,7 @@ loop:
 	r.FinishedAt = end.UTC()
 	r.Interrupted = ctx.Err() != nil
 	r.Total = agg.totals(end.Sub(start), e.dials.snapshot())
+	r.Reader = e.readerTotals()
 
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.CleanupTimeout)
 	defer ccancel()
@@ -336,7 +351,17 @@ func (e *engine) warmUp(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(ctx, e.cfg.OpTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, n := range e.c.Nodes() {
+	nodes := e.c.Nodes()
+	if e.cfg.Primaries != nil {
+		only := map[string]valkey.Client{}
+		for _, a := range e.cfg.Primaries {
+			if n, ok := nodes[a]; ok {
+				only[a] = n
+			}
+		}
+		nodes = only
+	}
+	for _, n := range nodes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -430,6 +455,12 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 		s.value = sessionValue(rng, s.key, e.cfg.ValueSize)
 	}
 	ttl := e.cfg.SessionTTL.Milliseconds()
+	if op == OpRead && e.useReader(rng) {
+		// This read goes through the read port, counted apart; the session moves on.
+		e.readThroughReader(oc.get(time.Now()), s.key, s.value)
+		s.step++
+		return
+	}
 	var cmd valkey.Completed
 	switch op {
 	case OpCreate:
@@ -454,8 +485,14 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 		case valkey.IsValkeyNil(err):
 			err, restart = ErrKeyExists, true
 		case err != nil:
-			// The reply is lost, the write may have landed: remember the key for cleanup.
-			e.remember(s.key)
+			// A reply lost (timeout, broken connection) may hide a write that landed:
+			// remember the key for cleanup. An error reply (CLUSTERDOWN, OOM, NOPERM) is a
+			// refused write: nothing landed, and it is not an "unacknowledged write".
+			var ve *valkey.ValkeyError
+			// A refused connection and "no node for the slot" sent nothing either.
+			if !errors.As(err, &ve) && !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, valkey.ErrNoSlot) {
+				e.remember(s.key)
+			}
 			restart = true
 		}
 	case OpRead:

@@ -35,6 +35,9 @@ type Evidence struct {
 	Options map[string]any `json:"options"`
 	// PreChecks are the validator checks run before traffic (dns, tcp, tls, auth, cluster-mode).
 	PreChecks []report.Result `json:"preChecks"`
+	// ReaderChecks are the read-port checks (reader-tcp, reader-tls), run alongside the
+	// traffic when a reader port is known. Their failure is a warning, never the verdict.
+	ReaderChecks []report.Result `json:"readerChecks,omitempty"`
 	// Server is what HELLO said; nil when the run never authenticated.
 	Server *report.Server `json:"server,omitempty"`
 	// SLA are the verdict lines.

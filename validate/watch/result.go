@@ -137,6 +137,8 @@ type Outcome struct {
 	Intervals   []Interval `json:"intervals"`
 	Total       Totals     `json:"total"`
 	Cleanup     *Cleanup   `json:"cleanup"`
+	// Reader are the reads through the read port (absent without --reader-port).
+	Reader *ReaderTotals `json:"reader,omitempty"`
 }
 
 // aggregate accumulates windows over the run (owned by the reporting goroutine).
@@ -297,6 +299,13 @@ type dialSnapshot struct{ dials, reconnects, failures int64 }
 // replaced) is a reconnect; the first connections to a node (valkey-go opens them lazily, up to
 // --conns-per-node) are not.
 type DialCounter struct {
+	// ReadOnly are read-port nodes (checks.Roles): a failed dial to one is counted in
+	// ReadOnlyFailures, never as a primary dial failure (which probe reads as "part of the
+	// keyspace is not answering"). Set it before the run.
+	ReadOnly map[string]bool
+	// ReadOnlyFailures counts failed dials to ReadOnly nodes.
+	ReadOnlyFailures int64
+
 	mu       sync.Mutex
 	closed   map[string]int64 // connections to the address that closed
 	refilled map[string]int64 // reconnects to the address so far
@@ -318,7 +327,11 @@ func (d *DialCounter) Wrap(opt *valkey.ClientOption) {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if err != nil {
-			d.n.failures++
+			if d.ReadOnly[dst] {
+				d.ReadOnlyFailures++
+			} else {
+				d.n.failures++
+			}
 			return nil, err
 		}
 		if d.closed == nil {

@@ -1,7 +1,8 @@
 // Package drill is `make drill`: the DR runbook rehearsed on one machine with no AWS. It
 // synthesizes the DR stack through the pinned CDK CLI, starts a local stand-in for its cache
-// (a 3-master TLS Valkey cluster with the stack's ACL user and a generated password — a local
-// stand-in, never a deployment), writes an outputs file in the exact shape
+// (by default the ElastiCache Serverless shape: one TLS master with every slot and its replica as
+// the read port, with the stack's ACL user limited to the serverless-supported commands and a
+// generated password — a local stand-in, never a deployment), writes an outputs file in the exact shape
 // `cdk deploy --outputs-file` gives for that stack, runs the real validator against it, and
 // seals an evidence bundle with the phase timeline beside the runbook's estimates. Every
 // process it starts is stopped again, also when interrupted.
@@ -52,6 +53,9 @@ type Options struct {
 	Keep bool
 	// Validator is a prebuilt validator binary; "" builds ./validate.
 	Validator string
+	// Topology is the stand-in's shape; "" means localvalkey.TopologyServerless (what an
+	// ElastiCache Serverless cache looks like to a client, DESIGN.md 6a).
+	Topology localvalkey.Topology
 }
 
 // Deps are the outside world.
@@ -113,7 +117,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	s.Printf("valkey-dr drill — %s", strings.ToUpper(Label))
 	s.Printf("  Synthesizes %s (nothing is deployed, no AWS account is used), stands a local", cfg.StackID())
-	s.Printf("  3-master TLS Valkey cluster in for its cache (%s), validates it with the", Label)
+	s.Printf("  %s TLS Valkey cluster in for its cache (%s), validates it with the", topologyOf(o), Label)
 	s.Printf("  real validator and seals the evidence.")
 
 	dr := &run{o: o, d: d, s: s, cfg: cfg, primary: primary, res: &Result{Session: s, Stack: cfg.StackID()}}
@@ -246,7 +250,7 @@ func (r *run) phases(ctx context.Context) error {
 		if err := r.startStandIn(ctx); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s: 3-master TLS cluster %s", Label, strings.Join(r.cluster.Addrs(), " ")), nil
+		return fmt.Sprintf("%s: %s TLS cluster %s (read port %d)", Label, r.cluster.Topology, strings.Join(r.cluster.Addrs(), " "), r.cluster.ReaderPort()), nil
 	})
 	if err != nil {
 		r.s.NotRun("an earlier phase failed", phaseValidation)
@@ -345,13 +349,20 @@ func (r *run) startStandIn(ctx context.Context) error {
 	if err := os.WriteFile(r.pwFile, []byte(app+"\n"), 0o600); err != nil {
 		return err
 	}
-	r.cluster, err = localvalkey.StartCluster(ctx, localvalkey.Options{
+	topo := topologyOf(r.o)
+	appRules := r.cfg.AccessString()
+	start := localvalkey.StartCluster
+	if topo == localvalkey.TopologyServerless {
+		// Serverless runs only its supported commands, whatever the access string allows.
+		appRules, start = localvalkey.ServerlessRules(appRules), localvalkey.StartServerless
+	}
+	r.cluster, err = start(ctx, localvalkey.Options{
 		TLS:          true,
 		CertValidity: standInValidity,
 		Dir:          r.tmp,
 		Users: []localvalkey.User{
 			{Name: localvalkey.AdminUser, Password: admin, Rules: localvalkey.AdminRules},
-			{Name: r.cfg.AuthUserName(), Password: app, Rules: r.cfg.AccessString()},
+			{Name: r.cfg.AuthUserName(), Password: app, Rules: appRules},
 		},
 	})
 	if err != nil {
@@ -367,6 +378,7 @@ func (r *run) startStandIn(ctx context.Context) error {
 		r.s.Meta["valkeyServer"] = v
 	}
 	r.s.Meta["standInNodes"] = r.cluster.Addrs()
+	r.s.Meta["standInTopology"] = string(r.cluster.Topology)
 	if r.d.OnStandIn != nil {
 		r.d.OnStandIn(r.cluster)
 	}
@@ -449,9 +461,8 @@ func StandInOutputs(t *assembly.Template, cfg *drcontext.Config, c *localvalkey.
 		// the endpoint: TLS is verified against the endpoint name exactly as on AWS.
 		contract.KeyEndpointAddress: "localhost",
 		contract.KeyEndpointPort:    strconv.Itoa(c.Nodes[0].Port),
-		// A cluster client on another node's port reaches the same cluster: the local
-		// counterpart of the serverless reader port (6380 on the same host).
-		contract.KeyReaderPort: strconv.Itoa(c.Nodes[1].Port),
+		// The serverless shape's replica is the read port (6380 on the same host on AWS).
+		contract.KeyReaderPort: strconv.Itoa(readerPort(c)),
 		// No Route 53 here: the names resolve to the endpoint because they are its name.
 		contract.KeyRegionalDNSName: "localhost",
 		contract.KeyServiceDNSName:  "localhost",
@@ -474,6 +485,23 @@ func StandInOutputs(t *assembly.Template, cfg *drcontext.Config, c *localvalkey.
 	return out, nil
 }
 
+// readerPort is the stand-in's read port.
+func readerPort(c *localvalkey.Cluster) int {
+	if p := c.ReaderPort(); p != 0 {
+		return p
+	}
+	// Three masters have no replica: the primary port, so the reader checks skip.
+	return c.Nodes[0].Port
+}
+
+// topologyOf is the stand-in's topology: serverless unless the options ask for another.
+func topologyOf(o Options) localvalkey.Topology {
+	if o.Topology == "" {
+		return localvalkey.TopologyServerless
+	}
+	return o.Topology
+}
+
 // writeOutputs writes {"<stack>": {"<key>": "<value>"}}, the shape of cdk deploy --outputs-file.
 func writeOutputs(path, stack string, values map[string]string) error {
 	b, err := json.MarshalIndent(map[string]map[string]string{stack: values}, "", "  ")
@@ -490,7 +518,9 @@ stack-outputs.json has exactly the shape `+"`cdk deploy --outputs-file`"+` write
 (the key set is taken from the synthesized template), but it describes a LOCAL STAND-IN:
 
 - EndpointAddress, EndpointPort, ReaderPort, RegionalDnsName, ServiceDnsName point at a
-  3-master TLS Valkey cluster on 127.0.0.1 (certificate for "localhost", throwaway CA).
+  TLS Valkey cluster on 127.0.0.1 (certificate for "localhost", throwaway CA) shaped as
+  recorded in the evidence (standInTopology; serverless by default: one master with every
+  slot on EndpointPort, its replica on ReaderPort, the serverless-supported commands only).
 - CacheName, SecurityGroupId and SecretArn cannot exist locally: their values say so.
 - The other outputs are the literal values of the synthesized template.
 

@@ -20,6 +20,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/validate/checks"
 )
 
 const repo = "../../.."
@@ -100,8 +101,9 @@ func passwords(used *[]string) func() (string, error) {
 
 func gone(t *testing.T, pids []int) {
 	t.Helper()
-	if len(pids) != 3 {
-		t.Fatalf("stand-in pids %v, want 3", pids)
+	// The default stand-in is the serverless shape: one master and its replica.
+	if len(pids) != 2 {
+		t.Fatalf("stand-in pids %v, want 2 (serverless: master + replica)", pids)
 	}
 	for _, pid := range pids {
 		if err := syscall.Kill(pid, 0); err == nil {
@@ -127,6 +129,10 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	gone(t, pids)
 	if _, err := os.Stat(filepath.Dir(caFile)); !os.IsNotExist(err) {
 		t.Fatalf("the stand-in's files survive the drill: %v", err)
+	}
+	// The evidence says which topology stood in.
+	if meta, _ := os.ReadFile(filepath.Join(res.Evidence.Dir, "metadata.json")); !strings.Contains(string(meta), `"standInTopology": "serverless"`) {
+		t.Errorf("metadata.json does not say the stand-in was the serverless shape:\n%s", meta)
 	}
 
 	// The outputs file: exactly the cdk deploy --outputs-file shape, with the template's keys.
@@ -164,8 +170,8 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	}
 
 	// The evidence: verified manifest, every check passed, labelled, nothing secret.
-	if res.Summary["pass"] != 12 || res.Summary["total"] != 12 {
-		t.Fatalf("validator summary %v: want all 12 checks passed", res.Summary)
+	if n := len(checks.Table); res.Summary["pass"] != n || res.Summary["total"] != n {
+		t.Fatalf("validator summary %v: want all %d checks of the table passed", res.Summary, n)
 	}
 	cmd := exec.Command("sha256sum", "--quiet", "-c", session.ManifestName)
 	cmd.Dir = res.Evidence.Dir

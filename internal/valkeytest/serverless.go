@@ -1,0 +1,45 @@
+package valkeytest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+)
+
+// ServerlessAccess is the access string the serverless stand-in's app user starts from (the
+// stack's default); ServerlessUsers keeps its key patterns and restricts its commands to the
+// ones ElastiCache Serverless supports.
+const ServerlessAccess = "on ~* &* +@all -@dangerous +cluster|shards +cluster|slots +cluster|info"
+
+// ServerlessUsers returns the users of StartServerless when Options.Users is nil: admin
+// (everything: the harness's own access, DBSIZE, DEBUG, ACL changes) and app, allowed only
+// the commands serverless supports (localvalkey.ServerlessSupportedCommands).
+func ServerlessUsers() []User {
+	return []User{
+		StandardUsers()[0],
+		{Name: AppUser, Password: AppPassword, Rules: localvalkey.ServerlessRules(ServerlessAccess)},
+	}
+}
+
+// StartServerless starts the ElastiCache Serverless shape (localvalkey.TopologyServerless):
+// one master owning every slot (Primary, the primary port) and its replica (Replica, the
+// read port), both announcing "localhost". nil Options.Users means ServerlessUsers(). Every
+// process is killed by t.Cleanup.
+func StartServerless(t testing.TB, opts Options) *Cluster {
+	t.Helper()
+	Binaries(t)
+	if opts.Users == nil {
+		opts.Users = ServerlessUsers()
+	}
+	lc, err := localvalkey.StartServerless(context.Background(), opts.launch(t))
+	if err != nil {
+		t.Fatalf("valkeytest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := lc.Close(); err != nil {
+			t.Errorf("valkeytest: %v", err)
+		}
+	})
+	return wrapCluster(lc, opts)
+}
