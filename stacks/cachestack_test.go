@@ -14,8 +14,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
 // DESIGN.md section 4, "Forced failover through the data plane": the PRIMARY record's health is
