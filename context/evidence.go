@@ -7,6 +7,7 @@ package drcontext
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Evidence defaults and limits.
@@ -98,4 +99,16 @@ func validateEvidence(ps *problems, path string, e *Environment) {
 		ps.add(Problem{Key: path + ".retentionYears", Value: strconv.Itoa(y), reason: "is shorter than HIPAA's documentation retention",
 			Accepted: fmt.Sprintf("%d-%d years in production", DefaultEvidenceRetentionYears, MaxEvidenceRetentionYears)})
 	}
+}
+
+// EvidenceBucketName is the evidence bucket's name, deterministic so that drctl can archive
+// without asking CloudFormation (whose region may be the one that is down):
+// valkeydr-<env>-evidence-<account>-<region>. S3 allows 63 characters; a longer name is cut
+// at 63 with its trailing hyphen removed.
+func (c *Config) EvidenceBucketName() string {
+	n := fmt.Sprintf("valkeydr-%s-evidence-%s-%s", strings.ToLower(c.EnvironmentName), c.Env.Account, c.EvidenceRegion())
+	if len(n) > 63 {
+		n = strings.TrimRight(n[:63], "-")
+	}
+	return n
 }

@@ -189,13 +189,13 @@ func TestParseApproval(t *testing.T) {
 		wantErr                             string
 	}{
 		"production without a reason is refused, naming the values": {production: true, ticket: "CHG-1", approver: "A B", wantErr: "--reason (REASON=) is required: environment prod is a production environment; accepted values: incident, test, failback"},
-		"production with drill is refused":                           {production: true, reason: "drill", ticket: "CHG-1", approver: "A", wantErr: `--reason (REASON=) "drill" is not accepted: accepted values: incident, test, failback`},
-		"production without a ticket is refused":                     {production: true, reason: "incident", approver: "A", wantErr: "--ticket (TICKET=) is required"},
-		"production without an approver is refused":                  {production: true, reason: "incident", ticket: "CHG-1", wantErr: "--approver (APPROVER=) is required"},
-		"a ticket with spaces is refused":                            {production: true, reason: "test", ticket: "CHG 1", approver: "A", wantErr: `--ticket (TICKET=) "CHG 1" is not a ticket id`},
-		"an incident start that is not UTC is refused":               {production: true, reason: "incident", ticket: "INC-9", approver: "A", incidentT: "2026-12-01T03:00:00+01:00", wantErr: "--incident-start (INCIDENT_START=)"},
-		"production with everything passes":                          {production: true, reason: "incident", ticket: "INC-9", approver: "Dana Roe", incidentT: "2026-12-01T03:00:00Z"},
-		"non-production defaults to drill":                           {},
+		"production with drill is refused":                          {production: true, reason: "drill", ticket: "CHG-1", approver: "A", wantErr: `--reason (REASON=) "drill" is not accepted: accepted values: incident, test, failback`},
+		"production without a ticket is refused":                    {production: true, reason: "incident", approver: "A", wantErr: "--ticket (TICKET=) is required"},
+		"production without an approver is refused":                 {production: true, reason: "incident", ticket: "CHG-1", wantErr: "--approver (APPROVER=) is required"},
+		"a ticket with spaces is refused":                           {production: true, reason: "test", ticket: "CHG 1", approver: "A", wantErr: `--ticket (TICKET=) "CHG 1" is not a ticket id`},
+		"an incident start that is not UTC is refused":              {production: true, reason: "incident", ticket: "INC-9", approver: "A", incidentT: "2026-12-01T03:00:00+01:00", wantErr: "--incident-start (INCIDENT_START=)"},
+		"production with everything passes":                         {production: true, reason: "incident", ticket: "INC-9", approver: "Dana Roe", incidentT: "2026-12-01T03:00:00Z"},
+		"non-production defaults to drill":                          {},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
