@@ -33,9 +33,14 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
 
+	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
+	if err != nil {
+		return nil, err
+	}
 	s, err := session.Start(session.Config{Kind: "activate", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
 		Title:        fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()),
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
+		Signer: signer, Provenance: prov})
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +53,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
+	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
 		s.Printf("\nACTIVATION FINISHED: stack %s passed validation. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID())
 	}

@@ -49,6 +49,13 @@ type Options struct {
 	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
+	// Who is the reason, ticket, approver and incident start (required in production).
+	Who Who
+	// SigningKeyFile is the local Ed25519 key (non-production without evidence.signingKeyArn);
+	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	SigningKeyFile string
+	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
+	NoArchive bool
 }
 
 // Deps are the outside world; tests replace all of it.
@@ -61,6 +68,10 @@ type Deps struct {
 	Now func() time.Time
 	// Dial opens the TCP connection of the primary probe.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
+	Signer session.Signer
+	// Archive replaces the S3 upload of the sealed bundle (tests).
+	Archive ArchiveFunc
 }
 
 // Result is a finished procedure.

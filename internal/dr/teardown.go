@@ -73,6 +73,10 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.DrModeNone, false)
 	stack := cfg.StackID()
+	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	// The plan needs no AWS: synthesize into a scratch directory first, so a refusal leaves
 	// no evidence bundle behind (nothing happened).
@@ -107,7 +111,8 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	s, err := session.Start(session.Config{Kind: "teardown", Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region,
 		Title:        fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack),
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
+		Signer: signer, Provenance: prov})
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +132,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}()
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
+	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
 		s.Printf("\nTEARDOWN FINISHED: cdk destroy %s exited 0.", stack)
 	}
