@@ -47,25 +47,30 @@ test: deps vet ## run every test (real valkey-server, jsii on Node 24), a short 
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). ENV is read from the make command line
 # only: a shell may export ENV for its own use, and a DR procedure must never pick it up.
-.PHONY: drctl drill dr-activate dr-failback dr-teardown
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify
 DRCTL := .build/drctl
 DR_ENV := $(if $(filter command line,$(origin ENV)),$(ENV))
 APPROVAL ?= broadening
+# Who and why (issue 13): required in production, read from the make command line only (like ENV).
+WHO = $(foreach v,REASON TICKET APPROVER INCIDENT_START,$(if $(filter command line,$(origin $(v))),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) "$($(v))"))
 
 drctl: ## build the DR procedure tool (.build/drctl)
-	@go build -o $(DRCTL) ./internal/cmd/drctl
+	@go build -buildvcs=auto -o $(DRCTL) ./internal/cmd/drctl
+
+dr-verify: drctl ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey-dr-drill-....tar.gz
+	@$(DRCTL) verify "$(BUNDLE)"
 
 drill: deps drctl ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
 	@$(DRCTL) drill --env $(ENVIRONMENT)
 
-dr-activate: deps drctl ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening]
-	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+dr-activate: deps drctl ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z]
+	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO)
 
 dr-failback: deps drctl ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
-	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO)
 
 dr-teardown: deps drctl ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
-	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" \
+	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" $(WHO) \
 	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
 	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)
 
