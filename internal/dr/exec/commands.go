@@ -7,8 +7,8 @@ package drexec
 
 import (
 	"fmt"
-	"path/filepath"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
