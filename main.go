@@ -59,6 +59,17 @@ func run(stderr io.Writer) (code int) {
 		}
 		return contract.ExitUsage
 	}
+	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
+	if err != nil {
+		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
+		return contract.ExitUsage
+	}
+	if evidence {
+		// --context stack=evidence: the environment's evidence archive, deployed once.
+		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfg), cfg)
+		app.Synth(nil)
+		return contract.ExitOK
+	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with

@@ -112,3 +112,31 @@ func (c *Config) EvidenceBucketName() string {
 	}
 	return n
 }
+
+// KeyStack selects which stack the app builds: absent or "cache" the cache stack of
+// environment + region + drMode, "evidence" the environment's evidence archive stack.
+const KeyStack = "stack"
+
+// Stack selections of KeyStack.
+const (
+	StackCache    = "cache"
+	StackEvidence = "evidence"
+)
+
+// SelectsEvidence reads the stack context value: true for "evidence", false when absent or
+// "cache"; anything else is an *Error naming the key, the value and the accepted values.
+func SelectsEvidence(v any) (bool, error) {
+	v = deref(v)
+	if v == nil {
+		return false, nil
+	}
+	s, ok := v.(string)
+	switch {
+	case ok && (s == "" || s == StackCache):
+		return false, nil
+	case ok && s == StackEvidence:
+		return true, nil
+	}
+	return false, &Error{Problems: []Problem{{Key: KeyStack, Value: fmt.Sprint(v), reason: "is not a stack of this app",
+		Accepted: StackCache + " (default), " + StackEvidence}}}
+}
