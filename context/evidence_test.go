@@ -53,3 +53,16 @@ func TestEvidence(t *testing.T) {
 		})
 	}
 }
+
+func TestSelectsEvidence(t *testing.T) {
+	s := "evidence"
+	for v, want := range map[any]bool{nil: false, "": false, "cache": false, "evidence": true, &s: true} {
+		got, err := SelectsEvidence(v)
+		if err != nil || got != want {
+			t.Errorf("%v: %v %v, want %v", v, got, err, want)
+		}
+	}
+	if _, err := SelectsEvidence("bucket"); err == nil || !strings.Contains(err.Error(), `context "stack": "bucket" is not a stack of this app; accepted: cache (default), evidence`) {
+		t.Fatalf("err %v", err)
+	}
+}
