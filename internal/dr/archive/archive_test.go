@@ -101,9 +101,11 @@ func TestUploadAgainstGofakes3(t *testing.T) {
 	if err := json.Unmarshal(data, &onDisk); err != nil || len(onDisk.Objects) != 2 {
 		t.Fatalf("receipt file: %v %s", err, data)
 	}
-	// A second upload of the same bundle is refused (If-None-Match), never a silent new version.
-	if _, err := Upload(context.Background(), c, Request{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball}, RetainUntil: until}, now); err == nil {
-		t.Log("gofakes3 accepted a conditional overwrite: If-None-Match is only settled against AWS")
+	// A second upload of the same bundle is refused (If-None-Match: gofakes3 implements
+	// conditional PUTs), never a silent new version.
+	if _, err := Upload(context.Background(), c, Request{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball}, RetainUntil: until}, now); err == nil ||
+		!strings.Contains(err.Error(), "PreconditionFailed") {
+		t.Fatalf("a second upload of the same key: %v, want PreconditionFailed", err)
 	}
 }
 
