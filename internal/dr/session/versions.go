@@ -113,7 +113,7 @@ func BuildRevision() string {
 		}
 	}
 	if rev == "" {
-		return "unstamped (built without VCS info: go run, or -buildvcs=false; see commit)"
+		return "unstamped (no VCS info: go run, -buildvcs=false, or a git worktree, whose .git file Go does not detect; see commit)"
 	}
 	if dirty {
 		rev += "-dirty"
