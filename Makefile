@@ -47,7 +47,7 @@ test: deps vet ## run every test (real valkey-server, jsii on Node 24), a short 
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). ENV is read from the make command line
 # only: a shell may export ENV for its own use, and a DR procedure must never pick it up.
-.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack
 DRCTL := .build/drctl
 DR_ENV := $(if $(filter command line,$(origin ENV)),$(ENV))
 APPROVAL ?= broadening
@@ -56,6 +56,10 @@ WHO = $(foreach v,REASON TICKET APPROVER INCIDENT_START,$(if $(filter command li
 
 drctl: ## build the DR procedure tool (.build/drctl)
 	@go build -buildvcs=auto -o $(DRCTL) ./internal/cmd/drctl
+
+dr-evidence-stack: deps ## once per environment: the write-once evidence bucket (docs/evidence.md): make dr-evidence-stack ENV=prod
+	@test -n "$(DR_ENV)" || { echo "ENV is required on the make command line (e.g. ENV=prod)"; exit 2; }
+	$(CDK) deploy --context environment="$(DR_ENV)" --context stack=evidence --require-approval "$(APPROVAL)"
 
 dr-verify: drctl ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey-dr-drill-....tar.gz
 	@$(DRCTL) verify "$(BUNDLE)"
