@@ -222,7 +222,7 @@ func TestParseApproval(t *testing.T) {
 func TestIndexReadmeMapsEverySection9Row(t *testing.T) {
 	got := IndexReadme("LOCAL STAND-IN: drill", "", []string{"metadata.json", "deploy.log", "validation/summary.md", "routing/activation.md", "odd.bin"})
 	for _, want := range []string{"| deploy.log | cdk deploy", Row9DeployLogs + " | deploy.log", Row9Validation + " | validation/summary.md",
-		Row9Routing + " | routing/activation.md", "| odd.bin | not in the layout", "drctl verify"} {
+		Row9Routing + " | routing/activation.md", "| odd.bin | not in the index", "drctl verify"} {
 		if !strings.Contains(got, want) {
 			t.Fatalf("README lacks %q:\n%s", want, got)
 		}

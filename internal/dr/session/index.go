@@ -1,6 +1,6 @@
 package session
 
-// This file declares the bundle layout once: every file and directory name a procedure writes,
+// This file is the bundle's index: for every file and directory name a procedure writes,
 // which row of the runbook's section 9 table ("Evidence and Documentation Requirements") it
 // answers, and how the bundle is verified. The bundle's README.md is generated from it.
 
@@ -13,24 +13,29 @@ import (
 	"strings"
 )
 
-// Names of the files and directories of a bundle.
+// Names this branch adds to the bundle layout.
+const (
+	FileProvenance = "provenance.json"
+	// FileManifestJSON lists every file with SHA256 and size, and the provenance; it is what
+	// signature.json signs.
+	FileManifestJSON = "manifest.json"
+	// FileSignature is the signature of manifest.json (algorithm, key id, public key).
+	FileSignature = "signature.json"
+)
+
+// MERGE NOTE (issue13 onto issue10): issue10's session/layout.go declares these same names
+// with the same values; when both branches meet, delete this block and keep layout.go's.
 const (
 	FileReadme       = "README.md"
 	FileMetadata     = "metadata.json"
-	FileProvenance   = "provenance.json"
 	FileTimelineText = "timeline.txt"
 	FileTimelineJSON = "timeline.json"
 	FileCommands     = "commands.json"
 	FilePreflight    = "preflight.json"
 	FilePlanJSON     = "plan.json"
 	FilePlanText     = "plan.txt"
-	// FileManifestJSON lists every file with SHA256 and size, and the provenance; it is what
-	// signature.json signs.
-	FileManifestJSON = "manifest.json"
-	// FileSignature is the signature of manifest.json (algorithm, key id, public key).
-	FileSignature = "signature.json"
-	DirValidation = "validation"
-	DirRouting    = "routing"
+	DirValidation    = "validation"
+	DirRouting       = "routing"
 )
 
 // Section 9 rows of the runbook (Evidence Type | Storage Location).
@@ -56,10 +61,10 @@ type LayoutEntry struct {
 	Row string
 }
 
-// Layout is every kind of file a bundle may hold. Procedures that write other names are
-// caught by TestLayoutCoversEveryFile-style checks: README lists them as "not in the layout".
+// Layout is every kind of file a bundle may hold; a file matching none is listed in README.md
+// as "not in the index".
 var Layout = []LayoutEntry{
-	{FileReadme, "this index, generated from the layout in internal/dr/session/layout.go", Row9Integrity},
+	{FileReadme, "this index, generated from the table in internal/dr/session/index.go", Row9Integrity},
 	{FileMetadata, "what ran, where, verdict, versions (aws-cdk-lib, CDK CLI, Node, Go, this tool's VCS revision)", Row9Metadata},
 	{FileProvenance, "who and why: reason, change ticket, approver, AWS caller identity, host and OS user, incident start", Row9Metadata},
 	{FileTimelineText, "every phase with UTC start/end and duration beside the runbook's estimates, time since the command and since the incident", Row9Metadata},
@@ -118,7 +123,7 @@ func IndexReadme(title, intro string, files []string) string {
 	for _, f := range all {
 		e, ok := LayoutOf(f)
 		if !ok {
-			e = LayoutEntry{What: "not in the layout (internal/dr/session/layout.go): see the procedure that wrote it", Row: "-"}
+			e = LayoutEntry{What: "not in the index (internal/dr/session/index.go): see the procedure that wrote it", Row: "-"}
 		}
 		byRow[e.Row] = append(byRow[e.Row], f)
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", f, e.What, e.Row)
