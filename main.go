@@ -61,6 +61,17 @@ func run(stderr io.Writer) (code int) {
 		}
 		return contract.ExitUsage
 	}
+	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
+	if err != nil {
+		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
+		return contract.ExitUsage
+	}
+	if evidence {
+		// --context stack=evidence: the environment's evidence archive, deployed once.
+		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfg), cfg)
+		app.Synth(nil)
+		return contract.ExitOK
+	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
 	// drMode=none also builds the forced-failover switch in the DR region, which the primary
