@@ -36,7 +36,7 @@ func TestEvidence(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			cfg, err := Load(Input{Environments: build(tc.ms...), Environment: "prod"})
+			cfg, err := Load(Input{Environments: build(tc.ms...), Environment: "prod", ModeFree: true})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err %v, want %q", err, tc.wantErr)

@@ -14,7 +14,7 @@ import (
 func synthEvidence(t *testing.T, env string) (*drcontext.Config, map[string]any) {
 	t.Helper()
 	ctx := cdktest.CDKContext(t)
-	cfg, err := drcontext.Load(drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: env})
+	cfg, err := drcontext.Load(drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: env, ModeFree: true})
 	if err != nil {
 		t.Fatal(err)
 	}
