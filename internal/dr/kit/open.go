@@ -216,6 +216,10 @@ func (k *Kit) Tool(name string) (string, error) {
 // relative path, manifest.json at the top excluded. A symlink or special file is an error.
 func HashTree(dir string) (map[string]string, error) { return hashDir(dir, ManifestName) }
 
+// HashDir returns the SHA256 of every regular file under dir (nothing excluded), keyed like
+// HashTree: an assembly directory as cdk reads it.
+func HashDir(dir string) (map[string]string, error) { return hashDir(dir, "") }
+
 // hashDir is HashTree with the top-level file skip excluded ("" excludes nothing).
 func hashDir(dir, skip string) (map[string]string, error) {
 	out := map[string]string{}
