@@ -287,3 +287,25 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 		t.Fatalf("a non-tarball: %v", err)
 	}
 }
+
+func TestOpenKeepsNodeModulesAcrossReextraction(t *testing.T) {
+	b, _ := buildKit(t)
+	dest := t.TempDir()
+	k, err := Open(b.Tarball, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(k.Path("node_modules/aws-cdk"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(k.Path("cdk.json"), []byte("{}"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	k2, err := Open(b.Tarball, dest)
+	if err != nil {
+		t.Fatalf("re-open (the tampered copy is replaced by a fresh extraction): %v", err)
+	}
+	if _, err := os.Stat(k2.Path("node_modules/aws-cdk")); err != nil {
+		t.Fatalf("node_modules was not kept: %v", err)
+	}
+}

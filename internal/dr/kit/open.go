@@ -52,6 +52,13 @@ func Open(tarball, destRoot string) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
+	// node_modules (the pinned CDK CLI, installed by the kit's `npm ci` on first use) is not
+	// part of the kit: it is kept aside across a re-extraction so npm ci runs once per kit.
+	modules, kept := filepath.Join(abs, "node_modules"), abs+".node_modules"
+	_ = os.RemoveAll(kept)
+	if err := os.Rename(modules, kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kit: keep %s: %w", modules, err)
+	}
 	if err := os.RemoveAll(abs); err != nil {
 		return nil, fmt.Errorf("kit: clear %s: %w", abs, err)
 	}
@@ -63,6 +70,9 @@ func Open(tarball, destRoot string) (*Kit, error) {
 	if err := k.verify(); err != nil {
 		_ = os.RemoveAll(abs)
 		return nil, session.Usagef("--kit %s: refused: %v\nNothing was deployed. Use the kit CI built for the commit (or rebuild it: make dr-kit ENV=<env>).", tarball, err)
+	}
+	if err := os.Rename(kept, modules); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kit: restore %s: %w", modules, err)
 	}
 	return k, nil
 }
@@ -120,6 +130,8 @@ func extract(tarball, top, dir string) error {
 			if err := errors.Join(cerr, out.Close()); err != nil {
 				return fmt.Errorf("entry %q: %w", rel, err)
 			}
+			// The build's mtime: scripts/prereqs compares package*.json with its npm ci stamp.
+			_ = os.Chtimes(target, h.ModTime, h.ModTime)
 		default:
 			return fmt.Errorf("entry %q is a link or special file (type %q): a kit holds regular files only", rel, h.Typeflag)
 		}
