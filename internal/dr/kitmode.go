@@ -7,6 +7,7 @@ package dr
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 
 	"github.com/valkey-dr/valkey-dr/context"
@@ -104,8 +105,15 @@ func recheckKit(s *session.Session, o Options, cfg *drcontext.Config) error {
 		return err
 	}
 	n, err := o.Kit.VerifyAssembly(st)
-	if err != nil {
-		return session.Failf("the kit's assembly changed during the deploy: %v", err)
+	var added *drkit.AddedFiles
+	switch {
+	case errors.As(err, &added):
+		s.Printf("    kit: %s", err)
+		if km, ok := s.Meta["kit"].(map[string]any); ok {
+			km["filesAddedDuringDeploy"] = added.Files
+		}
+	case err != nil:
+		return session.Failf("the kit's assembly changed during the deploy: %v (the deploy ran from it: compare the evidence's deploy.log with the gate's assembly)", err)
 	}
 	s.Printf("    kit: %s re-verified after the deploy (%d files match the manifest)", st.Assembly, n)
 	if km, ok := s.Meta["kit"].(map[string]any); ok {

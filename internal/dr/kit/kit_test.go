@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -175,8 +176,15 @@ func TestOpenVerifiesEveryFile(t *testing.T) {
 	if err := os.WriteFile(k.Path(st.Assembly+"/x.json"), []byte("{}"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.VerifyAssembly(st); err == nil {
-		t.Fatal("an added file passed the re-verification")
+	var added *AddedFiles
+	if _, err := k.VerifyAssembly(st); !errors.As(err, &added) || added.Files[0] != st.Assembly+"/x.json" {
+		t.Fatalf("an added file: %v", err)
+	}
+	if err := os.WriteFile(k.Path(st.Assembly+"/manifest.json"), []byte("{}"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.VerifyAssembly(st); err == nil || errors.As(err, &added) || !strings.Contains(err.Error(), "manifest.json changed") {
+		t.Fatalf("a changed file: %v", err)
 	}
 }
 

@@ -205,10 +205,29 @@ func (k *Kit) VerifyAssembly(s Stack) (int, error) {
 		}
 		delete(got, sub)
 	}
-	for sub := range got {
-		return n, fmt.Errorf("%s/%s appeared after verification", s.Assembly, sub)
+	// A file the CLI added (it writes none today; a future one might add a log) changes
+	// nothing that was deployed: Added reports it, the caller records it.
+	return n, addedError(s.Assembly, got)
+}
+
+// AddedFiles is VerifyAssembly's report of files that appeared in an assembly whose listed
+// files all still match: nothing deployed differs, but the evidence names them.
+type AddedFiles struct{ Files []string }
+
+func (a *AddedFiles) Error() string {
+	return "appeared after verification (not in the manifest): " + strings.Join(a.Files, ", ")
+}
+
+func addedError(dir string, extra map[string]string) error {
+	if len(extra) == 0 {
+		return nil
 	}
-	return n, nil
+	a := &AddedFiles{}
+	for sub := range extra {
+		a.Files = append(a.Files, dir+"/"+sub)
+	}
+	sort.Strings(a.Files)
+	return a
 }
 
 // Path is a kit-relative path made absolute.
