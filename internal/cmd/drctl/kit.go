@@ -72,8 +72,8 @@ func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Write
 		o.WorkRoot = filepath.Join(cwd, ".build", "dr")
 	}
 	o.Kit = k
-	fprintf(stdout, "kit: %s verified: %d files match manifest.json (commit %s%s, built %s, sha256 %s)\n",
-		filepath.Base(tarball), len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)
+	fprintf(stdout, "kit: %s verified by drctl %s: %d files match manifest.json (commit %s%s, built %s, sha256 %s)\n",
+		filepath.Base(tarball), version, len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)
 	return nil
 }
 
