@@ -36,6 +36,9 @@ func runKit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // assemblies, its validator. Evidence and work files stay in the current directory (not in
 // the extracted kit, which is deleted on the next run).
 func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Writer) error {
+	if o.Repo != "." && o.Repo != "" {
+		return session.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys). Nothing was run.")
+	}
 	cwd, err := os.Getwd()
 	if err != nil {
 		return err
@@ -53,11 +56,9 @@ func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Write
 		o.Environment = m.Environment
 	}
 	if o.Environment != m.Environment {
+		_ = os.RemoveAll(k.Dir)
 		return session.Usagef("--env %s: the kit %s is for environment %s: use that environment's kit (make dr-kit ENV=%s). Nothing was run.",
 			o.Environment, filepath.Base(tarball), m.Environment, o.Environment)
-	}
-	if o.Repo != "." && o.Repo != "" {
-		return session.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys)")
 	}
 	if !validatorGiven {
 		if o.Validator, err = k.Tool("validate"); err != nil {

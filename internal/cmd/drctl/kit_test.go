@@ -72,3 +72,16 @@ func TestKitBuildRefusesAnUnknownEnvironment(t *testing.T) {
 		t.Fatalf("wrote %v", ents)
 	}
 }
+
+func TestActivateKitWithRepoIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	var out bytes.Buffer
+	code := Main(context.Background(), []string{"activate", "--kit", "k.tar.gz", "--repo", "/x", "--env", "prod", "--region", "us-west-2"}, &out, &out)
+	if code != 2 || !strings.Contains(out.String(), "--repo and --kit: give one") {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("wrote %v", ents)
+	}
+}
