@@ -13,14 +13,15 @@ import (
 // area with throughput (linear, right axis), the error-rate strip with its own scale, the
 // reconnect lane, the time axis and the legend.
 const (
-	svgW, svgH        = 960, 580
-	plotL, plotR      = 80, 870
-	plotT, plotB      = 96, 376
-	errT, errB        = 392, 442
-	laneT, laneB      = 452, 476
-	minLatencyMs      = 0.001 // the log axis starts no lower than 1 µs
-	seriesStrokeWidth = 2
-	maxStrokeWidth    = 1
+	svgW, svgH         = 960, 580
+	plotL, plotR       = 80, 870
+	plotT, plotB       = 96, 376
+	errT, errB         = 392, 442
+	laneT, laneB       = 452, 476
+	minLatencyMs       = 0.001 // the log axis starts no lower than 1 µs
+	seriesStrokeWidth  = 2
+	maxStrokeWidth     = 1
+	attemptStrokeWidth = 6
 	// reasonWidth is how many characters of the reason fit on a title line; reasonLines how
 	// many lines it may take (the whole reason is also in the SVG <title> and in the JSON).
 	reasonWidth = 120
@@ -57,11 +58,12 @@ func hasAny(iv Interval) bool     { return iv.Ops > 0 }
 
 // latencySeries are the latency lines, drawn in this order (the last on top).
 var latencySeries = []series{
+	// Every attempt first, wide and pale: without failures it equals p99, which is drawn on it.
+	{"attempt-p99", "p99 of every attempt", colAttempts, attemptStrokeWidth, "", func(iv Interval) float64 { return iv.Attempts.P99Ms }, hasAny},
 	{"max", "max", colMax, maxStrokeWidth, "", func(iv Interval) float64 { return iv.MaxMs }, hasSuccess},
 	{"p95", "p95", colP95, seriesStrokeWidth, "", func(iv Interval) float64 { return iv.P95Ms }, hasSuccess},
 	{"p50", "p50", colP50, seriesStrokeWidth, "", func(iv Interval) float64 { return iv.P50Ms }, hasSuccess},
 	{"p99", "p99", colP99, seriesStrokeWidth, "", func(iv Interval) float64 { return iv.P99Ms }, hasSuccess},
-	{"attempt-p99", "p99 of every attempt", colAttempts, seriesStrokeWidth, "5 3", func(iv Interval) float64 { return iv.Attempts.P99Ms }, hasAny},
 	{"failed-p99", "p99 of failed commands", colFailed, seriesStrokeWidth, "", func(iv Interval) float64 { return iv.Failed.P99Ms }, hasFailure},
 }
 
@@ -182,7 +184,8 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 			fmt.Fprintf(&d, " L%.1f %.1f H%.1f", x0(iv), yOps(iv.OpsPerSec), x(iv.ElapsedS))
 		}
 		fmt.Fprintf(&d, " V%.1f Z", yOps(0))
-		fmt.Fprintf(&b, "<path class=\"series\" data-series=\"ops\" d=\"%s\" fill=\"%s\" fill-opacity=\"0.10\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
+		// A faint fill: a full panel of colour in a healthy run drowned the latency lines.
+		fmt.Fprintf(&b, "<path class=\"series\" data-series=\"ops\" d=\"%s\" fill=\"%s\" fill-opacity=\"0.04\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
 			d.String(), colOps, colOps)
 	}
 
@@ -205,26 +208,35 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 		fmt.Fprintf(&b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">%s</text>\n", plotR-4, yy-4, colFailed, esc("SLA "+c.Name+" "+fmtMs(c.Limit)))
 	}
 
-	// Latency series: a path broken where an interval has no value; a dot on every point so
-	// that a value held for one interval (a stall's timeouts) shows, not only segments.
+	// The op timeout, where timed-out commands land: it explains a plateau of failed latency.
+	if ev.Outcome != nil && ev.Config.OpTimeout > 0 {
+		if t := ms(ev.Config.OpTimeout); t <= math.Pow(10, dHi) && t >= math.Pow(10, dLo) {
+			yy := y(t)
+			fmt.Fprintf(&b, "<line class=\"op-timeout\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"1 3\"/>\n", plotL, yy, plotR, yy)
+			fmt.Fprintf(&b, "<text x=\"%d\" y=\"%.1f\" fill=\"#555\" font-size=\"10\">%s</text>\n", plotL+4, yy-3, esc("op timeout "+fmtMs(t)))
+		}
+	}
+
+	// Latency series: a point at the middle of its interval (where the shading and the
+	// throughput step are), a path broken where an interval has no value, and a dot where a
+	// point has no neighbour: a value of one interval alone (the first seconds before a stall)
+	// would otherwise draw nothing.
 	for _, s := range latencySeries {
 		var d, dots strings.Builder
-		pen := false
-		for _, iv := range ivs {
-			v := s.value(iv)
-			if !s.has(iv) || v <= 0 {
-				pen = false
+		has := func(i int) bool { return i >= 0 && i < len(ivs) && s.has(ivs[i]) && s.value(ivs[i]) > 0 }
+		for i, iv := range ivs {
+			if !has(i) {
 				continue
 			}
 			cmd := "L"
-			if !pen {
+			if !has(i - 1) {
 				cmd = "M"
 			}
-			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, x(iv.ElapsedS), y(v))
-			if s.name == "failed-p99" || s.name == "attempt-p99" {
-				fmt.Fprintf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\"/>", x(iv.ElapsedS), y(v))
+			xm, ym := (x0(iv)+x(iv.ElapsedS))/2, y(s.value(iv))
+			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, xm, ym)
+			if !has(i-1) && !has(i+1) {
+				fmt.Fprintf(&dots, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\"/>", xm, ym, max(2, s.width/2+1))
 			}
-			pen = true
 		}
 		if d.Len() == 0 {
 			continue
@@ -233,8 +245,12 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 		if s.dash != "" {
 			dash = fmt.Sprintf(" stroke-dasharray=\"%s\"", s.dash)
 		}
-		fmt.Fprintf(&b, "<path class=\"series\" data-series=\"%s\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%d\"%s/>\n",
-			s.name, strings.TrimSpace(d.String()), s.color, s.width, dash)
+		opacity := ""
+		if s.width == attemptStrokeWidth {
+			opacity = " stroke-opacity=\"0.35\""
+		}
+		fmt.Fprintf(&b, "<path class=\"series\" data-series=\"%s\" d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"%d\" stroke-linejoin=\"round\"%s%s/>\n",
+			s.name, strings.TrimSpace(d.String()), s.color, s.width, dash, opacity)
 		if dots.Len() > 0 {
 			fmt.Fprintf(&b, "<g fill=\"%s\">%s</g>\n", s.color, dots.String())
 		}
@@ -280,6 +296,15 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	// dials beside it), so three reconnects read as three, not as one dot.
 	fmt.Fprintf(&b, "<text class=\"axis-label\" x=\"%d\" y=\"%d\" fill=\"%s\">reconnects</text>\n", plotR+7, (laneT+laneB)/2+4, colReconn)
 	fmt.Fprintf(&b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ccc\"/>\n", plotL, laneB, plotR, laneB)
+	var reconnects, dialFailures int64
+	for _, iv := range ivs {
+		reconnects += iv.Reconnects
+		dialFailures += iv.DialFailures
+	}
+	if len(ivs) > 0 && reconnects == 0 && dialFailures == 0 {
+		// An empty lane could be a drawing bug; saying "none" makes it a measurement.
+		fmt.Fprintf(&b, "<text x=\"%d\" y=\"%d\" fill=\"#999\" font-size=\"11\">no reconnect, no failed dial</text>\n", plotL+6, laneB-7)
+	}
 	for _, iv := range ivs {
 		xm := (x0(iv) + x(iv.ElapsedS)) / 2
 		if iv.Reconnects > 0 {
@@ -295,17 +320,20 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	// Legend, under the axis label so it never hides data.
 	type entry struct{ label, color, dash, kind string }
 	entries := []entry{{"p50", colP50, "", "line"}, {"p95", colP95, "", "line"}, {"p99", colP99, "", "line"}, {"max (successful commands)", colMax, "", "line"},
-		{"p99 of every attempt", colAttempts, "5 3", "line"}, {"p99 of failed commands", colFailed, "", "line"},
+		{"p99 of every attempt (incl. failed)", colAttempts, "", "wide"}, {"p99 of failed commands", colFailed, "", "line"},
 		{"throughput (right axis)", colOps, "", "area"}, {fmt.Sprintf("SLA missed (%d intervals)", missed), colMissed, "", "area"}}
 	lx, ly := plotL, laneB+56
 	for _, e := range entries {
-		wdt := 30 + 6.5*float64(len(e.label))
+		// About 7 px a character at 12 px sans-serif, plus the swatch and a gap.
+		wdt := 44 + 7*float64(len(e.label))
 		if float64(lx)+wdt > plotR+60 {
 			lx, ly = plotL, ly+18
 		}
 		if e.kind == "area" {
 			op := "0.25"
 			fmt.Fprintf(&b, "<rect x=\"%d\" y=\"%d\" width=\"20\" height=\"10\" fill=\"%s\" fill-opacity=\"%s\" stroke=\"%s\"/>", lx, ly-9, e.color, op, e.color)
+		} else if e.kind == "wide" {
+			fmt.Fprintf(&b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"%d\" stroke-opacity=\"0.35\"/>", lx, ly-4, lx+20, ly-4, e.color, attemptStrokeWidth)
 		} else {
 			dash := ""
 			if e.dash != "" {
