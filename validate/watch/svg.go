@@ -82,7 +82,8 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">
 `, svgW, svgH, svgW, svgH)
-	head := fmt.Sprintf("valkey-dr %s %s: %s", ev.Kind, ev.Target.Endpoint, strings.ToUpper(ev.Verdict))
+	what := strings.TrimSpace("valkey-dr " + ev.Kind + " " + ev.Target.Endpoint)
+	head := fmt.Sprintf("%s: %s", what, strings.ToUpper(ev.Verdict))
 	fmt.Fprintf(&b, "<title>%s</title>\n", esc(head+": "+ev.Reason+" (run "+ev.RunID+")"))
 	b.WriteString("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n")
 	verdictColor := "#2ca02c"
@@ -91,7 +92,7 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	}
 	// The reason is why anyone opens the plot: it goes under the verdict, wrapped, not cut.
 	fmt.Fprintf(&b, "<text class=\"title\" x=\"%d\" y=\"22\" font-size=\"16\" font-weight=\"bold\">%s <tspan fill=\"%s\">%s</tspan>",
-		plotL, esc(fmt.Sprintf("valkey-dr %s %s:", ev.Kind, ev.Target.Endpoint)), verdictColor, esc(strings.ToUpper(ev.Verdict)))
+		plotL, esc(what+":"), verdictColor, esc(strings.ToUpper(ev.Verdict)))
 	for _, line := range wrap(ev.Reason, reasonWidth, reasonLines) {
 		fmt.Fprintf(&b, "<tspan class=\"reason\" x=\"%d\" dy=\"17\" font-size=\"13\" font-weight=\"normal\">%s</tspan>", plotL, esc(line))
 	}
@@ -167,7 +168,8 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	for _, iv := range ivs {
 		maxOps = math.Max(maxOps, iv.OpsPerSec)
 	}
-	opsTop, opsStep := niceTop(maxOps, 5)
+	// 5% headroom: a steady rate at the top would hide in the panel's frame.
+	opsTop, opsStep := niceTop(maxOps*1.05, 5)
 	yOps := func(v float64) float64 { return plotB - (plotB-plotT)*v/opsTop }
 	for v := 0.0; v <= opsTop+opsStep/2; v += opsStep {
 		yy := yOps(v)
@@ -308,8 +310,8 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 	for _, iv := range ivs {
 		xm := (x0(iv) + x(iv.ElapsedS)) / 2
 		if iv.Reconnects > 0 {
-			fmt.Fprintf(&b, "<g class=\"reconnects\" data-count=\"%d\"><title>%d reconnect(s) in %.1fs-%.1fs</title><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%d\" fill=\"%s\" font-size=\"11\">%d</text></g>\n",
-				iv.Reconnects, iv.Reconnects, iv.ElapsedS-iv.DurationS, iv.ElapsedS, xm, laneT+2, xm, laneB, colReconn, xm+3, laneT+11, colReconn, iv.Reconnects)
+			fmt.Fprintf(&b, "<g class=\"reconnects\" data-count=\"%d\"><title>%d reconnect(s) in %.1fs-%.1fs</title><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%d\" fill=\"%s\" font-size=\"12\" font-weight=\"bold\">%d</text></g>\n",
+				iv.Reconnects, iv.Reconnects, iv.ElapsedS-iv.DurationS, iv.ElapsedS, xm, laneT, xm, laneB, colReconn, xm+4, laneT+15, colReconn, iv.Reconnects)
 		}
 		if iv.DialFailures > 0 {
 			fmt.Fprintf(&b, "<g class=\"dial-failures\" data-count=\"%d\"><title>%d failed dial(s)</title><text x=\"%.1f\" y=\"%d\" fill=\"%s\" font-size=\"11\" text-anchor=\"end\">✗%d</text></g>\n",
