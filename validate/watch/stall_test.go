@@ -49,7 +49,7 @@ func serverlessRun(t *testing.T, c *valkeytest.Cluster, name string, fault func(
 	prefix := "valkey-dr:validate:{plot" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	keys := Keys{Prefix: prefix, Key: func(tag, n string) string { return prefix + "-" + tag + "}:" + n }}
 	cfg := Config{Duration: 6 * time.Second, Rate: 400, Concurrency: 4, Interval: 500 * time.Millisecond,
-		OpTimeout: 400 * time.Millisecond, Primaries: []string{c.Primary.Addr}}
+		OpTimeout: 500 * time.Millisecond, Primaries: []string{c.Primary.Addr}}
 	var wg sync.WaitGroup
 	hooks := Hooks{OnInterval: func(iv Interval) {
 		// The fault starts after the first interval: the run has a healthy baseline.
@@ -61,7 +61,8 @@ func serverlessRun(t *testing.T, c *valkeytest.Cluster, name string, fault func(
 	out := Run(t.Context(), client, cfg, keys, dials, hooks)
 	wg.Wait()
 
-	sla := SLA{P99: 100 * time.Millisecond, ErrorRate: 0.001}
+	// p99 250ms as the cluster test of validate: a loaded CI host stays well within it.
+	sla := SLA{P99: 250 * time.Millisecond, ErrorRate: 0.001}
 	ev := &Evidence{SchemaVersion: SchemaVersion, Kind: "watch", RunID: name, KeyPrefix: prefix,
 		StartedAt: out.StartedAt, FinishedAt: out.FinishedAt, Outcome: out}
 	ev.Target.Endpoint = c.Primary.Addr

@@ -124,6 +124,18 @@ func WriteSVG(w io.Writer, ev *Evidence) error {
 			esc(fmt.Sprintf("%.1fs-%.1fs: SLA missed (%s)", iv.ElapsedS-iv.DurationS, iv.ElapsedS, strings.Join(m, ", "))))
 	}
 
+	// The drain: the last interval runs on after the deadline until the in-flight commands
+	// land, while no new command starts, so its ops/s reads lower than the rate sent. Without
+	// this mark a healthy run seemed to end in a throughput drop.
+	if n := len(ivs); n > 0 && ev.Config.Duration > 0 {
+		if end, stop := ivs[n-1].ElapsedS, seconds(ev.Config.Duration); end > stop+1e-3 {
+			fmt.Fprintf(&b, "<rect class=\"drain\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#000\" fill-opacity=\"0.06\"><title>%s</title></rect>\n",
+				x(stop), plotT, math.Max(1, x(end)-x(stop)), errB-plotT,
+				esc(fmt.Sprintf("traffic stopped at %ss; until %.2fs the run waited for in-flight commands (no new command), so the last interval's ops/s is lower than the rate sent", trimFloat(stop), end)))
+			fmt.Fprintf(&b, "<text x=\"%.1f\" y=\"%d\" fill=\"#777\" font-size=\"10\" text-anchor=\"end\">drain</text>\n", x(end)-2, plotB-4)
+		}
+	}
+
 	// Left Y axis: latency decades covering the data and the SLA lines.
 	lo, hi := math.Inf(1), math.Inf(-1)
 	note := func(v float64) {

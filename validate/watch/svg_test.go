@@ -77,6 +77,7 @@ func stallEvidence() *Evidence {
 	ev.Reason = "the SLA did not hold: error-rate 37.500% > 0.100%"
 	ev.Intervals = nil
 	ev.Config.OpTimeout = 500 * time.Millisecond
+	ev.Config.Duration = 7600 * time.Millisecond
 	start := ev.StartedAt
 	for i := range 8 {
 		iv := Interval{Index: i, Start: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i + 1), DurationS: 1,
@@ -177,6 +178,10 @@ func TestSVGShowsEverySeriesAxisAndTheReason(t *testing.T) {
 	}
 	if !strings.Contains(raw, "op timeout 500ms") {
 		t.Error("no op-timeout line where the timeouts sit")
+	}
+	// The last interval ends 0.4 s after the 7.6 s deadline: the drain is marked.
+	if n := len(root.all(byClass("drain"))); n != 1 {
+		t.Errorf("%d drain marks, want 1", n)
 	}
 }
 
