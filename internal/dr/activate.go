@@ -33,8 +33,12 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
 
+	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
+	if err != nil {
+		return nil, err
+	}
 	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
-		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval})
+		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -43,6 +47,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
+	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
 		s.Printf("\nACTIVATION FINISHED: stack %s passed validation. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID())
 	}

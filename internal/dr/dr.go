@@ -49,6 +49,13 @@ type Options struct {
 	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
+	// Who is the reason, ticket, approver and incident start (required in production).
+	Who Who
+	// SigningKeyFile is the local Ed25519 key (non-production without evidence.signingKeyArn);
+	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	SigningKeyFile string
+	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
+	NoArchive bool
 }
 
 // Deps are the outside world; tests replace all of it.
@@ -61,6 +68,10 @@ type Deps struct {
 	Now func() time.Time
 	// Dial opens the TCP connection of the primary probe.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
+	Signer session.Signer
+	// Archive replaces the S3 upload of the sealed bundle (tests).
+	Archive ArchiveFunc
 }
 
 // Result is a finished procedure.
@@ -112,9 +123,10 @@ func (d *Deps) defaults() {
 // start opens the session of one procedure on the stack of cfg: its evidence bundle and work
 // directory, and the metadata every procedure records (environment, region, account, stack,
 // cache) plus the procedure's own.
-func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any) (*session.Session, error) {
+func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any, signer session.Signer, prov *session.Provenance) (*session.Session, error) {
 	s, err := session.Start(session.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
+		Signer: signer, Provenance: prov})
 	if err != nil {
 		return nil, err
 	}
