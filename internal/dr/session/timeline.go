@@ -239,7 +239,7 @@ func (t *Timeline) JSON() ([]byte, error) {
 	}
 	if !t.IncidentStart.IsZero() && !end.IsZero() {
 		v.SinceIncident = map[string]any{"incidentStart": Stamp(t.IncidentStart), "finishedAt": Stamp(end),
-			"durationMs": float64(end.Sub(t.IncidentStart).Microseconds()) / 1000, "rtoMs": RunbookRTO.Milliseconds(),
+			"durationMs": contract.Ms(end.Sub(t.IncidentStart)), "rtoMs": RunbookRTO.Milliseconds(),
 			"withinRto": end.Sub(t.IncidentStart) <= RunbookRTO}
 	}
 	defer t.mu.Unlock()
