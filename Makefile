@@ -98,7 +98,7 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). The environment: ENV= or ENVIRONMENT=
 # on the make command line (see "One name for the environment" above).
-.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack dr-kit
 DRCTL := .build/drctl
 APPROVAL ?= broadening
 # Who and why (issue 13): required in production, read from the make command line only (like ENV).
@@ -127,6 +127,15 @@ dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=pr
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO)
+
+# The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
+# and validate (linux/amd64, linux/arm64, darwin/arm64) + manifest, one tarball under .build/kit/.
+dr-kit: prereqs-cdk ## the DR kit for activation without a compiler: make dr-kit ENV=prod (then drctl activate --kit <tarball>)
+	$(env-check)
+	$(env-required)
+	$(CDK_BUILD_NOTE)
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) kit --env "$(DR_ENV)" --out .build/kit
 
 dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
 	$(env-check)

@@ -22,6 +22,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -56,6 +57,12 @@ type Options struct {
 	SigningKeyFile string
 	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
 	NoArchive bool
+	// Kit is an opened, verified DR kit (drkit.Open): activation deploys its assemblies and
+	// runs its validator; nil synthesizes from the repository.
+	Kit *drkit.Kit
+	// Run is who and what started the run (approver, run URL, reason, ticket), recorded in
+	// the metadata under "run"; see RunContextFromEnv.
+	Run map[string]string
 }
 
 // Deps are the outside world; tests replace all of it.
@@ -137,6 +144,7 @@ func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta ma
 	for k, v := range meta {
 		s.Meta[k] = v
 	}
+	recordRun(s.Meta, o)
 	return s, nil
 }
 
@@ -324,7 +332,10 @@ func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontex
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
 func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
-	cmd := drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval)
+	cmd, err := deployCmd(o, cfg, outputsFile, outDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	log := session.NewLog(s.Stdout)
 	cmd.Stdout, cmd.Stderr = log, log
 	s.Printf("    %s", cmd)

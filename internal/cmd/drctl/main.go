@@ -74,6 +74,8 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
              (make dr-activate ENV=prod REGION=us-west-2)
   failback   runbook section 8 steps 1-3: deploy the primary with routing held, validate,
              release routing   (make dr-failback ENV=prod)
+  kit        build the DR kit of an environment: gate-checked assemblies, prebuilt drctl and
+             validate, manifest with SHA256s, one tarball   (make dr-kit ENV=prod)
   teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
              only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
   verify     check a sealed evidence bundle (dir or .tar.gz) against its signed manifest:
@@ -102,6 +104,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "drill":
 		err = runDrill(ctx, args[1:], stdout, stderr)
+	case "kit":
+		err = runKit(ctx, args[1:], stdout, stderr)
 	case "activate", "failback", "teardown":
 		err = runDR(ctx, args[0], args[1:], stdout, stderr)
 	case "verify":
@@ -109,7 +113,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "archive":
 		err = runArchive(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, teardown, verify or archive\n", args[0])
+		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, teardown, verify, archive or kit\n", args[0])
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -180,11 +184,33 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.BoolVar(&o.DisableTerminationProtection, "disable-termination-protection", false, "turn the stack's termination protection off first (production stacks have it)")
 		fs.BoolVar(&o.AllowWithoutPrimary, "allow-without-primary", false, "tear down even if the primary stack does not own the service name (failback not finished)")
 	}
+	var kitFile string
+	if name == "activate" {
+		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): verify it, deploy its gate-checked assembly; no Go, no synth")
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	var err error
+	if o.Run, err = dr.RunContextFromEnv(nil); err != nil {
+		return session.Usagef("%v. Nothing was run.", err)
+	}
+	// A pipeline (dr.yml) passes who and why as DRCTL_* variables; a flag typed by the
+	// operator wins over them.
+	for _, w := range []struct {
+		field *string
+		key   string
+	}{{&o.Who.Reason, "reason"}, {&o.Who.Ticket, "ticket"}, {&o.Who.Approver, "approver"}} {
+		if *w.field == "" {
+			*w.field = o.Run[w.key]
+		}
+	}
+	if kitFile != "" {
+		if err := openKit(kitFile, &o, o.Validator != "", stdout); err != nil {
+			return err
+		}
+	}
+	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	switch name {
 	case "activate":
 		_, err = dr.Activate(ctx, o, d)

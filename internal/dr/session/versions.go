@@ -55,8 +55,12 @@ func CollectVersions(ctx context.Context, r drexec.Runner, repo string) Versions
 	}
 	v.CdkCLI = ask(filepath.Join(repo, "bin", "cdk"), "--version")
 	v.Node = ask(NodePath(repo), "--version")
-	v.Tool = ask("git", "describe", "--always", "--dirty", "--tags")
-	v.Commit = ask("git", "rev-parse", "HEAD")
+	if tool, commit, ok := kitCommit(repo); ok {
+		v.Tool, v.Commit = tool, commit
+	} else {
+		v.Tool = ask("git", "describe", "--always", "--dirty", "--tags")
+		v.Commit = ask("git", "rev-parse", "HEAD")
+	}
 	return v
 }
 
