@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -43,13 +42,6 @@ func NewEvidenceStack(scope constructs.Construct, cfg *drcontext.Config) *Eviden
 	awscdk.NewCfnOutput(stack, jsii.String(OutputEvidenceKmsKeyArn), &awscdk.CfnOutputProps{Value: s.Archive.Key.KeyArn()})
 	tags := cfg.Tags()
 	delete(tags, "drMode") // the archive serves both sides
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(tags[k]), nil)
-	}
+	tagAll(stack, tags)
 	return s
 }
