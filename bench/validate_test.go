@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/target"
@@ -66,17 +67,14 @@ func TestValidateBench(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v\n%s", i, err, out.String())
 		}
-		var rep struct {
-			DurationMs float64 `json:"durationMs"`
-			Verdict    string  `json:"verdict"`
-		}
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Verdict != "pass" {
+		var rep contract.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil || rep.Verdict != contract.CheckPass {
 			t.Fatalf("run %d: verdict %q (%v)", i, rep.Verdict, err)
 		}
 		walls = append(walls, wall)
 		inproc = append(inproc, time.Duration(rep.DurationMs*float64(time.Millisecond)))
 	}
-	fmt.Printf("full validation (12 checks, 16 sessions, 3-master TLS cluster), %d runs:\n", runs)
+	fmt.Printf("full validation (%d checks, 16 sessions, 3-master TLS cluster), %d runs:\n", len(checks.Table), runs)
 	fmt.Printf("  process wall time   median %v  (min %v, max %v)\n", median(walls).Round(time.Millisecond), slices.Min(walls).Round(time.Millisecond), slices.Max(walls).Round(time.Millisecond))
 	fmt.Printf("  report durationMs   median %v\n", median(inproc).Round(time.Millisecond))
 	if median(walls) > time.Second {

@@ -20,6 +20,12 @@ const (
 	DefaultMajorEngineVersion = 8
 	DefaultTTLSeconds         = 30
 	DefaultAuthUserName       = "app"
+	// DefaultLatencyP99Micros is the p99 read and write latency SLA of the latency alarms.
+	DefaultLatencyP99Micros = 2000
+	// DefaultUsagePercent is how close to a usage limit the usage alarms fire.
+	DefaultUsagePercent = 75
+	// DefaultMaxConnections is the CurrConnections level of the connections-surge alarm.
+	DefaultMaxConnections = 5000
 	// DefaultAccessString lets the application use every data command while keeping the
 	// @dangerous ones (FLUSHALL, KEYS, DEBUG, CLIENT KILL ...) away from it. The cluster
 	// topology commands stay allowed: without them valkey-go silently falls back to a
@@ -135,7 +141,7 @@ type DNS struct {
 }
 
 // Monitoring is the alarm thresholds and where notifications go. Zero values take the
-// defaults of constructs/monitoring.
+// Default* constants, resolved by the Config accessors (ReadLatencyP99Micros, ...).
 type Monitoring struct {
 	// ReadLatencyP99Micros and WriteLatencyP99Micros are the p99 latency SLA, 100-1,000,000 µs.
 	ReadLatencyP99Micros  int `json:"readLatencyP99Micros"`

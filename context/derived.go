@@ -68,6 +68,33 @@ func (c *Config) TTLSeconds() int {
 	return c.Env.DNS.TTLSeconds
 }
 
+// ReadLatencyP99Micros is the read latency alarm's p99 SLA in µs (DefaultLatencyP99Micros).
+func (c *Config) ReadLatencyP99Micros() int {
+	return orDefault(c.Env.Monitoring.ReadLatencyP99Micros, DefaultLatencyP99Micros)
+}
+
+// WriteLatencyP99Micros is the write latency alarm's p99 SLA in µs (DefaultLatencyP99Micros).
+func (c *Config) WriteLatencyP99Micros() int {
+	return orDefault(c.Env.Monitoring.WriteLatencyP99Micros, DefaultLatencyP99Micros)
+}
+
+// UsagePercent is how close to a usage limit the usage alarms fire (DefaultUsagePercent).
+func (c *Config) UsagePercent() int {
+	return orDefault(c.Env.Monitoring.UsagePercent, DefaultUsagePercent)
+}
+
+// MaxConnections is the connections-surge alarm's level (DefaultMaxConnections).
+func (c *Config) MaxConnections() int {
+	return orDefault(c.Env.Monitoring.MaxConnections, DefaultMaxConnections)
+}
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
 func (c *Config) zone() string { return strings.TrimSuffix(c.Env.DNS.ZoneName, ".") }
 
 // RegionalDNSName is <record>.<region>.<zone>, or <record>.drill.<region>.<zone> for a

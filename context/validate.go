@@ -342,7 +342,7 @@ func validateDNS(ps *problems, path string, d *DNS, regions []string) {
 	}
 }
 
-// validateMonitoring checks the alarm thresholds; zero means the construct's default.
+// validateMonitoring checks the alarm thresholds; zero means the Default* constant.
 func validateMonitoring(ps *problems, path string, m *Monitoring) {
 	for _, r := range []struct {
 		key      string
@@ -350,10 +350,10 @@ func validateMonitoring(ps *problems, path string, m *Monitoring) {
 		min, max int
 		accepted string
 	}{
-		{"readLatencyP99Micros", m.ReadLatencyP99Micros, 100, 1_000_000, "100-1000000 microseconds (absent or 0 means 2000)"},
-		{"writeLatencyP99Micros", m.WriteLatencyP99Micros, 100, 1_000_000, "100-1000000 microseconds (absent or 0 means 2000)"},
-		{"usagePercent", m.UsagePercent, 1, 100, "1-100 percent of the usage limits (absent or 0 means 75)"},
-		{"maxConnections", m.MaxConnections, 1, 65_000, "1-65000 connections (absent or 0 means 5000)"},
+		{"readLatencyP99Micros", m.ReadLatencyP99Micros, 100, 1_000_000, fmt.Sprintf("100-1000000 microseconds (absent or 0 means %d)", DefaultLatencyP99Micros)},
+		{"writeLatencyP99Micros", m.WriteLatencyP99Micros, 100, 1_000_000, fmt.Sprintf("100-1000000 microseconds (absent or 0 means %d)", DefaultLatencyP99Micros)},
+		{"usagePercent", m.UsagePercent, 1, 100, fmt.Sprintf("1-100 percent of the usage limits (absent or 0 means %d)", DefaultUsagePercent)},
+		{"maxConnections", m.MaxConnections, 1, 65_000, fmt.Sprintf("1-65000 connections (absent or 0 means %d)", DefaultMaxConnections)},
 	} {
 		if r.v != 0 && (r.v < r.min || r.v > r.max) {
 			ps.add(Problem{Key: path + "." + r.key, Value: strconv.Itoa(r.v), reason: "is out of range", Accepted: r.accepted})

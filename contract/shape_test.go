@@ -36,6 +36,13 @@ func TestTheTreeKeepsItsShape(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the client toolkit and watch never import the checks", func(t *testing.T) {
+		for _, p := range deps(t, "./validate/valkeyclient", "./validate/watch") {
+			if p == module+"/validate/checks" {
+				t.Errorf("validate/valkeyclient or validate/watch depend on %s: the client toolkit is valkeyclient, checks holds the table and the checks", p)
+			}
+		}
+	})
 	t.Run("context and contract never link the CDK", func(t *testing.T) {
 		for _, p := range deps(t, "./context", "./contract") {
 			if strings.HasPrefix(p, "github.com/aws/aws-cdk-go/") || strings.HasPrefix(p, "github.com/aws/jsii-runtime-go") {

@@ -77,17 +77,16 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 			CommandLatency: s.Canary.CommandLatencyMetric(), ReaderSuccess: s.Canary.ReaderSuccessMetric()}
 	}
 
-	mon := cfg.Env.Monitoring
 	s.Monitoring = monitoring.New(stack, "Monitoring", &monitoring.Props{
 		CacheName:             cfg.CacheName(),
 		AlarmNamePrefix:       cfg.StackID(),
-		ReadLatencyP99Micros:  mon.ReadLatencyP99Micros,
-		WriteLatencyP99Micros: mon.WriteLatencyP99Micros,
+		ReadLatencyP99Micros:  cfg.ReadLatencyP99Micros(),
+		WriteLatencyP99Micros: cfg.WriteLatencyP99Micros(),
 		DataStorageMaxGB:      cfg.Env.Cache.UsageLimits.DataStorageMaxGB,
 		ECPUPerSecondMax:      cfg.Env.Cache.UsageLimits.ECPUPerSecondMax,
-		UsagePercent:          mon.UsagePercent,
-		MaxConnections:        mon.MaxConnections,
-		AlarmTopicArn:         mon.AlarmTopicArn,
+		UsagePercent:          cfg.UsagePercent(),
+		MaxConnections:        cfg.MaxConnections(),
+		AlarmTopicArn:         cfg.Env.Monitoring.AlarmTopicArn,
 		Canary:                signal,
 	})
 

@@ -11,12 +11,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // Probe verdicts and their exit codes (runbook section 5: activate DR when the primary is
@@ -52,7 +52,7 @@ const (
 // probeConfigClasses are error classes that say the probe's own configuration (credentials,
 // trust, permissions) was refused: the cache answered, so it is not unreachable, and nothing
 // about its health is known.
-var probeConfigClasses = map[string]bool{checks.ClassAuth: true, checks.ClassPermission: true, checks.ClassTLS: true, checks.ClassMode: true}
+var probeConfigClasses = map[string]bool{valkeyclient.ClassAuth: true, valkeyclient.ClassPermission: true, valkeyclient.ClassTLS: true, valkeyclient.ClassMode: true}
 
 var probeUsage = `Usage: go run ./validate probe [flags]
 

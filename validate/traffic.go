@@ -15,6 +15,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 )
 
@@ -208,18 +209,18 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	}
 	dials := &watch.DialCounter{}
 	dials.Wrap(&opt)
-	cctx, cancel := context.WithTimeout(ctx, checks.DialTimeout+checks.ConnWriteTimeout)
-	c, err := checks.NewClientWith(cctx, opt)
+	cctx, cancel := context.WithTimeout(ctx, valkeyclient.DialTimeout+valkeyclient.ConnWriteTimeout)
+	c, err := valkeyclient.NewClientWith(cctx, opt)
 	cancel()
 	if err != nil {
-		p := checks.Classify(err, "connect for traffic to "+r.tg.Addr())
+		p := valkeyclient.Classify(err, "connect for traffic to "+r.tg.Addr())
 		res := report.Result{Name: "connect", Status: report.Fail, Detail: p.Msg, ErrorClass: p.Class, Fix: p.Fix, StartedAt: now().UTC()}
 		ev.PreChecks = append(ev.PreChecks, res)
 		return ev, &ev.PreChecks[len(ev.PreChecks)-1]
 	}
 	defer c.Close()
 	// Primary traffic touches primaries only: a stalled read port is not "part of the keyspace".
-	primaries, readOnly := checks.Roles(ctx, c, r.tg.ReaderPort)
+	primaries, readOnly := valkeyclient.Roles(ctx, c, r.tg.ReaderPort)
 	dials.ReadOnly = map[string]bool{}
 	for _, a := range readOnly {
 		dials.ReadOnly[a] = true
@@ -233,11 +234,11 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 		// reads are served there, not redirected to the primary. It only ever reads.
 		ropt.ReplicaOnly = true
 		ropt.Dialer.Timeout = opt.Dialer.Timeout
-		rctx, rcancel := context.WithTimeout(ctx, checks.DialTimeout)
-		rc, err := checks.NewClientWith(rctx, ropt)
+		rctx, rcancel := context.WithTimeout(ctx, valkeyclient.DialTimeout)
+		rc, err := valkeyclient.NewClientWith(rctx, ropt)
 		rcancel()
 		if err != nil {
-			ev.Warnings = append(ev.Warnings, fmt.Sprintf("read port %s: no reads sent through it: %s", r.tg.ReaderAddr(), checks.Classify(err, "connect").Msg))
+			ev.Warnings = append(ev.Warnings, fmt.Sprintf("read port %s: no reads sent through it: %s", r.tg.ReaderAddr(), valkeyclient.Classify(err, "connect").Msg))
 		} else {
 			defer rc.Close()
 			cfg.Reader, cfg.ReaderAddr = rc, r.tg.ReaderAddr()

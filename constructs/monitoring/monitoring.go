@@ -32,14 +32,8 @@ const (
 	bytesPerGB              float64 = 1e9 // decimal GB: the alarm fires early rather than late
 )
 
-// Defaults for thresholds the caller leaves at zero.
-const (
-	DefaultLatencyP99Micros = 2000
-	DefaultUsagePercent     = 75
-	DefaultMaxConnections   = 5000
-)
-
-// Props configure the alarms. Zero thresholds take the Default* values.
+// Props configure the alarms. The thresholds are resolved values (drcontext fills the defaults:
+// Config.ReadLatencyP99Micros and the like); a zero one panics, never defaults here.
 type Props struct {
 	// CacheName is the serverless cache name (the clusterId dimension).
 	CacheName string
@@ -94,15 +88,12 @@ type Monitoring struct {
 	all []interfacesawscloudwatch.IAlarmRef
 }
 
-func orDefault(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
 // New creates the alarms, the topic and the dashboard.
 func New(scope constructs.Construct, id string, p *Props) *Monitoring {
+	if p.ReadLatencyP99Micros <= 0 || p.WriteLatencyP99Micros <= 0 || p.UsagePercent <= 0 || p.MaxConnections <= 0 {
+		panic(fmt.Sprintf("monitoring: a threshold is unset (read %d µs, write %d µs, usage %d%%, connections %d): the caller passes drcontext's resolved values",
+			p.ReadLatencyP99Micros, p.WriteLatencyP99Micros, p.UsagePercent, p.MaxConnections))
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	m := &Monitoring{Construct: c, Alarms: map[string]awscloudwatch.Alarm{}}
 	m.Topic = alarmTopic(c, p)
@@ -171,8 +162,8 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 		short, metric, what string
 		sla                 int
 	}{
-		{"read-latency-p99", MetricReadLatency, "read", orDefault(p.ReadLatencyP99Micros, DefaultLatencyP99Micros)},
-		{"write-latency-p99", MetricWriteLatency, "write", orDefault(p.WriteLatencyP99Micros, DefaultLatencyP99Micros)},
+		{"read-latency-p99", MetricReadLatency, "read", p.ReadLatencyP99Micros},
+		{"write-latency-p99", MetricWriteLatency, "write", p.WriteLatencyP99Micros},
 	} {
 		m.Alarms[l.short] = alarm(l.short, fmt.Sprintf("p99 %s latency above the SLA of %d µs for 3 minutes.", l.what, l.sla), &awscloudwatch.AlarmProps{
 			Metric:             metric(l.metric, "p99"),
@@ -182,7 +173,7 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 			DatapointsToAlarm:  jsii.Number(3),
 		})
 	}
-	pct := orDefault(p.UsagePercent, DefaultUsagePercent)
+	pct := p.UsagePercent
 	if p.ECPUPerSecondMax > 0 {
 		// The metric is ECPUs consumed; its per-minute Sum over 60 s is the per-second rate
 		// the ECPUPerSecond limit caps.
@@ -205,7 +196,7 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 			DatapointsToAlarm:  jsii.Number(2),
 		})
 	}
-	maxConn := orDefault(p.MaxConnections, DefaultMaxConnections)
+	maxConn := p.MaxConnections
 	m.Alarms["connections-surge"] = alarm("connections-surge", fmt.Sprintf("More than %d client connections: a reconnect storm or a connection leak.", maxConn), &awscloudwatch.AlarmProps{
 		Metric:             metric(MetricCurrConnections, "Maximum"),
 		Threshold:          jsii.Number(float64(maxConn)),

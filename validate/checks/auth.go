@@ -3,13 +3,13 @@ package checks
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // checkAuth creates the validator's client (connect, TLS, HELLO with AUTH, topology discovery)
@@ -17,7 +17,7 @@ import (
 func checkAuth(ctx context.Context, e *Env) report.Result {
 	addr := e.Target.Addr()
 	var c valkey.Client
-	attempts, err := retry(ctx, func(ctx context.Context) error {
+	attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		var err error
 		c, err = e.NewClient(ctx, addr)
 		return err
@@ -31,7 +31,7 @@ func checkAuth(ctx context.Context, e *Env) report.Result {
 	}
 	e.Client = c
 	e.Server.ClientMode = string(c.Mode())
-	e.Server.Nodes = nodeAddrs(c)
+	e.Server.Nodes = valkeyclient.NodeAddrs(c)
 
 	// HELLO and INFO carry no key: a cluster client would send them to a random node, and one
 	// unresponsive node would then stall a check about the endpoint. Ask the endpoint's node
@@ -93,15 +93,4 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
-}
-
-// nodeAddrs lists the nodes the client knows, sorted.
-func nodeAddrs(c valkey.Client) []string {
-	nodes := c.Nodes()
-	out := make([]string, 0, len(nodes))
-	for a := range nodes {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
-
-// scanReserve is left of the cleanup deadline when the prefix scan stops early.
-const scanReserve = 200 * time.Millisecond
 
 // checkCleanup deletes the keys this run created that may still exist (only those), proves
 // every key it ever created is gone, and scans each node for keys under the run prefix.
@@ -30,7 +27,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	c := e.Client
 	own := e.ownKeys()
 	deleted := 0
-	attempts, err := retry(ctx, func(ctx context.Context) error {
+	attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		if len(own) == 0 {
 			return nil
 		}
@@ -59,7 +56,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	// Scan every node for the run prefix: proves nothing was left behind, including a key
 	// written by an attempt whose reply was lost.
 	pattern := e.Prefix() + "*"
-	found, complete, scanned, err := ScanPrefixOn(ctx, c, e.primaries(ctx), pattern)
+	found, complete, scanned, err := valkeyclient.ScanPrefixOn(ctx, c, e.primaries(ctx), pattern)
 	if all := found; len(all) > 0 {
 		// A key that existed before the run wrote it is someone else's: never deleted.
 		found = e.notForeign(all)
@@ -75,14 +72,14 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 		// The run id is 64 random bits made for this run, so a key under the run prefix was
 		// written by this run: a write whose reply never came (timeout) but that landed. (A
 		// write refused with an error reply, CLUSTERDOWN or OOM, never lands.)
-		n, err := DeleteKeys(ctx, c, found)
+		n, err := valkeyclient.DeleteKeys(ctx, c, found)
 		ev["deletedUnacknowledged"] = n
 		deleted += n
 		if err != nil {
 			return failErr(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
 		}
-		if again, _, _, err := ScanPrefixOn(ctx, c, e.primaries(ctx), pattern); err != nil || len(e.notForeign(again)) > 0 {
-			return failProblem(Problem{Class: ClassData,
+		if again, _, _, err := valkeyclient.ScanPrefixOn(ctx, c, e.primaries(ctx), pattern); err != nil || len(e.notForeign(again)) > 0 {
+			return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData,
 				Msg: fmt.Sprintf("key(s) under the run prefix remain: %s", strings.Join(again, ", ")),
 				Fix: fmt.Sprintf("they expire within %v; delete them with DEL if needed", KeyTTL)}, ev)
 		}
@@ -93,59 +90,4 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	}
 	return e.evictionResult(ctx, pass(fmt.Sprintf("deleted %d remaining key(s) (%d created and acknowledged); no key under %s* remains (%s)",
 		deleted, e.createdCount(), e.Prefix(), scan), ev))
-}
-
-// ScanPrefix SCANs every primary node (Roles) with MATCH pattern until done or close to the
-// deadline (it stops scanReserve before it, reporting complete=false). watch and probe clean
-// up with it too. A replica holds copies of its master's keys, so skipping it misses nothing.
-func ScanPrefix(ctx context.Context, c valkey.Client, pattern string) (found []string, complete bool, scanned int, err error) {
-	primaries, _ := Roles(ctx, c, 0)
-	return ScanPrefixOn(ctx, c, primaries, pattern)
-}
-
-// ScanPrefixOn is ScanPrefix over the given nodes.
-func ScanPrefixOn(ctx context.Context, c valkey.Client, addrs []string, pattern string) (found []string, complete bool, scanned int, err error) {
-	dl, hasDL := ctx.Deadline()
-	nodes := c.Nodes()
-	for _, addr := range addrs {
-		n, ok := nodes[addr]
-		if !ok {
-			continue
-		}
-		var cursor uint64
-		for {
-			if hasDL && time.Until(dl) < scanReserve {
-				return found, false, scanned, nil
-			}
-			e, err := n.Do(ctx, n.B().Scan().Cursor(cursor).Match(pattern).Count(1000).Build()).AsScanEntry()
-			if err != nil {
-				return found, false, scanned, err
-			}
-			scanned++
-			found = append(found, e.Elements...)
-			cursor = e.Cursor
-			if cursor == 0 {
-				break
-			}
-		}
-	}
-	return found, true, scanned, nil
-}
-
-// DeleteKeys deletes keys of this run, one DEL per key (they may sit in different slots), and
-// returns how many existed.
-func DeleteKeys(ctx context.Context, c valkey.Client, keys []string) (int, error) {
-	cmds := make(valkey.Commands, 0, len(keys))
-	for _, k := range keys {
-		cmds = append(cmds, c.B().Del().Key(k).Build())
-	}
-	n := 0
-	for _, r := range c.DoMulti(ctx, cmds...) {
-		d, err := r.AsInt64()
-		if err != nil {
-			return n, err
-		}
-		n += int(d)
-	}
-	return n, nil
 }

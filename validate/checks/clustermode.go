@@ -8,6 +8,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // checkClusterMode fails when the server runs in cluster mode but the client is not a cluster
@@ -20,14 +21,14 @@ func checkClusterMode(ctx context.Context, e *Env) report.Result {
 		"clientMode": string(mode), "nodes": e.Server.Nodes}
 	switch {
 	case !e.ServerModeKnown:
-		return failProblem(Problem{Class: ClassMode,
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassMode,
 			Msg: "cannot tell whether the server runs in cluster mode: HELLO reported no mode and INFO cluster was refused",
 			Fix: "allow the user +hello (or +info) so the mode can be checked"}, ev)
 	case e.ServerCluster && mode != valkey.ClientModeCluster:
 		var refused []string
 		for _, sub := range []string{"SHARDS", "SLOTS"} {
 			err := e.Client.Do(ctx, e.Client.B().Arbitrary("CLUSTER", sub).Build()).Error()
-			if valkeyPrefix(err) == "NOPERM" {
+			if valkeyclient.ReplyCode(err) == "NOPERM" {
 				refused = append(refused, "cluster|"+strings.ToLower(sub))
 			}
 			ev["cluster"+strings.ToLower(sub)+"Error"] = errStr(err)
@@ -37,7 +38,7 @@ func checkClusterMode(ctx context.Context, e *Env) report.Result {
 		if len(refused) > 0 {
 			why = "NOPERM on " + strings.Join(refused, ", ")
 		}
-		return failProblem(Problem{Class: ClassMode,
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassMode,
 			Msg: fmt.Sprintf("server runs in cluster mode but the client fell back to a single node (%s): keys on other shards would fail", why),
 			Fix: fix}, ev)
 	case !e.ServerCluster:

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // checkDNS resolves the endpoint host, retrying NXDOMAIN (records not propagated yet).
@@ -17,7 +18,7 @@ func checkDNS(ctx context.Context, e *Env) report.Result {
 		return pass(fmt.Sprintf("%s is an IP literal: no lookup", host), map[string]any{"addresses": e.Addresses})
 	}
 	var addrs []string
-	attempts, err := retry(ctx, func(ctx context.Context) error {
+	attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		var err error
 		addrs, err = e.resolver().LookupHost(ctx, host)
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 func canon(s string) string { return strings.ToLower(strings.TrimSuffix(s, ".")) }
@@ -29,7 +30,7 @@ func checkDNSNames(ctx context.Context, e *Env) report.Result {
 	for _, name := range e.Target.DNSNames {
 		var cname string
 		var addrs []string
-		a, err := retry(ctx, func(ctx context.Context) error {
+		a, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			var err error
 			if cname, err = e.resolver().LookupCNAME(ctx, name); err != nil {
 				return err
@@ -58,7 +59,7 @@ func checkDNSNames(ctx context.Context, e *Env) report.Result {
 			ev["verdict"] = "same addresses but no CNAME to the endpoint"
 			lines = append(lines, fmt.Sprintf("%s -> %s (same addresses as the endpoint but NOT a CNAME to it: make it a CNAME)", name, strings.Join(addrs, ",")))
 		default:
-			r := failProblem(Problem{Class: ClassDNS,
+			r := failProblem(valkeyclient.Problem{Class: valkeyclient.ClassDNS,
 				Msg: fmt.Sprintf("%s resolves to %s (%s), not to the endpoint %s", name, canon(cname), strings.Join(addrs, ", "), e.Target.Host),
 				Fix: "point the record (CNAME) at the cache endpoint; check the failover record's health check if it is the service name"},
 				map[string]any{"names": results})

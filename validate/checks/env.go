@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,19 +14,14 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
-// Client timeouts. They are explicit (valkey-go's defaults are 5 s dial and 10 s write) so a
-// paused node turns into a timeout verdict inside the check deadline, not a hang.
 const (
-	// DialTimeout bounds TCP connect plus TLS handshake of one connection.
-	DialTimeout = 3 * time.Second
-	// ConnWriteTimeout bounds waiting for a reply on one connection.
-	ConnWriteTimeout = 3 * time.Second
 	// KeyTTL is the TTL of every key the run writes: keys expire even if cleanup cannot run.
 	KeyTTL = 10 * time.Minute
-	// KeyNamespace starts every key the validator writes.
-	KeyNamespace = "valkey-dr:validate:"
+	// KeyNamespace starts every key the validator writes (valkeyclient.KeyNamespace).
+	KeyNamespace = valkeyclient.KeyNamespace
 )
 
 // Resolver is the DNS seam (net.Resolver satisfies it); tests may fake DNS, never Valkey.
@@ -64,7 +57,7 @@ type Env struct {
 	SetGetKey, SetGetValue string
 	SetGetAt               time.Time
 	// ReadOnlyNodes are the client's nodes that are replicas (the read port): skipped by
-	// every loop of the primary verdict (see Roles).
+	// every loop of the primary verdict (see valkeyclient.Roles).
 	ReadOnlyNodes []string
 	// Evictions is evicted_keys per node before the run (auth check), for the cleanup
 	// check's delta.
@@ -177,103 +170,23 @@ func (e *Env) resolver() Resolver {
 // ClientName is sent with CLIENT SETNAME so the validator's connections are recognisable.
 func (e *Env) ClientName() string { return "valkey-dr-validate/" + e.Version }
 
-// ClientOption returns the valkey-go options for addr. Every choice is explicit and recorded
-// (ClientOptionsEvidence): no client-side cache, no hidden retries, bounded timeouts.
+// ClientOption returns the valkey-go options for addr (valkeyclient.Options): every choice is
+// explicit and recorded (ClientOptionsEvidence).
 func (e *Env) ClientOption(addr string) valkey.ClientOption {
-	o := valkey.ClientOption{
-		InitAddress: []string{addr},
-		ClientName:  e.ClientName(),
-		// ElastiCache does not assure client tracking; the validator wants server truth.
-		DisableCache: true,
-		// The checks retry only healable errors, under their own deadline.
-		DisableRetry: true,
-		// One pipelined connection per node (valkey-go: negative = 1), so the reconnect check
-		// knows which connection it drops.
-		PipelineMultiplex: -1,
-		Dialer:            net.Dialer{Timeout: DialTimeout, KeepAlive: time.Second},
-		// CLIENT SETINFO is refused on ElastiCache Serverless (not in SupportedCommands):
-		// valkey-go would tolerate the error, but the validator sends only what is supported.
-		ClientSetInfo:    valkey.DisableClientSetInfo,
-		ConnWriteTimeout: ConnWriteTimeout,
-	}
-	if e.Target.TLS != nil {
-		o.TLSConfig = e.Target.TLS.Clone()
-	}
-	switch a := e.Target.Auth; a.Mode {
-	case target.AuthPassword:
-		o.Username, o.Password = a.User, a.Password.Reveal()
-	case target.AuthIAM:
-		user, tok := a.User, a.Token
-		// A fresh token per connection: ElastiCache tokens live 15 minutes.
-		o.AuthCredentialsFn = func(valkey.AuthCredentialsContext) (valkey.AuthCredentials, error) {
-			t, err := tok()
-			if err != nil {
-				return valkey.AuthCredentials{}, err
-			}
-			return valkey.AuthCredentials{Username: user, Password: t}, nil
-		}
-	}
-	return o
+	return valkeyclient.Options(e.Target, e.ClientName(), addr)
 }
 
 // ClientOptionsEvidence describes the client options for the evidence, without secrets.
 func (e *Env) ClientOptionsEvidence() map[string]any {
-	m := map[string]any{
-		"library":          "github.com/valkey-io/valkey-go v1.0.79",
-		"clientName":       e.ClientName(),
-		"disableCache":     true,
-		"disableRetry":     true,
-		"connsPerNode":     1,
-		"dialTimeout":      DialTimeout.String(),
-		"connWriteTimeout": ConnWriteTimeout.String(),
-		"clientSetInfo":    "disabled (refused on ElastiCache Serverless)",
-		"keyTTL":           KeyTTL.String(),
-	}
-	if e.Target.TLS != nil {
-		m["tls"] = map[string]any{"serverName": e.Target.TLS.ServerName, "minVersion": "TLS1.2", "roots": "system" + caSuffix(e.Target.CAFile)}
-	} else {
-		m["tls"] = "DISABLED (--insecure-plaintext)"
-	}
+	m := valkeyclient.OptionsEvidence(e.Target, e.ClientName())
+	m["keyTTL"] = KeyTTL.String()
 	return m
-}
-
-func caSuffix(f string) string {
-	if f == "" {
-		return ""
-	}
-	return " + " + f
 }
 
 // NewClient connects to addr, bounded by ctx even though valkey.NewClient takes no context:
 // a client that arrives after ctx ended is closed.
 func (e *Env) NewClient(ctx context.Context, addr string) (valkey.Client, error) {
-	return NewClientWith(ctx, e.ClientOption(addr))
-}
-
-// NewClientWith is NewClient with options the caller derived from ClientOption (watch and
-// probe add a dial counter and more connections per node).
-func NewClientWith(ctx context.Context, opt valkey.ClientOption) (valkey.Client, error) {
-	addr := strings.Join(opt.InitAddress, ",")
-	type res struct {
-		c   valkey.Client
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() {
-		c, err := valkey.NewClient(opt)
-		ch <- res{c, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.c, r.err
-	case <-ctx.Done():
-		go func() {
-			if r := <-ch; r.c != nil {
-				r.c.Close()
-			}
-		}()
-		return nil, fmt.Errorf("connect to %s: %w", addr, context.DeadlineExceeded)
-	}
+	return valkeyclient.NewClientWith(ctx, e.ClientOption(addr))
 }
 
 // Close releases the client.
@@ -291,12 +204,12 @@ func pass(detail string, ev map[string]any) report.Result {
 
 func skip(detail string) report.Result { return report.Result{Status: report.Skip, Detail: detail} }
 
-func failProblem(p Problem, ev map[string]any) report.Result {
+func failProblem(p valkeyclient.Problem, ev map[string]any) report.Result {
 	return report.Result{Status: report.Fail, Detail: p.Msg, ErrorClass: p.Class, Fix: p.Fix, Evidence: ev}
 }
 
 func failErr(err error, what string, ev map[string]any) report.Result {
-	return failProblem(Classify(err, what), ev)
+	return failProblem(valkeyclient.Classify(err, what), ev)
 }
 
 // errStr is a short error text for evidence.
@@ -308,3 +221,12 @@ func errStr(err error) string {
 }
 
 var errMismatch = errors.New("value mismatch")
+
+// primaries returns the primary nodes of e's client, asking once per client.
+func (e *Env) primaries(ctx context.Context) []string {
+	if e.roleClient != e.Client || e.primaryNodes == nil {
+		e.primaryNodes, e.ReadOnlyNodes = valkeyclient.Roles(ctx, e.Client, e.Target.ReaderPort)
+		e.roleClient = e.Client
+	}
+	return e.primaryNodes
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // errEvicted means a key of this run vanished before its TTL while the server evicted keys.
@@ -27,7 +28,7 @@ func (e *Env) EvictedKeys(ctx context.Context, addrs []string) map[string]int64 
 		if !ok {
 			continue
 		}
-		actx, cancel := context.WithTimeout(ctx, nodeAskTimeout)
+		actx, cancel := context.WithTimeout(ctx, valkeyclient.NodeAskTimeout)
 		info, err := n.Do(actx, n.B().Info().Section("stats").Build()).ToString()
 		cancel()
 		if err != nil {

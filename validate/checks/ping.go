@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // checkPing sends PING to every primary node the client knows (every shard, in cluster
@@ -21,7 +22,7 @@ func checkPing(ctx context.Context, e *Env) report.Result {
 	for _, addr := range primaries {
 		n := nodes[addr]
 		var rtt time.Duration
-		attempts, err := retry(ctx, func(ctx context.Context) error {
+		attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			start := time.Now()
 			s, err := n.Do(ctx, n.B().Ping().Build()).ToString()
 			rtt = time.Since(start)

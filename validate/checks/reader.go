@@ -9,6 +9,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 var errNotYet = errors.New("value not replicated yet")
@@ -36,9 +37,9 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 	// One node, one connection: the read must be answered where it was sent.
 	opt.ForceSingleClient = true
 	var rc valkey.Client
-	attempts, err := retry(ctx, func(ctx context.Context) error {
+	attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		var err error
-		rc, err = NewClientWith(ctx, opt)
+		rc, err = valkeyclient.NewClientWith(ctx, opt)
 		return err
 	})
 	if err != nil {
@@ -75,7 +76,7 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 				return errNotYet
 			case valkey.IsValkeyNil(err):
 				return errNotYet
-			case valkeyPrefix(err) == "MOVED":
+			case valkeyclient.ReplyCode(err) == "MOVED":
 				return fmt.Errorf("%w: %v", errRedirected, err)
 			case err != nil:
 				return err
@@ -96,17 +97,17 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 	case errors.Is(err, errNotYet):
 		lag := time.Since(e.SetGetAt).Round(time.Millisecond)
 		ev["lagMs"] = report.Ms(lag)
-		return fail(failProblem(Problem{Class: ClassData,
+		return fail(failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData,
 			Msg: fmt.Sprintf("the read port %s still had no value %v after the primary acknowledged it (%d reads): replication lag beyond the check's deadline", addr, lag, attempts),
 			Fix: "check the cache's replication (ReplicationLag metric); a read-port fault never fails the primary over"}, ev))
 	case errors.Is(err, errRedirected):
-		return fail(failProblem(Problem{Class: ClassServer, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
+		return fail(failProblem(valkeyclient.Problem{Class: valkeyclient.ClassServer, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
 			Fix: "the read port must serve reads after READONLY: check it is the cache's read port (ElastiCache Serverless: 6380)"}, ev))
 	case errors.Is(err, errEvicted) || errors.Is(err, errVanished):
-		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
+		return fail(failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err),
 			Fix: "raise the cache's data storage limit (CacheUsageLimits): a session cache that evicts loses sessions"}, ev))
 	case errors.Is(err, errMismatch):
-		return fail(failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err)}, ev))
+		return fail(failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err)}, ev))
 	case err != nil:
 		return fail(failErr(err, "READONLY + GET via the read port "+addr, ev))
 	}
@@ -126,7 +127,7 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 func retryNotYet(ctx context.Context, fn func(ctx context.Context) error) (int, error) {
 	attempts := 0
 	for {
-		a, err := retry(ctx, fn)
+		a, err := valkeyclient.Retry(ctx, fn)
 		attempts += a
 		if !errors.Is(err, errNotYet) {
 			return attempts, err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // checkReconnect drops the validator's own connections and proves the next commands succeed
@@ -23,12 +24,12 @@ func checkReconnect(ctx context.Context, e *Env) report.Result {
 		if err == nil {
 			// The reply may be lost when the server closes the connection right after it.
 			err = n.Do(ctx, n.B().ClientKill().Id(id).SkipmeNo().Build()).Error()
-			if err != nil && valkeyPrefix(err) == "" {
+			if err != nil && valkeyclient.ReplyCode(err) == "" {
 				err = nil
 			}
 		}
 		if err != nil {
-			if valkeyPrefix(err) == "" {
+			if valkeyclient.ReplyCode(err) == "" {
 				return failErr(err, "CLIENT ID/KILL on "+addr, ev)
 			}
 			// NOPERM or unsupported: fall back to dropping the connections client-side.
@@ -44,7 +45,7 @@ func checkReconnect(ctx context.Context, e *Env) report.Result {
 	if method == "close-and-reconnect" {
 		e.Client.Close()
 		e.Client = nil
-		a, err := retry(ctx, func(ctx context.Context) error {
+		a, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			c, err := e.NewClient(ctx, e.Target.Addr())
 			if err == nil {
 				e.Client = c
@@ -62,7 +63,7 @@ func checkReconnect(ctx context.Context, e *Env) report.Result {
 	primaries := e.primaries(ctx)
 	for _, addr := range primaries {
 		n := e.Client.Nodes()[addr]
-		a, err := retry(ctx, func(ctx context.Context) error {
+		a, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			if err := n.Do(ctx, n.B().Ping().Build()).Error(); err != nil {
 				return err
 			}
@@ -82,7 +83,7 @@ func checkReconnect(ctx context.Context, e *Env) report.Result {
 			return r
 		}
 		if method == "client-kill" && newIDs[addr] == oldIDs[addr] {
-			return failProblem(Problem{Class: ClassNetwork,
+			return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassNetwork,
 				Msg: fmt.Sprintf("%s: CLIENT KILL did not drop the connection (same client id %d)", addr, oldIDs[addr])}, ev)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // Func is the one signature of every check. It turns ctx's deadline into socket deadlines and
@@ -112,7 +113,7 @@ func (r *Runner) runOne(parent, runCtx context.Context, e *Env, c Check, done ma
 	} else if dl, ok := runCtx.Deadline(); ok {
 		left := dl.Sub(start)
 		if left <= 0 {
-			res = report.Result{Status: report.Fail, ErrorClass: ClassDeadline,
+			res = report.Result{Status: report.Fail, ErrorClass: valkeyclient.ClassDeadline,
 				Detail: fmt.Sprintf("not started: the run deadline (--timeout %v) was used up", e.Target.Timeout),
 				Fix:    "raise --timeout, or fix the slow check above"}
 			return finish(res, c, start, now(), 0)
@@ -127,13 +128,13 @@ func (r *Runner) runOne(parent, runCtx context.Context, e *Env, c Check, done ma
 	defer func() {
 		// A check must never crash the run or print a stack trace: a bug becomes a failure.
 		if p := recover(); p != nil {
-			res = report.Result{Status: report.Fail, ErrorClass: ClassServer,
+			res = report.Result{Status: report.Fail, ErrorClass: valkeyclient.ClassServer,
 				Detail: fmt.Sprintf("internal error in check %s: %v", c.Name, p), Fix: "report this as a validator bug"}
 			res = finish(res, c, start, now(), timeout)
 		}
 	}()
 	res = c.Run(ctx, e)
-	if res.Status == report.Fail && res.ErrorClass == ClassTimeout {
+	if res.Status == report.Fail && res.ErrorClass == valkeyclient.ClassTimeout {
 		res.Detail += fmt.Sprintf(" (check deadline %v)", timeout.Round(time.Millisecond))
 	}
 	return finish(res, c, start, now(), timeout)

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // Session TTLs: created with SessionTTL, refreshed to KeyTTL (as an app's sliding expiry would).
@@ -32,7 +32,7 @@ func checkSessions(ctx context.Context, e *Env) report.Result {
 	fields := make([]map[string]string, n)
 	for i := range n {
 		keys[i] = e.key(strconv.Itoa(i), "session")
-		slots[Slot(keys[i])] = true
+		slots[valkeyclient.Slot(keys[i])] = true
 		fields[i] = map[string]string{
 			"user": fmt.Sprintf("synthetic-user-%d", i), "token": randomHex(16), "run": e.RunID,
 			"createdAt": time.Now().UTC().Format(time.RFC3339Nano),
@@ -44,7 +44,7 @@ func checkSessions(ctx context.Context, e *Env) report.Result {
 	attempts := 0
 	phase := func(name string, fn func(ctx context.Context) error) error {
 		start := time.Now()
-		a, err := retry(ctx, fn)
+		a, err := valkeyclient.Retry(ctx, fn)
 		attempts += a
 		phases[name] = report.Ms(time.Since(start))
 		return err
@@ -67,7 +67,7 @@ func checkSessions(ctx context.Context, e *Env) report.Result {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			a, err := retry(ctx, func(ctx context.Context) error { return createSession(ctx, e, keys[i], fields[i]) })
+			a, err := valkeyclient.Retry(ctx, func(ctx context.Context) error { return createSession(ctx, e, keys[i], fields[i]) })
 			createAttempts.Add(int64(a))
 			errs[i] = err
 		}()
@@ -230,7 +230,7 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 					e.foreignKey(key)
 					return errKeyExists
 				}
-				return errExecAborted
+				return valkeyclient.ErrExecAborted
 			}
 			return err
 		}
@@ -248,10 +248,6 @@ func createSession(ctx context.Context, e *Env, key string, fields map[string]st
 		return nil
 	})
 }
-
-// errExecAborted is a WATCHed EXEC aborted although the key still does not exist: the
-// service was unsure whether it changed. Healable: retried under the check's deadline.
-var errExecAborted = errors.New("EXEC aborted although the watched key does not exist (the service was unsure whether it changed)")
 
 func isOurSession(ctx context.Context, c valkey.DedicatedClient, key string, fields map[string]string) bool {
 	got, err := c.Do(ctx, c.B().Hget().Key(key).Field("token").Build()).ToString()

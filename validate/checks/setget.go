@@ -11,6 +11,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // errKeyExists means a key the run wanted to create already existed: the validator never
@@ -29,7 +30,7 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 	key, val := e.key("", "set-get"), randomHex(16)
 	ev := map[string]any{"key": key}
 	var setRTT, getRTT time.Duration
-	attempts, err := retry(ctx, func(ctx context.Context) error {
+	attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		start := time.Now()
 		err := c.Do(ctx, c.B().Set().Key(key).Value(val).Nx().PxMilliseconds(KeyTTL.Milliseconds()).Build()).Error()
 		setRTT = time.Since(start)
@@ -50,7 +51,7 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 	}
 	e.created(key)
 	var got string
-	a2, err := retry(ctx, func(ctx context.Context) error {
+	a2, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 		start := time.Now()
 		var err error
 		got, err = c.Do(ctx, c.B().Get().Key(key).Build()).ToString()
@@ -67,7 +68,7 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 		return r
 	}
 	if got != val {
-		return failProblem(Problem{Class: ClassData, Msg: fmt.Sprintf("GET %s returned a different value than SET wrote", key)}, ev)
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData, Msg: fmt.Sprintf("GET %s returned a different value than SET wrote", key)}, ev)
 	}
 	e.SetGetKey, e.SetGetValue, e.SetGetAt = key, val, time.Now()
 	r := pass(fmt.Sprintf("SET NX (TTL %v) %s, GET %s: value matches", KeyTTL, setRTT.Round(time.Microsecond), getRTT.Round(time.Microsecond)), ev)
@@ -77,15 +78,15 @@ func checkSetGet(ctx context.Context, e *Env) report.Result {
 
 func setFail(err error, what string, ev map[string]any) report.Result {
 	if errors.Is(err, errEvicted) || errors.Is(err, errVanished) {
-		return failProblem(Problem{Class: ClassData, Msg: what + ": " + err.Error(),
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData, Msg: what + ": " + err.Error(),
 			Fix: "raise the cache's data storage limit (CacheUsageLimits): a session cache that evicts loses sessions"}, ev)
 	}
-	if errors.Is(err, errExecAborted) {
-		return failProblem(Problem{Class: ClassServer, Msg: what + ": " + err.Error(),
+	if errors.Is(err, valkeyclient.ErrExecAborted) {
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassServer, Msg: what + ": " + err.Error(),
 			Fix: "ElastiCache Serverless aborts a WATCHed EXEC while it is unsure (e.g. scaling, slot migration): re-run when the cache is stable"}, ev)
 	}
 	if errors.Is(err, errKeyExists) {
-		return failProblem(Problem{Class: ClassData,
+		return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData,
 			Msg: what + ": the key already exists: the validator never overwrites a key it did not create",
 			Fix: "re-run (a new run id gives new keys); if it repeats, someone writes keys under " + KeyNamespace}, ev)
 	}

@@ -28,7 +28,7 @@ var Table = []Check{
 	{Name: "reader-tcp", Timeout: 5 * time.Second, Needs: []string{"dns"}, Path: PathReader, Canary: true, Run: checkReaderTCP},
 	{Name: "reader-tls", Timeout: 5 * time.Second, Needs: []string{"reader-tcp"}, Path: PathReader, Canary: true, Run: checkReaderTLS},
 	{Name: "reader", Timeout: 8 * time.Second, Needs: []string{"set-get", "reader-tls"}, Path: PathReader, Canary: true, Run: checkReader},
-	{Name: "dns-names", Timeout: 5 * time.Second, Needs: []string{"dns"}, Path: PathPrimary, Run: checkDNSNames},
+	{Name: "dns-names", Timeout: 5 * time.Second, Needs: []string{"dns"}, Path: PathPrimary, Canary: false, Run: checkDNSNames},
 	{Name: "cleanup", Timeout: 5 * time.Second, Needs: []string{"auth"}, Path: PathPrimary, Canary: true, Always: true, Run: checkCleanup},
 }
 

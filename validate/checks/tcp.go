@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // readerAddr returns the read port's address when it is known and not the primary's.
@@ -42,7 +43,7 @@ func tcpTo(ctx context.Context, addrs ...string) report.Result {
 		var d net.Dialer
 		var conn net.Conn
 		start := time.Now()
-		attempts, err := retry(ctx, func(ctx context.Context) error {
+		attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			var err error
 			conn, err = d.DialContext(ctx, "tcp", addr)
 			return err

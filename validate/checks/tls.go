@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // CertWarnWithin is how close to expiry a certificate turns the tls check into a warning.
@@ -44,7 +45,7 @@ func tlsTo(ctx context.Context, e *Env, addrs ...string) report.Result {
 	for _, addr := range addrs {
 		d := tls.Dialer{NetDialer: &net.Dialer{}, Config: e.Target.TLS}
 		var conn net.Conn
-		attempts, err := retry(ctx, func(ctx context.Context) error {
+		attempts, err := valkeyclient.Retry(ctx, func(ctx context.Context) error {
 			var err error
 			conn, err = handshake(ctx, d, addr)
 			return err
@@ -161,7 +162,7 @@ func plaintextProbe(ctx context.Context, e *Env) report.Result {
 	if ctx.Err() != nil {
 		return failErr(ctx.Err(), "plaintext PING to "+addr, nil)
 	}
-	return failProblem(Problem{Class: ClassTLS,
+	return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassTLS,
 		Msg: fmt.Sprintf("--insecure-plaintext given but %s closed the connection on a plaintext PING: it requires TLS", addr),
 		Fix: "drop --insecure-plaintext (ElastiCache Serverless always uses TLS)"}, nil)
 }

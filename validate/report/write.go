@@ -10,11 +10,13 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Evidence file names inside --evidence-dir.
 const (
-	JSONFile     = "report.json"
+	JSONFile     = contract.ReportFile
 	JUnitFile    = "junit.xml"
 	MarkdownFile = "summary.md"
 )

@@ -17,8 +17,8 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	// DefaultPort is the ElastiCache primary port.
-	DefaultPort = 6379
+	// DefaultPort is the ElastiCache primary port (contract.PortPrimary).
+	DefaultPort = contract.PortPrimary
 	// DefaultTimeout bounds a whole run.
 	DefaultTimeout = 30 * time.Second
 	// DefaultSessions is the number of synthetic sessions.

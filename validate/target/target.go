@@ -9,19 +9,21 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// AuthMode says how the validator authenticates.
-type AuthMode string
+// AuthMode says how the validator authenticates: the stack's AuthMode output (contract.AuthMode).
+type AuthMode = contract.AuthMode
 
-// Auth modes; they match the stack output AuthMode.
+// Auth modes, as the stack emits them (contract).
 const (
 	// AuthNone sends no AUTH (the server's default user).
-	AuthNone AuthMode = "none"
+	AuthNone = contract.AuthNone
 	// AuthPassword sends AUTH <user> <password>.
-	AuthPassword AuthMode = "password"
+	AuthPassword = contract.AuthPassword
 	// AuthIAM sends AUTH <user-id> <SigV4 token>, a fresh token per connection.
-	AuthIAM AuthMode = "iam"
+	AuthIAM = contract.AuthIAM
 )
 
 // Secret is a string that never prints: fmt, %v, %q and JSON all show "[REDACTED]".

@@ -15,7 +15,7 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
-	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // Op is one kind of command in the mix.
@@ -101,7 +101,7 @@ type Config struct {
 	CleanupTimeout time.Duration
 	// Spread is how keys map to hash slots: SpreadSession (default) or SpreadWorker.
 	Spread Spread
-	// Primaries are the nodes the warm-up connects to (checks.Roles); nil means every node.
+	// Primaries are the nodes the warm-up connects to (valkeyclient.Roles); nil means every node.
 	// A read-port node is left out: the primary traffic never touches it.
 	Primaries []string
 	// Reader, when set, is a client of the read port (READONLY on its connections):
@@ -180,9 +180,9 @@ var (
 // classOf returns the error class (checks.Class*) of an op error.
 func classOf(err error) string {
 	if errors.Is(err, ErrKeyExists) || errors.Is(err, ErrSessionLost) || errors.Is(err, ErrValueMismatch) {
-		return checks.ClassData
+		return valkeyclient.ClassData
 	}
-	return checks.Classify(err, "").Class
+	return valkeyclient.Classify(err, "").Class
 }
 
 // window is what workers record between two ticks.
@@ -642,31 +642,31 @@ func (e *engine) cleanup(ctx context.Context) *Cleanup {
 	pending := append(append([]string(nil), e.live...), e.pending...)
 	e.pendMu.Unlock()
 	if len(pending) > 0 {
-		n, err := checks.DeleteKeys(ctx, e.c, pending)
+		n, err := valkeyclient.DeleteKeys(ctx, e.c, pending)
 		cl.Deleted += n
 		if err != nil {
-			cl.Error = checks.Classify(err, "delete keys of unacknowledged writes").Msg
+			cl.Error = valkeyclient.Classify(err, "delete keys of unacknowledged writes").Msg
 			return cl
 		}
 	}
 	pattern := e.keys.Prefix + "*"
-	found, complete, scans, err := checks.ScanPrefix(ctx, e.c, pattern)
+	found, complete, scans, err := valkeyclient.ScanPrefix(ctx, e.c, pattern)
 	cl.ScanCalls, cl.ScanComplete = scans, complete
 	if err != nil {
-		cl.Error = checks.Classify(err, "SCAN MATCH "+pattern).Msg
+		cl.Error = valkeyclient.Classify(err, "SCAN MATCH "+pattern).Msg
 		return cl
 	}
 	if len(found) > 0 {
 		sort.Strings(found)
-		n, err := checks.DeleteKeys(ctx, e.c, found)
+		n, err := valkeyclient.DeleteKeys(ctx, e.c, found)
 		cl.Deleted += n
 		if err != nil {
-			cl.Error = checks.Classify(err, "delete the run's keys").Msg
+			cl.Error = valkeyclient.Classify(err, "delete the run's keys").Msg
 			return cl
 		}
-		again, _, _, err := checks.ScanPrefix(ctx, e.c, pattern)
+		again, _, _, err := valkeyclient.ScanPrefix(ctx, e.c, pattern)
 		if err != nil {
-			cl.Error = checks.Classify(err, "SCAN MATCH "+pattern).Msg
+			cl.Error = valkeyclient.Classify(err, "SCAN MATCH "+pattern).Msg
 			return cl
 		}
 		cl.Remaining = len(again)
@@ -684,7 +684,7 @@ func workerTags(keys Keys, n int) []string {
 		lo, hi := w*16384/n, (w+1)*16384/n
 		for k := 0; ; k++ {
 			tag := fmt.Sprintf("w%d-%d", w, k)
-			if slot := int(checks.Slot(keys.Key(tag, "x"))); slot >= lo && slot < max(hi, lo+1) {
+			if slot := int(valkeyclient.Slot(keys.Key(tag, "x"))); slot >= lo && slot < max(hi, lo+1) {
 				tags[w] = tag
 				break
 			}

@@ -361,7 +361,7 @@ type dialSnapshot struct{ dials, reconnects, failures int64 }
 // replaced) is a reconnect; the first connections to a node (valkey-go opens them lazily, up to
 // --conns-per-node) are not.
 type DialCounter struct {
-	// ReadOnly are read-port nodes (checks.Roles): a failed dial to one is counted in
+	// ReadOnly are read-port nodes (valkeyclient.Roles): a failed dial to one is counted in
 	// ReadOnlyFailures, never as a primary dial failure (which probe reads as "part of the
 	// keyspace is not answering"). Set it before the run.
 	ReadOnly map[string]bool

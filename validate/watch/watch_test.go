@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/validate/checks"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 func TestHistogramQuantilesAreWithinOnePercent(t *testing.T) {
@@ -212,7 +212,7 @@ func TestWorkerTagsSpreadEvenlyOverTheSlots(t *testing.T) {
 	for _, n := range []int{1, 3, 48, 1000} {
 		tags := workerTags(keys, n)
 		for w, tag := range tags {
-			slot := int(checks.Slot(keys.Key(tag, "session-1")))
+			slot := int(valkeyclient.Slot(keys.Key(tag, "session-1")))
 			if slot < w*16384/n || slot >= max((w+1)*16384/n, w*16384/n+1) {
 				t.Fatalf("n=%d worker %d: tag %s in slot %d, want [%d, %d)", n, w, tag, slot, w*16384/n, (w+1)*16384/n)
 			}

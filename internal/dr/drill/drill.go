@@ -420,11 +420,12 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rep, rerr := readReport(filepath.Join(dir, "report.json"))
+	rep, rerr := readReport(filepath.Join(dir, contract.ReportFile))
 	if rerr == nil {
-		r.res.Summary = rep.Summary
-		if !strings.HasPrefix(rep.Options.PasswordSource, "file ") {
-			return "", session.Failf("the validator took its password from %q, not the stand-in's password file", rep.Options.PasswordSource)
+		r.res.Summary = map[string]int{"total": rep.Summary.Total, "pass": rep.Summary.Pass,
+			"warn": rep.Summary.Warn, "fail": rep.Summary.Fail, "skip": rep.Summary.Skip}
+		if src, _ := rep.Options["passwordSource"].(string); !strings.HasPrefix(src, "file ") {
+			return "", session.Failf("the validator took its password from %q, not the stand-in's password file", src)
 		}
 	}
 	switch res.ExitCode {
@@ -432,8 +433,8 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 		if rerr != nil {
 			return "", session.Failf("the validator passed but its report is unreadable: %v", rerr)
 		}
-		return fmt.Sprintf("%d checks: %d pass, %d warn, %d fail, %d skip", rep.Summary["total"], rep.Summary["pass"],
-			rep.Summary["warn"], rep.Summary["fail"], rep.Summary["skip"]), nil
+		return fmt.Sprintf("%d checks: %d pass, %d warn, %d fail, %d skip", rep.Summary.Total, rep.Summary.Pass,
+			rep.Summary.Warn, rep.Summary.Fail, rep.Summary.Skip), nil
 	case drexec.ValidateFailed:
 		return "", session.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
 	default:
@@ -441,20 +442,13 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 	}
 }
 
-type report struct {
-	Verdict string         `json:"verdict"`
-	Summary map[string]int `json:"summary"`
-	Options struct {
-		PasswordSource string `json:"passwordSource"`
-	} `json:"options"`
-}
-
-func readReport(path string) (*report, error) {
+// readReport reads the validator's report.json through the schema it was written with.
+func readReport(path string) (*contract.Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var rep report
+	var rep contract.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

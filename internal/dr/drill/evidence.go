@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -52,7 +53,7 @@ func labelValidation(b *session.Bundle) error {
 			return err
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+	if data, err := os.ReadFile(filepath.Join(dir, contract.ReportFile)); err == nil {
 		var rep map[string]any
 		if err := json.Unmarshal(data, &rep); err != nil {
 			return fmt.Errorf("validation/report.json: %w", err)
@@ -64,7 +65,7 @@ func labelValidation(b *session.Bundle) error {
 		target["kind"] = TargetKindStandIn
 		target["label"] = StandInLabel
 		rep["target"] = target
-		if err := b.WriteJSON(rel("report.json"), rep); err != nil {
+		if err := b.WriteJSON(rel(contract.ReportFile), rep); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Estimate is a runbook duration range.
@@ -122,7 +124,7 @@ func (t *Timeline) Finish(p *Phase, err error, interrupted bool, note string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p.FinishedAt = t.now()
-	p.DurationMs = float64(p.Duration().Microseconds()) / 1000
+	p.DurationMs = contract.Ms(p.Duration())
 	switch {
 	case err == nil:
 		p.Status = OK
@@ -232,12 +234,12 @@ func (t *Timeline) JSON() ([]byte, error) {
 		Title:  t.Title,
 		Phases: t.Phases,
 		Total: map[string]any{"startedAt": Stamp(start), "finishedAt": Stamp(end),
-			"durationMs": float64(end.Sub(start).Microseconds()) / 1000},
+			"durationMs": contract.Ms(end.Sub(start))},
 		Runbook: []Estimate{RunbookDeploy, RunbookRouting, RunbookValidation, RunbookTotal},
 	}
 	if !t.IncidentStart.IsZero() && !end.IsZero() {
 		v.SinceIncident = map[string]any{"incidentStart": Stamp(t.IncidentStart), "finishedAt": Stamp(end),
-			"durationMs": float64(end.Sub(t.IncidentStart).Microseconds()) / 1000, "rtoMs": RunbookRTO.Milliseconds(),
+			"durationMs": contract.Ms(end.Sub(t.IncidentStart)), "rtoMs": RunbookRTO.Milliseconds(),
 			"withinRto": end.Sub(t.IncidentStart) <= RunbookRTO}
 	}
 	defer t.mu.Unlock()

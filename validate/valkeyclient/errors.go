@@ -1,4 +1,4 @@
-package checks
+package valkeyclient
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/valkey-io/valkey-go"
 )
 
-// Error classes recorded in Result.ErrorClass.
+// Error classes, recorded in a check result's ErrorClass (report.json errorClass) and by watch/probe.
 const (
 	ClassDNS     = "dns"
 	ClassRefused = "refused"
@@ -35,6 +35,10 @@ const (
 	ClassDeadline    = "deadline"
 )
 
+// ErrExecAborted is a WATCHed EXEC aborted although the key still does not exist: the
+// service was unsure whether it changed. Healable: retried under the check's deadline.
+var ErrExecAborted = errors.New("EXEC aborted although the watched key does not exist (the service was unsure whether it changed)")
+
 // Problem is a classified error: what class, a one-line message and what to fix.
 type Problem struct {
 	Class string
@@ -42,8 +46,8 @@ type Problem struct {
 	Fix   string
 }
 
-// valkeyPrefix returns the error code of a server error reply (WRONGPASS, NOPERM, ...), or "".
-func valkeyPrefix(err error) string {
+// ReplyCode returns the error code of a server error reply (WRONGPASS, NOPERM, ...), or "".
+func ReplyCode(err error) string {
 	var ve *valkey.ValkeyError
 	if !errors.As(err, &ve) {
 		return ""
@@ -62,14 +66,14 @@ func Healable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, errExecAborted) {
+	if errors.Is(err, ErrExecAborted) {
 		return true
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return dnsErr.IsNotFound || dnsErr.IsTemporary
 	}
-	switch valkeyPrefix(err) {
+	switch ReplyCode(err) {
 	case "CLUSTERDOWN", "TRYAGAIN", "LOADING", "MASTERDOWN":
 		return true
 	case "":
@@ -140,7 +144,7 @@ func Classify(err error, what string) Problem {
 	case isTLSProblem(err):
 		return Problem{ClassTLS, msg, "check the server certificate and --ca-file/--tls-server-name"}
 	}
-	switch code := valkeyPrefix(err); code {
+	switch code := ReplyCode(err); code {
 	case "WRONGPASS":
 		return Problem{ClassAuth, what + ": WRONGPASS: wrong password or unknown/disabled user",
 			"check the user name and the password source (secret, file or VALKEY_PASSWORD); the user must be in the cache's user group"}
@@ -225,10 +229,10 @@ func certNames(c *x509.Certificate) string {
 	return strings.Join(names, ", ")
 }
 
-// retry calls fn until it succeeds, fails with an error that cannot heal, or ctx ends.
+// Retry calls fn until it succeeds, fails with an error that cannot heal, or ctx ends.
 // It returns the number of attempts and the last error; when the deadline cut off a series of
 // healable failures, it returns the healable one (what kept failing), not "deadline exceeded".
-func retry(ctx context.Context, fn func(ctx context.Context) error) (int, error) {
+func Retry(ctx context.Context, fn func(ctx context.Context) error) (int, error) {
 	backoff := 5 * time.Millisecond
 	var healable error
 	for attempt := 1; ; attempt++ {

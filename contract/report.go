@@ -1,37 +1,41 @@
-// Package report is the validator's one result model and its writers: the live terminal lines,
-// report.json (versioned schema), junit.xml and summary.md.
-package report
+package contract
+
+// This file is the report.json schema: the validator (validate/report) writes it, the canary
+// and the DR procedures (internal/dr/drill) read it. Writers and readers share these types.
 
 import (
 	"time"
 )
 
-// SchemaVersion is the version of the report.json schema. Bump it on any change that removes
-// or renames a field or changes a field's meaning; adding a field does not bump it.
-const SchemaVersion = 1
+// ReportFile is the report's file name in the validator's --evidence-dir.
+const ReportFile = "report.json"
 
-// Status is the verdict of one check.
-type Status string
+// ReportSchemaVersion is the version of the report.json schema. Bump it on any change that removes
+// or renames a field or changes a field's meaning; adding a field does not bump it.
+const ReportSchemaVersion = 1
+
+// CheckStatus is the verdict of one check.
+type CheckStatus string
 
 // Check verdicts.
 const (
-	// Pass means the check proved what it checks.
-	Pass Status = "pass"
-	// Warn means it passed but something needs attention soon (e.g. a certificate expiring).
-	Warn Status = "warn"
-	// Fail means it did not; the run exits 1.
-	Fail Status = "fail"
-	// Skip means it did not run: not applicable, or a check it depends on failed.
-	Skip Status = "skip"
+	// CheckPass means the check proved what it checks.
+	CheckPass CheckStatus = "pass"
+	// CheckWarn means it passed but something needs attention soon (e.g. a certificate expiring).
+	CheckWarn CheckStatus = "warn"
+	// CheckFail means it did not; the run exits 1.
+	CheckFail CheckStatus = "fail"
+	// CheckSkip means it did not run: not applicable, or a check it depends on failed.
+	CheckSkip CheckStatus = "skip"
 )
 
-// Result is the outcome of one check. The runner fills Name, StartedAt, Duration and Deadline;
+// CheckResult is the outcome of one check. The runner fills Name, StartedAt, Duration and Deadline;
 // the check fills the rest.
-type Result struct {
+type CheckResult struct {
 	// Name is the check name (dns, tcp, tls, ...).
 	Name string `json:"name"`
 	// Status is pass, warn, fail or skip.
-	Status Status `json:"status"`
+	Status CheckStatus `json:"status"`
 	// StartedAt is when the check started (UTC).
 	StartedAt time.Time `json:"startedAt"`
 	// Duration is how long it ran; DurationMs is the same in milliseconds for the JSON.
@@ -54,15 +58,15 @@ type Result struct {
 	Evidence map[string]any `json:"evidence,omitempty"`
 }
 
-// Tool identifies the validator binary.
-type Tool struct {
+// ReportTool identifies the validator binary.
+type ReportTool struct {
 	Name      string `json:"name"`
 	Version   string `json:"version"`
 	GoVersion string `json:"goVersion"`
 }
 
-// Target is where the run pointed, without secrets.
-type Target struct {
+// ReportTarget is where the run pointed, without secrets.
+type ReportTarget struct {
 	// Endpoint is host:port of the primary endpoint.
 	Endpoint string `json:"endpoint"`
 	// ReaderEndpoint is host:port of the reader endpoint, when known.
@@ -76,8 +80,8 @@ type Target struct {
 	Outputs map[string]string `json:"outputs,omitempty"`
 }
 
-// Server is what the server said about itself in HELLO.
-type Server struct {
+// ReportServer is what the server said about itself in HELLO.
+type ReportServer struct {
 	Server  string `json:"server,omitempty"`
 	Version string `json:"version,omitempty"`
 	Mode    string `json:"mode,omitempty"`
@@ -89,8 +93,8 @@ type Server struct {
 	Nodes []string `json:"nodes,omitempty"`
 }
 
-// Summary counts verdicts.
-type Summary struct {
+// ReportSummary counts verdicts.
+type ReportSummary struct {
 	Total int `json:"total"`
 	Pass  int `json:"pass"`
 	Warn  int `json:"warn"`
@@ -100,10 +104,10 @@ type Summary struct {
 
 // Report is one validation run.
 type Report struct {
-	// SchemaVersion is SchemaVersion at the time of writing.
+	// SchemaVersion is ReportSchemaVersion at the time of writing.
 	SchemaVersion int `json:"schemaVersion"`
 	// Tool is the validator's name and version.
-	Tool Tool `json:"tool"`
+	Tool ReportTool `json:"tool"`
 	// RunID is the random id in every key the run wrote.
 	RunID string `json:"runId"`
 	// KeyPrefix is the prefix of every key the run wrote.
@@ -113,20 +117,20 @@ type Report struct {
 	FinishedAt time.Time `json:"finishedAt"`
 	DurationMs float64   `json:"durationMs"`
 	// Verdict is pass when no check failed, else fail; ExitCode is the process exit status.
-	Verdict  Status `json:"verdict"`
-	ExitCode int    `json:"exitCode"`
+	Verdict  CheckStatus `json:"verdict"`
+	ExitCode int         `json:"exitCode"`
 	// Target is where the run pointed.
-	Target Target `json:"target"`
+	Target ReportTarget `json:"target"`
 	// Options are the options used, secrets redacted.
 	Options map[string]any `json:"options"`
 	// Server is what HELLO said; nil when the run never authenticated.
-	Server *Server `json:"server,omitempty"`
+	Server *ReportServer `json:"server,omitempty"`
 	// Warnings are run-level warnings (e.g. --insecure-plaintext).
 	Warnings []string `json:"warnings,omitempty"`
 	// Checks are the results, in run order.
-	Checks []Result `json:"checks"`
+	Checks []CheckResult `json:"checks"`
 	// Summary counts the verdicts.
-	Summary Summary `json:"summary"`
+	Summary ReportSummary `json:"summary"`
 }
 
 // Finish computes Summary, Verdict, ExitCode and the durations from the checks.
@@ -134,24 +138,24 @@ func (r *Report) Finish(finished time.Time) {
 	r.FinishedAt = finished.UTC()
 	r.StartedAt = r.StartedAt.UTC()
 	r.DurationMs = Ms(r.FinishedAt.Sub(r.StartedAt))
-	r.Summary = Summary{Total: len(r.Checks)}
+	r.Summary = ReportSummary{Total: len(r.Checks)}
 	for _, c := range r.Checks {
 		switch c.Status {
-		case Pass:
+		case CheckPass:
 			r.Summary.Pass++
-		case Warn:
+		case CheckWarn:
 			r.Summary.Warn++
-		case Fail:
+		case CheckFail:
 			r.Summary.Fail++
-		case Skip:
+		case CheckSkip:
 			r.Summary.Skip++
 		}
 	}
-	r.Verdict, r.ExitCode = Pass, 0
+	r.Verdict, r.ExitCode = CheckPass, ExitOK
 	if r.Summary.Fail > 0 {
-		r.Verdict, r.ExitCode = Fail, 1
+		r.Verdict, r.ExitCode = CheckFail, ExitFailed
 	}
 }
 
-// Ms converts a duration to milliseconds with microsecond precision.
+// Ms converts a duration to milliseconds with microsecond precision, as report.json states them.
 func Ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,17 +1,18 @@
-package checks
+package valkeyclient
 
 import (
 	"context"
 	"net"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
 )
 
-// nodeAskTimeout bounds asking one node for the slot map: a stalled read-port node must not
+// NodeAskTimeout bounds asking one node for the slot map: a stalled read-port node must not
 // eat a check's deadline.
-const nodeAskTimeout = time.Second
+const NodeAskTimeout = time.Second
 
 // Roles splits the nodes a client knows into primaries (masters that own slots) and
 // read-only nodes (replicas: on ElastiCache Serverless, the read port 6380, which CLUSTER
@@ -19,17 +20,17 @@ const nodeAskTimeout = time.Second
 // primary verdict (ping, reconnect, cleanup's SCAN, watch, probe) visits primaries only: a
 // stalled read port must never fail a healthy primary over.
 //
-// The slot map is asked of each node in turn (nodeAskTimeout each) until one answers; when
+// The slot map is asked of each node in turn (NodeAskTimeout each) until one answers; when
 // none does, or the client is not a cluster client, every node whose port is readerPort is
 // read-only and the rest are primaries.
 func Roles(ctx context.Context, c valkey.Client, readerPort int) (primaries, readOnly []string) {
-	all := nodeAddrs(c)
+	all := NodeAddrs(c)
 	nodes := c.Nodes()
 	masters := map[string]bool{}
 	if c.Mode() == valkey.ClientModeCluster {
 		for _, addr := range all {
 			n := nodes[addr]
-			actx, cancel := context.WithTimeout(ctx, nodeAskTimeout)
+			actx, cancel := context.WithTimeout(ctx, NodeAskTimeout)
 			slots, err := n.Do(actx, n.B().ClusterSlots().Build()).ToArray()
 			cancel()
 			if err != nil {
@@ -70,11 +71,13 @@ func Roles(ctx context.Context, c valkey.Client, readerPort int) (primaries, rea
 	return primaries, readOnly
 }
 
-// primaries returns the primary nodes of e's client, asking once per client.
-func (e *Env) primaries(ctx context.Context) []string {
-	if e.roleClient != e.Client || e.primaryNodes == nil {
-		e.primaryNodes, e.ReadOnlyNodes = Roles(ctx, e.Client, e.Target.ReaderPort)
-		e.roleClient = e.Client
+// NodeAddrs lists the nodes the client knows, sorted.
+func NodeAddrs(c valkey.Client) []string {
+	nodes := c.Nodes()
+	out := make([]string, 0, len(nodes))
+	for a := range nodes {
+		out = append(out, a)
 	}
-	return e.primaryNodes
+	sort.Strings(out)
+	return out
 }
