@@ -63,7 +63,7 @@ synth: prereqs-cdk ## synthesize one environment (ENV=, default example) in both
 	$(CDK_BUILD_NOTE)
 	@for mode in none stateless; do \
 	  echo "== cdk synth --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode (a few seconds each once built)"; \
-	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode \
+	  $(CDK) synth --quiet --no-validation --output cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode \
 	    --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode; \
 	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode; \
 	done

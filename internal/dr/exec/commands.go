@@ -96,9 +96,12 @@ func (c CDK) SynthApp(environment string, mode drcontext.DrMode, outDir string) 
 		"--context", drcontext.KeyEnvironment+"="+environment, "--context", drcontext.KeyDrMode+"="+string(mode)).bounded(TimeoutSynth)
 }
 
-// Synth synthesizes the target's stack into outDir; nothing is deployed.
+// Synth synthesizes the target's stack into outDir; nothing is deployed. It skips aws-cdk-lib's
+// built-in CloudFormation validation (--no-validation, README "Validation where it pays"):
+// this synth is read, never deployed (the drill, dr-activate's routing before), and the gate
+// (SynthMatrix, SynthApp) and every deploy run the validation on the same code.
 func (c CDK) Synth(t Stack, outDir string) Cmd {
-	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
+	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--no-validation", "--output", outDir}, t.context()...)
 	return c.cmd(args...).bounded(TimeoutSynth)
 }
 

@@ -95,3 +95,22 @@ func TestEveryBuilderSetsATimeout(t *testing.T) {
 		}
 	}
 }
+
+// The built-in CloudFormation validation is skipped only by the synths nobody deploys.
+func TestOnlyReadOnlySynthsSkipTheBuiltInValidation(t *testing.T) {
+	st := Stack{Environment: "prod", Region: "us-west-2", DrMode: "stateless", Stack: "S"}
+	cdk := CDK{Repo: "/r"}
+	if !strings.Contains(cdk.Synth(st, "o").String(), " --no-validation ") {
+		t.Errorf("the inner loops' synth validates: %s", cdk.Synth(st, "o"))
+	}
+	for _, c := range []Cmd{cdk.SynthApp("prod", "none", "o"), cdk.SynthMatrix("all", "o"), cdk.Deploy(st, "f", "o", ApprovalNever), cdk.Destroy(st, "o")} {
+		if strings.Contains(c.String(), "--no-validation") {
+			t.Errorf("the gate or a deploy skips validation: %s", c)
+		}
+		for _, e := range c.Env {
+			if strings.HasPrefix(e, "CDK_VALIDATION=") {
+				t.Errorf("%s sets %s", c, e)
+			}
+		}
+	}
+}
