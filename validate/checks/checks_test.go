@@ -16,6 +16,7 @@ import (
 )
 
 func TestSlot(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tests := map[string]struct {
 		key    string
 		wanted uint16
@@ -35,6 +36,7 @@ func TestSlot(t *testing.T) {
 }
 
 func TestHealable(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tests := map[string]struct {
 		err    error
 		wanted bool
@@ -57,6 +59,7 @@ func TestHealable(t *testing.T) {
 }
 
 func TestRetryStopsAtTheDeadlineWithTheHealableError(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -71,6 +74,7 @@ func TestRetryStopsAtTheDeadlineWithTheHealableError(t *testing.T) {
 }
 
 func TestRunnerSkipsDependentsAndOwnsTheFields(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	ran := map[string]bool{}
 	mk := func(name string, st report.Status, needs ...string) Check {
 		return Check{Name: name, Timeout: time.Second, Needs: needs, Run: func(ctx context.Context, e *Env) report.Result {
@@ -106,6 +110,7 @@ func TestRunnerSkipsDependentsAndOwnsTheFields(t *testing.T) {
 }
 
 func TestRunnerSpentDeadline(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	slow := Check{Name: "slow", Timeout: time.Second, Run: func(ctx context.Context, e *Env) report.Result {
 		<-ctx.Done()
 		return failErr(ctx.Err(), "slow", nil)
@@ -143,6 +148,7 @@ func (f fakeResolver) LookupCNAME(_ context.Context, h string) (string, error) {
 }
 
 func TestDNSNames(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	endpoint := "valkey-dr-prod-abc123.serverless.usw2.cache.amazonaws.com"
 	dns := fakeResolver{
 		endpoint:                        {endpoint, "10.0.1.5"},
@@ -175,6 +181,7 @@ func TestDNSNames(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tests := map[string]struct {
 		err   error
 		class string
