@@ -27,10 +27,10 @@ run() { # run <variant>: prints the wall seconds
   local s e
   s=$(date +%s%N)
   case $1 in
-    single)  $CDK synth --quiet -o "$tmp/single" --context environment=example --context drMode=none >/dev/null ;;
-    novalid) $CDK synth --quiet --no-validation -o "$tmp/novalid" --context environment=example --context drMode=none >/dev/null ;;
+    single)  $CDK synth --quiet -o "$tmp/single" --context environment=example --context drMode=none >/dev/null 2>&1 ;;
+    novalid) $CDK synth --quiet --no-validation -o "$tmp/novalid" --context environment=example --context drMode=none >/dev/null 2>&1 ;;
     app)     rm -rf "$tmp/app"; CDK_OUTDIR="$tmp/app" CDK_CONTEXT_JSON="$ctx" .build/valkey-dr-app >/dev/null ;;
-    matrix)  $CDK synth --quiet -o "$tmp/matrix" --context matrix=all >/dev/null ;;
+    matrix)  $CDK synth --quiet -o "$tmp/matrix" --context matrix=all >/dev/null 2>&1 ;;
     gate)    "$tmp/check" -out "$tmp/gate" >/dev/null ;;
   esac
   e=$(date +%s%N)
@@ -44,7 +44,7 @@ for r in $(seq "$ROUNDS"); do
     echo "round $r $v ${t}s"
   done
 done
-stats() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {printf "%s %s %s", a[int((NR+1)/2)], a[1], a[NR]}'; }
+stats() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f %s %s", m, a[1], a[NR]}'; }
 read -r base _ _ <<<"$(echo "${times[single]}" | stats)"
 echo
 printf '%-8s %8s %16s %8s\n' variant median min-max "x single"
