@@ -17,6 +17,12 @@ CDK := cdk --no-notices --no-version-reporting
 CDK_DEPLOY := cdk --no-version-reporting
 
 GO_TEST_FLAGS ?= -count=1
+# go test on 2 cores: 3 packages at a time (the real-server packages mostly wait on sockets and
+# child processes; the jsii packages each run one Node process and never t.Parallel), and up to
+# 8 parallel tests inside a package (each real-server test starts its own servers on its own
+# ports; the default, GOMAXPROCS = 2, would leave them waiting in line).
+TEST_P ?= 3
+TEST_PARALLEL ?= 8
 PREREQS := scripts/prereqs
 # Pinned tools, run from the Go module proxy (no install step, same version everywhere).
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -65,14 +71,14 @@ synth: prereqs-cdk ## synthesize one environment (ENV=, default example) in both
 	$(CDK_BUILD_NOTE)
 	@for mode in none stateless; do \
 	  echo "== cdk synth --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode (a few seconds each once built)"; \
-	  $(CDK) synth --quiet --output cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode \
+	  $(CDK) synth --quiet --no-validation --output cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode \
 	    --context environment=$(ENVIRONMENT_OR_EXAMPLE) --context drMode=$$mode; \
 	  go run ./internal/cmd/summarize cdk.out/$(ENVIRONMENT_OR_EXAMPLE)-$$mode; \
 	done
 
 check: prereqs-cdk ## the compliance gate: real cdk synth of every environment x drMode, cdk-nag + our rules, one table
 	$(CDK_BUILD_NOTE)
-	@echo "== compliance gate: one cdk synth per environment x drMode (about 5-10 s each once built)"
+	@echo "== compliance gate: one cdk synth of every environment x drMode (--context matrix=all: one process; 10-20 s once built)"
 	go run ./internal/cmd/check -out cdk.out
 
 vet: ## go vet and gofmt
@@ -92,7 +98,7 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 	$(CDK_BUILD_NOTE)
 	@go build -o .build/testsum ./internal/cmd/testsum
 	@echo "== go test ./... (the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-3 minutes)"
-	go test -json $(GO_TEST_FLAGS) ./... | .build/testsum
+	go test -json -p $(TEST_P) -parallel $(TEST_PARALLEL) $(GO_TEST_FLAGS) ./... | .build/testsum
 	@echo "== fuzz FuzzLoad for 10 s (a new input is minimized for at most 100 runs, so the time goes to fuzzing)"
 	go test ./context/ -run '^$$' -fuzz FuzzLoad -fuzztime 10s -fuzzminimizetime 100x
 

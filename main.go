@@ -45,11 +45,14 @@ func run(stderr io.Writer) (code int) {
 	app := awscdk.NewApp(nil)
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
 	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
+	if err == nil && evidence && get(drcontext.KeyMatrix) != nil {
+		err = fmt.Errorf("context %q and %q: the evidence archive is one stack per environment; give one of them", drcontext.KeyStack, drcontext.KeyMatrix)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
 		return contract.ExitUsage
 	}
-	cfg, err := drcontext.Load(drcontext.Input{
+	in := drcontext.Input{
 		Environments:         get(drcontext.KeyEnvironments),
 		Environment:          get(drcontext.KeyEnvironment),
 		Region:               get(drcontext.KeyRegion),
@@ -57,8 +60,11 @@ func run(stderr io.Writer) (code int) {
 		HoldPrimaryRouting:   get(drcontext.KeyHoldPrimaryRouting),
 		AllowSameRegionDrill: get(drcontext.KeyAllowSameRegionDrill),
 		Received:             allContext(app),
-		ModeFree:             evidence,
-	})
+		// The evidence archive does not depend on drMode.
+		ModeFree: evidence,
+	}
+	// One Config, or one per cell of --context matrix=all|<environment> (matrix.go).
+	cfgs, err := configs(in, get(drcontext.KeyMatrix))
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
 		var ce interface{ ExitCode() int }
@@ -69,18 +75,22 @@ func run(stderr io.Writer) (code int) {
 	}
 	if evidence {
 		// --context stack=evidence: the environment's evidence archive, deployed once.
-		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfg), cfg)
+		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfgs[0]), cfgs[0])
 		app.Synth(nil)
 		return contract.ExitOK
 	}
-	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
-	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
-	// drMode=none also builds the forced-failover switch in the DR region, which the primary
-	// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
-	sw := stacks.AttachSwitch(app, cfg, stack)
+	var gated []gate.Gated
+	for _, cfg := range cfgs {
+		// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
+		stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
+		// drMode=none also builds the forced-failover switch in the DR region, which the primary
+		// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
+		sw := stacks.AttachSwitch(app, cfg, stack)
+		gated = append(gated, gate.Gated{Stack: stack, Config: cfg, Switch: sw})
+	}
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
-	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg, Switch: sw})
+	gate.Apply(app, gated...)
 	app.Synth(nil)
 	return contract.ExitOK
 }

@@ -71,6 +71,10 @@ func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) 
 	t.Helper()
 	args := []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", filepath.Join(dir, "cdk.out")}
 	for _, c := range ctx {
+		if strings.HasPrefix(c, "--") { // a CLI flag, not a context value
+			args = append(args, c)
+			continue
+		}
 		args = append(args, "--context", c)
 	}
 	cmd := exec.Command(cli(t), args...)
@@ -146,5 +150,30 @@ func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
 				t.Errorf("cdk.out/validation-report.json does not record the violation (%v)", err)
 			}
 		})
+	}
+}
+
+// Issue 14 item 2: aws-cdk-lib's built-in CloudFormation validation runs in the gate's synth
+// (make check, CI, the kit build, and every deploy: no --no-validation there) and refuses a
+// template with a property CloudFormation does not have, which neither our rules nor cdk-nag
+// look at. The inner loops' synth (--no-validation: drill, `make synth`, dr-activate's routing
+// before) skips exactly that and nothing else: the same app passes there.
+func TestCLIGateKeepsTheBuiltInCloudFormationValidation(t *testing.T) {
+	app := build(t, "./compliance/testdata/brokenapp", t.TempDir(), "brokenapp")
+	proj := project(t, app+" -break cfn-schema", nil)
+	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
+	if code == 0 {
+		t.Fatalf("the gate's cdk synth exited 0 on a property CloudFormation does not have:\n%s", out)
+	}
+	for _, want := range []string{"SnapshotRetentionDays", "CloudFormation Validate", "ValkeyDr-prod-us-west-2-dr/SessionCache/Cache"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "VDR-") || strings.Contains(out, "AwsSolutions-") {
+		t.Errorf("a rule of ours or of cdk-nag fired too: the defect is not one only the built-in validation sees:\n%s", out)
+	}
+	if out, code := synthIn(t, proj, "environment=prod", "drMode=stateless", "--no-validation"); code != 0 {
+		t.Errorf("with --no-validation (the inner loops' synth) exit %d:\n%s", code, out)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // key the app receives is therefore either ours, the CDK's own, or refused.
 
 // OurKeys are the context keys this app reads, in the order the docs list them.
-var OurKeys = []string{KeyEnvironments, KeyEnvironment, KeyRegion, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill, KeyStack}
+var OurKeys = []string{KeyEnvironments, KeyEnvironment, KeyRegion, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill, KeyStack, KeyMatrix}
 
 // cdkKeyPrefixes are prefixes of keys the CDK itself sets or reads. Seen from the pinned CLI
 // (2.1148.1: it hands the app its context as the JSON in CDK_CONTEXT_JSON, the part that does

@@ -24,7 +24,7 @@ func received(extra map[string]any) map[string]any {
 }
 
 func TestUnknownContextKeys(t *testing.T) {
-	const acc = "accepted: environments, environment, region, drMode, holdPrimaryRouting, allowSameRegionDrill, stack (and the CDK's own aws:cdk:*, @aws-cdk/* feature flags, cdk-* and lookup cache keys)"
+	const acc = "accepted: environments, environment, region, drMode, holdPrimaryRouting, allowSameRegionDrill, stack, matrix (and the CDK's own aws:cdk:*, @aws-cdk/* feature flags, cdk-* and lookup cache keys)"
 	tests := map[string]struct {
 		extra map[string]any
 		want  []string // each must be a whole problem line, in order

@@ -91,6 +91,7 @@ func tlsArgs(s *valkeytest.Server, user string) []string {
 func pw(p string) map[string]string { return map[string]string{"VALKEY_PASSWORD": p} }
 
 func TestStandaloneTLSAllPass(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{
 		args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port), "--dns-name", "localhost"),
@@ -106,6 +107,7 @@ func TestStandaloneTLSAllPass(t *testing.T) {
 // TestClusterTLSAllPass runs against three masters (no read port: another master is not a
 // replica): sessions spread over shards, and every primary node is visited.
 func TestClusterTLSAllPass(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{
 		args: append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--dns-name", "localhost"),

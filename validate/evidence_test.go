@@ -21,6 +21,7 @@ import (
 // TestOutputsFileDrivesTheRun writes the file `cdk deploy --outputs-file` would write for a DR
 // stack (pointing at a local TLS cluster) and runs with --outputs/--stack only.
 func TestOutputsFileDrivesTheRun(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "password")
@@ -54,6 +55,7 @@ func TestOutputsFileDrivesTheRun(t *testing.T) {
 // TestPasswordNeverWritten runs passing and failing runs and looks for the password in every
 // byte of stdout, stderr and the evidence files.
 func TestPasswordNeverWritten(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	for name, inv := range map[string]invocation{
 		"a passing run, text": {args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port)), env: pw(valkeytest.AppPassword)},
@@ -87,6 +89,7 @@ func TestPasswordNeverWritten(t *testing.T) {
 }
 
 func TestEvidenceFiles(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port), "--quiet"), env: pw(valkeytest.AppPassword)})
 	assertAllPass(t, res, "dns-names")
@@ -124,6 +127,7 @@ func TestEvidenceFiles(t *testing.T) {
 }
 
 func TestJSONFormatPrintsTheReport(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{args: append(tlsArgs(s, valkeytest.ReadOnlyUser), "--format", "json"), env: pw(valkeytest.ReadOnlyPassword), noEvidence: true})
 	var r report.Report
@@ -136,6 +140,7 @@ func TestJSONFormatPrintsTheReport(t *testing.T) {
 }
 
 func TestInsecurePlaintextIsLoud(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{})
 	res := validate(t, invocation{args: []string{"--endpoint", s.Addr, "--insecure-plaintext", "--user", valkeytest.AppUser,
 		"--reader-port", strconv.Itoa(s.Port)}, env: pw(valkeytest.AppPassword)})
@@ -159,6 +164,7 @@ func TestInsecurePlaintextIsLoud(t *testing.T) {
 
 // TestBinary builds the real binary once and checks exit codes and the absence of panics.
 func TestBinary(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	bin := filepath.Join(t.TempDir(), "validate")
 	build := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-test", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -176,7 +182,7 @@ func TestBinary(t *testing.T) {
 		"a passing run":        {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: valkeytest.AppPassword, wanted: 0},
 		"a failing run":        {args: append(tlsArgs(s, valkeytest.AppUser), "--quiet"), env: "wrong", wanted: 1},
 		"watch --help":         {args: []string{"watch", "--help"}, wanted: 0},
-		"a passing watch":      {args: append([]string{"watch", "--duration", "1s", "--quiet"}, tlsArgs(s, valkeytest.AppUser)...), env: valkeytest.AppPassword, wanted: 0},
+		"a passing watch":      {args: append([]string{"watch", "--duration", "1s", "--quiet", "--sla-p99", "1s"}, tlsArgs(s, valkeytest.AppUser)...), env: valkeytest.AppPassword, wanted: 0}, // 1s: as for the probe below, this row tests the exit code
 		"a healthy probe":      {args: append([]string{"probe", "--duration", "1s", "--quiet", "--sla-p99", "1s"}, tlsArgs(s, valkeytest.AppUser)...), env: valkeytest.AppPassword, wanted: 0}, // 1s: a loaded 2-core machine can exceed the default p99; this row tests the exit code
 		"an unreachable probe": {args: []string{"probe", "--duration", "1s", "--endpoint", closedPort(t)}, wanted: 4},
 		"a probe usage error":  {args: []string{"probe", "--rate", "x"}, wanted: 2},

@@ -51,6 +51,7 @@ func wantFail(t *testing.T, res result, name, class string, bound time.Duration,
 }
 
 func TestFaults(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tlsServer := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	plainServer := valkeytest.StartStandalone(t, valkeytest.Options{})
 	cluster := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
@@ -160,6 +161,7 @@ func (f fakeDNS) LookupCNAME(ctx context.Context, host string) (string, error) {
 }
 
 func TestDNSNameThroughCNAMEChain(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	// localhost stands in for the cache endpoint; the fake resolver gives the Route 53 names
 	// a CNAME chain ending at it, as the stacks' records do.
@@ -180,6 +182,7 @@ func TestDNSNameThroughCNAMEChain(t *testing.T) {
 }
 
 func TestNodeKilledMidRun(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{
 		args: append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--timeout", "4s"),
@@ -206,6 +209,7 @@ func TestNodeKilledMidRun(t *testing.T) {
 }
 
 func TestNodePausedMidRun(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	res := validate(t, invocation{
 		args: append(tlsArgs(s, valkeytest.AppUser), "--timeout", "3s"),
@@ -223,6 +227,7 @@ func TestNodePausedMidRun(t *testing.T) {
 }
 
 func TestOutOfMemory(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true, MaxMemory: "2mb"})
 	// Fill past maxmemory (DEBUG POPULATE ignores the limit; the validator's SET must not).
 	s.Do(t, "DEBUG", "POPULATE", "30000", "foreign", "100")
@@ -236,6 +241,7 @@ func TestOutOfMemory(t *testing.T) {
 }
 
 func TestForeignKeysUntouched(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	for _, mode := range []string{"standalone", "serverless", "3-masters"} {
 		t.Run(mode, func(t *testing.T) {
 			var srv *valkeytest.Server
@@ -329,6 +335,7 @@ func dataset(t *testing.T, c valkey.Client) (int64, string) {
 }
 
 func TestUsageErrorsWriteNothing(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	dir := t.TempDir()
 	outputs := filepath.Join(dir, "cdk-outputs.json")
 	if err := os.WriteFile(outputs, []byte(`{"ValkeyDr-prod-us-west-2-dr": {"EndpointAddress": "a"}, "ValkeyDr-prod-us-east-1-primary": {"EndpointAddress": "b"}}`), 0o600); err != nil {

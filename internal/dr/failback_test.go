@@ -31,7 +31,7 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 		"aws sts get-caller-identity --region us-east-1 --output json",
 		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-east-1 --output json",
 		"go build -o " + w + "/valkey-dr-validate ./validate",
-		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
 		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",

@@ -37,6 +37,7 @@ func gone(t *testing.T, pids ...int) {
 }
 
 func TestPackageDoesNotImportTesting(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
@@ -49,6 +50,7 @@ func TestPackageDoesNotImportTesting(t *testing.T) {
 }
 
 func TestStandaloneCloseRemovesProcessAndFiles(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	need(t)
 	parent := t.TempDir()
 	admin := "admin-password-0123456789abcdef"
@@ -97,6 +99,7 @@ func TestStandaloneCloseRemovesProcessAndFiles(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	need(t)
 	s, err := StartStandalone(context.Background(), Options{})
 	if err != nil {
@@ -125,6 +128,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestClusterTLSAndClose(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	need(t)
 	c, err := StartCluster(context.Background(), Options{TLS: true})
 	if err != nil {
@@ -169,6 +173,7 @@ func TestClusterTLSAndClose(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	need(t)
 	for name, tc := range map[string]struct {
 		ctx    func() context.Context
@@ -219,6 +224,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestNewPassword(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	a, err := NewPassword(32)
 	if err != nil {
 		t.Fatal(err)
@@ -234,6 +240,7 @@ func TestNewPassword(t *testing.T) {
 // hostname for both ports, all slots on one master, a replica that serves reads after
 // READONLY, the serverless parameters, and an application user refused what AWS refuses.
 func TestServerlessShape(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	need(t)
 	const appPass = "app-serverless-Qm4Tz8Lk2Vr6"
 	c, err := StartServerless(context.Background(), Options{TLS: true,

@@ -61,6 +61,7 @@ func wantPrefixErr(t *testing.T, err error, prefix string) {
 }
 
 func TestStandaloneTLS(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{TLS: true})
 	if !s.TLS || s.CA == nil {
 		t.Fatalf("server TLS=%v CA=%v, want TLS with a CA", s.TLS, s.CA)
@@ -104,6 +105,7 @@ func TestStandaloneTLS(t *testing.T) {
 }
 
 func TestStandalonePlaintext(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{})
 	if s.TLS || s.CA != nil || s.Host != "127.0.0.1" || s.Addr != "127.0.0.1:"+strconv.Itoa(s.Port) {
 		t.Fatalf("unexpected server fields %+v", s)
@@ -126,6 +128,7 @@ func TestStandalonePlaintext(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{})
 	ctx := ctxT(t, 10*time.Second)
 
@@ -188,6 +191,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{
 		MaxMemory:   "2mb",
 		Users:       []User{{Name: "only", Password: "a password with spaces", Rules: "on ~* +@all"}},
@@ -214,6 +218,7 @@ func TestOptions(t *testing.T) {
 }
 
 func TestSecretsStayOutOfArgv(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{TLS: true})
 	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.PID()), "cmdline"))
 	if err != nil {
@@ -235,6 +240,7 @@ func TestSecretsStayOutOfArgv(t *testing.T) {
 }
 
 func TestKill(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{})
 	s.Kill()
 	if !s.Exited() {
@@ -255,6 +261,7 @@ func TestKill(t *testing.T) {
 }
 
 func TestPauseResume(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := StartStandalone(t, Options{})
 	conn, err := net.DialTimeout("tcp", s.Addr, 2*time.Second)
 	if err != nil {
@@ -277,6 +284,7 @@ func TestPauseResume(t *testing.T) {
 }
 
 func TestCleanupLeavesNoProcess(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	var pids []int
 	t.Run("inner", func(t *testing.T) {
 		s := StartStandalone(t, Options{})
@@ -295,6 +303,7 @@ func TestCleanupLeavesNoProcess(t *testing.T) {
 }
 
 func TestCluster(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	for _, useTLS := range []bool{false, true} {
 		t.Run("tls="+strconv.FormatBool(useTLS), func(t *testing.T) {
 			start := time.Now()
@@ -397,6 +406,7 @@ func TestCluster(t *testing.T) {
 }
 
 func TestClusterKilledMasterFailsItsSlots(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := StartCluster(t, Options{})
 	victim := c.Nodes[1]
 	victim.Kill()

@@ -111,6 +111,7 @@ func datum(t *testing.T, m *fakeMetrics, name string) (float64, bool) {
 }
 
 func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	res, err := s.handler().Invoke(t.Context(), json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event"}`))
@@ -148,6 +149,7 @@ func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
 // (the read port) stalled, still advertised as serverless always advertises 6380, Success
 // (what the PRIMARY health check reads) stays 1 and ReaderSuccess says 0.
 func TestCanaryReadPortFaultNeverFailsThePrimary(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	s.env[contract.EnvTimeout] = "15s"
@@ -177,6 +179,7 @@ func TestCanaryReadPortFaultNeverFailsThePrimary(t *testing.T) {
 }
 
 func TestCanaryFailures(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -243,6 +246,7 @@ func TestCanaryFailures(t *testing.T) {
 }
 
 func TestConfigFromEnv(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	for name, tc := range map[string]struct {
 		env    map[string]string
 		wanted string

@@ -13,6 +13,7 @@ import (
 )
 
 func TestRunnerSkipsDependentsAndOwnsTheFields(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	ran := map[string]bool{}
 	mk := func(name string, st report.Status, needs ...string) Check {
 		return Check{Name: name, Timeout: time.Second, Needs: needs, Run: func(ctx context.Context, e *Env) report.Result {
@@ -48,6 +49,7 @@ func TestRunnerSkipsDependentsAndOwnsTheFields(t *testing.T) {
 }
 
 func TestRunnerSpentDeadline(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	slow := Check{Name: "slow", Timeout: time.Second, Run: func(ctx context.Context, e *Env) report.Result {
 		<-ctx.Done()
 		return failErr(ctx.Err(), "slow", nil)
@@ -85,6 +87,7 @@ func (f fakeResolver) LookupCNAME(_ context.Context, h string) (string, error) {
 }
 
 func TestDNSNames(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	endpoint := "valkey-dr-prod-abc123.serverless.usw2.cache.amazonaws.com"
 	dns := fakeResolver{
 		endpoint:                        {endpoint, "10.0.1.5"},

@@ -19,6 +19,7 @@ import (
 // created the key under WATCH is "key already exists", and the key is left alone. The aborts
 // are real: a second connection touches the watched key between WATCH and EXEC.
 func TestAbortedExecIsToldApartFromAnExistingKey(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	tests := map[string]struct {
 		// touch runs once, between WATCH and EXEC of the first session.

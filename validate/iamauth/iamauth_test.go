@@ -15,6 +15,7 @@ import (
 // TestTokenSeam is a seam test: AWS is not reachable from the test machine, so it checks the
 // token's documented form (static credentials, fixed time), not that ElastiCache accepts it.
 func TestTokenSeam(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := &Signer{
 		CacheName:   "valkey-dr-prod",
 		UserID:      "app-user",
@@ -66,6 +67,7 @@ func TestTokenSeam(t *testing.T) {
 }
 
 func TestTokenErrors(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tests := map[string]struct {
 		s         Signer
 		wantedErr string

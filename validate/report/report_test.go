@@ -28,6 +28,7 @@ func sample() *Report {
 }
 
 func TestFinish(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	r := sample()
 	if r.Verdict != Fail || r.ExitCode != 1 || r.Summary != (Summary{Total: 4, Pass: 1, Warn: 1, Fail: 1, Skip: 1}) ||
 		r.DurationMs != 1500 || r.StartedAt.Location() != time.UTC {
@@ -41,6 +42,7 @@ func TestFinish(t *testing.T) {
 }
 
 func TestWriters(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	r := sample()
 	dir := filepath.Join(t.TempDir(), "ev")
 	paths, err := WriteEvidence(dir, r)
@@ -80,6 +82,7 @@ func TestWriters(t *testing.T) {
 }
 
 func TestWriteEvidenceToAFileFails(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	f := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(f, nil, 0o600); err != nil {
 		t.Fatal(err)

@@ -61,6 +61,7 @@ func drOutputs() map[string]string {
 }
 
 func TestResolveErrors(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
 	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
@@ -128,6 +129,7 @@ func TestResolveErrors(t *testing.T) {
 }
 
 func TestResolveFromOutputs(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	path := writeOutputs(t, map[string]map[string]string{"ValkeyDr-prod-us-west-2-dr": drOutputs()})
 	sec := &fakeSecrets{values: map[string]string{secretARN: `{"username":"app","password":"s3cret-from-sm"}`}}
 	var region string
@@ -190,6 +192,7 @@ func TestResolveFromOutputs(t *testing.T) {
 }
 
 func TestResolveExplicit(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tests := map[string]struct {
 		cfg        Config
 		env        map[string]string
@@ -216,6 +219,7 @@ func TestResolveExplicit(t *testing.T) {
 }
 
 func TestSecretNeverPrints(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := NewSecret("hunter2")
 	a := Auth{Mode: AuthPassword, User: "u", Password: s}
 	b, _ := json.Marshal(a)

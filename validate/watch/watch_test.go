@@ -15,6 +15,7 @@ import (
 )
 
 func TestHistogramQuantilesAreWithinOnePercent(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	rng := rand.New(rand.NewPCG(1, 2))
 	for name, gen := range map[string]func() time.Duration{
 		"log-normal around 200µs": func() time.Duration { return time.Duration(200e3 * math.Exp(rng.NormFloat64()*0.8)) },
@@ -64,6 +65,7 @@ func TestHistogramQuantilesAreWithinOnePercent(t *testing.T) {
 }
 
 func TestBucketsCoverTheRangeWithoutGaps(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	prevLo, prevW := bounds(0)
 	for i := 1; i < numBuckets; i++ {
 		lo, w := bounds(i)
@@ -81,6 +83,7 @@ func TestBucketsCoverTheRangeWithoutGaps(t *testing.T) {
 }
 
 func TestLifecycleMix(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	m := Mix()
 	want := map[string]float64{"create": 0.1, "read": 0.6, "refresh": 0.2, "delete": 0.1}
 	for k, v := range want {
@@ -94,6 +97,7 @@ func TestLifecycleMix(t *testing.T) {
 }
 
 func TestSessionValueHasTheAskedSize(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	rng := rand.New(rand.NewPCG(3, 4))
 	key := "valkey-dr:validate:{0123456789abcdef-w12-123456}:session"
 	for _, size := range []int{16, 64, 256, 4096} {
@@ -113,6 +117,7 @@ func totals(ops, errs int64, p50, p99, maxMs float64) Totals {
 }
 
 func TestSLAEvaluate(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	sla := SLA{P99: 10 * time.Millisecond, ErrorRate: 0.001}
 	tests := map[string]struct {
 		sla      SLA
@@ -170,6 +175,7 @@ func sampleEvidence() *Evidence {
 }
 
 func TestCSVAndSVG(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	ev := sampleEvidence()
 	var c bytes.Buffer
 	if err := WriteCSV(&c, ev.Intervals); err != nil {
@@ -208,6 +214,7 @@ func TestCSVAndSVG(t *testing.T) {
 }
 
 func TestWorkerTagsSpreadEvenlyOverTheSlots(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	keys := Keys{Key: func(tag, name string) string { return "valkey-dr:validate:{0123456789abcdef-" + tag + "}:" + name }}
 	for _, n := range []int{1, 3, 48, 1000} {
 		tags := workerTags(keys, n)

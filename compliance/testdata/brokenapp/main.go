@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	defect := flag.String("break", "", "termination-protection | kms | open-cidr")
+	defect := flag.String("break", "", "termination-protection | kms | open-cidr | cfn-schema")
 	flag.Parse()
 	app := awscdk.NewApp(nil)
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
@@ -38,6 +38,9 @@ func main() {
 	stack := stacks.NewCacheStack(app, cfg)
 	if *defect == "termination-protection" {
 		stack.SetTerminationProtection(jsii.Bool(false))
+	}
+	if *defect == "cfn-schema" { // an escape hatch writing a property CloudFormation does not have
+		stack.Cache.Cache.AddPropertyOverride(jsii.String("SnapshotRetentionDays"), jsii.Number(3))
 	}
 	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg})
 	app.Synth(nil)

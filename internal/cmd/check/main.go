@@ -8,13 +8,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,6 +34,9 @@ type options struct {
 	cdkJSON string // path of cdk.json
 	outRoot string // cdk.out: each target synthesizes into <outRoot>/<env>-<mode>
 	cdk     string // the CDK CLI ("cdk" from PATH: the Makefile puts the pinned one first)
+	// oneByOne runs one `cdk synth` per cell (the old way, 6x the fixed costs) instead of one
+	// `cdk synth --context matrix=all` for the whole matrix.
+	oneByOne bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -45,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.cdkJSON, "cdk-json", "cdk.json", "cdk.json with the environments")
 	fs.StringVar(&o.outRoot, "out", "cdk.out", "directory for the cloud assemblies (one per environment x drMode)")
 	fs.StringVar(&o.cdk, "cdk", "cdk", "CDK CLI to run")
+	fs.BoolVar(&o.oneByOne, "one-by-one", false, "one cdk synth per environment x drMode instead of one for the whole matrix")
 	if err := fs.Parse(args); err != nil {
 		return contract.ExitUsage
 	}
@@ -56,11 +58,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var results []*targetResult
-	for _, t := range targets {
-		fmt.Fprintf(stdout, "== cdk synth --context environment=%s --context drMode=%s", t.Environment, t.DrMode)
-		r := synth(o, t, factsFor(envs, t))
-		fmt.Fprintf(stdout, "  (%s, exit %d)\n", r.elapsed.Round(100*time.Millisecond), r.exitCode)
-		results = append(results, r)
+	if o.oneByOne {
+		for _, t := range targets {
+			fmt.Fprintf(stdout, "== cdk synth --context environment=%s --context drMode=%s", t.Environment, t.DrMode)
+			r := synth(o, t, factsFor(envs, t))
+			fmt.Fprintf(stdout, "  (%s, exit %d)\n", r.elapsed.Round(100*time.Millisecond), r.exitCode)
+			results = append(results, r)
+		}
+	} else {
+		results = synthMatrix(o, targets, envs, stdout) // matrix.go
 	}
 	// The evidence archive stack of every environment (evidence.go).
 	results = append(results, synthEvidenceStacks(o, envs, stdout)...)
@@ -158,20 +164,9 @@ func synth(o options, t drcontext.Cell, facts compliance.Facts, extra ...string)
 	}
 	line := drexec.CDK{CLI: o.cdk}.SynthApp(t.Environment, appDrMode(t), r.dir)
 	line.Args = append(line.Args, extra...)
-	cmd := exec.Command(line.Name, line.Args...)
-	cmd.Env = append(os.Environ(), line.Env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	began := time.Now()
-	err := cmd.Run()
-	r.elapsed = time.Since(began)
-	r.output = out.String()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		r.exitCode = ee.ExitCode()
-	case err != nil:
-		r.exitCode = -1
+	var err error
+	r.exitCode, r.output, r.elapsed, err = runSynth(line) // matrix.go
+	if err != nil {
 		r.problems = append(r.problems, fmt.Sprintf("cannot run %s: %v", o.cdk, err))
 		return r
 	}
@@ -197,21 +192,27 @@ func synth(o options, t drcontext.Cell, facts compliance.Facts, extra ...string)
 		r.problems = append(r.problems, err.Error())
 	}
 	for _, s := range stacks {
-		sr := &stackResult{stack: s, resources: resources(s)}
-		for _, f := range compliance.CheckStack(s) {
-			sr.findings = append(sr.findings, f.String())
-		}
-		sr.findings = append(sr.findings, reported[filepath.Base(s.TemplatePath)]...)
-		for _, pack := range compliance.NagPacks {
-			n, err := nagSuppressed(r.dir, pack, s.Name)
-			if err != nil {
-				sr.findings = append(sr.findings, err.Error())
-			}
-			sr.suppressed += n
-		}
-		r.stacks = append(r.stacks, sr)
+		r.addStack(s, reported)
 	}
 	return r
+}
+
+// addStack checks one synthesized stack: our rules, the violations CDK reported for its
+// template, and its cdk-nag reports.
+func (r *targetResult) addStack(s *compliance.Stack, reported map[string][]string) {
+	sr := &stackResult{stack: s, resources: resources(s)}
+	for _, f := range compliance.CheckStack(s) {
+		sr.findings = append(sr.findings, f.String())
+	}
+	sr.findings = append(sr.findings, reported[filepath.Base(s.TemplatePath)]...)
+	for _, pack := range compliance.NagPacks {
+		n, err := nagSuppressed(r.dir, pack, s.Name)
+		if err != nil {
+			sr.findings = append(sr.findings, err.Error())
+		}
+		sr.suppressed += n
+	}
+	r.stacks = append(r.stacks, sr)
 }
 
 // resources counts a template's resources, CDK's metadata resource aside.

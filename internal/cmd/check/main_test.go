@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,12 +23,13 @@ out=""; env=""; mode=""; stack=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) out="$2"; shift ;;
-    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; stack=evidence) stack=evidence ;; esac; shift ;;
+    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; stack=evidence) stack=evidence ;; matrix=*) env=matrix ;; esac; shift ;;
   esac
   shift
 done
 [ "$stack" = evidence ] && mode=evidence
 src="$FAKE_CDK_FIXTURES/$env-$mode"
+[ "$env" = matrix ] && src="$FAKE_CDK_FIXTURES/matrix"
 if [ -f "$src/exit" ]; then cat "$src/output"; exit "$(cat "$src/exit")"; fi
 mkdir -p "$out" && cp -R "$src/." "$out/"
 `
@@ -93,12 +95,13 @@ func (f *fixture) assembly(t *testing.T, dir, stack, template string) {
 	}
 }
 
-func (f *fixture) run(t *testing.T) (string, int) {
+func (f *fixture) run(t *testing.T, extra ...string) (string, int) {
 	t.Helper()
+	f.mergeMatrix(t) // matrix_test.go
 	t.Setenv("FAKE_CDK_FIXTURES", filepath.Join(f.root, "fixtures"))
 	var out bytes.Buffer
-	code := run([]string{"-cdk-json", filepath.Join(f.root, "cdk.json"), "-out", filepath.Join(f.root, "cdk.out"),
-		"-cdk", filepath.Join(f.root, "cdk")}, &out, &out)
+	code := run(append([]string{"-cdk-json", filepath.Join(f.root, "cdk.json"), "-out", filepath.Join(f.root, "cdk.out"),
+		"-cdk", filepath.Join(f.root, "cdk")}, extra...), &out, &out)
 	return out.String(), code
 }
 
@@ -129,27 +132,30 @@ func TestCheck(t *testing.T) {
 			f.write(t, "fixtures/example-none/output", "ERROR VDR-011 a production stack has termination protection\n")
 		}, 1, []string{"cdk synth exited 1", "ERROR VDR-011", "(example none: nothing synthesized)"}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(t)
-			if tc.breakIt != nil {
-				tc.breakIt(t, f)
-			}
-			summary := filepath.Join(f.root, "summary.md")
-			t.Setenv("GITHUB_STEP_SUMMARY", summary)
-			out, code := f.run(t)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d:\n%s", code, tc.wantCode, out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
+		// Both ways: one synth per cell, and the matrix in one synth (the default).
+		for _, way := range [][]string{{"-one-by-one"}, nil} {
+			t.Run(name+" "+fmt.Sprint(way), func(t *testing.T) {
+				f := newFixture(t)
+				if tc.breakIt != nil {
+					tc.breakIt(t, f)
 				}
-			}
-			b, err := os.ReadFile(summary)
-			if err != nil || !strings.Contains(string(b), "| stack | resources | findings |") {
-				t.Errorf("job summary not written (%v):\n%s", err, b)
-			}
-		})
+				summary := filepath.Join(f.root, "summary.md")
+				t.Setenv("GITHUB_STEP_SUMMARY", summary)
+				out, code := f.run(t, way...)
+				if code != tc.wantCode {
+					t.Errorf("exit %d, want %d:\n%s", code, tc.wantCode, out)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(out, w) {
+						t.Errorf("output lacks %q:\n%s", w, out)
+					}
+				}
+				b, err := os.ReadFile(summary)
+				if err != nil || !strings.Contains(string(b), "| stack | resources | findings |") {
+					t.Errorf("job summary not written (%v):\n%s", err, b)
+				}
+			})
+		}
 	}
 }
 

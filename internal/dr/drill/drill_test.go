@@ -113,6 +113,7 @@ func gone(t *testing.T, pids []int) {
 }
 
 func TestDrillAgainstTheStandIn(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	needValkey(t)
 	var out bytes.Buffer
 	var secrets []string
@@ -249,6 +250,7 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 }
 
 func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	needValkey(t)
 	// A validator that finds the cache broken.
 	bad := filepath.Join(t.TempDir(), "validate")
@@ -277,6 +279,7 @@ func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
 }
 
 func TestStandInOutputsRefusesAnOutputItCannotFake(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	tmpl := &assembly.Template{Outputs: map[string]assembly.Output{
 		"Environment":      {Value: "example"},
 		"NewDeployedThing": {Value: map[string]any{"Fn::GetAtt": []any{"X", "Arn"}}},
@@ -293,6 +296,7 @@ func TestStandInOutputsRefusesAnOutputItCannotFake(t *testing.T) {
 }
 
 func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	dir := t.TempDir()
 	b, _ := os.ReadFile(filepath.Join(repo, "cdk.json"))
 	os.WriteFile(filepath.Join(dir, "cdk.json"), bytes.Replace(b, []byte(`"mode": "password"`), []byte(`"mode": "iam"`), 1), 0o644)

@@ -94,13 +94,16 @@ func (c CDK) cmd(args ...string) Cmd {
 // region left to the drMode's default: what `make check` runs for every cell.
 func (c CDK) SynthApp(environment string, mode drcontext.DrMode, outDir string) Cmd {
 	return c.cmd("synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir,
-		"--context", drcontext.KeyEnvironment+"="+environment, "--context", drcontext.KeyDrMode+"="+string(mode))
+		"--context", drcontext.KeyEnvironment+"="+environment, "--context", drcontext.KeyDrMode+"="+string(mode)).bounded(TimeoutSynth)
 }
 
-// Synth synthesizes the target's stack into outDir; nothing is deployed.
+// Synth synthesizes the target's stack into outDir; nothing is deployed. It skips aws-cdk-lib's
+// built-in CloudFormation validation (--no-validation, README "Validation where it pays"):
+// this synth is read, never deployed (the drill, dr-activate's routing before), and the gate
+// (SynthMatrix, SynthApp) and every deploy run the validation on the same code.
 func (c CDK) Synth(t Stack, outDir string) Cmd {
-	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
-	return c.cmd(args...)
+	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--no-validation", "--output", outDir}, t.context()...)
+	return c.cmd(args...).bounded(TimeoutSynth)
 }
 
 // Deploy deploys the target's stack, writes its outputs to outputsFile (the validator's
@@ -110,8 +113,9 @@ func (c CDK) Deploy(t Stack, outputsFile, outDir, approval string) Cmd {
 	args := append([]string{"deploy", t.Stack, "--no-version-reporting",
 		"--require-approval", approval, "--outputs-file", outputsFile, "--output", outDir,
 		"--progress", "events"}, t.context()...)
-	cmd := c.cmd(args...)
+	cmd := c.cmd(args...).bounded(TimeoutDeploy)
 	cmd.Interactive = true
+	cmd.ProgressEvery = ProgressDeploy
 	return cmd
 }
 
@@ -119,18 +123,19 @@ func (c CDK) Deploy(t Stack, outputsFile, outDir, approval string) Cmd {
 // has already required the operator to type the stack name.
 func (c CDK) Destroy(t Stack, outDir string) Cmd {
 	args := append([]string{"destroy", t.Stack, "--force", "--no-version-reporting", "--output", outDir}, t.context()...)
-	cmd := c.cmd(args...)
+	cmd := c.cmd(args...).bounded(TimeoutDeploy)
 	cmd.Interactive = true
+	cmd.ProgressEvery = ProgressDeploy
 	return cmd
 }
 
 // Version is `cdk --version`.
-func (c CDK) Version() Cmd { return c.cmd("--version") }
+func (c CDK) Version() Cmd { return c.cmd("--version").bounded(TimeoutVersion) }
 
 // CallerIdentity is `aws sts get-caller-identity`: proof that credentials exist and for which
 // account, before anything is deployed.
 func CallerIdentity(region string) Cmd {
-	return Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}}
+	return Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
 }
 
 // BootstrapStack is the stack `cdk bootstrap` creates in each environment.
@@ -139,14 +144,14 @@ const BootstrapStack = "CDKToolkit"
 // DescribeStack is `aws cloudformation describe-stacks` for one stack: bootstrapped
 // (CDKToolkit), the primary's outputs (probe), termination protection (teardown).
 func DescribeStack(stack, region string) Cmd {
-	return Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}}
+	return Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
 }
 
 // DisableTerminationProtection turns termination protection off for one stack (teardown,
 // only when the operator asked for it).
 func DisableTerminationProtection(stack, region string) Cmd {
 	return Cmd{Name: "aws", Args: []string{"cloudformation", "update-termination-protection",
-		"--no-enable-termination-protection", "--stack-name", stack, "--region", region, "--output", "json"}}
+		"--no-enable-termination-protection", "--stack-name", stack, "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
 }
 
 // BuildValidator builds the validator binary from the repository (fresh: the validator that
@@ -185,7 +190,7 @@ func (v Validate) Cmd() Cmd {
 	if v.PasswordFile != "" {
 		args = append(args, "--password-file", v.PasswordFile)
 	}
-	return Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}}
+	return Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}, Timeout: TimeoutValidate}
 }
 
 // Validator exit statuses (validate/README.md).

@@ -15,7 +15,7 @@ func TestCommandLines(t *testing.T) {
 	held := Stack{Environment: "prod", Region: "us-east-1", DrMode: drcontext.DrModeNone, HoldPrimaryRouting: true, Stack: "ValkeyDr-prod-us-east-1-primary"}
 	for name, tc := range map[string]struct{ got, want string }{
 		"synth": {cdk.Synth(dr, "/w/cdk.out").String(),
-			"/repo/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --output /w/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"},
+			"/repo/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --no-validation --output /w/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"},
 		"deploy DR": {cdk.Deploy(dr, "/w/cdk-outputs.json", "/w/cdk.out", ApprovalBroadening).String(),
 			"/repo/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --no-version-reporting --require-approval broadening --outputs-file /w/cdk-outputs.json --output /w/cdk.out --progress events --context environment=prod --context region=us-west-2 --context drMode=stateless"},
 		"deploy primary with routing held": {cdk.Deploy(held, "/w/o.json", "/w/out", ApprovalNever).String(),

@@ -34,6 +34,16 @@ type Cmd struct {
 	Interactive bool
 	// Stdout and Stderr, when set, receive the output live as well (it is always captured).
 	Stdout, Stderr io.Writer
+	// Timeout bounds the command (0: no bound of its own, only ctx's). When it passes, the
+	// command's process group is stopped like on cancel and Run returns an error matching
+	// ErrTimeout that names the command line. The builders in commands.go set one for every
+	// command a procedure runs (timeouts.go).
+	Timeout time.Duration
+	// ProgressEvery, when set, writes a line to Progress (Stderr when nil) every interval the
+	// command is still running: cdk deploy prints nothing while CloudFormation works.
+	ProgressEvery time.Duration
+	// Progress receives the progress lines; nil means Stderr (none when both are nil).
+	Progress io.Writer
 }
 
 // String is the command line as an operator would type it (arguments quoted when needed);
@@ -107,12 +117,16 @@ func (Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 		}
 		return Result{ExitCode: -1}, fmt.Errorf("start %s: %w", c.Name, err)
 	}
+	runCtx, cancel := withTimeout(ctx, c.Timeout)
+	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	stopProgress := progress(c, start)
+	defer stopProgress()
 	var err error
 	select {
 	case err = <-done:
-	case <-ctx.Done():
+	case <-runCtx.Done():
 		signalGroup(cmd, c.Interactive, false)
 		select {
 		case err = <-done:
@@ -124,6 +138,9 @@ func (Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 	res := Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Duration: time.Since(start), ExitCode: cmd.ProcessState.ExitCode()}
 	if ctx.Err() != nil {
 		return res, fmt.Errorf("%s: interrupted: %w", c.Name, ctx.Err())
+	}
+	if runCtx.Err() != nil {
+		return res, timedOut(c)
 	}
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {

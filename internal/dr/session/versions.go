@@ -44,7 +44,7 @@ func CollectVersions(ctx context.Context, r drexec.Runner, repo string) Versions
 	v := Versions{Go: runtime.Version(), Binary: BuildRevision()}
 	v.AwsCdkLib = moduleVersion(filepath.Join(repo, "go.mod"), CdkLibModule)
 	ask := func(name string, args ...string) string {
-		res, err := r.Run(ctx, drexec.Cmd{Name: name, Args: args, Dir: repo})
+		res, err := r.Run(ctx, drexec.Cmd{Name: name, Args: args, Dir: repo, Timeout: drexec.TimeoutVersion})
 		switch {
 		case err != nil:
 			return "unavailable: " + err.Error()

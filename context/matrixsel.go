@@ -1,0 +1,79 @@
+package drcontext
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Many stacks in one synth (issue 14 item 1): `--context matrix=all` builds every environment x
+// drMode of cdk.json in one process and one `cdk synth`, `--context matrix=<environment>` that
+// environment's DR and primary stacks (and the primary's switch stack). Each cell gets the
+// Config one-by-one synthesis would (Load with the cell's environment and drMode, default
+// region), so stack ids and templates are the same; the compliance gate (make check) and the
+// DR procedures use it to pay the CLI's and jsii's fixed costs once.
+
+// KeyMatrix is the context key that selects a matrix synth: MatrixAll or an environment name.
+// Absent (the default) means one environment + drMode, as given by the other keys.
+const KeyMatrix = "matrix"
+
+// MatrixAll is the value of KeyMatrix that selects every environment of cdk.json.
+const MatrixAll = "all"
+
+// matrixExclusive are the keys a matrix synth refuses: each cell takes its environment and
+// drMode from the matrix and its region from the drMode's default, exactly like make check's
+// one-by-one synth; a region or a failback flag would apply to one cell only.
+var matrixExclusive = []string{KeyEnvironment, KeyRegion, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill}
+
+// LoadMatrix validates a matrix synth: matrix is the raw value of KeyMatrix; in carries the
+// environments, the received keys (unknown ones are refused as by Load) and nothing else. It
+// returns one Config per cell, in Matrix order, or an *Error listing every problem.
+func LoadMatrix(in Input, matrix any) ([]*Config, error) {
+	var ps problems
+	sel, _, ok := flagString(&ps, KeyMatrix, matrix, fmt.Sprintf("%s or the name of an environment in cdk.json", MatrixAll))
+	given := map[string]any{KeyEnvironment: in.Environment, KeyRegion: in.Region, KeyDrMode: in.DrMode,
+		KeyHoldPrimaryRouting: in.HoldPrimaryRouting, KeyAllowSameRegionDrill: in.AllowSameRegionDrill}
+	for _, k := range matrixExclusive {
+		if v := deref(given[k]); v != nil {
+			ps.add(Problem{Key: k, Value: jsonValue(v), reason: "is not accepted with " + KeyMatrix,
+				Hint: "a matrix synth builds each environment x drMode in its default region, as make check does: leave " + k + " out, or leave " + KeyMatrix + " out"})
+		}
+	}
+	if in.Received != nil {
+		ps = append(ps, UnknownKeys(in.Received)...)
+	}
+	if len(ps) > 0 || !ok {
+		return nil, newError(ps)
+	}
+	cells, err := Matrix(in.Environments)
+	if err != nil {
+		return nil, err
+	}
+	if sel != MatrixAll {
+		var keep []Cell
+		known := map[string]bool{}
+		for _, c := range cells {
+			known[c.Environment] = true
+			if c.Environment == sel {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			envs := keysOf(known)
+			sort.Strings(envs)
+			p := unknownEnvironment(sel, true, envs)
+			p.Key = KeyMatrix
+			p.Accepted = MatrixAll + ", " + p.Accepted
+			return nil, newError([]Problem{p})
+		}
+		cells = keep
+	}
+	cfgs := make([]*Config, 0, len(cells))
+	for _, c := range cells {
+		cfg, err := Load(Input{Environments: in.Environments, Environment: c.Environment, DrMode: string(c.DrMode)})
+		if err != nil {
+			return nil, fmt.Errorf("matrix cell environment=%s drMode=%s: %w", c.Environment, c.DrMode, err)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	return cfgs, nil
+}
