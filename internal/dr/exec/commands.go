@@ -106,6 +106,14 @@ func (c CDK) Synth(t Stack, outDir string) Cmd {
 	return c.cmd(args...).bounded(TimeoutSynth)
 }
 
+// SynthGated synthesizes the target's stack with every validation on: the built-in
+// CloudFormation validation, cdk-nag and our rules. For an assembly that is deployed as it is
+// (the DR kit), which therefore must be the one the gate passed.
+func (c CDK) SynthGated(t Stack, outDir string) Cmd {
+	args := append([]string{"synth", t.Stack, "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir}, t.context()...)
+	return c.cmd(args...).bounded(TimeoutSynth)
+}
+
 // Deploy deploys the target's stack, writes its outputs to outputsFile (the validator's
 // input) and its cloud assembly to outDir (the evidence's routing records). approval is a
 // --require-approval policy. The command is interactive: a broadening change prompts.
@@ -162,7 +170,7 @@ func DisableTerminationProtection(stack, region string) Cmd {
 // true, so a checkout without git metadata still builds.
 func BuildValidator(repo, out string) Cmd {
 	return Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo,
-		Env: []string{"GOFLAGS=" + strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=auto")}}
+		Env: []string{"GOFLAGS=" + strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=auto")}, Timeout: TimeoutBuild}
 }
 
 // Validate is the validator's command line.

@@ -79,7 +79,7 @@ func TestEveryBuilderSetsATimeout(t *testing.T) {
 	st := Stack{Environment: "prod", Region: "us-west-2", DrMode: "stateless", Stack: "S"}
 	cdk := CDK{Repo: "/r"}
 	for name, c := range map[string]Cmd{
-		"synth app": cdk.SynthApp("prod", "none", "o"), "synth": cdk.Synth(st, "o"), "synth matrix": cdk.SynthMatrix("all", "o"),
+		"synth app": cdk.SynthApp("prod", "none", "o"), "synth": cdk.Synth(st, "o"), "gated synth": cdk.SynthGated(st, "o"), "synth matrix": cdk.SynthMatrix("all", "o"),
 		"deploy": cdk.Deploy(st, "f", "o", ApprovalNever), "destroy": cdk.Destroy(st, "o"), "version": cdk.Version(),
 		"caller identity": CallerIdentity("us-west-2"), "describe": DescribeStack("S", "us-west-2"),
 		"termination protection": DisableTerminationProtection("S", "us-west-2"), "build validator": BuildValidator("/r", "b"),

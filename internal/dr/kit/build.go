@@ -145,7 +145,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 				first = false
 			}
 			say("cdk synth %s (drMode=%s, %s) with the compliance gate (%s)", cfg.StackID(), mode.Name, reg, note)
-			c := drexec.CDK{Repo: repo}.Synth(drexec.StackOf(cfg), filepath.Join(stage, filepath.FromSlash(rel)))
+			c := drexec.CDK{Repo: repo}.SynthGated(drexec.StackOf(cfg), filepath.Join(stage, filepath.FromSlash(rel)))
 			c.Stdout, c.Stderr = o.Stdout, o.Stdout
 			if _, err := run(c, "the compliance gate refused "+cfg.StackID()+" (a failed synth is a failed gate; nothing was packed)"); err != nil {
 				return nil, err
