@@ -26,14 +26,11 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
-// ModeValidate is the request mode of an on-demand validation.
-const ModeValidate = "validate"
-
-// Check selections a ValidateRequest accepts: "all" is the validator's whole table (reader
-// and session lifecycle included), "canary" the rows the schedule runs.
+// The request and its constants are the contract's (validate --via-function sends them).
 const (
-	ChecksAll    = "all"
-	ChecksCanary = "canary"
+	ModeValidate = contract.CanaryModeValidate
+	ChecksAll    = contract.CanaryChecksAll
+	ChecksCanary = contract.CanaryChecksCanary
 )
 
 // ToolName is report.json's tool name when the canary ran the checks.
@@ -47,32 +44,11 @@ const validateMargin = 10 * time.Second
 // so nothing that could be a glob or break a hash tag.
 var runIDPattern = regexp.MustCompile(`^[a-z0-9]{8,32}$`)
 
-// ValidateRequest is the event of an on-demand validation. The scheduled EventBridge event
-// has no "mode" and runs the health check instead.
-type ValidateRequest struct {
-	// Mode must be ModeValidate.
-	Mode string `json:"mode"`
-	// RunID is the caller's run id (lower-case letters and digits, 8-32); "" picks one.
-	RunID string `json:"runId,omitempty"`
-	// Checks is ChecksAll (default) or ChecksCanary.
-	Checks string `json:"checks,omitempty"`
-	// DNSNames are Route 53 names that must resolve to the endpoint (dns-names check); inside
-	// the VPC is where a private hosted zone answers.
-	DNSNames []string `json:"dnsNames,omitempty"`
-}
+// ValidateRequest is the event of an on-demand validation (contract.CanaryValidateRequest).
+type ValidateRequest = contract.CanaryValidateRequest
 
-// RanIn is where the checks ran, recorded in report.json's options ("ranIn"): a validation is
-// evidence only if the auditor can tell it ran next to the cache.
-type RanIn struct {
-	// Where is "lambda" here ("local" for a run of the validator binary).
-	Where        string `json:"where"`
-	FunctionName string `json:"functionName,omitempty"`
-	FunctionArn  string `json:"functionArn,omitempty"`
-	RequestID    string `json:"requestId,omitempty"`
-	LogGroup     string `json:"logGroup,omitempty"`
-	LogStream    string `json:"logStream,omitempty"`
-	Region       string `json:"region,omitempty"`
-}
+// RanIn is where the checks ran (contract.RanIn).
+type RanIn = contract.RanIn
 
 // Handle is the Lambda entry point: a ValidateRequest runs the validation and returns the
 // report; anything else (the schedule) is the health check of Invoke.
@@ -150,7 +126,7 @@ func (h *Handler) Validate(ctx context.Context, req ValidateRequest) (*report.Re
 		Target:        report.Target{Endpoint: tg.Addr(), ReaderEndpoint: tg.ReaderAddr(), DNSNames: tg.DNSNames},
 		Options: map[string]any{"endpoint": tg.Addr(), "auth": string(tg.Auth.Mode), "user": tg.Auth.User, "cacheName": cfg.CacheName,
 			"region": cfg.Region, "checks": req.Checks, "timeout": tg.Timeout.String(), "sessions": tg.Sessions,
-			"client": env.ClientOptionsEvidence(), "ranIn": ran},
+			"client": env.ClientOptionsEvidence(), contract.OptionRanIn: ran},
 	}
 	if tg.Auth.Mode == target.AuthPassword {
 		// Where the password came from, never the password.
@@ -184,7 +160,7 @@ func targetConfig(cfg contract.CanaryConfig) target.Config {
 
 // ranIn reads the invocation's identity from the Lambda runtime (empty outside Lambda).
 func ranIn(ctx context.Context, region string) RanIn {
-	r := RanIn{Where: "lambda", FunctionName: lambdacontext.FunctionName, LogGroup: lambdacontext.LogGroupName,
+	r := RanIn{Where: contract.RanInLambda, FunctionName: lambdacontext.FunctionName, LogGroup: lambdacontext.LogGroupName,
 		LogStream: lambdacontext.LogStreamName, Region: region}
 	if r.FunctionName == "" {
 		r.FunctionName = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
