@@ -96,7 +96,7 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). The environment: ENV= or ENVIRONMENT=
 # on the make command line (see "One name for the environment" above).
-.PHONY: drctl drill dr-activate dr-failback dr-teardown
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-route
 DRCTL := .build/drctl
 APPROVAL ?= broadening
 
@@ -109,17 +109,24 @@ drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand
 	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" \
+	  $(if $(filter yes,$(LOCAL)),--local)
 
 dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)"
+	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(if $(filter yes,$(LOCAL)),--local)
+
+dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
+	$(env-check)
+	$(env-required)
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) route --env "$(DR_ENV)" --to "$(TO)"
 
 dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
 	$(env-check)

@@ -74,6 +74,9 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
              (make dr-activate ENV=prod REGION=us-west-2)
   failback   runbook section 8 steps 1-3: deploy the primary with routing held, validate,
              release routing   (make dr-failback ENV=prod)
+  route      runbook step 3, the forced-failover switch: publish FailoverRequested 1 (--to dr)
+             or 0 (--to primary) in the DR region, read the switch and Route 53 back
+             (make dr-route ENV=prod TO=dr)
   teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
              only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
 
@@ -93,10 +96,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "drill":
 		err = runDrill(ctx, args[1:], stdout, stderr)
-	case "activate", "failback", "teardown":
+	case "activate", "failback", "teardown", "route":
 		err = runDR(ctx, args[0], args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback or teardown\n", args[0])
+		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, route or teardown\n", args[0])
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -150,8 +153,11 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
 	fs.StringVar(&o.Region, "region", "", "`region` (activate: required, the DR region; failback: default primaryRegion; teardown: default drRegion)")
 	fs.StringVar(&o.EvidenceRoot, "evidence", "", "`dir` for evidence bundles (default <repo>/evidence)")
-	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
-	if name != "teardown" {
+	if name != "route" {
+		fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
+	}
+	addRouteFlags(fs, name, &o)
+	if name != "teardown" && name != "route" {
 		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
 			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
 	}
@@ -172,6 +178,8 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		_, err = dr.Failback(ctx, o, d)
 	case "teardown":
 		_, err = dr.Teardown(ctx, o, d)
+	case "route":
+		_, err = dr.Route(ctx, o, d)
 	}
 	return err
 }
