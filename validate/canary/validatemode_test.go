@@ -114,3 +114,21 @@ func TestValidateModeRefusesBadRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestHandleScheduledEventIsTheHealthCheck: the entry point Lambda starts (Handle) sends an
+// EventBridge event, which has no "mode", to the health check, which publishes Success.
+func TestHandleScheduledEventIsTheHealthCheck(t *testing.T) {
+	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+	s := newSetup(c, valkeytest.AppPassword)
+	out, err := s.handler().Handle(t.Context(), json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.log.String())
+	}
+	res, ok := out.(Result)
+	if !ok || !res.Success || !res.Published {
+		t.Fatalf("response %T %+v, want a published health-check Result", out, out)
+	}
+	if v, ok := datum(t, s.metrics, "Success"); !ok || v != 1 {
+		t.Errorf("Success = %v (published %v)", v, ok)
+	}
+}
