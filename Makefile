@@ -13,6 +13,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # --no-notices only where nobody acts on a notice: tests, synth, the gate. The DR procedures
 # (drctl through bin/cdk) and bin/cdk deploy show CDK's notices: they carry security notices.
 CDK := cdk --no-notices --no-version-reporting
+# Deploys show CDK notices: they carry security advisories an operator must see.
+CDK_DEPLOY := cdk --no-version-reporting
 
 GO_TEST_FLAGS ?= -count=1
 PREREQS := scripts/prereqs
@@ -96,43 +98,63 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). The environment: ENV= or ENVIRONMENT=
 # on the make command line (see "One name for the environment" above).
-.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-route
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack dr-kit dr-route
 DRCTL := .build/drctl
 APPROVAL ?= broadening
+# Who and why (issue 13): required in production, read from the make command line only (like ENV).
+WHO = $(foreach v,REASON TICKET APPROVER INCIDENT_START,$(if $(filter command line,$(origin $(v))),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) "$($(v))"))
 
 drctl: ## build the DR procedure tool (.build/drctl)
 	$(CDK_BUILD_NOTE)
-	@go build -o $(DRCTL) ./internal/cmd/drctl
+	@go build -buildvcs=auto -o $(DRCTL) ./internal/cmd/drctl
+
+dr-evidence-stack: prereqs-cdk ## once per environment: the write-once evidence bucket (docs/evidence.md): make dr-evidence-stack ENV=prod
+	$(env-check)
+	$(env-required)
+	$(CDK_DEPLOY) deploy --context environment="$(DR_ENV)" --context stack=evidence --require-approval "$(APPROVAL)"
+
+dr-verify: ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey-dr-drill-....tar.gz
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) verify "$(BUNDLE)"
 
 drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
 	$(env-check)
 	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" \
+	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" $(WHO) \
 	  $(if $(filter yes,$(LOCAL)),--local)
+
+# The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
+# and validate (linux/amd64, linux/arm64, darwin/arm64) + manifest, one tarball under .build/kit/.
+dr-kit: prereqs-cdk ## the DR kit for activation without a compiler: make dr-kit ENV=prod (then drctl activate --kit <tarball>)
+	$(env-check)
+	$(env-required)
+	$(CDK_BUILD_NOTE)
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) kit --env "$(DR_ENV)" --out .build/kit
 
 dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(if $(filter yes,$(LOCAL)),--local)
+	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local)
 
 dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) route --env "$(DR_ENV)" --to "$(TO)"
+	@$(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO)
 
 dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" \
+	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" $(WHO) \
 	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
 	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)
 

@@ -44,6 +44,11 @@ func run(stderr io.Writer) (code int) {
 	}()
 	app := awscdk.NewApp(nil)
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
+	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
+	if err != nil {
+		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
+		return contract.ExitUsage
+	}
 	cfg, err := drcontext.Load(drcontext.Input{
 		Environments:         get(drcontext.KeyEnvironments),
 		Environment:          get(drcontext.KeyEnvironment),
@@ -52,6 +57,7 @@ func run(stderr io.Writer) (code int) {
 		HoldPrimaryRouting:   get(drcontext.KeyHoldPrimaryRouting),
 		AllowSameRegionDrill: get(drcontext.KeyAllowSameRegionDrill),
 		Received:             allContext(app),
+		ModeFree:             evidence,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
@@ -60,6 +66,12 @@ func run(stderr io.Writer) (code int) {
 			return ce.ExitCode()
 		}
 		return contract.ExitUsage
+	}
+	if evidence {
+		// --context stack=evidence: the environment's evidence archive, deployed once.
+		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfg), cfg)
+		app.Synth(nil)
+		return contract.ExitOK
 	}
 	// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 	stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))

@@ -67,6 +67,8 @@ type Environment struct {
 	DNS     DNS               `json:"dns"`
 	// Monitoring holds the stabilization thresholds (runbook section 7); all optional.
 	Monitoring Monitoring `json:"monitoring"`
+	// Evidence is where DR evidence is signed and archived (context/evidence.go).
+	Evidence Evidence `json:"evidence"`
 	// Tags are applied to every resource; "owner" and "dataClassification" are required.
 	// "environment", "drMode" and "managedBy" are added by the app and may not be set here.
 	Tags map[string]string `json:"tags"`

@@ -31,6 +31,9 @@ type Input struct {
 	// that is neither ours nor the CDK's own is a problem (UnknownKeys). nil skips that check,
 	// for callers that build Input themselves from known keys (context.LoadFile, tests).
 	Received map[string]any
+	// ModeFree is set when the stack being built does not depend on drMode (the evidence
+	// archive, --context stack=evidence): drMode is then not required outside example.
+	ModeFree bool
 }
 
 // Cell is one synth of the environment x drMode matrix (make check synthesizes each).
@@ -101,7 +104,7 @@ func Load(in Input) (*Config, error) {
 	}
 
 	// Only for an environment that exists: for an unknown one, its own problem says it all.
-	if env != nil && !modeGiven && envName != explicitDrModeEnvironment {
+	if env != nil && !modeGiven && !in.ModeFree && envName != explicitDrModeEnvironment {
 		ps.add(drModeRequired(envName))
 		modeOK = false
 	}

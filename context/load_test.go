@@ -658,13 +658,13 @@ func TestLoad(t *testing.T) {
 		"unknown key at the environment level": {
 			mutate: []mutation{set("example.engine", "redis")},
 			wantedErrors: []string{
-				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, tags`,
+				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, evidence, tags`,
 			},
 		},
 		"a key in the wrong object points at where it belongs": {
 			mutate: []mutation{set("example.snapshotRetentionLimit", 1.0)},
 			wantedErrors: []string{
-				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
+				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, evidence, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
 			},
 		},
 		"list given as a string is a type problem only": {

@@ -111,6 +111,7 @@ func validateEnvironment(name string, e *Environment) []Problem {
 	validateCache(&ps, path+".cache", &e.Cache, e.Production != nil && *e.Production)
 	validateDNS(&ps, path+".dns", &e.DNS, regions)
 	validateMonitoring(&ps, path+".monitoring", &e.Monitoring)
+	validateEvidence(&ps, path+".evidence", e)
 	validateTags(&ps, path+".tags", e.Tags)
 	return ps
 }

@@ -4,7 +4,6 @@ package stacks
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -128,14 +127,7 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 
 	s.addOutputs(cfg)
 	tags := cfg.Tags()
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(tags[k]), nil)
-	}
+	tagAll(stack, tags)
 	return s
 }
 

@@ -2,7 +2,6 @@ package stacks
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -49,14 +48,7 @@ func NewSwitchStack(scope constructs.Construct, cfg *drcontext.Config) *SwitchSt
 
 	// The same tags as the environment's other stacks; drMode says which deploy owns it.
 	tags := cfg.Tags()
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		awscdk.Tags_Of(stack).Add(jsii.String(k), jsii.String(tags[k]), nil)
-	}
+	tagAll(stack, tags)
 	return s
 }
 

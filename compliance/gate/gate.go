@@ -36,6 +36,11 @@ func Apply(app awscdk.App, targets ...Gated) {
 		}
 		suppress(t.Stack)
 	}
+	applyPacks(app, facts)
+}
+
+// applyPacks puts the cdk-nag packs and our rules plugin on app (facts by stack path).
+func applyPacks(app awscdk.App, facts map[string]compliance.Facts) {
 	props := func() *cdknag.NagPackProps {
 		return &cdknag.NagPackProps{
 			// Verbose: every finding carries the rule's explanation, not just its id.

@@ -7,13 +7,12 @@ package failover
 
 import (
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/constructs/alarmtopic"
 	"github.com/valkey-dr/valkey-dr/contract"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -86,24 +85,9 @@ func Metric(environment string) awscloudwatch.Metric {
 	})
 }
 
-// topic is an SNS topic encrypted with its own key (CloudWatch cannot publish to a topic under
-// the AWS-managed aws/sns key), SSL only.
+// topic is the switch's alarm topic (constructs/alarmtopic).
 func topic(scope constructs.Construct, p *Props) awssns.Topic {
-	key := awskms.NewKey(scope, jsii.String("TopicKey"), &awskms.KeyProps{
-		Description:       jsii.String(fmt.Sprintf("Encrypts the forced-failover notifications of environment %s", p.Environment)),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
-	return awssns.NewTopic(scope, jsii.String("Topic"), &awssns.TopicProps{
-		DisplayName: jsii.String(fmt.Sprintf("valkey-dr forced failover of %s", p.Environment)),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
+	return alarmtopic.New(scope, &alarmtopic.Props{KeyID: "TopicKey", TopicID: "Topic",
+		KeyDescription: fmt.Sprintf("Encrypts the forced-failover notifications of environment %s", p.Environment),
+		DisplayName:    fmt.Sprintf("valkey-dr forced failover of %s", p.Environment)})
 }

@@ -5,12 +5,11 @@ package monitoring
 
 import (
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/constructs/alarmtopic"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -222,24 +221,9 @@ func alarmTopic(scope constructs.Construct, p *Props) awssns.ITopic {
 	if p.AlarmTopicArn != "" {
 		return awssns.Topic_FromTopicArn(scope, jsii.String("AlarmTopic"), jsii.String(p.AlarmTopicArn))
 	}
-	key := awskms.NewKey(scope, jsii.String("AlarmTopicKey"), &awskms.KeyProps{
-		Description:       jsii.String(fmt.Sprintf("Encrypts the alarm topic of session cache %s", p.CacheName)),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
-	// CloudWatch publishes alarm notifications as the service principal; it needs the key.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
-		Resources:  jsii.Strings("*"),
-	}), nil)
-	return awssns.NewTopic(scope, jsii.String("AlarmTopic"), &awssns.TopicProps{
-		DisplayName: jsii.String(fmt.Sprintf("valkey-dr alarms for %s", p.CacheName)),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
+	return alarmtopic.New(scope, &alarmtopic.Props{KeyID: "AlarmTopicKey", TopicID: "AlarmTopic",
+		KeyDescription: fmt.Sprintf("Encrypts the alarm topic of session cache %s", p.CacheName),
+		DisplayName:    fmt.Sprintf("valkey-dr alarms for %s", p.CacheName)})
 }
 
 func dashboard(scope constructs.Construct, p *Props, metric func(string, string) awscloudwatch.Metric, m *Monitoring) awscloudwatch.Dashboard {

@@ -36,9 +36,18 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
+	if o.Kit != nil {
+		if _, err := kitStack(o.Kit, cfg); err != nil {
+			return nil, err
+		}
+	}
 
+	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
+	if err != nil {
+		return nil, err
+	}
 	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
-		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval, "route": mode.Name})
+		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval, "route": mode.Name}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +56,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr, mode)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
+	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
 		s.Printf("\nACTIVATION FINISHED: stack %s passed validation. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID())
 	}
@@ -61,6 +71,11 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
 
 	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
+		if o.Kit != nil {
+			if err := kitPrereqs(ctx, s, o.Kit); err != nil {
+				return "", err
+			}
+		}
 		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
@@ -86,7 +101,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
 			}
 			// The primary as synthesized: the routing "before" (no AWS needed).
-			st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary"))
+			st, err := primaryAssembly(ctx, r, o, primary, filepath.Join(s.Work, "cdk.out.primary"))
 			if err != nil {
 				pre["routingBefore"] = "unavailable: " + err.Error()
 			}
@@ -117,6 +132,9 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		if err := s.Bundle.CopyFile(session.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
+		if err := recheckKit(s, o, cfg); err != nil {
+			return "", err
+		}
 		return "cdk deploy exited 0; endpoint " + out["EndpointAddress"], nil
 	})
 	if err != nil {
@@ -126,7 +144,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 
 	// Runbook step 3: the stack itself carries the routing (Route 53 SECONDARY + regional
 	// CNAME, SSM parameters), so it changed with the deploy; record what changed.
-	dr, rerr := readDeployed(s.Work, cfg)
+	dr, rerr := deployedAssembly(o, s.Work, cfg)
 	before := records(primaryStack, nil)
 	after := append(append([]assembly.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
 	note := "in the deploy: Route 53 regional CNAME + SECONDARY record, SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"

@@ -22,6 +22,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -57,6 +58,19 @@ type Options struct {
 	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
+	// Who is the reason, ticket, approver and incident start (required in production).
+	Who Who
+	// SigningKeyFile is the local Ed25519 key (non-production without evidence.signingKeyArn);
+	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	SigningKeyFile string
+	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
+	NoArchive bool
+	// Kit is an opened, verified DR kit (drkit.Open): activation deploys its assemblies and
+	// runs its validator; nil synthesizes from the repository.
+	Kit *drkit.Kit
+	// Run is who and what started the run (approver, run URL, reason, ticket), recorded in
+	// the metadata under "run"; see RunContextFromEnv.
+	Run map[string]string
 }
 
 // Deps are the outside world; tests replace all of it.
@@ -71,6 +85,10 @@ type Deps struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// AWS is the SDK clients (route, the canary preflight).
 	AWS AWS
+	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
+	Signer session.Signer
+	// Archive replaces the S3 upload of the sealed bundle (tests).
+	Archive ArchiveFunc
 }
 
 // Result is a finished procedure.
@@ -123,9 +141,10 @@ func (d *Deps) defaults() {
 // start opens the session of one procedure on the stack of cfg: its evidence bundle and work
 // directory, and the metadata every procedure records (environment, region, account, stack,
 // cache) plus the procedure's own.
-func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any) (*session.Session, error) {
+func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any, signer session.Signer, prov *session.Provenance) (*session.Session, error) {
 	s, err := session.Start(session.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
+		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
+		Signer: signer, Provenance: prov})
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +155,7 @@ func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta ma
 	for k, v := range meta {
 		s.Meta[k] = v
 	}
+	recordRun(s.Meta, o)
 	return s, nil
 }
 
@@ -323,7 +343,10 @@ func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontex
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
 func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
-	cmd := drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval)
+	cmd, err := deployCmd(o, cfg, outputsFile, outDir)
+	if err != nil {
+		return nil, nil, err
+	}
 	log := session.NewLog(s.Stdout)
 	cmd.Stdout, cmd.Stderr = log, log
 	s.Printf("    %s", cmd)

@@ -31,8 +31,12 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	dr, drErr := load(o, "", drcontext.DRMode().Name, false)
 
+	signer, prov, err := evidenceSetup(ctx, o, d, held)
+	if err != nil {
+		return nil, err
+	}
 	s, err := start("failback", fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()), o, d, held,
-		map[string]any{"drMode": string(held.DrMode), "approval": o.Approval})
+		map[string]any{"drMode": string(held.DrMode), "approval": o.Approval}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +45,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	runErr := failback(ctx, s, o, d, held, release, dr, drErr)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management.")
+	archiveSealed(ctx, s, o, d, held, sealed)
 	if runErr == nil && dr != nil {
 		s.Printf("\nFAILBACK FINISHED: %s validated and routing released. When Change Management approves, remove the DR stack:\n    make dr-teardown ENV=%s CONFIRM=%s",
 			held.StackID(), held.EnvironmentName, dr.StackID())

@@ -170,8 +170,13 @@ func Route(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Who and why, and the evidence signer, as for every procedure that changes routing.
+	signer, prov, err := evidenceSetup(ctx, o, d, primary)
+	if err != nil {
+		return nil, err
+	}
 	s, err := start("route", fmt.Sprintf("Routing: %s to %s (switch %s in %s)", primary.EnvironmentName, tgt.Name, primary.FailoverAlarmName(), primary.SwitchRegion()),
-		o, d, primary, map[string]any{"to": tgt.Name, "value": tgt.Value, "switchRegion": primary.SwitchRegion(), "switchAlarm": primary.FailoverAlarmName()})
+		o, d, primary, map[string]any{"to": tgt.Name, "value": tgt.Value, "switchRegion": primary.SwitchRegion(), "switchAlarm": primary.FailoverAlarmName()}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +184,7 @@ func Route(ctx context.Context, o Options, d Deps) (*Result, error) {
 		contract.RoutingNamespace, contract.MetricFailoverRequested, tgt.Value, contract.RoutingDimension, primary.EnvironmentName, primary.SwitchRegion())
 	runErr := routeTo(ctx, s, d, primary, tgt)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook step 3 (routing): the forced-failover switch (DESIGN.md section 4). Route 53's data plane reads the switch alarm; no change was made in the primary region or in Route 53's control plane.")
+	archiveSealed(ctx, s, o, d, primary, sealed)
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
 	"net"
 	"os"
 	"path/filepath"
@@ -134,6 +135,8 @@ type env struct {
 	// cw is the fake CloudWatch of the switch and the canary (Success 1 published).
 	cw        *fakeCloudWatch
 	cwRegions []string
+	// archived are the archive requests (evidence_test.go).
+	archived []archive.Request
 }
 
 func newEnv(t *testing.T, script ...drexec.Step) *env {
@@ -141,14 +144,16 @@ func newEnv(t *testing.T, script ...drexec.Step) *env {
 	e := &env{t: t, fake: &drexec.Fake{Script: append(script, versions...)}}
 	root := t.TempDir()
 	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
-		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work")}
+		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work"),
+		Who: Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}
 	clock := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	e.deps = Deps{Runner: e.fake, Stdout: &e.out, Stderr: &e.out,
 		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			e.dialed = append(e.dialed, addr)
 			return nil, errors.New("dial tcp: i/o timeout")
-		}}
+		},
+		Signer: testSigner(t, root), Archive: e.archive}
 	// No SDK client may reach AWS from a seam test: fakes for every procedure.
 	e.cw = &fakeCloudWatch{state: "OK", success: [][]float64{{1}}}
 	e.withAWS(e.cw, &fakeRoute53{cw: e.cw})

@@ -73,6 +73,10 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
 	stack := cfg.StackID()
+	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	// The plan needs no AWS: synthesize into a scratch directory first, so a refusal leaves
 	// no evidence bundle behind (nothing happened).
@@ -107,7 +111,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	s, err := start("teardown", fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack), o, d, cfg,
 		map[string]any{"confirmedBy": "CONFIRM=" + o.Confirm,
-			"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary})
+			"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +126,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}()
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
+	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
 		s.Printf("\nTEARDOWN FINISHED: cdk destroy %s exited 0.", stack)
 	}

@@ -187,7 +187,10 @@ func classOf(err error) string {
 
 // window is what workers record between two ticks.
 type window struct {
-	hist    [numOps]Hist
+	hist [numOps]Hist
+	// failed holds the latency of failed commands (errors and timeouts), apart from hist so
+	// that the success-latency SLA keeps its meaning while a stall still shows as a spike.
+	failed  Hist
 	ops     [numOps]int64
 	errs    [numOps]int64
 	classes map[string]int64
@@ -198,6 +201,7 @@ func (w *window) reset() {
 	for i := range w.hist {
 		w.hist[i].Reset()
 	}
+	w.failed.Reset()
 	w.ops, w.errs = [numOps]int64{}, [numOps]int64{}
 	clear(w.classes)
 	clear(w.samples)
@@ -534,6 +538,7 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 		w.ops[op]++
 		if err != nil {
 			w.errs[op]++
+			w.failed.Record(took)
 			w.classes[classOf(err)]++
 			if msg := sample(op, err); len(w.samples) < errorSamples || w.samples[msg] > 0 {
 				w.samples[msg]++
@@ -597,6 +602,7 @@ func (e *engine) collect(spare []*window, agg *aggregate) Interval {
 			merged.ops[op] += w.ops[op]
 			merged.errs[op] += w.errs[op]
 		}
+		merged.failed.Merge(&w.failed)
 		for k, v := range w.classes {
 			merged.classes[k] += v
 		}
@@ -616,6 +622,7 @@ func (e *engine) collect(spare []*window, agg *aggregate) Interval {
 		iv.ByOp[op.String()] = merged.ops[op]
 	}
 	iv.Latency = latencyOf(&all)
+	iv.Failed, iv.Attempts = failedAndAttempts(&all, &merged.failed)
 	if len(merged.classes) > 0 {
 		iv.ErrorClasses = map[string]int64{}
 		for k, v := range merged.classes {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
@@ -57,11 +58,25 @@ func fileNames(kind string) (jsonName, csvName, svgName string) {
 	return kind + ".json", kind + ".csv", kind + "-latency.svg"
 }
 
-// CSVHeader is the first row of the CSV; one row per interval follows.
+// CSVHeader is the first row of the CSV; one row per interval follows. Columns are only ever
+// added at the end, so a reader indexing the older ones keeps working.
 var CSVHeader = []string{"interval", "start_utc", "elapsed_s", "duration_s", "ops", "ops_per_s", "errors", "error_rate",
-	"reconnects", "dial_failures", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "create", "read", "refresh", "delete"}
+	"reconnects", "dial_failures", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_ms", "create", "read", "refresh", "delete",
+	"attempt_p50_ms", "attempt_p99_ms", "attempt_max_ms", "failed_p50_ms", "failed_p99_ms", "failed_max_ms", "sla_missed"}
 
-// WriteCSV writes the time series, one row per interval.
+// MarkSLAMissed fills every interval's SLAMissed from ev.SLA. The subcommand knows the SLA
+// lines only after Run returned, so the writers call it; calling it again changes nothing.
+func (ev *Evidence) MarkSLAMissed() {
+	if ev.Outcome == nil {
+		return
+	}
+	for i := range ev.Intervals {
+		ev.Intervals[i].SLAMissed = Missed(ev.Intervals[i], ev.SLA)
+	}
+}
+
+// WriteCSV writes the time series, one row per interval (sla_missed is empty unless
+// Evidence.MarkSLAMissed ran).
 func WriteCSV(w io.Writer, intervals []Interval) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
@@ -76,6 +91,8 @@ func WriteCSV(w io.Writer, intervals []Interval) error {
 		for _, op := range OpNames {
 			row = append(row, strconv.FormatInt(iv.ByOp[op], 10))
 		}
+		row = append(row, f(iv.Attempts.P50Ms, 3), f(iv.Attempts.P99Ms, 3), f(iv.Attempts.MaxMs, 3),
+			f(iv.Failed.P50Ms, 3), f(iv.Failed.P99Ms, 3), f(iv.Failed.MaxMs, 3), strings.Join(iv.SLAMissed, ";"))
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -84,8 +101,9 @@ func WriteCSV(w io.Writer, intervals []Interval) error {
 	return cw.Error()
 }
 
-// WriteJSON writes the evidence as indented JSON.
+// WriteJSON writes the evidence as indented JSON, with every interval's SLAMissed filled.
 func WriteJSON(w io.Writer, ev *Evidence) error {
+	ev.MarkSLAMissed()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(ev)
@@ -98,6 +116,7 @@ func WriteEvidence(dir string, ev *Evidence) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("evidence dir %q: %w", dir, err)
 	}
+	ev.MarkSLAMissed()
 	jsonName, csvName, svgName := fileNames(ev.Kind)
 	type file struct {
 		name  string

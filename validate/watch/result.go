@@ -13,8 +13,9 @@ import (
 	"github.com/valkey-io/valkey-go"
 )
 
-// Latency is a latency summary in milliseconds (successful commands only: a failed command is
-// an error, counted in the error rate, as CloudWatch's Successful*RequestLatency does).
+// Latency is a latency summary in milliseconds. The embedded Latency of Interval and Totals is
+// over successful commands only (a failed command is an error, counted in the error rate, as
+// CloudWatch's Successful*RequestLatency does); Failed and Attempts hold the rest.
 type Latency struct {
 	P50Ms  float64 `json:"p50Ms"`
 	P95Ms  float64 `json:"p95Ms"`
@@ -24,6 +25,16 @@ type Latency struct {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// failedAndAttempts summarises the failed commands and every completed attempt (successes and
+// failures merged): during a stall the successes that get through are the fast ones, so only
+// these two show the commands that waited for their timeout.
+func failedAndAttempts(success, failed *Hist) (f, all Latency) {
+	var a Hist
+	a.Merge(success)
+	a.Merge(failed)
+	return latencyOf(failed), latencyOf(&a)
+}
 
 func latencyOf(h *Hist) Latency {
 	return Latency{P50Ms: ms(h.Quantile(0.50)), P95Ms: ms(h.Quantile(0.95)), P99Ms: ms(h.Quantile(0.99)),
@@ -50,6 +61,15 @@ type Interval struct {
 	Reconnects   int64 `json:"reconnects"`
 	DialFailures int64 `json:"dialFailures"`
 	Latency
+	// Failed is the latency of the failed commands (errors and timeouts: a timeout counts the
+	// time waited for it); zero when none failed.
+	Failed Latency `json:"failedLatency"`
+	// Attempts is the latency of every completed command, successful or not.
+	Attempts Latency `json:"attemptLatency"`
+	// SLAMissed names the SLA lines (p50, p99, max, error-rate; ops when no command completed)
+	// this interval alone misses: where to look, not the verdict, which is over the whole run.
+	// Filled by Evidence.MarkSLAMissed once the SLA lines are known.
+	SLAMissed []string `json:"slaMissed,omitempty"`
 	// ByOp counts commands per operation (create, read, refresh, delete).
 	ByOp map[string]int64 `json:"byOp"`
 	// ErrorClasses counts errors by class (timeout, refused, data, ...).
@@ -84,6 +104,9 @@ type Totals struct {
 	// Successes counts commands that succeeded (the latency percentiles are over these).
 	Successes int64 `json:"successes"`
 	Latency
+	// Failed and Attempts are as in Interval, over the run.
+	Failed       Latency             `json:"failedLatency"`
+	Attempts     Latency             `json:"attemptLatency"`
 	ByOp         map[string]OpTotals `json:"byOp"`
 	ErrorClasses map[string]int64    `json:"errorClasses,omitempty"`
 	// ErrorSamples are up to 10 distinct error messages with their counts.
@@ -144,6 +167,7 @@ type Outcome struct {
 // aggregate accumulates windows over the run (owned by the reporting goroutine).
 type aggregate struct {
 	hist    [numOps]Hist
+	failed  Hist
 	ops     [numOps]int64
 	errs    [numOps]int64
 	classes map[string]int64
@@ -161,6 +185,7 @@ func (a *aggregate) add(w *window) {
 		a.ops[op] += w.ops[op]
 		a.errs[op] += w.errs[op]
 	}
+	a.failed.Merge(&w.failed)
 	for k, v := range w.classes {
 		a.classes[k] += v
 	}
@@ -183,6 +208,7 @@ func (a *aggregate) totals(d time.Duration, dials dialSnapshot) Totals {
 	}
 	t.Successes = int64(all.Count())
 	t.Latency = latencyOf(&all)
+	t.Failed, t.Attempts = failedAndAttempts(&all, &a.failed)
 	if t.DurationS > 0 {
 		t.OpsPerSec = float64(t.Ops) / t.DurationS
 	}
@@ -252,6 +278,42 @@ func (s SLA) Evaluate(t Totals) (bool, []SLACheck) {
 	ok = ok && c.Pass
 	out = append(out, c)
 	return ok, out
+}
+
+// Missed returns the names of the SLA lines that iv alone misses, judged as Evaluate judges the
+// run: a latency line is missed when the interval's successful commands exceed it or when none
+// succeeded; ops when no command completed in the interval at all (a stall longer than the
+// interval).
+func Missed(iv Interval, lines []SLACheck) []string {
+	if len(lines) == 0 {
+		return nil
+	}
+	if iv.Ops == 0 {
+		return []string{"ops"}
+	}
+	var out []string
+	for _, c := range lines {
+		var actual float64
+		switch c.Name {
+		case "p50":
+			actual = iv.P50Ms
+		case "p99":
+			actual = iv.P99Ms
+		case "max":
+			actual = iv.MaxMs
+		case "error-rate":
+			if iv.ErrorRate > c.Limit {
+				out = append(out, c.Name)
+			}
+			continue
+		default:
+			continue
+		}
+		if c.Unit == "ms" && c.Limit > 0 && (iv.Ops == iv.Errors || actual > c.Limit) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func passFail(ok bool) string {

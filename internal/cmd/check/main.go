@@ -62,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  (%s, exit %d)\n", r.elapsed.Round(100*time.Millisecond), r.exitCode)
 		results = append(results, r)
 	}
+	// The evidence archive stack of every environment (evidence.go).
+	results = append(results, synthEvidenceStacks(o, envs, stdout)...)
 	crossStack(results)
 
 	failed := false
@@ -147,14 +149,15 @@ func (r *targetResult) failed() bool {
 }
 
 // synth runs the CLI for one target into a fresh directory and reads what it wrote.
-func synth(o options, t drcontext.Cell, facts compliance.Facts) *targetResult {
+func synth(o options, t drcontext.Cell, facts compliance.Facts, extra ...string) *targetResult {
 	r := &targetResult{target: t, dir: filepath.Join(o.outRoot, fmt.Sprintf("%s-%s", t.Environment, t.DrMode))}
 	// A stale assembly would be read as this run's.
 	if err := os.RemoveAll(r.dir); err != nil {
 		r.problems = append(r.problems, err.Error())
 		return r
 	}
-	line := drexec.CDK{CLI: o.cdk}.SynthApp(t.Environment, t.DrMode, r.dir)
+	line := drexec.CDK{CLI: o.cdk}.SynthApp(t.Environment, appDrMode(t), r.dir)
+	line.Args = append(line.Args, extra...)
 	cmd := exec.Command(line.Name, line.Args...)
 	cmd.Env = append(os.Environ(), line.Env...)
 	var out bytes.Buffer

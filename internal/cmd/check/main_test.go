@@ -18,14 +18,15 @@ import (
 // fakeCDK copies $FAKE_CDK_FIXTURES/<environment>-<drMode> into --output, or, when that
 // directory holds an "exit" file, prints its "output" file and exits with that status.
 const fakeCDK = `#!/bin/sh
-out=""; env=""; mode=""
+out=""; env=""; mode=""; stack=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) out="$2"; shift ;;
-    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; esac; shift ;;
+    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; stack=evidence) stack=evidence ;; esac; shift ;;
   esac
   shift
 done
+[ "$stack" = evidence ] && mode=evidence
 src="$FAKE_CDK_FIXTURES/$env-$mode"
 if [ -f "$src/exit" ]; then cat "$src/output"; exit "$(cat "$src/exit")"; fi
 mkdir -p "$out" && cp -R "$src/." "$out/"
@@ -34,6 +35,8 @@ mkdir -p "$out" && cp -R "$src/." "$out/"
 const (
 	primary = "ValkeyDr-example-us-east-1-primary"
 	dr      = "ValkeyDr-example-us-west-2-dr"
+	// evidence is the environment's evidence archive stack (--context stack=evidence).
+	evidence = "ValkeyDr-example-evidence"
 )
 
 // record is a template with one CNAME record set.
@@ -61,6 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.assembly(t, "example-none", primary, record("sessions.cache.example.com", "primary"))
 	f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "secondary"))
+	f.assembly(t, "example-evidence", evidence, `{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}`)
 	return f
 }
 
@@ -105,7 +109,7 @@ func TestCheck(t *testing.T) {
 		want     []string
 	}{
 		"clean assemblies pass, one row per stack": {nil, 0, []string{
-			"STACK", primary, dr, "compliance gate: PASS (2 stacks"}},
+			"STACK", primary, dr, evidence, "--context stack=evidence", "compliance gate: PASS (3 stacks"}},
 		"a record set owned by both stacks of the environment fails VDR-013": {func(t *testing.T, f *fixture) {
 			f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "primary"))
 		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless", "compliance gate: FAIL"}},

@@ -77,8 +77,19 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
   route      runbook step 3, the forced-failover switch: publish FailoverRequested 1 (--to dr)
              or 0 (--to primary) in the DR region, read the switch and Route 53 back
              (make dr-route ENV=prod TO=dr)
+  kit        build the DR kit of an environment: gate-checked assemblies, prebuilt drctl and
+             validate, manifest with SHA256s, one tarball   (make dr-kit ENV=prod)
   teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
              only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
+  verify     check a sealed evidence bundle (dir or .tar.gz) against its signed manifest:
+             names every edited, added or removed file   (drctl verify evidence/<bundle>.tar.gz)
+  archive    upload a sealed bundle + signature to the environment's write-once evidence
+             bucket (activate/failback/teardown do it after sealing)   (drctl archive --env prod <tar.gz>)
+
+In a production environment activate, failback, route and teardown require --reason
+incident|test|failback, --ticket <id> and --approver <name> (REASON=, TICKET=, APPROVER=);
+--incident-start <RFC 3339 UTC> (INCIDENT_START=) puts the time since the incident (RTO 4 h)
+in the timeline.
 
 Run "drctl <command> --help" for its flags.
 `
@@ -96,10 +107,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "drill":
 		err = runDrill(ctx, args[1:], stdout, stderr)
+	case "kit":
+		err = runKit(ctx, args[1:], stdout, stderr)
 	case "activate", "failback", "teardown", "route":
 		err = runDR(ctx, args[0], args[1:], stdout, stderr)
+	case "verify":
+		err = runVerify(ctx, args[1:], stdout, stderr)
+	case "archive":
+		err = runArchive(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, route or teardown\n", args[0])
+		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, route, teardown, verify, archive or kit\n", args[0])
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -139,6 +156,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assemblies of an earlier drill (`dir` holding dr/ and primary/) instead of cdk synth")
 	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
+	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -161,16 +179,44 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
 			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
 	}
+	fs.StringVar(&o.Who.Reason, "reason", "", "why: "+strings.Join(session.Reasons, ", ")+" (required in production; elsewhere default drill)")
+	fs.StringVar(&o.Who.Ticket, "ticket", "", "change or incident ticket `id` (required in production)")
+	fs.StringVar(&o.Who.Approver, "approver", "", "`name` of the person who approved the change (required in production)")
+	fs.StringVar(&o.Who.IncidentStart, "incident-start", "", "when the incident began, RFC 3339 UTC (`time`, e.g. 2026-12-01T03:12:00Z): the timeline shows time since it beside the 4 h RTO")
+	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath("."), "local Ed25519 evidence key `file` (non-production without evidence.signingKeyArn)")
+	fs.BoolVar(&o.NoArchive, "no-archive", false, "do not upload the sealed bundle to the evidence bucket (drctl archive does it later)")
 	if name == "teardown" {
 		fs.StringVar(&o.Confirm, "confirm", os.Getenv("CONFIRM"), "the DR stack `name`, typed out: nothing is deleted without it (or env CONFIRM)")
 		fs.BoolVar(&o.DisableTerminationProtection, "disable-termination-protection", false, "turn the stack's termination protection off first (production stacks have it)")
 		fs.BoolVar(&o.AllowWithoutPrimary, "allow-without-primary", false, "tear down even if the primary stack does not own the service name (failback not finished)")
 	}
+	var kitFile string
+	if name == "activate" {
+		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): verify it, deploy its gate-checked assembly; no Go, no synth")
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	var err error
+	if o.Run, err = dr.RunContextFromEnv(nil); err != nil {
+		return session.Usagef("%v. Nothing was run.", err)
+	}
+	// A pipeline (dr.yml) passes who and why as DRCTL_* variables; a flag typed by the
+	// operator wins over them.
+	for _, w := range []struct {
+		field *string
+		key   string
+	}{{&o.Who.Reason, "reason"}, {&o.Who.Ticket, "ticket"}, {&o.Who.Approver, "approver"}} {
+		if *w.field == "" {
+			*w.field = o.Run[w.key]
+		}
+	}
+	if kitFile != "" {
+		if err := openKit(kitFile, &o, o.Validator != "", stdout); err != nil {
+			return err
+		}
+	}
+	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	switch name {
 	case "activate":
 		_, err = dr.Activate(ctx, o, d)

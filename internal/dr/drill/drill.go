@@ -56,6 +56,9 @@ type Options struct {
 	// Topology is the stand-in's shape; "" means localvalkey.TopologyServerless (what an
 	// ElastiCache Serverless cache looks like to a client, DESIGN.md 6a).
 	Topology localvalkey.Topology
+	// SigningKeyFile is the local Ed25519 key that signs the bundle, made on first use (0600);
+	// "" means <OutRoot>/work/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	SigningKeyFile string
 }
 
 // Deps are the outside world.
@@ -103,7 +106,12 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}
+	signer, prov, err := drillEvidence(o, d)
+	if err != nil {
+		return nil, err
+	}
 	s, err := session.Start(session.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
+		Signer: signer, Provenance: prov, Label: StandInLabel,
 		Title:        fmt.Sprintf("DR drill timeline (%s): %s — LOCAL STAND-IN, NOT A DEPLOYMENT", cfg.EnvironmentName, cfg.StackID()),
 		EvidenceRoot: o.OutRoot, WorkRoot: filepath.Join(o.OutRoot, "work"),
 		Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now})
@@ -404,6 +412,9 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 	if _, serr := os.Stat(dir); serr == nil {
 		if cerr := r.s.Bundle.CopyDir(session.DirValidation, dir); cerr != nil && err == nil {
 			err = cerr
+		}
+		if lerr := labelValidation(r.s.Bundle); lerr != nil && err == nil {
+			err = lerr
 		}
 	}
 	if err != nil {

@@ -7,6 +7,7 @@ package drexec
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -150,8 +151,13 @@ func DisableTerminationProtection(stack, region string) Cmd {
 
 // BuildValidator builds the validator binary from the repository (fresh: the validator that
 // runs is the one in this checkout).
+//
+// -buildvcs=auto: the binary records vcs.revision and vcs.modified (report.json's tool
+// version reads them) even where GOFLAGS says -buildvcs=false (a go env file may); auto, not
+// true, so a checkout without git metadata still builds.
 func BuildValidator(repo, out string) Cmd {
-	return Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo}
+	return Cmd{Name: "go", Args: []string{"build", "-o", out, "./validate"}, Dir: repo,
+		Env: []string{"GOFLAGS=" + strings.TrimSpace(os.Getenv("GOFLAGS")+" -buildvcs=auto")}}
 }
 
 // Validate is the validator's command line.

@@ -9,6 +9,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -43,6 +44,9 @@ type Bundle struct {
 
 	parent  string
 	secrets []string
+	// signer and manifest are set by SignWith: Seal then writes manifest.json and signature.json.
+	signer   Signer
+	manifest Manifest
 }
 
 // NewBundle makes parent/name (0750; it must not exist yet: evidence is never overwritten).
@@ -78,7 +82,8 @@ func (b *Bundle) scrub(data []byte) []byte {
 // path checks rel stays inside the bundle.
 func (b *Bundle) path(rel string) (string, error) {
 	clean := filepath.Clean(rel)
-	if filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") || clean == ManifestName {
+	if filepath.IsAbs(clean) || clean == "." || strings.HasPrefix(clean, "..") || clean == ManifestName ||
+		clean == FileManifestJSON || clean == FileSignature {
 		return "", fmt.Errorf("evidence: %q: want a relative path inside the bundle (not %s)", rel, ManifestName)
 	}
 	return filepath.Join(b.Dir, clean), nil
@@ -145,19 +150,33 @@ type Sealed struct {
 	Tarball, TarballSum string
 	// Files are the bundle's files (relative, sorted), manifest excluded.
 	Files []string
+	// Signature is signature.json ("" when unsigned), SignatureSidecar its copy beside the
+	// tarball (uploaded with it), KeyID the key that signed.
+	Signature, SignatureSidecar, KeyID string
 }
 
-// Seal checks that no registered secret and no dynamic reference is in any file, writes the
+// Seal is SealContext without a context (an unsigned bundle, or a local signer).
+func (b *Bundle) Seal(now time.Time) (*Sealed, error) {
+	return b.SealContext(context.Background(), now)
+}
+
+// SignWith makes Seal sign the bundle: m (kind, label, provenance) heads manifest.json, which
+// gets every file's path, SHA256 and size.
+func (b *Bundle) SignWith(s Signer, m Manifest) {
+	b.signer, b.manifest = s, m
+}
+
+// SealContext checks that no registered secret and no dynamic reference is in any file, writes the
 // manifest (sha256sum format: "<hex>  <path>"), then the tarball (top directory Name, files
 // 0640, mtime now) and its checksum file. After Seal the bundle must not change.
-func (b *Bundle) Seal(now time.Time) (*Sealed, error) {
+func (b *Bundle) SealContext(ctx context.Context, now time.Time) (*Sealed, error) {
 	var files []string
 	err := filepath.WalkDir(b.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
 		rel, _ := filepath.Rel(b.Dir, p)
-		if rel == ManifestName {
+		if rel == ManifestName || rel == FileManifestJSON || rel == FileSignature {
 			return nil
 		}
 		files = append(files, filepath.ToSlash(rel))
@@ -185,7 +204,14 @@ func (b *Bundle) Seal(now time.Time) (*Sealed, error) {
 	if err := os.WriteFile(s.Manifest, manifest.Bytes(), 0o640); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
-	if err := b.tarball(s.Tarball, append(files, ManifestName), now); err != nil {
+	inTar := append(files, ManifestName)
+	if b.signer != nil {
+		if err := b.sign(ctx, s, append([]string{}, inTar...), now); err != nil {
+			return nil, err
+		}
+		inTar = append(inTar, FileManifestJSON, FileSignature)
+	}
+	if err := b.tarball(s.Tarball, inTar, now); err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(s.Tarball)
@@ -198,6 +224,50 @@ func (b *Bundle) Seal(now time.Time) (*Sealed, error) {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
 	return s, nil
+}
+
+// sign writes manifest.json over files, signs it into signature.json and copies the
+// signature beside the tarball (<name>.signature.json) so it can be uploaded with it.
+func (b *Bundle) sign(ctx context.Context, s *Sealed, files []string, now time.Time) error {
+	m := b.manifest
+	m.Schema, m.Bundle, m.SealedAt = ManifestSchema, b.Name, Stamp(now)
+	sort.Strings(files)
+	m.Files = nil
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(b.Dir, rel))
+		if err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+		sum := sha256.Sum256(data)
+		m.Files = append(m.Files, ManifestFile{Path: rel, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))})
+	}
+	data, err := marshalManifest(m)
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if err := b.check(FileManifestJSON, data); err != nil {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	sig, err := SignManifest(sctx, b.signer, data)
+	if err != nil {
+		return err
+	}
+	sdata, err := json.MarshalIndent(sig, "", "  ")
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	sdata = append(sdata, '\n')
+	s.Signature = filepath.Join(b.Dir, FileSignature)
+	s.SignatureSidecar = filepath.Join(b.parent, b.Name+".signature.json")
+	s.KeyID = sig.KeyID
+	for p, d := range map[string][]byte{filepath.Join(b.Dir, FileManifestJSON): data, s.Signature: sdata, s.SignatureSidecar: sdata} {
+		if err := os.WriteFile(p, d, 0o640); err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+	}
+	return nil
 }
 
 // check refuses a file that still holds a secret or a dynamic reference (defence in depth:

@@ -91,6 +91,14 @@ type Config struct {
 	Stdout, Stderr io.Writer
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Signer signs the bundle's manifest (nil: unsigned, SHA256SUMS only).
+	Signer Signer
+	// Provenance is who ran the procedure and why (nil: not recorded). The caller identity is
+	// filled from Meta["callerArn"] / Meta["account"] at Finish when the preflight got it.
+	Provenance *Provenance
+	// Label says what the target was, first words of manifest.json and README.md
+	// ("LOCAL STAND-IN, NOT A DEPLOYMENT" for drills).
+	Label string
 }
 
 // Session is one run of a procedure.
@@ -117,7 +125,7 @@ func Start(c Config) (*Session, error) {
 	}
 	start := c.Now().UTC()
 	s := &Session{Config: c, Stamp: start.Format("20060102T150405Z"),
-		Timeline: &Timeline{Title: c.Title, Now: c.Now},
+		Timeline: &Timeline{Title: c.Title, Now: c.Now, CommandStart: start},
 		Meta:     map[string]any{"kind": c.Kind, "startedAt": Stamp(start)},
 		rec:      &drexec.Recorder{R: c.Runner, Now: c.Now}}
 	base := fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp)
@@ -130,6 +138,9 @@ func Start(c Config) (*Session, error) {
 		return nil, err
 	}
 	s.Bundle = b
+	if c.Provenance != nil {
+		s.Timeline.IncidentStart = c.Provenance.IncidentStart
+	}
 	return s, nil
 }
 
@@ -255,6 +266,13 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		delete(s.Meta, "valkeyServer")
 	}
 	s.Meta["versions"] = versions
+	if s.Label != "" {
+		s.Meta["label"] = s.Label
+	}
+	prov := s.provenance()
+	if prov != nil {
+		s.Meta["provenance"] = prov
+	}
 
 	text := s.Timeline.Text()
 	tjson, err := s.Timeline.JSON()
@@ -266,45 +284,79 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		func() error { return s.Bundle.WriteFile(FileTimelineJSON, append(tjson, '\n')) },
 		func() error { return s.Bundle.WriteJSON(FileCommands, s.rec.Log()) },
 		func() error { return s.Bundle.WriteJSON(FileMetadata, s.Meta) },
-		func() error { return s.Bundle.WriteFile(FileReadme, []byte(s.readme(verdict, extraReadme))) },
+		func() error {
+			if prov == nil {
+				return nil
+			}
+			return s.Bundle.WriteJSON(FileProvenance, prov)
+		},
+		func() error {
+			files, err := listFiles(s.Bundle.Dir)
+			if err != nil {
+				return err
+			}
+			return s.Bundle.WriteFile(FileReadme, []byte(s.readme(verdict, extraReadme, files)))
+		},
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {
 			return nil, err
 		}
 	}
-	sealed, err := s.Bundle.Seal(end)
+	if s.Signer != nil {
+		s.Bundle.SignWith(s.Signer, Manifest{Kind: s.Kind, Label: s.Label, Provenance: prov})
+	}
+	sealed, err := s.Bundle.SealContext(ctx, end)
 	if err != nil {
 		return nil, err
 	}
 	s.Printf("\n%s", strings.TrimRight(text, "\n"))
 	s.Printf("\nevidence: %s/ (%d files, manifest %s)\n          %s (sha256 in %s)", sealed.Dir, len(sealed.Files)+1,
 		ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
+	if sealed.KeyID != "" {
+		s.Printf("          signed: %s by %s (verify: drctl verify %s)", FileManifestJSON, sealed.KeyID, sealed.Tarball)
+	} else {
+		s.Printf("          NOT SIGNED: no signer configured (SHA256SUMS only proves nothing against an editor)")
+	}
 	return sealed, nil
 }
 
-func (s *Session) readme(verdict, extra string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# valkey-dr %s evidence — %s\n\n", s.Kind, s.Name)
-	if extra != "" {
-		b.WriteString(extra + "\n\n")
+// provenance completes Config.Provenance with the caller identity the preflight recorded.
+func (s *Session) provenance() *Provenance {
+	if s.Provenance == nil {
+		return nil
 	}
-	fmt.Fprintf(&b, "Verdict: **%s**. Run started %s (UTC).\n\n", verdict, s.Meta["startedAt"])
-	b.WriteString(`| file | what |
-|---|---|
-| metadata.json | what ran, where, verdict, versions (aws-cdk-lib, CDK CLI, Node, Go, this tool's git describe + commit) |
-| timeline.txt, timeline.json | every phase with UTC start/end and duration, beside the runbook's estimates |
-| commands.json | every external command line with start time, duration and exit status (no environment values) |
-| stack-outputs*.json | the stack outputs file(s) (` + "`cdk deploy --outputs-file`" + ` shape) |
-| validation*/ | the validator's report.json, junit.xml, summary.md |
-| routing/ | Route 53 records as synthesized before and after, with the differences |
-| *.log | the cdk output, secrets and dynamic references scrubbed |
-| SHA256SUMS | ` + "`sha256sum -c SHA256SUMS`" + ` verifies every file |
+	p := *s.Provenance
+	if v, ok := s.Meta["callerArn"].(string); ok && p.CallerArn == "" {
+		p.CallerArn = v
+	}
+	if v, ok := s.Meta["account"].(string); ok && p.Account == "" {
+		p.Account = v
+	}
+	return &p
+}
 
-Nothing secret is stored here: passwords are never written, and CloudFormation dynamic
-references are removed; the bundle is refused if either shows up.
-`)
-	return b.String()
+func (s *Session) readme(verdict, extra string, files []string) string {
+	title := fmt.Sprintf("valkey-dr %s evidence — %s", s.Kind, s.Name)
+	if s.Label != "" {
+		title = s.Label + ": " + title
+	}
+	var intro strings.Builder
+	if extra != "" {
+		intro.WriteString(extra + "\n\n")
+	}
+	fmt.Fprintf(&intro, "Verdict: **%s**. Run started %s (UTC).", verdict, s.Meta["startedAt"])
+	if p := s.provenance(); p != nil {
+		fmt.Fprintf(&intro, "\n\nReason **%s**, ticket **%s**, approved by **%s**; run by %s on %s", p.Reason, p.Ticket, p.Approver, p.User, p.Host)
+		if p.CallerArn != "" {
+			fmt.Fprintf(&intro, " as %s", p.CallerArn)
+		}
+		if !p.IncidentStart.IsZero() {
+			fmt.Fprintf(&intro, "; incident started %s", Stamp(p.IncidentStart))
+		}
+		intro.WriteString(".")
+	}
+	return IndexReadme(title, intro.String(), files)
 }
 
 // Defaults fills what every procedure's Deps leave nil: the real runner, the process's

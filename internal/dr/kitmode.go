@@ -1,0 +1,124 @@
+package dr
+
+// Activation from a DR kit (internal/dr/kit): the assemblies are deployed as the compliance
+// gate passed them (`cdk deploy --app <assembly dir>`), the validator is the kit's prebuilt
+// binary, and the prerequisites check is the kit's scripts/prereqs. Nothing here runs go or
+// cdk synth.
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+)
+
+// kitStack is the kit's assembly of cfg's region x drMode; a usage error (nothing run) when
+// the kit has none.
+func kitStack(k *drkit.Kit, cfg *drcontext.Config) (drkit.Stack, error) {
+	st, err := k.Manifest.Find(cfg.Region, cfg.DrMode)
+	if err != nil {
+		return drkit.Stack{}, session.Usagef("%v. Nothing was run.", err)
+	}
+	if st.Stack != cfg.StackID() {
+		return drkit.Stack{}, session.Usagef("the kit's %s assembly is stack %s, the kit's cdk.json names %s: the kit is inconsistent; rebuild it (make dr-kit ENV=%s). Nothing was run.",
+			st.Assembly, st.Stack, cfg.StackID(), cfg.EnvironmentName)
+	}
+	return st, nil
+}
+
+// kitPrereqs runs the kit's scripts/prereqs for Node 24 and the pinned CDK CLI (npm ci into
+// the kit when node_modules is absent); no Go is asked for.
+func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
+	cmd := drexec.Prereqs(k.Dir, "node")
+	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
+	s.Printf("    %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return session.Failf("the kit's prerequisites check (scripts/prereqs node) exited %d: install what it names (Node 24, npm) and re-run", res.ExitCode)
+	}
+	return nil
+}
+
+// deployCmd is the deploy of cfg's stack: from the kit's assembly when there is a kit, else
+// the synthesizing deploy of the repository.
+func deployCmd(o Options, cfg *drcontext.Config, outputsFile, outDir string) (drexec.Cmd, error) {
+	if o.Kit == nil {
+		return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
+	}
+	st, err := kitStack(o.Kit, cfg)
+	if err != nil {
+		return drexec.Cmd{}, err
+	}
+	return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), st.Stack, outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+}
+
+// primaryAssembly is the primary stack as synthesized: the kit's assembly, or a synth.
+func primaryAssembly(ctx context.Context, r drexec.Runner, o Options, cfg *drcontext.Config, dir string) (*assembly.Stack, error) {
+	if o.Kit == nil {
+		return synthStack(ctx, r, o.Repo, cfg, dir)
+	}
+	st, err := o.Kit.Manifest.Find(cfg.Region, cfg.DrMode)
+	if err != nil {
+		return nil, err
+	}
+	return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+}
+
+// deployedAssembly is the assembly cdk deploy used: the kit's, or the one it wrote to work.
+func deployedAssembly(o Options, work string, cfg *drcontext.Config) (*assembly.Stack, error) {
+	if o.Kit == nil {
+		return readDeployed(work, cfg)
+	}
+	st, err := kitStack(o.Kit, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+}
+
+// kitMeta is the evidence's record of the kit; nil without one.
+func kitMeta(k *drkit.Kit) map[string]any {
+	if k == nil {
+		return nil
+	}
+	m := k.Manifest
+	return map[string]any{"tarball": filepath.Base(k.Tarball), "sha256": k.TarballSHA256, "commit": m.Commit, "dirty": m.Dirty,
+		"createdAt": m.CreatedAt, "built": m.Built, "verifiedFiles": len(m.Files), "dir": k.Dir}
+}
+
+// recheckKit re-hashes the deployed assembly after the deploy (what cdk read is still what
+// the gate passed) and records the result.
+func recheckKit(s *session.Session, o Options, cfg *drcontext.Config) error {
+	if o.Kit == nil {
+		return nil
+	}
+	st, err := kitStack(o.Kit, cfg)
+	if err != nil {
+		return err
+	}
+	n, err := o.Kit.VerifyAssembly(st)
+	var added *drkit.AddedFiles
+	switch {
+	case errors.As(err, &added):
+		s.Printf("    kit: %s", err)
+		if km, ok := s.Meta["kit"].(map[string]any); ok {
+			km["filesAddedDuringDeploy"] = added.Files
+		}
+	case err != nil:
+		return session.Failf("the kit's assembly changed during the deploy: %v (the deploy ran from it: compare the evidence's deploy.log with the gate's assembly)", err)
+	}
+	s.Printf("    kit: %s re-verified after the deploy (%d files match the manifest)", st.Assembly, n)
+	if km, ok := s.Meta["kit"].(map[string]any); ok {
+		km["deployedAssembly"] = st.Assembly
+		km["deployedAssemblyFilesReverified"] = n
+	}
+	return nil
+}

@@ -1,0 +1,118 @@
+package session
+
+// This file records who ran a procedure and why (issue 13, runbook section 9): an auditor of a
+// HIPAA-regulated DR asks first for the reason, the change ticket and the approver, and a
+// typed stack name (CONFIRM=) is not an approval.
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Reasons a procedure may be run for.
+const (
+	ReasonIncident = "incident"
+	ReasonTest     = "test"
+	ReasonFailback = "failback"
+	// ReasonDrill is the default outside production (and the only reason of `make drill`).
+	ReasonDrill = "drill"
+)
+
+// Reasons are the values --reason accepts in production.
+var Reasons = []string{ReasonIncident, ReasonTest, ReasonFailback}
+
+// Approval is the operator's declaration: why, under which change, approved by whom.
+type Approval struct {
+	// Reason is one of Reasons (ReasonDrill outside production when not given).
+	Reason string `json:"reason"`
+	// Ticket is the change/incident ticket id.
+	Ticket string `json:"ticket"`
+	// Approver is the person who approved the change.
+	Approver string `json:"approver"`
+	// IncidentStart is when the incident began (UTC); zero when not given.
+	IncidentStart time.Time `json:"incidentStart,omitzero"`
+}
+
+// Provenance is the who-and-why a bundle records (provenance.json and manifest.json).
+type Provenance struct {
+	Approval
+	// Production says whether the environment is a production one.
+	Production bool `json:"production"`
+	// CallerArn and Account are the AWS caller identity from the preflight's
+	// sts get-caller-identity ("" when the procedure did not reach it, or a drill).
+	CallerArn string `json:"callerArn,omitempty"`
+	Account   string `json:"account,omitempty"`
+	// Host and User ran the command.
+	Host string `json:"host"`
+	User string `json:"user"`
+}
+
+// ticketPattern keeps a ticket id to one printable token (it lands in file names and tables).
+var ticketPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}$`)
+
+// ParseApproval checks the --reason, --ticket, --approver and --incident-start flags. In
+// production all three of reason, ticket and approver are required; elsewhere a missing one
+// defaults to "drill". Each error is one sentence naming the flag, the value and what is
+// accepted, and is a usage error (exit 2): it is returned before anything runs.
+func ParseApproval(production bool, env, reason, ticket, approver, incidentStart string) (Approval, error) {
+	a := Approval{Reason: strings.TrimSpace(reason), Ticket: strings.TrimSpace(ticket), Approver: strings.TrimSpace(approver)}
+	where := fmt.Sprintf("environment %s is a production environment", env)
+	if !production {
+		for _, p := range []*string{&a.Reason, &a.Ticket, &a.Approver} {
+			if *p == "" {
+				*p = ReasonDrill
+			}
+		}
+	}
+	switch {
+	case a.Reason == "":
+		return a, Usagef("--reason (REASON=) is required: %s; accepted values: %s", where, strings.Join(Reasons, ", "))
+	case !contains(Reasons, a.Reason) && !(a.Reason == ReasonDrill && !production):
+		accepted := strings.Join(Reasons, ", ")
+		if !production {
+			accepted += ", " + ReasonDrill
+		}
+		return a, Usagef("--reason (REASON=) %q is not accepted: accepted values: %s", a.Reason, accepted)
+	case a.Ticket == "":
+		return a, Usagef("--ticket (TICKET=) is required: %s; give the change or incident ticket id, e.g. TICKET=CHG-1234", where)
+	case !ticketPattern.MatchString(a.Ticket):
+		return a, Usagef("--ticket (TICKET=) %q is not a ticket id: accepted: 1-64 characters, letters, digits and . _ : / # - , e.g. CHG-1234", a.Ticket)
+	case a.Approver == "":
+		return a, Usagef("--approver (APPROVER=) is required: %s; give the name of the person who approved the change", where)
+	case len(a.Approver) > 128 || strings.ContainsAny(a.Approver, "\n\r\t"):
+		return a, Usagef("--approver (APPROVER=) %q is not a name: accepted: one line, at most 128 characters", a.Approver)
+	}
+	if s := strings.TrimSpace(incidentStart); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil || !strings.HasSuffix(s, "Z") {
+			return a, Usagef("--incident-start (INCIDENT_START=) %q is not an RFC 3339 UTC time: accepted: e.g. 2026-12-01T03:12:00Z", s)
+		}
+		a.IncidentStart = t.UTC()
+	}
+	return a, nil
+}
+
+// LocalProvenance fills the host and user that run this process.
+func LocalProvenance(a Approval, production bool) Provenance {
+	p := Provenance{Approval: a, Production: production}
+	p.Host, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		p.User = u.Username
+	} else {
+		p.User = os.Getenv("USER")
+	}
+	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
