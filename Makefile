@@ -104,7 +104,7 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 
 # DR procedures (internal/cmd/drctl, docs/runbook.md). The environment: ENV= or ENVIRONMENT=
 # on the make command line (see "One name for the environment" above).
-.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack dr-kit
+.PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack dr-kit dr-route
 DRCTL := .build/drctl
 APPROVAL ?= broadening
 # Who and why (issue 13): required in production, read from the make command line only (like ENV).
@@ -128,11 +128,12 @@ drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand
 	@$(MAKE) --no-print-directory drctl
 	@$(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO)
+	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" $(WHO) \
+	  $(if $(filter yes,$(LOCAL)),--local)
 
 # The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
 # and validate (linux/amd64, linux/arm64, darwin/arm64) + manifest, one tarball under .build/kit/.
@@ -147,7 +148,13 @@ dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary wi
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO)
+	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local)
+
+dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
+	$(env-check)
+	$(env-required)
+	@$(MAKE) --no-print-directory drctl
+	@$(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO)
 
 dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
 	$(env-check)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
@@ -16,6 +17,8 @@ import (
 type options struct {
 	cfg         target.Config
 	evidenceDir string
+	// viaFunction runs the checks inside the VPC through the canary (viafunction.go).
+	viaFunction string
 	format      string
 	quiet       bool
 	version     bool
@@ -131,6 +134,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Var(intFlag{&c.Sessions, 1, target.MaxSessions}, "sessions", "number of synthetic sessions (`n`, default 16)")
 	addOutputFlags(fs, o, "write report.json, junit.xml and summary.md into `dir`", "output `format`: text or json (json prints report.json to stdout)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (text) ")
+	fs.StringVar(&o.viaFunction, "via-function", "", "run the checks inside the cache's VPC: invoke the stack's health canary `name|arn` (output "+contract.KeyCanaryFunctionName+") and write its report")
 	return fs
 }
 

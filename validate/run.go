@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
@@ -29,6 +30,9 @@ type deps struct {
 	awsCreds    func(ctx context.Context, region string) (aws.CredentialsProvider, error)
 	beforeCheck func(name string)
 	now         func() time.Time
+	// lambda and invokeTimeout are --via-function's (viafunction.go).
+	lambda        func(ctx context.Context, region string) (InvokeAPI, error)
+	invokeTimeout time.Duration
 }
 
 func defaultDeps() deps {
@@ -49,7 +53,8 @@ func defaultDeps() deps {
 			}
 			return aws.NewCredentialsCache(cfg.Credentials), nil
 		},
-		now: time.Now,
+		now:    time.Now,
+		lambda: newLambda,
 	}
 }
 
@@ -64,6 +69,9 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.viaFunction != "" {
+		return runViaFunction(ctx, fs, o, d, stdout, stderr)
+	}
 	tg, code, ok := resolveTarget(ctx, o, d, stderr)
 	if !ok {
 		return code
@@ -172,6 +180,7 @@ func optionsEvidence(o options, t *target.Target, e *checks.Env) map[string]any 
 	m := targetOptionsEvidence(o, t, e)
 	m["timeout"] = t.Timeout.String()
 	m["sessions"] = t.Sessions
+	m[contract.OptionRanIn] = localRanIn()
 	if t.ReaderPort != 0 {
 		m["readerPort"] = t.ReaderPort
 	}

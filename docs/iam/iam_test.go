@@ -43,7 +43,7 @@ var perCommand = map[string][]string{
 	// validate --via-function / drctl: invoke the health canary on demand.
 	"invoke-canary.json": {"lambda:InvokeFunction"},
 	// drctl route: publish / clear the failover request, read the switch back.
-	"route.json": {"cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus"},
+	"route.json": {"cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "cloudformation:ListStackResources"},
 	// applications and operators: endpoint, ports, auth mode, secret ARN from SSM.
 	"read-app-config.json": {"ssm:GetParameter"},
 }
@@ -227,7 +227,8 @@ func TestEveryAWSCallOfTheCodeIsCovered(t *testing.T) {
 	found := codeActions(t)
 	// The scan must see what is known to be there, or it proves nothing.
 	for _, a := range []string{"sts:GetCallerIdentity", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection",
-		"secretsmanager:GetSecretValue", "elasticache:Connect"} {
+		"secretsmanager:GetSecretValue", "elasticache:Connect", "lambda:InvokeFunction", "cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms",
+		"cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "cloudformation:ListStackResources"} {
 		if _, ok := found[a]; !ok {
 			t.Errorf("the code scan no longer finds %s: fix the scan (regexps in this file)", a)
 		}

@@ -27,6 +27,10 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		}
 		return nil, session.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
+	mode, err := routeMode(o.Route)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := load(o, o.Region, drcontext.DRMode().Name, false)
 	if err != nil {
 		return nil, err
@@ -43,13 +47,13 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
-		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval}, signer, prov)
+		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval, "route": mode.Name}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
 	s.Printf("valkey-dr activate: environment %s, DR region %s, stack %s, account %s", cfg.EnvironmentName, cfg.Region, cfg.StackID(), cfg.Env.Account)
 
-	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr)
+	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr, mode)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
 	archiveSealed(ctx, s, o, d, cfg, sealed)
@@ -59,7 +63,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error) error {
+func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
 	r := s.Runner()
 	var validator string
 	var primaryStack *assembly.Stack
@@ -152,9 +156,13 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		return err
 	}
 
-	return s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation)
+	err = s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation, viaFor(o, out, cfg.Region))
 	})
+	if err != nil {
+		return err
+	}
+	return forceFailover(ctx, s, d, mode, cfg, out, primary, primaryErr)
 }
 
 // readDeployed reads the stack from the cloud assembly cdk deploy wrote.

@@ -39,7 +39,7 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		"aws cloudformation describe-stacks --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
 		repoAbs(t) + "/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet --no-notices --no-version-reporting --no-validation --output " + work + "/cdk.out.primary --context environment=prod --context region=us-east-1 --context drMode=none",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --output " + work + "/cdk.out --progress events --context environment=prod --context region=us-west-2 --context drMode=stateless",
-		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation",
+		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -47,6 +47,14 @@ type Options struct {
 	Confirm string
 	// DisableTerminationProtection lets teardown turn termination protection off.
 	DisableTerminationProtection bool
+	// To is route's destination: a RouteTargets name (dr or primary).
+	To string
+	// Route is activate's routing: auto (leave it to the health checks) or force (request
+	// failover after validation passed); see RouteModes.
+	Route string
+	// Local runs the validator on this machine instead of through the canary (a bastion or
+	// VPN host that reaches the VPC).
+	Local bool
 	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
@@ -75,6 +83,8 @@ type Deps struct {
 	Now func() time.Time
 	// Dial opens the TCP connection of the primary probe.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// AWS is the SDK clients (route, the canary preflight).
+	AWS AWS
 	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
 	Signer session.Signer
 	// Archive replaces the S3 upload of the sealed bundle (tests).
@@ -125,6 +135,7 @@ func (d *Deps) defaults() {
 	if d.Dial == nil {
 		d.Dial = (&net.Dialer{}).DialContext
 	}
+	d.AWS.defaults()
 }
 
 // start opens the session of one procedure on the stack of cfg: its evidence bundle and work
@@ -356,9 +367,14 @@ func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.C
 
 // validate runs the validator against an outputs file; its evidence (report.json, junit.xml,
 // summary.md) goes into the bundle under rel, whatever the verdict.
-func validate(ctx context.Context, s *session.Session, bin, outputsFile, stack, rel string) (string, error) {
+func validate(ctx context.Context, s *session.Session, bin, outputsFile, stack, rel string, via validateVia) (string, error) {
 	dir := filepath.Join(s.Work, rel)
-	cmd := drexec.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir}.Cmd()
+	cmd := drexec.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir, ViaFunction: via.Function, Region: via.Region}.Cmd()
+	if via.Function != "" {
+		s.Printf("    the checks run inside the VPC, in the canary %s (%s); --local runs them here", via.Function, via.Region)
+	} else {
+		s.Printf("    the checks run on this machine: it must reach the VPC (bastion, VPN)")
+	}
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)

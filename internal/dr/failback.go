@@ -42,7 +42,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	s.Printf("valkey-dr failback: environment %s, primary region %s, stack %s, account %s", held.EnvironmentName, held.Region, held.StackID(), held.Env.Account)
 
-	runErr := failback(ctx, s, o, held, release, dr, drErr)
+	runErr := failback(ctx, s, o, d, held, release, dr, drErr)
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management.")
 	archiveSealed(ctx, s, o, d, held, sealed)
@@ -53,7 +53,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func failback(ctx context.Context, s *session.Session, o Options, held, release, dr *drcontext.Config, drErr error) error {
+func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, release, dr *drcontext.Config, drErr error) error {
 	r := s.Runner()
 	var validator string
 	var drStack *assembly.Stack
@@ -111,10 +111,19 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 	}
 
 	err = s.Phase(ctx, phaseValidate.Name, phaseValidate.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, heldOutputs, held.StackID(), session.DirValidation)
+		return validate(ctx, s, validator, heldOutputs, held.StackID(), session.DirValidation, viaFor(o, heldOut, held.Region))
 	})
 	if err != nil {
 		s.NotRun("validation failed: routing NOT released, the DR cache keeps serving", phaseRelease)
+		return err
+	}
+	// Before the release deploy: once the PRIMARY record is back, its health check reads the
+	// canary, and a canary that publishes nothing would fail the new primary over at once.
+	err = s.Phase(ctx, "canary preflight", session.RunbookPrepare, func() (string, error) {
+		return "Success 1 seen", canaryPreflight(ctx, s, d, held.Region, held.CacheName(), heldOut)
+	})
+	if err != nil {
+		s.NotRun("the canary has not proven the primary: routing NOT released, the DR cache keeps serving", phaseRelease)
 		return err
 	}
 
@@ -144,5 +153,8 @@ func failback(ctx context.Context, s *session.Session, o Options, held, release,
 	if werr := s.WriteRouting(session.RoutingFailbackRelease, assembly.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
 		err = werr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return clearFailover(ctx, s, d, release)
 }

@@ -17,7 +17,7 @@ var (
 )
 
 func failbackScript(held, validator, release drexec.Step) []drexec.Step {
-	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
+	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release, listPrimaryOK}
 }
 
 func TestFailbackSeamHappyPath(t *testing.T) {
@@ -33,18 +33,24 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 		"go build -o " + w + "/valkey-dr-validate ./validate",
 		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
-		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation",
+		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation --via-function gc-sessions-canary --region us-east-1",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
+		// The failover request is cleared AFTER the release (preflight_canary.go, clearFailover).
+		"aws cloudformation list-stack-resources --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	files := readBundle(t, res)
 	p := phases(t, files)
-	if p["deploy (PRIMARY record held)"] != "ok" || p["validation"] != "ok" || p["routing release (deploy)"] != "ok" {
+	if p["deploy (PRIMARY record held)"] != "ok" || p["validation"] != "ok" || p["canary preflight"] != "ok" || p["routing release (deploy)"] != "ok" || p["publish primary"] != "ok" {
 		t.Fatalf("phases %v", p)
 	}
-	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "routing/failback-release.md"} {
+	if len(e.cw.puts) != 1 || *e.cw.puts[0].MetricData[0].Value != 0 {
+		t.Fatalf("failback published %d routing values, want one 0 (the request cleared)", len(e.cw.puts))
+	}
+	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "routing/failback-release.md",
+		"canary-preflight.json", "route-before.json", "route-after.json"} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("bundle lacks %s", f)
 		}
@@ -74,6 +80,8 @@ func TestFailbackSeamFailures(t *testing.T) {
 		msg     []string
 		lastCmd string
 		phases  map[string]string
+		// noSuccess: the canary has published no Success data point.
+		noSuccess bool
 	}{
 		"no credentials": {script: []drexec.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity",
 			phases: map[string]string{"preflight": "failed", "deploy (PRIMARY record held)": "not run", "routing release (deploy)": "not run"}},
@@ -87,6 +95,10 @@ func TestFailbackSeamFailures(t *testing.T) {
 			script: failbackScript(deployHeldOK, validatorBad, deployReleaseOK),
 			msg:    []string{"validation failed"}, lastCmd: "valkey-dr-validate",
 			phases: map[string]string{"validation": "failed", "routing release (deploy)": "not run"}},
+		"a canary that never published Success holds the release": {
+			script: failbackScript(deployHeldOK, validatorOK, deployReleaseOK), noSuccess: true,
+			msg:     []string{"routing NOT released: the canary gc-sessions-canary has not published Success", "createVpcEndpoints for us-east-1 in cdk.json"},
+			lastCmd: "valkey-dr-validate", phases: map[string]string{"validation": "ok", "canary preflight": "failed", "routing release (deploy)": "not run"}},
 		"a failed release deploy": {
 			script: failbackScript(deployHeldOK, validatorOK, drexec.Step{Match: "bin/cdk deploy " + primStack, Result: drexec.Result{ExitCode: 1}}),
 			msg:    []string{"exited 1"}, lastCmd: "--outputs-file",
@@ -94,8 +106,14 @@ func TestFailbackSeamFailures(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, tc.script...)
+			if tc.noSuccess {
+				e.cw.success = nil
+			}
 			res, err := Failback(context.Background(), e.opts, e.deps)
 			wantErr(t, err, 1, tc.msg...)
+			if len(e.cw.puts) != 0 {
+				t.Errorf("a failed failback published a routing value")
+			}
 			if strings.Contains(e.out.String(), "FAILBACK FINISHED") || strings.Contains(e.out.String(), "owns the service name again") {
 				t.Fatalf("a failed failback claims routing was released:\n%s", e.out.String())
 			}

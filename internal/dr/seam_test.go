@@ -77,7 +77,8 @@ func deployDo(endpoint string) func(drexec.Cmd) error {
 		}
 		stack := c.Args[1]
 		out := map[string]map[string]string{stack: {"EndpointAddress": endpoint, "EndpointPort": "6379", "ReaderPort": "6380",
-			"AuthMode": "password", "SecretArn": "arn:aws:secretsmanager:us-west-2:333333333333:secret:x", "UserName": "app"}}
+			"AuthMode": "password", "SecretArn": "arn:aws:secretsmanager:us-west-2:333333333333:secret:x", "UserName": "app",
+			"CanaryFunctionName": "gc-sessions-canary"}}
 		if !slices.Contains(c.Args, "holdPrimaryRouting=true") {
 			out[stack]["ServiceDnsName"] = "sessions.cache.prod.internal.example.com"
 		}
@@ -131,6 +132,9 @@ type env struct {
 	opts   Options
 	deps   Deps
 	dialed []string
+	// cw is the fake CloudWatch of the switch and the canary (Success 1 published).
+	cw        *fakeCloudWatch
+	cwRegions []string
 	// archived are the archive requests (evidence_test.go).
 	archived []archive.Request
 }
@@ -150,6 +154,9 @@ func newEnv(t *testing.T, script ...drexec.Step) *env {
 			return nil, errors.New("dial tcp: i/o timeout")
 		},
 		Signer: testSigner(t, root), Archive: e.archive}
+	// No SDK client may reach AWS from a seam test: fakes for every procedure.
+	e.cw = &fakeCloudWatch{state: "OK", success: [][]float64{{1}}}
+	e.withAWS(e.cw, &fakeRoute53{cw: e.cw})
 	return e
 }
 

@@ -117,7 +117,8 @@ func main() {
 		},
 		Log: os.Stdout,
 	}
-	lambda.Start(h.Invoke)
+	// Handle: the schedule runs the health check, a validate request the full table.
+	lambda.Start(h.Handle)
 }
 
 // Invoke is the Lambda entry point; the scheduled event carries nothing the canary needs. It
@@ -145,14 +146,7 @@ func (h *Handler) Run(ctx context.Context) (Result, error) {
 	if cfgErr != nil {
 		runErr = cfgErr
 	} else {
-		tc := target.Config{Endpoint: res.Endpoint, ReaderPort: cfg.ReaderPort, User: cfg.User, CAFile: cfg.CAFile,
-			TLSServerName: cfg.TLSServerName, Timeout: cfg.Timeout, Sessions: contract.CanarySessions, Region: cfg.Region}
-		switch cfg.AuthMode {
-		case "password":
-			tc.PasswordSecretARN = cfg.SecretArn
-		case "iam":
-			tc.IAM, tc.CacheName = true, cfg.CacheName
-		}
+		tc := targetConfig(cfg)
 		// No environment passwords: the Lambda's environment is configuration, not secrets.
 		deps := target.Deps{Getenv: func(string) string { return "" }, Secrets: h.Secrets, AWSCredentials: h.AWSCredentials}
 		tg, runErr = target.Resolve(ctx, tc, deps)

@@ -74,6 +74,9 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
              (make dr-activate ENV=prod REGION=us-west-2)
   failback   runbook section 8 steps 1-3: deploy the primary with routing held, validate,
              release routing   (make dr-failback ENV=prod)
+  route      runbook step 3, the forced-failover switch: publish FailoverRequested 1 (--to dr)
+             or 0 (--to primary) in the DR region, read the switch and Route 53 back
+             (make dr-route ENV=prod TO=dr)
   kit        build the DR kit of an environment: gate-checked assemblies, prebuilt drctl and
              validate, manifest with SHA256s, one tarball   (make dr-kit ENV=prod)
   teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
@@ -83,7 +86,7 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
   archive    upload a sealed bundle + signature to the environment's write-once evidence
              bucket (activate/failback/teardown do it after sealing)   (drctl archive --env prod <tar.gz>)
 
-In a production environment activate, failback and teardown require --reason
+In a production environment activate, failback, route and teardown require --reason
 incident|test|failback, --ticket <id> and --approver <name> (REASON=, TICKET=, APPROVER=);
 --incident-start <RFC 3339 UTC> (INCIDENT_START=) puts the time since the incident (RTO 4 h)
 in the timeline.
@@ -106,14 +109,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDrill(ctx, args[1:], stdout, stderr)
 	case "kit":
 		err = runKit(ctx, args[1:], stdout, stderr)
-	case "activate", "failback", "teardown":
+	case "activate", "failback", "teardown", "route":
 		err = runDR(ctx, args[0], args[1:], stdout, stderr)
 	case "verify":
 		err = runVerify(ctx, args[1:], stdout, stderr)
 	case "archive":
 		err = runArchive(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, teardown, verify, archive or kit\n", args[0])
+		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, route, teardown, verify, archive or kit\n", args[0])
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
@@ -168,8 +171,11 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
 	fs.StringVar(&o.Region, "region", "", "`region` (activate: required, the DR region; failback: default primaryRegion; teardown: default drRegion)")
 	fs.StringVar(&o.EvidenceRoot, "evidence", "", "`dir` for evidence bundles (default <repo>/evidence)")
-	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
-	if name != "teardown" {
+	if name != "route" {
+		fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
+	}
+	addRouteFlags(fs, name, &o)
+	if name != "teardown" && name != "route" {
 		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
 			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
 	}
@@ -218,6 +224,8 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		_, err = dr.Failback(ctx, o, d)
 	case "teardown":
 		_, err = dr.Teardown(ctx, o, d)
+	case "route":
+		_, err = dr.Route(ctx, o, d)
 	}
 	return err
 }

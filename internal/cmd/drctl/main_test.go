@@ -58,6 +58,11 @@ func TestUsageErrorsRunNothing(t *testing.T) {
 		"a stray argument":              {[]string{"drill", "now"}, 2, `unexpected argument "now"`},
 		"help is not an error":          {[]string{"help"}, 0, "drill"},
 		"teardown has no approval flag": {[]string{"teardown", "--require-approval", "never"}, 2, "flag provided but not defined"},
+		"route without --to":            {[]string{"route", "--repo", repo, "--env", "prod"}, 2, `--to "" (TO=): want dr or primary`},
+		"route to a region name":        {[]string{"route", "--repo", repo, "--env", "prod", "--to", "us-west-2"}, 2, `--to "us-west-2" (TO=): want dr or primary`},
+		"route has no validator flag":   {[]string{"route", "--validator", "x"}, 2, "flag provided but not defined"},
+		"an unknown --route":            {[]string{"activate", "--repo", repo, "--env", "prod", "--region", "us-west-2", "--route", "yes"}, 2, `--route "yes" (ROUTE=): want auto or force`},
+		"failback has no --route":       {[]string{"failback", "--route", "force"}, 2, "flag provided but not defined"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer

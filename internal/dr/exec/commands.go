@@ -185,6 +185,9 @@ type Validate struct {
 	// generated password. Against AWS both are empty: system roots, and the password comes
 	// from the stack's Secrets Manager secret (SecretArn) or an IAM token.
 	CAFile, PasswordFile string
+	// ViaFunction and Region run the checks inside the VPC through the stack's canary
+	// (validate --via-function); "" runs them here.
+	ViaFunction, Region string
 }
 
 // Cmd builds the command. VALKEY_PASSWORD is removed from its environment: a password left in
@@ -197,6 +200,9 @@ func (v Validate) Cmd() Cmd {
 	}
 	if v.PasswordFile != "" {
 		args = append(args, "--password-file", v.PasswordFile)
+	}
+	if v.ViaFunction != "" {
+		args = append(args, "--via-function", v.ViaFunction, "--region", v.Region)
 	}
 	return Cmd{Name: v.Binary, Args: args, Unset: []string{"VALKEY_PASSWORD"}, Timeout: TimeoutValidate}
 }

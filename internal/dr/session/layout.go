@@ -35,6 +35,12 @@ const (
 	FileDeployHeldLog    = "deploy-held.log"
 	FileDeployReleaseLog = "deploy-release.log"
 	FileDestroyLog       = "destroy.log"
+	// FileRouteBefore and FileRouteAfter are the forced-failover switch (its alarm in the DR
+	// region, the PRIMARY record's health checks) before and after drctl route published.
+	FileRouteBefore = "route-before.json"
+	FileRouteAfter  = "route-after.json"
+	// FileCanaryPreflight is the canary's Success read back before routing is released.
+	FileCanaryPreflight = "canary-preflight.json"
 	// DirValidation holds the validator's evidence (report.json, junit.xml, summary.md).
 	DirValidation = "validation"
 	// DirRouting holds the Route 53 record changes, one <step>.json and <step>.md each.
