@@ -57,12 +57,13 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 stats() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f %s %s", m, a[1], a[NR]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 read -r base _ _ <<<"$(echo "${times[single]}" | stats)"
 read -r pbase _ _ <<<"$(echo "${times[peer]}" | stats)"
 echo
 printf '%-8s %8s %16s %8s %8s\n' variant median min-max "x single" "x peer"
 for v in "${variants[@]}"; do
   read -r med lo hi <<<"$(echo "${times[$v]}" | stats)"
-  printf '%-8s %7ss %7ss-%6ss %8s %8s\n' "$v" "$med" "$lo" "$hi" "$(echo "scale=2; $med / $base" | bc)" "$(echo "scale=2; $med / $pbase" | bc)"
+  printf '%-8s %7ss %7ss-%6ss %8s %8s\n' "$v" "$med" "$lo" "$hi" "$(ratio "$med" "$base")" "$(ratio "$med" "$pbase")"
 done
 echo "(load average now: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores)"
