@@ -6,7 +6,12 @@
 #   app        the app alone (.build/valkey-dr-app with the context the CLI would hand it): no CLI
 #   matrix     `cdk synth --context matrix=all`: every stack of the matrix in one process
 #   gate       make check's binary (the matrix synth plus our re-check and the table)
-# Not yet: the JS peer app of the same stack (bench/peer/, issue 14 item 7).
+#   peer       `cdk synth --app "node bench/peer/app.js"`: the plain-JS CDK app of the same stack
+#              (bench/peer/, issue 14 item 7; no canary Lambda, no cdk-nag) through the same CLI,
+#              with the built-in validation on as in single. It runs from the repo root, so it
+#              also pays cdk.json's `build` step (scripts/build-app: ~0.1 s when nothing changed).
+# The peer's node_modules come from `npm ci` in bench/peer (skipped when its lockfile is unchanged
+# since the last npm ci).
 # Usage: bench/synth.sh    (ROUNDS=3 by default). Say whether the machine was loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +20,12 @@ ROUNDS=${ROUNDS:-3}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 scripts/build-app
 go build -o "$tmp/check" ./internal/cmd/check
+# The JS peer's dependencies, exactly as locked (aws-cdk-lib and constructs the Go bindings bundle).
+peer_lock=$(sha256sum bench/peer/package-lock.json | cut -d' ' -f1)
+if [[ "$(cat bench/peer/node_modules/.valkey-dr-lock 2>/dev/null)" != "$peer_lock" ]]; then
+  (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$peer_lock" >bench/peer/node_modules/.valkey-dr-lock
+fi
 CDK="cdk --no-notices --no-version-reporting"
 # The context the CLI hands the app: cdk.json's context, cdk.context.json, the --context flags.
 ctx=$(node -e '
@@ -32,11 +43,12 @@ run() { # run <variant>: prints the wall seconds
     app)     rm -rf "$tmp/app"; CDK_OUTDIR="$tmp/app" CDK_CONTEXT_JSON="$ctx" .build/valkey-dr-app >/dev/null ;;
     matrix)  $CDK synth --quiet -o "$tmp/matrix" --context matrix=all >/dev/null 2>&1 ;;
     gate)    "$tmp/check" -out "$tmp/gate" >/dev/null ;;
+    peer)    $CDK synth --quiet -o "$tmp/peer" --app "node bench/peer/app.js" >/dev/null 2>&1 ;;
   esac
   e=$(date +%s%N)
   echo "scale=3; ($e - $s) / 1000000000" | bc
 }
-variants=(single novalid app matrix gate)
+variants=(single novalid app matrix gate peer)
 declare -A times
 for r in $(seq "$ROUNDS"); do
   for v in "${variants[@]}"; do
@@ -45,11 +57,13 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 stats() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "%.3f %s %s", m, a[1], a[NR]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 read -r base _ _ <<<"$(echo "${times[single]}" | stats)"
+read -r pbase _ _ <<<"$(echo "${times[peer]}" | stats)"
 echo
-printf '%-8s %8s %16s %8s\n' variant median min-max "x single"
+printf '%-8s %8s %16s %8s %8s\n' variant median min-max "x single" "x peer"
 for v in "${variants[@]}"; do
   read -r med lo hi <<<"$(echo "${times[$v]}" | stats)"
-  printf '%-8s %7ss %7ss-%6ss %8s\n' "$v" "$med" "$lo" "$hi" "$(echo "scale=2; $med / $base" | bc)"
+  printf '%-8s %7ss %7ss-%6ss %8s %8s\n' "$v" "$med" "$lo" "$hi" "$(ratio "$med" "$base")" "$(ratio "$med" "$pbase")"
 done
 echo "(load average now: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores)"

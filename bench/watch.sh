@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of `validate watch` against valkey-benchmark on a local 3-master TLS cluster (real
 # valkey-server 8), in one run: the same connections, commands in flight and command mix
-# (SET NX PX / GET / PEXPIRE / DEL at 10/60/20/10%, 256-byte values). Prints ops/s, p50 and p99
-# of both and their ratios, per round and the median over ROUNDS.
+# (watch's session mix, SET NX PX / GET / PEXPIRE / DEL at 10/60/20/10%, 256-byte values, on
+# both sides: valkey-benchmark runs those commands in watch's counts, not its -t set,get).
+# Prints ops/s, p50 and p99 of both and all three ratios, per round and the median over ROUNDS,
+# and a verdict: MET only if ops/s >= 1.0x, p50 <= 1.15x and p99 <= 1.15x valkey-benchmark's
+# (issue 14 item 6), otherwise MISSED with the targets missed.
 # Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s CONNS="3 48" by default; each CONNS 3 x
 #                               a power of two: 3, 6, 12, 24, 48, 96)
 set -euo pipefail
