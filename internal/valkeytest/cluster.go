@@ -28,8 +28,15 @@ type Cluster struct {
 // CLUSTER SHARDS reports. Every process is killed by t.Cleanup.
 func StartCluster(t testing.TB, opts Options) *Cluster {
 	t.Helper()
+	return startWith(t, opts, localvalkey.StartCluster)
+}
+
+// startWith starts a topology with the launcher's start function, stops it in t.Cleanup and
+// wraps it; a launcher error fails the test.
+func startWith(t testing.TB, opts Options, start func(context.Context, localvalkey.Options) (*localvalkey.Cluster, error)) *Cluster {
+	t.Helper()
 	Binaries(t)
-	lc, err := localvalkey.StartCluster(context.Background(), opts.launch(t))
+	lc, err := start(context.Background(), opts.launch(t))
 	if err != nil {
 		t.Fatalf("valkeytest: %v", err)
 	}

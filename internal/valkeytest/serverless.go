@@ -1,7 +1,6 @@
 package valkeytest
 
 import (
-	"context"
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -28,18 +27,8 @@ func ServerlessUsers() []User {
 // process is killed by t.Cleanup.
 func StartServerless(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	Binaries(t)
 	if opts.Users == nil {
 		opts.Users = ServerlessUsers()
 	}
-	lc, err := localvalkey.StartServerless(context.Background(), opts.launch(t))
-	if err != nil {
-		t.Fatalf("valkeytest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := lc.Close(); err != nil {
-			t.Errorf("valkeytest: %v", err)
-		}
-	})
-	return wrapCluster(lc, opts)
+	return startWith(t, opts, localvalkey.StartServerless)
 }
