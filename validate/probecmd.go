@@ -159,6 +159,12 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 				fmt.Sprintf("the probe's own configuration was refused (%s failed, class %s: %s): the cache answered; fix the probe, do not activate DR on this result",
 					failed.Name, failed.ErrorClass, failed.Detail), nil
 		}
+		if failed.ErrorClass == valkeyclient.ClassDeadline {
+			// The check never started: the ones before it passed (the cache answered and
+			// authenticated) but used up the run deadline. A cache that answers that slowly is
+			// degraded; unreachable would claim no client can reach it.
+			return VerdictDegraded, exitDegraded, fmt.Sprintf("degraded: the cache answered, but the pre-checks used up the run deadline (%s: %s)", failed.Name, failed.Detail), nil
+		}
 		return VerdictUnreachable, exitUnreachable, fmt.Sprintf("%s failed (class %s): %s", failed.Name, failed.ErrorClass, failed.Detail), nil
 	}
 	t := out.Total

@@ -352,14 +352,15 @@ func TestProbeVerdictRules(t *testing.T) {
 			o.Cleanup = &watch.Cleanup{Error: "no answer before the deadline"}
 			return o
 		}(), VerdictDegraded, exitDegraded},
-		"no command at all is unreachable":                {nil, out(0, 0, 0, nil), VerdictUnreachable, exitUnreachable},
-		"a refused TCP connect is unreachable":            {fail("tcp", "refused"), nil, VerdictUnreachable, exitUnreachable},
-		"a DNS failure is unreachable":                    {fail("dns", "dns"), nil, VerdictUnreachable, exitUnreachable},
-		"a TLS handshake timeout is unreachable":          {fail("tls", "timeout"), nil, VerdictUnreachable, exitUnreachable},
-		"a certificate problem is inconclusive":           {fail("tls", "tls"), nil, VerdictInconclusive, exitInconclusive},
-		"WRONGPASS is inconclusive":                       {fail("auth", "auth"), nil, VerdictInconclusive, exitInconclusive},
-		"the single-node fallback is inconclusive":        {fail("cluster-mode", "mode"), nil, VerdictInconclusive, exitInconclusive},
-		"every command refused by NOPERM is inconclusive": {nil, out(40, 40, 0, map[string]int64{"permission": 40}), VerdictInconclusive, exitInconclusive},
+		"no command at all is unreachable":                               {nil, out(0, 0, 0, nil), VerdictUnreachable, exitUnreachable},
+		"a refused TCP connect is unreachable":                           {fail("tcp", "refused"), nil, VerdictUnreachable, exitUnreachable},
+		"a DNS failure is unreachable":                                   {fail("dns", "dns"), nil, VerdictUnreachable, exitUnreachable},
+		"a TLS handshake timeout is unreachable":                         {fail("tls", "timeout"), nil, VerdictUnreachable, exitUnreachable},
+		"pre-checks that answered but used up the deadline are degraded": {fail("cluster-mode", "deadline"), nil, VerdictDegraded, exitDegraded},
+		"a certificate problem is inconclusive":                          {fail("tls", "tls"), nil, VerdictInconclusive, exitInconclusive},
+		"WRONGPASS is inconclusive":                                      {fail("auth", "auth"), nil, VerdictInconclusive, exitInconclusive},
+		"the single-node fallback is inconclusive":                       {fail("cluster-mode", "mode"), nil, VerdictInconclusive, exitInconclusive},
+		"every command refused by NOPERM is inconclusive":                {nil, out(40, 40, 0, map[string]int64{"permission": 40}), VerdictInconclusive, exitInconclusive},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v, code, reason, _ := probeVerdict(t.Context(), tc.failed, tc.out, sla)
