@@ -46,7 +46,7 @@ func run(stderr io.Writer) (code int) {
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
 	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
 	if err == nil && evidence && get(drcontext.KeyMatrix) != nil {
-		err = fmt.Errorf("context %q and %q: the evidence archive is one stack per environment; give one of them", drcontext.KeyStack, drcontext.KeyMatrix)
+		err = fmt.Errorf("context %q and %q: a matrix synth builds each environment's evidence archive already; give one of them", drcontext.KeyStack, drcontext.KeyMatrix)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)
@@ -73,14 +73,8 @@ func run(stderr io.Writer) (code int) {
 		}
 		return contract.ExitUsage
 	}
-	if evidence {
-		// --context stack=evidence: the environment's evidence archive, deployed once.
-		gate.ApplyEvidence(app, stacks.NewEvidenceStack(app, cfgs[0]), cfgs[0])
-		app.Synth(nil)
-		return contract.ExitOK
-	}
 	var gated []gate.Gated
-	for _, cfg := range cfgs {
+	for _, cfg := range cfgs.Cells {
 		// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 		stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
 		// drMode=none also builds the forced-failover switch in the DR region, which the primary
@@ -88,9 +82,14 @@ func run(stderr io.Writer) (code int) {
 		sw := stacks.AttachSwitch(app, cfg, stack)
 		gated = append(gated, gate.Gated{Stack: stack, Config: cfg, Switch: sw})
 	}
+	// --context stack=evidence, or a matrix: the environment's evidence archive, deployed once.
+	var archives []gate.GatedEvidence
+	for _, cfg := range cfgs.Evidence {
+		archives = append(archives, gate.GatedEvidence{Stack: stacks.NewEvidenceStack(app, cfg), Config: cfg})
+	}
 	// The compliance gate: cdk-nag packs and our rules; a violation fails the synth with
 	// CDK's validation report (rule id, construct path, fix).
-	gate.Apply(app, gated...)
+	gate.ApplyAll(app, gated, archives)
 	app.Synth(nil)
 	return contract.ExitOK
 }

@@ -2,19 +2,39 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/context"
 )
 
-// Issue 14 item 1: `--context matrix=all` builds every stack of the matrix in one process, and
-// each one is what its own synth gives: the same stack ids, templates and cdk-nag reports.
-func TestCLIMatrixSynthIsOneByOneSynthesis(t *testing.T) {
+// oneSynth is one `cdk synth` as an operator or a pipeline types it, and what it left.
+type oneSynth struct {
+	name  string   // subtest name
+	ctx   []string // --context values
+	plain bool     // no --no-notices: the synth prints whatever notices the CLI has
+	want  []string // the stacks its cloud assembly must hold, in order
+	out   string   // its cloud assembly
+}
+
+// TestCLISynthesis runs every synth of the matrix one by one through the real CLI, as operators
+// and make check's -one-by-one type them, and the one-process matrix synth beside them (issue 14
+// item 1), in parallel (each a process of its own), then checks:
+//   - each one-by-one synth builds exactly its stacks: the runbook's DR command (step 2, which
+//     names no stack) exactly the DR stack, so `cdk deploy` neither refuses nor deploys more; a
+//     primary its switch stack with it; stack=evidence the archive;
+//   - the example synths an operator starts with print no end-of-life, feature-flag or
+//     deprecation notice;
+//   - `--context matrix=all` writes the same files, with the same templates and cdk-nag reports.
+//
+// Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth.
+func TestCLISynthesis(t *testing.T) {
 	ctx, err := drcontext.ReadFile(drcontext.FileName)
 	if err != nil {
 		t.Fatal(err)
@@ -23,24 +43,88 @@ func TestCLIMatrixSynthIsOneByOneSynthesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alone := map[string]string{} // file name -> content, from one synth per cell
+	var synths []*oneSynth
+	envs := map[string]bool{}
 	for _, c := range cells {
-		out := t.TempDir()
-		if _, stderr, code := synthCLI(t, out, "environment="+c.Environment, "drMode="+string(c.DrMode)); code != 0 {
-			t.Fatalf("synth %s %s: exit %d\n%s", c.Environment, c.DrMode, code, stderr)
+		cfg, err := drcontext.LoadFile(drcontext.FileName, drcontext.Request{Environment: c.Environment, DrMode: c.DrMode})
+		if err != nil {
+			t.Fatal(err)
 		}
-		for name, content := range gateFiles(t, out) {
+		s := &oneSynth{name: c.Environment + "-" + string(c.DrMode), plain: c.Environment == drcontext.DefaultEnvironment,
+			ctx: []string{"environment=" + c.Environment, "drMode=" + string(c.DrMode)}, want: []string{cfg.StackID()}}
+		if cfg.HasSwitchStack() {
+			s.want = append(s.want, cfg.SwitchStackID())
+		}
+		if c.DrMode == drcontext.DRMode().Name {
+			// The runbook's command names the DR region; the matrix takes the default one.
+			s.ctx = append(s.ctx, "region="+c.Region)
+		}
+		synths = append(synths, s)
+		if !envs[c.Environment] {
+			envs[c.Environment] = true
+			synths = append(synths, &oneSynth{name: c.Environment + "-evidence",
+				ctx:  []string{"environment=" + c.Environment, drcontext.KeyStack + "=" + drcontext.StackEvidence},
+				want: []string{cfg.EvidenceStackID()}})
+		}
+	}
+	matrix := &oneSynth{name: "matrix", ctx: []string{drcontext.KeyMatrix + "=" + drcontext.MatrixAll}}
+	root := t.TempDir() // the assemblies outlive the subtests that write them
+	t.Run("synth", func(t *testing.T) {
+		for _, s := range append(synths, matrix) {
+			s.out = filepath.Join(root, s.name)
+			t.Run(s.name, func(t *testing.T) {
+				t.Parallel() // each synth is a CLI process of its own: no jsii in this one
+				args := []string{"synth", "--quiet", "--output", s.out}
+				if !s.plain {
+					args = append(args, "--no-notices")
+				}
+				stdout, stderr, code := runCLI(t, args, s.ctx...)
+				if code != 0 {
+					t.Fatalf("cdk synth %v exited %d:\n%s%s", s.ctx, code, stdout, stderr)
+				}
+				for _, noise := range []string{"end-of-life", "End-of-Life", "EOL", "feature flag", "deprecated", "WARNING"} {
+					if strings.Contains(stdout+stderr, noise) {
+						t.Errorf("cdk synth %v mentions %q:\n%s%s", s.ctx, noise, stdout, stderr)
+					}
+				}
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	// What `cdk deploy` would find: `cdk ls` of the synthesized assembly (no second synth).
+	cli := cdkCLI(t)
+	var lsWG sync.WaitGroup
+	lsErr := make([]string, len(synths))
+	for i, s := range synths {
+		lsWG.Add(1)
+		go func() {
+			defer lsWG.Done()
+			stdout, stderr, code := runCLIResult(cli, []string{"ls", "--no-notices", "--app", s.out, "--output", s.out})
+			got := strings.Fields(stdout)
+			if code != 0 || strings.Join(got, " ") != strings.Join(s.want, " ") {
+				lsErr[i] = fmt.Sprintf("cdk ls of cdk synth %v: exit %d, stacks %v, want %v\n%s", s.ctx, code, got, s.want, stderr)
+			}
+		}()
+	}
+	lsWG.Wait()
+	for _, e := range lsErr {
+		if e != "" {
+			t.Error(e)
+		}
+	}
+
+	alone := map[string]string{} // file name -> content, from the one-by-one synths
+	for _, s := range synths {
+		for name, content := range gateFiles(t, s.out) {
 			if _, dup := alone[name]; dup {
-				t.Fatalf("%s is synthesized by two cells", name)
+				t.Fatalf("%s is synthesized by two one-by-one synths", name)
 			}
 			alone[name] = content
 		}
 	}
-	out := t.TempDir()
-	if _, stderr, code := synthCLI(t, out, drcontext.KeyMatrix+"="+drcontext.MatrixAll); code != 0 {
-		t.Fatalf("synth matrix=all: exit %d\n%s", code, stderr)
-	}
-	together := gateFiles(t, out)
+	together := gateFiles(t, matrix.out)
 	if got, want := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(got, want) {
 		t.Fatalf("matrix synth wrote\n  %v\none-by-one synthesis wrote\n  %v", got, want)
 	}
@@ -60,8 +144,8 @@ func TestCLIMatrixSynthIsOneByOneSynthesis(t *testing.T) {
 			t.Errorf("%s differs between the matrix synth and its own synth", name)
 		}
 	}
-	// Every environment's primary, switch and DR stack.
-	if want := len(cells) / 2 * 3; templates != want {
+	// Every environment's primary, switch, DR and evidence stack.
+	if want := len(envs) * 4; templates != want {
 		t.Errorf("%d templates, want %d", templates, want)
 	}
 }

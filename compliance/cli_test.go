@@ -9,11 +9,14 @@ package compliance_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
@@ -35,17 +38,58 @@ func cli(t *testing.T) string {
 	return c
 }
 
-// build compiles a main package of this module into dir/name.
-func build(t *testing.T, pkg, dir, name string) string {
+// built holds each main package build compiles, once per test binary: a link of the 99 MB app
+// costs seconds, and the tests only read the binary.
+var built struct {
+	sync.Mutex
+	bins map[string]string // package -> binary
+	err  map[string]error
+}
+
+// build compiles a main package of this module (once; later calls get the same binary).
+func build(t *testing.T, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(dir, name)
+	built.Lock()
+	defer built.Unlock()
+	if bin, ok := built.bins[pkg]; ok {
+		return bin
+	}
+	if err, ok := built.err[pkg]; ok {
+		t.Fatal(err)
+	}
+	if built.bins == nil {
+		built.bins, built.err = map[string]string{}, map[string]error{}
+	}
+	dir, err := os.MkdirTemp("", "valkey-dr-compliance-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	if pkg == "." {
+		bin = filepath.Join(dir, "valkey-dr-app")
+	}
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = cdktest.RepoRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		built.err[pkg] = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+		t.Fatal(built.err[pkg])
 	}
+	built.bins[pkg] = bin
 	return bin
 }
+
+// TestMain removes the binaries build compiled.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, bin := range built.bins {
+		_ = os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+// cliSlots bounds the CLI processes the tests run at once to the cores: each synth is
+// CPU-bound, and more at once only wait on each other.
+var cliSlots = make(chan struct{}, runtime.NumCPU())
 
 // project writes a CDK project directory: cdk.json with app and the repository's context,
 // after edit changed it.
@@ -78,6 +122,8 @@ func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) 
 		args = append(args, "--context", c)
 	}
 	cmd := exec.Command(cli(t), args...)
+	cliSlots <- struct{}{}
+	defer func() { <-cliSlots }()
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CDK_DISABLE_CLI_TELEMETRY=true")
 	var out bytes.Buffer
@@ -94,9 +140,10 @@ func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) 
 var goStackTrace = regexp.MustCompile(`(?m)^goroutine \d+|^panic:|\.go:\d+ \+0x`)
 
 func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
+	t.Parallel() // CLI processes only: this test binary never starts jsii
 	// Layer 1. The rules would catch this too (VDR-007), but an operator gets the earlier,
 	// more precise message: the cdk.json key to set.
-	app := build(t, ".", t.TempDir(), "valkey-dr-app")
+	app := build(t, ".")
 	proj := project(t, app, func(ctx map[string]any) {
 		envs := ctx["environments"].(map[string]any)
 		region := envs["prod"].(map[string]any)["regions"].(map[string]any)["us-west-2"].(map[string]any)
@@ -117,8 +164,9 @@ func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
 }
 
 func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
+	t.Parallel() // CLI processes only: this test binary never starts jsii
 	// Layer 2: cdk.json is valid; the stack is broken in code.
-	app := build(t, "./compliance/testdata/brokenapp", t.TempDir(), "brokenapp")
+	app := build(t, "./compliance/testdata/brokenapp")
 	for name, tc := range map[string]struct {
 		defect string
 		want   []string
@@ -131,6 +179,7 @@ func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
 			compliance.RuleNoOpenCIDR + " ", "ValkeyDr-prod-us-west-2-dr/SessionCache/SecurityGroup", "AwsSolutions-EC23"}},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each synth is a CLI process of its own: no jsii in this one
 			proj := project(t, app+" -break "+tc.defect, nil)
 			out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
 			if code == 0 {
@@ -159,7 +208,8 @@ func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
 // look at. The inner loops' synth (--no-validation: drill, `make synth`, dr-activate's routing
 // before) skips exactly that and nothing else: the same app passes there.
 func TestCLIGateKeepsTheBuiltInCloudFormationValidation(t *testing.T) {
-	app := build(t, "./compliance/testdata/brokenapp", t.TempDir(), "brokenapp")
+	t.Parallel() // CLI processes only: this test binary never starts jsii
+	app := build(t, "./compliance/testdata/brokenapp")
 	proj := project(t, app+" -break cfn-schema", nil)
 	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
 	if code == 0 {

@@ -5,12 +5,13 @@ import (
 	"sort"
 )
 
-// Many stacks in one synth (issue 14 item 1): `--context matrix=all` builds every environment x
-// drMode of cdk.json in one process and one `cdk synth`, `--context matrix=<environment>` that
-// environment's DR and primary stacks (and the primary's switch stack). Each cell gets the
-// Config one-by-one synthesis would (Load with the cell's environment and drMode, default
-// region), so stack ids and templates are the same; the compliance gate (make check) and the
-// DR procedures use it to pay the CLI's and jsii's fixed costs once.
+// Many stacks in one synth (issue 14 item 1): `--context matrix=all` builds every stack of
+// cdk.json in one process and one `cdk synth`: for each environment its DR stack, its primary
+// (with the primary's switch stack) and its evidence archive; `--context matrix=<environment>`
+// the stacks of that environment. Each cell gets the Config one-by-one synthesis would (Load
+// with the cell's environment and drMode, default region; the evidence archive as
+// `--context stack=evidence` loads it), so stack ids and templates are the same; the compliance
+// gate (make check) and the DR procedures use it to pay the CLI's and jsii's fixed costs once.
 
 // KeyMatrix is the context key that selects a matrix synth: MatrixAll or an environment name.
 // Absent (the default) means one environment + drMode, as given by the other keys.
@@ -26,8 +27,9 @@ var matrixExclusive = []string{KeyEnvironment, KeyRegion, KeyDrMode, KeyHoldPrim
 
 // LoadMatrix validates a matrix synth: matrix is the raw value of KeyMatrix; in carries the
 // environments, the received keys (unknown ones are refused as by Load) and nothing else. It
-// returns one Config per cell, in Matrix order, or an *Error listing every problem.
-func LoadMatrix(in Input, matrix any) ([]*Config, error) {
+// returns one Config per cell, in Matrix order, and one per environment for its evidence
+// archive, or an *Error listing every problem.
+func LoadMatrix(in Input, matrix any) (*MatrixConfigs, error) {
 	var ps problems
 	sel, _, ok := flagString(&ps, KeyMatrix, matrix, fmt.Sprintf("%s or the name of an environment in cdk.json", MatrixAll))
 	given := map[string]any{KeyEnvironment: in.Environment, KeyRegion: in.Region, KeyDrMode: in.DrMode,
@@ -67,13 +69,29 @@ func LoadMatrix(in Input, matrix any) ([]*Config, error) {
 		}
 		cells = keep
 	}
-	cfgs := make([]*Config, 0, len(cells))
+	m := &MatrixConfigs{Cells: make([]*Config, 0, len(cells))}
 	for _, c := range cells {
 		cfg, err := Load(Input{Environments: in.Environments, Environment: c.Environment, DrMode: string(c.DrMode)})
 		if err != nil {
 			return nil, fmt.Errorf("matrix cell environment=%s drMode=%s: %w", c.Environment, c.DrMode, err)
 		}
-		cfgs = append(cfgs, cfg)
+		m.Cells = append(m.Cells, cfg)
+		if len(m.Evidence) > 0 && m.Evidence[len(m.Evidence)-1].EnvironmentName == c.Environment {
+			continue // Matrix lists an environment's cells together
+		}
+		ev, err := Load(Input{Environments: in.Environments, Environment: c.Environment, ModeFree: true})
+		if err != nil {
+			return nil, fmt.Errorf("matrix environment=%s %s=%s: %w", c.Environment, KeyStack, StackEvidence, err)
+		}
+		m.Evidence = append(m.Evidence, ev)
 	}
-	return cfgs, nil
+	return m, nil
+}
+
+// MatrixConfigs are the Configs of a matrix synth.
+type MatrixConfigs struct {
+	// Cells holds one Config per environment x drMode, in Matrix order.
+	Cells []*Config
+	// Evidence holds one Config per environment, for its evidence archive stack.
+	Evidence []*Config
 }

@@ -27,9 +27,9 @@ func TestLoadMatrix(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			tc.in.Environments = envs
-			cfgs, err := LoadMatrix(tc.in, tc.matrix)
+			m, err := LoadMatrix(tc.in, tc.matrix)
 			if err == nil {
-				t.Fatalf("no error, %d configs", len(cfgs))
+				t.Fatalf("no error, %d configs", len(m.Cells))
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -49,10 +49,11 @@ func TestLoadMatrixCellsAreOneByOneConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := LoadMatrix(Input{Environments: envs, Received: map[string]any{KeyMatrix: MatrixAll}}, MatrixAll)
+	m, err := LoadMatrix(Input{Environments: envs, Received: map[string]any{KeyMatrix: MatrixAll}}, MatrixAll)
 	if err != nil {
 		t.Fatal(err)
 	}
+	all := m.Cells
 	if len(all) != len(cells) || len(cells) < 2 {
 		t.Fatalf("%d configs for %d cells", len(all), len(cells))
 	}
@@ -65,9 +66,31 @@ func TestLoadMatrixCellsAreOneByOneConfigs(t *testing.T) {
 			t.Errorf("cell %d: stack %s in %s, alone %s in %s", i, all[i].StackID(), all[i].Region, alone.StackID(), c.Region)
 		}
 	}
-	one, err := LoadMatrix(Input{Environments: envs}, cells[0].Environment)
+	// One evidence archive per environment, as `--context stack=evidence` loads it.
+	seen := map[string]bool{}
+	for _, c := range cells {
+		seen[c.Environment] = true
+	}
+	if len(m.Evidence) != len(seen) {
+		t.Errorf("%d evidence configs for %d environments", len(m.Evidence), len(seen))
+	}
+	for _, ev := range m.Evidence {
+		alone, err := Load(Input{Environments: envs, Environment: ev.EnvironmentName, ModeFree: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !seen[ev.EnvironmentName] || ev.EvidenceStackID() != alone.EvidenceStackID() || ev.EvidenceRegion() != alone.EvidenceRegion() {
+			t.Errorf("evidence of %s: %s in %s, alone %s in %s", ev.EnvironmentName, ev.EvidenceStackID(), ev.EvidenceRegion(), alone.EvidenceStackID(), alone.EvidenceRegion())
+		}
+		delete(seen, ev.EnvironmentName)
+	}
+	om, err := LoadMatrix(Input{Environments: envs}, cells[0].Environment)
 	if err != nil {
 		t.Fatal(err)
+	}
+	one := om.Cells
+	if len(om.Evidence) != 1 || om.Evidence[0].EnvironmentName != cells[0].Environment {
+		t.Errorf("matrix=%s: evidence configs %d, want that environment's one", cells[0].Environment, len(om.Evidence))
 	}
 	if len(one) != len(Modes) {
 		t.Errorf("matrix=%s: %d configs, want one per drMode (%d)", cells[0].Environment, len(one), len(Modes))

@@ -43,9 +43,21 @@ var EvidenceSuppressions = []EvidenceSuppression{
 	},
 }
 
-// ApplyEvidence puts the gate on an app holding the evidence stack: the same cdk-nag packs and
-// rules as Apply, with the evidence stack's own suppressions.
+// GatedEvidence is an evidence archive stack for the gate and the Config it was built from.
+type GatedEvidence struct {
+	Stack  *stacks.EvidenceStack
+	Config *drcontext.Config
+}
+
+// ApplyEvidence puts the gate on an app holding only the evidence stack: the same cdk-nag packs
+// and rules as Apply, with the evidence stack's own suppressions.
 func ApplyEvidence(app awscdk.App, st *stacks.EvidenceStack, cfg *drcontext.Config) {
+	ApplyAll(app, nil, []GatedEvidence{{Stack: st, Config: cfg}})
+}
+
+// suppressEvidence puts the evidence stack's suppressions on it and returns its facts (the
+// archive serves both sides: drMode none).
+func suppressEvidence(st *stacks.EvidenceStack, cfg *drcontext.Config) compliance.Facts {
 	for _, sup := range EvidenceSuppressions {
 		list := make([]*cdknag.NagPackSuppression, len(sup.Rules))
 		for i, id := range sup.Rules {
@@ -55,5 +67,5 @@ func ApplyEvidence(app awscdk.App, st *stacks.EvidenceStack, cfg *drcontext.Conf
 	}
 	f := compliance.FactsOf(cfg)
 	f.DrMode = drcontext.DrModeNone
-	applyPacks(app, map[string]compliance.Facts{*st.Node().Path(): f})
+	return f
 }

@@ -23,18 +23,25 @@ type Gated struct {
 	Switch *stacks.SwitchStack
 }
 
-// Apply puts the gate on app: the cdk-nag packs on every stack (their errors fail the synth;
+// Apply puts the gate on an app of cache stacks: ApplyAll without evidence stacks.
+func Apply(app awscdk.App, targets ...Gated) { ApplyAll(app, targets, nil) }
+
+// ApplyAll puts the gate on app: the cdk-nag packs on every stack (their errors fail the synth;
 // their reports land in cdk.out as <pack>-<stack>-NagReport.{json,csv}), our suppressions on
-// the targets, and our rules as a validation plugin. Call it once, after every stack is built
-// and before app.Synth; a stack that is not a target fails the synth (VDR-000).
-func Apply(app awscdk.App, targets ...Gated) {
-	facts := make(map[string]compliance.Facts, len(targets))
+// the targets and the evidence stacks, and our rules as a validation plugin. Call it once, after
+// every stack is built and before app.Synth (a second call would run every pack twice); a stack
+// that is neither a target nor an evidence stack fails the synth (VDR-000).
+func ApplyAll(app awscdk.App, targets []Gated, evidence []GatedEvidence) {
+	facts := make(map[string]compliance.Facts, len(targets)+len(evidence))
 	for _, t := range targets {
 		facts[*t.Stack.Node().Path()] = compliance.FactsOf(t.Config)
 		if t.Switch != nil {
 			facts[*t.Switch.Node().Path()] = compliance.FactsOf(t.Config)
 		}
 		suppress(t.Stack)
+	}
+	for _, e := range evidence {
+		facts[*e.Stack.Node().Path()] = suppressEvidence(e.Stack, e.Config)
 	}
 	applyPacks(app, facts)
 }

@@ -65,11 +65,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  (%s, exit %d)\n", r.elapsed.Round(100*time.Millisecond), r.exitCode)
 			results = append(results, r)
 		}
+		// The evidence archive stack of every environment (evidence.go).
+		results = append(results, synthEvidenceStacks(o, envs, stdout)...)
 	} else {
-		results = synthMatrix(o, targets, envs, stdout) // matrix.go
+		// Every cell and every environment's evidence archive in one synth (matrix.go).
+		results = synthMatrix(o, append(targets, evidenceCells(envs)...), envs, stdout)
 	}
-	// The evidence archive stack of every environment (evidence.go).
-	results = append(results, synthEvidenceStacks(o, envs, stdout)...)
 	crossStack(results)
 
 	failed := false
@@ -119,7 +120,7 @@ func matrix(path string) ([]drcontext.Cell, map[string]drcontext.Environment, er
 
 func factsFor(envs map[string]drcontext.Environment, t drcontext.Cell) compliance.Facts {
 	e := envs[t.Environment]
-	return compliance.Facts{Environment: t.Environment, Production: e.Production != nil && *e.Production, DrMode: t.DrMode}
+	return compliance.Facts{Environment: t.Environment, Production: e.Production != nil && *e.Production, DrMode: appDrMode(t)}
 }
 
 // targetResult is one `cdk synth` and what the gate found in its output.

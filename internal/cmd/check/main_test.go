@@ -112,7 +112,7 @@ func TestCheck(t *testing.T) {
 		want     []string
 	}{
 		"clean assemblies pass, one row per stack": {nil, 0, []string{
-			"STACK", primary, dr, evidence, "--context stack=evidence", "compliance gate: PASS (3 stacks"}},
+			"STACK", primary, dr, evidence, "compliance gate: PASS (3 stacks"}},
 		"a record set owned by both stacks of the environment fails VDR-013": {func(t *testing.T, f *fixture) {
 			f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "primary"))
 		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless", "compliance gate: FAIL"}},
@@ -149,6 +149,15 @@ func TestCheck(t *testing.T) {
 					if !strings.Contains(out, w) {
 						t.Errorf("output lacks %q:\n%s", w, out)
 					}
+				}
+				// The matrix is one synth, evidence archives included; one by one, each
+				// environment's archive is a synth of its own.
+				synths, evidenceSynths := strings.Count(out, "== cdk synth"), strings.Count(out, "--context stack=evidence")
+				if way == nil && synths != 1 {
+					t.Errorf("the matrix ran %d synths, want 1:\n%s", synths, out)
+				}
+				if way != nil && evidenceSynths != 1 {
+					t.Errorf("one by one: %d evidence synths, want 1:\n%s", evidenceSynths, out)
 				}
 				b, err := os.ReadFile(summary)
 				if err != nil || !strings.Contains(string(b), "| stack | resources | findings |") {

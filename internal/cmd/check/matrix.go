@@ -30,9 +30,13 @@ func synthMatrix(o options, targets []drcontext.Cell, envs map[string]drcontext.
 	cellOf := map[string]int{} // stack id -> index in targets
 	for i, t := range targets {
 		results[i] = &targetResult{target: t, dir: dir}
-		cfg, err := drcontext.LoadFile(o.cdkJSON, drcontext.Request{Environment: t.Environment, DrMode: t.DrMode})
+		cfg, err := drcontext.LoadFile(o.cdkJSON, drcontext.Request{Environment: t.Environment, DrMode: appDrMode(t)})
 		if err != nil {
 			results[i].problems = append(results[i].problems, err.Error())
+			continue
+		}
+		if t.DrMode == evidenceCell {
+			cellOf[cfg.EvidenceStackID()] = i
 			continue
 		}
 		cellOf[cfg.StackID()] = i
@@ -50,7 +54,14 @@ func synthMatrix(o options, targets []drcontext.Cell, envs map[string]drcontext.
 	if err := os.RemoveAll(dir); err != nil {
 		return fail("%v", err)
 	}
-	fmt.Fprintf(stdout, "== cdk synth --context %s=%s (%d cells in one process)", drcontext.KeyMatrix, drcontext.MatrixAll, len(targets))
+	archives := 0
+	for _, t := range targets {
+		if t.DrMode == evidenceCell {
+			archives++
+		}
+	}
+	fmt.Fprintf(stdout, "== cdk synth --context %s=%s (%d environment x drMode cells and %d evidence archives in one process)",
+		drcontext.KeyMatrix, drcontext.MatrixAll, len(targets)-archives, archives)
 	line := drexec.CDK{CLI: o.cdk}.SynthMatrix(drcontext.MatrixAll, dir)
 	code, output, elapsed, err := runSynth(line)
 	fmt.Fprintf(stdout, "  (%s, exit %d)\n", elapsed.Round(100*time.Millisecond), code)
