@@ -153,7 +153,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, ./validate)")
 	fs.StringVar(&o.Environment, "env", drill.DefaultEnvironment, "cdk.json `environment` to synthesize")
 	fs.StringVar(&o.OutRoot, "out", "", "`dir` for the evidence bundle and work files (default <repo>/drill)")
-	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assemblies of an earlier drill (`dir` holding dr/ and primary/) instead of cdk synth")
+	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assembly of an earlier drill (`dir`: its work/.../cdk.out, holding the DR and the primary stack) instead of cdk synth")
 	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
 	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/internal/dr/drill/drilltest"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
 
@@ -73,27 +73,8 @@ func TestUsageErrorsRunNothing(t *testing.T) {
 	}
 }
 
-// fixture is a drill's cdk.out (dr/, primary/) made from the golden templates.
-func fixture(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	for dir, st := range map[string][2]string{
-		"dr":      {"ValkeyDr-example-us-west-2-dr", "example-stateless.json"},
-		"primary": {"ValkeyDr-example-us-east-1-primary", "example-none.json"},
-	} {
-		d := filepath.Join(root, dir)
-		os.MkdirAll(d, 0o750)
-		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", st[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(d, st[0]+".template.json"), b, 0o640)
-		m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{st[0]: map[string]any{"type": "aws:cloudformation:stack",
-			"environment": "aws://111111111111/x", "properties": map[string]any{"templateFile": st[0] + ".template.json"}}}})
-		os.WriteFile(filepath.Join(d, "manifest.json"), m, 0o640)
-	}
-	return root
-}
+// fixture is a drill's cdk.out, made from the golden templates.
+func fixture(t *testing.T) string { return drilltest.Assembly(t, repo) }
 
 // inSession lists the processes of session sid. The test starts drctl as a session leader;
 // everything it starts stays in that session (valkey-server rewrites its argv and environ for

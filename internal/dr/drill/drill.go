@@ -46,8 +46,8 @@ type Options struct {
 	Environment string
 	// OutRoot receives the bundle, its tarball and a work/ directory (default <repo>/drill).
 	OutRoot string
-	// FromCDKOut reuses the cloud assemblies of an earlier drill (its work/.../cdk.out, which
-	// holds dr/ and primary/) instead of running cdk synth.
+	// FromCDKOut reuses the cloud assembly of an earlier drill (its work/.../cdk.out, one
+	// assembly holding the environment's DR and primary stacks) instead of running cdk synth.
 	FromCDKOut string
 	// Keep leaves the stand-in running after the drill until interrupted, to poke at it.
 	Keep bool
@@ -297,34 +297,29 @@ func (r *run) phases(ctx context.Context) error {
 	})
 }
 
-// synth runs cdk synth for the DR and the primary stack (the primary's records are the
-// routing "before"), or reads the assemblies of an earlier drill.
+// synth runs one cdk synth of the environment's stacks (--context matrix=<environment>: the DR
+// and the primary stack in one process; the primary's records are the routing "before"), or
+// reads the assembly of an earlier drill.
 func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error) {
 	root := r.o.FromCDKOut
 	if root == "" {
 		root = filepath.Join(r.s.Work, "cdk.out")
-		cdk := drexec.CDK{Repo: r.o.Repo}
-		for _, t := range []struct {
-			cfg *drcontext.Config
-			dir string
-		}{{r.cfg, "dr"}, {r.primary, "primary"}} {
-			cmd := cdk.Synth(drexec.StackOf(t.cfg), filepath.Join(root, t.dir))
-			r.s.Printf("    %s", cmd)
-			res, err := r.s.Runner().Run(ctx, cmd)
-			if err != nil {
-				return nil, nil, err
-			}
-			if res.ExitCode != 0 {
-				return nil, nil, session.Failf("cdk synth %s exited %d:\n%s", t.cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
-			}
+		cmd := drexec.CDK{Repo: r.o.Repo}.SynthMatrixReadOnly(r.cfg.EnvironmentName, root)
+		r.s.Printf("    %s", cmd)
+		res, err := r.s.Runner().Run(ctx, cmd)
+		if err != nil {
+			return nil, nil, err
+		}
+		if res.ExitCode != 0 {
+			return nil, nil, session.Failf("cdk synth of environment %s exited %d:\n%s", r.cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 		}
 	} else {
-		r.s.Printf("    reusing the cloud assemblies in %s (--from-cdk-out): cdk synth not run", root)
+		r.s.Printf("    reusing the cloud assembly in %s (--from-cdk-out): cdk synth not run", root)
 	}
-	if dr, err = assembly.ReadStack(filepath.Join(root, "dr"), r.cfg.StackID()); err != nil {
+	if dr, err = assembly.ReadStack(root, r.cfg.StackID()); err != nil {
 		return nil, nil, err
 	}
-	if primary, err = assembly.ReadStack(filepath.Join(root, "primary"), r.primary.StackID()); err != nil {
+	if primary, err = assembly.ReadStack(root, r.primary.StackID()); err != nil {
 		return nil, nil, err
 	}
 	return dr, primary, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/drill/drilltest"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -55,28 +56,8 @@ func needValkey(t *testing.T) {
 	}
 }
 
-// fixture is a cloud assembly pair (dr/, primary/) like a drill's cdk.out, made from the
-// golden templates so the test needs neither Node nor the CDK CLI.
-func fixture(t *testing.T) string {
-	t.Helper()
-	root := t.TempDir()
-	for dir, st := range map[string][2]string{
-		"dr":      {"ValkeyDr-example-us-west-2-dr", "example-stateless.json"},
-		"primary": {"ValkeyDr-example-us-east-1-primary", "example-none.json"},
-	} {
-		d := filepath.Join(root, dir)
-		os.MkdirAll(d, 0o750)
-		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", st[1]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(d, st[0]+".template.json"), b, 0o640)
-		m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{st[0]: map[string]any{"type": "aws:cloudformation:stack",
-			"environment": "aws://111111111111/x", "properties": map[string]any{"templateFile": st[0] + ".template.json"}}}})
-		os.WriteFile(filepath.Join(d, "manifest.json"), m, 0o640)
-	}
-	return root
-}
+// fixture is a drill's cdk.out, made from the golden templates.
+func fixture(t *testing.T) string { return drilltest.Assembly(t, repo) }
 
 // realExceptCDK runs every command for real except the CDK CLI's --version (the evidence
 // metadata), which would need node_modules.
@@ -145,7 +126,7 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	if err := json.Unmarshal(b, &shape); err != nil || len(shape) != 1 || shape[res.Stack] == nil {
 		t.Fatalf("outputs file shape: %v\n%s", err, b)
 	}
-	tmpl, err := assembly.ReadStack(filepath.Join(fix, "dr"), res.Stack)
+	tmpl, err := assembly.ReadStack(fix, res.Stack)
 	if err != nil {
 		t.Fatal(err)
 	}
