@@ -78,7 +78,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
 	work := res.Session.Work
-	asm := k.Dir + "/assemblies/us-west-2-stateless"
+	asm := k.Dir + "/assemblies/matrix"
 	want := []string{
 		k.Dir + "/scripts/prereqs node",
 		"aws sts get-caller-identity --region us-west-2 --output json",
@@ -98,7 +98,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 	// The assembly cdk deploy read is byte for byte the one the gate passed: the manifest's.
 	n := 0
 	for rel, sum := range k.Manifest.Files {
-		if sub, ok := strings.CutPrefix(rel, "assemblies/us-west-2-stateless/"); ok {
+		if sub, ok := strings.CutPrefix(rel, "assemblies/matrix/"); ok {
 			n++
 			if atDeploy[sub] != sum {
 				t.Fatalf("%s at deploy time: %q, manifest %q", rel, atDeploy[sub], sum)

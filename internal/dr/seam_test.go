@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
@@ -40,33 +41,41 @@ func argAfter(c drexec.Cmd, flag string) string {
 	return c.Args[i+1]
 }
 
-// writeAssembly writes what cdk synth/deploy leave in --output: a manifest and the template
-// (a golden template of stacks/testdata).
-func writeAssembly(dir, stack, golden string, protected bool) error {
+// writeAssembly writes what cdk synth/deploy leave in --output: a manifest and the templates
+// (golden templates of stacks/testdata), stack after golden after stack ...
+func writeAssembly(dir string, protected bool, stackGolden ...string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", golden))
-	if err != nil {
-		return err
+	artifacts := map[string]any{}
+	for i := 0; i+1 < len(stackGolden); i += 2 {
+		stack, golden := stackGolden[i], stackGolden[i+1]
+		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", golden))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, stack+".template.json"), b, 0o640); err != nil {
+			return err
+		}
+		artifacts[stack] = map[string]any{"type": "aws:cloudformation:stack", "environment": "aws://" + account + "/x",
+			"properties": map[string]any{"templateFile": stack + ".template.json", "terminationProtection": protected}}
 	}
-	if err := os.WriteFile(filepath.Join(dir, stack+".template.json"), b, 0o640); err != nil {
-		return err
-	}
-	m, _ := json.Marshal(map[string]any{"artifacts": map[string]any{stack: map[string]any{
-		"type": "aws:cloudformation:stack", "environment": "aws://" + account + "/x",
-		"properties": map[string]any{"templateFile": stack + ".template.json", "terminationProtection": protected}}}})
+	m, _ := json.Marshal(map[string]any{"artifacts": artifacts})
 	return os.WriteFile(filepath.Join(dir, "manifest.json"), m, 0o640)
 }
 
-// synthDo answers cdk synth / deploy / destroy: the assembly of the named stack goes to --output.
+// synthDo answers cdk synth / deploy / destroy: the assembly of the named stack goes to
+// --output; a matrix synth (--context matrix=prod) writes the DR and the primary stack.
 func synthDo(c drexec.Cmd) error {
+	if slices.Contains(c.Args, drcontext.KeyMatrix+"=prod") {
+		return writeAssembly(argAfter(c, "--output"), true, drStack, "prod-stateless.json", primStack, "prod-none.json")
+	}
 	stack := c.Args[1]
 	golden := map[string]string{drStack: "prod-stateless.json", primStack: "prod-none.json"}[stack]
 	if golden == "" {
 		return fmt.Errorf("no golden template for %s", stack)
 	}
-	return writeAssembly(argAfter(c, "--output"), stack, golden, true)
+	return writeAssembly(argAfter(c, "--output"), true, stack, golden)
 }
 
 // deployDo is synthDo plus the outputs file cdk deploy writes.

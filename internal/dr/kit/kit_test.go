@@ -64,14 +64,21 @@ func fakeScript() []drexec.Step {
 		{Match: "git describe", Result: drexec.Result{Stdout: []byte("0123456\n")}},
 		{Match: "bin/cdk synth", Do: func(c drexec.Cmd) error {
 			out := argAfter(c, "--output")
-			stack := c.Args[1]
-			if err := write(filepath.Join(out, stack+".template.json"), `{"Resources":{}}`); err != nil {
-				return err
+			stacks := []string{c.Args[1]}
+			if argAfter(c, "--context") == "matrix=prod" {
+				stacks = []string{"ValkeyDr-prod-us-west-2-dr", "ValkeyDr-prod-us-east-1-primary", "ValkeyDr-prod-us-west-2-switch", "ValkeyDr-prod-evidence"}
+			}
+			var artifacts []string
+			for _, stack := range stacks {
+				if err := write(filepath.Join(out, stack+".template.json"), `{"Resources":{}}`); err != nil {
+					return err
+				}
+				artifacts = append(artifacts, `"`+stack+`":{"type":"aws:cloudformation:stack","properties":{"templateFile":"`+stack+`.template.json"}}`)
 			}
 			if err := write(filepath.Join(out, "asset.abc", "bootstrap"), "canary"); err != nil {
 				return err
 			}
-			return write(filepath.Join(out, "manifest.json"), `{"artifacts":{"`+stack+`":{"type":"aws:cloudformation:stack","properties":{"templateFile":"`+stack+`.template.json"}}}}`)
+			return write(filepath.Join(out, "manifest.json"), `{"artifacts":{`+strings.Join(artifacts, ",")+`}}`)
 		}},
 		{Match: "bin/cdk --version", Result: drexec.Result{Stdout: []byte("2.1148.1 (build x)\n")}},
 		{Match: "go env GOVERSION", Result: drexec.Result{Stdout: []byte("go1.26.8\n")}},
@@ -120,8 +127,8 @@ func TestBuildSynthesizesWithTheGateAndCrossBuilds(t *testing.T) {
 	}
 	calls := strings.Join(f.Calls(), "\n")
 	for _, want := range []string{
-		"/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --output ",
-		"/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet",
+		"/bin/cdk synth --quiet --no-notices --no-version-reporting --output ",
+		" --context matrix=prod",
 		"go build -trimpath -ldflags '-s -w -X main.version=0123456789abcdef0123456789abcdef01234567' -o ",
 	} {
 		if !strings.Contains(calls, want) {
@@ -147,7 +154,8 @@ func TestBuildSynthesizesWithTheGateAndCrossBuilds(t *testing.T) {
 		t.Fatalf("manifest %+v", m)
 	}
 	for _, f := range []string{"cdk.json", "package-lock.json", "scripts/prereqs", "bin/cdk", "KIT.md",
-		"tools/darwin-arm64/validate", "assemblies/us-west-2-stateless/manifest.json", "assemblies/us-east-1-none/asset.abc/bootstrap"} {
+		"tools/darwin-arm64/validate", "assemblies/matrix/manifest.json", "assemblies/matrix/asset.abc/bootstrap",
+		"assemblies/matrix/ValkeyDr-prod-us-west-2-dr.template.json", "assemblies/matrix/ValkeyDr-prod-us-east-1-primary.template.json"} {
 		if m.Files[f] == "" {
 			t.Errorf("manifest lacks %s", f)
 		}
@@ -170,7 +178,7 @@ func TestOpenVerifiesEveryFile(t *testing.T) {
 	if _, err := k.Manifest.Find("eu-west-1", "stateless"); err == nil || !strings.Contains(err.Error(), "has one for: us-west-2") {
 		t.Fatalf("find eu-west-1: %v", err)
 	}
-	if n, err := k.VerifyAssembly(st); err != nil || n != 3 {
+	if n, err := k.VerifyAssembly(st); err != nil || n != 6 { // the matrix assembly: 4 templates, manifest, canary asset
 		t.Fatalf("reverify %d %v", n, err)
 	}
 	if err := os.WriteFile(k.Path(st.Assembly+"/x.json"), []byte("{}"), 0o640); err != nil {
@@ -258,16 +266,16 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 		want  string
 	}{
 		"a changed template is refused, naming the file": {edit: func(h *tar.Header, body []byte) ([]byte, bool) {
-			if strings.HasSuffix(h.Name, "us-west-2-stateless/ValkeyDr-prod-us-west-2-dr.template.json") {
+			if strings.HasSuffix(h.Name, "matrix/ValkeyDr-prod-us-west-2-dr.template.json") {
 				return []byte(`{"Resources":{"Open":{}}}`), true
 			}
 			return body, true
-		}, want: "assemblies/us-west-2-stateless/ValkeyDr-prod-us-west-2-dr.template.json: SHA256 "},
+		}, want: "assemblies/matrix/ValkeyDr-prod-us-west-2-dr.template.json: SHA256 "},
 		"a missing binary is refused, naming the file": {edit: func(h *tar.Header, body []byte) ([]byte, bool) {
 			return body, !strings.HasSuffix(h.Name, "tools/linux-amd64/validate")
 		}, want: "tools/linux-amd64/validate: missing (the manifest lists it)"},
-		"an unlisted file is refused": {edit: keep, extra: []func(*tar.Writer, string){add("TOP/assemblies/us-west-2-stateless/extra.template.json", tar.TypeReg)},
-			want: "assemblies/us-west-2-stateless/extra.template.json: not in the manifest"},
+		"an unlisted file is refused": {edit: keep, extra: []func(*tar.Writer, string){add("TOP/assemblies/matrix/extra.template.json", tar.TypeReg)},
+			want: "assemblies/matrix/extra.template.json: not in the manifest"},
 		"a path leaving the kit is refused": {edit: keep, extra: []func(*tar.Writer, string){add("TOP/../../evil", tar.TypeReg)},
 			want: "is outside the kit's directory"},
 		"a symlink is refused": {edit: keep, extra: []func(*tar.Writer, string){add("TOP/bin/cdk2", tar.TypeSymlink)},

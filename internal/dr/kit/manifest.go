@@ -23,8 +23,12 @@ const (
 	ManifestName = "manifest.json"
 	// ReadmeName says what the kit needs at run time and how to use it.
 	ReadmeName = "KIT.md"
-	// AssembliesDir holds one cloud assembly per region x drMode: assemblies/<region>-<drMode>.
+	// AssembliesDir holds the cloud assemblies: assemblies/matrix (one synth of the
+	// environment's stacks in their default regions) and assemblies/<region>-<drMode> for each
+	// other region x drMode cdk.json accepts.
 	AssembliesDir = "assemblies"
+	// MatrixAssemblyDir is the assembly of `cdk synth --context matrix=<environment>`.
+	MatrixAssemblyDir = AssembliesDir + "/matrix"
 	// ToolsDir holds the binaries per platform: tools/<goos>-<goarch>/{drctl,validate}.
 	ToolsDir = "tools"
 	// PrereqsScript is the shared prerequisites check (scripts/prereqs of the repository).
