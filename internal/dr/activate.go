@@ -67,6 +67,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	r := s.Runner()
 	var validator string
 	var primaryStack *assembly.Stack
+	var asm string // the assembly oneSynth wrote: deployed, and the routing before
 	later := []session.PlannedPhase{{Name: "deploy", Estimate: session.RunbookDeploy},
 		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
 
@@ -91,6 +92,9 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
+		if asm, err = oneSynth(ctx, s, o, cfg, primary, filepath.Join(s.Work, "cdk.out")); err != nil {
+			return "", err
+		}
 		if primaryErr != nil {
 			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
 		} else {
@@ -101,7 +105,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
 			}
 			// The primary as synthesized: the routing "before" (no AWS needed).
-			st, err := primaryAssembly(ctx, r, o, primary, filepath.Join(s.Work, "cdk.out.primary"))
+			st, err := primaryAssembly(ctx, r, o, primary, asm, filepath.Join(s.Work, "cdk.out.primary"))
 			if err != nil {
 				pre["routingBefore"] = "unavailable: " + err.Error()
 			}
@@ -122,7 +126,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	err = s.Phase(ctx, "deploy", session.RunbookDeploy, func() (string, error) {
 		var log []byte
 		var err error
-		out, log, err = deploy(ctx, s, o, cfg, outputsFile, filepath.Join(s.Work, "cdk.out"))
+		out, log, err = deploy(ctx, s, o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out"))
 		if werr := s.Bundle.WriteFile(session.FileDeployLog, log); werr != nil {
 			return "", werr
 		}
@@ -144,7 +148,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 
 	// Runbook step 3: the stack itself carries the routing (Route 53 SECONDARY + regional
 	// CNAME, SSM parameters), so it changed with the deploy; record what changed.
-	dr, rerr := deployedAssembly(o, s.Work, cfg)
+	dr, rerr := deployedAssembly(o, s.Work, asm, cfg)
 	before := records(primaryStack, nil)
 	after := append(append([]assembly.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
 	note := "in the deploy: Route 53 regional CNAME + SECONDARY record, SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"

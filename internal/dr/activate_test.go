@@ -36,9 +36,10 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		"aws sts get-caller-identity --region us-west-2 --output json",
 		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-west-2 --output json",
 		"go build -o " + work + "/valkey-dr-validate ./validate",
+		// One gated synth of the environment: deployed as it is, and the routing before.
+		repoAbs(t) + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod",
 		"aws cloudformation describe-stacks --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
-		repoAbs(t) + "/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet --no-notices --no-version-reporting --no-validation --output " + work + "/cdk.out.primary --context environment=prod --context region=us-east-1 --context drMode=none",
-		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --output " + work + "/cdk.out --progress events --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -135,6 +136,12 @@ func TestActivateSeamFailures(t *testing.T) {
 			script: activationScript(deployOK, validatorBad), code: 1,
 			msg: []string{"validation failed", "do not route traffic"}, lastCmd: "valkey-dr-validate", deployExited0: true,
 			phases: map[string]string{"deploy": "ok", "routing": "included", "validation": "failed"},
+		},
+		"a synth the compliance gate refuses stops before the deploy": {
+			script: []drexec.Step{stsOK, bootOK("us-west-2"), buildOK, {Match: "bin/cdk synth", Result: drexec.Result{ExitCode: 1,
+				Stderr: []byte("ERROR VDR-007 ValkeyDr-prod-us-west-2-dr/SessionCache/Cache: a production cache without its CMK")}}},
+			code: 1, msg: []string{"cdk synth of environment prod exited 1", "failed compliance gate; nothing was deployed", "VDR-007"}, lastCmd: "bin/cdk synth",
+			phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
 		},
 		"a validator configuration error": {
 			script: activationScript(deployOK, drexec.Step{Match: "valkey-dr-validate", Result: drexec.Result{ExitCode: 2,

@@ -342,8 +342,8 @@ func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontex
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
-func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, outputsFile, outDir string) (map[string]string, []byte, error) {
-	cmd, err := deployCmd(o, cfg, outputsFile, outDir)
+func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {
+	cmd, err := deployCmd(o, cfg, asm, outputsFile, outDir)
 	if err != nil {
 		return nil, nil, err
 	}

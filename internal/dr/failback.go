@@ -96,7 +96,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	err = s.Phase(ctx, phaseHeld.Name, phaseHeld.Estimate, func() (string, error) {
 		var log []byte
 		var err error
-		heldOut, log, err = deploy(ctx, s, o, held, heldOutputs, filepath.Join(s.Work, "cdk.out.held"))
+		heldOut, log, err = deploy(ctx, s, o, held, "", heldOutputs, filepath.Join(s.Work, "cdk.out.held"))
 		if werr := s.Bundle.WriteFile(session.FileDeployHeldLog, log); werr != nil {
 			return "", werr
 		}
@@ -129,7 +129,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 
 	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
 	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
-		_, log, err := deploy(ctx, s, o, release, releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
+		_, log, err := deploy(ctx, s, o, release, "", releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
 		if werr := s.Bundle.WriteFile(session.FileDeployReleaseLog, log); werr != nil {
 			return "", werr
 		}

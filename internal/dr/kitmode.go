@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
@@ -47,41 +48,80 @@ func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
 	return nil
 }
 
-// deployCmd is the deploy of cfg's stack: from the kit's assembly when there is a kit, else
-// the synthesizing deploy of the repository.
-func deployCmd(o Options, cfg *drcontext.Config, outputsFile, outDir string) (drexec.Cmd, error) {
-	if o.Kit == nil {
-		return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
+// deployCmd is the deploy of cfg's stack: from the kit's assembly when there is a kit, from
+// asm when the procedure synthesized it already (activation: oneSynth), else the synthesizing
+// deploy of the repository.
+func deployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
+	switch {
+	case o.Kit != nil:
+		st, err := kitStack(o.Kit, cfg)
+		if err != nil {
+			return drexec.Cmd{}, err
+		}
+		return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), st.Stack, outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+	case asm != "":
+		// From the work directory: no cdk.json there, so the CLI runs no build step.
+		return drexec.CDK{Repo: o.Repo}.DeployAssembly(asm, cfg.StackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
 	}
-	st, err := kitStack(o.Kit, cfg)
-	if err != nil {
-		return drexec.Cmd{}, err
-	}
-	return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), st.Stack, outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+	return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
 }
 
-// primaryAssembly is the primary stack as synthesized: the kit's assembly, or a synth.
-func primaryAssembly(ctx context.Context, r drexec.Runner, o Options, cfg *drcontext.Config, dir string) (*assembly.Stack, error) {
-	if o.Kit == nil {
-		return synthStack(ctx, r, o.Repo, cfg, dir)
+// oneSynth synthesizes the environment's stacks in one gated `cdk synth --context
+// matrix=<environment>` into dir (every validation: it is the assembly deployed) when the
+// activation deploys the DR stack to its default region, the cell the matrix holds. The
+// primary stack (the routing "before") is read from the same assembly and the DR stack is
+// deployed from it: one synth instead of two. "" when it does not apply (a kit, another
+// region, no primary Config): the procedure then synthesizes as before.
+func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (string, error) {
+	if o.Kit != nil || primary == nil {
+		return "", nil
 	}
-	st, err := o.Kit.Manifest.Find(cfg.Region, cfg.DrMode)
+	def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: cfg.EnvironmentName, DrMode: cfg.DrMode})
+	if err != nil || def.StackID() != cfg.StackID() || def.Region != cfg.Region {
+		return "", nil
+	}
+	cmd := drexec.CDK{Repo: o.Repo}.SynthMatrix(cfg.EnvironmentName, dir)
+	s.Printf("    one synth for the deploy and the routing before, with the compliance gate: %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+	if res.ExitCode != 0 {
+		return "", session.Failf("cdk synth of environment %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
+			cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return dir, nil
 }
 
-// deployedAssembly is the assembly cdk deploy used: the kit's, or the one it wrote to work.
-func deployedAssembly(o Options, work string, cfg *drcontext.Config) (*assembly.Stack, error) {
-	if o.Kit == nil {
-		return readDeployed(work, cfg)
+// primaryAssembly is the primary stack as synthesized: the kit's assembly, asm (oneSynth), or
+// a synth of its own.
+func primaryAssembly(ctx context.Context, r drexec.Runner, o Options, cfg *drcontext.Config, asm, dir string) (*assembly.Stack, error) {
+	switch {
+	case o.Kit != nil:
+		st, err := o.Kit.Manifest.Find(cfg.Region, cfg.DrMode)
+		if err != nil {
+			return nil, err
+		}
+		return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+	case asm != "":
+		return assembly.ReadStack(asm, cfg.StackID())
 	}
-	st, err := kitStack(o.Kit, cfg)
-	if err != nil {
-		return nil, err
+	return synthStack(ctx, r, o.Repo, cfg, dir)
+}
+
+// deployedAssembly is the assembly cdk deploy used: the kit's, asm, or the one it wrote to work.
+func deployedAssembly(o Options, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
+	switch {
+	case o.Kit != nil:
+		st, err := kitStack(o.Kit, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+	case asm != "":
+		return assembly.ReadStack(asm, cfg.StackID())
 	}
-	return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+	return readDeployed(work, cfg)
 }
 
 // kitMeta is the evidence's record of the kit; nil without one.

@@ -70,6 +70,9 @@ func synthDo(c drexec.Cmd) error {
 	if slices.Contains(c.Args, drcontext.KeyMatrix+"=prod") {
 		return writeAssembly(argAfter(c, "--output"), true, drStack, "prod-stateless.json", primStack, "prod-none.json")
 	}
+	if argAfter(c, "--app") != "" {
+		return nil // a deploy of a synthesized assembly writes none
+	}
 	stack := c.Args[1]
 	golden := map[string]string{drStack: "prod-stateless.json", primStack: "prod-none.json"}[stack]
 	if golden == "" {
