@@ -80,20 +80,24 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 	for name, tc := range map[string]struct {
 		ctx  []string
 		want []string
+		// line: for a key, what its own problem line says (several problems in one synth).
+		line map[string]string
 	}{
-		"an unknown drMode names the key and the accepted values":        {[]string{"drMode=bogus"}, []string{`"drMode"`, `"bogus"`, "none, stateless"}},
-		"drMode=snapshot says snapshots are out of scope":                {[]string{"drMode=snapshot"}, []string{`"drMode"`, "out of scope"}},
-		"an unknown environment lists the known ones":                    {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}},
-		"a region that is not a region name":                             {[]string{"region=mars-1"}, []string{`"region"`, `"mars-1"`}},
-		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"}, []string{"allowSameRegionDrill"}},
+		// Every problem at once, each on its own line: one synth for several mistakes.
+		"an unknown drMode and a region that is not a region name": {[]string{"drMode=bogus", "region=mars-1"},
+			[]string{"2 problems"}, map[string]string{`"drMode"`: `"bogus" is not accepted; accepted: none, stateless`, `"region"`: `"mars-1"`}},
+		"drMode=snapshot says snapshots are out of scope": {[]string{"drMode=snapshot"}, []string{`"drMode"`, "out of scope"}, nil},
+		"an unknown environment lists the known ones":     {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}, nil},
+		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"},
+			[]string{"allowSameRegionDrill"}, nil},
 		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
-		"drmode in lower case is refused, with a did-you-mean": {[]string{"environment=prod", "drmode=stateless"},
-			[]string{`"drmode"`, `"stateless"`, "is not a context key", `did you mean "drMode"`, `"drMode": is not set`}},
-		"dr_mode is refused": {[]string{"environment=prod", "dr_mode=stateless"}, []string{`"dr_mode"`, `did you mean "drMode"`}},
-		"Environment with a capital is refused": {[]string{"Environment=prod", "drMode=stateless"},
-			[]string{`"Environment"`, `"prod"`, `did you mean "environment"`}},
+		"drmode in lower case, dr_mode and Environment with a capital are refused, with a did-you-mean": {
+			[]string{"environment=prod", "drmode=stateless", "dr_mode=stateless", "Environment=prod"},
+			[]string{"4 problems", `"drMode": is not set`},
+			map[string]string{`"drmode": "stateless"`: `is not a context key`, `"drmode"`: `did you mean "drMode"`, `"dr_mode"`: `did you mean "drMode"`,
+				`"Environment": "prod"`: `did you mean "environment"`}},
 		"drMode without = is dropped by the CLI, so prod refuses the missing drMode": {[]string{"environment=prod", "drMode"},
-			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}},
+			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel() // each case is a CLI process of its own: no jsii in this one
@@ -105,6 +109,17 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(stderr, w) {
 					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			for key, w := range tc.line {
+				var own string
+				for _, l := range strings.Split(stderr, "\n") {
+					if strings.Contains(l, "context "+key) {
+						own = l
+					}
+				}
+				if !strings.Contains(own, w) {
+					t.Errorf("the problem line of %s lacks %q:\n%s", key, w, stderr)
 				}
 			}
 			if loc := stackTrace.FindString(stderr); loc != "" {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -165,9 +166,9 @@ func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
 
 func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
 	t.Parallel() // CLI processes only: this test binary never starts jsii
-	// Layer 2: cdk.json is valid; the stack is broken in code.
-	app := build(t, "./compliance/testdata/brokenapp")
-	for name, tc := range map[string]struct {
+	// Layer 2: cdk.json is valid; the stack is broken in code, three ways in one synth (each
+	// rule reports on its own; one synth instead of three).
+	cases := map[string]struct {
 		defect string
 		want   []string
 	}{
@@ -177,26 +178,31 @@ func TestCLIRulesFailTheSynthOnWhatOnlyCodeCanBreak(t *testing.T) {
 			compliance.RuleProdKMS + " ", "ValkeyDr-prod-us-west-2-dr/SessionCache/Cache", "Suggested fix: " + compliance.RuleByID(compliance.RuleProdKMS).Fix}},
 		"an open CIDR: our rule and cdk-nag's both fire": {"open-cidr", []string{
 			compliance.RuleNoOpenCIDR + " ", "ValkeyDr-prod-us-west-2-dr/SessionCache/SecurityGroup", "AwsSolutions-EC23"}},
-	} {
+	}
+	var defects []string
+	for _, tc := range cases {
+		defects = append(defects, tc.defect)
+	}
+	sort.Strings(defects)
+	proj := project(t, build(t, "./compliance/testdata/brokenapp")+" -break "+strings.Join(defects, ","), nil)
+	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
+	if code == 0 {
+		t.Fatalf("cdk synth exited 0:\n%s", out)
+	}
+	if loc := goStackTrace.FindString(out); loc != "" {
+		t.Errorf("output carries a Go stack trace (%q):\n%s", loc, out)
+	}
+	// The report is in cdk.out for the pipeline to publish.
+	rep, err := os.ReadFile(filepath.Join(proj, "cdk.out", "validation-report.json"))
+	if err != nil || !strings.Contains(string(rep), compliance.PluginName) {
+		t.Errorf("cdk.out/validation-report.json does not record the violations (%v)", err)
+	}
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			t.Parallel() // each synth is a CLI process of its own: no jsii in this one
-			proj := project(t, app+" -break "+tc.defect, nil)
-			out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
-			if code == 0 {
-				t.Fatalf("cdk synth exited 0:\n%s", out)
-			}
 			for _, want := range tc.want {
 				if !strings.Contains(out, want) {
 					t.Errorf("output lacks %q:\n%s", want, out)
 				}
-			}
-			if loc := goStackTrace.FindString(out); loc != "" {
-				t.Errorf("output carries a Go stack trace (%q):\n%s", loc, out)
-			}
-			// The report is in cdk.out for the pipeline to publish.
-			rep, err := os.ReadFile(filepath.Join(proj, "cdk.out", "validation-report.json"))
-			if err != nil || !strings.Contains(string(rep), compliance.PluginName) {
-				t.Errorf("cdk.out/validation-report.json does not record the violation (%v)", err)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -17,8 +18,12 @@ import (
 )
 
 func main() {
-	defect := flag.String("break", "", "termination-protection | kms | open-cidr | cfn-schema")
+	list := flag.String("break", "", "comma-separated: termination-protection, kms, open-cidr, cfn-schema")
 	flag.Parse()
+	defects := map[string]bool{}
+	for _, d := range strings.Split(*list, ",") {
+		defects[d] = true
+	}
 	app := awscdk.NewApp(nil)
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
 	cfg, err := drcontext.Load(drcontext.Input{
@@ -29,17 +34,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	switch *defect {
-	case "kms": // the CMK dropped in code, after context validation required it
+	if defects["kms"] { // the CMK dropped in code, after context validation required it
 		cfg.Net.KmsKeyArn = ""
-	case "open-cidr": // an "allow everyone" source added in code
+	}
+	if defects["open-cidr"] { // an "allow everyone" source added in code
 		cfg.Net.AllowedCidrs = append(cfg.Net.AllowedCidrs, "0.0.0.0/0")
 	}
 	stack := stacks.NewCacheStack(app, cfg)
-	if *defect == "termination-protection" {
+	if defects["termination-protection"] {
 		stack.SetTerminationProtection(jsii.Bool(false))
 	}
-	if *defect == "cfn-schema" { // an escape hatch writing a property CloudFormation does not have
+	if defects["cfn-schema"] { // an escape hatch writing a property CloudFormation does not have
 		stack.Cache.Cache.AddPropertyOverride(jsii.String("SnapshotRetentionDays"), jsii.Number(3))
 	}
 	gate.Apply(app, gate.Gated{Stack: stack, Config: cfg})
