@@ -57,9 +57,10 @@ func synth(t *testing.T, o synthOpts) synthesized {
 	app := cdktest.NewApp(t)
 	s := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir))
 	sw := stacks.AttachSwitch(app, cfg, s)
-	tmpl := cdktest.Template(t, s.Stack)
+	// One synthesis: Template_FromStack synthesizes the app (force), and the plain JSON is its.
 	var a assertions.Template
 	cdktest.Must(t, "template from stack", func() { a = assertions.Template_FromStack(s.Stack, nil) })
+	tmpl := cdktest.JSON(t, a.ToJSON())
 	return synthesized{cfg: cfg, stack: s, tmpl: tmpl, asrt: a, sw: sw}
 }
 

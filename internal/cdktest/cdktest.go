@@ -113,6 +113,20 @@ func Template(t testing.TB, stack awscdk.Stack) map[string]any {
 	return out
 }
 
+// JSON turns a jsii value (an assertions Template's ToJSON) into plain JSON values.
+func JSON(t testing.TB, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // Resources returns the template's resources of one type, by logical id.
 func Resources(tmpl map[string]any, typ string) map[string]map[string]any {
 	out := map[string]map[string]any{}
