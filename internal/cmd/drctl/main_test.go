@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,13 +32,24 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	drctlBin, validatorBin = filepath.Join(dir, "drctl"), filepath.Join(dir, "valkey-dr-validate")
+	// Both builds at once: each is mostly one link.
+	var wg sync.WaitGroup
+	var failed atomic.Bool
 	for bin, pkg := range map[string]string{drctlBin: "./internal/cmd/drctl", validatorBin: "./validate"} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Dir = repo
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
-			os.Exit(1)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command("go", "build", "-o", bin, pkg)
+			cmd.Dir = repo
+			if out, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() {
+		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -140,6 +153,7 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 			wantCode: 0},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each its own drctl, session, stand-in, ports and directories
 			tmp, outDir := t.TempDir(), t.TempDir()
 			args := []string{"drill", "--repo", repo, "--out", outDir, "--from-cdk-out", fix, "--validator", validatorBin}
 			if tc.keep {
