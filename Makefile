@@ -17,11 +17,13 @@ CDK := cdk --no-notices --no-version-reporting
 CDK_DEPLOY := cdk --no-version-reporting
 
 GO_TEST_FLAGS ?= -count=1
-# go test on 2 cores: 3 packages at a time (the real-server packages mostly wait on sockets and
-# child processes; the jsii packages each run one Node process and never t.Parallel), and up to
-# 8 parallel tests inside a package (each real-server test starts its own servers on its own
-# ports; the default, GOMAXPROCS = 2, would leave them waiting in line).
-TEST_P ?= 3
+# go test on 2 cores: 4 packages at a time (the real-server packages mostly wait on sockets,
+# deadlines and child processes: validate/canary 31 s wall for 6 s of CPU; the jsii packages each
+# run one Node process and never t.Parallel), and up to 8 parallel tests inside a package (each
+# real-server test starts its own servers on its own ports; the default, GOMAXPROCS = 2, would
+# leave them waiting in line). Measured warm on this machine: -p 2 198 s, -p 3 141-165 s,
+# -p 4 131 s, -p 6 127 s (more contention for the timing-sensitive probe tests: not taken).
+TEST_P ?= 4
 TEST_PARALLEL ?= 8
 PREREQS := scripts/prereqs
 # Pinned tools, run from the Go module proxy (no install step, same version everywhere).
