@@ -11,12 +11,14 @@
 # and a verdict: MET only if ops/s >= 1.0x, p50 <= 1.15x and p99 <= 1.15x valkey-benchmark's
 # (issue 14 item 6), otherwise MISSED with the targets missed. Profiles and why the p50 target
 # is missed with the default key spread: bench/README-watch.md.
-# Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s CONNS="3 48" by default; each CONNS 3 x
-#                               a power of two: 3, 6, 12, 24, 48, 96)
+# Topology (TOPOLOGY=): serverless (default: DESIGN 6a's shape, one master owning every slot;
+# what the product meets) or cluster (3 masters: every session's slot may be on another node).
+# Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s; CONNS: the masters x a power of two,
+#                               default "4 64" serverless, "3 48" cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for bin in valkey-server valkey-cli valkey-benchmark; do
   command -v "$bin" >/dev/null || { echo "bench/watch.sh: $bin not found (apt-get install -t bookworm-backports valkey-server valkey-tools)" >&2; exit 2; }
 done
-VALKEY_DR_BENCH=1 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-8s}" CONNS="${CONNS:-3 48}" \
+VALKEY_DR_BENCH=1 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-8s}" CONNS="${CONNS:-}" TOPOLOGY="${TOPOLOGY:-serverless}" \
   go test ./bench/ -run '^TestWatchBench$' -count=1 -v -timeout 15m | grep -v -E '^(=== RUN|--- PASS|PASS$|ok )'
