@@ -207,6 +207,10 @@ func TestWatchLeavesForeignKeysAlone(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// loadSlack is added to the wall-time bounds of the validator's and the probe's runs: they
+// assert that a run ends on its deadline instead of hanging, not how fast this machine is.
+const loadSlack = 6 * time.Second
+
 func TestProbeVerdicts(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	cluster := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
@@ -273,8 +277,10 @@ func TestProbeVerdicts(t *testing.T) {
 			if !strings.Contains(res.ev.Reason, tc.contains) {
 				t.Errorf("reason %q does not contain %q", res.ev.Reason, tc.contains)
 			}
-			if res.took > tc.bound {
-				t.Errorf("probe took %v, want < %v", res.took, tc.bound)
+			// The bound proves the probe ends on its own deadline instead of hanging; the slack
+			// keeps a loaded 2-core CI machine (4 test packages at once) from failing it.
+			if res.took > tc.bound+loadSlack {
+				t.Errorf("probe took %v, want < %v", res.took, tc.bound+loadSlack)
 			}
 			last := strings.TrimSpace(res.stdout)
 			last = last[strings.LastIndex(last, "\n")+1:]
