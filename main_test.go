@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
@@ -130,4 +132,12 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMain closes jsii: this test binary holds the app's packages, and jsii's runtime directory
+// under TMPDIR is removed only by Close.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
 }

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
@@ -79,12 +81,14 @@ func build(t *testing.T, pkg string) string {
 	return bin
 }
 
-// TestMain removes the binaries build compiled.
+// TestMain removes the binaries build compiled, and jsii's runtime directory under TMPDIR
+// (extracted because this binary links the jsii runtime; only Close removes it).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, bin := range built.bins {
 		_ = os.RemoveAll(filepath.Dir(bin))
 	}
+	jsii.Close()
 	os.Exit(code)
 }
 

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
@@ -26,5 +28,6 @@ func TestMain(m *testing.M) {
 	canaryDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
+	jsii.Close() // stops jsii's Node and removes its runtime directory under TMPDIR
 	os.Exit(code)
 }
