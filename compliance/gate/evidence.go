@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -47,12 +46,6 @@ var EvidenceSuppressions = []EvidenceSuppression{
 type GatedEvidence struct {
 	Stack  *stacks.EvidenceStack
 	Config *drcontext.Config
-}
-
-// ApplyEvidence puts the gate on an app holding only the evidence stack: the same cdk-nag packs
-// and rules as Apply, with the evidence stack's own suppressions.
-func ApplyEvidence(app awscdk.App, st *stacks.EvidenceStack, cfg *drcontext.Config) {
-	ApplyAll(app, nil, []GatedEvidence{{Stack: st, Config: cfg}})
 }
 
 // suppressEvidence puts the evidence stack's suppressions on it and returns its facts (the

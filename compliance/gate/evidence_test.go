@@ -18,7 +18,7 @@ func TestEvidenceStacksPassTheGate(t *testing.T) {
 			a, out := app(t)
 			cfg := config(t, env, drcontext.DrModeNone, nil)
 			st := stacks.NewEvidenceStack(a, cfg)
-			gate.ApplyEvidence(a, st, cfg)
+			gate.ApplyAll(a, nil, []gate.GatedEvidence{{Stack: st, Config: cfg}})
 			if msg := synth(t, a); msg != "" {
 				t.Fatalf("synth failed:\n%s", msg)
 			}

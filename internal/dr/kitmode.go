@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
@@ -64,33 +63,6 @@ func deployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string
 		return drexec.CDK{Repo: o.Repo}.DeployAssembly(asm, cfg.StackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
 	}
 	return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
-}
-
-// oneSynth synthesizes the environment's stacks in one gated `cdk synth --context
-// matrix=<environment>` into dir (every validation: it is the assembly deployed) when the
-// activation deploys the DR stack to its default region, the cell the matrix holds. The
-// primary stack (the routing "before") is read from the same assembly and the DR stack is
-// deployed from it: one synth instead of two. "" when it does not apply (a kit, another
-// region, no primary Config): the procedure then synthesizes as before.
-func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (string, error) {
-	if o.Kit != nil || primary == nil {
-		return "", nil
-	}
-	def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: cfg.EnvironmentName, DrMode: cfg.DrMode})
-	if err != nil || def.StackID() != cfg.StackID() || def.Region != cfg.Region {
-		return "", nil
-	}
-	cmd := drexec.CDK{Repo: o.Repo}.SynthMatrix(cfg.EnvironmentName, dir)
-	s.Printf("    one synth for the deploy and the routing before, with the compliance gate: %s", cmd)
-	res, err := s.Runner().Run(ctx, cmd)
-	if err != nil {
-		return "", err
-	}
-	if res.ExitCode != 0 {
-		return "", session.Failf("cdk synth of environment %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
-			cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
-	}
-	return dir, nil
 }
 
 // primaryAssembly is the primary stack as synthesized: the kit's assembly, asm (oneSynth), or

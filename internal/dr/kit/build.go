@@ -131,6 +131,12 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 	sort.Strings(regions)
 	modes := []drcontext.Mode{drcontext.DRMode(), drcontext.PrimaryMode()}
+	defaultRegion := map[drcontext.DrMode]string{} // the region of each drMode's matrix cell
+	for _, mode := range modes {
+		if def, err := drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: mode.Name}); err == nil {
+			defaultRegion[mode.Name] = def.Region
+		}
+	}
 	say("cdk synth --context %s=%s with the compliance gate: the environment's stacks in their default regions (the first synth builds the CDK app: 1.5-7 minutes on a cold Go cache, seconds when warm)",
 		drcontext.KeyMatrix, o.Environment)
 	c := drexec.CDK{Repo: repo}.SynthMatrix(o.Environment, filepath.Join(stage, filepath.FromSlash(MatrixAssemblyDir)))
@@ -146,7 +152,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 				say("no %s assembly for %s: cdk.json refuses it: %s", mode.Name, reg, oneLine(err.Error()))
 				continue
 			}
-			if def, err := drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: mode.Name}); err == nil && def.Region == reg {
+			if defaultRegion[mode.Name] == reg {
 				m.Stacks = append(m.Stacks, Stack{Region: reg, DrMode: mode.Name, Stack: cfg.StackID(), Assembly: MatrixAssemblyDir})
 				continue
 			}
