@@ -26,14 +26,16 @@ import (
 const canaryAssetDir = ".build/canary"
 
 func main() {
-	code := run(os.Stderr)
+	code := run(func() awscdk.App { return awscdk.NewApp(nil) }, canaryAssetDir, os.Stderr)
 	jsii.Close()
 	os.Exit(code)
 }
 
-// run returns the exit code: 0 synthesized, 2 invalid context, 1 anything else. Errors are one
+// run builds and synthesizes the app newApp returns (under the CLI: context and output
+// directory from the CLI's environment; in tests: given) with the canary asset from canaryDir.
+// It returns the exit code: 0 synthesized, 2 invalid context, 1 anything else. Errors are one
 // clear block on stderr, never a Go or JS stack trace: an operator reads this at 3 a.m.
-func run(stderr io.Writer) (code int) {
+func run(newApp func() awscdk.App, canaryDir string, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			// jsii turns a JS exception into a Go panic whose message is the JS error; the
@@ -42,7 +44,7 @@ func run(stderr io.Writer) (code int) {
 			code = contract.ExitFailed
 		}
 	}()
-	app := awscdk.NewApp(nil)
+	app := newApp()
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
 	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
 	if err == nil && evidence && get(drcontext.KeyMatrix) != nil {
@@ -76,7 +78,7 @@ func run(stderr io.Writer) (code int) {
 	var gated []gate.Gated
 	for _, cfg := range cfgs.Cells {
 		// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
-		stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryAssetDir))
+		stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir))
 		// drMode=none also builds the forced-failover switch in the DR region, which the primary
 		// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
 		sw := stacks.AttachSwitch(app, cfg, stack)

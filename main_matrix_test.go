@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
 // oneSynth is one `cdk synth` as an operator or a pipeline types it, and what it left.
@@ -20,8 +25,8 @@ type oneSynth struct {
 	ctx   []string // --context values
 	plain bool     // no --no-notices: the synth prints whatever notices the CLI has
 	// validated: aws-cdk-lib's built-in CloudFormation validation runs (an operator's synth and
-	// deploy, the gate); the other one-by-one synths skip it (--no-validation), which changes
-	// no file the comparison reads and saves ~1.3 s of CPU each.
+	// deploy, the gate); the other synths skip it (--no-validation), which changes no file the
+	// comparison reads and saves ~1.3 s of CPU each.
 	validated bool
 	// want: the stacks `cdk deploy` finds in its cloud assembly, in order (checked with cdk ls);
 	// nil: not checked.
@@ -29,54 +34,166 @@ type oneSynth struct {
 	out  string // its cloud assembly
 }
 
-// TestCLISynthesis runs every synth of the matrix one by one through the real CLI, as operators
-// and make check's -one-by-one type them, and the one-process matrix synth beside them (issue 14
-// item 1), two at a time (each a process of its own), then checks:
-//   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
-//     `cdk deploy` neither refuses nor deploys more; a primary synth its switch stack with it;
-//   - the example synths an operator starts with print no end-of-life, feature-flag or
-//     deprecation notice;
-//   - `--context matrix=all` writes the same files, with the same templates and cdk-nag reports.
-//
-// Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth.
-func TestCLISynthesis(t *testing.T) {
+// cell is one synth of the matrix as its own app: its context keys (besides cdk.json's) and
+// the subtest name.
+type cell struct {
+	name string
+	ctx  map[string]string
+	// operator: the synths operators type (example's, which a new user starts with, and prod's,
+	// the runbook's): they also run through the real CLI.
+	operator bool
+	// want: for prod, the stacks `cdk deploy` must find.
+	want []string
+}
+
+// matrixCells is every one-by-one synth of the matrix: each environment x drMode as operators
+// type it (the runbook's DR command names its region; the matrix takes the default one) and
+// each environment's evidence archive (--context stack=evidence).
+func matrixCells(t *testing.T) (cells []cell, envs int) {
+	t.Helper()
 	ctx, err := drcontext.ReadFile(drcontext.FileName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cells, err := drcontext.Matrix(ctx[drcontext.KeyEnvironments])
+	mcells, err := drcontext.Matrix(ctx[drcontext.KeyEnvironments])
 	if err != nil {
 		t.Fatal(err)
 	}
-	var synths []*oneSynth
-	envs := map[string]bool{}
-	for _, c := range cells {
+	seen := map[string]bool{}
+	for _, c := range mcells {
 		cfg, err := drcontext.LoadFile(drcontext.FileName, drcontext.Request{Environment: c.Environment, DrMode: c.DrMode})
 		if err != nil {
 			t.Fatal(err)
 		}
 		example, prod := c.Environment == drcontext.DefaultEnvironment, c.Environment == "prod"
-		s := &oneSynth{name: c.Environment + "-" + string(c.DrMode), plain: example, validated: example || prod,
-			ctx: []string{"environment=" + c.Environment, "drMode=" + string(c.DrMode)}}
+		one := cell{name: c.Environment + "-" + string(c.DrMode), operator: example || prod,
+			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
 			// What the runbook's deploy (step 2) and a primary deploy would find.
-			s.want = []string{cfg.StackID()}
+			one.want = []string{cfg.StackID()}
 			if cfg.HasSwitchStack() {
-				s.want = append(s.want, cfg.SwitchStackID())
+				one.want = append(one.want, cfg.SwitchStackID())
 			}
 		}
 		if c.DrMode == drcontext.DRMode().Name {
-			// The runbook's command names the DR region; the matrix takes the default one.
-			s.ctx = append(s.ctx, "region="+c.Region)
+			one.ctx[drcontext.KeyRegion] = c.Region
 		}
-		synths = append(synths, s)
-		if !envs[c.Environment] {
-			envs[c.Environment] = true
-			synths = append(synths, &oneSynth{name: c.Environment + "-evidence",
-				ctx: []string{"environment=" + c.Environment, drcontext.KeyStack + "=" + drcontext.StackEvidence}})
+		cells = append(cells, one)
+		if !seen[c.Environment] {
+			seen[c.Environment] = true
+			cells = append(cells, cell{name: c.Environment + "-evidence",
+				ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyStack: drcontext.StackEvidence}})
 		}
 	}
-	matrix := &oneSynth{name: "matrix", validated: true, ctx: []string{drcontext.KeyMatrix + "=" + drcontext.MatrixAll}}
+	return cells, len(seen)
+}
+
+// TestMatrixSynthEqualsOneByOne: the one-process matrix (--context matrix=all) builds the same
+// stacks, templates and cdk-nag reports as every one-by-one synth of it (issue 14 item 1), each
+// cell its own App, all in this process: the app's run() with the context the CLI would give it
+// (cdk.json's, path and asset metadata and version reporting on). The CLI's part (its context,
+// the build step) is the same for every synth; TestCLISynthesis runs the operators' synths and
+// the matrix through it and compares those.
+func TestMatrixSynthEqualsOneByOne(t *testing.T) {
+	cdktest.RequireNode(t)
+	cells, envs := matrixCells(t)
+	// The asset is the same directory for every synth here: its content does not matter to
+	// the comparison (the CLI's synths use the cross-built canary).
+	canary := t.TempDir()
+	if err := os.WriteFile(filepath.Join(canary, "bootstrap"), []byte("canary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	synth := func(name string, ctx map[string]string) string {
+		t.Helper()
+		out := filepath.Join(root, name)
+		all := map[string]any{
+			"aws:cdk:enable-path-metadata":  true,
+			"aws:cdk:enable-asset-metadata": true,
+			"aws:cdk:version-reporting":     true,
+		}
+		for k, v := range cdktest.CDKContext(t) {
+			all[k] = v
+		}
+		for k, v := range ctx {
+			all[k] = v
+		}
+		var stderr bytes.Buffer
+		newApp := func() awscdk.App { return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out)}) }
+		if code := run(newApp, canary, &stderr); code != 0 {
+			t.Fatalf("synth %s %v: exit %d\n%s", name, ctx, code, stderr.String())
+		}
+		return out
+	}
+	alone := map[string]string{} // file name -> content, from the one-by-one synths
+	for _, c := range cells {
+		for name, content := range gateFiles(t, synth(c.name, c.ctx)) {
+			if _, dup := alone[name]; dup {
+				t.Fatalf("%s is synthesized by two one-by-one synths", name)
+			}
+			alone[name] = content
+		}
+	}
+	together := gateFiles(t, synth("matrix", map[string]string{drcontext.KeyMatrix: drcontext.MatrixAll}))
+	if templates := sameFiles(t, together, alone); templates != envs*4 {
+		// Every environment's primary, switch, DR and evidence stack.
+		t.Errorf("%d templates, want %d", templates, envs*4)
+	}
+}
+
+// sameFiles fails the test unless the matrix wrote exactly the one-by-one synths' files with
+// the same JSON; it returns how many templates it compared.
+func sameFiles(t *testing.T, together, alone map[string]string) (templates int) {
+	t.Helper()
+	if got, want := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(got, want) {
+		t.Fatalf("matrix synth wrote\n  %v\none-by-one synthesis wrote\n  %v", got, want)
+	}
+	for name, want := range alone {
+		if strings.HasSuffix(name, ".template.json") {
+			templates++
+		}
+		var a, b any
+		if err := json.Unmarshal([]byte(want), &a); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := json.Unmarshal([]byte(together[name]), &b); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s differs between the matrix synth and its own synth", name)
+		}
+	}
+	return templates
+}
+
+// TestCLISynthesis runs the synths operators type through the real CLI (example's, a new
+// user's first; prod's, the runbook's) and the one-process matrix synth beside them, two at a
+// time (each a process of its own), then checks:
+//   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
+//     `cdk deploy` neither refuses nor deploys more; a primary synth its switch stack with it;
+//   - the example synths print no end-of-life, feature-flag or deprecation notice;
+//   - the matrix writes every environment's four stacks, and for the operators' synths the same
+//     templates and cdk-nag reports, CLI metadata included (TestMatrixSynthEqualsOneByOne
+//     compares every cell, in this process).
+//
+// Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth.
+func TestCLISynthesis(t *testing.T) {
+	cells, envs := matrixCells(t)
+	var synths []*oneSynth
+	for _, c := range cells {
+		if !c.operator {
+			continue
+		}
+		// example's synths run as a new user types them, validation on; prod's are read by
+		// cdk ls, and the matrix's validation is the gate's (make check; compliance tests).
+		example := c.ctx[drcontext.KeyEnvironment] == drcontext.DefaultEnvironment
+		s := &oneSynth{name: c.name, plain: example, validated: example, want: c.want}
+		for _, k := range sortedKeys(c.ctx) {
+			s.ctx = append(s.ctx, k+"="+c.ctx[k])
+		}
+		synths = append(synths, s)
+	}
+	matrix := &oneSynth{name: "matrix", ctx: []string{drcontext.KeyMatrix + "=" + drcontext.MatrixAll}}
 	root := t.TempDir() // the assemblies outlive the subtests that write them
 	t.Run("synth", func(t *testing.T) {
 		for _, s := range append(synths, matrix) {
@@ -130,7 +247,7 @@ func TestCLISynthesis(t *testing.T) {
 		}
 	}
 
-	alone := map[string]string{} // file name -> content, from the one-by-one synths
+	alone := map[string]string{} // file name -> content, from the operators' synths
 	for _, s := range synths {
 		for name, content := range gateFiles(t, s.out) {
 			if _, dup := alone[name]; dup {
@@ -140,28 +257,21 @@ func TestCLISynthesis(t *testing.T) {
 		}
 	}
 	together := gateFiles(t, matrix.out)
-	if got, want := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(got, want) {
-		t.Fatalf("matrix synth wrote\n  %v\none-by-one synthesis wrote\n  %v", got, want)
+	// The operators' synths: same files, same JSON.
+	mine := map[string]string{}
+	for name := range alone {
+		mine[name] = together[name]
 	}
+	sameFiles(t, mine, alone)
+	// And every environment's primary, switch, DR and evidence stack.
 	var templates int
-	for name, want := range alone {
+	for name := range together {
 		if strings.HasSuffix(name, ".template.json") {
 			templates++
 		}
-		var a, b any
-		if err := json.Unmarshal([]byte(want), &a); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if err := json.Unmarshal([]byte(together[name]), &b); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s differs between the matrix synth and its own synth", name)
-		}
 	}
-	// Every environment's primary, switch, DR and evidence stack.
-	if want := len(envs) * 4; templates != want {
-		t.Errorf("%d templates, want %d", templates, want)
+	if templates != envs*4 {
+		t.Errorf("the matrix synth wrote %d templates, want %d", templates, envs*4)
 	}
 }
 

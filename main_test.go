@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
@@ -78,58 +79,85 @@ func runCLIResult(cli string, args []string) (stdout, stderr string, code int) {
 
 var stackTrace = regexp.MustCompile(`(?m)^\s+at \S|^goroutine \d+|^panic:|\.go:\d+ \+0x`)
 
+// TestCLIRejectsBadContextWithOneClearLine: bad context gets one clear line per problem, exit
+// non-zero, no stack trace, nothing written. The cases marked cli go through the real CLI (what
+// it does to a flag, what it prints around the app's refusal); the others are the app's own
+// message, run in this process (the CLI relays the app's stderr as it is: the cli cases show it).
 func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
-	for name, tc := range map[string]struct {
+	type badContext struct {
 		ctx  []string
 		want []string
 		// line: for a key, what its own problem line says (several problems in one synth).
 		line map[string]string
-	}{
+		cli  bool
+	}
+	cases := map[string]badContext{
 		// Every problem at once, each on its own line: one synth for several mistakes.
 		"an unknown drMode and a region that is not a region name": {[]string{"drMode=bogus", "region=mars-1"},
-			[]string{"2 problems"}, map[string]string{`"drMode"`: `"bogus" is not accepted; accepted: none, stateless`, `"region"`: `"mars-1"`}},
-		"drMode=snapshot says snapshots are out of scope": {[]string{"drMode=snapshot"}, []string{`"drMode"`, "out of scope"}, nil},
-		"an unknown environment lists the known ones":     {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}, nil},
+			[]string{"2 problems"}, map[string]string{`"drMode"`: `"bogus" is not accepted; accepted: none, stateless`, `"region"`: `"mars-1"`}, true},
+		"drMode=snapshot says snapshots are out of scope": {[]string{"drMode=snapshot"}, []string{`"drMode"`, "out of scope"}, nil, false},
+		"an unknown environment lists the known ones":     {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}, nil, false},
 		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"},
-			[]string{"allowSameRegionDrill"}, nil},
+			[]string{"allowSameRegionDrill"}, nil, false},
 		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
 		"drmode in lower case, dr_mode and Environment with a capital are refused, with a did-you-mean": {
 			[]string{"environment=prod", "drmode=stateless", "dr_mode=stateless", "Environment=prod"},
 			[]string{"4 problems", `"drMode": is not set`},
 			map[string]string{`"drmode": "stateless"`: `is not a context key`, `"drmode"`: `did you mean "drMode"`, `"dr_mode"`: `did you mean "drMode"`,
-				`"Environment": "prod"`: `did you mean "environment"`}},
+				`"Environment": "prod"`: `did you mean "environment"`}, false},
 		"drMode without = is dropped by the CLI, so prod refuses the missing drMode": {[]string{"environment=prod", "drMode"},
-			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}, nil},
-	} {
+			[]string{`"drMode": is not set: environment "prod" requires it`, "PRIMARY stack"}, nil, true},
+	}
+	check := func(t *testing.T, tc badContext, out, stderr string, code int) {
+		t.Helper()
+		if code == 0 {
+			t.Fatalf("cdk synth %v exited 0; stderr:\n%s", tc.ctx, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, stderr)
+			}
+		}
+		for key, w := range tc.line {
+			var own string
+			for _, l := range strings.Split(stderr, "\n") {
+				if strings.Contains(l, "context "+key) {
+					own = l
+				}
+			}
+			if !strings.Contains(own, w) {
+				t.Errorf("the problem line of %s lacks %q:\n%s", key, w, stderr)
+			}
+		}
+		if loc := stackTrace.FindString(stderr); loc != "" {
+			t.Errorf("stderr carries a stack trace (%q):\n%s", loc, stderr)
+		}
+		if m, _ := filepath.Glob(filepath.Join(out, "*.template.json")); len(m) != 0 {
+			t.Errorf("templates written after a validation error: %v", m)
+		}
+	}
+	// The CLI cases first, two at a time, beside each other (no jsii in them).
+	t.Run("cli", func(t *testing.T) {
+		for name, tc := range cases {
+			if !tc.cli {
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				out := t.TempDir()
+				_, stderr, code := synthCLI(t, out, tc.ctx...)
+				check(t, tc, out, stderr, code)
+			})
+		}
+	})
+	for name, tc := range cases {
+		if tc.cli {
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
-			t.Parallel() // each case is a CLI process of its own: no jsii in this one
 			out := t.TempDir()
-			_, stderr, code := synthCLI(t, out, tc.ctx...)
-			if code == 0 {
-				t.Fatalf("cdk synth %v exited 0; stderr:\n%s", tc.ctx, stderr)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, stderr)
-				}
-			}
-			for key, w := range tc.line {
-				var own string
-				for _, l := range strings.Split(stderr, "\n") {
-					if strings.Contains(l, "context "+key) {
-						own = l
-					}
-				}
-				if !strings.Contains(own, w) {
-					t.Errorf("the problem line of %s lacks %q:\n%s", key, w, stderr)
-				}
-			}
-			if loc := stackTrace.FindString(stderr); loc != "" {
-				t.Errorf("stderr carries a stack trace (%q):\n%s", loc, stderr)
-			}
-			if m, _ := filepath.Glob(filepath.Join(out, "*.template.json")); len(m) != 0 {
-				t.Errorf("templates written after a validation error: %v", m)
-			}
+			stderr, code := runApp(t, out, tc.ctx...)
+			check(t, tc, out, stderr, code)
 		})
 	}
 }
@@ -140,4 +168,25 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
+}
+
+// runApp runs the app in this process as the CLI would for `cdk synth --context k=v ...`:
+// cdk.json's context with the flags' keys on top, the assembly written to out. It returns the
+// app's stderr and exit code.
+func runApp(t *testing.T, out string, ctx ...string) (stderr string, code int) {
+	t.Helper()
+	cdktest.RequireNode(t)
+	all := map[string]any{}
+	for k, v := range cdktest.CDKContext(t) {
+		all[k] = v
+	}
+	for _, c := range ctx {
+		k, v, _ := strings.Cut(c, "=")
+		all[k] = v
+	}
+	var e bytes.Buffer
+	code = run(func() awscdk.App {
+		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out)})
+	}, t.TempDir(), &e)
+	return e.String(), code
 }

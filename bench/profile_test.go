@@ -38,7 +38,7 @@ func envInt(k string, d int) int {
 // cpu/op is this process's (or valkey-benchmark's) CPU time per command.
 func TestWatchProfile(t *testing.T) {
 	if os.Getenv("VALKEY_DR_BENCH") != "1" || os.Getenv("VARIANTS") == "" {
-		t.Skip("profile harness: VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
+		t.Skip("benchmark (profile harness): VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
 	}
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	conc := envInt("CONC", 48)
