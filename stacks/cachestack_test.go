@@ -34,7 +34,39 @@ type synthesized struct {
 	sw *stacks.SwitchStack
 }
 
+// synthCache: the stacks of the options without a mutate, synthesized once per test binary
+// (most tests read the same few stacks; each synthesis costs ~0.4 s of jsii). Tests only read
+// what they get, and the template map each gets is its own copy. No t.Parallel: no lock.
+var synthCache = map[cacheKey]synthesized{}
+
+type cacheKey struct {
+	env, mode, region string
+	hold, drill       bool
+}
+
 func synth(t *testing.T, o synthOpts) synthesized {
+	t.Helper()
+	if o.mutate != nil {
+		return synthOnce(t, o)
+	}
+	k := cacheKey{o.env, o.mode, o.region, o.hold, o.drill}
+	s, ok := synthCache[k]
+	if !ok {
+		s = synthOnce(t, o)
+		synthCache[k] = s
+	}
+	b, err := json.Marshal(s.tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tmpl = nil
+	if err := json.Unmarshal(b, &s.tmpl); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func synthOnce(t *testing.T, o synthOpts) synthesized {
 	t.Helper()
 	ctx := cdktest.CDKContext(t)
 	in := drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: o.env, DrMode: o.mode}

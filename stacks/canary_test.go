@@ -469,7 +469,9 @@ func TestCDKJSONBuildsTheCanaryAsTestsDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(main), `canaryAssetDir = ".build/canary"`) || !strings.Contains(string(main), "stacks.WithCanary(canaryAssetDir)") {
+	// main() passes canaryAssetDir to run(), which builds the stacks WithCanary(canaryDir).
+	src := string(main)
+	if !strings.Contains(src, `canaryAssetDir = ".build/canary"`) || !strings.Contains(src, "canaryAssetDir, os.Stderr)") || !strings.Contains(src, "stacks.WithCanary(canaryDir)") {
 		t.Error("main.go does not build the stack WithCanary(\".build/canary\")")
 	}
 }
