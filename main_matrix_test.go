@@ -16,7 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 // oneSynth is one `cdk synth` as an operator or a pipeline types it, and what it left.
@@ -95,7 +95,7 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 // the build step) is the same for every synth; TestCLISynthesis runs the operators' synths and
 // the matrix through it and compares those.
 func TestMatrixSynthEqualsOneByOne(t *testing.T) {
-	cdktest.RequireNode(t)
+	repotest.RequireNode(t)
 	cells, envs := matrixCells(t)
 	// The asset is the same directory for every synth here: its content does not matter to
 	// the comparison (the CLI's synths use the cross-built canary).
@@ -112,7 +112,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 			"aws:cdk:enable-asset-metadata": true,
 			"aws:cdk:version-reporting":     true,
 		}
-		for k, v := range cdktest.CDKContext(t) {
+		for k, v := range repotest.CDKContext(t) {
 			all[k] = v
 		}
 		for k, v := range ctx {

@@ -16,12 +16,12 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 func cdkCLI(t *testing.T) string {
 	t.Helper()
-	cdktest.RequireNode(t)
+	repotest.RequireNode(t)
 	cli, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
 	if err != nil {
 		t.Fatal(err)
@@ -175,9 +175,9 @@ func TestMain(m *testing.M) {
 // app's stderr and exit code.
 func runApp(t *testing.T, out string, ctx ...string) (stderr string, code int) {
 	t.Helper()
-	cdktest.RequireNode(t)
+	repotest.RequireNode(t)
 	all := map[string]any{}
-	for k, v := range cdktest.CDKContext(t) {
+	for k, v := range repotest.CDKContext(t) {
 		all[k] = v
 	}
 	for _, c := range ctx {

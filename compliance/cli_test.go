@@ -20,17 +20,16 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 // cli returns the pinned CDK CLI, or skips (fails under CI=true) without it.
 func cli(t *testing.T) string {
 	t.Helper()
-	cdktest.RequireNode(t)
-	c := filepath.Join(cdktest.RepoRoot(t), "node_modules", ".bin", "cdk")
+	repotest.RequireNode(t)
+	c := filepath.Join(repotest.RepoRoot(t), "node_modules", ".bin", "cdk")
 	if _, err := os.Stat(c); err != nil {
 		msg := "the pinned CDK CLI is not installed: run `make deps` (npm ci)"
 		if os.Getenv("CI") == "true" {
@@ -72,7 +71,7 @@ func build(t *testing.T, pkg string) string {
 		bin = filepath.Join(dir, "valkey-dr-app")
 	}
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
-	cmd.Dir = cdktest.RepoRoot(t)
+	cmd.Dir = repotest.RepoRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		built.err[pkg] = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		t.Fatal(built.err[pkg])
@@ -81,14 +80,13 @@ func build(t *testing.T, pkg string) string {
 	return bin
 }
 
-// TestMain removes the binaries build compiled, and jsii's runtime directory under TMPDIR
-// (extracted because this binary links the jsii runtime; only Close removes it).
+// TestMain removes the binaries build compiled. This test binary does not link the CDK (its
+// tests read templates and run the CLI): no 99 MB link and no jsii Node of its own.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, bin := range built.bins {
 		_ = os.RemoveAll(filepath.Dir(bin))
 	}
-	jsii.Close()
 	os.Exit(code)
 }
 
@@ -100,7 +98,7 @@ var cliSlots = make(chan struct{}, runtime.NumCPU())
 // after edit changed it.
 func project(t *testing.T, app string, edit func(ctx map[string]any)) string {
 	t.Helper()
-	ctx := cdktest.CDKContext(t)
+	ctx := repotest.CDKContext(t)
 	if edit != nil {
 		edit(ctx)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -68,7 +69,7 @@ func synth(t *testing.T, o synthOpts) synthesized {
 
 func synthOnce(t *testing.T, o synthOpts) synthesized {
 	t.Helper()
-	ctx := cdktest.CDKContext(t)
+	ctx := repotest.CDKContext(t)
 	in := drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: o.env, DrMode: o.mode}
 	if o.region != "" {
 		in.Region = o.region

@@ -25,6 +25,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -298,7 +299,7 @@ func TestCanaryLeastPrivilege(t *testing.T) {
 func TestStackWithoutCanaryKeepsTheHeartbeat(t *testing.T) {
 	// Stacks built without WithCanary (tests of other concerns) have no function and fall back
 	// to the cache's own heartbeat; main.go always builds with the canary.
-	cfg, err := drcontext.Load(drcontext.Input{Environments: cdktest.CDKContext(t)[drcontext.KeyEnvironments], Environment: "example", DrMode: "none"})
+	cfg, err := drcontext.Load(drcontext.Input{Environments: repotest.CDKContext(t)[drcontext.KeyEnvironments], Environment: "example", DrMode: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +315,7 @@ func TestStackWithoutCanaryKeepsTheHeartbeat(t *testing.T) {
 }
 
 func TestCanaryWithoutBinaryFailsTheSynthWithTheFix(t *testing.T) {
-	cfg, err := drcontext.Load(drcontext.Input{Environments: cdktest.CDKContext(t)[drcontext.KeyEnvironments], Environment: "example", DrMode: "none"})
+	cfg, err := drcontext.Load(drcontext.Input{Environments: repotest.CDKContext(t)[drcontext.KeyEnvironments], Environment: "example", DrMode: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +334,7 @@ func TestCanaryWithoutBinaryFailsTheSynthWithTheFix(t *testing.T) {
 // the auth modes cdk.json does not use: no unsuppressed finding, no violation, and every
 // suppression on the canary still matches a finding.
 func TestCanaryPassesTheComplianceGate(t *testing.T) {
-	targets, err := drcontext.Matrix(cdktest.CDKContext(t)[drcontext.KeyEnvironments])
+	targets, err := drcontext.Matrix(repotest.CDKContext(t)[drcontext.KeyEnvironments])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +354,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.env+" "+string(v.auth), func(t *testing.T) {
 			ctx := map[string]interface{}{}
-			for k, val := range cdktest.CDKContext(t) {
+			for k, val := range repotest.CDKContext(t) {
 				ctx[k] = val
 			}
 			ctx["@aws-cdk/core:appMode"] = "inmemory"
@@ -440,7 +441,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 func TestCDKJSONBuildsTheCanaryAsTestsDo(t *testing.T) {
 	// The CLI's build step and the tests must build the same binary: same target, tags and
 	// flags, into the directory main.go passes to WithCanary.
-	b, err := os.ReadFile(filepath.Join(cdktest.RepoRoot(t), "cdk.json"))
+	b, err := os.ReadFile(filepath.Join(repotest.RepoRoot(t), "cdk.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,13 +460,13 @@ func TestCDKJSONBuildsTheCanaryAsTestsDo(t *testing.T) {
 	}
 	want := "GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go " + strings.Join(quoted, " ") + " -o .build/canary/" + canary.BinaryName + " ./validate/canary"
 	// The build step is scripts/build-app (issue 14: no rebuild when nothing changed).
-	if script, err := os.ReadFile(filepath.Join(cdktest.RepoRoot(t), cfg.Build)); err == nil {
+	if script, err := os.ReadFile(filepath.Join(repotest.RepoRoot(t), cfg.Build)); err == nil {
 		cfg.Build = string(script)
 	}
 	if !strings.Contains(cfg.Build, want) {
 		t.Errorf("cdk.json build %q does not contain %q", cfg.Build, want)
 	}
-	main, err := os.ReadFile(filepath.Join(cdktest.RepoRoot(t), "main.go"))
+	main, err := os.ReadFile(filepath.Join(repotest.RepoRoot(t), "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,13 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
 func synthEvidence(t *testing.T, env string) (*drcontext.Config, map[string]any) {
 	t.Helper()
-	ctx := cdktest.CDKContext(t)
+	ctx := repotest.CDKContext(t)
 	cfg, err := drcontext.Load(drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: env, ModeFree: true})
 	if err != nil {
 		t.Fatal(err)

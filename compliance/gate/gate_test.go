@@ -22,7 +22,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -31,9 +31,9 @@ import (
 // message, which is what the tests read; the CLI prints the same report.
 func app(t *testing.T) (awscdk.App, string) {
 	t.Helper()
-	cdktest.RequireNode(t)
+	repotest.RequireNode(t)
 	ctx := map[string]interface{}{}
-	for k, v := range cdktest.CDKContext(t) {
+	for k, v := range repotest.CDKContext(t) {
 		ctx[k] = v
 	}
 	ctx["@aws-cdk/core:appMode"] = "inmemory"
@@ -46,7 +46,7 @@ func app(t *testing.T) (awscdk.App, string) {
 func config(t *testing.T, env string, mode drcontext.DrMode, mutate func(*drcontext.Config)) *drcontext.Config {
 	t.Helper()
 	cfg, err := drcontext.Load(drcontext.Input{
-		Environments: cdktest.CDKContext(t)[drcontext.KeyEnvironments], Environment: env, DrMode: string(mode)})
+		Environments: repotest.CDKContext(t)[drcontext.KeyEnvironments], Environment: env, DrMode: string(mode)})
 	if err != nil {
 		t.Fatalf("load %s %s: %v", env, mode, err)
 	}
@@ -120,7 +120,7 @@ func TestOurStacksPassTheGate(t *testing.T) {
 		mutate func(*drcontext.Config)
 	}
 	var variants []variant
-	targets, err := drcontext.Matrix(cdktest.CDKContext(t)[drcontext.KeyEnvironments])
+	targets, err := drcontext.Matrix(repotest.CDKContext(t)[drcontext.KeyEnvironments])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +336,7 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 }
 
 func TestREADMEListsEverySuppressionWithItsReason(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(cdktest.RepoRoot(t), "README.md"))
+	b, err := os.ReadFile(filepath.Join(repotest.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

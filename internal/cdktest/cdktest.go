@@ -16,67 +16,27 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 // Update rewrites golden files instead of comparing: go test ./stacks/ -update.
 var Update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-// RepoRoot is the directory holding cdk.json.
-func RepoRoot(t testing.TB) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// CDKContext returns the "context" object of the repository's cdk.json.
-func CDKContext(t testing.TB) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "cdk.json"))
-	if err != nil {
-		t.Fatalf("read cdk.json: %v", err)
-	}
-	var f struct {
-		Context map[string]any `json:"context"`
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		t.Fatalf("parse cdk.json: %v", err)
-	}
-	return f.Context
-}
-
 // NewApp is an App with cdk.json's context, as the CLI would pass it.
 func NewApp(t testing.TB) awscdk.App {
 	t.Helper()
-	RequireNode(t)
-	ctx := CDKContext(t)
+	repotest.RequireNode(t)
+	ctx := repotest.CDKContext(t)
 	m := make(map[string]interface{}, len(ctx))
 	for k, v := range ctx {
 		m[k] = v
 	}
 	return awscdk.NewApp(&awscdk.AppProps{Context: &m})
-}
-
-// RequireNode fails (CI=true) or skips the test when jsii has no Node.js to run on. It cannot
-// choose WHICH Node: the jsii runtime starts Node while the aws-cdk-go packages initialize,
-// before any test code runs, so the Node 24 in node_modules is used only when PATH already
-// names it as the test binary starts. `make test` does that; a bare `go test` uses the
-// system Node (which works, with an end-of-life banner on Node 20).
-func RequireNode(t testing.TB) {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err == nil {
-		return
-	}
-	msg := "no Node.js for jsii: run the tests with `make test` (npm ci installs Node 24 into node_modules and puts it on PATH)"
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
 }
 
 // Must runs an assertions call and turns its panic (how jsii reports a failed assertion) into

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 // fakeCDK copies $FAKE_CDK_FIXTURES/<environment>-<drMode> into --output, or, when that
@@ -56,7 +56,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{root: t.TempDir()}
-	ctx := cdktest.CDKContext(t)
+	ctx := repotest.CDKContext(t)
 	envs := ctx["environments"].(map[string]any)
 	b, _ := json.Marshal(map[string]any{"context": map[string]any{"environments": map[string]any{"example": envs["example"]}}})
 	f.write(t, "cdk.json", string(b))

@@ -1,4 +1,4 @@
-package monitoring_test
+package stacks_test
 
 import (
 	"encoding/json"
@@ -10,11 +10,11 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 )
 
-// TestEveryAlarmIsOnTheDashboard reads the golden templates (stacks/testdata, pinned by the
-// stacks tests against a real synth): every alarm this construct creates must be on its
+// TestEveryAlarmIsOnTheDashboard (constructs/monitoring) reads the golden templates (pinned by the
+// stacks tests against a real synth): every alarm the construct creates must be on its
 // dashboard's alarm widget, so an operator at 3 a.m. sees all of them in one place.
 func TestEveryAlarmIsOnTheDashboard(t *testing.T) {
-	goldens, err := filepath.Glob(filepath.Join("..", "..", "stacks", "testdata", "*.json"))
+	goldens, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil || len(goldens) == 0 {
 		t.Fatalf("no golden templates: %v", err)
 	}

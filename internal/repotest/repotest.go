@@ -1,0 +1,54 @@
+// Package repotest is what tests share that do not link the AWS CDK: where the repository
+// is, cdk.json's context, and the Node.js the CLI and jsii run on. A test binary that links
+// aws-cdk-go relinks 99 MB and starts jsii's Node at init, so tests that only read files or
+// run the CLI use this package, not cdktest.
+package repotest
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RepoRoot is the directory holding cdk.json.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// CDKContext returns the "context" object of the repository's cdk.json.
+func CDKContext(t testing.TB) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(RepoRoot(t), "cdk.json"))
+	if err != nil {
+		t.Fatalf("read cdk.json: %v", err)
+	}
+	var f struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("parse cdk.json: %v", err)
+	}
+	return f.Context
+}
+
+// RequireNode fails (CI=true) or skips the test when jsii has no Node.js to run on. It cannot
+// choose WHICH Node: the jsii runtime starts Node while the aws-cdk-go packages initialize,
+// before any test code runs, so the Node 24 in node_modules is used only when PATH already
+// names it as the test binary starts. `make test` does that; a bare `go test` uses the
+// system Node (which works, with an end-of-life banner on Node 20).
+func RequireNode(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err == nil {
+		return
+	}
+	msg := "no Node.js for jsii: run the tests with `make test` (npm ci installs Node 24 into node_modules and puts it on PATH)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
