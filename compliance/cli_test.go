@@ -67,9 +67,6 @@ func build(t *testing.T, pkg string) string {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, filepath.Base(pkg))
-	if pkg == "." {
-		bin = filepath.Join(dir, "valkey-dr-app")
-	}
 	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = repotest.RepoRoot(t)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -78,6 +75,22 @@ func build(t *testing.T, pkg string) string {
 	}
 	built.bins[pkg] = bin
 	return bin
+}
+
+// theApp is the CDK app as the CLI runs it: the cdk.json build step (scripts/build-app, a no-op
+// when nothing changed and serialized with the other synths' build steps) and its binary.
+func theApp(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(repotest.RepoRoot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(root, "scripts", "build-app"))
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/build-app: %v\n%s", err, out)
+	}
+	return filepath.Join(root, ".build", "valkey-dr-app")
 }
 
 // TestMain removes the binaries build compiled. This test binary does not link the CDK (its
@@ -146,7 +159,7 @@ func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
 	t.Parallel() // CLI processes only: this test binary never starts jsii
 	// Layer 1. The rules would catch this too (VDR-007), but an operator gets the earlier,
 	// more precise message: the cdk.json key to set.
-	app := build(t, ".")
+	app := theApp(t)
 	proj := project(t, app, func(ctx map[string]any) {
 		envs := ctx["environments"].(map[string]any)
 		region := envs["prod"].(map[string]any)["regions"].(map[string]any)["us-west-2"].(map[string]any)
