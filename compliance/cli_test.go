@@ -20,7 +20,6 @@ import (
 	"sync"
 	"testing"
 
-
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
