@@ -18,6 +18,7 @@ import (
 // session lifecycle included, the response is a report.json document (decoded strictly into
 // the validator's own type), no metric is published and no key is left behind.
 func TestValidateModeReturnsTheValidatorsReport(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-0001",
@@ -78,6 +79,7 @@ func TestValidateModeReturnsTheValidatorsReport(t *testing.T) {
 // TestValidateModeFailingCacheIsAReport: a cache that fails a check is a report with verdict
 // fail (the caller writes it and exits 1), not a failed invocation.
 func TestValidateModeFailingCacheIsAReport(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	s.secrets.value = `{"username":"app","password":"wrong-password-0123456789"}`
@@ -95,6 +97,7 @@ func TestValidateModeFailingCacheIsAReport(t *testing.T) {
 }
 
 func TestValidateModeRefusesBadRequests(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := &setup{env: map[string]string{}, metrics: &fakeMetrics{}}
 	for name, tc := range map[string]struct{ event, wantedError string }{
 		"an unknown mode":      {`{"mode":"restore"}`, `mode "restore": want "validate"`},
@@ -118,6 +121,7 @@ func TestValidateModeRefusesBadRequests(t *testing.T) {
 // TestHandleScheduledEventIsTheHealthCheck: the entry point Lambda starts (Handle) sends an
 // EventBridge event, which has no "mode", to the health check, which publishes Success.
 func TestHandleScheduledEventIsTheHealthCheck(t *testing.T) {
+	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
 	s := newSetup(c, valkeytest.AppPassword)
 	out, err := s.handler().Handle(t.Context(), json.RawMessage(`{"source":"aws.events","detail-type":"Scheduled Event","detail":{}}`))
