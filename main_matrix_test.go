@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
@@ -39,10 +41,13 @@ type oneSynth struct {
 type cell struct {
 	name string
 	ctx  map[string]string
-	// operator: the synths operators type (example's, which a new user starts with, and prod's,
-	// the runbook's): they also run through the real CLI.
-	operator bool
-	// want: for prod, the stacks `cdk deploy` must find.
+	// cli: the synths operators type that also run through the real CLI: example's, which a
+	// new user starts with, and the runbook's DR command (step 2).
+	cli bool
+	// validated: of the CLI synths, the one with aws-cdk-lib's built-in validation on, as a new
+	// user's first synth runs (it costs ~3.5 s of CPU; the gate and every deploy run it too).
+	validated bool
+	// want: for prod, the stacks `cdk deploy` must find in the cell's assembly (cdk ls order).
 	want []string
 }
 
@@ -66,7 +71,8 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 			t.Fatal(err)
 		}
 		example, prod := c.Environment == drcontext.DefaultEnvironment, c.Environment == "prod"
-		one := cell{name: c.Environment + "-" + string(c.DrMode), operator: example || prod,
+		dr := c.DrMode == drcontext.DRMode().Name
+		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example || prod && dr, validated: example && !dr,
 			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
 			// What the runbook's deploy (step 2) and a primary deploy would find.
@@ -75,7 +81,7 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 				one.want = append(one.want, cfg.SwitchStackID())
 			}
 		}
-		if c.DrMode == drcontext.DRMode().Name {
+		if dr {
 			one.ctx[drcontext.KeyRegion] = c.Region
 		}
 		cells = append(cells, one)
@@ -127,7 +133,18 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	}
 	alone := map[string]string{} // file name -> content, from the one-by-one synths
 	for _, c := range cells {
-		for name, content := range gateFiles(t, synth(c.name, c.ctx)) {
+		out := synth(c.name, c.ctx)
+		if c.want != nil {
+			// What `cdk deploy` finds there (TestCLISynthesis asks `cdk ls` for the runbook's).
+			m, err := assembly.ReadManifest(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := m.StackNames(), slices.Sorted(slices.Values(c.want)); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: the assembly holds the stacks %v, want %v", c.name, got, c.want)
+			}
+		}
+		for name, content := range gateFiles(t, out) {
 			if _, dup := alone[name]; dup {
 				t.Fatalf("%s is synthesized by two one-by-one synths", name)
 			}
@@ -166,28 +183,28 @@ func sameFiles(t *testing.T, together, alone map[string]string) (templates int) 
 	return templates
 }
 
-// TestCLISynthesis runs the synths operators type through the real CLI (example's, a new
-// user's first; prod's, the runbook's) and the one-process matrix synth beside them, two at a
-// time (each a process of its own), then checks:
+// TestCLISynthesis runs the synths operators type through the real CLI (example's two, a new
+// user's first; the runbook's prod DR command) and the one-process matrix synth beside them,
+// two at a time (each a process of its own), then checks:
 //   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
-//     `cdk deploy` neither refuses nor deploys more; a primary synth its switch stack with it;
+//     `cdk deploy` neither refuses nor deploys more (cdk ls; TestMatrixSynthEqualsOneByOne
+//     checks a primary synth's stacks, its switch with it, in the assembly's manifest);
 //   - the example synths print no end-of-life, feature-flag or deprecation notice;
-//   - the matrix writes every environment's four stacks, and for the operators' synths the same
-//     templates and cdk-nag reports, CLI metadata included (TestMatrixSynthEqualsOneByOne
-//     compares every cell, in this process).
+//   - the matrix writes every environment's four stacks, and for the CLI's one-by-one synths
+//     the same templates and cdk-nag reports, CLI metadata included
+//     (TestMatrixSynthEqualsOneByOne compares every cell, in this process).
 //
 // Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth.
 func TestCLISynthesis(t *testing.T) {
 	cells, envs := matrixCells(t)
 	var synths []*oneSynth
 	for _, c := range cells {
-		if !c.operator {
+		if !c.cli {
 			continue
 		}
-		// example's synths run as a new user types them, validation on; prod's are read by
-		// cdk ls, and the matrix's validation is the gate's (make check; compliance tests).
+		// The matrix's validation is the gate's (make check; the compliance tests).
 		example := c.ctx[drcontext.KeyEnvironment] == drcontext.DefaultEnvironment
-		s := &oneSynth{name: c.name, plain: example, validated: example, want: c.want}
+		s := &oneSynth{name: c.name, plain: example, validated: c.validated, want: c.want}
 		for _, k := range sortedKeys(c.ctx) {
 			s.ctx = append(s.ctx, k+"="+c.ctx[k])
 		}
