@@ -15,19 +15,13 @@ import (
 var canaryDir string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "valkey-dr-canary-")
+	dir, err := cdktest.BuildCanary()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if err := cdktest.BuildCanary(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	canaryDir = dir
 	code := m.Run()
-	os.RemoveAll(dir)
 	jsii.Close() // stops jsii's Node and removes its runtime directory under TMPDIR
 	os.Exit(code)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
@@ -165,10 +166,9 @@ func TestInsecurePlaintextIsLoud(t *testing.T) {
 // TestBinary builds the real binary once and checks exit codes and the absence of panics.
 func TestBinary(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
-	bin := filepath.Join(t.TempDir(), "validate")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=v0.0.0-test", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := repotest.Build("validate", "validate", "./validate", nil, "-ldflags", "-X main.version=v0.0.0-test")
+	if err != nil {
+		t.Fatal(err)
 	}
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	for name, tc := range map[string]struct {

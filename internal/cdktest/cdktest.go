@@ -12,7 +12,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -211,16 +210,16 @@ func S(s string) *string { return jsii.String(s) }
 // -buildvcs=false keep the binary, and so the asset hash, the same for the same source.
 var CanaryBuildArgs = []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
 
-// BuildCanary cross-compiles the health canary (validate/canary) into dir/bootstrap, the asset
-// directory stacks.WithCanary takes. Tests call it once, from TestMain.
-func BuildCanary(dir string) error {
-	args := append(append([]string{}, CanaryBuildArgs...), "-o", filepath.Join(dir, "bootstrap"), "github.com/valkey-dr/valkey-dr/validate/canary")
-	cmd := exec.Command("go", args...)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build the health canary: go %s: %w\n%s", strings.Join(args, " "), err, out)
+// BuildCanary cross-compiles the health canary (validate/canary) into .build/test/stacks/canary
+// and returns that directory, the asset directory stacks.WithCanary takes (only the bootstrap
+// binary in it). Relinked only when the canary changed. Tests call it once, from TestMain.
+func BuildCanary() (string, error) {
+	bin, err := repotest.Build("stacks", filepath.Join("canary", "bootstrap"), "./validate/canary",
+		[]string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}, CanaryBuildArgs[1:]...)
+	if err != nil {
+		return "", fmt.Errorf("build the health canary: %w", err)
 	}
-	return nil
+	return filepath.Dir(bin), nil
 }
 
 // assetHash matches the S3 key of a file asset: the SHA-256 of its content.

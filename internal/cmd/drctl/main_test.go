@@ -18,42 +18,40 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill/drilltest"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
 const repo = "../../.."
 
-// drctlBin and validatorBin are built once: the interrupt test needs real processes and real
+// drctlBin and validatorBin are built once per run (relinked only when changed): the interrupt test needs real processes and real
 // signals, not a function call.
 var drctlBin, validatorBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "drctl-test-*")
-	if err != nil {
-		panic(err)
-	}
-	drctlBin, validatorBin = filepath.Join(dir, "drctl"), filepath.Join(dir, "valkey-dr-validate")
-	// Both builds at once: each is mostly one link.
+	// Both builds at once: each is mostly one link, and none when the binary is up to date.
 	var wg sync.WaitGroup
 	var failed atomic.Bool
-	for bin, pkg := range map[string]string{drctlBin: "./internal/cmd/drctl", validatorBin: "./validate"} {
+	for bin, pkg := range map[*string]string{&drctlBin: "./internal/cmd/drctl", &validatorBin: "./validate"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command("go", "build", "-o", bin, pkg)
-			cmd.Dir = repo
-			if out, err := cmd.CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			name := "drctl"
+			if pkg == "./validate" {
+				name = "valkey-dr-validate"
+			}
+			b, err := repotest.Build("drctl", name, pkg, nil)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
 				failed.Store(true)
 			}
+			*bin = b
 		}()
 	}
 	wg.Wait()
 	if failed.Load() {
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 func TestUsageErrorsRunNothing(t *testing.T) {

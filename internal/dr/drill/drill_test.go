@@ -21,29 +21,23 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 )
 
 const repo = "../../.."
 
-// validatorBin is the real validator, built once for the package's tests.
+// validatorBin is the real validator, built for the package's tests (relinked when it changed).
 var validatorBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "drill-test-*")
+	bin, err := repotest.Build("drill", "valkey-dr-validate", "./validate", nil)
 	if err != nil {
-		panic(err)
-	}
-	validatorBin = filepath.Join(dir, "valkey-dr-validate")
-	cmd := exec.Command("go", "build", "-o", validatorBin, "./validate")
-	cmd.Dir = repo
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build the validator: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "build the validator: %v\n", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	validatorBin = bin
+	os.Exit(m.Run())
 }
 
 func needValkey(t *testing.T) {
