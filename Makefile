@@ -16,7 +16,9 @@ CDK := cdk --no-notices --no-version-reporting
 # Deploys show CDK notices: they carry security advisories an operator must see.
 CDK_DEPLOY := cdk --no-version-reporting
 
-GO_TEST_FLAGS ?= -count=1
+# Extra testrun flags (internal/cmd/testrun): e.g. GO_TEST_FLAGS='-run TestCLI'. Every run is
+# -count=1: the tests start real servers and the real CLI, which go's test cache cannot see.
+GO_TEST_FLAGS ?=
 # go test on 2 cores: 4 packages at a time (the real-server packages mostly wait on sockets,
 # deadlines and child processes: validate/canary 31 s wall for 6 s of CPU; the jsii packages each
 # run one Node process and never t.Parallel), and up to 8 parallel tests inside a package (each
@@ -103,8 +105,11 @@ lint: vet ## the hygiene gates: go mod tidy -diff, go vet, gofmt, staticcheck, a
 test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a short fuzz run included; ends with a summary of skips
 	$(CDK_BUILD_NOTE)
 	@go build -o .build/testsum ./internal/cmd/testsum
-	@echo "== go test ./... (the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-3 minutes)"
-	go test -json -p $(TEST_P) -parallel $(TEST_PARALLEL) $(GO_TEST_FLAGS) $(TEST_PKGS) | .build/testsum
+	@go build -o .build/testrun ./internal/cmd/testrun
+	@# testrun = go test -json, with the test binaries kept in .build/test/bin: an unchanged one
+	@# is not relinked (go test links all ~30 again on every run: ~25 s of CPU here).
+	@echo "== go test ./... (via internal/cmd/testrun; the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-2 minutes)"
+	.build/testrun -p $(TEST_P) -parallel $(TEST_PARALLEL) $(GO_TEST_FLAGS) $(TEST_PKGS) | .build/testsum
 	@echo "== fuzz FuzzLoad for 20000 inputs (~6 s on 2 cores; a new input is minimized for at most 100 runs, so the time goes to fuzzing)"
 	@# A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with a
 	@# bare "context deadline exceeded" at the deadline, no input at fault (go.dev/issue/75804,
