@@ -10,19 +10,22 @@ import (
 )
 
 // TestEvidenceStacksPassTheGate synthesizes the evidence archive stack of every environment
-// with the gate: cdk-nag clean except the justified suppressions, each of which must still
-// match a finding.
+// with the gate, all in one App as the matrix synth builds them: cdk-nag clean except the
+// justified suppressions, each of which must still match a finding in every stack.
 func TestEvidenceStacksPassTheGate(t *testing.T) {
+	a, out := app(t)
+	var archives []gate.GatedEvidence
 	for _, env := range []string{"example", "staging", "prod"} {
-		t.Run(env, func(t *testing.T) {
-			a, out := app(t)
-			cfg := config(t, env, drcontext.DrModeNone, nil)
-			st := stacks.NewEvidenceStack(a, cfg)
-			gate.ApplyAll(a, nil, []gate.GatedEvidence{{Stack: st, Config: cfg}})
-			if msg := synth(t, a); msg != "" {
-				t.Fatalf("synth failed:\n%s", msg)
-			}
-			stack := *st.StackName()
+		cfg := config(t, env, drcontext.DrModeNone, nil)
+		archives = append(archives, gate.GatedEvidence{Stack: stacks.NewEvidenceStack(a, cfg), Config: cfg})
+	}
+	gate.ApplyAll(a, nil, archives)
+	if msg := synth(t, a); msg != "" {
+		t.Fatalf("synth failed:\n%s", msg)
+	}
+	for _, ar := range archives {
+		stack := *ar.Stack.StackName()
+		t.Run(ar.Config.EnvironmentName, func(t *testing.T) {
 			suppressed := map[string]int{}
 			for _, pack := range compliance.NagPacks {
 				for _, l := range nagReport(t, out, pack, stack) {

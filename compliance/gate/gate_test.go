@@ -112,14 +112,15 @@ func nagReport(t *testing.T, out, pack, stack string) []nagLine {
 }
 
 func TestOurStacksPassTheGate(t *testing.T) {
-	// Each environment's primary and DR stack in one App, as one deploy pipeline sees them:
-	// the cross-stack rule then runs inside the synth too. Plus the auth modes cdk.json does
-	// not use today, so that switching to one cannot surprise anyone with a nag finding.
+	// Each environment's primary and DR stack, every environment in one App as the matrix
+	// synth (make check) builds them: the cross-stack rule then runs inside the synth too.
+	// Plus the auth modes cdk.json does not use today, so that switching to one cannot surprise
+	// anyone with a nag finding: a second App (a stack id is once per App).
 	type variant struct {
 		env    string
 		mutate func(*drcontext.Config)
 	}
-	var variants []variant
+	var plain []variant
 	targets, err := drcontext.Matrix(repotest.CDKContext(t)[drcontext.KeyEnvironments])
 	if err != nil {
 		t.Fatal(err)
@@ -128,84 +129,97 @@ func TestOurStacksPassTheGate(t *testing.T) {
 	for _, tg := range targets {
 		if !envs[tg.Environment] {
 			envs[tg.Environment] = true
-			variants = append(variants, variant{env: tg.Environment})
+			plain = append(plain, variant{env: tg.Environment})
 		}
 	}
-	variants = append(variants,
-		variant{"prod", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }},
-		variant{"example", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone }})
-
-	for _, v := range variants {
-		name := v.env
-		if v.mutate != nil {
-			name += " auth " + string(config(t, v.env, drcontext.DrModeNone, v.mutate).Env.Cache.Auth.Mode)
-		}
-		t.Run(name, func(t *testing.T) {
-			a, out := app(t)
-			var tgs []gate.Gated
+	authModes := []variant{
+		{"prod", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }},
+		{"example", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone }},
+	}
+	for _, group := range [][]variant{plain, authModes} {
+		a, out := app(t)
+		byVariant := make([][]gate.Gated, len(group))
+		var all []gate.Gated
+		for i, v := range group {
 			for _, mode := range []drcontext.DrMode{drcontext.DrModeNone, drcontext.DrModeStateless} {
 				cfg := config(t, v.env, mode, v.mutate)
-				tgs = append(tgs, gate.Gated{Stack: stacks.NewCacheStack(a, cfg), Config: cfg})
+				byVariant[i] = append(byVariant[i], gate.Gated{Stack: stacks.NewCacheStack(a, cfg), Config: cfg})
 			}
-			gate.Apply(a, tgs...)
-			if msg := synth(t, a); msg != "" {
-				t.Fatalf("synth failed:\n%s", msg)
+			all = append(all, byVariant[i]...)
+		}
+		gate.Apply(a, all...)
+		if msg := synth(t, a); msg != "" {
+			t.Fatalf("synth failed:\n%s", msg)
+		}
+		ss := assembly(t, out, all)
+		if len(ss) != len(all) {
+			t.Fatalf("want %d stacks, got %d", len(all), len(ss))
+		}
+		for _, f := range compliance.Check(ss) {
+			t.Errorf("finding on our stack:\n%s", f)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "validation-report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			PluginReports []struct {
+				PluginName string
+				Violations []any
 			}
-			ss := assembly(t, out, tgs)
-			if len(ss) != 2 {
-				t.Fatalf("want 2 stacks, got %d", len(ss))
+		}
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.PluginReports {
+			if len(p.Violations) > 0 {
+				t.Errorf("validation report: %s has %d violations:\n%s", p.PluginName, len(p.Violations), b)
 			}
-			for _, f := range compliance.Check(ss) {
-				t.Errorf("finding on our stack:\n%s", f)
+		}
+		for i, v := range group {
+			name := v.env
+			if v.mutate != nil {
+				name += " auth " + string(byVariant[i][0].Config.Env.Cache.Auth.Mode)
 			}
-			b, err := os.ReadFile(filepath.Join(out, "validation-report.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var rep struct {
-				PluginReports []struct {
-					PluginName string
-					Violations []any
+			t.Run(name, func(t *testing.T) {
+				for _, tg := range byVariant[i] {
+					nagClean(t, out, tg)
 				}
-			}
-			if err := json.Unmarshal(b, &rep); err != nil {
-				t.Fatal(err)
-			}
-			for _, p := range rep.PluginReports {
-				if len(p.Violations) > 0 {
-					t.Errorf("validation report: %s has %d violations:\n%s", p.PluginName, len(p.Violations), b)
+			})
+		}
+	}
+}
+
+// nagClean: the stack's cdk-nag reports show no finding but justified suppressions, and each
+// suppression that applies to it still matches a finding.
+func nagClean(t *testing.T, out string, tg gate.Gated) {
+	t.Helper()
+	stack := *tg.Stack.StackName()
+	suppressed := map[string]bool{}
+	for _, pack := range compliance.NagPacks {
+		for _, l := range nagReport(t, out, pack, stack) {
+			switch l.Compliance {
+			case "Compliant", "N/A":
+			case "Suppressed":
+				suppressed[l.RuleID] = true
+				if l.ExceptionReason == "" {
+					t.Errorf("%s suppressed on %s without a reason", l.RuleID, l.ResourceID)
 				}
+			default:
+				t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
 			}
-			for _, tg := range tgs {
-				stack := *tg.Stack.StackName()
-				suppressed := map[string]bool{}
-				for _, pack := range compliance.NagPacks {
-					for _, l := range nagReport(t, out, pack, stack) {
-						switch l.Compliance {
-						case "Compliant", "N/A":
-						case "Suppressed":
-							suppressed[l.RuleID] = true
-							if l.ExceptionReason == "" {
-								t.Errorf("%s suppressed on %s without a reason", l.RuleID, l.ResourceID)
-							}
-						default:
-							t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
-						}
-					}
-				}
-				// A suppression that hides nothing goes: each one must still match a finding.
-				for _, sup := range gate.Suppressions {
-					if !sup.AppliesTo(tg.Stack) {
-						continue
-					}
-					for _, id := range sup.Rules {
-						if !suppressed[id] {
-							t.Errorf("%s: suppression of %s on %s matched no finding: remove it (and its README line)", stack, id, sup.On)
-						}
-					}
-				}
+		}
+	}
+	// A suppression that hides nothing goes: each one must still match a finding.
+	for _, sup := range gate.Suppressions {
+		if !sup.AppliesTo(tg.Stack) {
+			continue
+		}
+		for _, id := range sup.Rules {
+			if !suppressed[id] {
+				t.Errorf("%s: suppression of %s on %s matched no finding: remove it (and its README line)", stack, id, sup.On)
 			}
-		})
+		}
 	}
 }
 
