@@ -350,17 +350,20 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 			variants = append(variants, variant{env: tg.Environment})
 		}
 	}
-	variants = append(variants, variant{"prod", drcontext.AuthIAM}, variant{"example", drcontext.AuthNone})
-	for _, v := range variants {
-		t.Run(v.env+" "+string(v.auth), func(t *testing.T) {
-			ctx := map[string]interface{}{}
-			for k, val := range repotest.CDKContext(t) {
-				ctx[k] = val
-			}
-			ctx["@aws-cdk/core:appMode"] = "inmemory"
-			out := t.TempDir()
-			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
-			var tgs []gate.Gated
+	// Every environment in one App as the matrix builds them; the auth-mode variants in a
+	// second (a stack id is once per App).
+	groups := [][]variant{variants, {{"prod", drcontext.AuthIAM}, {"example", drcontext.AuthNone}}}
+	for _, group := range groups {
+		ctx := map[string]interface{}{}
+		for k, val := range repotest.CDKContext(t) {
+			ctx[k] = val
+		}
+		ctx["@aws-cdk/core:appMode"] = "inmemory"
+		out := t.TempDir()
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(out)})
+		byVariant := make([][]gate.Gated, len(group))
+		var all []gate.Gated
+		for i, v := range group {
 			for _, mode := range []string{"none", "stateless"} {
 				cfg, err := drcontext.Load(drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: v.env, DrMode: mode})
 				if err != nil {
@@ -369,72 +372,78 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 				if v.auth != "" {
 					cfg.Env.Cache.Auth.Mode = v.auth
 				}
-				tgs = append(tgs, gate.Gated{Stack: stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir)), Config: cfg})
+				byVariant[i] = append(byVariant[i], gate.Gated{Stack: stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir)), Config: cfg})
 			}
-			gate.Apply(app, tgs...)
-			var msg string
-			func() {
-				defer func() {
-					if r := recover(); r != nil {
-						msg = fmt.Sprint(r)
-					}
-				}()
-				app.Synth(nil)
+			all = append(all, byVariant[i]...)
+		}
+		gate.Apply(app, all...)
+		var msg string
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					msg = fmt.Sprint(r)
+				}
 			}()
-			if msg != "" {
-				t.Fatalf("synth failed:\n%s", msg)
-			}
-			facts := map[string]compliance.Facts{}
-			for _, tg := range tgs {
-				facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
-			}
-			ss, err := compliance.LoadAssembly(out, func(n string) compliance.Facts { return facts[n] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range compliance.Check(ss) {
-				t.Errorf("finding:\n%s", f)
-			}
-			for _, tg := range tgs {
-				stack := *tg.Stack.StackName()
-				suppressed := map[string]bool{}
-				for _, pack := range compliance.NagPacks {
-					files, _ := filepath.Glob(filepath.Join(out, pack+"-*"+stack+"-NagReport.json"))
-					if len(files) != 1 {
-						t.Fatalf("nag report %s for %s: %v", pack, stack, files)
+			app.Synth(nil)
+		}()
+		if msg != "" {
+			t.Fatalf("synth failed:\n%s", msg)
+		}
+		facts := map[string]compliance.Facts{}
+		for _, tg := range all {
+			facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
+		}
+		ss, err := compliance.LoadAssembly(out, func(n string) compliance.Facts { return facts[n] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range compliance.Check(ss) {
+			t.Errorf("finding:\n%s", f)
+		}
+		for i, v := range group {
+			t.Run(v.env+" "+string(v.auth), func(t *testing.T) {
+				tgs := byVariant[i]
+				for _, tg := range tgs {
+					stack := *tg.Stack.StackName()
+					suppressed := map[string]bool{}
+					for _, pack := range compliance.NagPacks {
+						files, _ := filepath.Glob(filepath.Join(out, pack+"-*"+stack+"-NagReport.json"))
+						if len(files) != 1 {
+							t.Fatalf("nag report %s for %s: %v", pack, stack, files)
+						}
+						b, err := os.ReadFile(files[0])
+						if err != nil {
+							t.Fatal(err)
+						}
+						var rep struct {
+							Lines []struct{ RuleID, ResourceID, Compliance, ExceptionReason string }
+						}
+						if err := json.Unmarshal(b, &rep); err != nil {
+							t.Fatal(err)
+						}
+						for _, l := range rep.Lines {
+							switch l.Compliance {
+							case "Compliant", "N/A":
+							case "Suppressed":
+								suppressed[l.RuleID] = true
+							default:
+								t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
+							}
+						}
 					}
-					b, err := os.ReadFile(files[0])
-					if err != nil {
-						t.Fatal(err)
-					}
-					var rep struct {
-						Lines []struct{ RuleID, ResourceID, Compliance, ExceptionReason string }
-					}
-					if err := json.Unmarshal(b, &rep); err != nil {
-						t.Fatal(err)
-					}
-					for _, l := range rep.Lines {
-						switch l.Compliance {
-						case "Compliant", "N/A":
-						case "Suppressed":
-							suppressed[l.RuleID] = true
-						default:
-							t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
+					for _, sup := range gate.Suppressions {
+						if !sup.AppliesTo(tg.Stack) {
+							continue
+						}
+						for _, id := range sup.Rules {
+							if !suppressed[id] {
+								t.Errorf("%s: suppression of %s on %s matched no finding", stack, id, sup.On)
+							}
 						}
 					}
 				}
-				for _, sup := range gate.Suppressions {
-					if !sup.AppliesTo(tg.Stack) {
-						continue
-					}
-					for _, id := range sup.Rules {
-						if !suppressed[id] {
-							t.Errorf("%s: suppression of %s on %s matched no finding", stack, id, sup.On)
-						}
-					}
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
