@@ -41,8 +41,8 @@ type oneSynth struct {
 type cell struct {
 	name string
 	ctx  map[string]string
-	// cli: the synths operators type that also run through the real CLI: example's, which a
-	// new user starts with, and the runbook's DR command (step 2).
+	// cli: the synths operators type that also run through the real CLI: example's primary,
+	// which a new user starts with, and the runbook's DR command (step 2).
 	cli bool
 	// validated: of the CLI synths, the one with aws-cdk-lib's built-in validation on, as a new
 	// user's first synth runs (it costs ~3.5 s of CPU; the gate and every deploy run it too).
@@ -72,7 +72,7 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 		}
 		example, prod := c.Environment == drcontext.DefaultEnvironment, c.Environment == "prod"
 		dr := c.DrMode == drcontext.DRMode().Name
-		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example || prod && dr, validated: example && !dr,
+		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example && !dr || prod && dr, validated: example,
 			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
 			// What the runbook's deploy (step 2) and a primary deploy would find.
@@ -134,6 +134,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	alone := map[string]string{} // file name -> content, from the one-by-one synths
 	for _, c := range cells {
 		out := synth(c.name, c.ctx)
+		noWarnings(t, c.name, out)
 		if c.want != nil {
 			// What `cdk deploy` finds there (TestCLISynthesis asks `cdk ls` for the runbook's).
 			m, err := assembly.ReadManifest(out)
@@ -156,6 +157,64 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		// Every environment's primary, switch, DR and evidence stack.
 		t.Errorf("%d templates, want %d", templates, envs*4)
 	}
+}
+
+// noWarnings fails the test when the app left a warning or error annotation in the assembly
+// (a deprecated API, a feature flag CDK asks about, a construct's own warning): the CLI prints
+// those on every synth and deploy, and an operator at 3 a.m. must not have to wonder about them.
+// Deprecated jsii APIs fail the synth outright (JSII_DEPRECATED=fail, set in TestMain).
+func noWarnings(t *testing.T, name, dir string) {
+	t.Helper()
+	type entry struct {
+		Type string `json:"type"`
+		Data any    `json:"data"`
+	}
+	// The stack metadata: in manifest.json, or (CDK >= 2.1xx) in <stack>.metadata.json.
+	var m struct {
+		Artifacts map[string]struct {
+			Metadata map[string][]entry `json:"metadata"`
+		} `json:"artifacts"`
+	}
+	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string][]entry{}
+	for _, a := range m.Artifacts {
+		for path, es := range a.Metadata {
+			all[path] = append(all[path], es...)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		var md map[string][]entry
+		if err := readJSON(f, &md); err != nil {
+			t.Fatal(err)
+		}
+		for path, es := range md {
+			all[path] = append(all[path], es...)
+		}
+	}
+	if len(all) == 0 {
+		t.Fatalf("%s: no stack metadata in %s: where does this CDK version write it?", name, dir)
+	}
+	for path, es := range all {
+		for _, e := range es {
+			if e.Type == "aws:cdk:warning" || e.Type == "aws:cdk:error" {
+				t.Errorf("%s: %s at %s: %v", name, e.Type, path, e.Data)
+			}
+		}
+	}
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 // sameFiles fails the test unless the matrix wrote exactly the one-by-one synths' files with
@@ -183,13 +242,14 @@ func sameFiles(t *testing.T, together, alone map[string]string) (templates int) 
 	return templates
 }
 
-// TestCLISynthesis runs the synths operators type through the real CLI (example's two, a new
-// user's first; the runbook's prod DR command) and the one-process matrix synth beside them,
+// TestCLISynthesis runs the synths operators type through the real CLI (example's primary, a
+// new user's first; the runbook's prod DR command) and the one-process matrix synth beside them,
 // two at a time (each a process of its own), then checks:
 //   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
 //     `cdk deploy` neither refuses nor deploys more (cdk ls; TestMatrixSynthEqualsOneByOne
 //     checks a primary synth's stacks, its switch with it, in the assembly's manifest);
-//   - the example synths print no end-of-life, feature-flag or deprecation notice;
+//   - example's synth prints no end-of-life, feature-flag or deprecation notice (the CLI's and
+//     Node's; TestMatrixSynthEqualsOneByOne finds the app's own warnings in every cell);
 //   - the matrix writes every environment's four stacks, and for the CLI's one-by-one synths
 //     the same templates and cdk-nag reports, CLI metadata included
 //     (TestMatrixSynthEqualsOneByOne compares every cell, in this process).

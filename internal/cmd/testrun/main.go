@@ -5,7 +5,7 @@
 // test2json`, and writes the events `go test -json` would, with its "ok"/"FAIL" line per
 // package, on stdout (for internal/cmd/testsum).
 //
-//	testrun [-p 4] [-parallel 8] [-run regexp] [-timeout 10m] [packages]
+//	testrun [-p 4] [-parallel 8] [-run regexp] [-timeout 10m] [-cpu] [packages]
 //
 // Packages run in the order given (duplicates once), like go test's. It exits 1 when a package
 // failed or did not build, 2 on bad flags.
@@ -17,9 +17,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +43,7 @@ func main() {
 	parallel := fs.Int("parallel", 8, "-test.parallel of each binary")
 	run := fs.String("run", "", "-test.run of each binary")
 	timeout := fs.Duration("timeout", 10*time.Minute, "-test.timeout of each binary (go test's default)")
+	cpu := fs.Bool("cpu", false, "print each package's CPU time (its test binary and what it waited for: servers, Node) to stderr at the end, most first")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -72,6 +75,7 @@ func main() {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := false
+	used := map[string]time.Duration{}
 	for _, pk := range pkgs {
 		if !pk.HasTests {
 			out.event(event{Action: "start", Package: pk.ImportPath})
@@ -83,15 +87,18 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if !runOne(out, pk, bins[pk.ImportPath], args) {
-				mu.Lock()
-				failed = true
-				mu.Unlock()
-			}
+			ok, d := runOne(out, pk, bins[pk.ImportPath], args)
+			mu.Lock()
+			defer mu.Unlock()
+			failed = failed || !ok
+			used[pk.ImportPath] = d
 		}()
 	}
 	wg.Wait()
 	out.flush()
+	if *cpu {
+		report(os.Stderr, used)
+	}
 	if failed {
 		os.Exit(1)
 	}
@@ -160,9 +167,26 @@ func build(pkgs []pkg) (map[string]string, error) {
 	return bins, nil
 }
 
+// report prints the CPU time of each package, most first, and the total.
+func report(w io.Writer, used map[string]time.Duration) {
+	pkgs := make([]string, 0, len(used))
+	var total time.Duration
+	for p, d := range used {
+		pkgs = append(pkgs, p)
+		total += d
+	}
+	sort.Slice(pkgs, func(i, j int) bool { return used[pkgs[i]] > used[pkgs[j]] })
+	fmt.Fprintf(w, "testrun: CPU per package (user+system, the test binary and the processes it waited for):\n")
+	for _, p := range pkgs {
+		fmt.Fprintf(w, "  %7.1fs  %s\n", used[p].Seconds(), p)
+	}
+	fmt.Fprintf(w, "  %7.1fs  total\n", total.Seconds())
+}
+
 // runOne runs one package's test binary through test2json in its directory, passing its events
 // on and holding back the package's own pass/fail event until go test's summary line is out.
-func runOne(out *lineWriter, pk pkg, bin string, args []string) bool {
+// It also returns the CPU time the run used (test2json, the binary and what they waited for).
+func runOne(out *lineWriter, pk pkg, bin string, args []string) (bool, time.Duration) {
 	start := time.Now()
 	cmd := exec.Command("go", append([]string{"tool", "test2json", "-t", "-p", pk.ImportPath, bin}, args...)...)
 	cmd.Dir = pk.Dir
@@ -172,12 +196,12 @@ func runOne(out *lineWriter, pk pkg, bin string, args []string) bool {
 	if err != nil {
 		out.event(event{Action: "output", Package: pk.ImportPath, Output: err.Error() + "\n"})
 		out.event(event{Action: "fail", Package: pk.ImportPath})
-		return false
+		return false, 0
 	}
 	if err := cmd.Start(); err != nil {
 		out.event(event{Action: "output", Package: pk.ImportPath, Output: err.Error() + "\n"})
 		out.event(event{Action: "fail", Package: pk.ImportPath})
-		return false
+		return false, 0
 	}
 	var final *event
 	sc := bufio.NewScanner(stdout)
@@ -193,6 +217,10 @@ func runOne(out *lineWriter, pk pkg, bin string, args []string) bool {
 	}
 	werr := cmd.Wait()
 	elapsed := time.Since(start).Seconds()
+	var used time.Duration
+	if st := cmd.ProcessState; st != nil {
+		used = st.UserTime() + st.SystemTime()
+	}
 	if s := stderr.String(); s != "" {
 		out.event(event{Action: "output", Package: pk.ImportPath, Output: s})
 	}
@@ -200,7 +228,7 @@ func runOne(out *lineWriter, pk pkg, bin string, args []string) bool {
 	if ok {
 		out.event(event{Action: "output", Package: pk.ImportPath, Output: fmt.Sprintf("ok  \t%s\t%.3fs\n", pk.ImportPath, elapsed)})
 		out.event(*final)
-		return true
+		return true, used
 	}
 	msg := fmt.Sprintf("FAIL\t%s\t%.3fs\n", pk.ImportPath, elapsed)
 	if werr != nil && final == nil {
@@ -208,7 +236,7 @@ func runOne(out *lineWriter, pk pkg, bin string, args []string) bool {
 	}
 	out.event(event{Action: "output", Package: pk.ImportPath, Output: msg})
 	out.event(event{Action: "fail", Package: pk.ImportPath, Elapsed: elapsed})
-	return false
+	return false, used
 }
 
 // event is a package-level line of `go test -json`.
