@@ -187,13 +187,21 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 	}
 	// A stalled node may take few commands with it in a short probe (its slots are one share
 	// of the keyspace, and a worker waiting on it issues nothing else), so averages can stay
-	// within the SLA. Failed connection attempts, or timeouts plus a cleanup that could not
-	// reach every node, mean part of the keyspace is not answering: never call that healthy.
-	stalledCleanup := out.Cleanup != nil && out.Cleanup.Error != "" && t.ErrorClasses["timeout"] > 0
+	// within the SLA; in a short probe it may take none (every session the run created landed
+	// on the other nodes), and then only the cleanup, which scans every node, meets it.
+	// Failed connection attempts, timeouts plus a cleanup that could not finish, or a cleanup
+	// that a node did not answer mean part of the keyspace is not answering: never call that
+	// healthy.
+	cleanupFailed := out.Cleanup != nil && out.Cleanup.Error != ""
+	timeouts := t.ErrorClasses[valkeyclient.ClassTimeout]
+	stalledCleanup := cleanupFailed && (timeouts > 0 || out.Cleanup.ErrorClass == valkeyclient.ClassTimeout)
 	if t.DialFailures > 0 || stalledCleanup {
 		why := fmt.Sprintf("%d connection attempt(s) failed", t.DialFailures)
-		if stalledCleanup {
-			why += fmt.Sprintf(", %d command(s) timed out and cleanup could not reach every node", t.ErrorClasses["timeout"])
+		switch {
+		case stalledCleanup && timeouts > 0:
+			why += fmt.Sprintf(", %d command(s) timed out and cleanup could not reach every node", timeouts)
+		case stalledCleanup:
+			why += ", and a node did not answer the cleanup (" + out.Cleanup.Error + ")"
 		}
 		return VerdictDegraded, exitDegraded, "degraded: part of the keyspace is not answering (" + why + ")", lines
 	}

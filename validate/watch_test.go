@@ -14,6 +14,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 )
 
@@ -358,6 +359,18 @@ func TestProbeVerdictRules(t *testing.T) {
 			o.Cleanup = &watch.Cleanup{Error: "no answer before the deadline"}
 			return o
 		}(), VerdictDegraded, exitDegraded},
+		// Every session of a short probe may land on the live nodes: then only the cleanup,
+		// which scans every node, meets the stalled one (seen in make test).
+		"no command met the stalled node, but it did not answer the cleanup: degraded": {nil, func() *watch.Outcome {
+			o := out(50, 0, 0.8, nil)
+			o.Cleanup = &watch.Cleanup{Error: "SCAN MATCH x*: no answer before the deadline", ErrorClass: valkeyclient.ClassTimeout}
+			return o
+		}(), VerdictDegraded, exitDegraded},
+		"a cleanup refused for another reason leaves a healthy run healthy": {nil, func() *watch.Outcome {
+			o := out(50, 0, 0.8, nil)
+			o.Cleanup = &watch.Cleanup{Error: "SCAN MATCH x*: NOPERM", ErrorClass: valkeyclient.ClassPermission}
+			return o
+		}(), VerdictHealthy, 0},
 		"no command at all is unreachable":                               {nil, out(0, 0, 0, nil), VerdictUnreachable, exitUnreachable},
 		"a refused TCP connect is unreachable":                           {fail("tcp", "refused"), nil, VerdictUnreachable, exitUnreachable},
 		"a DNS failure is unreachable":                                   {fail("dns", "dns"), nil, VerdictUnreachable, exitUnreachable},

@@ -645,7 +645,7 @@ func (e *engine) cleanup(ctx context.Context) *Cleanup {
 		n, err := valkeyclient.DeleteKeys(ctx, e.c, pending)
 		cl.Deleted += n
 		if err != nil {
-			cl.Error = valkeyclient.Classify(err, "delete keys of unacknowledged writes").Msg
+			cl.fail(valkeyclient.Classify(err, "delete keys of unacknowledged writes"))
 			return cl
 		}
 	}
@@ -653,7 +653,7 @@ func (e *engine) cleanup(ctx context.Context) *Cleanup {
 	found, complete, scans, err := valkeyclient.ScanPrefix(ctx, e.c, pattern)
 	cl.ScanCalls, cl.ScanComplete = scans, complete
 	if err != nil {
-		cl.Error = valkeyclient.Classify(err, "SCAN MATCH "+pattern).Msg
+		cl.fail(valkeyclient.Classify(err, "SCAN MATCH "+pattern))
 		return cl
 	}
 	if len(found) > 0 {
@@ -661,12 +661,12 @@ func (e *engine) cleanup(ctx context.Context) *Cleanup {
 		n, err := valkeyclient.DeleteKeys(ctx, e.c, found)
 		cl.Deleted += n
 		if err != nil {
-			cl.Error = valkeyclient.Classify(err, "delete the run's keys").Msg
+			cl.fail(valkeyclient.Classify(err, "delete the run's keys"))
 			return cl
 		}
 		again, _, _, err := valkeyclient.ScanPrefix(ctx, e.c, pattern)
 		if err != nil {
-			cl.Error = valkeyclient.Classify(err, "SCAN MATCH "+pattern).Msg
+			cl.fail(valkeyclient.Classify(err, "SCAN MATCH "+pattern))
 			return cl
 		}
 		cl.Remaining = len(again)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/valkey-io/valkey-go"
+
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // Latency is a latency summary in milliseconds. The embedded Latency of Interval and Totals is
@@ -129,8 +131,12 @@ type Cleanup struct {
 	ScanComplete bool `json:"scanComplete"`
 	Remaining    int  `json:"remaining"`
 	// Error is set when cleanup could not finish; the keys expire with their TTL anyway.
-	Error string `json:"error,omitempty"`
+	// ErrorClass is its valkeyclient class: "timeout" means a node did not answer.
+	Error      string `json:"error,omitempty"`
+	ErrorClass string `json:"errorClass,omitempty"`
 }
+
+func (c *Cleanup) fail(p valkeyclient.Problem) { c.Error, c.ErrorClass = p.Msg, p.Class }
 
 // OK reports whether cleanup proved nothing of the run is left.
 func (c *Cleanup) OK() bool { return c != nil && c.Error == "" && c.Remaining == 0 }
