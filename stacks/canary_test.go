@@ -404,43 +404,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 			t.Run(v.env+" "+string(v.auth), func(t *testing.T) {
 				tgs := byVariant[i]
 				for _, tg := range tgs {
-					stack := *tg.Stack.StackName()
-					suppressed := map[string]bool{}
-					for _, pack := range compliance.NagPacks {
-						files, _ := filepath.Glob(filepath.Join(out, pack+"-*"+stack+"-NagReport.json"))
-						if len(files) != 1 {
-							t.Fatalf("nag report %s for %s: %v", pack, stack, files)
-						}
-						b, err := os.ReadFile(files[0])
-						if err != nil {
-							t.Fatal(err)
-						}
-						var rep struct {
-							Lines []struct{ RuleID, ResourceID, Compliance, ExceptionReason string }
-						}
-						if err := json.Unmarshal(b, &rep); err != nil {
-							t.Fatal(err)
-						}
-						for _, l := range rep.Lines {
-							switch l.Compliance {
-							case "Compliant", "N/A":
-							case "Suppressed":
-								suppressed[l.RuleID] = true
-							default:
-								t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
-							}
-						}
-					}
-					for _, sup := range gate.Suppressions {
-						if !sup.AppliesTo(tg.Stack) {
-							continue
-						}
-						for _, id := range sup.Rules {
-							if !suppressed[id] {
-								t.Errorf("%s: suppression of %s on %s matched no finding", stack, id, sup.On)
-							}
-						}
-					}
+					cdktest.NagClean(t, out, tg)
 				}
 			})
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
@@ -183,42 +184,9 @@ func TestOurStacksPassTheGate(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				for _, tg := range byVariant[i] {
-					nagClean(t, out, tg)
+					cdktest.NagClean(t, out, tg)
 				}
 			})
-		}
-	}
-}
-
-// nagClean: the stack's cdk-nag reports show no finding but justified suppressions, and each
-// suppression that applies to it still matches a finding.
-func nagClean(t *testing.T, out string, tg gate.Gated) {
-	t.Helper()
-	stack := *tg.Stack.StackName()
-	suppressed := map[string]bool{}
-	for _, pack := range compliance.NagPacks {
-		for _, l := range nagReport(t, out, pack, stack) {
-			switch l.Compliance {
-			case "Compliant", "N/A":
-			case "Suppressed":
-				suppressed[l.RuleID] = true
-				if l.ExceptionReason == "" {
-					t.Errorf("%s suppressed on %s without a reason", l.RuleID, l.ResourceID)
-				}
-			default:
-				t.Errorf("%s: %s %s on %s", stack, l.RuleID, l.Compliance, l.ResourceID)
-			}
-		}
-	}
-	// A suppression that hides nothing goes: each one must still match a finding.
-	for _, sup := range gate.Suppressions {
-		if !sup.AppliesTo(tg.Stack) {
-			continue
-		}
-		for _, id := range sup.Rules {
-			if !suppressed[id] {
-				t.Errorf("%s: suppression of %s on %s matched no finding: remove it (and its README line)", stack, id, sup.On)
-			}
 		}
 	}
 }
