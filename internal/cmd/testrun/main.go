@@ -136,33 +136,52 @@ func list(patterns []string) ([]pkg, error) {
 	return pkgs, nil
 }
 
-// build compiles the test binaries of the packages with tests into binDir in one go command
-// (it builds packages in parallel and relinks only what changed) and returns them by package.
-// go test -c names a binary after the package's last path element: two packages with tests and
-// the same last element would collide, and go says so.
+// build compiles the test binaries of the packages with tests into binDir, one go command per
+// directory (it builds packages in parallel and relinks only what changed), and returns them by
+// package. go test -c names a binary after the package's last path element, so packages whose
+// last elements are equal (validate/canary and a future constructs/canary test) each get a
+// directory of their own.
 func build(pkgs []pkg) (map[string]string, error) {
-	args := []string{"test", "-c", "-o", binDir + "/"}
 	bins := map[string]string{}
+	var dirs [][]string // dirs[i]: the packages built into binDir/<i> (binDir itself for 0)
+	taken := []map[string]bool{}
 	for _, p := range pkgs {
-		if p.HasTests {
-			args = append(args, p.ImportPath)
-			abs, err := filepath.Abs(filepath.Join(binDir, filepath.Base(p.ImportPath)+".test"))
-			if err != nil {
-				return nil, err
-			}
-			bins[p.ImportPath] = abs
+		if !p.HasTests {
+			continue
 		}
+		name := filepath.Base(p.ImportPath)
+		i := 0
+		for i < len(taken) && taken[i][name] {
+			i++
+		}
+		if i == len(taken) {
+			taken, dirs = append(taken, map[string]bool{}), append(dirs, nil)
+		}
+		taken[i][name] = true
+		dirs[i] = append(dirs[i], p.ImportPath)
+		dir := binDir
+		if i > 0 {
+			dir = filepath.Join(binDir, fmt.Sprint(i))
+		}
+		abs, err := filepath.Abs(filepath.Join(dir, name+".test"))
+		if err != nil {
+			return nil, err
+		}
+		bins[p.ImportPath] = abs
 	}
-	if len(bins) == 0 {
-		return bins, nil
-	}
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go test -c (building the test binaries): %v", err)
+	for i, list := range dirs {
+		dir := binDir
+		if i > 0 {
+			dir = filepath.Join(binDir, fmt.Sprint(i))
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		cmd := exec.Command("go", append([]string{"test", "-c", "-o", dir + "/"}, list...)...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go test -c (building the test binaries): %v", err)
+		}
 	}
 	return bins, nil
 }

@@ -25,7 +25,9 @@ func module(t *testing.T) string {
 		"crash/crash.go":     "package crash\n",
 		"crash/main_test.go": "package crash\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestMain(m *testing.M) { os.Exit(3) }\n\nfunc TestNever(t *testing.T) {}\n",
 		"none/none.go":       "package none\n",
-		"wd/wd_test.go":      "package wd\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestRunsInItsDirectory(t *testing.T) {\n\tif _, err := os.Stat(\"wd_test.go\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n",
+		// Two packages whose test binaries go test -c would give one name (good.test).
+		"other/good/good_test.go": "package good\n\nimport \"testing\"\n\nfunc TestOther(t *testing.T) {}\n",
+		"wd/wd_test.go":           "package wd\n\nimport (\n\t\"os\"\n\t\"testing\"\n)\n\nfunc TestRunsInItsDirectory(t *testing.T) {\n\tif _, err := os.Stat(\"wd_test.go\"); err != nil {\n\t\tt.Fatal(err)\n\t}\n}\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, name)
@@ -102,18 +104,19 @@ func TestEventsAndExitCodeAreGoTests(t *testing.T) {
 		}
 	}
 	for pkg, want := range map[string][2]string{
-		"example.com/m/good":  {"pass", "ok"},
-		"example.com/m/bad":   {"fail", "FAIL"},
-		"example.com/m/crash": {"fail", "FAIL"},
-		"example.com/m/none":  {"skip", "?"},
-		"example.com/m/wd":    {"pass", "ok"},
+		"example.com/m/good":       {"pass", "ok"},
+		"example.com/m/bad":        {"fail", "FAIL"},
+		"example.com/m/crash":      {"fail", "FAIL"},
+		"example.com/m/none":       {"skip", "?"},
+		"example.com/m/wd":         {"pass", "ok"},
+		"example.com/m/other/good": {"pass", "ok"},
 	} {
 		if final[pkg] != want[0] || summary[pkg] != want[1] {
 			t.Errorf("%s: final action %q, line %q; want %q, %q", pkg, final[pkg], summary[pkg], want[0], want[1])
 		}
 	}
-	if len(order) != 5 {
-		t.Errorf("packages started: %v, want each of the 5 once", order)
+	if len(order) != 6 {
+		t.Errorf("packages started: %v, want each of the 6 once", order)
 	}
 	// The failed test's own output is there for testsum to print.
 	var sawBroken bool
