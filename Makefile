@@ -27,8 +27,9 @@ GO_TEST_FLAGS ?=
 # -p 4 131 s, -p 6 127 s (more contention for the timing-sensitive probe tests: not taken).
 TEST_P ?= 4
 # The packages that mostly wait (real servers, deadlines, child processes) start first, so
-# their waiting overlaps the CPU-bound jsii packages instead of trailing them alone (go test
-# runs packages in the order the patterns give them; ./... adds the rest once).
+# their waiting overlaps the CPU-bound jsii packages instead of trailing them alone (testrun,
+# like go test, runs packages in the order the patterns give them; ./... adds the rest once).
+# Measured: 113 s with ./... in its own order, 99 s with this one (before testrun).
 TEST_PKGS ?= ./validate ./validate/watch ./validate/canary ./internal/cmd/drctl ./internal/dr/drill ./validate/checks ./...
 TEST_PARALLEL ?= 8
 PREREQS := scripts/prereqs
