@@ -97,7 +97,9 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 // TestMatrixSynthEqualsOneByOne: the one-process matrix (--context matrix=all) builds the same
 // stacks, templates and cdk-nag reports as every one-by-one synth of it (issue 14 item 1), each
 // cell its own App, all in this process: the app's run() with the context the CLI would give it
-// (cdk.json's, path and asset metadata and version reporting on). The CLI's part (its context,
+// (cdk.json's, path and asset metadata and version reporting on). The matrix synth runs
+// aws-cdk-lib's built-in CloudFormation validation over every stack of cdk.json (the tests'
+// only in-process run of it: cdktest.NoCFNValidation). The CLI's part (its context,
 // the build step) is the same for every synth; TestCLISynthesis runs the operators' synths and
 // the matrix through it and compares those.
 func TestMatrixSynthEqualsOneByOne(t *testing.T) {
@@ -110,7 +112,9 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	synth := func(name string, ctx map[string]string) string {
+	// validated: aws-cdk-lib's built-in CloudFormation validation on (the matrix: every stack of
+	// cdk.json once); the one-by-one synths skip it, which changes no file compared.
+	synth := func(name string, ctx map[string]string, validated bool) string {
 		t.Helper()
 		out := filepath.Join(root, name)
 		all := map[string]any{
@@ -125,7 +129,9 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 			all[k] = v
 		}
 		var stderr bytes.Buffer
-		newApp := func() awscdk.App { return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out)}) }
+		newApp := func() awscdk.App {
+			return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: jsii.Bool(validated)})
+		}
 		if code := run(newApp, canary, &stderr); code != 0 {
 			t.Fatalf("synth %s %v: exit %d\n%s", name, ctx, code, stderr.String())
 		}
@@ -133,7 +139,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	}
 	alone := map[string]string{} // file name -> content, from the one-by-one synths
 	for _, c := range cells {
-		out := synth(c.name, c.ctx)
+		out := synth(c.name, c.ctx, false)
 		noWarnings(t, c.name, out)
 		if c.want != nil {
 			// What `cdk deploy` finds there (TestCLISynthesis asks `cdk ls` for the runbook's).
@@ -152,7 +158,9 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 			alone[name] = content
 		}
 	}
-	together := gateFiles(t, synth("matrix", map[string]string{drcontext.KeyMatrix: drcontext.MatrixAll}))
+	matrix := synth("matrix", map[string]string{drcontext.KeyMatrix: drcontext.MatrixAll}, true)
+	noWarnings(t, "matrix", matrix)
+	together := gateFiles(t, matrix)
 	if templates := sameFiles(t, together, alone); templates != envs*4 {
 		// Every environment's primary, switch, DR and evidence stack.
 		t.Errorf("%d templates, want %d", templates, envs*4)

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
@@ -192,7 +193,7 @@ func runApp(t *testing.T, out string, ctx ...string) (stderr string, code int) {
 	}
 	var e bytes.Buffer
 	code = run(func() awscdk.App {
-		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out)})
+		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: cdktest.NoCFNValidation})
 	}, t.TempDir(), &e)
 	return e.String(), code
 }
