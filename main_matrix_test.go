@@ -26,10 +26,6 @@ type oneSynth struct {
 	name  string   // subtest name
 	ctx   []string // --context values
 	plain bool     // no --no-notices: the synth prints whatever notices the CLI has
-	// validated: aws-cdk-lib's built-in CloudFormation validation runs (an operator's synth and
-	// deploy, the gate); the other synths skip it (--no-validation), which changes no file the
-	// comparison reads and saves ~1.3 s of CPU each.
-	validated bool
 	// want: the stacks `cdk deploy` finds in its cloud assembly, in order (checked with cdk ls);
 	// nil: not checked.
 	want []string
@@ -44,9 +40,6 @@ type cell struct {
 	// cli: the synths operators type that also run through the real CLI: example's primary,
 	// which a new user starts with, and the runbook's DR command (step 2).
 	cli bool
-	// validated: of the CLI synths, the one with aws-cdk-lib's built-in validation on, as a new
-	// user's first synth runs (it costs ~3.5 s of CPU; the gate and every deploy run it too).
-	validated bool
 	// want: for prod, the stacks `cdk deploy` must find in the cell's assembly (cdk ls order).
 	want []string
 }
@@ -72,7 +65,7 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 		}
 		example, prod := c.Environment == drcontext.DefaultEnvironment, c.Environment == "prod"
 		dr := c.DrMode == drcontext.DRMode().Name
-		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example && !dr || prod && dr, validated: example,
+		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example && !dr || prod && dr,
 			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
 			// What the runbook's deploy (step 2) and a primary deploy would find.
@@ -160,6 +153,17 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	}
 	matrix := synth("matrix", map[string]string{drcontext.KeyMatrix: drcontext.MatrixAll}, true)
 	noWarnings(t, "matrix", matrix)
+	// The validation found nothing at any severity (a warning would be printed on an
+	// operator's synth and deploy as well).
+	rep, err := assembly.ReadValidationReport(matrix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rep.PluginReports {
+		for _, v := range p.Violations {
+			t.Errorf("matrix: %s %s %s: %s", p.PluginName, v.Severity, v.RuleName, v.Description)
+		}
+	}
 	together := gateFiles(t, matrix)
 	if templates := sameFiles(t, together, alone); templates != envs*4 {
 		// Every environment's primary, switch, DR and evidence stack.
@@ -262,7 +266,9 @@ func sameFiles(t *testing.T, together, alone map[string]string) (templates int) 
 //     the same templates and cdk-nag reports, CLI metadata included
 //     (TestMatrixSynthEqualsOneByOne compares every cell, in this process).
 //
-// Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth.
+// Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth;
+// the built-in CloudFormation validation is not (TestMatrixSynthEqualsOneByOne runs it over every
+// stack, and the compliance tests prove the CLI's validated synth fails on what it refuses).
 func TestCLISynthesis(t *testing.T) {
 	cells, envs := matrixCells(t)
 	var synths []*oneSynth
@@ -270,9 +276,8 @@ func TestCLISynthesis(t *testing.T) {
 		if !c.cli {
 			continue
 		}
-		// The matrix's validation is the gate's (make check; the compliance tests).
 		example := c.ctx[drcontext.KeyEnvironment] == drcontext.DefaultEnvironment
-		s := &oneSynth{name: c.name, plain: example, validated: c.validated, want: c.want}
+		s := &oneSynth{name: c.name, plain: example, want: c.want}
 		for _, k := range sortedKeys(c.ctx) {
 			s.ctx = append(s.ctx, k+"="+c.ctx[k])
 		}
@@ -285,12 +290,11 @@ func TestCLISynthesis(t *testing.T) {
 			s.out = filepath.Join(root, s.name)
 			t.Run(s.name, func(t *testing.T) {
 				t.Parallel() // each synth is a CLI process of its own: no jsii in this one
-				args := []string{"synth", "--quiet", "--output", s.out}
+				// --no-validation: TestMatrixSynthEqualsOneByOne runs the built-in validation
+				// over every stack in-process; it changes no file compared here.
+				args := []string{"synth", "--quiet", "--no-validation", "--output", s.out}
 				if !s.plain {
 					args = append(args, "--no-notices")
-				}
-				if !s.validated {
-					args = append(args, "--no-validation")
 				}
 				stdout, stderr, code := runCLI(t, args, s.ctx...)
 				if code != 0 {

@@ -30,9 +30,9 @@ var Update = flag.Bool("update", false, "rewrite golden files under testdata/")
 // off for an App. It is the largest fixed cost of a synth (stacks tests: 22.6 -> 14.7 s of CPU,
 // gate tests 14.9 -> 7.7 s) and proves a property of the templates, not of what a test asserts:
 // the tests are an inner loop (README "Validation where it pays"). Where it runs in make test:
-// the matrix synth of TestMatrixSynthEqualsOneByOne (every stack of cdk.json), the CLI's
-// example synth in TestCLISynthesis, and compliance's cfn-schema test, which proves the gate
-// fails on a template only this validation refuses.
+// the matrix synth of TestMatrixSynthEqualsOneByOne (every stack of cdk.json, no violation at
+// any severity), and compliance's cfn-schema test, which proves the gate's CLI synth fails on a
+// template only this validation refuses.
 var NoCFNValidation = jsii.Bool(false)
 
 // NewApp is an App with cdk.json's context, as the CLI would pass it, the built-in CloudFormation
