@@ -222,6 +222,9 @@ func errStr(err error) string {
 
 var errMismatch = errors.New("value mismatch")
 
+// pttlNoKey is PTTL's reply for a key that does not exist (-1: it exists without a TTL).
+const pttlNoKey = -2
+
 // primaries returns the primary nodes of e's client, asking once per client.
 func (e *Env) primaries(ctx context.Context) []string {
 	if e.roleClient != e.Client || e.primaryNodes == nil {
