@@ -276,12 +276,25 @@ func TestForeignKeysUntouched(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if mode == "serverless" {
+				// The "before" includes the replica's digest: it must hold the foreign data
+				// first (it was still empty in one run, and its catch-up looked like a change).
+				if got := srv.Do(t, "WAIT", "1", "10000"); got != "1" {
+					t.Fatalf("WAIT 1: %q replicas acknowledged the foreign data", got)
+				}
+			}
 			before, digestBefore := dataset(t, admin)
 			res := validate(t, invocation{
 				args: append(tlsArgs(srv, valkeytest.AppUser), "--sessions", "64", "--reader-port", strconv.Itoa(reader), "--dns-name", "localhost"),
 				env:  pw(valkeytest.AppPassword),
 			})
 			assertAllPass(t, res)
+			if mode == "serverless" {
+				// And the run's own writes and deletes have reached it before "after".
+				if got := srv.Do(t, "WAIT", "1", "10000"); got != "1" {
+					t.Fatalf("WAIT 1 after the run: %q replicas acknowledged", got)
+				}
+			}
 			after, digestAfter := dataset(t, admin)
 			if before != after || digestBefore != digestAfter {
 				t.Fatalf("data changed: DBSIZE %d -> %d, DEBUG DIGEST %s -> %s", before, after, digestBefore, digestAfter)
