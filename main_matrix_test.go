@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,9 +11,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
@@ -110,23 +106,16 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	synth := func(name string, ctx map[string]string, validated bool) string {
 		t.Helper()
 		out := filepath.Join(root, name)
-		all := map[string]any{
+		extra := map[string]any{
 			"aws:cdk:enable-path-metadata":  true,
 			"aws:cdk:enable-asset-metadata": true,
 			"aws:cdk:version-reporting":     true,
 		}
-		for k, v := range repotest.CDKContext(t) {
-			all[k] = v
-		}
 		for k, v := range ctx {
-			all[k] = v
+			extra[k] = v
 		}
-		var stderr bytes.Buffer
-		newApp := func() awscdk.App {
-			return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: jsii.Bool(validated)})
-		}
-		if code := run(newApp, canary, &stderr); code != 0 {
-			t.Fatalf("synth %s %v: exit %d\n%s", name, ctx, code, stderr.String())
+		if stderr, code := inProcess(t, out, canary, extra, validated); code != 0 {
+			t.Fatalf("synth %s %v: exit %d\n%s", name, ctx, code, stderr)
 		}
 		return out
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
@@ -178,22 +177,34 @@ func TestMain(m *testing.M) {
 }
 
 // runApp runs the app in this process as the CLI would for `cdk synth --context k=v ...`:
-// cdk.json's context with the flags' keys on top, the assembly written to out. It returns the
-// app's stderr and exit code.
+// cdk.json's context with the flags' keys on top, the assembly written to out, the built-in
+// CloudFormation validation off. It returns the app's stderr and exit code.
 func runApp(t *testing.T, out string, ctx ...string) (stderr string, code int) {
+	t.Helper()
+	extra := map[string]any{}
+	for _, c := range ctx {
+		k, v, _ := strings.Cut(c, "=")
+		extra[k] = v
+	}
+	return inProcess(t, out, t.TempDir(), extra, false)
+}
+
+// inProcess runs the app's run() in this process: an App with cdk.json's context and extra on
+// top, writing to out, the canary asset from canaryDir, aws-cdk-lib's built-in CloudFormation
+// validation on only when validated.
+func inProcess(t *testing.T, out, canaryDir string, extra map[string]any, validated bool) (stderr string, code int) {
 	t.Helper()
 	repotest.RequireNode(t)
 	all := map[string]any{}
 	for k, v := range repotest.CDKContext(t) {
 		all[k] = v
 	}
-	for _, c := range ctx {
-		k, v, _ := strings.Cut(c, "=")
+	for k, v := range extra {
 		all[k] = v
 	}
 	var e bytes.Buffer
 	code = run(func() awscdk.App {
-		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: cdktest.NoCFNValidation})
-	}, t.TempDir(), &e)
+		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: jsii.Bool(validated)})
+	}, canaryDir, &e)
 	return e.String(), code
 }
