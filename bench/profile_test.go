@@ -34,13 +34,21 @@ func envInt(k string, d int) int {
 // VARIANTS are comma-separated settings: mux=N (PipelineMultiplex), pool (DisableAutoPipelining),
 // always (AlwaysPipelining), flush=µs (MaxFlushDelay), ring=N, rbuf=bytes, worker (key spread),
 // spw=N (sessions per worker), procs=N (GOMAXPROCS). CONC in flight (48), DUR per run (5s), BN
-// valkey-benchmark commands (300000), CPUPROF a file prefix for one CPU profile per variant.
+// valkey-benchmark commands (300000), BCONC valkey-benchmark's clients (CONC), CPUPROF a file prefix for one CPU profile per variant.
 // cpu/op is this process's (or valkey-benchmark's) CPU time per command.
 func TestWatchProfile(t *testing.T) {
 	if os.Getenv("VALKEY_DR_BENCH") != "1" || os.Getenv("VARIANTS") == "" {
 		t.Skip("benchmark (profile harness): VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
 	}
-	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	var c *valkeytest.Cluster
+	switch topo := os.Getenv("TOPOLOGY"); topo { // as bench/watch.sh's
+	case "", "serverless":
+		c = valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+	case "cluster":
+		c = valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	default:
+		t.Fatalf("TOPOLOGY=%q: want serverless or cluster", topo)
+	}
 	conc := envInt("CONC", 48)
 	dur, _ := time.ParseDuration(os.Getenv("DUR"))
 	if dur == 0 {
@@ -77,8 +85,15 @@ func TestWatchProfile(t *testing.T) {
 				runtime.GOMAXPROCS(n)
 			case "spw":
 				spw = n
-			case "bench":
+			case "bench", "raw":
 			}
+		}
+		if strings.HasPrefix(variant, "raw") { // raw[,procs=N]
+			cpu0 := cpuSelf()
+			ops, p50, p99 := rawFloor(t, c, conc, dur)
+			runtime.GOMAXPROCS(runtime.NumCPU())
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f cpu/op %.1fus\n", variant, ops, ms(p50), ms(p99), (cpuSelf()-cpu0)/(ops*dur.Seconds()))
+			continue
 		}
 		if variant == "bench" {
 			total := envInt("BN", 300000)
@@ -89,7 +104,7 @@ func TestWatchProfile(t *testing.T) {
 			for i, mc := range mixCommands {
 				n := total * []int{1, 6, 2, 1}[i] / 10
 				args := []string{"-h", c.Nodes[0].Host, "-p", strconv.Itoa(c.Nodes[0].Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
-					"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conc), "-P", "1",
+					"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(envInt("BCONC", conc)), "-P", "1",
 					"-n", strconv.Itoa(n), "--precision", "3"}
 				args = append(args, mc.args(prefix, value)...)
 				out, err := exec.Command("valkey-benchmark", args...).CombinedOutput()
@@ -101,7 +116,12 @@ func TestWatchProfile(t *testing.T) {
 				runs = append(runs, br)
 				secs += float64(n) / br.rps
 			}
-			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f cpu/op %.1fus\n", variant, float64(total)/secs, mixQuantile(runs, 0.5), mixQuantile(runs, 0.99), cpuChildren()/float64(total))
+			avg := 0.0
+			for _, r := range runs {
+				avg += r.avg * float64(r.n) / float64(total)
+			}
+			rps := float64(total) / secs
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f cpu/op %.1fus\n", variant, rps, mixQuantile(runs, 0.5), mixQuantile(runs, 0.99), avg, rps*avg/1000, cpuChildren()/float64(total))
 			continue
 		}
 		cl, err := valkey.NewClient(opt)
@@ -124,7 +144,7 @@ func TestWatchProfile(t *testing.T) {
 		cl.Close()
 		runtime.GOMAXPROCS(runtime.NumCPU())
 		tt := out.Total
-		fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f errs %d cpu/op %.1fus\n", variant, tt.OpsPerSec, tt.P50Ms, tt.P99Ms, tt.MeanMs, tt.Errors, (cpuSelf()-cpu0)/float64(tt.Ops))
+		fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f errs %d cpu/op %.1fus\n", variant, tt.OpsPerSec, tt.P50Ms, tt.P99Ms, tt.MeanMs, tt.OpsPerSec*tt.MeanMs/1000, tt.Errors, (cpuSelf()-cpu0)/float64(tt.Ops))
 	}
 }
 

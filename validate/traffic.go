@@ -41,11 +41,14 @@ type trafficFlags struct {
 	rate         int
 	concurrency  int
 	connsPerNode int
-	interval     time.Duration
-	opTimeout    time.Duration
-	valueSize    int
-	spread       string
-	sla          watch.SLA
+	// connections: connPipelined (the workers' commands pipelined over connsPerNode
+	// connections per node) or connPerCommand (watch only).
+	connections string
+	interval    time.Duration
+	opTimeout   time.Duration
+	valueSize   int
+	spread      string
+	sla         watch.SLA
 	// cleanupTimeout and sessionsPerWorker are not flags: watch takes the engine's defaults;
 	// probe a short cleanup (an answer must not wait on a stalled node; its keys expire with
 	// their TTL) and few sessions (a short sample still goes through whole lifecycles).
@@ -71,6 +74,19 @@ func addTrafficFlags(fs *flag.FlagSet, t *trafficFlags) {
 	fs.Var(fractionFlag{&t.sla.ErrorRate}, "sla-error-rate", fmt.Sprintf("SLA: at most this share of commands may fail (`rate` as 0.1%% or 0.001; default %s)", strconv.FormatFloat(t.sla.ErrorRate*100, 'f', -1, 64)+"%"))
 }
 
+// The client layouts of --connections (watch).
+const (
+	// connPipelined: valkey-go's default, the workers' commands pipelined over
+	// --conns-per-node connections per node. What probe always uses: its verdict rules
+	// (reconnects, stalled nodes) are proven with it.
+	connPipelined = "pipelined"
+	// connPerCommand: a connection of its own for every command in flight, written and read
+	// by the worker itself (valkey-go's DisableAutoPipelining: a pool per node), as
+	// valkey-benchmark -P 1 and a pooled application client. A command that times out closes
+	// its connection (its reply would come on it later), so a stall shows as reconnects too.
+	connPerCommand = "per-command"
+)
+
 // validate checks what one flag alone cannot.
 func (t trafficFlags) validate() error {
 	switch {
@@ -87,14 +103,18 @@ func (t trafficFlags) validate() error {
 }
 
 func (t trafficFlags) engineConfig(d time.Duration) watch.Config {
-	return watch.Config{Duration: d, Rate: t.rate, Concurrency: t.concurrency, Interval: t.interval,
+	cfg := watch.Config{Duration: d, Rate: t.rate, Concurrency: t.concurrency, Interval: t.interval,
 		OpTimeout: t.opTimeout, ValueSize: t.valueSize, CleanupTimeout: t.cleanupTimeout, SessionsPerWorker: t.sessionsPerWorker,
 		Spread: watch.Spread(t.spread)}
+	if t.connections == connPerCommand {
+		cfg.WarmConns = t.concurrency
+	}
+	return cfg
 }
 
 func (t trafficFlags) evidence() map[string]any {
 	m := map[string]any{
-		"duration": t.duration.String(), "rate": t.rate, "concurrency": t.concurrency, "connsPerNode": t.connsPerNode,
+		"duration": t.duration.String(), "rate": t.rate, "concurrency": t.concurrency, "connsPerNode": t.connsPerNode, "connections": cmp.Or(t.connections, connPipelined),
 		"interval": t.interval.String(), "opTimeout": t.opTimeout.String(), "valueSize": t.valueSize, "keySpread": t.spread,
 		"sessionTTL": watch.DefaultSessionTTL.String(), "sessionsPerWorker": cmp.Or(t.sessionsPerWorker, watch.DefaultSessionsPerWorker),
 		"mix": watch.Mix(), "lifecycle": lifecycleNames(),
@@ -143,6 +163,7 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	if c, ok := opts["client"].(map[string]any); ok {
 		c["connsPerNode"] = r.tf.connsPerNode
 		c["disableRetry"] = true
+		c["disableAutoPipelining"] = r.tf.connections == connPerCommand
 	}
 	ev = &watch.Evidence{
 		SchemaVersion: watch.SchemaVersion, Kind: r.kind,
@@ -201,6 +222,9 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	}
 	opt := env.ClientOption(r.tg.Addr())
 	opt.PipelineMultiplex = bits.Len(uint(r.tf.connsPerNode)) - 1
+	if r.tf.connections == connPerCommand {
+		opt.DisableAutoPipelining = true
+	}
 	// valkey-go makes commands wait for a connection being dialed regardless of their context:
 	// a dial bounded by the op timeout keeps a stalled node from stalling workers for longer.
 	opt.Dialer.Timeout = min(opt.Dialer.Timeout, max(r.tf.opTimeout, minDialTimeout))
@@ -245,8 +269,12 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 		}
 	}
 	if r.live {
-		fmt.Fprintf(r.stdout, "traffic: %s for %v, %d worker(s), %d connection(s) per node over %d node(s); mix %s\n",
-			rateText(r.tf.rate), trafficFor.Round(time.Millisecond), r.tf.concurrency, r.tf.connsPerNode, len(c.Nodes()), mixText())
+		conns := fmt.Sprintf("%d pipelined connection(s) per node", r.tf.connsPerNode)
+		if r.tf.connections == connPerCommand {
+			conns = "a connection per command in flight"
+		}
+		fmt.Fprintf(r.stdout, "traffic: %s for %v, %d worker(s), %s over %d node(s); mix %s\n",
+			rateText(r.tf.rate), trafficFor.Round(time.Millisecond), r.tf.concurrency, conns, len(c.Nodes()), mixText())
 	}
 	keys := watch.Keys{Key: env.Key, Prefix: env.Prefix()}
 	hooks := watch.Hooks{Now: r.d.now}

@@ -303,11 +303,14 @@ func TestTrafficUsageErrors(t *testing.T) {
 		"a rate that is not a number":        {"watch", []string{"--endpoint", "h", "--rate", "fast"}, `invalid value "fast" for flag --rate: want a whole number 0..100000`},
 		"an interval longer than the run":    {"watch", []string{"--endpoint", "h", "--duration", "2s", "--interval", "5s"}, "--interval 5s: want at most --duration (2s)"},
 		"connections that are no power of 2": {"watch", []string{"--endpoint", "h", "--conns-per-node", "3"}, "want a power of two 1..256"},
-		"an error rate above 100%":           {"probe", []string{"--endpoint", "h", "--sla-error-rate", "150%"}, "want a share between 0 and 1"},
-		"a negative SLA":                     {"probe", []string{"--endpoint", "h", "--sla-p99", "-1ms"}, "want a duration such as 5ms, or 0 (off)"},
-		"a rate below the concurrency":       {"watch", []string{"--endpoint", "h", "--rate", "2", "--concurrency", "4"}, "--rate 2: want at least --concurrency (4)"},
-		"a password as a flag":               {"probe", []string{"--endpoint", "h", "--password", "hunter2"}, "not accepted"},
-		"no target":                          {"probe", nil, "no target"},
+		"pipelined connections per node with a connection per command": {"watch", []string{"--endpoint", "h", "--connections", "per-command", "--conns-per-node", "2"},
+			"--conns-per-node 2: only with --connections pipelined"},
+		"probe's connections are always pipelined": {"probe", []string{"--endpoint", "h", "--connections", "per-command"}, "unknown flag: --connections"},
+		"an error rate above 100%":                 {"probe", []string{"--endpoint", "h", "--sla-error-rate", "150%"}, "want a share between 0 and 1"},
+		"a negative SLA":                           {"probe", []string{"--endpoint", "h", "--sla-p99", "-1ms"}, "want a duration such as 5ms, or 0 (off)"},
+		"a rate below the concurrency":             {"watch", []string{"--endpoint", "h", "--rate", "2", "--concurrency", "4"}, "--rate 2: want at least --concurrency (4)"},
+		"a password as a flag":                     {"probe", []string{"--endpoint", "h", "--password", "hunter2"}, "not accepted"},
+		"no target":                                {"probe", nil, "no target"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := runTraffic(t, tc.kind, tc.args, nil)

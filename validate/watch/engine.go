@@ -101,6 +101,10 @@ type Config struct {
 	CleanupTimeout time.Duration
 	// Spread is how keys map to hash slots: SpreadSession (default) or SpreadWorker.
 	Spread Spread
+	// WarmConns is how many connections to each node the warm-up opens before the clock
+	// starts (that many PINGs at once; default 1): a client with a connection per command in
+	// flight (DisableAutoPipelining) takes Concurrency, so no handshake is timed as a command.
+	WarmConns int
 	// Primaries are the nodes the warm-up connects to (valkeyclient.Roles); nil means every node.
 	// A read-port node is left out: the primary traffic never touches it.
 	Primaries []string
@@ -366,11 +370,13 @@ func (e *engine) warmUp(ctx context.Context) {
 		nodes = only
 	}
 	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = n.Do(wctx, n.B().Ping().Build()).Error()
-		}()
+		for range max(e.cfg.WarmConns, 1) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = n.Do(wctx, n.B().Ping().Build()).Error()
+			}()
+		}
 	}
 	wg.Wait()
 }
