@@ -99,6 +99,11 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 		"an unknown environment lists the known ones":     {[]string{"environment=nope"}, []string{`"environment"`, `"nope"`, "example, prod, staging"}, nil, false},
 		"a DR deploy into the primary region without the drill override": {[]string{"drMode=stateless", "region=us-east-1"},
 			[]string{"allowSameRegionDrill"}, nil, false},
+		// A region moves one environment's DR stack; with every environment it names none.
+		"a region with matrix=all": {[]string{"matrix=all", "region=us-west-1"},
+			[]string{`"region": "us-west-1" is not accepted with matrix=all`, "--context matrix=<environment> --context region=<region>"}, nil, false},
+		"a DR region prod does not define, with matrix=prod": {[]string{"matrix=prod", "region=eu-west-1"},
+			[]string{`"region": "eu-west-1"`, "us-east-1, us-west-2"}, nil, false},
 		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
 		"drmode in lower case, dr_mode and Environment with a capital are refused, with a did-you-mean": {
 			[]string{"environment=prod", "drmode=stateless", "dr_mode=stateless", "Environment=prod"},

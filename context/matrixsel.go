@@ -8,8 +8,10 @@ import (
 // Many stacks in one synth (issue 14 item 1): `--context matrix=all` builds every stack of
 // cdk.json in one process and one `cdk synth`: for each environment its DR stack, its primary
 // (with the primary's switch stack) and its evidence archive; `--context matrix=<environment>`
-// the stacks of that environment. Each cell gets the Config one-by-one synthesis would (Load
-// with the cell's environment and drMode, default region; the evidence archive as
+// the stacks of that environment, and with `--context region=<region>` its DR stack in that
+// region (dr-activate into a region that is not the drMode's default: still one synth). Each cell
+// gets the Config one-by-one synthesis would (Load with the cell's environment and drMode, the
+// default region or the region given for the DR cell; the evidence archive as
 // `--context stack=evidence` loads it), so stack ids and templates are the same; the compliance
 // gate (make check) and the DR procedures use it to pay the CLI's and jsii's fixed costs once.
 
@@ -22,8 +24,9 @@ const MatrixAll = "all"
 
 // matrixExclusive are the keys a matrix synth refuses: each cell takes its environment and
 // drMode from the matrix and its region from the drMode's default, exactly like make check's
-// one-by-one synth; a region or a failback flag would apply to one cell only.
-var matrixExclusive = []string{KeyEnvironment, KeyRegion, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill}
+// one-by-one synth; a failback or same-region-drill flag would apply to one cell only. A region
+// is accepted with one environment (matrixRegion).
+var matrixExclusive = []string{KeyEnvironment, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill}
 
 // LoadMatrix validates a matrix synth: matrix is the raw value of KeyMatrix; in carries the
 // environments, the received keys (unknown ones are refused as by Load) and nothing else. It
@@ -39,6 +42,11 @@ func LoadMatrix(in Input, matrix any) (*MatrixConfigs, error) {
 			ps.add(Problem{Key: k, Value: jsonValue(v), reason: "is not accepted with " + KeyMatrix,
 				Hint: "a matrix synth builds each environment x drMode in its default region, as make check does: leave " + k + " out, or leave " + KeyMatrix + " out"})
 		}
+	}
+	region := deref(in.Region)
+	if region != nil && ok && sel == MatrixAll {
+		ps.add(Problem{Key: KeyRegion, Value: jsonValue(region), reason: "is not accepted with " + KeyMatrix + "=" + MatrixAll,
+			Hint: "a region names where ONE environment's DR stack goes: --context " + KeyMatrix + "=<environment> --context " + KeyRegion + "=<region>, or leave " + KeyRegion + " out"})
 	}
 	if in.Received != nil {
 		ps = append(ps, UnknownKeys(in.Received)...)
@@ -71,7 +79,14 @@ func LoadMatrix(in Input, matrix any) (*MatrixConfigs, error) {
 	}
 	m := &MatrixConfigs{Cells: make([]*Config, 0, len(cells))}
 	for _, c := range cells {
-		cfg, err := Load(Input{Environments: in.Environments, Environment: c.Environment, DrMode: string(c.DrMode)})
+		cell := Input{Environments: in.Environments, Environment: c.Environment, DrMode: string(c.DrMode)}
+		if region != nil && c.DrMode == DRMode().Name {
+			cell.Region = in.Region // the DR stack's region: validated as a one-by-one DR synth's
+		}
+		cfg, err := Load(cell)
+		if err != nil && cell.Region != nil {
+			return nil, err // names the region given, as the one-by-one synth would
+		}
 		if err != nil {
 			return nil, fmt.Errorf("matrix cell environment=%s drMode=%s: %w", c.Environment, c.DrMode, err)
 		}

@@ -15,8 +15,12 @@ func TestLoadMatrix(t *testing.T) {
 	}{
 		"a drMode with matrix is refused": {Input{DrMode: "none"}, "all",
 			[]string{`context "drMode": "none" is not accepted with matrix`}, nil},
-		"a region with matrix is refused": {Input{Region: "us-east-1"}, "all",
-			[]string{`context "region": "us-east-1" is not accepted with matrix`}, nil},
+		"a region with matrix=all is refused": {Input{Region: "us-east-1"}, "all",
+			[]string{`context "region": "us-east-1" is not accepted with matrix=all`, "--context matrix=<environment> --context region=<region>"}, nil},
+		"a DR region the environment does not define": {Input{Region: "eu-west-1"}, "prod",
+			[]string{`context "region": "eu-west-1"`}, nil},
+		"a DR region that is the primary's needs the drill flag, which matrix refuses": {Input{Region: "us-east-1"}, "prod",
+			[]string{`context "region": "us-east-1"`}, nil},
 		"an environment with matrix is refused": {Input{Environment: "prod"}, "prod",
 			[]string{`context "environment": "prod" is not accepted with matrix`}, nil},
 		"an unknown environment lists all and the known ones": {Input{}, "nope",
@@ -99,5 +103,46 @@ func TestLoadMatrixCellsAreOneByOneConfigs(t *testing.T) {
 		if c.EnvironmentName != cells[0].Environment {
 			t.Errorf("matrix=%s built %s", cells[0].Environment, c.EnvironmentName)
 		}
+	}
+}
+
+// TestLoadMatrixRegionMovesTheDRCellOnly: matrix=<environment> with a region (dr-activate into
+// a region that is not the drMode's default) builds the DR cell as a one-by-one DR synth with
+// that region would, and every other stack as without it.
+func TestLoadMatrixRegionMovesTheDRCellOnly(t *testing.T) {
+	envs := fixture()
+	third := region("vpc-4a1b2c3d", "subnet-4a1b2c3d", "subnet-4a1b2c3e", "sg-4a1b2c3d")
+	third["kmsKeyArn"] = "arn:aws:kms:us-west-1:222222222222:key/44444444-4444-4444-4444-444444444444"
+	envs["prod"].(map[string]any)["regions"].(map[string]any)["us-west-1"] = third
+	plain, err := LoadMatrix(Input{Environments: envs}, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := LoadMatrix(Input{Environments: envs, Region: "us-west-1"}, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone, err := Load(Input{Environments: envs, Environment: "prod", DrMode: string(DRMode().Name), Region: "us-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(moved.Cells) != len(plain.Cells) {
+		t.Fatalf("%d cells with the region, %d without", len(moved.Cells), len(plain.Cells))
+	}
+	dr := 0
+	for i, c := range moved.Cells {
+		if c.DrMode == DRMode().Name {
+			dr++
+			if c.StackID() != alone.StackID() || c.Region != "us-west-1" || c.Net.KmsKeyArn != alone.Net.KmsKeyArn {
+				t.Errorf("DR cell: %s in %s (key %s), one-by-one: %s in %s (key %s)", c.StackID(), c.Region, c.Net.KmsKeyArn, alone.StackID(), alone.Region, alone.Net.KmsKeyArn)
+			}
+			continue
+		}
+		if c.StackID() != plain.Cells[i].StackID() || c.Region != plain.Cells[i].Region {
+			t.Errorf("cell %s moved to %s: only the DR cell takes the region", plain.Cells[i].StackID(), c.StackID())
+		}
+	}
+	if dr != 1 || moved.Evidence[0].EvidenceStackID() != plain.Evidence[0].EvidenceStackID() {
+		t.Errorf("%d DR cells; evidence %s vs %s", dr, moved.Evidence[0].EvidenceStackID(), plain.Evidence[0].EvidenceStackID())
 	}
 }

@@ -177,20 +177,26 @@ func readDeployed(work string, cfg *drcontext.Config) (*assembly.Stack, error) {
 }
 
 // oneSynth synthesizes the environment's stacks in one gated `cdk synth --context
-// matrix=<environment>` into dir (every validation: it is the assembly deployed) when the
-// activation deploys the DR stack to its default region, the cell the matrix holds. The
+// matrix=<environment>` into dir (every validation: it is the assembly deployed), with
+// `--context region=<region>` when the DR stack goes to a region that is not its default. The
 // primary stack (the routing "before") is read from the same assembly and the DR stack is
-// deployed from it: one synth instead of two. "" when it does not apply (a kit, another
-// region, no primary Config): the procedure then synthesizes as before.
+// deployed from it: one synth instead of two. "" when it does not apply (a kit, a same-region
+// drill, no primary Config): the procedure then synthesizes as before.
 func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (string, error) {
 	if o.Kit != nil || primary == nil {
 		return "", nil
 	}
+	if cfg.SameRegionDrill { // the matrix refuses allowSameRegionDrill: it applies to one stack
+		return "", nil
+	}
 	def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: cfg.EnvironmentName, DrMode: cfg.DrMode})
-	if err != nil || def.StackID() != cfg.StackID() || def.Region != cfg.Region {
+	if err != nil {
 		return "", nil
 	}
 	cmd := drexec.CDK{Repo: o.Repo}.SynthMatrix(cfg.EnvironmentName, dir)
+	if def.Region != cfg.Region {
+		cmd = drexec.CDK{Repo: o.Repo}.SynthMatrixDRRegion(cfg.EnvironmentName, cfg.Region, dir)
+	}
 	s.Printf("    one synth for the deploy and the routing before, with the compliance gate: %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
 	if err != nil {

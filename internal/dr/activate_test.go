@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
@@ -75,6 +78,65 @@ func TestActivateSeamHappyPath(t *testing.T) {
 	json.Unmarshal([]byte(files["metadata.json"]), &meta)
 	if meta["verdict"] != "pass" || meta["callerArn"] == nil || meta["versions"].(map[string]any)["awsCdkLib"] != "2.276.0" {
 		t.Fatalf("metadata %v", meta)
+	}
+}
+
+// TestActivateSeamNonDefaultRegionIsOneSynth: a DR region cdk.json defines but the drMode does
+// not default to (a third region here) still gets ONE gated synth, --context matrix=prod
+// --context region=<region>: its DR stack is deployed from it and the primary read from it.
+func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
+	// A repository whose cdk.json gives prod a third region (the commands are fakes: only
+	// cdk.json is read from it).
+	b, err := os.ReadFile(filepath.Join(repo, drcontext.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	prod := doc["context"].(map[string]any)["environments"].(map[string]any)["prod"].(map[string]any)
+	regions := prod["regions"].(map[string]any)
+	third := map[string]any{}
+	for k, v := range regions["us-west-2"].(map[string]any) {
+		third[k] = v
+	}
+	third["kmsKeyArn"] = "arn:aws:kms:us-west-1:" + account + ":key/44444444-4444-4444-4444-444444444444"
+	regions["us-west-1"] = third
+	fork := t.TempDir()
+	b, _ = json.Marshal(doc)
+	if err := os.WriteFile(filepath.Join(fork, drcontext.FileName), b, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	const dr = "ValkeyDr-prod-us-west-1-dr"
+	e := newEnv(t, stsOK, bootOK("us-west-1"), buildOK,
+		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
+		synth, deployOK, validatorOK)
+	e.opts.Repo, e.opts.Region = fork, "us-west-1"
+	res, err := Activate(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	work := res.Session.Work
+	var synths, deploys []string
+	for _, c := range e.calls() {
+		switch {
+		case strings.Contains(c, "bin/cdk synth"):
+			synths = append(synths, c)
+		case strings.Contains(c, "bin/cdk deploy"):
+			deploys = append(deploys, c)
+		}
+	}
+	want := fork + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod --context region=us-west-1"
+	if len(synths) != 1 || synths[0] != want {
+		t.Fatalf("synths:\n%s\nwant exactly:\n%s", strings.Join(synths, "\n"), want)
+	}
+	if len(deploys) != 1 || !strings.HasPrefix(deploys[0], fork+"/bin/cdk deploy "+dr+" --app "+work+"/cdk.out ") {
+		t.Fatalf("deploys:\n%s\nwant %s from the one synth's assembly", strings.Join(deploys, "\n"), dr)
+	}
+	files := readBundle(t, res)
+	if strings.Contains(files["preflight.json"], "routingBefore") {
+		t.Errorf("the routing before was not read from the one synth:\n%s", files["preflight.json"])
 	}
 }
 

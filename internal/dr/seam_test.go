@@ -65,10 +65,17 @@ func writeAssembly(dir string, protected bool, stackGolden ...string) error {
 }
 
 // synthDo answers cdk synth / deploy / destroy: the assembly of the named stack goes to
-// --output; a matrix synth (--context matrix=prod) writes the DR and the primary stack.
+// --output; a matrix synth (--context matrix=prod) writes the DR (in --context region=, when
+// given) and the primary stack.
 func synthDo(c drexec.Cmd) error {
 	if slices.Contains(c.Args, drcontext.KeyMatrix+"=prod") {
-		return writeAssembly(argAfter(c, "--output"), true, drStack, "prod-stateless.json", primStack, "prod-none.json")
+		dr := drStack
+		for _, a := range c.Args { // --context region=<r>: the DR stack in that region
+			if r, ok := strings.CutPrefix(a, drcontext.KeyRegion+"="); ok {
+				dr = "ValkeyDr-prod-" + r + "-dr"
+			}
+		}
+		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", primStack, "prod-none.json")
 	}
 	if argAfter(c, "--app") != "" {
 		return nil // a deploy of a synthesized assembly writes none

@@ -11,6 +11,13 @@ func (c CDK) SynthMatrix(selection, outDir string) Cmd {
 		"--context", drcontext.KeyMatrix+"="+selection).bounded(TimeoutSynth)
 }
 
+// SynthMatrixDRRegion is SynthMatrix of one environment with its DR stack in drRegion (a region
+// the drMode does not default to: --context region=<drRegion>); every other stack as SynthMatrix.
+func (c CDK) SynthMatrixDRRegion(environment, drRegion, outDir string) Cmd {
+	return c.cmd("synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", outDir,
+		"--context", drcontext.KeyMatrix+"="+environment, "--context", drcontext.KeyRegion+"="+drRegion).bounded(TimeoutSynth)
+}
+
 // SynthMatrixReadOnly is SynthMatrix without aws-cdk-lib's built-in CloudFormation validation
 // (as Synth): for an assembly that is read, never deployed (the drill).
 func (c CDK) SynthMatrixReadOnly(selection, outDir string) Cmd {

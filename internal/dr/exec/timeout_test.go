@@ -79,7 +79,7 @@ func TestEveryBuilderSetsATimeout(t *testing.T) {
 	st := Stack{Environment: "prod", Region: "us-west-2", DrMode: "stateless", Stack: "S"}
 	cdk := CDK{Repo: "/r"}
 	for name, c := range map[string]Cmd{
-		"synth app": cdk.SynthApp("prod", "none", "o"), "synth": cdk.Synth(st, "o"), "gated synth": cdk.SynthGated(st, "o"), "synth matrix": cdk.SynthMatrix("all", "o"), "read-only synth matrix": cdk.SynthMatrixReadOnly("example", "o"),
+		"synth app": cdk.SynthApp("prod", "none", "o"), "synth": cdk.Synth(st, "o"), "gated synth": cdk.SynthGated(st, "o"), "synth matrix": cdk.SynthMatrix("all", "o"), "synth matrix, DR region": cdk.SynthMatrixDRRegion("prod", "us-west-1", "o"), "read-only synth matrix": cdk.SynthMatrixReadOnly("example", "o"),
 		"deploy": cdk.Deploy(st, "f", "o", ApprovalNever), "destroy": cdk.Destroy(st, "o"), "version": cdk.Version(),
 		"caller identity": CallerIdentity("us-west-2"), "describe": DescribeStack("S", "us-west-2"),
 		"termination protection": DisableTerminationProtection("S", "us-west-2"), "build validator": BuildValidator("/r", "b"),
@@ -105,7 +105,7 @@ func TestOnlyReadOnlySynthsSkipTheBuiltInValidation(t *testing.T) {
 			t.Errorf("the inner loops' synth validates: %s", c)
 		}
 	}
-	for _, c := range []Cmd{cdk.SynthApp("prod", "none", "o"), cdk.SynthMatrix("all", "o"), cdk.Deploy(st, "f", "o", ApprovalNever), cdk.Destroy(st, "o")} {
+	for _, c := range []Cmd{cdk.SynthApp("prod", "none", "o"), cdk.SynthMatrix("all", "o"), cdk.SynthMatrixDRRegion("prod", "us-west-1", "o"), cdk.Deploy(st, "f", "o", ApprovalNever), cdk.Destroy(st, "o")} {
 		if strings.Contains(c.String(), "--no-validation") {
 			t.Errorf("the gate or a deploy skips validation: %s", c)
 		}
