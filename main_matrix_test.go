@@ -158,6 +158,56 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		// Every environment's primary, switch, DR and evidence stack.
 		t.Errorf("%d templates, want %d", templates, envs*4)
 	}
+
+	// `--context matrix=<environment> --context region=<r>` (dr-activate into a DR region
+	// cdk.json defines but the drMode does not default to): that environment's DR stack as the
+	// one-by-one DR synth with that region builds it, its other stacks as one-by-one synthesis
+	// does. cdk.json's environments get a third prod region for it.
+	third := map[string]any{drcontext.KeyEnvironments: withRegion(t, "prod", "us-west-2", "us-west-1",
+		"arn:aws:kms:us-west-1:222222222222:key/44444444-4444-4444-4444-444444444444")}
+	withCtx := func(ctx map[string]string) map[string]string {
+		b, _ := json.Marshal(third[drcontext.KeyEnvironments])
+		ctx[drcontext.KeyEnvironments] = string(b) // a JSON string, as --context environments='{...}'
+		return ctx
+	}
+	drAlone := gateFiles(t, synth("prod-dr-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
+		drcontext.KeyDrMode: string(drcontext.DRMode().Name), drcontext.KeyRegion: "us-west-1"}), false))
+	moved := gateFiles(t, synth("matrix-prod-us-west-1", withCtx(map[string]string{drcontext.KeyMatrix: "prod", drcontext.KeyRegion: "us-west-1"}), false))
+	if _, ok := drAlone["ValkeyDr-prod-us-west-1-dr.template.json"]; !ok {
+		t.Fatalf("the one-by-one DR synth in us-west-1 wrote %v", sortedKeys(drAlone))
+	}
+	want := map[string]string{}
+	for name, content := range alone {
+		if strings.Contains(name, "ValkeyDr-prod-") && !strings.Contains(name, "ValkeyDr-prod-us-west-2-dr") {
+			want[name] = content // prod's primary, switch and evidence, one by one
+		}
+	}
+	for name, content := range drAlone {
+		want[name] = content
+	}
+	sameFiles(t, moved, want)
+}
+
+// withRegion is cdk.json's environments with environment env given region to, a copy of
+// region from's settings with its own KMS key.
+func withRegion(t *testing.T, env, from, to, kmsKeyArn string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(repotest.CDKContext(t)[drcontext.KeyEnvironments])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs map[string]any
+	if err := json.Unmarshal(b, &envs); err != nil { // a deep copy
+		t.Fatal(err)
+	}
+	regions := envs[env].(map[string]any)["regions"].(map[string]any)
+	r := map[string]any{}
+	for k, v := range regions[from].(map[string]any) {
+		r[k] = v
+	}
+	r["kmsKeyArn"] = kmsKeyArn
+	regions[to] = r
+	return envs
 }
 
 // noWarnings fails the test when the app left a warning or error annotation in the assembly
@@ -396,70 +446,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// TestMatrixDRRegionEqualsOneByOne: `--context matrix=<environment> --context region=<r>`
-// (dr-activate into a DR region cdk.json defines but the drMode does not default to) builds
-// that environment's DR stack as the one-by-one DR synth with that region does, and its other
-// stacks as `matrix=<environment>` does. cdk.json's environments get a third prod region here.
-func TestMatrixDRRegionEqualsOneByOne(t *testing.T) {
-	repotest.RequireNode(t)
-	envs := repotest.CDKContext(t)[drcontext.KeyEnvironments].(map[string]any)
-	b, _ := json.Marshal(envs)
-	var forked map[string]any
-	if err := json.Unmarshal(b, &forked); err != nil { // a deep copy
-		t.Fatal(err)
-	}
-	regions := forked["prod"].(map[string]any)["regions"].(map[string]any)
-	third := map[string]any{}
-	for k, v := range regions["us-west-2"].(map[string]any) {
-		third[k] = v
-	}
-	third["kmsKeyArn"] = "arn:aws:kms:us-west-1:222222222222:key/44444444-4444-4444-4444-444444444444"
-	regions["us-west-1"] = third
-	canary := t.TempDir()
-	if err := os.WriteFile(filepath.Join(canary, "bootstrap"), []byte("canary"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	root := t.TempDir()
-	synth := func(name string, ctx map[string]any) string {
-		t.Helper()
-		out := filepath.Join(root, name)
-		ctx[drcontext.KeyEnvironments] = forked
-		if stderr, code := inProcess(t, out, canary, ctx, false); code != 0 {
-			t.Fatalf("synth %s: exit %d\n%s", name, code, stderr)
-		}
-		return out
-	}
-	dr := drcontext.DRMode().Name
-	alone := gateFiles(t, synth("alone", map[string]any{drcontext.KeyEnvironment: "prod", drcontext.KeyDrMode: string(dr), drcontext.KeyRegion: "us-west-1"}))
-	moved := gateFiles(t, synth("moved", map[string]any{drcontext.KeyMatrix: "prod", drcontext.KeyRegion: "us-west-1"}))
-	plain := gateFiles(t, synth("plain", map[string]any{drcontext.KeyMatrix: "prod"}))
-	const drTemplate = "ValkeyDr-prod-us-west-1-dr.template.json"
-	if _, ok := alone[drTemplate]; !ok {
-		t.Fatalf("the one-by-one synth wrote %v, no %s", sortedKeys(alone), drTemplate)
-	}
-	// The DR stack: the one-by-one's files, the same JSON.
-	mine := map[string]string{}
-	for name := range alone {
-		mine[name] = moved[name]
-	}
-	sameFiles(t, mine, alone)
-	// Every other stack: matrix=prod's, and the default region's DR stack is not built.
-	rest := map[string]string{}
-	for name, content := range moved {
-		if _, ok := alone[name]; !ok {
-			rest[name] = content
-		}
-	}
-	want := map[string]string{}
-	for name, content := range plain {
-		if !strings.Contains(name, "ValkeyDr-prod-us-west-2-dr") {
-			want[name] = content
-		}
-	}
-	if len(want) == len(plain) {
-		t.Fatalf("matrix=prod wrote %v: no us-west-2 DR stack to leave out", sortedKeys(plain))
-	}
-	sameFiles(t, rest, want)
 }
