@@ -154,7 +154,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		}
 	}
 	together := gateFiles(t, matrix)
-	if templates := sameFiles(t, together, alone); templates != envs*4 {
+	if templates := sameFiles(t, byMatrix, together, oneByOne, alone); templates != envs*4 {
 		// Every environment's primary, switch, DR and evidence stack.
 		t.Errorf("%d templates, want %d", templates, envs*4)
 	}
@@ -185,7 +185,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	for name, content := range drAlone {
 		want[name] = content
 	}
-	sameFiles(t, moved, want)
+	sameFiles(t, byMatrix, moved, oneByOne, want)
 }
 
 // withRegion is cdk.json's environments with environment env given region to, a copy of
@@ -268,12 +268,21 @@ func readJSON(path string, v any) error {
 	return json.Unmarshal(b, v)
 }
 
-// sameFiles fails the test unless the matrix wrote exactly the one-by-one synths' files with
-// the same JSON; it returns how many templates it compared.
-func sameFiles(t *testing.T, together, alone map[string]string) (templates int) {
+// Labels of sameFiles' two sides.
+const (
+	byMatrix   = "the matrix synth"
+	oneByOne   = "one-by-one synthesis"
+	byCLI      = "the CLI's synth"
+	inThisProc = "the synth in this process"
+)
+
+// sameFiles fails the test unless got (written by gotBy) holds exactly want's files (written by
+// wantBy) with the same JSON; it returns how many templates it compared.
+func sameFiles(t *testing.T, gotBy string, got map[string]string, wantBy string, want map[string]string) (templates int) {
 	t.Helper()
-	if got, want := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(got, want) {
-		t.Fatalf("matrix synth wrote\n  %v\none-by-one synthesis wrote\n  %v", got, want)
+	together, alone := got, want
+	if g, w := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(g, w) {
+		t.Fatalf("%s wrote\n  %v\n%s wrote\n  %v", gotBy, g, wantBy, w)
 	}
 	for name, want := range alone {
 		if strings.HasSuffix(name, ".template.json") {
@@ -287,24 +296,24 @@ func sameFiles(t *testing.T, together, alone map[string]string) (templates int) 
 			t.Fatalf("%s: %v", name, err)
 		}
 		if !reflect.DeepEqual(a, b) {
-			t.Errorf("%s differs between the matrix synth and its own synth", name)
+			t.Errorf("%s differs between %s and %s", name, gotBy, wantBy)
 		}
 	}
 	return templates
 }
 
 // TestCLISynthesis runs the synths operators type through the real CLI (example's primary, a
-// new user's first; the runbook's prod DR command) and the one-process matrix synth beside them,
-// two at a time (each a process of its own), then checks:
+// new user's first; the runbook's prod DR command), two at a time (each a process of its own),
+// then checks:
 //   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
 //     `cdk deploy` neither refuses nor deploys more (cdk ls; TestMatrixSynthEqualsOneByOne
 //     checks a primary synth's stacks, its switch with it, in the assembly's manifest);
 //   - example's synth prints no end-of-life, feature-flag or deprecation notice (the CLI's and
 //     Node's; TestMatrixSynthEqualsOneByOne finds the app's own warnings in every cell);
-//   - prod's matrix synth (--context matrix=prod: the drill's, dr-activate's and the kit's
-//     synth) writes exactly prod's stacks, and for the runbook's DR command the same
-//     template and cdk-nag report, CLI metadata included (TestMatrixSynthEqualsOneByOne compares
-//     every cell of matrix=all in this process; make check runs matrix=all through the CLI).
+//   - the runbook's DR command writes the same template and cdk-nag reports as the same cell
+//     synthesized in this process, as TestMatrixSynthEqualsOneByOne synthesizes every cell and
+//     the matrix: what that test compares is what the CLI writes. (The CLI's matrix synths run
+//     in CI: make check's matrix=all, the drill's matrix=example.)
 //
 // Version reporting is on everywhere (no --no-version-reporting), as in an operator's synth;
 // the built-in CloudFormation validation is not (TestMatrixSynthEqualsOneByOne runs it over every
@@ -312,6 +321,7 @@ func sameFiles(t *testing.T, together, alone map[string]string) (templates int) 
 func TestCLISynthesis(t *testing.T) {
 	cells, _ := matrixCells(t)
 	var synths []*oneSynth
+	var runbook *cell
 	for _, c := range cells {
 		if !c.cli {
 			continue
@@ -322,24 +332,13 @@ func TestCLISynthesis(t *testing.T) {
 			s.ctx = append(s.ctx, k+"="+c.ctx[k])
 		}
 		synths = append(synths, s)
-	}
-	// prod's stacks: primary (+ switch), DR, evidence.
-	prod := &oneSynth{name: "matrix-prod", ctx: []string{drcontext.KeyMatrix + "=prod"}}
-	for _, c := range cells {
-		if c.ctx[drcontext.KeyEnvironment] == "prod" && c.want != nil {
-			prod.want = append(prod.want, c.want...)
+		if c.want != nil {
+			runbook = &c
 		}
 	}
-	prodCfg, err := drcontext.LoadFile(drcontext.FileName, drcontext.Request{Environment: "prod", DrMode: drcontext.DRMode().Name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	prod.want = append(prod.want, prodCfg.EvidenceStackID())
-	sort.Strings(prod.want)
-	matrix := prod
 	root := t.TempDir() // the assemblies outlive the subtests that write them
 	t.Run("synth", func(t *testing.T) {
-		for _, s := range append(synths, matrix) {
+		for _, s := range synths {
 			s.out = filepath.Join(root, s.name)
 			t.Run(s.name, func(t *testing.T) {
 				t.Parallel() // each synth is a CLI process of its own: no jsii in this one
@@ -368,10 +367,12 @@ func TestCLISynthesis(t *testing.T) {
 	cli := cdkCLI(t)
 	var lsWG sync.WaitGroup
 	lsErr := make([]string, len(synths))
+	var fromCLI string // the runbook's DR command's assembly
 	for i, s := range synths {
 		if s.want == nil {
 			continue
 		}
+		fromCLI = s.out
 		lsWG.Add(1)
 		go func() {
 			defer lsWG.Done()
@@ -382,40 +383,28 @@ func TestCLISynthesis(t *testing.T) {
 			}
 		}()
 	}
+	// Meanwhile the same cell in this process, as TestMatrixSynthEqualsOneByOne builds it,
+	// with the canary the CLI's build step cross-compiled (the asset hash is in the template).
+	extra := map[string]any{
+		"aws:cdk:enable-path-metadata":  true,
+		"aws:cdk:enable-asset-metadata": true,
+		"aws:cdk:version-reporting":     true,
+	}
+	for k, v := range runbook.ctx {
+		extra[k] = v
+	}
+	inProc := filepath.Join(root, "in-process")
+	stderr, code := inProcess(t, inProc, filepath.Join(repotest.RepoRoot(t), canaryAssetDir), extra, false)
 	lsWG.Wait()
 	for _, e := range lsErr {
 		if e != "" {
 			t.Error(e)
 		}
 	}
-
-	// The drill's and dr-activate's synth: prod's stacks, no other (read from its manifest, as
-	// the drill and activation select them by name).
-	if m, err := assembly.ReadManifest(matrix.out); err != nil {
-		t.Error(err)
-	} else if got := m.StackNames(); !reflect.DeepEqual(got, matrix.want) {
-		t.Errorf("cdk synth %v: the assembly holds the stacks %v, want %v", matrix.ctx, got, matrix.want)
+	if code != 0 {
+		t.Fatalf("in-process synth of %s: exit %d\n%s", runbook.name, code, stderr)
 	}
-
-	alone := map[string]string{} // file name -> content, from the runbook's DR command
-	for _, s := range synths {
-		if !slices.Contains(s.ctx, drcontext.KeyEnvironment+"=prod") {
-			continue
-		}
-		for name, content := range gateFiles(t, s.out) {
-			if _, dup := alone[name]; dup {
-				t.Fatalf("%s is synthesized by two one-by-one synths", name)
-			}
-			alone[name] = content
-		}
-	}
-	together := gateFiles(t, matrix.out)
-	// The runbook's DR command: same files, same JSON.
-	mine := map[string]string{}
-	for name := range alone {
-		mine[name] = together[name]
-	}
-	sameFiles(t, mine, alone)
+	sameFiles(t, byCLI, gateFiles(t, fromCLI), inThisProc, gateFiles(t, inProc))
 }
 
 // gateFiles are the files of a cloud assembly the gate reads per stack: templates and cdk-nag
