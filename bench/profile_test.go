@@ -33,7 +33,8 @@ func envInt(k string, d int) int {
 // on one local 3-master TLS cluster: the A/B runs and profiles of bench/README-watch.md.
 // VARIANTS are comma-separated settings: mux=N (PipelineMultiplex), pool (DisableAutoPipelining),
 // always (AlwaysPipelining), flush=µs (MaxFlushDelay), ring=N, rbuf=bytes, worker (key spread),
-// spw=N (sessions per worker), procs=N (GOMAXPROCS). CONC in flight (48), DUR per run (5s), BN
+// spw=N (sessions per worker), procs=N (GOMAXPROCS); raw is a client with no library
+// (rawfloor_test.go), raw,deadline the same setting a deadline before every command. CONC in flight (48), DUR per run (5s), BN
 // valkey-benchmark commands (300000), BCONC valkey-benchmark's clients (CONC), CPUPROF a file prefix for one CPU profile per variant.
 // cpu/op is this process's (or valkey-benchmark's) CPU time per command.
 func TestWatchProfile(t *testing.T) {
@@ -85,12 +86,12 @@ func TestWatchProfile(t *testing.T) {
 				runtime.GOMAXPROCS(n)
 			case "spw":
 				spw = n
-			case "bench", "raw":
+			case "bench", "raw", "deadline":
 			}
 		}
-		if strings.HasPrefix(variant, "raw") { // raw[,procs=N]
+		if strings.HasPrefix(variant, "raw") { // raw[,deadline][,procs=N]
 			cpu0 := cpuSelf()
-			ops, p50, p99 := rawFloor(t, c, conc, dur)
+			ops, p50, p99 := rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"))
 			runtime.GOMAXPROCS(runtime.NumCPU())
 			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f cpu/op %.1fus\n", variant, ops, ms(p50), ms(p99), (cpuSelf()-cpu0)/(ops*dur.Seconds()))
 			continue

@@ -19,15 +19,16 @@ import (
 // the same goroutine (no client library, no hand-off between goroutines), the session mix's
 // command counts (SET NX PX / GET / PEXPIRE / DEL, 1/6/2/1), one key per worker. What is left
 // between it and valkey-benchmark is Go's runtime (netpoll, scheduler) and crypto/tls, not
-// valkey-go.
-func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration) (ops float64, p50, p99 time.Duration) {
+// valkey-go. deadline: a 1 s deadline set on the connection before every command, as a client
+// that bounds each command does (valkey-go's per-command path sets one).
+func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, deadline bool) (ops float64, p50, p99 time.Duration) {
 	t.Helper()
 	n0 := c.Nodes[0]
 	prefix := fmt.Sprintf("valkey-dr:bench:{raw}:%s:", checks.NewRunID())
 	value := string(make([]byte, 256))
 	hists := make([]watch.Hist, conc)
 	counts := make([]int, conc)
-	deadline := time.Now().Add(dur)
+	end := time.Now().Add(dur)
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
 	for w := range conc {
@@ -38,6 +39,9 @@ func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration) 
 		defer conn.Close()
 		rd, wr := bufio.NewReader(conn), bufio.NewWriter(conn)
 		do := func(args ...string) error {
+			if deadline { // as a client bounding every command (valkey-go's syncDo does)
+				conn.SetDeadline(time.Now().Add(time.Second))
+			}
 			fmt.Fprintf(wr, "*%d\r\n", len(args))
 			for _, a := range args {
 				fmt.Fprintf(wr, "$%d\r\n%s\r\n", len(a), a)
@@ -57,7 +61,7 @@ func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration) 
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				if i%64 == 0 && time.Now().After(deadline) {
+				if i%64 == 0 && time.Now().After(end) {
 					return
 				}
 				t0 := time.Now()
