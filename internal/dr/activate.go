@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -69,7 +70,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	r := s.Runner()
 	var validator string
 	var primaryStack *assembly.Stack
-	var asm string // the assembly oneSynth wrote: deployed, and the routing before
+	var asm string // the assembly oneSynth wrote: deployed, and (one.primary) the routing before
 	later := []session.PlannedPhase{{Name: "deploy", Estimate: session.RunbookDeploy},
 		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
 
@@ -94,8 +95,13 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
-		if asm, err = oneSynth(ctx, s, o, cfg, primary, filepath.Join(s.Work, "cdk.out")); err != nil {
+		one, err := oneSynth(ctx, s, o, cfg, primary, filepath.Join(s.Work, "cdk.out"))
+		if err != nil {
 			return "", err
+		}
+		asm = one.dir
+		if one.note != "" {
+			pre["oneSynth"] = one.note
 		}
 		if primaryErr != nil {
 			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
@@ -107,7 +113,11 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
 			}
 			// The primary as synthesized: the routing "before" (no AWS needed).
-			st, err := primaryAssembly(ctx, r, o, primary, asm, filepath.Join(s.Work, "cdk.out.primary"))
+			primaryAsm := ""
+			if one.primary {
+				primaryAsm = asm
+			}
+			st, err := primaryAssembly(ctx, r, o, primary, primaryAsm, filepath.Join(s.Work, "cdk.out.primary"))
 			if err != nil {
 				pre["routingBefore"] = "unavailable: " + err.Error()
 			}
@@ -176,35 +186,78 @@ func readDeployed(work string, cfg *drcontext.Config) (*assembly.Stack, error) {
 	return assembly.ReadStack(filepath.Join(work, "cdk.out"), cfg.StackID())
 }
 
+// synthResult is what oneSynth left: the assembly to deploy (dir, "" for none: the deploy
+// synthesizes), whether it holds the primary stack too, and a note for the preflight evidence.
+type synthResult struct {
+	dir     string
+	primary bool
+	note    string
+}
+
 // oneSynth synthesizes the environment's stacks in one gated `cdk synth --context
 // matrix=<environment>` into dir (every validation: it is the assembly deployed), with
 // `--context region=<region>` when the DR stack goes to a region that is not its default. The
 // primary stack (the routing "before") is read from the same assembly and the DR stack is
-// deployed from it: one synth instead of two. "" when it does not apply (a kit, a same-region
-// drill, no primary Config): the procedure then synthesizes as before.
-func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (string, error) {
+// deployed from it: one synth instead of two. Nothing when it does not apply (a kit, a
+// same-region drill, no primary Config): the procedure then synthesizes as before.
+//
+// The one synth must not make the activation depend on the primary stack: when it fails, the
+// DR stack alone decides, in a gated synth of its own (its failure is the gate refusing the DR
+// stack: nothing is deployed); the primary then gets a read-only synth of its own, whose failure
+// only leaves the routing "before" out, as it always did.
+func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (synthResult, error) {
 	if o.Kit != nil || primary == nil {
-		return "", nil
+		return synthResult{}, nil
 	}
 	if cfg.SameRegionDrill { // the matrix refuses allowSameRegionDrill: it applies to one stack
-		return "", nil
+		return synthResult{}, nil
 	}
 	def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: cfg.EnvironmentName, DrMode: cfg.DrMode})
 	if err != nil {
-		return "", nil
+		return synthResult{}, nil
 	}
-	cmd := drexec.CDK{Repo: o.Repo}.SynthMatrix(cfg.EnvironmentName, dir)
+	cdk := drexec.CDK{Repo: o.Repo}
+	cmd := cdk.SynthMatrix(cfg.EnvironmentName, dir)
 	if def.Region != cfg.Region {
-		cmd = drexec.CDK{Repo: o.Repo}.SynthMatrixDRRegion(cfg.EnvironmentName, cfg.Region, dir)
+		cmd = cdk.SynthMatrixDRRegion(cfg.EnvironmentName, cfg.Region, dir)
 	}
 	s.Printf("    one synth for the deploy and the routing before, with the compliance gate: %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
 	if err != nil {
-		return "", err
+		return synthResult{}, err
+	}
+	if res.ExitCode == 0 {
+		return synthResult{dir: dir, primary: true}, nil
+	}
+	code, why := res.ExitCode, firstLines(strings.TrimSpace(string(res.Stderr)), 3)
+	s.Printf("    NOTE: the synth of environment %s exited %d:\n%s\n    the DR stack alone decides: a gated synth of %s (the primary, the routing before, gets a read-only synth of its own)",
+		cfg.EnvironmentName, code, indent(why, "      "), cfg.StackID())
+	if err := os.RemoveAll(dir); err != nil {
+		return synthResult{}, err
+	}
+	cmd = cdk.SynthGated(drexec.StackOf(cfg), dir)
+	s.Printf("    %s", cmd)
+	if res, err = s.Runner().Run(ctx, cmd); err != nil {
+		return synthResult{}, err
 	}
 	if res.ExitCode != 0 {
-		return "", session.Failf("cdk synth of environment %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
-			cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return synthResult{}, session.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
+			cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
-	return dir, nil
+	return synthResult{dir: dir, note: fmt.Sprintf("the synth of environment %s exited %d (%s); %s passed its own gated synth and was deployed from it",
+		cfg.EnvironmentName, code, strings.ReplaceAll(why, "\n", " | "), cfg.StackID())}, nil
+}
+
+// firstLines is s up to its n-th line ("..." when there was more).
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		return strings.Join(lines[:n], "\n") + "\n..."
+	}
+	return s
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }

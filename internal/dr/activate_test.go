@@ -140,6 +140,61 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 	}
 }
 
+// TestActivateSeamPrimaryGateFailureDoesNotBlock: the environment's one synth fails on the
+// PRIMARY stack (a rule firing there, a broken primary region in cdk.json): the DR activation
+// must not depend on it. The DR stack passes its own gated synth and is deployed from that
+// assembly; the primary gets a read-only synth of its own; the evidence says what happened.
+func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
+	e := newEnv(t, stsOK, bootOK("us-west-2"), buildOK,
+		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
+		drexec.Step{Match: "--context matrix=prod", Result: drexec.Result{ExitCode: 1,
+			Stderr: []byte("ERROR VDR-003 ValkeyDr-prod-us-east-1-primary/SessionCache/SecurityGroup: ingress from 0.0.0.0/0")}},
+		drexec.Step{Match: "bin/cdk synth " + drStack, Do: synthDo},
+		drexec.Step{Match: "bin/cdk synth " + primStack, Do: synthDo},
+		deployOK, validatorOK)
+	e.opts.Region = "us-west-2"
+	res, err := Activate(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("the DR activation failed on the primary stack's gate: %v\n%s", err, e.out.String())
+	}
+	work := res.Session.Work
+	var synths []string
+	var deploy string
+	for _, c := range e.calls() {
+		switch {
+		case strings.Contains(c, "bin/cdk synth"):
+			synths = append(synths, c)
+		case strings.Contains(c, "bin/cdk deploy"):
+			deploy = c
+		}
+	}
+	wantSynths := []string{
+		repoAbs(t) + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod",
+		// gated (no --no-validation): the assembly deployed
+		repoAbs(t) + "/bin/cdk synth " + drStack + " --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		// read-only: the routing before
+		repoAbs(t) + "/bin/cdk synth " + primStack,
+	}
+	if len(synths) != 3 || synths[0] != wantSynths[0] || synths[1] != wantSynths[1] || !strings.HasPrefix(synths[2], wantSynths[2]) || !strings.Contains(synths[2], "--no-validation") {
+		t.Fatalf("synths:\n%s\nwant:\n%s", strings.Join(synths, "\n"), strings.Join(wantSynths, "\n"))
+	}
+	if !strings.HasPrefix(deploy, repoAbs(t)+"/bin/cdk deploy "+drStack+" --app "+work+"/cdk.out ") {
+		t.Fatalf("deploy %q: want the DR stack from its gated synth's assembly", deploy)
+	}
+	files := readBundle(t, res)
+	for _, want := range []string{`"oneSynth"`, "exited 1", "VDR-003", "passed its own gated synth"} {
+		if !strings.Contains(files["preflight.json"], want) {
+			t.Errorf("preflight.json lacks %q:\n%s", want, files["preflight.json"])
+		}
+	}
+	if strings.Contains(files["preflight.json"], "routingBefore") {
+		t.Errorf("the routing before is missing although the primary's read-only synth passed:\n%s", files["preflight.json"])
+	}
+	if !strings.Contains(e.out.String(), "the DR stack alone decides") {
+		t.Errorf("the operator is not told why a second synth runs:\n%s", e.out.String())
+	}
+}
+
 func repoAbs(t *testing.T) string {
 	t.Helper()
 	o := Options{Repo: repo, Environment: "x"}
@@ -199,10 +254,11 @@ func TestActivateSeamFailures(t *testing.T) {
 			msg: []string{"validation failed", "do not route traffic"}, lastCmd: "valkey-dr-validate", deployExited0: true,
 			phases: map[string]string{"deploy": "ok", "routing": "included", "validation": "failed"},
 		},
-		"a synth the compliance gate refuses stops before the deploy": {
+		"a DR stack the compliance gate refuses stops before the deploy": {
+			// The environment's synth fails, then the DR stack's own gated synth: the gate refused it.
 			script: []drexec.Step{stsOK, bootOK("us-west-2"), buildOK, {Match: "bin/cdk synth", Result: drexec.Result{ExitCode: 1,
 				Stderr: []byte("ERROR VDR-007 ValkeyDr-prod-us-west-2-dr/SessionCache/Cache: a production cache without its CMK")}}},
-			code: 1, msg: []string{"cdk synth of environment prod exited 1", "failed compliance gate; nothing was deployed", "VDR-007"}, lastCmd: "bin/cdk synth",
+			code: 1, msg: []string{"cdk synth ValkeyDr-prod-us-west-2-dr exited 1", "failed compliance gate; nothing was deployed", "VDR-007"}, lastCmd: "bin/cdk synth ValkeyDr-prod-us-west-2-dr",
 			phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
 		},
 		"a validator configuration error": {
