@@ -41,15 +41,7 @@ func TestWatchProfile(t *testing.T) {
 	if os.Getenv("VALKEY_DR_BENCH") != "1" || os.Getenv("VARIANTS") == "" {
 		t.Skip("benchmark (profile harness): VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
 	}
-	var c *valkeytest.Cluster
-	switch topo := os.Getenv("TOPOLOGY"); topo { // as bench/watch.sh's
-	case "", "serverless":
-		c = valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
-	case "cluster":
-		c = valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
-	default:
-		t.Fatalf("TOPOLOGY=%q: want serverless or cluster", topo)
-	}
+	c := startTopology(t)
 	conc := envInt("CONC", 48)
 	dur, _ := time.ParseDuration(os.Getenv("DUR"))
 	if dur == 0 {

@@ -230,17 +230,7 @@ func TestWatchBench(t *testing.T) {
 		duration = "8s"
 	}
 	connsList := strings.Fields(os.Getenv("CONNS"))
-	// TOPOLOGY: serverless (default: what the product runs against, DESIGN 6a: one master owning
-	// every slot, its replica the read port) or cluster (3 masters).
-	var c *valkeytest.Cluster
-	switch topo := os.Getenv("TOPOLOGY"); topo {
-	case "", "serverless":
-		c = valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
-	case "cluster":
-		c = valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
-	default:
-		t.Fatalf("TOPOLOGY=%q: want serverless or cluster", topo)
-	}
+	c := startTopology(t)
 	bin := filepath.Join(t.TempDir(), "validate")
 	if out, err := exec.Command("go", "build", "-o", bin, "../validate").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -256,6 +246,22 @@ func TestWatchBench(t *testing.T) {
 			t.Fatalf("CONNS=%q: want %d x a power of two (the cluster has %d master(s))", cs, masters, masters)
 		}
 		benchOne(t, c, bin, conns, rounds, duration)
+	}
+}
+
+// startTopology starts the TLS cluster TOPOLOGY names: serverless (default: what the product
+// runs against, DESIGN 6a: one master owning every slot, its replica the read port) or cluster
+// (3 masters).
+func startTopology(t *testing.T) *valkeytest.Cluster {
+	t.Helper()
+	switch topo := os.Getenv("TOPOLOGY"); topo {
+	case "", "serverless":
+		return valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
+	case "cluster":
+		return valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
+	default:
+		t.Fatalf("TOPOLOGY=%q: want serverless or cluster", topo)
+		return nil
 	}
 }
 
