@@ -25,7 +25,7 @@ const MatrixAll = "all"
 // matrixExclusive are the keys a matrix synth refuses: each cell takes its environment and
 // drMode from the matrix and its region from the drMode's default, exactly like make check's
 // one-by-one synth; a failback or same-region-drill flag would apply to one cell only. A region
-// is accepted with one environment (matrixRegion).
+// is accepted with one environment: it moves that environment's DR cell (LoadMatrix).
 var matrixExclusive = []string{KeyEnvironment, KeyDrMode, KeyHoldPrimaryRouting, KeyAllowSameRegionDrill}
 
 // LoadMatrix validates a matrix synth: matrix is the raw value of KeyMatrix; in carries the

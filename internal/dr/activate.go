@@ -244,7 +244,7 @@ func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *
 		return synthResult{}, session.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
 			cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
-	return synthResult{dir: dir, note: fmt.Sprintf("the synth of environment %s exited %d (%s); %s passed its own gated synth and was deployed from it",
+	return synthResult{dir: dir, note: fmt.Sprintf("the synth of environment %s exited %d (%s); %s passed its own gated synth: the deploy uses that assembly",
 		cfg.EnvironmentName, code, strings.ReplaceAll(why, "\n", " | "), cfg.StackID())}, nil
 }
 

@@ -182,7 +182,7 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 		t.Fatalf("deploy %q: want the DR stack from its gated synth's assembly", deploy)
 	}
 	files := readBundle(t, res)
-	for _, want := range []string{`"oneSynth"`, "exited 1", "VDR-003", "passed its own gated synth"} {
+	for _, want := range []string{`"oneSynth"`, "exited 1", "VDR-003", "passed its own gated synth: the deploy uses that assembly"} {
 		if !strings.Contains(files["preflight.json"], want) {
 			t.Errorf("preflight.json lacks %q:\n%s", want, files["preflight.json"])
 		}
