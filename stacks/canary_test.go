@@ -389,15 +389,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 		if msg != "" {
 			t.Fatalf("synth failed:\n%s", msg)
 		}
-		facts := map[string]compliance.Facts{}
-		for _, tg := range all {
-			facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
-		}
-		ss, err := compliance.LoadAssembly(out, func(n string) compliance.Facts { return facts[n] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range compliance.Check(ss) {
+		for _, f := range compliance.Check(cdktest.Assembly(t, out, all)) {
 			t.Errorf("finding:\n%s", f)
 		}
 		for i, v := range group {

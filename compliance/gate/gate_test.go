@@ -69,20 +69,6 @@ func synth(t *testing.T, a awscdk.App) (msg string) {
 	return ""
 }
 
-// assembly reads what the synth wrote, with each stack's facts from its target.
-func assembly(t *testing.T, out string, targets []gate.Gated) []*compliance.Stack {
-	t.Helper()
-	facts := map[string]compliance.Facts{}
-	for _, tg := range targets {
-		facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
-	}
-	ss, err := compliance.LoadAssembly(out, func(name string) compliance.Facts { return facts[name] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss
-}
-
 type nagLine struct {
 	RuleID          string `json:"ruleId"`
 	ResourceID      string `json:"resourceId"`
@@ -152,7 +138,7 @@ func TestOurStacksPassTheGate(t *testing.T) {
 		if msg := synth(t, a); msg != "" {
 			t.Fatalf("synth failed:\n%s", msg)
 		}
-		ss := assembly(t, out, all)
+		ss := cdktest.Assembly(t, out, all)
 		if len(ss) != len(all) {
 			t.Fatalf("want %d stacks, got %d", len(all), len(ss))
 		}
@@ -302,7 +288,7 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 				return // the stray stack has no facts to evaluate it with
 			}
 			fired := map[string]bool{}
-			for _, f := range compliance.Check(assembly(t, out, tgs)) {
+			for _, f := range compliance.Check(cdktest.Assembly(t, out, tgs)) {
 				fired[f.RuleID] = true
 			}
 			var ids []string

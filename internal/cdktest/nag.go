@@ -10,6 +10,21 @@ import (
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
 )
 
+// Assembly reads the stacks the synth wrote to out, each with its facts from its target, as
+// the gate's check reads them.
+func Assembly(t testing.TB, out string, targets []gate.Gated) []*compliance.Stack {
+	t.Helper()
+	facts := map[string]compliance.Facts{}
+	for _, tg := range targets {
+		facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
+	}
+	ss, err := compliance.LoadAssembly(out, func(name string) compliance.Facts { return facts[name] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
 // NagClean fails the test unless the stack's cdk-nag reports in the assembly out show nothing
 // but compliant rules and suppressions that carry a reason, and every suppression of
 // gate.Suppressions that applies to the stack still matches a finding (one that hides nothing
