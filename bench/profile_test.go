@@ -33,7 +33,8 @@ func envInt(k string, d int) int {
 // on one local 3-master TLS cluster: the A/B runs and profiles of bench/README-watch.md.
 // VARIANTS are comma-separated settings: mux=N (PipelineMultiplex), pool (DisableAutoPipelining),
 // always (AlwaysPipelining), flush=µs (MaxFlushDelay), ring=N, rbuf=bytes, worker (key spread),
-// spw=N (sessions per worker), procs=N (GOMAXPROCS); raw is a client with no library
+// spw=N (sessions per worker), procs=N (GOMAXPROCS), spin=µs (reads poll the socket that long
+// before parking: busypoll_test.go); raw is a client with no library
 // (rawfloor_test.go), raw,deadline the same setting a deadline before every command. CONC in flight (48), DUR per run (5s), BN
 // valkey-benchmark commands (300000), BCONC valkey-benchmark's clients (CONC), CPUPROF a file prefix for one CPU profile per variant.
 // cpu/op is this process's (or valkey-benchmark's) CPU time per command.
@@ -42,6 +43,7 @@ func TestWatchProfile(t *testing.T) {
 		t.Skip("benchmark (profile harness): VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
 	}
 	c := startTopology(t)
+	pinServers(t, c) // PIN=1: run the harness under taskset -c 1
 	conc := envInt("CONC", 48)
 	dur, _ := time.ParseDuration(os.Getenv("DUR"))
 	if dur == 0 {
@@ -55,6 +57,7 @@ func TestWatchProfile(t *testing.T) {
 			TLSConfig: c.CA.TLSConfig("localhost"), Username: valkeytest.AppUser, Password: valkeytest.AppPassword}
 		spread := watch.SpreadSession
 		spw := 0
+		var spinUS time.Duration
 		for _, kv := range strings.Split(variant, ",") {
 			k, v, _ := strings.Cut(kv, "=")
 			n, _ := strconv.Atoi(v)
@@ -78,12 +81,17 @@ func TestWatchProfile(t *testing.T) {
 				runtime.GOMAXPROCS(n)
 			case "spw":
 				spw = n
+			case "spin":
+				spinUS = time.Duration(n) * time.Microsecond
 			case "bench", "raw", "deadline":
 			}
 		}
+		if spinUS > 0 {
+			opt.DialCtxFn = pollDialCtxFn(spinUS)
+		}
 		if strings.HasPrefix(variant, "raw") { // raw[,deadline][,procs=N]
 			cpu0 := cpuSelf()
-			ops, p50, p99 := rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"))
+			ops, p50, p99 := rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"), spinUS)
 			runtime.GOMAXPROCS(runtime.NumCPU())
 			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f cpu/op %.1fus\n", variant, ops, ms(p50), ms(p99), (cpuSelf()-cpu0)/(ops*dur.Seconds()))
 			continue

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ import (
 // between it and valkey-benchmark is Go's runtime (netpoll, scheduler) and crypto/tls, not
 // valkey-go. deadline: a 1 s deadline set on the connection before every command, as a client
 // that bounds each command does (valkey-go's per-command path sets one).
-func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, deadline bool) (ops float64, p50, p99 time.Duration) {
+func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, deadline bool, spin time.Duration) (ops float64, p50, p99 time.Duration) {
 	t.Helper()
 	n0 := c.Nodes[0]
 	prefix := fmt.Sprintf("valkey-dr:bench:{raw}:%s:", checks.NewRunID())
@@ -32,10 +33,17 @@ func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, 
 	var wg sync.WaitGroup
 	errs := make(chan error, conc)
 	for w := range conc {
-		conn, err := tls.Dial("tcp", n0.Addr, c.CA.TLSConfig("localhost"))
+		tcp, err := net.Dial("tcp", n0.Addr)
 		if err != nil {
 			t.Fatal(err)
 		}
+		var nc net.Conn = tcp
+		if spin > 0 {
+			if nc, err = pollWrap(tcp, spin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conn := tls.Client(nc, c.CA.TLSConfig("localhost"))
 		defer conn.Close()
 		rd, wr := bufio.NewReader(conn), bufio.NewWriter(conn)
 		do := func(args ...string) error {

@@ -10,10 +10,13 @@
 # --key-spread session, --connections per-command (a connection per command in flight, as
 # valkey-benchmark; the closest client setting). Watch's default --connections pipelined and
 # both layouts with CONNS workers are printed, not judged.
-# Prints in flight, ops/s, p50 and p99 of both and all three ratios, per round and the median over
-# ROUNDS, and a verdict: MET only if ops/s >= 1.0x, p50 <= 1.15x and p99 <= 1.15x
+# Prints in flight, ops/s, p50 and p99 of both per round and their medians over ROUNDS, all three
+# ratios (the median of the rounds' ratios: each watch run against the valkey-benchmark run just
+# before it, so a slow stretch of this host counts against both), and a verdict: MET only if ops/s >= 1.0x, p50 <= 1.15x and p99 <= 1.15x
 # valkey-benchmark's (issue 14 item 6), otherwise MISSED with the targets missed. Profiles and
 # A/B runs of client settings: bench/README-watch.md.
+# PIN=1: every valkey-server thread on CPU 0 and the client under test on CPU 1 (taskset), as a
+# client on its own host sees the cache; default: all share the cores.
 # Topology (TOPOLOGY=): serverless (default: DESIGN 6a's shape, one master owning every slot;
 # what the product meets) or cluster (3 masters: every session's slot may be on another node).
 # Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s; CONNS: the masters x a power of two,
@@ -23,5 +26,5 @@ cd "$(dirname "$0")/.."
 for bin in valkey-server valkey-cli valkey-benchmark; do
   command -v "$bin" >/dev/null || { echo "bench/watch.sh: $bin not found (apt-get install -t bookworm-backports valkey-server valkey-tools)" >&2; exit 2; }
 done
-VALKEY_DR_BENCH=1 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-8s}" CONNS="${CONNS:-}" TOPOLOGY="${TOPOLOGY:-serverless}" \
+VALKEY_DR_BENCH=1 ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-8s}" CONNS="${CONNS:-}" TOPOLOGY="${TOPOLOGY:-serverless}" PIN="${PIN:-}" \
   go test ./bench/ -run '^TestWatchBench$' -count=1 -v -timeout 15m | grep -v -E '^(=== RUN|--- PASS|PASS$|ok )'

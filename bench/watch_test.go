@@ -200,7 +200,7 @@ func medianF(v []float64) float64 {
 func runWatch(t *testing.T, bin string, c *valkeytest.Cluster, duration string, conns int, v variant) (watchResult, int64, map[string]watch.OpTotals) {
 	t.Helper()
 	n0 := c.Nodes[0]
-	cmd := exec.Command(bin, "watch", "--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,
+	cmd := clientCommand(bin, "watch", "--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,
 		"--user", valkeytest.AppUser, "--duration", duration, "--rate", "0", "--concurrency", strconv.Itoa(conns),
 		"--connections", v.connections, "--key-spread", v.spread, "--sla-p99", "0", "--sla-error-rate", "100%", "--format", "json")
 	cmd.Env = append(os.Environ(), "VALKEY_PASSWORD="+valkeytest.AppPassword)
@@ -231,6 +231,7 @@ func TestWatchBench(t *testing.T) {
 	}
 	connsList := strings.Fields(os.Getenv("CONNS"))
 	c := startTopology(t)
+	pinServers(t, c)
 	bin := filepath.Join(t.TempDir(), "validate")
 	if out, err := exec.Command("go", "build", "-o", bin, "../validate").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -325,7 +326,7 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 				"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conns), "-P", "1",
 				"-n", strconv.Itoa(n), "--precision", "3"}
 			args = append(args, mc.args(prefix, value)...)
-			bout, err := exec.Command("valkey-benchmark", args...).CombinedOutput()
+			bout, err := clientCommand("valkey-benchmark", args...).CombinedOutput()
 			if err != nil {
 				t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, bout)
 			}
@@ -370,8 +371,21 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	}
 	bOps, bP50, bP99 := col(func(r round) float64 { return r.bRPS }), col(func(r round) float64 { return r.bP50 }), col(func(r round) float64 { return r.bP99 })
 	bIn := col(func(r round) float64 { return r.bInFlight })
+	// The ratios are the median of each round's ratio (watch's run against the valkey-benchmark
+	// run just before it), not the ratio of the medians: this host's speed drifts by 20-40%
+	// between rounds, and a pair of adjacent runs shares the drift.
+	ratios := func(vi int) (ops, p50, p99 float64) {
+		return col(func(r round) float64 { return r.w[vi].opsPerSec / r.bRPS }),
+			col(func(r round) float64 { return r.w[vi].p50 / r.bP50 }),
+			col(func(r round) float64 { return r.w[vi].p99 / r.bP99 })
+	}
 	fmt.Printf("watch vs valkey-benchmark, %s (valkey-server 8), valkey-benchmark -c %d -P 1,\n", shape, conns)
 	fmt.Printf("%s of watch per run, median of %d round(s).\n", duration, rounds)
+	if pinned {
+		fmt.Printf("CPUs (PIN=1): every valkey-server thread on CPU %s, the client under test (watch or valkey-benchmark) on CPU %s.\n", serverCPU, clientCPU)
+	} else {
+		fmt.Printf("CPUs: shared (servers and the client under test on every core; PIN=1: a core each).\n")
+	}
 	fmt.Printf("mix compared: watch's session mix on both sides, create/read/refresh/delete 10/60/20/10%% (SET NX PX 256 B, GET,\n")
 	fmt.Printf("  PEXPIRE, DEL), NOT valkey-benchmark's -t set,get. valkey-benchmark runs the same commands in the same counts as\n")
 	fmt.Printf("  watch sent, one command kind per run (its ops/s: all commands over the runs' summed time; its p50/p99: quantiles\n")
@@ -383,12 +397,13 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	fmt.Printf("  in flight, as valkey-benchmark). Not judged: watch's default --connections pipelined (valkey-go pipelines the workers'\n")
 	fmt.Printf("  commands over one connection per node), and both with %d workers.\n", conns)
 	fmt.Printf("targets (issue 14 item 6): ops/s >= %.2fx, p50 <= %.2fx, p99 <= %.2fx valkey-benchmark's.\n", targetOps, targetP50, targetP99)
-	fmt.Printf("  %-58s %9s %10s %9s %9s   %s\n", "", "in flight", "ops/s", "p50 ms", "p99 ms", "ratio to valkey-benchmark: ops/s, p50, p99")
+	fmt.Printf("  %-58s %9s %10s %9s %9s   %s\n", "", "in flight", "ops/s", "p50 ms", "p99 ms", "ratio to valkey-benchmark (median of the rounds' ratios): ops/s, p50, p99")
 	fmt.Printf("  %-58s %9.1f %10.0f %9.3f %9.3f\n", fmt.Sprintf("valkey-benchmark -c %d", conns), bIn, bOps, bP50, bP99)
 	for vi, v := range variants {
 		wOps, wP50, wP99 := col(func(r round) float64 { return r.w[vi].opsPerSec }), col(func(r round) float64 { return r.w[vi].p50 }), col(func(r round) float64 { return r.w[vi].p99 })
 		wIn := col(func(r round) float64 { return r.w[vi].inFlight() })
-		verdict, _ := judge(wOps/bOps, wP50/bP50, wP99/bP99)
+		rOps, rP50, rP99 := ratios(vi)
+		verdict, _ := judge(rOps, rP50, rP99)
 		if vi > 0 {
 			verdict = "(not judged) " + verdict
 		}
@@ -397,10 +412,9 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 			workers = "in-flight workers"
 		}
 		fmt.Printf("  %-58s %9.1f %10.0f %9.3f %9.3f   ops/s %.2fx, p50 %.2fx, p99 %.2fx  %s\n",
-			v.name+", "+workers, wIn, wOps, wP50, wP99, wOps/bOps, wP50/bP50, wP99/bP99, verdict)
+			v.name+", "+workers, wIn, wOps, wP50, wP99, rOps, rP50, rP99, verdict)
 	}
-	w0Ops, w0P50, w0P99 := col(func(r round) float64 { return r.w[0].opsPerSec }), col(func(r round) float64 { return r.w[0].p50 }), col(func(r round) float64 { return r.w[0].p99 })
-	verdict, _ := judge(w0Ops/bOps, w0P50/bP50, w0P99/bP99)
+	verdict, _ := judge(ratios(0))
 	fmt.Printf("verdict, valkey-benchmark -c %d (%.1f in flight) vs %s with as many in flight: %s\n", conns, bIn, variants[0].name, verdict)
 	fmt.Printf("per command, last round (valkey-benchmark runs each command alone; watch (judged run) runs the mix):\n")
 	last := rs[len(rs)-1]
@@ -409,4 +423,36 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 		fmt.Printf("  %-8s valkey-benchmark %7.0f ops/s p50 %.3fms p99 %.3fms | watch p50 %.3fms p99 %.3fms | p50 %.2fx, p99 %.2fx\n",
 			mc.op, b.rps, b.p50, b.p99, w.P50Ms, w.P99Ms, w.P50Ms/b.p50, w.P99Ms/b.p99)
 	}
+}
+
+// PIN=1 (bench/watch.sh): every valkey-server thread on CPU 0, each client (watch, valkey-benchmark)
+// on CPU 1: the client does not take the server's core, as on ElastiCache (the server on its own
+// machine). Off by default: both share the two cores.
+var pinned = os.Getenv("PIN") == "1"
+
+// The CPUs of PIN=1.
+const (
+	serverCPU = "0"
+	clientCPU = "1"
+)
+
+// pinServers pins every thread of every server of c to serverCPU when PIN=1.
+func pinServers(t *testing.T, c *valkeytest.Cluster) {
+	t.Helper()
+	if !pinned {
+		return
+	}
+	for _, n := range c.Nodes {
+		if out, err := exec.Command("taskset", "-a", "-p", "-c", serverCPU, strconv.Itoa(n.PID())).CombinedOutput(); err != nil {
+			t.Fatalf("taskset (PIN=1): %v\n%s", err, out)
+		}
+	}
+}
+
+// clientCommand is name args, on clientCPU when PIN=1 (a Go client then sees one CPU: GOMAXPROCS 1).
+func clientCommand(name string, args ...string) *exec.Cmd {
+	if pinned {
+		return exec.Command("taskset", append([]string{"-c", clientCPU, name}, args...)...)
+	}
+	return exec.Command(name, args...)
 }
