@@ -14,6 +14,7 @@ func TestJudge(t *testing.T) {
 		{0.98, 1.0, 1.0, "MISSED: ops/s 0.98x < 1.00x"},
 		{1.0, 1.38, 1.0, "MISSED: p50 1.38x > 1.15x"},
 		{1.0, 1.1, 5.03, "MISSED: p99 5.03x > 1.15x"},
+		{0.998, 1.152, 1.0, "MISSED: ops/s 0.998x < 1.00x, p50 1.152x > 1.15x"},
 		{0.98, 1.38, 1.42, "MISSED: ops/s 0.98x < 1.00x, p50 1.38x > 1.15x, p99 1.42x > 1.15x"},
 	} {
 		got, met := judge(c.ops, c.p50, c.p99)

@@ -152,18 +152,27 @@ const (
 func judge(ops, p50, p99 float64) (verdict string, met bool) {
 	var missed []string
 	if !(ops >= targetOps) {
-		missed = append(missed, fmt.Sprintf("ops/s %.2fx < %.2fx", ops, targetOps))
+		missed = append(missed, fmt.Sprintf("ops/s %sx < %.2fx", ratioText(ops, targetOps), targetOps))
 	}
 	if !(p50 <= targetP50) {
-		missed = append(missed, fmt.Sprintf("p50 %.2fx > %.2fx", p50, targetP50))
+		missed = append(missed, fmt.Sprintf("p50 %sx > %.2fx", ratioText(p50, targetP50), targetP50))
 	}
 	if !(p99 <= targetP99) {
-		missed = append(missed, fmt.Sprintf("p99 %.2fx > %.2fx", p99, targetP99))
+		missed = append(missed, fmt.Sprintf("p99 %sx > %.2fx", ratioText(p99, targetP99), targetP99))
 	}
 	if len(missed) == 0 {
 		return "MET", true
 	}
 	return "MISSED: " + strings.Join(missed, ", "), false
+}
+
+// ratioText is r with two decimals, or three where two would print the target it missed
+// ("0.998x < 1.00x", not "1.00x < 1.00x").
+func ratioText(r, target float64) string {
+	if s := fmt.Sprintf("%.2f", r); s != fmt.Sprintf("%.2f", target) {
+		return s
+	}
+	return fmt.Sprintf("%.3f", r)
 }
 
 // variant is one way of running watch against the same valkey-benchmark run: its client
