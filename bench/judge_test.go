@@ -23,3 +23,22 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+// TestConclude: a verdict stands only when valkey-benchmark's own rounds agree within
+// noiseLimit; otherwise it is INCONCLUSIVE and says what it would have read.
+func TestConclude(t *testing.T) {
+	for _, c := range []struct {
+		bench []float64
+		want  string
+	}{
+		{[]float64{30000, 33000, 36000}, "MET"},
+		{[]float64{30000, 45000}, "MET"},
+		{[]float64{868, 12192, 5330}, "INCONCLUSIVE: this host's speed moved during the run (valkey-benchmark's ops/s 868-12192 between rounds, 14.0x > 1.5x); rerun on a quiet machine (it would read MET)"},
+		{[]float64{0, 100}, "INCONCLUSIVE: this host's speed moved during the run (valkey-benchmark's ops/s 0-100 between rounds, +Infx > 1.5x); rerun on a quiet machine (it would read MET)"},
+		{[]float64{30000}, "MET (one round: the host's noise is not known; ROUNDS=3 or more)"},
+	} {
+		if got := conclude("MET", c.bench); got != c.want {
+			t.Errorf("conclude(MET, %v) =\n %q, want\n %q", c.bench, got, c.want)
+		}
+	}
+}

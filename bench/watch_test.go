@@ -166,6 +166,25 @@ func judge(ops, p50, p99 float64) (verdict string, met bool) {
 	return "MISSED: " + strings.Join(missed, ", "), false
 }
 
+// noiseLimit is how far valkey-benchmark's own ops/s may vary between the rounds (max/min) for
+// a verdict to stand: beyond it this host's speed moved more than the targets' margins, and a
+// MET or MISSED would be the host's.
+const noiseLimit = 1.5
+
+// conclude is the verdict on the rounds' ratios, or INCONCLUSIVE with the verdict it would be
+// when valkey-benchmark's ops/s (benchOps, one per round) varied by more than noiseLimit.
+func conclude(verdict string, benchOps []float64) string {
+	if len(benchOps) < 2 {
+		return verdict + " (one round: the host's noise is not known; ROUNDS=3 or more)"
+	}
+	lo, hi := slices.Min(benchOps), slices.Max(benchOps)
+	if !(lo > 0) || hi/lo > noiseLimit {
+		return fmt.Sprintf("INCONCLUSIVE: this host's speed moved during the run (valkey-benchmark's ops/s %.0f-%.0f between rounds, %.1fx > %.1fx); rerun on a quiet machine (it would read %s)",
+			lo, hi, hi/lo, noiseLimit, verdict)
+	}
+	return verdict
+}
+
 // ratioText is r with two decimals, or three where two would print the target it missed
 // ("0.998x < 1.00x", not "1.00x < 1.00x").
 func ratioText(r, target float64) string {
@@ -424,6 +443,11 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 			v.name+", "+workers, wIn, wOps, wP50, wP99, rOps, rP50, rP99, verdict)
 	}
 	verdict, _ := judge(ratios(0))
+	benchOps := make([]float64, len(rs))
+	for i, r := range rs {
+		benchOps[i] = r.bRPS
+	}
+	verdict = conclude(verdict, benchOps)
 	fmt.Printf("verdict, valkey-benchmark -c %d (%.1f in flight) vs %s with as many in flight: %s\n", conns, bIn, variants[0].name, verdict)
 	fmt.Printf("per command, last round (valkey-benchmark runs each command alone; watch (judged run) runs the mix):\n")
 	last := rs[len(rs)-1]
