@@ -12,11 +12,11 @@
 # both layouts with CONNS workers are printed, not judged.
 # Prints in flight, ops/s, p50 and p99 of both per round and their medians over ROUNDS, all three
 # ratios (the median of the rounds' ratios: each watch run against the valkey-benchmark run just
-# before it, so a slow stretch of this host counts against both), and a verdict: MET only if ops/s >= 1.0x, p50 <= 1.15x and p99 <= 1.15x
-# valkey-benchmark's (issue 14 item 6), otherwise MISSED with the targets missed; INCONCLUSIVE (with
-# what it would read) when valkey-benchmark's own ops/s varied more than 1.5x between rounds: the
-# host's speed, not the tools, would decide it. Profiles and
-# A/B runs of client settings: bench/README-watch.md.
+# before it, so a slow stretch of this host counts against both), and a verdict: MET only if ops/s
+# >= 1.0x, p50 <= 1.15x and p99 <= 1.15x valkey-benchmark's (issue 14 item 6), otherwise MISSED
+# with the targets missed; INCONCLUSIVE (with what it would read) when valkey-benchmark's own ops/s
+# varied more than 1.5x between rounds: the host's speed, not the tools, would decide it. Profiles
+# and A/B runs of client settings: bench/README-watch.md.
 # PIN=1: every valkey-server thread on CPU 0 and the client under test on CPU 1 (taskset), as a
 # client on its own host sees the cache; default: all share the cores.
 # Topology (TOPOLOGY=): serverless (default: DESIGN 6a's shape, one master owning every slot;
