@@ -19,9 +19,8 @@ import (
 
 // oneSynth is one `cdk synth` as an operator or a pipeline types it, and what it left.
 type oneSynth struct {
-	name  string   // subtest name
-	ctx   []string // --context values
-	plain bool     // no --no-notices: the synth prints whatever notices the CLI has
+	name string   // subtest name
+	ctx  []string // --context values
 	// want: the stacks `cdk deploy` finds in its cloud assembly, in order (checked with cdk ls);
 	// nil: not checked.
 	want []string
@@ -33,8 +32,8 @@ type oneSynth struct {
 type cell struct {
 	name string
 	ctx  map[string]string
-	// cli: the synths operators type that also run through the real CLI: example's primary,
-	// which a new user starts with, and the runbook's DR command (step 2).
+	// cli: the synth that also runs through the real CLI: the runbook's DR command (step 2).
+	// (The CLI's example synths run in CI: make drill's matrix=example, make check's matrix=all.)
 	cli bool
 	// want: for prod, the stacks `cdk deploy` must find in the cell's assembly (cdk ls order).
 	want []string
@@ -59,9 +58,9 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		example, prod := c.Environment == drcontext.DefaultEnvironment, c.Environment == "prod"
+		prod := c.Environment == "prod"
 		dr := c.DrMode == drcontext.DRMode().Name
-		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: example && !dr || prod && dr,
+		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: prod && dr,
 			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
 			// What the runbook's deploy (step 2) and a primary deploy would find.
@@ -302,14 +301,14 @@ func sameFiles(t *testing.T, gotBy string, got map[string]string, wantBy string,
 	return templates
 }
 
-// TestCLISynthesis runs the synths operators type through the real CLI (example's primary, a
-// new user's first; the runbook's prod DR command), two at a time (each a process of its own),
-// then checks:
+// TestCLISynthesis runs the runbook's prod DR command through the real CLI as an operator types
+// it (notices on), then checks:
 //   - the runbook's DR command (step 2, which names no stack) builds exactly the DR stack, so
 //     `cdk deploy` neither refuses nor deploys more (cdk ls; TestMatrixSynthEqualsOneByOne
 //     checks a primary synth's stacks, its switch with it, in the assembly's manifest);
-//   - example's synth prints no end-of-life, feature-flag or deprecation notice (the CLI's and
-//     Node's; TestMatrixSynthEqualsOneByOne finds the app's own warnings in every cell);
+//   - it prints no end-of-life, feature-flag or deprecation notice (the CLI's and Node's, the same
+//     for every environment; TestMatrixSynthEqualsOneByOne finds the app's own warnings in every
+//     cell, and fails on a deprecated API in any);
 //   - the runbook's DR command writes the same template and cdk-nag reports as the same cell
 //     synthesized in this process, as TestMatrixSynthEqualsOneByOne synthesizes every cell and
 //     the matrix: what that test compares is what the CLI writes. (The CLI's matrix synths run
@@ -326,8 +325,7 @@ func TestCLISynthesis(t *testing.T) {
 		if !c.cli {
 			continue
 		}
-		example := c.ctx[drcontext.KeyEnvironment] == drcontext.DefaultEnvironment
-		s := &oneSynth{name: c.name, plain: example, want: c.want}
+		s := &oneSynth{name: c.name, want: c.want}
 		for _, k := range sortedKeys(c.ctx) {
 			s.ctx = append(s.ctx, k+"="+c.ctx[k])
 		}
@@ -341,13 +339,10 @@ func TestCLISynthesis(t *testing.T) {
 		for _, s := range synths {
 			s.out = filepath.Join(root, s.name)
 			t.Run(s.name, func(t *testing.T) {
-				t.Parallel() // each synth is a CLI process of its own: no jsii in this one
 				// --no-validation: TestMatrixSynthEqualsOneByOne runs the built-in validation
-				// over every stack in-process; it changes no file compared here.
+				// over every stack in-process; it changes no file compared here. No
+				// --no-notices: whatever the CLI has to say, an operator would read.
 				args := []string{"synth", "--quiet", "--no-validation", "--output", s.out}
-				if !s.plain {
-					args = append(args, "--no-notices")
-				}
 				stdout, stderr, code := runCLI(t, args, s.ctx...)
 				if code != 0 {
 					t.Fatalf("cdk synth %v exited %d:\n%s%s", s.ctx, code, stdout, stderr)
