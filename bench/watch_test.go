@@ -472,6 +472,9 @@ const (
 // pinServers pins every thread of every server of c to serverCPU when PIN=1.
 func pinServers(t *testing.T, c *valkeytest.Cluster) {
 	t.Helper()
+	if v := os.Getenv("PIN"); v != "" && v != "0" && v != "1" {
+		t.Fatalf("PIN=%q: want 1 (the servers on CPU %s, the client on CPU %s) or 0/unset (all share the cores)", v, serverCPU, clientCPU)
+	}
 	if !pinned {
 		return
 	}
