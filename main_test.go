@@ -144,14 +144,14 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 			t.Errorf("templates written after a validation error: %v", m)
 		}
 	}
-	// The CLI cases first, two at a time, beside each other (no jsii in them).
+	// The CLI case first (a process of its own), then the in-process ones. No t.Parallel in this
+	// binary: jsii's runtime is not safe for it.
 	t.Run("cli", func(t *testing.T) {
 		for name, tc := range cases {
 			if !tc.cli {
 				continue
 			}
 			t.Run(name, func(t *testing.T) {
-				t.Parallel()
 				out := t.TempDir()
 				_, stderr, code := synthCLI(t, out, tc.ctx...)
 				check(t, tc, out, stderr, code)
