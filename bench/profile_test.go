@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
@@ -104,11 +103,7 @@ func TestWatchProfile(t *testing.T) {
 			value := strings.Repeat("x", 256)
 			for i, mc := range mixCommands {
 				n := total * []int{1, 6, 2, 1}[i] / 10
-				args := []string{"-h", c.Nodes[0].Host, "-p", strconv.Itoa(c.Nodes[0].Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
-					"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(envInt("BCONC", conc)), "-P", "1",
-					"-n", strconv.Itoa(n), "--precision", "3"}
-				args = append(args, mc.args(prefix, value)...)
-				out, err := exec.Command("valkey-benchmark", args...).CombinedOutput()
+				out, err := mc.benchmark(c, envInt("BCONC", conc), n, prefix, value).CombinedOutput()
 				if err != nil {
 					t.Fatal(err, string(out))
 				}

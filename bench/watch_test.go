@@ -36,6 +36,16 @@ var mixCommands = []mixCommand{
 	{"delete", func(p, _ string) []string { return []string{"DEL", p + "s"} }},
 }
 
+// benchmark is valkey-benchmark running n of mc against the first node of c with conns clients,
+// one command each (-P 1), keys under prefix (on CPU clientCPU when PIN=1).
+func (mc mixCommand) benchmark(c *valkeytest.Cluster, conns, n int, prefix, value string) *exec.Cmd {
+	n0 := c.Nodes[0]
+	args := []string{"-h", n0.Host, "-p", strconv.Itoa(n0.Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
+		"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conns), "-P", "1",
+		"-n", strconv.Itoa(n), "--precision", "3"}
+	return clientCommand("valkey-benchmark", append(args, mc.args(prefix, value)...)...)
+}
+
 // point is one (latency, cumulative share) point of valkey-benchmark's latency distribution.
 type point struct{ ms, cum float64 }
 
@@ -313,7 +323,6 @@ func masterNodes(c *valkeytest.Cluster) []*valkeytest.Server {
 // valkey-benchmark's measured in-flight average (rounded), the judged run; watch with N
 // workers is printed beside it.
 func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int, duration string) {
-	n0 := c.Nodes[0]
 	masters := len(masterNodes(c))
 	perNode := conns / masters
 	shape := fmt.Sprintf("%d-master TLS cluster", masters)
@@ -350,11 +359,7 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 		before := c.DBSize(t)
 		for _, mc := range mixCommands {
 			n := int(byOp[mc.op].Ops)
-			args := []string{"-h", n0.Host, "-p", strconv.Itoa(n0.Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
-				"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conns), "-P", "1",
-				"-n", strconv.Itoa(n), "--precision", "3"}
-			args = append(args, mc.args(prefix, value)...)
-			bout, err := clientCommand("valkey-benchmark", args...).CombinedOutput()
+			bout, err := mc.benchmark(c, conns, n, prefix, value).CombinedOutput()
 			if err != nil {
 				t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, bout)
 			}
