@@ -29,14 +29,21 @@ func envInt(k string, d int) int {
 
 // TestWatchProfile runs the watch engine in this process (so -cpuprofile and CPUPROF see it)
 // with each client setting of VARIANTS in turn, and "bench" as valkey-benchmark on the same mix,
-// on one local 3-master TLS cluster: the A/B runs and profiles of bench/README-watch.md.
-// VARIANTS are comma-separated settings: mux=N (PipelineMultiplex), pool (DisableAutoPipelining),
-// always (AlwaysPipelining), flush=µs (MaxFlushDelay), ring=N, rbuf=bytes, worker (key spread),
-// spw=N (sessions per worker), procs=N (GOMAXPROCS), spin=µs (reads poll the socket that long
-// before parking: busypoll_test.go); raw is a client with no library
-// (rawfloor_test.go), raw,deadline the same setting a deadline before every command. CONC in flight (48), DUR per run (5s), BN
-// valkey-benchmark commands (300000), BCONC valkey-benchmark's clients (CONC), CPUPROF a file prefix for one CPU profile per variant.
-// cpu/op is this process's (or valkey-benchmark's) CPU time per command.
+// on bench/watch.sh's TOPOLOGY (the serverless shape unless TOPOLOGY=cluster): the A/B runs and
+// profiles of bench/README-watch.md. VARIANTS are comma-separated settings: mux=N
+// (PipelineMultiplex), pool (DisableAutoPipelining), always (AlwaysPipelining), resp2
+// (AlwaysRESP2), flush=µs (MaxFlushDelay), ring=N, rbuf=bytes, worker (key spread), spw=N
+// (sessions per worker), procs=N (GOMAXPROCS), spin=µs (reads poll the socket that long before
+// parking: busypoll_test.go). Clients with no library, same commands and TLS: raw, a goroutine
+// per connection (rawfloor_test.go; raw,deadline: a deadline set before every command); loop,
+// one goroutine on an epoll loop of its own, as valkey-benchmark is built (eventloop_test.go;
+// loop,rawwait: its epoll_wait hidden from Go's scheduler). CONC in flight (48), DUR per run
+// (5s), BN valkey-benchmark commands (300000), BCONC valkey-benchmark's clients (CONC), CPUPROF
+// a file prefix for one CPU profile per variant.
+// cpu/op is this process's (or valkey-benchmark's) CPU time per command, server/op the
+// valkey-servers', busy the cores both kept busy at that rate; p50/avg is the shape of the
+// latency distribution (at equal rate and in-flight commands the means are equal, by Little's
+// law, and the p50s differ by the shapes).
 func TestWatchProfile(t *testing.T) {
 	if os.Getenv("VALKEY_DR_BENCH") != "1" || os.Getenv("VARIANTS") == "" {
 		t.Skip("benchmark (profile harness): VALKEY_DR_BENCH=1 VARIANTS='bench mux=0 pool' go test ./bench/ -run TestWatchProfile -v")
@@ -67,6 +74,8 @@ func TestWatchProfile(t *testing.T) {
 				opt.DisableAutoPipelining = true
 			case "always":
 				opt.AlwaysPipelining = true
+			case "resp2":
+				opt.AlwaysRESP2 = true
 			case "flush":
 				opt.MaxFlushDelay = time.Duration(n) * time.Microsecond
 			case "ring":
@@ -82,23 +91,32 @@ func TestWatchProfile(t *testing.T) {
 				spw = n
 			case "spin":
 				spinUS = time.Duration(n) * time.Microsecond
-			case "bench", "raw", "deadline":
+			case "bench", "raw", "deadline", "loop", "rawwait":
 			}
 		}
 		if spinUS > 0 {
 			opt.DialCtxFn = pollDialCtxFn(spinUS)
 		}
 		if strings.HasPrefix(variant, "raw") { // raw[,deadline][,procs=N]
-			cpu0 := cpuSelf()
+			cpu0, srv0 := cpuSelf(), cpuServers(t, c)
 			ops, p50, p99 := rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"), spinUS)
 			runtime.GOMAXPROCS(runtime.NumCPU())
-			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f cpu/op %.1fus\n", variant, ops, ms(p50), ms(p99), (cpuSelf()-cpu0)/(ops*dur.Seconds()))
+			n := ops * dur.Seconds()
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f %s\n", variant, ops, ms(p50), ms(p99), cpuText(ops, (cpuSelf()-cpu0)/n, (cpuServers(t, c)-srv0)/n))
+			continue
+		}
+		if strings.HasPrefix(variant, "loop") { // loop[,rawwait]
+			cpu0, srv0 := cpuSelf(), cpuServers(t, c)
+			ops, p50, p99 := loopFloor(t, c, conc, dur, strings.Contains(variant, "rawwait"))
+			n := ops * dur.Seconds()
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f %s\n", variant, ops, ms(p50), ms(p99), cpuText(ops, (cpuSelf()-cpu0)/n, (cpuServers(t, c)-srv0)/n))
 			continue
 		}
 		if variant == "bench" {
 			total := envInt("BN", 300000)
 			var runs []benchRun
 			secs := 0.0
+			srv0 := cpuServers(t, c)
 			prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
 			value := strings.Repeat("x", 256)
 			for i, mc := range mixCommands {
@@ -117,7 +135,8 @@ func TestWatchProfile(t *testing.T) {
 				avg += r.avg * float64(r.n) / float64(total)
 			}
 			rps := float64(total) / secs
-			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f cpu/op %.1fus\n", variant, rps, mixQuantile(runs, 0.5), mixQuantile(runs, 0.99), avg, rps*avg/1000, cpuChildren()/float64(total))
+			p50 := mixQuantile(runs, 0.5)
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f p50/avg %.2f %s\n", variant, rps, p50, mixQuantile(runs, 0.99), avg, rps*avg/1000, p50/avg, cpuText(rps, cpuChildren()/float64(total), (cpuServers(t, c)-srv0)/float64(total)))
 			continue
 		}
 		cl, err := valkey.NewClient(opt)
@@ -131,7 +150,7 @@ func TestWatchProfile(t *testing.T) {
 			f, _ = os.Create(p + "." + strings.ReplaceAll(variant, ",", "_") + ".cpu")
 			pprof.StartCPUProfile(f)
 		}
-		cpu0 := cpuSelf()
+		cpu0, srv0 := cpuSelf(), cpuServers(t, c)
 		out := watch.Run(context.Background(), cl, watch.Config{Duration: dur, Concurrency: conc, Spread: spread, SessionsPerWorker: spw}, keys, nil, watch.Hooks{})
 		if f != nil {
 			pprof.StopCPUProfile()
@@ -140,9 +159,39 @@ func TestWatchProfile(t *testing.T) {
 		cl.Close()
 		runtime.GOMAXPROCS(runtime.NumCPU())
 		tt := out.Total
-		fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f errs %d cpu/op %.1fus\n", variant, tt.OpsPerSec, tt.P50Ms, tt.P99Ms, tt.MeanMs, tt.OpsPerSec*tt.MeanMs/1000, tt.Errors, (cpuSelf()-cpu0)/float64(tt.Ops))
+		fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f p50/avg %.2f errs %d %s\n", variant, tt.OpsPerSec, tt.P50Ms, tt.P99Ms, tt.MeanMs, tt.OpsPerSec*tt.MeanMs/1000, tt.P50Ms/tt.MeanMs, tt.Errors, cpuText(tt.OpsPerSec, (cpuSelf()-cpu0)/float64(tt.Ops), (cpuServers(t, c)-srv0)/float64(tt.Ops)))
 	}
 }
+
+// cpuServers is the CPU time (µs) of every valkey-server of c so far, from /proc/<pid>/stat:
+// what a command cost the cache, beside what it cost the client.
+func cpuServers(t *testing.T, c *valkeytest.Cluster) float64 {
+	t.Helper()
+	total := 0.0
+	for _, n := range c.Nodes {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		for _, i := range []int{11, 12} {
+			v, _ := strconv.ParseFloat(f[i], 64)
+			total += v * 1e6 / clockTicks
+		}
+	}
+	return total
+}
+
+// cpuText says what a command cost the client and the servers (µs of CPU) and how many cores
+// both kept busy at that rate: below the machine's cores, the rate was set by waiting (wake-ups,
+// the host), not by CPU.
+func cpuText(opsPerSec, client, server float64) string {
+	return fmt.Sprintf("cpu/op %.1fus server/op %.1fus busy %.2f cores", client, server, opsPerSec*(client+server)/1e6)
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on Linux everywhere Go runs).
+const clockTicks = 100
 
 // lastChildren is the children's CPU time already reported: valkey-benchmark runs one after the other.
 var lastChildren float64
