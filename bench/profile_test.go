@@ -114,29 +114,14 @@ func TestWatchProfile(t *testing.T) {
 		}
 		if variant == "bench" {
 			total := envInt("BN", 300000)
-			var runs []benchRun
-			secs := 0.0
-			srv0 := cpuServers(t, c)
-			prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
-			value := strings.Repeat("x", 256)
-			for i, mc := range mixCommands {
-				n := total * []int{1, 6, 2, 1}[i] / 10
-				out, err := mc.benchmark(c, envInt("BCONC", conc), n, prefix, value).CombinedOutput()
-				if err != nil {
-					t.Fatal(err, string(out))
-				}
-				br := parseBenchmark(t, out)
-				br.n = n
-				runs = append(runs, br)
-				secs += float64(n) / br.rps
+			counts := []int{total / 10, total * 6 / 10, total * 2 / 10, total / 10}
+			bm := benchMix(t, c, envInt("BCONC", conc), counts, strings.Repeat("x", watch.DefaultValueSize))
+			if !benchWorkShown {
+				fmt.Println(bm.work)
+				benchWorkShown = true
 			}
-			avg := 0.0
-			for _, r := range runs {
-				avg += r.avg * float64(r.n) / float64(total)
-			}
-			rps := float64(total) / secs
-			p50 := mixQuantile(runs, 0.5)
-			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f p50/avg %.2f %s\n", variant, rps, p50, mixQuantile(runs, 0.99), avg, rps*avg/1000, p50/avg, cpuText(rps, cpuChildren()/float64(total), (cpuServers(t, c)-srv0)/float64(total)))
+			n := float64(total)
+			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f avg %.3f in-flight %.1f p50/avg %.2f %s\n", variant, bm.rps, bm.p50, bm.p99, bm.avg, bm.inFlight(), bm.p50/bm.avg, cpuText(bm.rps, bm.cpu/n, bm.serverCPU/n))
 			continue
 		}
 		cl, err := valkey.NewClient(opt)
@@ -193,8 +178,8 @@ func cpuText(opsPerSec, client, server float64) string {
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times (100 on Linux everywhere Go runs).
 const clockTicks = 100
 
-// lastChildren is the children's CPU time already reported: valkey-benchmark runs one after the other.
-var lastChildren float64
+// benchWorkShown: the first bench variant of a harness run says what work its commands did.
+var benchWorkShown bool
 
 func rus(who int) float64 {
 	var r syscall.Rusage
@@ -203,10 +188,3 @@ func rus(who int) float64 {
 }
 
 func cpuSelf() float64 { return rus(syscall.RUSAGE_SELF) }
-
-func cpuChildren() float64 {
-	n := rus(syscall.RUSAGE_CHILDREN)
-	d := n - lastChildren
-	lastChildren = n
-	return d
-}

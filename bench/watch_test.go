@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -23,18 +24,34 @@ import (
 
 // mixCommand is one command of the session mix as valkey-benchmark runs it: "{tag}" is the
 // placeholder valkey-benchmark --cluster replaces, for every command, with the hash tag of a
-// random slot of the client's node.
+// random slot of the client's node; "__rand_int__" the one -r replaces with a random number.
 type mixCommand struct {
 	op   string
 	args func(prefix, value string) []string
+	// fresh: a key of its own for every command (a random 9-digit suffix): SET NX then always
+	// creates, as every create of watch does. Otherwise the command runs on the filled keyspace,
+	// one key per slot tag.
+	fresh bool
 }
 
 var mixCommands = []mixCommand{
-	{"create", func(p, v string) []string { return []string{"SET", p + "s", v, "NX", "PX", "600000"} }},
-	{"read", func(p, _ string) []string { return []string{"GET", p + "s"} }},
-	{"refresh", func(p, _ string) []string { return []string{"PEXPIRE", p + "s", "600000"} }},
-	{"delete", func(p, _ string) []string { return []string{"DEL", p + "s"} }},
+	{"create", func(p, v string) []string { return []string{"SET", p + "new:__rand_int__", v, "NX", "PX", "600000"} }, true},
+	{"read", func(p, _ string) []string { return []string{"GET", p + "s"} }, false},
+	{"refresh", func(p, _ string) []string { return []string{"PEXPIRE", p + "s", "600000"} }, false},
+	{"delete", func(p, _ string) []string { return []string{"DEL", p + "s"} }, false},
 }
+
+// fillCommand fills the keyspace the reads, refreshes and deletes run on, untimed.
+var fillCommand = mixCommand{"fill", func(p, v string) []string { return []string{"SET", p + "s", v, "PX", "600000"} }, false}
+
+// The keyspace of the filled runs: one key per slot tag; filled with fillFactor x that many SETs
+// at random tags (1 - e^-5: 99.3% of the keys). Deletes run at most keyspace/2 commands (about
+// 79% of them find their key: the keyspace cannot hold a key for each of tens of thousands), the
+// run then stands for all of watch's deletes.
+const (
+	keyspace   = 16384
+	fillFactor = 5
+)
 
 // benchmark is valkey-benchmark running n of mc against the first node of c with conns clients,
 // one command each (-P 1), keys under prefix (on CPU clientCPU when PIN=1).
@@ -43,7 +60,77 @@ func (mc mixCommand) benchmark(c *valkeytest.Cluster, conns, n int, prefix, valu
 	args := []string{"-h", n0.Host, "-p", strconv.Itoa(n0.Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
 		"--user", valkeytest.AppUser, "-a", valkeytest.AppPassword, "--cluster", "-c", strconv.Itoa(conns), "-P", "1",
 		"-n", strconv.Itoa(n), "--precision", "3"}
+	if mc.fresh {
+		args = append(args, "-r", "1000000000")
+	}
 	return clientCommand("valkey-benchmark", append(args, mc.args(prefix, value)...)...)
+}
+
+// benchMixResult is valkey-benchmark's run of the session mix.
+type benchMixResult struct {
+	runs     []benchRun // by mixCommands, each n the count it stands for
+	rps      float64    // all commands over the runs' summed time
+	avg      float64    // mean latency, ms
+	p50, p99 float64
+	// cpu and serverCPU: µs of CPU of valkey-benchmark and of the servers in the timed runs.
+	cpu, serverCPU float64
+	work           string // what the commands found: the work they did
+}
+
+// inFlight is valkey-benchmark's commands in flight on average (Little's law over the runs).
+func (b benchMixResult) inFlight() float64 { return b.rps * b.avg / 1000 }
+
+// benchMix runs counts[i] commands of mixCommands[i] through valkey-benchmark, one kind after
+// the other, doing the work watch's commands do: the keyspace is filled first (untimed) so that
+// GET returns 256 bytes and PEXPIRE lands, and every SET NX creates a new key (on a full
+// keyspace it would write nothing and replicate nothing: a discount valkey-benchmark's first
+// version of this mix had, ~46% of its creates and ~60% of its deletes). It reports the work
+// found, measured from the key counts.
+func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, value string) benchMixResult {
+	t.Helper()
+	prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
+	run := func(mc mixCommand, n int) benchRun {
+		out, err := mc.benchmark(c, conns, n, prefix, value).CombinedOutput()
+		if err != nil {
+			t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, out)
+		}
+		return parseBenchmark(t, out)
+	}
+	before := c.DBSize(t)
+	run(fillCommand, fillFactor*keyspace)
+	filled := c.DBSize(t) - before
+	var r benchMixResult
+	var secs, latSum float64
+	total := 0
+	found := map[string]float64{}
+	for i, mc := range mixCommands {
+		n := counts[i]
+		sample := n
+		if mc.op == "delete" {
+			sample = min(n, keyspace/2)
+		}
+		keys0, cpu0, srv0 := c.DBSize(t), rus(syscall.RUSAGE_CHILDREN), cpuServers(t, c)
+		br := run(mc, sample)
+		r.cpu += (rus(syscall.RUSAGE_CHILDREN) - cpu0) * float64(n) / float64(sample)
+		r.serverCPU += (cpuServers(t, c) - srv0) * float64(n) / float64(sample)
+		switch mc.op {
+		case "create":
+			found[mc.op] = float64(c.DBSize(t)-keys0) / float64(sample)
+		case "delete":
+			found[mc.op] = float64(keys0-c.DBSize(t)) / float64(sample)
+		}
+		br.n = n
+		r.runs = append(r.runs, br)
+		secs += float64(n) / br.rps
+		latSum += float64(n) * br.avg
+		total += n
+	}
+	r.rps = float64(total) / secs
+	r.avg = latSum / float64(total)
+	r.p50, r.p99 = mixQuantile(r.runs, 0.50), mixQuantile(r.runs, 0.99)
+	r.work = fmt.Sprintf("valkey-benchmark's work: %.1f%% of its creates made a key, reads and refreshes found %.1f%% of the keys (filled untimed), %.1f%% of its deletes removed one (watch's: all, except a session lost)",
+		100*found["create"], 100*float64(filled)/keyspace, 100*found["delete"])
+	return r
 }
 
 // point is one (latency, cumulative share) point of valkey-benchmark's latency distribution.
@@ -344,38 +431,23 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	for i := range rounds {
 		var r round
 		// 1. watch's defaults with conns workers: the command counts valkey-benchmark sends.
-		_, ops, byOp := runWatch(t, bin, c, duration, conns, variants[3])
+		_, _, byOp := runWatch(t, bin, c, duration, conns, variants[3])
 
-		// 2. valkey-benchmark: as many commands of each kind as that watch sent, one command
+		// 2. valkey-benchmark: as many commands of each kind as that watch sent, one kind
 		//    after the other, CONNS connections (CONNS/masters per node), no pipelining.
-		r.bRuns = map[string]benchRun{}
-		var runs []benchRun
-		var secs, latSum float64
-		prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
-		// One key per hash slot: valkey-benchmark --cluster puts a random slot's tag of the
-		// client's node into {tag} for every command, so the keyspace is the 16384 tags. The
-		// creates (tens of thousands) fill most of it, so GET and PEXPIRE mostly hit (and GET
-		// returns 256 bytes), as watch's always do; DEL deletes real keys first.
-		before := c.DBSize(t)
-		for _, mc := range mixCommands {
-			n := int(byOp[mc.op].Ops)
-			bout, err := mc.benchmark(c, conns, n, prefix, value).CombinedOutput()
-			if err != nil {
-				t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, bout)
-			}
-			br := parseBenchmark(t, bout)
-			br.n = n
-			if mc.op == "create" && i == 0 {
-				fmt.Printf("valkey-benchmark: %d SET NX filled %d of its 16384 keys (GET/PEXPIRE hit rate)\n", n, c.DBSize(t)-before)
-			}
-			r.bRuns[mc.op] = br
-			runs = append(runs, br)
-			secs += float64(n) / br.rps
-			latSum += float64(n) * br.avg
+		counts := make([]int, len(mixCommands))
+		for k, mc := range mixCommands {
+			counts[k] = int(byOp[mc.op].Ops)
 		}
-		r.bRPS = float64(ops) / secs
-		r.bP50, r.bP99 = mixQuantile(runs, 0.50), mixQuantile(runs, 0.99)
-		r.bInFlight = latSum / 1000 / secs // rate x mean latency over the four runs
+		bm := benchMix(t, c, conns, counts, value)
+		if i == 0 {
+			fmt.Println(bm.work)
+		}
+		r.bRuns = map[string]benchRun{}
+		for k, mc := range mixCommands {
+			r.bRuns[mc.op] = bm.runs[k]
+		}
+		r.bRPS, r.bP50, r.bP99, r.bInFlight = bm.rps, bm.p50, bm.p99, bm.inFlight()
 		inFlight := max(1, int(math.Round(r.bInFlight)))
 
 		// 3. watch, each variant.
@@ -422,7 +494,10 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	fmt.Printf("mix compared: watch's session mix on both sides, create/read/refresh/delete 10/60/20/10%% (SET NX PX 256 B, GET,\n")
 	fmt.Printf("  PEXPIRE, DEL), NOT valkey-benchmark's -t set,get. valkey-benchmark runs the same commands in the same counts as\n")
 	fmt.Printf("  watch sent, one command kind per run (its ops/s: all commands over the runs' summed time; its p50/p99: quantiles\n")
-	fmt.Printf("  of the count-weighted mixture of the runs' distributions); watch interleaves them per session.\n")
+	fmt.Printf("  of the count-weighted mixture of the runs' distributions); watch interleaves them per session. The same work:\n")
+	fmt.Printf("  its keyspace (a key per slot tag) is filled first, untimed, so its GETs return 256 B and its PEXPIREs land; each\n")
+	fmt.Printf("  SET NX has a key of its own (-r), so it writes and replicates as watch's creates do; its deletes are a sample of\n")
+	fmt.Printf("  at most %d on the filled keyspace, standing for all of watch's (its \"work\" line says how many found a key).\n", keyspace/2)
 	fmt.Printf("in flight (Little's law, rate x mean latency): valkey-benchmark -c %d kept %.1f commands in flight (its clients wait\n", conns, bIn)
 	fmt.Printf("  for the event loop between a reply and the next command, outside its latency); a watch worker sends its next\n")
 	fmt.Printf("  command at once, so watch with %d workers keeps %d in flight. Judged: the first line, watch with valkey-benchmark's\n", conns, conns)
