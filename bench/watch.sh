@@ -2,7 +2,8 @@
 # Benchmark of `validate watch` against valkey-benchmark on a local TLS cluster of real valkey-server 8
 # (serverless shape by default, or 3 masters), in one run: the same commands in flight and command mix (watch's session
 # mix, SET NX PX / GET / PEXPIRE / DEL at 10/60/20/10%, 256-byte values, on both sides:
-# valkey-benchmark runs those commands in watch's counts, not its -t set,get).
+# valkey-benchmark runs those commands in watch's counts, not its -t set,get, and does watch's work: its keyspace
+# is filled first, untimed, so GET and PEXPIRE find their key; every SET NX gets a new key; it prints what they found).
 # valkey-benchmark -c CONNS -P 1 keeps fewer than CONNS commands in flight (its clients wait for
 # the event loop between a reply and the next command, outside its latency); the script measures
 # how many by Little's law (rate x mean latency) and judges watch with that many workers (a watch
