@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestJudge pins bench/watch.sh's verdict: MET only if ops/s, p50 and p99 all meet the
 // targets, and a MISSED names every target missed. Cheap: it runs in plain `go test`.
@@ -40,5 +43,29 @@ func TestConclude(t *testing.T) {
 		if got := conclude("MET", c.bench); got != c.want {
 			t.Errorf("conclude(MET, %v) =\n %q, want\n %q", c.bench, got, c.want)
 		}
+	}
+}
+
+// TestConcurrentSplit: valkey-benchmark's creates, reads and refreshes run at once only on a
+// share of the connections that keeps the mix's proportions and ends them together.
+func TestConcurrentSplit(t *testing.T) {
+	counts := []int{23040, 138240, 46080, 23040} // watch's 1:6:2:1
+	for _, c := range []struct {
+		conns int
+		want  []int
+	}{
+		{64, []int{7, 43, 14}},
+		{9, []int{1, 6, 2}},
+		{48, []int{5, 32, 11}},
+		{4, nil}, // 1:2:1 would leave the reads alone for most of the run
+		{2, nil},
+	} {
+		got := concurrentSplit(c.conns, counts)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("concurrentSplit(%d) = %v, want %v", c.conns, got, c.want)
+		}
+	}
+	if got := concurrentSplit(64, []int{0, 0, 0, 5}); got != nil {
+		t.Errorf("no creates, reads or refreshes: %v, want nil", got)
 	}
 }

@@ -74,63 +74,156 @@ type benchMixResult struct {
 	p50, p99 float64
 	// cpu and serverCPU: µs of CPU of valkey-benchmark and of the servers in the timed runs.
 	cpu, serverCPU float64
-	work           string // what the commands found: the work they did
+	work           string // what the commands found: the work they did, and how they ran
+	concurrent     bool   // the creates, reads and refreshes ran at once
 }
 
 // inFlight is valkey-benchmark's commands in flight on average (Little's law over the runs).
 func (b benchMixResult) inFlight() float64 { return b.rps * b.avg / 1000 }
 
-// benchMix runs counts[i] commands of mixCommands[i] through valkey-benchmark, one kind after
-// the other, doing the work watch's commands do: the keyspace is filled first (untimed) so that
-// GET returns 256 bytes and PEXPIRE lands, and every SET NX creates a new key (on a full
-// keyspace it would write nothing and replicate nothing: a discount valkey-benchmark's first
-// version of this mix had, ~46% of its creates and ~60% of its deletes). It reports the work
-// found, measured from the key counts.
+// benchMix runs counts[i] commands of mixCommands[i] through valkey-benchmark (which runs one
+// command per invocation), doing the work watch's commands do: the keyspace is filled first
+// (untimed) so that GET returns 256 bytes and PEXPIRE lands, and every SET NX creates a new key
+// (on a full keyspace it would write nothing and replicate nothing: a discount this mix had
+// before, ~46% of its creates and ~60% of its deletes). The creates, reads and refreshes run at
+// once when conns can be shared among them in their proportions (concurrentSplit), so the server
+// sees them interleaved as it sees watch's, not a GET-only stretch that runs faster than GETs
+// among writes; otherwise, and for the deletes (they empty the keyspace the reads need), one
+// kind after the other. It reports the work found, from the key counts.
 func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, value string) benchMixResult {
 	t.Helper()
 	prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
-	run := func(mc mixCommand, n int) benchRun {
-		out, err := mc.benchmark(c, conns, n, prefix, value).CombinedOutput()
-		if err != nil {
-			t.Fatalf("valkey-benchmark %s: %v\n%s", mc.op, err, out)
+	type job struct {
+		i, conns, n int
+		cmd         *exec.Cmd
+		out         bytes.Buffer
+	}
+	// runAll runs the jobs at once and returns each one's run and the longest of their times.
+	runAll := func(jobs []*job) ([]benchRun, float64) {
+		for _, j := range jobs {
+			mc := fillCommand
+			if j.i >= 0 {
+				mc = mixCommands[j.i]
+			}
+			j.cmd = mc.benchmark(c, j.conns, j.n, prefix, value)
+			j.cmd.Stdout, j.cmd.Stderr = &j.out, &j.out
+			if err := j.cmd.Start(); err != nil {
+				t.Fatalf("valkey-benchmark %s: %v", mc.op, err)
+			}
 		}
-		return parseBenchmark(t, out)
+		var runs []benchRun
+		longest := 0.0
+		for _, j := range jobs {
+			if err := j.cmd.Wait(); err != nil {
+				t.Fatalf("valkey-benchmark %v: %v\n%s", j.cmd.Args[1:], err, j.out.Bytes())
+			}
+			br := parseBenchmark(t, j.out.Bytes())
+			runs = append(runs, br)
+			longest = max(longest, float64(j.n)/br.rps)
+		}
+		return runs, longest
 	}
 	before := c.DBSize(t)
-	run(fillCommand, fillFactor*keyspace)
+	runAll([]*job{{i: -1, conns: conns, n: fillFactor * keyspace}})
 	filled := c.DBSize(t) - before
+
 	var r benchMixResult
+	r.runs = make([]benchRun, len(mixCommands))
 	var secs, latSum float64
 	total := 0
 	found := map[string]float64{}
+	// phases: the kinds that run at once, in order.
+	var phases [][]*job
+	split := concurrentSplit(conns, counts)
+	r.concurrent = split != nil
 	for i, mc := range mixCommands {
 		n := counts[i]
-		sample := n
 		if mc.op == "delete" {
-			sample = min(n, keyspace/2)
+			n = min(n, keyspace/2) // a sample: it stands for all of watch's deletes
 		}
+		j := &job{i: i, conns: conns, n: n}
+		if split != nil && i < len(split) {
+			j.conns = split[i]
+			if i > 0 {
+				phases[0] = append(phases[0], j)
+				continue
+			}
+		}
+		phases = append(phases, []*job{j})
+	}
+	for _, ph := range phases {
 		keys0, cpu0, srv0 := c.DBSize(t), rus(syscall.RUSAGE_CHILDREN), cpuServers(t, c)
-		br := run(mc, sample)
-		r.cpu += (rus(syscall.RUSAGE_CHILDREN) - cpu0) * float64(n) / float64(sample)
-		r.serverCPU += (cpuServers(t, c) - srv0) * float64(n) / float64(sample)
-		switch mc.op {
-		case "create":
-			found[mc.op] = float64(c.DBSize(t)-keys0) / float64(sample)
-		case "delete":
-			found[mc.op] = float64(keys0-c.DBSize(t)) / float64(sample)
+		runs, longest := runAll(ph)
+		// Per command of watch's counts: a sample (the deletes) stands for all of them.
+		ran, stands := 0, 0
+		for k, j := range ph {
+			ran += j.n
+			stands += counts[j.i]
+			br := runs[k]
+			br.n = counts[j.i]
+			r.runs[j.i] = br
+			latSum += float64(br.n) * br.avg
+			total += br.n
 		}
-		br.n = n
-		r.runs = append(r.runs, br)
-		secs += float64(n) / br.rps
-		latSum += float64(n) * br.avg
-		total += n
+		r.cpu += (rus(syscall.RUSAGE_CHILDREN) - cpu0) * float64(stands) / float64(ran)
+		r.serverCPU += (cpuServers(t, c) - srv0) * float64(stands) / float64(ran)
+		secs += longest * float64(stands) / float64(ran)
+		switch mixCommands[ph[0].i].op {
+		case "create": // reads and refreshes leave the key count alone
+			found["create"] = float64(c.DBSize(t)-keys0) / float64(ph[0].n)
+		case "delete":
+			found["delete"] = float64(keys0-c.DBSize(t)) / float64(ph[0].n)
+		}
 	}
 	r.rps = float64(total) / secs
 	r.avg = latSum / float64(total)
 	r.p50, r.p99 = mixQuantile(r.runs, 0.50), mixQuantile(r.runs, 0.99)
 	r.work = fmt.Sprintf("valkey-benchmark's work: %.1f%% of its creates made a key, reads and refreshes found %.1f%% of the keys (filled untimed), %.1f%% of its deletes removed one (watch's: all, except a session lost)",
 		100*found["create"], 100*float64(filled)/keyspace, 100*found["delete"])
+	if r.concurrent {
+		r.work += fmt.Sprintf("; creates, reads and refreshes ran at once on %v of the %d connections, the deletes after them", split, conns)
+	} else {
+		r.work += fmt.Sprintf("; one command kind after the other (%d connections cannot be shared in the mix's proportions)", conns)
+	}
 	return r
+}
+
+// concurrentSplit shares conns among the creates, reads and refreshes (mixCommands[0:3]) in
+// proportion to their counts so that they can run at once: every kind at least one connection,
+// and every connection about as many commands (within 10%) so that they end together, not one
+// kind alone at the end. nil when conns cannot be shared so (a few connections: 4 cannot hold
+// 1:6:2).
+func concurrentSplit(conns int, counts []int) []int {
+	const kinds = 3
+	sum := 0
+	for _, n := range counts[:kinds] {
+		sum += n
+	}
+	if sum == 0 || conns < kinds {
+		return nil
+	}
+	split := make([]int, kinds)
+	given, largest := 0, 0
+	for i, n := range counts[:kinds] {
+		split[i] = int(math.Round(float64(conns) * float64(n) / float64(sum)))
+		given += split[i]
+		if n > counts[largest] {
+			largest = i
+		}
+	}
+	split[largest] += conns - given
+	lo, hi := math.Inf(1), 0.0
+	for i, k := range split {
+		if k < 1 {
+			return nil
+		}
+		per := float64(counts[i]) / float64(k)
+		lo, hi = min(lo, per), max(hi, per)
+	}
+	if hi > 1.1*lo {
+		return nil
+	}
+	return split
 }
 
 // point is one (latency, cumulative share) point of valkey-benchmark's latency distribution.
@@ -362,14 +455,14 @@ func TestWatchBench(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	masters := len(masterNodes(c))
-	if len(connsList) == 0 { // a few and many in flight, a power of two per master
+	if len(connsList) == 0 { // a few and many in flight
 		connsList = map[int][]string{1: {"4", "64"}, 3: {"3", "48"}}[masters]
 	}
 	for _, cs := range connsList {
 		conns, err := strconv.Atoi(cs)
 		perNode := conns / masters
-		if err != nil || conns%masters != 0 || perNode < 1 || perNode&(perNode-1) != 0 {
-			t.Fatalf("CONNS=%q: want %d x a power of two (the cluster has %d master(s))", cs, masters, masters)
+		if err != nil || conns%masters != 0 || perNode < 1 {
+			t.Fatalf("CONNS=%q: want a positive multiple of %d (valkey-benchmark --cluster: as many clients on each of the %d master(s))", cs, masters, masters)
 		}
 		benchOne(t, c, bin, conns, rounds, duration)
 	}
@@ -428,6 +521,7 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	fmt.Printf("\n== valkey-benchmark -c %d (%d clients, one command each; %d per node)\n", conns, conns, perNode)
 	value := strings.Repeat("x", watch.DefaultValueSize)
 	var rs []round
+	concurrent := false
 	for i := range rounds {
 		var r round
 		// 1. watch's defaults with conns workers: the command counts valkey-benchmark sends.
@@ -440,6 +534,7 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 			counts[k] = int(byOp[mc.op].Ops)
 		}
 		bm := benchMix(t, c, conns, counts, value)
+		concurrent = bm.concurrent
 		if i == 0 {
 			fmt.Println(bm.work)
 		}
@@ -493,11 +588,18 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	}
 	fmt.Printf("mix compared: watch's session mix on both sides, create/read/refresh/delete 10/60/20/10%% (SET NX PX 256 B, GET,\n")
 	fmt.Printf("  PEXPIRE, DEL), NOT valkey-benchmark's -t set,get. valkey-benchmark runs the same commands in the same counts as\n")
-	fmt.Printf("  watch sent, one command kind per run (its ops/s: all commands over the runs' summed time; its p50/p99: quantiles\n")
-	fmt.Printf("  of the count-weighted mixture of the runs' distributions); watch interleaves them per session. The same work:\n")
-	fmt.Printf("  its keyspace (a key per slot tag) is filled first, untimed, so its GETs return 256 B and its PEXPIREs land; each\n")
-	fmt.Printf("  SET NX has a key of its own (-r), so it writes and replicates as watch's creates do; its deletes are a sample of\n")
-	fmt.Printf("  at most %d on the filled keyspace, standing for all of watch's (its \"work\" line says how many found a key).\n", keyspace/2)
+	if concurrent {
+		fmt.Printf("  watch sent, one invocation per command kind, the creates, reads and refreshes at once (connections shared in\n")
+		fmt.Printf("  their proportions: the server sees them interleaved, as watch's), the deletes after them (its ops/s: all commands\n")
+	} else {
+		fmt.Printf("  watch sent, one command kind after the other (%d connections cannot be shared 1:6:2 among creates, reads and\n", conns)
+		fmt.Printf("  refreshes to run them at once; a GET-only run is faster than GETs among writes) (its ops/s: all commands\n")
+	}
+	fmt.Printf("  over the runs' time; its p50/p99: quantiles of the count-weighted mixture of the runs' distributions); watch\n")
+	fmt.Printf("  interleaves them per session. The same work: its keyspace (a key per slot tag) is filled first, untimed, so its\n")
+	fmt.Printf("  GETs return 256 B and its PEXPIREs land; each SET NX has a key of its own (-r), so it writes and replicates as\n")
+	fmt.Printf("  watch's creates do; its deletes are a sample of at most %d on the filled keyspace, standing for all of watch's\n", keyspace/2)
+	fmt.Printf("  (its \"work\" line says what they found).\n")
 	fmt.Printf("in flight (Little's law, rate x mean latency): valkey-benchmark -c %d kept %.1f commands in flight (its clients wait\n", conns, bIn)
 	fmt.Printf("  for the event loop between a reply and the next command, outside its latency); a watch worker sends its next\n")
 	fmt.Printf("  command at once, so watch with %d workers keeps %d in flight. Judged: the first line, watch with valkey-benchmark's\n", conns, conns)
@@ -529,7 +631,11 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	}
 	verdict = conclude(verdict, benchOps)
 	fmt.Printf("verdict, valkey-benchmark -c %d (%.1f in flight) vs %s with as many in flight: %s\n", conns, bIn, variants[0].name, verdict)
-	fmt.Printf("per command, last round (valkey-benchmark runs each command alone; watch (judged run) runs the mix):\n")
+	how := "each command kind alone"
+	if concurrent {
+		how = "creates, reads and refreshes at once, deletes alone"
+	}
+	fmt.Printf("per command, last round (valkey-benchmark runs %s; watch (judged run) runs the mix):\n", how)
 	last := rs[len(rs)-1]
 	for _, mc := range mixCommands {
 		w, b := last.w[0].byOp[mc.op], last.bRuns[mc.op]
