@@ -316,26 +316,16 @@ func adminClient(t *testing.T, s *valkeytest.Server) valkey.Client {
 	return c
 }
 
-// dataset returns the total DBSIZE and the DEBUG DIGEST of every node (a content hash of
-// each node's whole dataset, TTLs included).
 // replicaCaughtUp waits (up to 10 s) until every node of c holds the same keys: the replica of
 // the serverless shape has applied what its primary has.
 func replicaCaughtUp(t *testing.T, c valkey.Client) {
 	t.Helper()
-	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var sizes []int64
 		var digests []string
 		for _, n := range c.Nodes() {
-			k, err := n.Do(ctx, n.B().Dbsize().Build()).AsInt64()
-			if err != nil {
-				t.Fatal(err)
-			}
-			d, err := n.Do(ctx, n.B().Arbitrary("DEBUG", "DIGEST").Build()).ToString()
-			if err != nil {
-				t.Fatal(err)
-			}
+			k, d := keysOf(t, n)
 			sizes, digests = append(sizes, k), append(digests, d)
 		}
 		if len(slices.Compact(sizes)) == 1 && len(slices.Compact(digests)) == 1 {
@@ -348,9 +338,25 @@ func replicaCaughtUp(t *testing.T, c valkey.Client) {
 	}
 }
 
-func dataset(t *testing.T, c valkey.Client) (int64, string) {
+// keysOf is one node's DBSIZE and DEBUG DIGEST.
+func keysOf(t *testing.T, n valkey.Client) (int64, string) {
 	t.Helper()
 	ctx := context.Background()
+	k, err := n.Do(ctx, n.B().Dbsize().Build()).AsInt64()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := n.Do(ctx, n.B().Arbitrary("DEBUG", "DIGEST").Build()).ToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, d
+}
+
+// dataset returns the total DBSIZE and the DEBUG DIGEST of every node (a content hash of
+// each node's whole dataset, TTLs included).
+func dataset(t *testing.T, c valkey.Client) (int64, string) {
+	t.Helper()
 	var size int64
 	var digests []string
 	nodes := c.Nodes()
@@ -360,15 +366,7 @@ func dataset(t *testing.T, c valkey.Client) (int64, string) {
 	}
 	slices.Sort(addrs)
 	for _, a := range addrs {
-		n := nodes[a]
-		k, err := n.Do(ctx, n.B().Dbsize().Build()).AsInt64()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := n.Do(ctx, n.B().Arbitrary("DEBUG", "DIGEST").Build()).ToString()
-		if err != nil {
-			t.Fatal(err)
-		}
+		k, d := keysOf(t, nodes[a])
 		size += k
 		digests = append(digests, a+"="+d)
 	}
