@@ -23,7 +23,7 @@
 # Topology (TOPOLOGY=): serverless (default: DESIGN 6a's shape, one master owning every slot;
 # what the product meets) or cluster (3 masters: every session's slot may be on another node).
 # Usage: bench/watch.sh        (ROUNDS=3 DURATION=8s; CONNS: multiples of the masters,
-#                               default "4 64" serverless, "3 48" cluster)
+#                               default "4 9 64" serverless, "3 48" cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for bin in valkey-server valkey-cli valkey-benchmark; do
