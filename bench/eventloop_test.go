@@ -38,10 +38,8 @@ func loopFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration,
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer lc.tcp.Close()
-		key := prefix + strconv.Itoa(w)
-		for _, args := range [][]string{{"SET", key, value, "NX", "PX", "600000"}, {"GET", key}, {"GET", key}, {"GET", key},
-			{"PEXPIRE", key, "600000"}, {"GET", key}, {"GET", key}, {"GET", key}, {"PEXPIRE", key, "600000"}, {"DEL", key}} {
+		defer lc.Close()
+		for _, args := range sessionCommands(prefix+strconv.Itoa(w), value) {
 			lc.mix = append(lc.mix, respCommand(args...))
 		}
 		conns[w] = lc
@@ -137,7 +135,6 @@ func (wouldBlock) Temporary() bool { return true }
 // handshake and AUTH, then memory buffers the event loop fills from and drains to the socket.
 type loopConn struct {
 	net.Conn // the TCP connection (addresses, deadlines, Close)
-	tcp      net.Conn
 	tls      *tls.Conn
 	fd       int
 	loop     bool
@@ -150,7 +147,7 @@ type loopConn struct {
 
 func (l *loopConn) Read(p []byte) (int, error) {
 	if !l.loop {
-		return l.tcp.Read(p)
+		return l.Conn.Read(p)
 	}
 	if l.in.Len() == 0 {
 		return 0, errWouldBlock
@@ -160,7 +157,7 @@ func (l *loopConn) Read(p []byte) (int, error) {
 
 func (l *loopConn) Write(p []byte) (int, error) {
 	if !l.loop {
-		return l.tcp.Write(p)
+		return l.Conn.Write(p)
 	}
 	return l.out.Write(p)
 }
@@ -170,7 +167,7 @@ func dialLoop(addr string, cfg *tls.Config) (*loopConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loopConn{Conn: tcp, tcp: tcp}
+	l := &loopConn{Conn: tcp}
 	l.tls = tls.Client(l, cfg)
 	if _, err := l.tls.Write(respCommand("AUTH", valkeytest.AppUser, valkeytest.AppPassword)); err != nil {
 		return nil, err

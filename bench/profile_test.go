@@ -97,17 +97,22 @@ func TestWatchProfile(t *testing.T) {
 		if spinUS > 0 {
 			opt.DialCtxFn = pollDialCtxFn(spinUS)
 		}
-		if strings.HasPrefix(variant, "raw") { // raw[,deadline][,procs=N]
-			cpu0, srv0 := cpuSelf(), cpuServers(t, c)
-			ops, p50, p99 := rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"), spinUS)
-			runtime.GOMAXPROCS(runtime.NumCPU())
-			n := ops * dur.Seconds()
-			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f %s\n", variant, ops, ms(p50), ms(p99), cpuText(ops, (cpuSelf()-cpu0)/n, (cpuServers(t, c)-srv0)/n))
-			continue
+		// The library-free clients: raw[,deadline][,procs=N][,spin=µs], loop[,rawwait].
+		var floor func() (float64, time.Duration, time.Duration)
+		switch {
+		case strings.HasPrefix(variant, "raw"):
+			floor = func() (float64, time.Duration, time.Duration) {
+				return rawFloor(t, c, conc, dur, strings.Contains(variant, "deadline"), spinUS)
+			}
+		case strings.HasPrefix(variant, "loop"):
+			floor = func() (float64, time.Duration, time.Duration) {
+				return loopFloor(t, c, conc, dur, strings.Contains(variant, "rawwait"))
+			}
 		}
-		if strings.HasPrefix(variant, "loop") { // loop[,rawwait]
+		if floor != nil {
 			cpu0, srv0 := cpuSelf(), cpuServers(t, c)
-			ops, p50, p99 := loopFloor(t, c, conc, dur, strings.Contains(variant, "rawwait"))
+			ops, p50, p99 := floor()
+			runtime.GOMAXPROCS(runtime.NumCPU())
 			n := ops * dur.Seconds()
 			fmt.Printf("%-40s %8.0f ops/s p50 %.3f p99 %.3f %s\n", variant, ops, ms(p50), ms(p99), cpuText(ops, (cpuSelf()-cpu0)/n, (cpuServers(t, c)-srv0)/n))
 			continue

@@ -63,8 +63,7 @@ func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, 
 			t.Fatal(err)
 		}
 		key := prefix + strconv.Itoa(w)
-		mix := [][]string{{"SET", key, value, "NX", "PX", "600000"}, {"GET", key}, {"GET", key}, {"GET", key},
-			{"PEXPIRE", key, "600000"}, {"GET", key}, {"GET", key}, {"GET", key}, {"PEXPIRE", key, "600000"}, {"DEL", key}}
+		mix := sessionCommands(key, value)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -95,6 +94,13 @@ func rawFloor(t *testing.T, c *valkeytest.Cluster, conc int, dur time.Duration, 
 		n += counts[w]
 	}
 	return float64(n) / time.Since(start).Seconds(), all.Quantile(0.5), all.Quantile(0.99)
+}
+
+// sessionCommands is one session's lifecycle on key, in watch's order and counts (1 create,
+// 6 reads, 2 refreshes, 1 delete): the library-free clients' command mix.
+func sessionCommands(key, value string) [][]string {
+	return [][]string{{"SET", key, value, "NX", "PX", "600000"}, {"GET", key}, {"GET", key}, {"GET", key},
+		{"PEXPIRE", key, "600000"}, {"GET", key}, {"GET", key}, {"GET", key}, {"PEXPIRE", key, "600000"}, {"DEL", key}}
 }
 
 // skipReply reads one RESP2 reply; an error reply is returned as an error.

@@ -94,21 +94,18 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 	t.Helper()
 	prefix := fmt.Sprintf("valkey-dr:bench:{tag}:%s:", checks.NewRunID())
 	type job struct {
-		i, conns, n int
+		mc          mixCommand
+		i, conns, n int // i: its index in mixCommands (and r.runs)
 		cmd         *exec.Cmd
 		out         bytes.Buffer
 	}
 	// runAll runs the jobs at once and returns each one's run and the longest of their times.
 	runAll := func(jobs []*job) ([]benchRun, float64) {
 		for _, j := range jobs {
-			mc := fillCommand
-			if j.i >= 0 {
-				mc = mixCommands[j.i]
-			}
-			j.cmd = mc.benchmark(c, j.conns, j.n, prefix, value)
+			j.cmd = j.mc.benchmark(c, j.conns, j.n, prefix, value)
 			j.cmd.Stdout, j.cmd.Stderr = &j.out, &j.out
 			if err := j.cmd.Start(); err != nil {
-				t.Fatalf("valkey-benchmark %s: %v", mc.op, err)
+				t.Fatalf("valkey-benchmark %s: %v", j.mc.op, err)
 			}
 		}
 		var runs []benchRun
@@ -124,7 +121,7 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		return runs, longest
 	}
 	before := c.DBSize(t)
-	runAll([]*job{{i: -1, conns: conns, n: fillFactor * keyspace}})
+	runAll([]*job{{mc: fillCommand, conns: conns, n: fillFactor * keyspace}})
 	filled := c.DBSize(t) - before
 
 	var r benchMixResult
@@ -141,7 +138,7 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		if mc.op == "delete" {
 			n = min(n, keyspace/2) // a sample: it stands for all of watch's deletes
 		}
-		j := &job{i: i, conns: conns, n: n}
+		j := &job{mc: mc, i: i, conns: conns, n: n}
 		if split != nil && i < len(split) {
 			j.conns = split[i]
 			if i > 0 {
@@ -168,7 +165,7 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		r.cpu += (rus(syscall.RUSAGE_CHILDREN) - cpu0) * float64(stands) / float64(ran)
 		r.serverCPU += (cpuServers(t, c) - srv0) * float64(stands) / float64(ran)
 		secs += longest * float64(stands) / float64(ran)
-		switch mixCommands[ph[0].i].op {
+		switch ph[0].mc.op {
 		case "create": // reads and refreshes leave the key count alone
 			found["create"] = float64(c.DBSize(t)-keys0) / float64(ph[0].n)
 		case "delete":
@@ -529,8 +526,8 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 		// 1. watch's defaults with conns workers: the command counts valkey-benchmark sends.
 		_, _, byOp := runWatch(t, bin, c, duration, conns, variants[3])
 
-		// 2. valkey-benchmark: as many commands of each kind as that watch sent, one kind
-		//    after the other, CONNS connections (CONNS/masters per node), no pipelining.
+		// 2. valkey-benchmark: as many commands of each kind as that watch sent (benchMix: at
+		//    once where CONNS can be shared 1:6:2), CONNS connections, no pipelining.
 		counts := make([]int, len(mixCommands))
 		for k, mc := range mixCommands {
 			counts[k] = int(byOp[mc.op].Ops)
