@@ -33,3 +33,32 @@ func (c *Config) FailoverAlarmName() string {
 // before the deploy, so that outputs, IAM policies (docs/iam/invoke-canary.json) and the drill
 // can name it.
 func (c *Config) CanaryFunctionName() string { return c.CacheName() + "-canary" }
+
+// FailoverRequestScheduleName is the EventBridge Scheduler schedule `drctl route --to dr`
+// creates in the DR region (contract.KeyFailoverRequestSchedule): it publishes the request
+// every minute until `drctl route --to primary` deletes it.
+func (c *Config) FailoverRequestScheduleName() string {
+	return fmt.Sprintf("ValkeyDr-%s-failover-request", c.EnvironmentName)
+}
+
+// FailoverHeartbeatScheduleName is the switch stack's schedule publishing "not requested"
+// every minute: it keeps the data stream alive and proves in peacetime that the publisher
+// (its role, the universal target) works.
+func (c *Config) FailoverHeartbeatScheduleName() string {
+	return fmt.Sprintf("ValkeyDr-%s-failover-heartbeat", c.EnvironmentName)
+}
+
+// FailoverPublisherRoleName is the role both schedules publish with (switch stack). IAM is a
+// global control plane: the role exists before the night, and the request schedule only
+// passes it.
+func (c *Config) FailoverPublisherRoleName() string {
+	return fmt.Sprintf("ValkeyDr-%s-routing-publisher", c.EnvironmentName)
+}
+
+// DRCanaryRoleName is the health canary role of the environment's DR cache. The switch stack
+// (deployed in peacetime) owns it, because the stack that creates the DR cache on the night
+// must create no IAM resource (docs/design.md, "Static stability"); the DR stack refers to it
+// by this name.
+func (c *Config) DRCanaryRoleName() string {
+	return fmt.Sprintf("ValkeyDr-%s-dr-canary", c.EnvironmentName)
+}

@@ -31,3 +31,28 @@ const (
 	FailoverValueRequested = 1
 	FailoverValueCleared   = 0
 )
+
+// The forced switch lives in the data stream Route 53 reads (docs/design.md, "Forced failover"):
+// Route 53 evaluates a CLOUDWATCH_METRIC health check on the alarm's data points, never on the
+// alarm's state, so a request must be published for as long as it holds. Two EventBridge
+// Scheduler schedules in the DR region publish FailoverRequested every minute through the
+// universal target below: the heartbeat (the switch stack's, always on) publishes
+// FailoverValueCleared; the request (created by `drctl route --to dr`, deleted by
+// `--to primary`, never in a template so no deploy can reset it) publishes
+// FailoverValueRequested. The alarm takes the Maximum over its period, so a live request wins.
+const (
+	// KeyFailoverRequestSchedule is the name of the request schedule (absent until requested).
+	KeyFailoverRequestSchedule = "FailoverRequestSchedule"
+	// KeyFailoverPublisherRoleArn is the role both schedules publish with.
+	KeyFailoverPublisherRoleArn = "FailoverPublisherRoleArn"
+	// KeyFailoverScheduleGroup is the schedule group of both schedules.
+	KeyFailoverScheduleGroup = "FailoverScheduleGroup"
+	// PutMetricDataTarget is the universal target ARN of CloudWatch PutMetricData
+	// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html).
+	PutMetricDataTarget = "arn:aws:scheduler:::aws-sdk:cloudwatch:putMetricData"
+	// PublishSchedule is how often both schedules publish: one-minute rates are the finest
+	// EventBridge Scheduler offers, and the alarm's period holds several of them.
+	PublishSchedule = "rate(1 minute)"
+	// ScheduleGroupDefault is the group the schedules live in.
+	ScheduleGroupDefault = "default"
+)
