@@ -1,6 +1,7 @@
 // Package compliance holds our synth-time rules (VDR-000 ...) for what cdk-nag cannot see:
 // ElastiCache Serverless, the cache's security group, Route 53 TTLs and record ownership,
-// termination protection. Package gate puts them, the cdk-nag packs and the suppressions on the
+// termination protection, whether CloudWatch can publish to the alarm topics (notify.go), and
+// static stability of the stack deployed on the night (staticstability.go). Package gate puts them, the cdk-nag packs and the suppressions on the
 // app; a violation fails `cdk synth`.
 //
 // The rules are plain Go over the synthesized template (what CloudFormation will receive, after

@@ -67,6 +67,8 @@ const (
 	RuleProdTermination    = "VDR-011"
 	RuleDNSTTL             = "VDR-012"
 	RuleRecordOwnedOnce    = "VDR-013"
+	RuleAlarmTopicPublish  = "VDR-014"
+	RuleNightStaticStable  = "VDR-015"
 )
 
 // PluginName is how CDK's validation report (and cdk.out/validation-report.json) names our
@@ -120,6 +122,15 @@ var Rules = []Rule{
 		Fix: fmt.Sprintf("set dns.ttlSeconds in cdk.json to %d or less (default 30); a record written in code needs an explicit TTL (CDK's default is 30 minutes)", MaxTTLSeconds), stack: dnsTTL},
 	{ID: RuleRecordOwnedOnce, Title: "no Route 53 record set (Name + Type + SetIdentifier) is owned by two stacks of one environment",
 		Fix: "give each stack its own record set: regional names carry the region, the failover halves of the service name carry distinct SetIdentifiers (primary, secondary), a drill uses the .drill. name", env: recordOwnedOnce},
+	{ID: RuleAlarmTopicPublish, Title: "every SNS topic an alarm notifies lets CloudWatch publish: its topic policy allows it and its KMS key lets it use the key",
+		Fix: "in the topic policy, add an Allow for Principal {\"Service\": \"cloudwatch.amazonaws.com\"}, Action sns:Publish, Resource the topic, " +
+			"with Condition StringEquals aws:SourceAccount <account> and ArnLike aws:SourceArn arn:<partition>:cloudwatch:<region>:<account>:alarm:<alarm name prefix>* " +
+			"matching the alarms' names (constructs/alarmtopic writes it): a topic policy replaces SNS's default policy, so one holding only the TLS Deny of EnforceSSL refuses every alarm; " +
+			"in the policy of the topic's KMS key, allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* (never encrypt an alarm topic with aws/sns); " +
+			"remove any Deny that could stop CloudWatch other than the TLS-only one (Bool aws:SecureTransport false)", stack: alarmTopicsPublishable},
+	{ID: RuleNightStaticStable, Title: "static stability: a stack an activation deploys on the night (drMode=stateless) creates nothing whose control plane is global (IAM, Route 53, CloudFront, Global Accelerator, Organizations, Route 53 ARC, Shield)",
+		Fix: "move the resource to the always-on stack in the DR region, deployed in peacetime with the primary (like the switch stack), or, for DNS records, " +
+			"to the separate best-effort DNS step (the -dr-dns stack); the night's stack refers to it by name or ARN only", stack: nightNoGlobalControlPlane},
 }
 
 // RuleByID returns the rule with that id, or a rule whose title says it is unknown.

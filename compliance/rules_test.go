@@ -157,18 +157,20 @@ func TestRulesFireOnBrokenTemplatesAndOnlyThere(t *testing.T) {
 			cache(s)["SnapshotArnsToRestore"] = obj(t, `["arn:aws:elasticache:us-east-1:333333333333:serverlesscachesnapshot:s1"]`)
 		}, []string{RuleNoSnapshotRestore}},
 		"snapshot retention in a stateless stack": {func(t *testing.T, s *Stack) {
-			s.Facts.DrMode = drcontext.DrModeStateless
+			nightStack(s)
 			cache(s)["SnapshotRetentionLimit"] = float64(7)
-			tagValue(s, "drMode", "stateless")
 		}, []string{RuleStatelessNoBackups}},
 		"snapshot retention in a primary stack is the environment's choice": {func(t *testing.T, s *Stack) {
 			cache(s)["SnapshotRetentionLimit"] = float64(7)
 		}, nil},
 		"retention \"0\" as a string in a stateless stack": {func(t *testing.T, s *Stack) {
-			s.Facts.DrMode = drcontext.DrModeStateless
+			nightStack(s)
 			cache(s)["SnapshotRetentionLimit"] = "0"
-			tagValue(s, "drMode", "stateless")
 		}, nil},
+		"a stateless stack that still writes its Route 53 records": {func(t *testing.T, s *Stack) {
+			s.Facts.DrMode = drcontext.DrModeStateless
+			tagValue(s, "drMode", "stateless")
+		}, []string{RuleNightStaticStable, RuleNightStaticStable}},
 
 		"no owner tag": {func(t *testing.T, s *Stack) { tagValue(s, "owner", "") }, []string{RuleRequiredTags}},
 		"no tags at all (one finding listing them)": {func(t *testing.T, s *Stack) { delete(cache(s), "Tags") }, []string{RuleRequiredTags}},
@@ -203,6 +205,15 @@ func TestRulesFireOnBrokenTemplatesAndOnlyThere(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nightStack makes ourStack the DR stack an activation deploys: drMode stateless, without the
+// Route 53 records, which VDR-015 keeps out of it (they belong to the separate DNS step).
+func nightStack(s *Stack) {
+	s.Facts.DrMode = drcontext.DrModeStateless
+	tagValue(s, "drMode", "stateless")
+	delete(s.Template.Resources, "DnsRegionalRecord")
+	delete(s.Template.Resources, "DnsServiceRecord")
 }
 
 // tagValue sets (or with "" removes) one tag of the cache.

@@ -16,7 +16,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
@@ -251,6 +256,25 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 				ss[1].DNS.Service.SetSetIdentifier(jsii.String("primary"))
 			},
 			paths: []string{"ValkeyDr-example-us-east-1-primary/Dns/ServiceRecord", "ValkeyDr-example-us-west-2-dr/Dns/ServiceRecord"}},
+		"an alarm notifying a topic whose policy holds only the TLS Deny": {stacks: []stackSpec{primary("example")}, rule: compliance.RuleAlarmTopicPublish,
+			breakApp: func(_ awscdk.App, ss []*stacks.CacheStack) {
+				// What every alarm topic was before constructs/alarmtopic added the Allow.
+				topic := awssns.NewTopic(ss[0].Stack, jsii.String("StrayTopic"), &awssns.TopicProps{
+					EnforceSSL: jsii.Bool(true), MasterKey: awskms.Alias_FromAliasName(ss[0].Stack, jsii.String("SnsKey"), jsii.String("alias/stray"))})
+				alarm := awscloudwatch.NewAlarm(ss[0].Stack, jsii.String("StrayAlarm"), &awscloudwatch.AlarmProps{
+					Metric:            awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("Stray"), MetricName: jsii.String("Stray")}),
+					Threshold:         jsii.Number(1),
+					EvaluationPeriods: jsii.Number(1),
+				})
+				alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+			},
+			paths: []string{"ValkeyDr-example-us-east-1-primary/StrayTopic/Policy"}},
+		"an IAM role in the stack deployed on the night": {stacks: []stackSpec{dr("example")}, rule: compliance.RuleNightStaticStable,
+			breakApp: func(_ awscdk.App, ss []*stacks.CacheStack) {
+				awsiam.NewRole(ss[0].Stack, jsii.String("NightRole"), &awsiam.RoleProps{
+					AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
+			},
+			paths: []string{"ValkeyDr-example-us-west-2-dr/NightRole"}},
 		"a stack the gate was not told about": {stacks: []stackSpec{primary("example")}, rule: compliance.RuleStackRegistered,
 			breakApp: func(a awscdk.App, _ []*stacks.CacheStack) {
 				awscdk.NewStack(a, jsii.String("Stray"), &awscdk.StackProps{Env: &awscdk.Environment{

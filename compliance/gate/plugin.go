@@ -10,7 +10,7 @@ import (
 )
 
 // PluginVersion is reported to CDK with every run; bump it when a rule changes meaning.
-const PluginVersion = "1.0.0"
+const PluginVersion = "1.1.0" // 1.1.0: VDR-014 and VDR-015
 
 // plugin runs the rules inside `cdk synth`. CDK calls Validate once per synth, after every
 // template and manifest.json are written, with the paths of all the app's stacks: a finding
