@@ -67,7 +67,7 @@ func evidenceSetup(ctx context.Context, o Options, d Deps, cfg *drcontext.Config
 		return nil, nil, session.Usagef("--signing-key %s: %v. Nothing was run.", path, err)
 	}
 	if created {
-		fmt.Fprintf(d.Stdout, "evidence signing key created: %s (0600; Ed25519, for drills and non-production)\n%s", path, s.PublicKeyPEM())
+		session.PrintKeyCreated(d.Stdout, s)
 	}
 	return s, &prov, nil
 }

@@ -84,12 +84,21 @@ func TestActivationBundleIsSignedRecordsWhoAndIsArchived(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	name, files, err := session.ReadBundle(res.Evidence.Tarball)
+	c, err := session.ReadBundle(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := session.Verify(context.Background(), name, files, session.VerifyOptions{TrustedKeys: []string{e.deps.Signer.KeyID()}}); !r.OK() {
-		t.Fatalf("verify: %v", r.Findings)
+	trusted := session.TrustLocalSigner(e.deps.Signer.(*session.LocalSigner))
+	if r := session.Verify(context.Background(), c, session.VerifyOptions{Keys: []session.TrustedKey{trusted}}); !r.OK() || r.Verdict != session.VerdictPass || r.Kind != "activate" {
+		t.Fatalf("verify: %+v", r)
+	}
+	raw, err := session.ReadTarball(res.Evidence.Tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for p, d := range raw {
+		files[strings.TrimPrefix(p, c.Name+"/")] = d
 	}
 	var prov session.Provenance
 	if err := json.Unmarshal(files[session.FileProvenance], &prov); err != nil {

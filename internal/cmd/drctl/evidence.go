@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kmssign"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/safefile"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
 // multi is a repeatable string flag.
@@ -38,62 +41,129 @@ type verifyInputs struct {
 func (v *verifyInputs) flags(fsName string, stderr io.Writer) *flagSet {
 	fs := newFlags(fsName, stderr)
 	fs.StringVar(&v.repo, "repo", ".", "repository `dir` (holds cdk.json)")
-	fs.StringVar(&v.env, "env", "", "cdk.json `environment`: trusts its evidence.signingKeyArn (archive: required)")
+	fs.StringVar(&v.env, "env", "", "cdk.json `environment`: trusts its evidence.signingKeyArn through kms:Verify (needs AWS credentials; archive: required)")
 	fs.StringVar(&v.signingKey, "signing-key", "", "local Ed25519 key `file` whose public key is trusted when it exists (default "+session.DefaultLocalKeyPath(".")+")")
-	fs.Var(&v.trusted, "trusted-key", "trusted key `id` (a KMS key ARN or ed25519:SHA256:...; repeatable)")
+	fs.Var(&v.trusted, "trusted-key", "PEM `file` of public keys to trust: Ed25519, or a KMS key's public key pinned from aws kms get-public-key (repeatable; "+
+		session.DefaultTrustedKeysPath()+" is read too when it exists; docs/evidence.md \"Trust\")")
 	return fs
 }
 
-// check reads and verifies a bundle; the error is a usage error for unreadable input.
-func (v *verifyInputs) check(ctx context.Context, path string) (*session.VerifyReport, *drcontext.Config, error) {
-	name, files, err := session.ReadBundle(path)
-	if err != nil {
-		return nil, nil, session.Usagef("%s: want a bundle directory or its .tar.gz: %v", path, err)
-	}
-	trusted := append([]string{}, v.trusted...)
-	var cfg *drcontext.Config
-	if v.env != "" {
-		cfg, err = drcontext.LoadFile(filepath.Join(v.repo, drcontext.FileName), drcontext.Request{Environment: v.env, DrMode: drcontext.DrModeStateless})
+// keys are the keys this verifier trusts: each held outside the bundle (docs/evidence.md
+// "Trust"). Offline keys come first so a pinned KMS key is used before asking KMS.
+func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.TrustedKey, *drcontext.Config, error) {
+	var keys []session.TrustedKey
+	for _, f := range v.trusted {
+		if looksLikeKeyID(f) {
+			return nil, nil, session.Usagef("--trusted-key %s: a key id proves nothing (a forged bundle can claim any id): give a PEM file holding the public key; "+
+				"for a KMS key: aws kms get-public-key --key-id <arn> --query PublicKey --output text | base64 -d | openssl pkey -pubin -inform DER -out kms.pem (docs/evidence.md \"Trust\")",
+				termsafe.Quote(f))
+		}
+		ks, err := session.LoadTrustedKeys(f)
 		if err != nil {
-			return nil, nil, session.Usagef("--env %s: %v", v.env, err)
+			return nil, nil, session.Usagef("--trusted-key %s: %s", termsafe.Quote(f), err)
 		}
-		if k := cfg.Env.Evidence.SigningKeyArn; k != "" {
-			trusted = append(trusted, k)
+		keys = append(keys, ks...)
+	}
+	if def := session.DefaultTrustedKeysPath(); def != "" && fileExists(def) {
+		ks, err := session.LoadTrustedKeys(def)
+		if err != nil {
+			return nil, nil, session.Usagef("trusted-keys file %s: %s", termsafe.Quote(def), err)
 		}
+		keys = append(keys, ks...)
 	}
 	keyFile := v.signingKey
 	if keyFile == "" {
 		keyFile = session.DefaultLocalKeyPath(v.repo)
 	}
-	if _, err := os.Stat(keyFile); err == nil {
-		s, _, err := session.LoadOrCreateLocalKey(keyFile)
+	if fileExists(keyFile) {
+		s, err := session.LoadLocalKey(keyFile)
+		var half *session.HalfWrittenKeyError
+		switch {
+		case errors.As(err, &half):
+			// Verify never writes: the next drill sets the broken file aside and makes a key.
+			fmt.Fprintf(stderr, "drctl: --signing-key %s: %s: not trusted (the next drill replaces it)\n", termsafe.Quote(keyFile), termsafe.Escape(err.Error()))
+		case err != nil:
+			return nil, nil, session.Usagef("--signing-key %s: %s", termsafe.Quote(keyFile), err)
+		default:
+			keys = append(keys, session.TrustLocalSigner(s))
+		}
+	}
+	var cfg *drcontext.Config
+	if v.env != "" {
+		var err error
+		cfg, err = drcontext.LoadFile(filepath.Join(v.repo, drcontext.FileName), drcontext.Request{Environment: v.env, DrMode: drcontext.DrModeStateless})
 		if err != nil {
-			return nil, nil, session.Usagef("--signing-key: %v", err)
+			return nil, nil, session.Usagef("--env %s: %v", termsafe.Quote(v.env), err)
 		}
-		trusted = append(trusted, s.KeyID())
-	}
-	o := session.VerifyOptions{TrustedKeys: trusted, Verifiers: map[string]session.Verifier{}}
-	var sig session.Signature
-	if json.Unmarshal(files[session.FileSignature], &sig) == nil && sig.Algorithm == session.AlgECDSASHA256 && sig.PublicKey == "" {
-		// A KMS signature: kms:Verify with the key it names (needs AWS credentials).
-		if k, err := kmssign.New(ctx, sig.KeyID); err == nil {
-			o.Verifiers[session.AlgECDSASHA256] = k
+		if arn := cfg.Env.Evidence.SigningKeyArn; arn != "" {
+			k, err := kmssign.New(ctx, arn)
+			if err != nil {
+				return nil, nil, session.Usagef("--env %s: evidence.signingKeyArn: %v", termsafe.Quote(v.env), err)
+			}
+			keys = append(keys, k.Trusted("cdk.json environments."+v.env+".evidence.signingKeyArn"))
 		}
 	}
-	return session.Verify(ctx, name, files, o), cfg, nil
+	return keys, cfg, nil
 }
 
+// looksLikeKeyID is a --trusted-key value that is an id, as the flag took before issue 23.
+func looksLikeKeyID(v string) bool {
+	if fileExists(v) {
+		return false
+	}
+	for _, p := range []string{"ed25519:", "ecdsa-p256:", "SHA256:", "arn:"} {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// check reads and verifies a bundle; the error is a usage error for unreadable input. A
+// bundle the reader refuses (a link, a special file, a cap) is a report with that finding.
+func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer) (*session.VerifyReport, *session.Contents, *drcontext.Config, error) {
+	keys, cfg, err := v.keys(ctx, stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := session.ReadBundle(path)
+	var refused *session.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		return session.RefusedReport(filepath.Base(path), refused), nil, cfg, nil
+	case err != nil:
+		return nil, nil, nil, session.Usagef("%s: want a bundle directory or its .tar.gz: %v", termsafe.Quote(path), err)
+	}
+	// Verification asks KMS at most once per key with its own deadline; this bounds the
+	// whole of it so verify always ends.
+	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	return session.Verify(vctx, c, session.VerifyOptions{Keys: keys}), c, cfg, nil
+}
+
+// verifyTimeout bounds the signature check of verify and archive (KMS calls included).
+const verifyTimeout = 60 * time.Second
+
+// printReport prints the outcome. Every string from the bundle or the command line goes
+// through termsafe.Escape: a hostile entry name must not rewrite the terminal.
 func printReport(w io.Writer, path string, r *session.VerifyReport) {
+	p := termsafe.Escape(path)
 	if r.OK() {
-		fmt.Fprintf(w, "VERIFIED: %s: %d files match manifest.json; %s signature valid; %s\n", path, r.Files, r.Algorithm, r.Trust)
+		kind, verdict := termsafe.Escape(r.Kind), termsafe.Escape(r.Verdict)
+		head := fmt.Sprintf("VERIFIED (%s, verdict %s)", kind, verdict)
+		if r.Verdict != session.VerdictPass {
+			// The bundle is authentic; what it records did not pass. Never a plain VERIFIED.
+			head = fmt.Sprintf("VERIFIED, VERDICT %s: an intact %s bundle recording a %s that did NOT pass", strings.ToUpper(verdict), kind, kind)
+		}
+		fmt.Fprintf(w, "%s: %s: %d files match manifest.json; %s signature valid; %s\n", head, p, r.Files, termsafe.Escape(r.Algorithm), termsafe.Escape(r.Trust))
 		if r.Manifest != nil && r.Manifest.Label != "" {
-			fmt.Fprintf(w, "  label: %s\n", r.Manifest.Label)
+			fmt.Fprintf(w, "  label: %s\n", termsafe.Escape(r.Manifest.Label))
 		}
 		return
 	}
-	fmt.Fprintf(w, "NOT VERIFIED: %s: %d finding(s):\n", path, len(r.Findings))
+	fmt.Fprintf(w, "NOT VERIFIED: %s: %d finding(s):\n", p, len(r.Findings))
 	for _, f := range r.Findings {
-		fmt.Fprintf(w, "  %s\n", f)
+		fmt.Fprintf(w, "  %s\n", termsafe.Escape(f.String()))
 	}
 }
 
@@ -105,18 +175,19 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	r, _, err := v.check(ctx, path)
+	r, _, _, err := v.check(ctx, path, stderr)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
+		// encoding/json escapes C0 controls (\u001b); termsafe.JSON the C1 and bidi ones.
 		data, _ := json.MarshalIndent(r, "", "  ")
-		fmt.Fprintf(stdout, "%s\n", data)
+		fmt.Fprintf(stdout, "%s\n", termsafe.JSON(data))
 	} else {
 		printReport(stdout, path, r)
 	}
 	if !r.OK() {
-		return &session.Error{Code: contract.ExitTampered, Msg: "the bundle is not intact (see the findings above)"}
+		return &session.Error{Code: contract.ExitTampered, Msg: "the bundle is not verified (see the findings above)"}
 	}
 	return nil
 }
@@ -135,7 +206,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !strings.HasSuffix(tarball, ".tar.gz") {
 		tarball += ".tar.gz"
 	}
-	r, cfg, err := v.check(ctx, tarball)
+	r, contents, cfg, err := v.check(ctx, tarball, stderr)
 	if err != nil {
 		return err
 	}
@@ -143,8 +214,17 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		printReport(stdout, tarball, r)
 		return &session.Error{Code: contract.ExitTampered, Msg: "refusing to archive a bundle that does not verify: nothing was uploaded"}
 	}
+	if !archiveKind.MatchString(r.Kind) {
+		return &session.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("the bundle's kind %s is not a procedure name (want lowercase letters): nothing was uploaded", termsafe.Quote(r.Kind))}
+	}
 	sealed := &session.Sealed{Tarball: tarball}
 	if sc := strings.TrimSuffix(tarball, ".tar.gz") + ".signature.json"; fileExists(sc) {
+		// The sidecar is uploaded beside the tarball: it must be the signature that verified.
+		side, err := safefile.ReadRegular(sc, maxSidecarBytes)
+		inside, _ := contents.Data(session.FileSignature)
+		if err != nil || string(side) != string(inside) {
+			return &session.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("%s is not the signature.json inside the verified bundle: nothing was uploaded", termsafe.Quote(sc))}
+		}
 		sealed.SignatureSidecar = sc
 	}
 	now := time.Now()
@@ -160,6 +240,12 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	dr.PrintReceipt(stdout, rec, req.ReceiptPath)
 	return nil
 }
+
+// archiveKind is a bundle kind fit for the archive's key prefix <env>/<kind>/.
+var archiveKind = regexp.MustCompile(`^[a-z]{1,32}$`)
+
+// maxSidecarBytes caps the signature sidecar read before upload (a signature.json is ~500 bytes).
+const maxSidecarBytes = 64 << 10
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 

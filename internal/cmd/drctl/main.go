@@ -24,6 +24,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
 func main() {
@@ -116,21 +117,23 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "archive":
 		err = runArchive(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %q: want drill, activate, failback, route, teardown, verify, archive or kit\n", args[0])
+		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive or kit\n", termsafe.Quote(args[0]))
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return session.ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "drctl %s: %v\n", args[0], err)
+		// Messages quote bundle, kit, server and argument strings: escape them all here.
+		fmt.Fprintf(stderr, "drctl %s: %s\n", args[0], termsafe.Lines(err.Error()))
 	}
 	return session.ExitCode(err)
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("drctl "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package echoes an unknown flag's name raw: escape what it writes.
+	fs.SetOutput(termsafe.Writer(stderr))
 	return fs
 }
 

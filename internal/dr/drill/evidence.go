@@ -27,7 +27,7 @@ func drillEvidence(o Options, d Deps) (session.Signer, *session.Provenance, erro
 		return nil, nil, session.Usagef("--signing-key %s: %v. Nothing was run.", path, err)
 	}
 	if created {
-		fmt.Fprintf(d.Stdout, "evidence signing key created: %s (0600, Ed25519; its public key, recorded in every bundle it signs):\n%s", path, s.PublicKeyPEM())
+		session.PrintKeyCreated(d.Stdout, s)
 	}
 	prov := session.LocalProvenance(session.Approval{Reason: session.ReasonDrill, Ticket: session.ReasonDrill, Approver: session.ReasonDrill}, false)
 	return s, &prov, nil

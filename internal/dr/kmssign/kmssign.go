@@ -69,8 +69,8 @@ func (s *Signer) Algorithm() string { return session.AlgECDSASHA256 }
 // KeyID is the key ARN.
 func (s *Signer) KeyID() string { return s.KeyArn }
 
-// PublicKey is nil: verification goes through kms:Verify with the same key (an auditor with
-// kms:GetPublicKey can also verify offline; not done here).
+// PublicKey is nil: the bundle carries no key of its own; a verifier uses kms:Verify with the
+// configured key, or its public key pinned from kms:GetPublicKey (docs/evidence.md "Trust").
 func (s *Signer) PublicKey() []byte { return nil }
 
 // Sign asks KMS to sign the SHA-256 digest of message (MessageType DIGEST keeps the manifest
@@ -85,31 +85,37 @@ func (s *Signer) Sign(ctx context.Context, message []byte) ([]byte, error) {
 	return out.Signature, nil
 }
 
-// Verify asks KMS whether sig is a signature of message by the key it names. KMS answers an
-// invalid signature with KMSInvalidSignatureException, not SignatureValid=false.
+// Trusted is this key as a verifier's trust anchor: kms:Verify with the configured ARN
+// (source says where the ARN came from, e.g. cdk.json's evidence.signingKeyArn).
+func (s *Signer) Trusted(source string) session.TrustedKey {
+	return session.TrustedKey{ID: s.KeyArn, Algorithm: session.AlgECDSASHA256, Online: s, Source: source + " via kms:Verify"}
+}
+
+// Verify asks KMS whether sig is a signature of message by this Signer's key: the ARN the
+// verifier configured, never the key id signature.json claims (a forger writes any id
+// there; docs/evidence.md "Trust"). KMS answers an invalid signature with
+// KMSInvalidSignatureException, not SignatureValid=false; both wrap
+// session.ErrSignatureInvalid, any other error means KMS could not be asked.
 func (s *Signer) Verify(ctx context.Context, sig session.Signature, message []byte) error {
 	if sig.Algorithm != session.AlgECDSASHA256 {
-		return fmt.Errorf("kms: algorithm %q: accepted: %s", sig.Algorithm, session.AlgECDSASHA256)
+		return fmt.Errorf("%w: algorithm %q: accepted: %s", session.ErrSignatureInvalid, sig.Algorithm, session.AlgECDSASHA256)
 	}
 	value, err := base64.StdEncoding.DecodeString(sig.Value)
 	if err != nil {
-		return errors.New("the signature is not base64")
+		return fmt.Errorf("%w: the signature is not base64", session.ErrSignatureInvalid)
 	}
 	sum := sha256.Sum256(message)
-	keyID := sig.KeyID
-	if keyID == "" {
-		keyID = s.KeyArn
-	}
+	keyID := s.KeyArn
 	out, err := s.API.Verify(ctx, &kms.VerifyInput{KeyId: aws.String(keyID), Message: sum[:], Signature: value,
 		MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
 	var invalid *types.KMSInvalidSignatureException
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Errorf("the ECDSA_SHA_256 signature does not verify (kms:Verify with %s)", keyID)
+		return fmt.Errorf("%w (kms:Verify with %s)", session.ErrSignatureInvalid, keyID)
 	case err != nil:
 		return fmt.Errorf("kms:Verify %s: %w", keyID, err)
 	case !out.SignatureValid:
-		return fmt.Errorf("the ECDSA_SHA_256 signature does not verify (kms:Verify with %s)", keyID)
+		return fmt.Errorf("%w (kms:Verify with %s)", session.ErrSignatureInvalid, keyID)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,8 @@ const keyArn = "arn:aws:kms:us-west-2:333333333333:key/9d6a2e5c-7f1b-4c3d-8e4a-5
 type fakeKMS struct {
 	key   *ecdsa.PrivateKey
 	signs int
+	// asked are the key ids Verify was called with.
+	asked []string
 }
 
 func (f *fakeKMS) check(keyID *string, mt types.MessageType, alg types.SigningAlgorithmSpec, digest []byte) error {
@@ -51,6 +54,7 @@ func (f *fakeKMS) Sign(_ context.Context, in *kms.SignInput, _ ...func(*kms.Opti
 }
 
 func (f *fakeKMS) Verify(_ context.Context, in *kms.VerifyInput, _ ...func(*kms.Options)) (*kms.VerifyOutput, error) {
+	f.asked = append(f.asked, aws.ToString(in.KeyId))
 	if err := f.check(in.KeyId, in.MessageType, in.SigningAlgorithm, in.Message); err != nil {
 		return nil, err
 	}
@@ -83,13 +87,13 @@ func TestKMSSignedBundleVerifiesAndTamperingIsCaught(t *testing.T) {
 	if err != nil || fake.signs != 1 || sealed.KeyID != keyArn {
 		t.Fatalf("seal: %v signs=%d key=%s", err, fake.signs, sealed.KeyID)
 	}
-	verifiers := map[string]session.Verifier{session.AlgECDSASHA256: s}
-	name, files, _ := session.ReadBundle(sealed.Dir)
-	if r := session.Verify(context.Background(), name, files, session.VerifyOptions{Verifiers: verifiers, TrustedKeys: []string{keyArn}}); !r.OK() {
+	trusted := session.VerifyOptions{Keys: []session.TrustedKey{s.Trusted("cdk.json evidence.signingKeyArn")}}
+	c, _ := session.ReadBundle(sealed.Dir)
+	if r := session.Verify(context.Background(), c, trusted); !r.OK() || r.KeyID != keyArn {
 		t.Fatalf("clean: %v", r.Findings)
 	}
-	// Without a verifier (no credentials) a KMS bundle is unverifiable, and says why.
-	if r := session.Verify(context.Background(), name, files, session.VerifyOptions{}); r.OK() || !strings.Contains(r.Findings[0].Detail, "kms:Verify") {
+	// With no key trusted (no --env, nothing pinned) a KMS bundle is not verified, and says how.
+	if r := session.Verify(context.Background(), c, session.VerifyOptions{}); r.OK() || !strings.Contains(r.Findings[0].Detail, "aws kms get-public-key") {
 		t.Fatalf("no verifier: %v", r.Findings)
 	}
 	// A manifest edited (and the file with it) fails real ECDSA verification at the fake KMS.
@@ -98,14 +102,51 @@ func TestKMSSignedBundleVerifiesAndTamperingIsCaught(t *testing.T) {
 	if err := os.WriteFile(mp, []byte(strings.Replace(string(data), `"activate"`, `"drill"`, 1)), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	name, files, _ = session.ReadBundle(sealed.Dir)
-	r := session.Verify(context.Background(), name, files, session.VerifyOptions{Verifiers: verifiers})
+	c, _ = session.ReadBundle(sealed.Dir)
+	r := session.Verify(context.Background(), c, trusted)
 	var got []string
 	for _, f := range r.Findings {
 		got = append(got, string(f.Kind))
 	}
-	if strings.Join(got, ",") != "manifest-edited,bad-signature" || !strings.Contains(r.Findings[1].Detail, "does not verify") {
+	if strings.Join(got, ",") != "manifest-edited,bad-signature" || !strings.Contains(r.Findings[1].Detail, "verifies with no trusted key") {
 		t.Fatalf("tampered: %v", r.Findings)
+	}
+}
+
+// A forger re-signs with a KMS key of their own and writes its ARN (or any id) into
+// signature.json: kms:Verify is asked with the configured ARN only.
+func TestVerifyAsksKMSWithTheConfiguredKeyOnly(t *testing.T) {
+	trusted := newFake(t)
+	forger := &Signer{API: newFake(t), KeyArn: keyArn} // the forger's own key, under the trusted ARN
+	b, err := session.NewBundle(t.TempDir(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.WriteFile("metadata.json", []byte("{}\n"))
+	b.SignWith(forger, session.Manifest{Kind: "activate"})
+	sealed, err := b.SealContext(context.Background(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, claim := range []string{keyArn, "arn:aws:kms:us-west-2:999999999999:key/forger", "", "\x1b[2Jarn"} {
+		mp := filepath.Join(sealed.Dir, session.FileSignature)
+		data, _ := os.ReadFile(mp)
+		var sig map[string]any
+		_ = json.Unmarshal(data, &sig)
+		sig["keyId"] = claim
+		data, _ = json.Marshal(sig)
+		if err := os.WriteFile(mp, data, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		trusted.asked = nil
+		c, _ := session.ReadBundle(sealed.Dir)
+		r := session.Verify(context.Background(), c, session.VerifyOptions{Keys: []session.TrustedKey{(&Signer{API: trusted, KeyArn: keyArn}).Trusted("cdk.json")}})
+		if r.OK() || len(r.Findings) != 1 || r.Findings[0].Kind != session.BadSignature {
+			t.Fatalf("claim %q: %+v", claim, r.Findings)
+		}
+		if len(trusted.asked) != 1 || trusted.asked[0] != keyArn {
+			t.Fatalf("claim %q: kms:Verify asked with %q", claim, trusted.asked)
+		}
 	}
 }
 

@@ -245,13 +245,13 @@ func (l *Log) Bytes() []byte {
 // is evidence too.
 func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) (*Sealed, error) {
 	end := s.Now().UTC()
-	verdict := "pass"
+	verdict := VerdictPass
 	switch ExitCode(runErr) {
 	case ExitOK:
 	case ExitInterrupted:
-		verdict = "interrupted"
+		verdict = VerdictInterrupted
 	default:
-		verdict = "fail"
+		verdict = VerdictFail
 	}
 	s.Meta["finishedAt"] = Stamp(end)
 	s.Meta["verdict"] = verdict
@@ -304,7 +304,7 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		}
 	}
 	if s.Signer != nil {
-		s.Bundle.SignWith(s.Signer, Manifest{Kind: s.Kind, Label: s.Label, Provenance: prov})
+		s.Bundle.SignWith(s.Signer, Manifest{Kind: s.Kind, Label: s.Label, Verdict: verdict, Provenance: prov})
 	}
 	sealed, err := s.Bundle.SealContext(ctx, end)
 	if err != nil {

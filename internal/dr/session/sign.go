@@ -6,8 +6,8 @@ package session
 // bundle or the logs; only the public key and its fingerprint do.
 
 import (
+	"bytes"
 	"context"
-	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,8 +17,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/safefile"
 )
 
 // Signature algorithms.
@@ -50,7 +56,9 @@ type Signer interface {
 	Sign(ctx context.Context, message []byte) ([]byte, error)
 }
 
-// Verifier checks a signature the bundle's recorded public key cannot check offline (KMS).
+// Verifier checks a signature through a service that holds the trusted key (kms:Verify with
+// the configured key ARN, never the one signature.json names). A signature that is not the
+// key's is an error wrapping ErrSignatureInvalid.
 type Verifier interface {
 	Verify(ctx context.Context, sig Signature, message []byte) error
 }
@@ -66,6 +74,9 @@ type Manifest struct {
 	Kind string `json:"kind"`
 	// Label says what the target was: "LOCAL STAND-IN, NOT A DEPLOYMENT" for drills.
 	Label string `json:"label,omitempty"`
+	// Verdict is the procedure's outcome as sealed (pass, fail, interrupted): signed, so
+	// verify prints it beside VERIFIED and a failed drill never reads as a plain pass.
+	Verdict string `json:"verdict,omitempty"`
 	// Provenance is who ran it and why.
 	Provenance *Provenance `json:"provenance,omitempty"`
 	// Files are every file of the bundle except manifest.json and signature.json, sorted.
@@ -107,38 +118,6 @@ func SignManifest(ctx context.Context, s Signer, manifest []byte) (Signature, er
 	return sig, nil
 }
 
-// verifyOffline checks sig over message with the public key it records.
-func verifyOffline(sig Signature, message []byte) error {
-	der, err := base64.StdEncoding.DecodeString(sig.PublicKey)
-	if err != nil || len(der) == 0 {
-		return errors.New("signature.json records no usable public key")
-	}
-	pub, err := x509.ParsePKIXPublicKey(der)
-	if err != nil {
-		return fmt.Errorf("signature.json's public key: %w", err)
-	}
-	value, err := base64.StdEncoding.DecodeString(sig.Value)
-	if err != nil {
-		return errors.New("signature.json's signature is not base64")
-	}
-	switch sig.Algorithm {
-	case AlgEd25519:
-		k, ok := pub.(ed25519.PublicKey)
-		if !ok || !ed25519.Verify(k, message, value) {
-			return errors.New("the Ed25519 signature does not verify")
-		}
-	case AlgECDSASHA256:
-		k, ok := pub.(*ecdsa.PublicKey)
-		sum := sha256.Sum256(message)
-		if !ok || !ecdsa.VerifyASN1(k, sum[:], value) {
-			return errors.New("the ECDSA_SHA_256 signature does not verify")
-		}
-	default:
-		return fmt.Errorf("unknown signature algorithm %q: accepted: %s, %s", sig.Algorithm, AlgEd25519, AlgECDSASHA256)
-	}
-	return nil
-}
-
 // Fingerprint is "SHA256:<base64>" of a DER public key (the ssh-keygen -l style).
 func Fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
@@ -153,6 +132,8 @@ type LocalSigner struct {
 	pub []byte
 	// Path is the key file.
 	Path string
+	// Replaced is where a half-written key file found at Path was set aside ("" if none).
+	Replaced string
 }
 
 var _ Signer = (*LocalSigner)(nil)
@@ -168,57 +149,130 @@ func DefaultLocalKeyPath(repo string) string {
 	return filepath.Join(repo, ".build", "evidence-ed25519.key")
 }
 
-// LoadOrCreateLocalKey reads the key at path, or generates one there (0600, directory 0700)
-// when none exists. created says whether it was made now. A key file readable by group or
-// others is refused: the key is what makes the signature mean something.
-func LoadOrCreateLocalKey(path string) (s *LocalSigner, created bool, err error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, false, fmt.Errorf("evidence key: %w", err)
-		}
-		_, key, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, false, fmt.Errorf("evidence key: %w", err)
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return nil, false, fmt.Errorf("evidence key: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, false, fmt.Errorf("evidence key: %w", err)
-		}
-		werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, false, fmt.Errorf("evidence key: write %s: %w", path, werr)
-		}
-		s, err := newLocalSigner(path, key)
-		return s, true, err
-	}
+// maxKeyFileBytes caps a local key file (an Ed25519 PKCS#8 PEM is 119 bytes).
+const maxKeyFileBytes = 16 << 10
+
+// pemPrivateKeyHead is how a PKCS#8 PEM key file starts: a file that is a prefix of a key
+// (0 bytes, or cut anywhere) is a key creation that did not finish.
+const pemPrivateKeyHead = "-----BEGIN PRIVATE KEY-----"
+
+// BrokenKeySuffix is appended (with a timestamp) to a half-written key file set aside.
+const BrokenKeySuffix = ".broken-"
+
+// HalfWrittenKeyError is a key file that is empty or a cut-off PEM key: what a full disk or
+// a kill during a creation before issue 23 left. It can never have signed anything.
+type HalfWrittenKeyError struct {
+	Path string
+	Size int
+}
+
+func (e *HalfWrittenKeyError) Error() string {
+	return fmt.Sprintf("evidence key %s is %d bytes, a key file whose creation did not finish (empty or cut off)", e.Path, e.Size)
+}
+
+// LoadLocalKey reads the key at path without ever creating or replacing one (verify uses it).
+// A key file readable by group or others is refused: the key is what makes the signature
+// mean something.
+func LoadLocalKey(path string) (*LocalSigner, error) {
+	data, err := safefile.ReadLimited(path, maxKeyFileBytes)
 	if err != nil {
-		return nil, false, fmt.Errorf("evidence key: %w", err)
+		return nil, fmt.Errorf("evidence key: %w", err)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("evidence key %s: mode %v lets others read it: chmod 600 %s (or remove it to make a new key)", path, fi.Mode().Perm(), path)
+		return nil, fmt.Errorf("evidence key %s: mode %v lets others read it: chmod 600 %s (or remove it to make a new key)", path, fi.Mode().Perm(), path)
 	}
 	block, _ := pem.Decode(data)
+	if block == nil {
+		if t := bytes.TrimSpace(data); len(t) == 0 || bytes.HasPrefix(t, []byte(pemPrivateKeyHead)) || strings.HasPrefix(pemPrivateKeyHead, string(t)) {
+			return nil, &HalfWrittenKeyError{Path: path, Size: len(data)}
+		}
+	}
 	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, false, fmt.Errorf("evidence key %s: not a PEM PRIVATE KEY", path)
+		return nil, fmt.Errorf("evidence key %s: not a PEM PRIVATE KEY", path)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, false, fmt.Errorf("evidence key %s: %w", path, err)
+		return nil, fmt.Errorf("evidence key %s: %w", path, err)
 	}
 	key, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, false, fmt.Errorf("evidence key %s: not an Ed25519 key", path)
+		return nil, fmt.Errorf("evidence key %s: not an Ed25519 key", path)
 	}
-	s, err = newLocalSigner(path, key)
-	return s, false, err
+	return newLocalSigner(path, key)
+}
+
+// LoadOrCreateLocalKey reads the key at path, or generates one there (0600, directory 0700)
+// when none exists. created says whether it was made now. The new key is written to a
+// temporary file, synced and linked into place (link fails if another run made one first:
+// both then use that one), so a full disk or a kill never leaves a 0-byte or partial key. A
+// half-written key left by an older version is set aside (path.broken-<time>, never
+// deleted) and replaced; s.Replaced names where it went.
+func LoadOrCreateLocalKey(path string) (s *LocalSigner, created bool, err error) {
+	s, err = LoadLocalKey(path)
+	var half *HalfWrittenKeyError
+	switch {
+	case err == nil:
+		return s, false, nil
+	case errors.As(err, &half):
+		aside := path + BrokenKeySuffix + time.Now().UTC().Format("20060102T150405.000000000Z")
+		if rerr := os.Rename(path, aside); rerr != nil {
+			return nil, false, fmt.Errorf("%v; setting it aside failed: %w", err, rerr)
+		}
+		s, err = createLocalKey(path)
+		if err != nil {
+			return nil, false, err
+		}
+		s.Replaced = aside
+		return s, true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		s, err = createLocalKey(path)
+		return s, err == nil, err
+	}
+	return nil, false, err
+}
+
+func createLocalKey(path string) (*LocalSigner, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence key: %w", err)
+	}
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("evidence key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("evidence key: %w", err)
+	}
+	// CreateTemp makes the file 0600 before a byte is written.
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("evidence key: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	werr = errors.Join(werr, f.Sync(), f.Close())
+	if werr != nil {
+		return nil, fmt.Errorf("evidence key: write %s: %w (no key file was left behind)", path, werr)
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		// Another run created it between our check and now: use that key, not a second one.
+		return LoadLocalKey(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("evidence key: %w", err)
+	}
+	syncDir(dir)
+	return newLocalSigner(path, key)
+}
+
+// syncDir makes a rename or link in dir durable (best effort: not every filesystem syncs a
+// directory).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
 
 func newLocalSigner(path string, key ed25519.PrivateKey) (*LocalSigner, error) {
@@ -237,6 +291,18 @@ func (s *LocalSigner) KeyID() string { return "ed25519:" + Fingerprint(s.pub) }
 
 // PublicKey is the DER SubjectPublicKeyInfo.
 func (s *LocalSigner) PublicKey() []byte { return append([]byte(nil), s.pub...) }
+
+// PrintKeyCreated tells the operator a key was made (or a half-written one replaced) and
+// prints its public key: the PEM a verifier on another machine puts in its trusted-keys
+// file (docs/evidence.md "Trust").
+func PrintKeyCreated(w io.Writer, s *LocalSigner) {
+	if s.Replaced != "" {
+		fmt.Fprintf(w, "evidence signing key %s was half-written (an interrupted creation): set aside as %s and replaced\n", s.Path, s.Replaced)
+	}
+	fmt.Fprintf(w, "evidence signing key created: %s (0600, Ed25519, for drills and non-production; key id %s).\n"+
+		"Its public key: verifiers elsewhere trust it by adding it to %s or passing it with --trusted-key:\n%s",
+		s.Path, s.KeyID(), TrustedKeysFile, s.PublicKeyPEM())
+}
 
 // PublicKeyPEM is the public key as PEM, for printing.
 func (s *LocalSigner) PublicKeyPEM() string {

@@ -30,7 +30,7 @@ func sealedSigned(t *testing.T) (*Sealed, *LocalSigner) {
 		}
 	}
 	prov := LocalProvenance(Approval{Reason: ReasonDrill, Ticket: ReasonDrill, Approver: ReasonDrill}, false)
-	b.SignWith(signer, Manifest{Kind: "drill", Label: "LOCAL STAND-IN, NOT A DEPLOYMENT", Provenance: &prov})
+	b.SignWith(signer, Manifest{Kind: "drill", Label: "LOCAL STAND-IN, NOT A DEPLOYMENT", Verdict: VerdictPass, Provenance: &prov})
 	s, err := b.SealContext(context.Background(), time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
@@ -40,11 +40,11 @@ func sealedSigned(t *testing.T) (*Sealed, *LocalSigner) {
 
 func verifyDir(t *testing.T, dir string, o VerifyOptions) *VerifyReport {
 	t.Helper()
-	name, files, err := ReadBundle(dir)
+	c, err := ReadBundle(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Verify(context.Background(), name, files, o)
+	return Verify(context.Background(), c, o)
 }
 
 func kinds(r *VerifyReport) string {
@@ -109,11 +109,11 @@ func TestVerifyDetectsEachTampering(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s, signer := sealedSigned(t)
 			tc.tamper(t, s.Dir)
-			r := verifyDir(t, s.Dir, VerifyOptions{TrustedKeys: []string{signer.KeyID()}})
+			r := verifyDir(t, s.Dir, VerifyOptions{Keys: []TrustedKey{TrustLocalSigner(signer)}})
 			if got := kinds(r); got != tc.want {
 				t.Fatalf("findings %q, want %q (%v)", got, tc.want, r.Findings)
 			}
-			if tc.want == "" && (!r.OK() || r.Algorithm != AlgEd25519 || r.Files != 4) {
+			if tc.want == "" && (!r.OK() || r.Algorithm != AlgEd25519 || r.Files != 4 || r.KeyID != signer.KeyID() || r.Kind != "drill" || r.Verdict != VerdictPass) {
 				t.Fatalf("clean bundle: %+v", r)
 			}
 		})
@@ -122,7 +122,7 @@ func TestVerifyDetectsEachTampering(t *testing.T) {
 		s, _ := sealedSigned(t)
 		tests["a manifest re-hashed after an edit without re-signing is caught"].tamper(t, s.Dir)
 		r := verifyDir(t, s.Dir, VerifyOptions{})
-		if !strings.Contains(r.Findings[0].Detail, "re-hashed after an edit without being re-signed") {
+		if len(r.Findings) != 2 || r.Findings[1].Kind != UntrustedKey || !strings.Contains(r.Findings[0].Detail, "re-hashed after an edit without being re-signed") {
 			t.Fatalf("detail: %s", r.Findings[0].Detail)
 		}
 	})
@@ -130,19 +130,23 @@ func TestVerifyDetectsEachTampering(t *testing.T) {
 
 func TestVerifyTarballAndTrust(t *testing.T) {
 	s, signer := sealedSigned(t)
-	name, files, err := ReadBundle(s.Tarball)
+	c, err := ReadBundle(s.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := Verify(context.Background(), name, files, VerifyOptions{TrustedKeys: []string{signer.KeyID()}}); !r.OK() || name != "bundle-1" {
-		t.Fatalf("tarball: %s %v", name, r.Findings)
+	if r := Verify(context.Background(), c, VerifyOptions{Keys: []TrustedKey{TrustLocalSigner(signer)}}); !r.OK() || c.Name != "bundle-1" {
+		t.Fatalf("tarball: %s %v", c.Name, r.Findings)
 	}
-	r := Verify(context.Background(), name, files, VerifyOptions{TrustedKeys: []string{"ed25519:SHA256:someone-else"}})
-	if kinds(r) != "untrusted-key signature.json" {
+	other, _, err := LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "other.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Verify(context.Background(), c, VerifyOptions{Keys: []TrustedKey{TrustLocalSigner(other)}})
+	if kinds(r) != "untrusted-key signature.json" || !strings.Contains(r.Findings[0].Detail, "signed by "+signer.KeyID()+", a key this verifier does not trust") {
 		t.Fatalf("untrusted: %v", r.Findings)
 	}
 	sidecar, _ := os.ReadFile(s.SignatureSidecar)
-	if string(sidecar) != string(files[FileSignature]) {
+	if inside, _ := c.Data(FileSignature); string(sidecar) != string(inside) {
 		t.Fatal("the signature beside the tarball differs from the one inside")
 	}
 }
@@ -171,7 +175,7 @@ func TestSignedBundleNeverHoldsThePrivateKey(t *testing.T) {
 	s, signer := sealedSigned(t)
 	keyPEM, _ := os.ReadFile(signer.Path)
 	body := strings.Join(strings.Split(strings.TrimSpace(string(keyPEM)), "\n")[1:2], "")
-	_, files, err := ReadBundle(s.Tarball)
+	files, err := ReadTarball(s.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,18 +1,14 @@
 package session
 
-// This file is `drctl verify`: it checks a bundle (directory or .tar.gz) against its signed
-// manifest and names exactly what differs.
+// This file is `drctl verify`: it checks a bundle (directory or .tar.gz, read by read.go
+// under its caps) against its signed manifest, the manifest against a key the verifier
+// already trusts (trust.go), and names exactly what differs.
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 )
 
 // FindingKind classifies what verification found.
@@ -26,7 +22,19 @@ const (
 	ManifestEdited FindingKind = "manifest-edited" // manifest.json is not what was signed
 	BadSignature   FindingKind = "bad-signature"   // the signature does not verify
 	Unsigned       FindingKind = "unsigned"        // manifest.json or signature.json missing/unreadable
-	UntrustedKey   FindingKind = "untrusted-key"   // signed, but not by a key the caller trusts
+	UntrustedKey   FindingKind = "untrusted-key"   // signed, but not by a key the verifier trusts
+	Unverifiable   FindingKind = "unverifiable"    // the trusted key could not be asked (KMS unreachable)
+	Refused        FindingKind = "refused"         // the bundle's shape is hostile (a link, a cap exceeded)
+)
+
+// Verdict values a bundle records (metadata.json, manifest.json).
+const (
+	VerdictPass        = "pass"
+	VerdictFail        = "fail"
+	VerdictInterrupted = "interrupted"
+	// VerdictUnknown is printed for a bundle that records none (sealed before issue 23 and
+	// without a readable metadata.json).
+	VerdictUnknown = "unknown"
 )
 
 // Finding is one difference.
@@ -36,7 +44,8 @@ type Finding struct {
 	Detail string      `json:"detail"`
 }
 
-// String reads "edited: validation/summary.md: ...".
+// String reads "edited: validation/summary.md: ...". It holds bundle-controlled text:
+// print it through termsafe.Escape.
 func (f Finding) String() string {
 	if f.Path == "" {
 		return fmt.Sprintf("%s: %s", f.Kind, f.Detail)
@@ -44,76 +53,50 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s: %s: %s", f.Kind, f.Path, f.Detail)
 }
 
-// VerifyOptions say which keys are trusted and how to reach KMS.
+// VerifyOptions say which keys are trusted.
 type VerifyOptions struct {
-	// TrustedKeys are key ids (KMS ARNs, "ed25519:SHA256:..."); empty trusts the key the
-	// bundle records, and the report says so.
-	TrustedKeys []string
-	// Verifiers verify an algorithm the bundle's public key cannot check offline (KMS).
-	Verifiers map[string]Verifier
+	// Keys are the keys the verifier already holds (trust.go). Empty trusts nothing: the
+	// bundle is then reported untrusted, with how to give a key.
+	Keys []TrustedKey
 }
 
 // VerifyReport is the outcome.
 type VerifyReport struct {
-	Bundle    string    `json:"bundle"`
-	Files     int       `json:"files"`
-	Algorithm string    `json:"algorithm,omitempty"`
-	KeyID     string    `json:"keyId,omitempty"`
-	Trust     string    `json:"trust"`
-	Findings  []Finding `json:"findings"`
-	Manifest  *Manifest `json:"-"`
+	Bundle    string `json:"bundle"`
+	Files     int    `json:"files"`
+	Algorithm string `json:"algorithm,omitempty"`
+	// KeyID is the trusted key that verified (never the id signature.json claims).
+	KeyID string `json:"keyId,omitempty"`
+	Trust string `json:"trust"`
+	// Kind and Verdict are what the signed manifest (or, for an older bundle, the signed
+	// metadata.json) records: meaningful only when OK.
+	Kind     string    `json:"kind,omitempty"`
+	Verdict  string    `json:"verdict,omitempty"`
+	Findings []Finding `json:"findings"`
+	Manifest *Manifest `json:"-"`
 }
 
 // OK reports whether the bundle is intact and signed by a trusted key.
 func (r *VerifyReport) OK() bool { return len(r.Findings) == 0 }
 
-// ReadBundle reads a bundle directory, or a .tar.gz made by Seal, into bundle-relative
-// path -> content.
-func ReadBundle(path string) (name string, files map[string][]byte, err error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", nil, err
-	}
-	if !fi.IsDir() {
-		raw, err := ReadTarball(path)
-		if err != nil {
-			return "", nil, fmt.Errorf("%s: not a bundle tarball: %w", path, err)
-		}
-		files = map[string][]byte{}
-		for p, data := range raw {
-			top, rel, ok := strings.Cut(p, "/")
-			if !ok || (name != "" && top != name) {
-				return "", nil, fmt.Errorf("%s: %q is outside the bundle's one top directory", path, p)
-			}
-			name = top
-			files[rel] = data
-		}
-		return name, files, nil
-	}
-	files = map[string][]byte{}
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(path, p)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		files[filepath.ToSlash(rel)] = data
-		return nil
-	})
-	return filepath.Base(path), files, err
+// RefusedReport is the report of a bundle the reader refused (read.go).
+func RefusedReport(name string, err *RefusedError) *VerifyReport {
+	return &VerifyReport{Bundle: name, Trust: "not established", Findings: []Finding{{Kind: Refused, Detail: err.Reason}}}
 }
 
-// Verify checks files against manifest.json and manifest.json against signature.json.
-func Verify(ctx context.Context, name string, files map[string][]byte, o VerifyOptions) *VerifyReport {
-	r := &VerifyReport{Bundle: name, Trust: "not established"}
+// Verify checks c's files against manifest.json and manifest.json's signature against the
+// trusted keys.
+func Verify(ctx context.Context, c *Contents, o VerifyOptions) *VerifyReport {
+	r := &VerifyReport{Bundle: c.Name, Trust: "not established"}
 	add := func(k FindingKind, p, format string, args ...any) {
 		r.Findings = append(r.Findings, Finding{Kind: k, Path: p, Detail: fmt.Sprintf(format, args...)})
 	}
-	mdata, ok := files[FileManifestJSON]
+	mdata, ok := c.Data(FileManifestJSON)
 	if !ok {
+		if _, present := c.Files[FileManifestJSON]; present {
+			add(Unsigned, FileManifestJSON, "larger than %d bytes: not a manifest this verifier reads", maxKeptBytes)
+			return r
+		}
 		add(Unsigned, FileManifestJSON, "missing: the bundle has no signed manifest (removed, or sealed without signing)")
 		return r
 	}
@@ -129,30 +112,29 @@ func Verify(ctx context.Context, name string, files map[string][]byte, o VerifyO
 	listed := map[string]ManifestFile{}
 	for _, f := range m.Files {
 		listed[f.Path] = f
-		data, ok := files[f.Path]
+		d, ok := c.Files[f.Path]
 		if !ok {
 			add(Removed, f.Path, "listed in %s (%d bytes) but not in the bundle", FileManifestJSON, f.Size)
 			continue
 		}
-		sum := fmt.Sprintf("%x", sha256.Sum256(data))
-		if sum != f.SHA256 || int64(len(data)) != f.Size {
-			add(Edited, f.Path, "sha256 %s (%d bytes), the manifest says %s (%d bytes)", short(sum), len(data), short(f.SHA256), f.Size)
+		if d.SHA256 != f.SHA256 || d.Size != f.Size {
+			add(Edited, f.Path, "sha256 %s (%d bytes), the manifest says %s (%d bytes)", short(d.SHA256), d.Size, short(f.SHA256), f.Size)
 		}
 	}
 	var extra []string
-	for p := range files {
+	for p := range c.Files {
 		if _, ok := listed[p]; !ok && p != FileManifestJSON && p != FileSignature {
 			extra = append(extra, p)
 		}
 	}
 	sort.Strings(extra)
 	for _, p := range extra {
-		add(Added, p, "in the bundle (%d bytes) but not listed in %s", len(files[p]), FileManifestJSON)
+		add(Added, p, "in the bundle (%d bytes) but not listed in %s", c.Files[p].Size, FileManifestJSON)
 	}
 	filesMatch := len(r.Findings) == 0
 
 	// The manifest against its signature.
-	sdata, ok := files[FileSignature]
+	sdata, ok := c.Data(FileSignature)
 	if !ok {
 		add(Unsigned, FileSignature, "missing: nothing proves %s was not rewritten", FileManifestJSON)
 		return r
@@ -162,8 +144,8 @@ func Verify(ctx context.Context, name string, files map[string][]byte, o VerifyO
 		add(Unsigned, FileSignature, "not a %s signature", SignatureSchema)
 		return r
 	}
-	r.Algorithm, r.KeyID = sig.Algorithm, sig.KeyID
-	msum := fmt.Sprintf("%x", sha256.Sum256(mdata))
+	r.Algorithm = sig.Algorithm
+	msum := c.Files[FileManifestJSON].SHA256
 	if msum != sig.ManifestSHA256 {
 		why := "it was changed after signing"
 		if filesMatch {
@@ -171,27 +153,36 @@ func Verify(ctx context.Context, name string, files map[string][]byte, o VerifyO
 		}
 		add(ManifestEdited, FileManifestJSON, "sha256 %s, but %s signed %s: %s", short(msum), FileSignature, short(sig.ManifestSHA256), why)
 	}
-	var err error
-	if sig.PublicKey != "" {
-		err = verifyOffline(sig, mdata)
-	} else if v := o.Verifiers[sig.Algorithm]; v != nil {
-		err = v.Verify(ctx, sig, mdata)
-	} else {
-		err = fmt.Errorf("no public key recorded and no verifier for %s (a KMS signature needs kms:Verify: run with AWS credentials)", sig.Algorithm)
-	}
-	if err != nil {
-		add(BadSignature, FileSignature, "%v (key %s)", err, sig.KeyID)
+	k, problem := CheckSignature(ctx, o.Keys, sig, mdata)
+	if problem != nil {
+		add(problem.Kind, FileSignature, "%s", problem.Detail)
 		return r
 	}
-	switch {
-	case len(o.TrustedKeys) == 0:
-		r.Trust = "the signature is valid for the key recorded in the bundle (" + sig.KeyID + "); compare it with the key printed when the bundle was sealed, or pass --trusted-key"
-	case contains(o.TrustedKeys, sig.KeyID):
-		r.Trust = "signed by trusted key " + sig.KeyID
-	default:
-		add(UntrustedKey, FileSignature, "signed by %s, which is not among the trusted keys (%s)", sig.KeyID, strings.Join(o.TrustedKeys, ", "))
+	r.KeyID = k.ID
+	r.Trust = "signed by trusted key " + k.Describe()
+	if r.OK() {
+		r.Kind, r.Verdict = m.Kind, m.Verdict
+		if r.Verdict == "" {
+			r.Verdict = metadataVerdict(c)
+		}
 	}
 	return r
+}
+
+// metadataVerdict is the verdict of a bundle sealed before manifest.json carried it: its
+// metadata.json, which the manifest lists (so it is signed once the files match).
+func metadataVerdict(c *Contents) string {
+	data, ok := c.Data(FileMetadata)
+	if !ok {
+		return VerdictUnknown
+	}
+	var meta struct {
+		Verdict string `json:"verdict"`
+	}
+	if json.Unmarshal(data, &meta) != nil || meta.Verdict == "" {
+		return VerdictUnknown
+	}
+	return meta.Verdict
 }
 
 func short(hex string) string {
