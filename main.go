@@ -46,9 +46,10 @@ func run(newApp func() awscdk.App, canaryDir string, stderr io.Writer) (code int
 	}()
 	app := newApp()
 	get := func(key string) any { return app.Node().TryGetContext(jsii.String(key)) }
-	evidence, err := drcontext.SelectsEvidence(get(drcontext.KeyStack))
-	if err == nil && evidence && get(drcontext.KeyMatrix) != nil {
-		err = fmt.Errorf("context %q and %q: a matrix synth builds each environment's evidence archive already; give one of them", drcontext.KeyStack, drcontext.KeyMatrix)
+	selected, err := drcontext.SelectedStack(get(drcontext.KeyStack))
+	evidence := selected == drcontext.StackEvidence
+	if err == nil && selected != drcontext.StackCache && get(drcontext.KeyMatrix) != nil {
+		err = fmt.Errorf("context %q=%s and %q: a matrix synth builds each environment's evidence archive and DNS stacks already; give one of them", drcontext.KeyStack, selected, drcontext.KeyMatrix)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "valkey-dr: %v\nNothing was synthesized.\n", err)

@@ -29,6 +29,12 @@ type Mode struct {
 	CanHoldRouting bool
 	// CanDrillSameRegion: allowSameRegionDrill=true is accepted.
 	CanDrillSameRegion bool
+	// OnTheNight: the mode's stack is created during an incident, so it creates no resource
+	// whose control plane is global (IAM, Route 53: in us-east-1, which may be the failed
+	// region; docs/design.md, "Static stability"). Its canary runs under a role the switch
+	// stack made in peacetime, and its Route 53 records are a separate stack
+	// (Config.DNSStackID), deployed after validation, best effort.
+	OnTheNight bool
 	// DefaultRegion is the environment's region for the mode when none is given.
 	DefaultRegion func(*Environment) string
 }
@@ -39,8 +45,8 @@ var Modes = []Mode{
 		Primary: true, SnapshotsAllowed: true, CanHoldRouting: true,
 		DefaultRegion: func(e *Environment) string { return e.PrimaryRegion }},
 	{Name: DrModeStateless, StackRole: "dr", NameSuffix: DRNameSuffix, FailoverRole: contract.RoleSecondary,
-		CanDrillSameRegion: true,
-		DefaultRegion:      func(e *Environment) string { return e.DrRegion }},
+		CanDrillSameRegion: true, OnTheNight: true,
+		DefaultRegion: func(e *Environment) string { return e.DrRegion }},
 }
 
 // DefaultDrMode is the mode when --context drMode is absent.

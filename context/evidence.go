@@ -114,29 +114,37 @@ func (c *Config) EvidenceBucketName() string {
 }
 
 // KeyStack selects which stack the app builds: absent or "cache" the cache stack of
-// environment + region + drMode, "evidence" the environment's evidence archive stack.
+// environment + region + drMode, "evidence" the environment's evidence archive stack, "dns" the
+// Route 53 records of a stack made on the night (Mode.OnTheNight), deployed after validation.
 const KeyStack = "stack"
 
 // Stack selections of KeyStack.
 const (
 	StackCache    = "cache"
 	StackEvidence = "evidence"
+	StackDNS      = "dns"
 )
 
-// SelectsEvidence reads the stack context value: true for "evidence", false when absent or
-// "cache"; anything else is an *Error naming the key, the value and the accepted values.
-func SelectsEvidence(v any) (bool, error) {
+// SelectedStack reads the stack context value: StackCache when absent; anything but the
+// selections is an *Error naming the key, the value and the accepted values.
+func SelectedStack(v any) (string, error) {
 	v = deref(v)
 	if v == nil {
-		return false, nil
+		return StackCache, nil
 	}
 	s, ok := v.(string)
 	switch {
-	case ok && (s == "" || s == StackCache):
-		return false, nil
-	case ok && s == StackEvidence:
-		return true, nil
+	case ok && s == "":
+		return StackCache, nil
+	case ok && (s == StackCache || s == StackEvidence || s == StackDNS):
+		return s, nil
 	}
-	return false, &Error{Problems: []Problem{{Key: KeyStack, Value: fmt.Sprint(v), reason: "is not a stack of this app",
-		Accepted: StackCache + " (default), " + StackEvidence}}}
+	return "", &Error{Problems: []Problem{{Key: KeyStack, Value: fmt.Sprint(v), reason: "is not a stack of this app",
+		Accepted: StackCache + " (default), " + StackEvidence + ", " + StackDNS}}}
+}
+
+// SelectsEvidence reads the stack context value: true for "evidence" (SelectedStack).
+func SelectsEvidence(v any) (bool, error) {
+	s, err := SelectedStack(v)
+	return s == StackEvidence, err
 }

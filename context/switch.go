@@ -62,3 +62,27 @@ func (c *Config) FailoverPublisherRoleName() string {
 func (c *Config) DRCanaryRoleName() string {
 	return fmt.Sprintf("ValkeyDr-%s-dr-canary", c.EnvironmentName)
 }
+
+// DRStackIDPattern matches the StackID of the environment's DR stack in any region: the DR
+// canary's role (switch stack) names the DR stack's log group and dead-letter queue by it,
+// since CloudFormation names them <stack>-<logical id>-<suffix> and the stack does not exist
+// before the night.
+func (c *Config) DRStackIDPattern() string {
+	return fmt.Sprintf("ValkeyDr-%s-*-%s", c.EnvironmentName, DRMode().StackRole)
+}
+
+// DRCacheName and DRUserID are CacheName and UserID of the environment's DR stack.
+func (c *Config) DRCacheName() string { return c.Env.Cache.Name + DRMode().NameSuffix }
+
+// DRUserID is UserID of the environment's DR stack.
+func (c *Config) DRUserID() string { return c.DRCacheName() + "-" + c.UserName() }
+
+// DNSStackID is the stack of the Route 53 records of a stack made on the night
+// (Mode.OnTheNight): <StackID>-dns, deployed with --context stack=dns after validation.
+func (c *Config) DNSStackID() string { return c.StackID() + "-" + StackDNS }
+
+// DRConnectPolicyName is the managed policy applications attach for IAM authentication to the
+// DR cache (auth.mode=iam): made by the switch stack before the night, like the canary's role.
+func (c *Config) DRConnectPolicyName() string {
+	return fmt.Sprintf("ValkeyDr-%s-dr-connect", c.EnvironmentName)
+}

@@ -41,8 +41,9 @@ const (
 	KeySSMParameterPrefix = "SsmParameterPrefix"
 )
 
-// Required lists the keys every valkey-dr stack emits.
+// Required lists the keys every valkey-dr cache stack emits. KeyRegionalDNSName is not among
+// them: a stack made on the night owns no Route 53 record (its DNS stack emits the names).
 var Required = []string{
-	KeyCacheName, KeyEndpointAddress, KeyEndpointPort, KeyReaderPort, KeyRegionalDNSName,
+	KeyCacheName, KeyEndpointAddress, KeyEndpointPort, KeyReaderPort,
 	KeySecurityGroupID, KeyAuthMode, KeyRegion, KeyEnvironment, KeyDrMode, KeySSMParameterPrefix,
 }

@@ -71,7 +71,13 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 
 	var signal *monitoring.CanarySignal
 	if o.canaryAssetDir != "" {
-		s.Canary = canary.New(stack, "Canary", canaryProps(cfg, s.Cache, o.canaryAssetDir))
+		cp := canaryProps(cfg, s.Cache, o.canaryAssetDir)
+		if cfg.Mode().OnTheNight {
+			// The role the switch stack made in peacetime (switchstack.go): this stack
+			// creates no IAM resource (docs/design.md, "Static stability").
+			cp.RoleArn = jsii.String(fmt.Sprintf("arn:%s:iam::%s:role/%s", *stack.Partition(), cfg.Env.Account, cfg.DRCanaryRoleName()))
+		}
+		s.Canary = canary.New(stack, "Canary", cp)
 		s.Endpoints = canaryEndpoints(stack, cfg, s.Canary)
 		signal = &monitoring.CanarySignal{Success: s.Canary.SuccessMetric(), Latency: s.Canary.LatencyMetric(),
 			CommandLatency: s.Canary.CommandLatencyMetric(), ReaderSuccess: s.Canary.ReaderSuccessMetric()}
@@ -90,25 +96,9 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 		Canary:                signal,
 	})
 
-	dnsProps := &dns.Props{
-		HostedZoneID: cfg.Env.DNS.HostedZoneID,
-		RegionalName: cfg.RegionalDNSName(),
-		Role:         cfg.FailoverRole(),
-		Target:       endpoint,
-		TTLSeconds:   cfg.TTLSeconds(),
+	if !cfg.Mode().OnTheNight {
+		s.DNS = dns.New(stack, "Dns", dnsProps(cfg, endpoint, s.Monitoring.Health.AlarmName()))
 	}
-	if cfg.OwnsServiceRecord() {
-		dnsProps.ServiceName = cfg.ServiceDNSName()
-		dnsProps.HealthAlarmName = s.Monitoring.Health.AlarmName()
-		dnsProps.HealthAlarmRegion = cfg.Region
-		if cfg.HasSwitchStack() {
-			// The forced-failover switch: the alarm of the switch stack in the DR region, by
-			// the name both stacks derive from config (switchstack.go).
-			dnsProps.OverrideAlarmName = jsii.String(cfg.FailoverAlarmName())
-			dnsProps.OverrideAlarmRegion = cfg.SwitchRegion()
-		}
-	}
-	s.DNS = dns.New(stack, "Dns", dnsProps)
 
 	s.AppConfig = appconfig.New(stack, "AppConfig", &appconfig.Props{
 		Prefix:     cfg.SSMPrefix(),
@@ -128,6 +118,30 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 	tags := cfg.Tags()
 	tagAll(stack, tags)
 	return s
+}
+
+// dnsProps are the records of a stack: its regional name and its half of the failover pair.
+// healthAlarmName is the PRIMARY's health alarm (nil for stacks without a PRIMARY record).
+func dnsProps(cfg *drcontext.Config, target, healthAlarmName *string) *dns.Props {
+	p := &dns.Props{
+		HostedZoneID: cfg.Env.DNS.HostedZoneID,
+		RegionalName: cfg.RegionalDNSName(),
+		Role:         cfg.FailoverRole(),
+		Target:       target,
+		TTLSeconds:   cfg.TTLSeconds(),
+	}
+	if cfg.OwnsServiceRecord() {
+		p.ServiceName = cfg.ServiceDNSName()
+		p.HealthAlarmName = healthAlarmName
+		p.HealthAlarmRegion = cfg.Region
+		if cfg.HasSwitchStack() {
+			// The forced-failover switch: the alarm of the switch stack in the DR region, by
+			// the name both stacks derive from config (switchstack.go).
+			p.OverrideAlarmName = jsii.String(cfg.FailoverAlarmName())
+			p.OverrideAlarmRegion = cfg.SwitchRegion()
+		}
+	}
+	return p
 }
 
 func description(cfg *drcontext.Config) string {
@@ -160,7 +174,8 @@ func cacheProps(cfg *drcontext.Config) *sessioncache.Props {
 			UserGroupID:  cfg.UserGroupID(),
 			AccessString: cfg.AccessString(),
 		},
-		RemovalPolicy: removalPolicy(cfg),
+		RemovalPolicy:          removalPolicy(cfg),
+		ConnectPolicyElsewhere: cfg.Mode().OnTheNight,
 	}
 	// The stateless runbook has no snapshots: say so in the template (0) rather than rely on
 	// the service default. The primary keeps what the environment asks for.
@@ -220,9 +235,8 @@ func (s *CacheStack) addOutputs(cfg *drcontext.Config) {
 	out(contract.KeyEndpointAddress, "Cache endpoint hostname (the TLS certificate matches this name)", c.AttrEndpointAddress())
 	out(contract.KeyEndpointPort, "Read/write port", c.AttrEndpointPort())
 	out(contract.KeyReaderPort, "Read-from-replica port", c.AttrReaderEndpointPort())
-	out(contract.KeyRegionalDNSName, "Regional CNAME to the endpoint", jsii.String(cfg.RegionalDNSName()))
-	if s.DNS.Service != nil {
-		out(contract.KeyServiceDNSName, fmt.Sprintf("Service name (%s of the failover pair)", cfg.FailoverRole()), jsii.String(cfg.ServiceDNSName()))
+	if s.DNS != nil {
+		dnsOutputs(s.Stack, cfg, s.DNS)
 	}
 	out(contract.KeySecurityGroupID, "Cache security group", s.Cache.SecurityGroup.AttrGroupId())
 	out(contract.KeyAuthMode, "How applications authenticate: password, iam or none", jsii.String(string(cfg.Env.Cache.Auth.Mode)))

@@ -8,6 +8,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
 	"os"
 	"path/filepath"
 	"slices"
@@ -173,13 +174,14 @@ func TestCanaryMetricDrivesTheHealthAlarm(t *testing.T) {
 			s := synth(t, tc.o)
 			alarmID, alarm := byPrefix(t, s.tmpl, "AWS::CloudWatch::Alarm", "Monitoringcachehealth")
 			p := cdktest.Props(alarm)
-			if p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess || p["Statistic"] != "Minimum" ||
+			if p["Namespace"] != contract.CanaryNamespace || p["MetricName"] != contract.MetricSuccess || p["Statistic"] != monitoring.HealthStatistic ||
 				js(p["Dimensions"]) != fmt.Sprintf(`[{"Name":"CacheName","Value":%q}]`, s.cfg.CacheName()) {
 				t.Errorf("health alarm metric %v/%v %v %v: want the canary's Success for %s", p["Namespace"], p["MetricName"], p["Statistic"], p["Dimensions"], s.cfg.CacheName())
 			}
-			if p["TreatMissingData"] != "breaching" || p["Threshold"] != float64(1) || p["ComparisonOperator"] != "LessThanThreshold" ||
-				p["EvaluationPeriods"] != float64(3) || p["Period"] != float64(60) {
-				t.Errorf("health alarm %v: want Success < 1 for 3 one-minute periods, missing data breaching", p)
+			// One period judged on its own, as Route 53 judges it (internal/route53model).
+			if p["TreatMissingData"] != "breaching" || p["Threshold"] != monitoring.HealthThreshold || p["ComparisonOperator"] != "LessThanThreshold" ||
+				p["EvaluationPeriods"] != float64(1) || p["Period"] != monitoring.HealthPeriod.Seconds() {
+				t.Errorf("health alarm %v: want Average Success < %g over one %s period, missing data breaching", p, monitoring.HealthThreshold, monitoring.HealthPeriod)
 			}
 			hcs := cdktest.Resources(s.tmpl, "AWS::Route53::HealthCheck")
 			for id := range hcs {

@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/constructs/failover"
 	"strings"
 	"testing"
 
@@ -38,12 +39,13 @@ func TestForcedFailoverSwitch(t *testing.T) {
 		"Namespace":          contract.RoutingNamespace,
 		"MetricName":         contract.MetricFailoverRequested,
 		"Statistic":          "Maximum",
-		"Period":             float64(60),
+		"Period":             failover.Period.Seconds(),
 		"Threshold":          float64(contract.FailoverValueRequested),
 		"ComparisonOperator": "GreaterThanOrEqualToThreshold",
 		"EvaluationPeriods":  float64(1),
-		// ignore: the request holds until cleared; notBreaching would drop it after a minute.
-		"TreatMissingData": "ignore",
+		// Route 53 never sees TreatMissingData; missing keeps the alarm's own state equal to
+		// what Route 53 concludes from the data stream.
+		"TreatMissingData": "missing",
 	} {
 		if p[k] != want {
 			t.Errorf("failover alarm %s = %v, want %v", k, p[k], want)
@@ -55,8 +57,33 @@ func TestForcedFailoverSwitch(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(p["AlarmActions"]), "FailoverTopic") || !strings.Contains(fmt.Sprint(p["OKActions"]), "FailoverTopic") {
 		t.Errorf("failover alarm notifies nobody: %v %v", p["AlarmActions"], p["OKActions"])
 	}
+	// The heartbeat keeps the data stream alive with "not requested", every minute, through
+	// the publisher role; the request schedule is drctl's, never the template's.
+	scheds := cdktest.Resources(sw, "AWS::Scheduler::Schedule")
+	if len(scheds) != 1 {
+		t.Fatalf("%d schedules in the switch stack, want the heartbeat only (the request is made by drctl)", len(scheds))
+	}
+	for _, sc := range scheds {
+		sp := cdktest.Props(sc)
+		target := sp["Target"].(map[string]any)
+		if sp["Name"] != s.cfg.FailoverHeartbeatScheduleName() || sp["ScheduleExpression"] != contract.PublishSchedule ||
+			target["Arn"] != contract.PutMetricDataTarget || target["Input"] != contract.RoutingRequestInput(s.cfg.EnvironmentName, contract.FailoverValueCleared) ||
+			!strings.Contains(fmt.Sprint(target["RoleArn"]), "FailoverPublisherRole") {
+			t.Errorf("heartbeat schedule %v", sp)
+		}
+	}
+	roleNames := map[any]bool{}
+	for _, r := range cdktest.Resources(sw, "AWS::IAM::Role") {
+		roleNames[cdktest.Props(r)["RoleName"]] = true
+	}
+	for _, n := range []string{s.cfg.FailoverPublisherRoleName(), s.cfg.DRCanaryRoleName()} {
+		if !roleNames[n] {
+			t.Errorf("switch stack roles %v: want %s", roleNames, n)
+		}
+	}
 	outs, _ := sw["Outputs"].(map[string]any)
-	for _, k := range []string{contract.KeyFailoverAlarmName, contract.KeyFailoverMetricNamespace, contract.KeyFailoverMetricName, contract.KeyFailoverMetricDimension} {
+	for _, k := range []string{contract.KeyFailoverAlarmName, contract.KeyFailoverMetricNamespace, contract.KeyFailoverMetricName, contract.KeyFailoverMetricDimension,
+		contract.KeyFailoverRequestSchedule, contract.KeyFailoverPublisherRoleArn, contract.KeyFailoverScheduleGroup} {
 		if _, ok := outs[k]; !ok {
 			t.Errorf("switch stack output %s missing", k)
 		}

@@ -21,6 +21,9 @@ type Gated struct {
 	// Switch is the forced-failover switch stack built with a primary (stacks.AttachSwitch);
 	// nil for DR stacks. It gets the same facts as Stack and the cdk-nag packs like every stack.
 	Switch *stacks.SwitchStack
+	// DNS is the after-validation Route 53 stack of a stack made on the night
+	// (stacks.NewDNSStack); with --context stack=dns it is the only stack and Stack is nil.
+	DNS *stacks.DNSStack
 }
 
 // Apply puts the gate on an app of cache stacks: ApplyAll without evidence stacks.
@@ -34,9 +37,16 @@ func Apply(app awscdk.App, targets ...Gated) { ApplyAll(app, targets, nil) }
 func ApplyAll(app awscdk.App, targets []Gated, evidence []GatedEvidence) {
 	facts := make(map[string]compliance.Facts, len(targets)+len(evidence))
 	for _, t := range targets {
+		if t.DNS != nil {
+			facts[*t.DNS.Node().Path()] = compliance.FactsOf(t.Config)
+		}
+		if t.Stack == nil {
+			continue
+		}
 		facts[*t.Stack.Node().Path()] = compliance.FactsOf(t.Config)
 		if t.Switch != nil {
 			facts[*t.Switch.Node().Path()] = compliance.FactsOf(t.Config)
+			suppressSwitch(t.Switch)
 		}
 		suppress(t.Stack)
 	}

@@ -188,6 +188,9 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 		mode   drcontext.DrMode
 		mutate func(*drcontext.Config)
 	}
+	// dnsBuilt are the DNS stacks built beside the stacks made on the night (as a matrix synth
+	// builds them), in spec order, for breakApp.
+	var dnsBuilt []*stacks.DNSStack
 	primary := func(env string) stackSpec { return stackSpec{env: env, mode: drcontext.DrModeNone} }
 	dr := func(env string) stackSpec { return stackSpec{env: env, mode: drcontext.DrModeStateless} }
 	with := func(s stackSpec, m func(*drcontext.Config)) stackSpec { s.mutate = m; return s }
@@ -249,13 +252,13 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 			paths:    []string{"ValkeyDr-prod-us-east-1-primary"}},
 		"a five-minute TTL": {rule: compliance.RuleDNSTTL,
 			stacks: []stackSpec{with(dr("example"), func(c *drcontext.Config) { c.Env.DNS.TTLSeconds = 300 })},
-			paths:  []string{"ValkeyDr-example-us-west-2-dr/Dns/RegionalRecord", "ValkeyDr-example-us-west-2-dr/Dns/ServiceRecord"}},
+			paths:  []string{"ValkeyDr-example-us-west-2-dr-dns/Dns/RegionalRecord", "ValkeyDr-example-us-west-2-dr-dns/Dns/ServiceRecord"}},
 		"the DR half of the service name with the primary's set identifier": {stacks: []stackSpec{primary("example"), dr("example")},
 			rule: compliance.RuleRecordOwnedOnce,
 			breakApp: func(_ awscdk.App, ss []*stacks.CacheStack) {
-				ss[1].DNS.Service.SetSetIdentifier(jsii.String("primary"))
+				dnsBuilt[0].DNS.Service.SetSetIdentifier(jsii.String("primary"))
 			},
-			paths: []string{"ValkeyDr-example-us-east-1-primary/Dns/ServiceRecord", "ValkeyDr-example-us-west-2-dr/Dns/ServiceRecord"}},
+			paths: []string{"ValkeyDr-example-us-east-1-primary/Dns/ServiceRecord", "ValkeyDr-example-us-west-2-dr-dns/Dns/ServiceRecord"}},
 		"an alarm notifying a topic whose policy holds only the TLS Deny": {stacks: []stackSpec{primary("example")}, rule: compliance.RuleAlarmTopicPublish,
 			breakApp: func(_ awscdk.App, ss []*stacks.CacheStack) {
 				// What every alarm topic was before constructs/alarmtopic added the Allow.
@@ -286,11 +289,17 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 			a, out := app(t)
 			var tgs []gate.Gated
 			var built []*stacks.CacheStack
+			dnsBuilt = nil
 			for _, spec := range tc.stacks {
 				cfg := config(t, spec.env, spec.mode, spec.mutate)
 				s := stacks.NewCacheStack(a, cfg)
 				built = append(built, s)
-				tgs = append(tgs, gate.Gated{Stack: s, Config: cfg})
+				g := gate.Gated{Stack: s, Config: cfg}
+				if cfg.Mode().OnTheNight {
+					g.DNS = stacks.NewDNSStack(a, cfg)
+					dnsBuilt = append(dnsBuilt, g.DNS)
+				}
+				tgs = append(tgs, g)
 			}
 			if tc.breakApp != nil {
 				tc.breakApp(a, built)

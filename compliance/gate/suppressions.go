@@ -106,22 +106,84 @@ func (s Suppression) AppliesTo(st *stacks.CacheStack) bool { return s.target(st)
 // suppress applies every suppression whose construct exists in the stack.
 func suppress(s *stacks.CacheStack) {
 	for _, sup := range Suppressions {
-		c := sup.target(s)
-		if c == nil {
-			continue
+		if c := sup.target(s); c != nil {
+			addSuppression(c, sup)
 		}
-		list := make([]*cdknag.NagPackSuppression, len(sup.Rules))
-		for i, id := range sup.Rules {
-			list[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(sup.Reason)}
-			if len(sup.Findings) > 0 {
-				applies := make([]interface{}, len(sup.Findings))
-				for j, a := range sup.Findings {
-					applies[j] = a
-				}
-				list[i].AppliesTo = &applies
+	}
+}
+
+// addSuppression puts one suppression on construct c.
+func addSuppression(c constructs.IConstruct, sup Suppression) {
+	list := make([]*cdknag.NagPackSuppression, len(sup.Rules))
+	for i, id := range sup.Rules {
+		list[i] = &cdknag.NagPackSuppression{Id: jsii.String(id), Reason: jsii.String(sup.Reason)}
+		if len(sup.Findings) > 0 {
+			applies := make([]interface{}, len(sup.Findings))
+			for j, a := range sup.Findings {
+				applies[j] = a
 			}
+			list[i].AppliesTo = &applies
 		}
-		// applyToChildren: cdk-nag reports on the L1 resource under the L2 construct.
-		cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))
+	}
+	// applyToChildren: cdk-nag reports on the L1 resource under the L2 construct.
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))
+}
+
+// SwitchSuppression is a Suppression on a construct of the switch stack.
+type SwitchSuppression struct {
+	Suppression
+	target func(*stacks.SwitchStack) constructs.IConstruct
+}
+
+// SwitchSuppressions is every suppression of the switch stack (stacks.SwitchStack).
+var SwitchSuppressions = []SwitchSuppression{
+	{
+		Suppression: Suppression{
+			Rules:    []string{"AwsSolutions-IAM5"},
+			Findings: []string{"Resource::*"},
+			On:       "Failover/PublisherPolicy",
+			Reason: "cloudwatch:PutMetricData supports no resource-level permission; the statement's condition limits it to the " +
+				"ValkeyDr/Routing namespace, the one metric of the forced-failover switch. The policy holds nothing else.",
+		},
+		target: func(s *stacks.SwitchStack) constructs.IConstruct { return s.Switch.PublisherPolicy },
+	},
+	{
+		Suppression: Suppression{
+			Rules: []string{"AwsSolutions-IAM5"},
+			On:    "DrCanary/Policy",
+			Reason: "The execution role of the DR cache's health canary is made in peacetime, before the DR stack exists, because " +
+				"the stack made on the night must create no IAM resource (IAM's control plane is in us-east-1). It names what does " +
+				"not exist yet by pattern: the DR stack's log group and dead-letter queue by the stack name CloudFormation prefixes " +
+				"them with (ValkeyDr-<env>-*-dr-*, any region: the DR region can be overridden on the night), the password secret by " +
+				"the tags environment, drMode and managedBy (a condition on secretsmanager:GetSecretValue), or the cache and its user " +
+				"by name for elasticache:Connect. Resource::* is kept to the VPC network-interface actions and cloudwatch:PutMetricData " +
+				"(namespace condition), as in the primary canary's policy.",
+		},
+		target: func(s *stacks.SwitchStack) constructs.IConstruct { return s.DRCanaryRole.Policy },
+	},
+	{
+		Suppression: Suppression{
+			Rules: []string{"AwsSolutions-IAM5"},
+			On:    "DrConnectPolicy",
+			Reason: "The applications' elasticache:Connect policy for the DR cache (auth.mode=iam) is made in peacetime, before the " +
+				"DR cache exists, because the stack made on the night must create no IAM resource. It names the DR cache and its user " +
+				"by their exact names in any region of the account (the DR region can be overridden on the night): the region is the " +
+				"only wildcard.",
+		},
+		target: func(s *stacks.SwitchStack) constructs.IConstruct {
+			if s.DRConnectPolicy == nil {
+				return nil
+			}
+			return s.DRConnectPolicy
+		},
+	},
+}
+
+// suppressSwitch applies the switch stack's suppressions (SwitchSuppressions).
+func suppressSwitch(s *stacks.SwitchStack) {
+	for _, sup := range SwitchSuppressions {
+		if c := sup.target(s); c != nil {
+			addSuppression(c, sup.Suppression)
+		}
 	}
 }

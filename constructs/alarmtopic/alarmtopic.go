@@ -3,6 +3,8 @@
 package alarmtopic
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -18,6 +20,9 @@ type Props struct {
 	KeyID, TopicID string
 	// KeyDescription is the key's description; DisplayName the topic's.
 	KeyDescription, DisplayName string
+	// AlarmNamePrefix scopes who may publish: CloudWatch, for alarms of this account and
+	// region whose names start with it (aws:SourceArn), and for nothing else.
+	AlarmNamePrefix string
 }
 
 // New creates the key and the topic in scope.
@@ -35,9 +40,28 @@ func New(scope constructs.Construct, p *Props) awssns.Topic {
 		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
 		Resources:  jsii.Strings("*"),
 	}), nil)
-	return awssns.NewTopic(scope, jsii.String(p.TopicID), &awssns.TopicProps{
+	topic := awssns.NewTopic(scope, jsii.String(p.TopicID), &awssns.TopicProps{
 		DisplayName: jsii.String(p.DisplayName),
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	// A topic policy replaces SNS's default policy, and EnforceSSL gives the topic one that
+	// holds only the TLS deny: without this Allow, every alarm action fails with "is not
+	// authorized to perform: SNS:Publish" and no notification is ever delivered
+	// (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger). The
+	// conditions keep it to this account's alarms of this environment (confused deputy:
+	// https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+	stack := awscdk.Stack_Of(scope)
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s*",
+				*stack.Partition(), *stack.Region(), *stack.Account(), p.AlarmNamePrefix)},
+		},
+	}))
+	return topic
 }

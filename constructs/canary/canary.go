@@ -77,6 +77,61 @@ type Props struct {
 	SecretArn *string
 	// ConnectResources are the cache and user ARNs (iam mode): elasticache:Connect on them only.
 	ConnectResources []*string
+	// RoleArn is an existing execution role (NewRole, in a stack deployed before the night);
+	// nil creates the role and its policy here. A stack deployed on the night must create no
+	// IAM resource: IAM's control plane is in us-east-1 (docs/design.md, "Static stability").
+	RoleArn *string
+}
+
+// Grants are what a canary role may touch: ARNs, or ARN patterns for a role made before the
+// resources exist.
+type Grants struct {
+	// CacheName names the policy's description.
+	CacheName string
+	// AuthMode is password, iam or none: which credential statement the policy gets.
+	AuthMode string
+	// LogGroups, Queues: the function's log group and dead-letter queue.
+	LogGroups, Queues []*string
+	// Secrets are the password secret(s) (password mode); SecretCondition narrows them
+	// (a pattern role scopes by the secret's tags).
+	Secrets         []*string
+	SecretCondition map[string]interface{}
+	// Connect are the cache and user ARNs (iam mode).
+	Connect []*string
+}
+
+// RoleProps configure a canary role made ahead of its canary (NewRole).
+type RoleProps struct {
+	// RoleName is the role's name, which the canary's stack refers to.
+	RoleName string
+	Grants   Grants
+}
+
+// Role is a canary execution role and its one policy.
+type Role struct {
+	Role   awsiam.Role
+	Policy awsiam.ManagedPolicy
+}
+
+// NewRole creates a canary execution role in scope, for a canary built later with
+// Props.RoleArn (the DR cache's, created on the night).
+func NewRole(scope constructs.Construct, id string, p *RoleProps) *Role {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	pol := policy(c, p.Grants)
+	role := newRole(c, p.Grants.CacheName, jsii.String(p.RoleName), pol)
+	return &Role{Role: role, Policy: pol}
+}
+
+// newRole is the execution role: a customer-managed policy on it, not an inline one
+// (HIPAA.Security-IAMNoInlinePolicy) nor an AWS managed one (AwsSolutions-IAM4:
+// AWSLambdaVPCAccessExecutionRole).
+func newRole(c constructs.Construct, cacheName string, name *string, pol awsiam.ManagedPolicy) awsiam.Role {
+	return awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		RoleName:        name,
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description:     jsii.String(fmt.Sprintf("Health canary of session cache %s", cacheName)),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{pol},
+	})
 }
 
 // Canary is the created function and everything around it.
@@ -113,14 +168,17 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
 	})
-	k.Policy = policy(c, p, stack, k)
-	// A customer-managed policy on the role, not an inline one (HIPAA.Security-IAMNoInlinePolicy)
-	// nor an AWS managed one (AwsSolutions-IAM4: AWSLambdaVPCAccessExecutionRole).
-	k.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description:     jsii.String(fmt.Sprintf("Health canary of session cache %s", p.CacheName)),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{k.Policy},
-	})
+	roleArn := p.RoleArn
+	if roleArn == nil {
+		g := Grants{CacheName: p.CacheName, AuthMode: p.AuthMode, LogGroups: []*string{k.LogGroup.LogGroupArn()},
+			Queues: []*string{k.DeadLetterQueue.QueueArn()}, Connect: p.ConnectResources}
+		if p.SecretArn != nil {
+			g.Secrets = []*string{p.SecretArn}
+		}
+		k.Policy = policy(c, g)
+		k.Role = newRole(c, p.CacheName, nil, k.Policy)
+		roleArn = k.Role.RoleArn()
+	}
 
 	asset := awss3assets.NewAsset(c, jsii.String("Code"), &awss3assets.AssetProps{Path: jsii.String(p.AssetDir)})
 	env := map[string]*string{
@@ -144,7 +202,7 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 		Runtime:       jsii.String(Runtime),
 		Architectures: jsii.Strings(Architecture),
 		Handler:       jsii.String(Handler),
-		Role:          k.Role.RoleArn(),
+		Role:          roleArn,
 		Code: &awslambda.CfnFunction_CodeProperty{
 			S3Bucket: asset.S3BucketName(),
 			S3Key:    asset.S3ObjectKey(),
@@ -164,7 +222,8 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 	})
 	// The role's policy (VPC network interfaces) must exist before Lambda creates the
 	// function, or the creation fails on ec2:CreateNetworkInterface: it is in the role's
-	// ManagedPolicyArns, so the role, and the function's Role reference to it, wait for it.
+	// ManagedPolicyArns, so the role, and the function's Role reference to it, wait for it (an
+	// existing role, Props.RoleArn, has it already).
 	if p.FunctionName != "" {
 		fn.SetFunctionName(jsii.String(p.FunctionName))
 	}
@@ -264,7 +323,7 @@ func logs(c constructs.Construct, p *Props, stack awscdk.Stack) (awskms.Key, aws
 }
 
 // policy is everything the function may do, and nothing more.
-func policy(c constructs.Construct, p *Props, stack awscdk.Stack, k *Canary) awsiam.ManagedPolicy {
+func policy(c constructs.Construct, g Grants) awsiam.ManagedPolicy {
 	st := func(sid string, actions []string, resources []*string, cond map[string]interface{}) awsiam.PolicyStatement {
 		props := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Effect: awsiam.Effect_ALLOW,
 			Actions: jsii.Strings(actions...), Resources: &resources}
@@ -279,21 +338,20 @@ func policy(c constructs.Construct, p *Props, stack awscdk.Stack, k *Canary) aws
 		// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions).
 		st("VpcNetworkInterfaces", []string{"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
 			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}, []*string{jsii.String("*")}, nil),
-		st("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			[]*string{k.LogGroup.LogGroupArn()}, nil),
+		st("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, g.LogGroups, nil),
 		// PutMetricData has no resource: the condition limits it to the canary's namespace.
 		st("PublishCanaryMetrics", []string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": contract.CanaryNamespace}}),
-		st("DeadLetterQueue", []string{"sqs:SendMessage"}, []*string{k.DeadLetterQueue.QueueArn()}, nil),
+		st("DeadLetterQueue", []string{"sqs:SendMessage"}, g.Queues, nil),
 	}
-	switch p.AuthMode {
+	switch g.AuthMode {
 	case "password":
-		statements = append(statements, st("ReadCachePassword", []string{"secretsmanager:GetSecretValue"}, []*string{p.SecretArn}, nil))
+		statements = append(statements, st("ReadCachePassword", []string{"secretsmanager:GetSecretValue"}, g.Secrets, g.SecretCondition))
 	case "iam":
-		statements = append(statements, st("ConnectAsCacheUser", []string{"elasticache:Connect"}, p.ConnectResources, nil))
+		statements = append(statements, st("ConnectAsCacheUser", []string{"elasticache:Connect"}, g.Connect, nil))
 	}
 	return awsiam.NewManagedPolicy(c, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String(fmt.Sprintf("Least privilege of the health canary of session cache %s", p.CacheName)),
+		Description: jsii.String(fmt.Sprintf("Least privilege of the health canary of session cache %s", g.CacheName)),
 		Statements:  &statements,
 	})
 }

@@ -6,6 +6,7 @@ package monitoring
 import (
 	"fmt"
 	"github.com/valkey-dr/valkey-dr/constructs/alarmtopic"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -30,6 +31,16 @@ const (
 	MetricThrottledCmds             = "ThrottledCmds"
 	MetricCurrConnections           = "CurrConnections"
 	bytesPerGB              float64 = 1e9 // decimal GB: the alarm fires early rather than late
+)
+
+// The Health alarm, which the PRIMARY record's health check reads: the canary runs every
+// minute, so a period holds five runs and one missed, late or duplicated run cannot decide it
+// (internal/route53model proves it on the synthesized template).
+const (
+	HealthPeriod    = 5 * time.Minute
+	HealthStatistic = "Average"
+	// HealthThreshold: below it, fewer than half of the period's runs passed (Success is 1/0).
+	HealthThreshold = 0.5
 )
 
 // Props configure the alarms. The thresholds are resolved values (drcontext fills the defaults:
@@ -61,8 +72,9 @@ type Props struct {
 
 // CanarySignal are the health canary's metrics.
 type CanarySignal struct {
-	// Success is 1 when a run passed every check, 0 when one failed, Minimum per minute.
-	Success awscloudwatch.IMetric
+	// Success is 1 when a run passed every check, 0 when one failed, Minimum per minute (the
+	// Health alarm reads it with HealthStatistic over HealthPeriod).
+	Success awscloudwatch.Metric
 	// Latency and CommandLatency are graphed on the dashboard.
 	Latency, CommandLatency awscloudwatch.IMetric
 	// ReaderSuccess is the read port's health (1/0); nil without one. It gets its own alarm
@@ -73,8 +85,8 @@ type CanarySignal struct {
 // Monitoring is the created alarms, topic and dashboard.
 type Monitoring struct {
 	constructs.Construct
-	// Health is in ALARM when the health canary failed, or published nothing, for three
-	// minutes in a row: missing data is breaching, since a dead region publishes nothing.
+	// Health is in ALARM when most health canary runs of HealthPeriod failed, or none
+	// published: missing data is breaching, since a dead region publishes nothing.
 	// Without a canary (Props.Canary nil) it falls back to the cache's own heartbeat: a
 	// serverless cache reports BytesUsedForCache every minute while it exists.
 	Health awscloudwatch.Alarm
@@ -122,21 +134,29 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 		return a
 	}
 
-	healthMetric := awscloudwatch.IMetric(metric(MetricBytesUsedForCache, "SampleCount"))
-	healthDesc := fmt.Sprintf("Serverless cache %s published no metrics for 3 minutes: Route 53 fails the service name over to the DR region.", p.CacheName)
+	// Route 53 reads this alarm's data stream with its metric, statistic, period and threshold
+	// only (never DatapointsToAlarm or TreatMissingData), and with no data it takes the health
+	// check's InsufficientDataHealthStatus (Unhealthy): so one period is judged on its own, and a
+	// period must hold several canary runs, or one late point would fail a healthy primary over
+	// (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html).
+	// Average over HealthPeriod below HealthThreshold: most runs of the period failed.
+	period := awscdk.Duration_Seconds(jsii.Number(HealthPeriod.Seconds()))
+	healthMetric := metric(MetricBytesUsedForCache, "SampleCount").With(&awscloudwatch.MetricOptions{Period: period})
+	healthDesc := fmt.Sprintf("Serverless cache %s published no metrics for %s: Route 53 fails the service name over to the DR region.", p.CacheName, HealthPeriod)
 	if p.Canary != nil {
-		healthMetric = p.Canary.Success
-		healthDesc = fmt.Sprintf("The health canary of serverless cache %s failed its checks (or published nothing) for 3 minutes in a row: "+
+		healthMetric = p.Canary.Success.With(&awscloudwatch.MetricOptions{Period: period, Statistic: jsii.String(HealthStatistic)})
+		healthDesc = fmt.Sprintf("Fewer than half of the health canary's runs against serverless cache %s passed in %s (or none published): "+
 			"Route 53 fails the service name over to the DR region. Its logs say which check failed; no data at all means the canary "+
-			"could not run or reach CloudWatch.", p.CacheName)
+			"could not run or reach CloudWatch.", p.CacheName, HealthPeriod)
 	}
 	m.Health = alarm("cache-health", healthDesc, &awscloudwatch.AlarmProps{
 		Metric:             healthMetric,
-		Threshold:          jsii.Number(1),
+		Threshold:          jsii.Number(HealthThreshold),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(3),
-		DatapointsToAlarm:  jsii.Number(3),
-		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		EvaluationPeriods:  jsii.Number(1),
+		DatapointsToAlarm:  jsii.Number(1),
+		// The alarm's own state (notifications) then says what Route 53 concludes.
+		TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
 	})
 
 	if p.Canary != nil && p.Canary.ReaderSuccess != nil {
@@ -214,7 +234,7 @@ func alarmTopic(scope constructs.Construct, p *Props) awssns.ITopic {
 	}
 	return alarmtopic.New(scope, &alarmtopic.Props{KeyID: "AlarmTopicKey", TopicID: "AlarmTopic",
 		KeyDescription: fmt.Sprintf("Encrypts the alarm topic of session cache %s", p.CacheName),
-		DisplayName:    fmt.Sprintf("valkey-dr alarms for %s", p.CacheName)})
+		DisplayName:    fmt.Sprintf("valkey-dr alarms for %s", p.CacheName), AlarmNamePrefix: p.AlarmNamePrefix + "-"})
 }
 
 func dashboard(scope constructs.Construct, p *Props, metric func(string, string) awscloudwatch.Metric, m *Monitoring) awscloudwatch.Dashboard {

@@ -49,6 +49,10 @@ const (
 
 // Props configure the cache. Every field is decided by the caller; nothing is looked up.
 type Props struct {
+	// ConnectPolicyElsewhere: in IAM mode, the applications' elasticache:Connect policy is made
+	// by a stack deployed before this one (a stack made on the night creates no IAM resource:
+	// NewConnectPolicy), not here.
+	ConnectPolicyElsewhere bool
 	// CacheName is the ServerlessCacheName (<= 40 chars, validated upstream).
 	CacheName string
 	// Description is shown in the console.
@@ -131,7 +135,7 @@ func New(scope constructs.Construct, id string, p *Props) *SessionCache {
 	cache.ApplyRemovalPolicy(p.RemovalPolicy, nil)
 	sc.Cache = cache
 
-	if p.Auth.Mode == AuthIAM {
+	if p.Auth.Mode == AuthIAM && !p.ConnectPolicyElsewhere {
 		sc.ConnectPolicy = newConnectPolicy(c, cache, sc.User)
 	}
 	return sc
@@ -263,15 +267,26 @@ func authenticationMode(typ string, password *string) map[string]interface{} {
 // newConnectPolicy grants elasticache:Connect on exactly this cache and this user; attach it to
 // the application's role (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html).
 func newConnectPolicy(scope constructs.Construct, cache awselasticache.CfnServerlessCache, user awselasticache.CfnUser) awsiam.ManagedPolicy {
-	pol := awsiam.NewManagedPolicy(scope, jsii.String("ConnectPolicy"), &awsiam.ManagedPolicyProps{
+	pol := NewConnectPolicy(scope, "ConnectPolicy", "", []*string{cache.AttrArn(), user.AttrArn()})
+	pol.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(LogicalIDConnectPolicy))
+	return pol
+}
+
+// NewConnectPolicy is the applications' IAM authentication to a cache as its user: the cache
+// and user ARNs (or, made before the cache exists, their ARN patterns). name "" lets
+// CloudFormation name it.
+func NewConnectPolicy(scope constructs.Construct, id, name string, resources []*string) awsiam.ManagedPolicy {
+	props := &awsiam.ManagedPolicyProps{
 		Description: jsii.String("IAM authentication to the session cache as its application user"),
 		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ConnectAsApplicationUser"),
 			Effect:    awsiam.Effect_ALLOW,
 			Actions:   jsii.Strings("elasticache:Connect"),
-			Resources: &[]*string{cache.AttrArn(), user.AttrArn()},
+			Resources: &resources,
 		})},
-	})
-	pol.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(LogicalIDConnectPolicy))
-	return pol
+	}
+	if name != "" {
+		props.ManagedPolicyName = jsii.String(name)
+	}
+	return awsiam.NewManagedPolicy(scope, jsii.String(id), props)
 }

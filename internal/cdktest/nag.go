@@ -16,7 +16,12 @@ func Assembly(t testing.TB, out string, targets []gate.Gated) []*compliance.Stac
 	t.Helper()
 	facts := map[string]compliance.Facts{}
 	for _, tg := range targets {
-		facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
+		if tg.Stack != nil {
+			facts[*tg.Stack.StackName()] = compliance.FactsOf(tg.Config)
+		}
+		if tg.DNS != nil {
+			facts[*tg.DNS.StackName()] = compliance.FactsOf(tg.Config)
+		}
 	}
 	ss, err := compliance.LoadAssembly(out, func(name string) compliance.Facts { return facts[name] })
 	if err != nil {
