@@ -80,13 +80,13 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 				return "", err
 			}
 		}
-		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
+		id, err := credentials(ctx, d.AWS, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
 		}
 		s.Meta["callerArn"] = id.Arn
 		s.Printf("    credentials: %s (account %s)", id.Arn, id.Account)
-		status, err := bootstrapped(ctx, r, cfg.Env.Account, cfg.Region)
+		status, err := bootstrapped(ctx, d.AWS, cfg.Env.Account, cfg.Region)
 		if err != nil {
 			return "", err
 		}
@@ -106,7 +106,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		if primaryErr != nil {
 			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
 		} else {
-			p := probePrimary(ctx, r, d.Dial, primary)
+			p := probePrimary(ctx, d.AWS, d.Dial, primary)
 			pre["primaryProbe"] = p
 			s.Printf("    primary probe: %s in %s: %s; tcp %s", p.Stack, p.Region, p.Describe, p.TCP)
 			if p.Reachable {

@@ -3,12 +3,15 @@ package dr
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
@@ -36,12 +39,15 @@ func TestActivateSeamHappyPath(t *testing.T) {
 	}
 	work := res.Session.Work
 	want := []string{
-		"aws sts get-caller-identity --region us-west-2 --output json",
-		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-west-2 --output json",
+		// SDK calls (awsseam_fakes_test.go): the identity check at the DR region's regional STS
+		// endpoint, never the global one (us-east-1).
+		"sdk sts:GetCallerIdentity @us-west-2",
+		"sdk cloudformation:DescribeStacks CDKToolkit @us-west-2",
 		"go build -o " + work + "/valkey-dr-validate ./validate",
 		// One gated synth of the environment: deployed as it is, and the routing before.
 		repoAbs(t) + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod",
-		"aws cloudformation describe-stacks --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
+		// The primary probe, best effort (the primary region may be the one that is down).
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
 	}
@@ -205,8 +211,7 @@ func repoAbs(t *testing.T) string {
 }
 
 func TestActivateSeamFailures(t *testing.T) {
-	primaryDown := drexec.Step{Match: "describe-stacks --stack-name " + primStack, Result: drexec.Result{ExitCode: 255,
-		Stderr: []byte("Could not connect to the endpoint URL: \"https://cloudformation.us-east-1.amazonaws.com/\"")}}
+	primaryDown := drexec.Step{Match: "cloudformation:DescribeStacks " + primStack, Err: errors.New(`operation error CloudFormation: DescribeStacks, https response error: dial tcp: lookup cloudformation.us-east-1.amazonaws.com: i/o timeout`)}
 	for name, tc := range map[string]struct {
 		region string
 		script []drexec.Step
@@ -219,21 +224,22 @@ func TestActivateSeamFailures(t *testing.T) {
 		deployExited0 bool
 	}{
 		"no credentials stop before anything is deployed": {
-			script: []drexec.Step{stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials", "Unable to locate credentials", "account 333333333333"},
-			lastCmd: "sts get-caller-identity", phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
+			script: []drexec.Step{stsNoCreds}, code: 1, msg: []string{"cannot prove AWS credentials for account 333333333333 (sts:GetCallerIdentity in us-west-2)", "no usable AWS credentials", "aws sso login"},
+			lastCmd: "sts:GetCallerIdentity @us-west-2", phases: map[string]string{"preflight": "failed", "deploy": "not run", "validation": "not run"},
 		},
-		"no AWS CLI is said plainly": {
-			script: []drexec.Step{stsNoCLI}, code: 1, msg: []string{"AWS CLI (aws) is not on PATH"}, lastCmd: "sts get-caller-identity",
+		"an expired SSO session says how to log in": {
+			script: []drexec.Step{{Match: "sts:GetCallerIdentity", Err: fmt.Errorf("operation error STS: GetCallerIdentity, get identity: get credentials: %w", &ssocreds.InvalidTokenError{})}},
+			code:   1, msg: []string{"cannot prove AWS credentials", "the AWS SSO session has expired: run `aws sso login --profile"}, lastCmd: "sts:GetCallerIdentity @us-west-2",
 		},
 		"credentials of another account are refused": {
-			script: []drexec.Step{stsWrongAcct}, code: 1, msg: []string{"account 999999999999", "deploys to account 333333333333"}, lastCmd: "sts get-caller-identity",
+			script: []drexec.Step{stsWrongAcct}, code: 1, msg: []string{"account 999999999999", "deploys to account 333333333333"}, lastCmd: "sts:GetCallerIdentity @us-west-2",
 		},
 		"a region that is not bootstrapped": {
-			script: []drexec.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: noSuchStack("CDKToolkit")}}, code: 1,
+			script: []drexec.Step{stsOK, {Match: "DescribeStacks CDKToolkit", Err: noSuchStack("CDKToolkit")}}, code: 1,
 			msg: []string{"not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-west-2"}, lastCmd: "CDKToolkit",
 		},
 		"a broken bootstrap stack": {
-			script: []drexec.Step{stsOK, {Match: "--stack-name CDKToolkit", Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"ROLLBACK_COMPLETE"}]}`)}}},
+			script: []drexec.Step{stsOK, {Match: "DescribeStacks CDKToolkit", Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"ROLLBACK_COMPLETE"}]}`)}}},
 			code:   1, msg: []string{"CDKToolkit stack in us-west-2 is ROLLBACK_COMPLETE"}, lastCmd: "CDKToolkit",
 		},
 		"a validator that does not build stops before the deploy": {

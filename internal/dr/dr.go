@@ -1,14 +1,15 @@
 // Package dr holds the real-account procedures of the runbook: activation in the DR region
 // (runbook section 6), failback to the primary region with routing held until validation
 // (section 8 steps 1–3) and teardown of the DR stack (section 8 step 4). Every AWS contact
-// goes through a drexec.Runner (the AWS CLI and the pinned CDK CLI), so the command lines and
-// every failure path are tested at that seam without an account.
+// goes through a seam: the pinned CDK CLI and the validator through a drexec.Runner, the AWS
+// API calls (STS, CloudFormation, CloudWatch, EventBridge Scheduler, Route 53) through the SDK
+// clients of Deps.AWS (awsseam.go), each made for a named region. Tests replace both, so the
+// command lines, the calls with their regions and every failure path are tested without an
+// account. The AWS CLI is not needed.
 package dr
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -75,7 +76,7 @@ type Options struct {
 
 // Deps are the outside world; tests replace all of it.
 type Deps struct {
-	// Runner runs cdk, aws, go and the validator.
+	// Runner runs cdk, go and the validator.
 	Runner drexec.Runner
 	// Stdout and Stderr are the terminal.
 	Stdout, Stderr io.Writer
@@ -83,12 +84,15 @@ type Deps struct {
 	Now func() time.Time
 	// Dial opens the TCP connection of the primary probe.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	// AWS is the SDK clients (route, the canary preflight).
+	// AWS is the SDK clients (every AWS API call: preflights, route, the canary preflight).
 	AWS AWS
 	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
 	Signer session.Signer
 	// Archive replaces the S3 upload of the sealed bundle (tests).
 	Archive ArchiveFunc
+	// Predict is the time-to-shift model of route (internal/route53model); nil predicts
+	// nothing.
+	Predict PredictFunc
 }
 
 // Result is a finished procedure.
@@ -169,86 +173,13 @@ func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontex
 	return cfg, nil
 }
 
-// identity is `aws sts get-caller-identity`.
-type identity struct {
-	Account string `json:"Account"`
-	Arn     string `json:"Arn"`
-	UserID  string `json:"UserId"`
-}
-
-// credentials proves credentials exist and belong to the environment's account.
-func credentials(ctx context.Context, r drexec.Runner, region, wantAccount string) (identity, error) {
-	res, err := r.Run(ctx, drexec.CallerIdentity(region))
-	switch {
-	case errors.Is(err, drexec.ErrNotFound):
-		return identity{}, session.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2; it is how the preflight proves credentials and bootstrap")
-	case err != nil:
-		return identity{}, err
-	case res.ExitCode != 0:
-		return identity{}, session.Failf("no usable AWS credentials (aws sts get-caller-identity exited %d: %s): log in for account %s (aws sso login / AWS_PROFILE) and re-run",
-			res.ExitCode, firstLine(res.Stderr), wantAccount)
-	}
-	var id identity
-	if err := json.Unmarshal(res.Stdout, &id); err != nil || id.Account == "" {
-		return identity{}, session.Failf("aws sts get-caller-identity: unexpected output %q", firstLine(res.Stdout))
-	}
-	if id.Account != wantAccount {
-		return id, session.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile and re-run",
-			id.Account, id.Arn, wantAccount)
-	}
-	return id, nil
-}
-
-// stackInfo is what describe-stacks says about one stack.
-type stackInfo struct {
-	Exists                bool
-	Status                string
-	TerminationProtection bool
-	Outputs               map[string]string
-}
-
-// describe runs describe-stacks; a missing stack is Exists=false, not an error.
-func describe(ctx context.Context, r drexec.Runner, stack, region string) (stackInfo, error) {
-	res, err := r.Run(ctx, drexec.DescribeStack(stack, region))
-	if err != nil {
-		return stackInfo{}, err
-	}
-	if res.ExitCode != 0 {
-		if strings.Contains(string(res.Stderr), "does not exist") {
-			return stackInfo{}, nil
-		}
-		return stackInfo{}, fmt.Errorf("aws cloudformation describe-stacks %s exited %d: %s", stack, res.ExitCode, firstLine(res.Stderr))
-	}
-	var out struct {
-		Stacks []struct {
-			StackStatus                 string `json:"StackStatus"`
-			EnableTerminationProtection bool   `json:"EnableTerminationProtection"`
-			Outputs                     []struct {
-				OutputKey   string `json:"OutputKey"`
-				OutputValue string `json:"OutputValue"`
-			} `json:"Outputs"`
-		} `json:"Stacks"`
-	}
-	if err := json.Unmarshal(res.Stdout, &out); err != nil || len(out.Stacks) == 0 {
-		return stackInfo{}, fmt.Errorf("aws cloudformation describe-stacks %s: unexpected output %q", stack, firstLine(res.Stdout))
-	}
-	s := out.Stacks[0]
-	info := stackInfo{Exists: true, Status: s.StackStatus, TerminationProtection: s.EnableTerminationProtection, Outputs: map[string]string{}}
-	for _, o := range s.Outputs {
-		info.Outputs[o.OutputKey] = o.OutputValue
-	}
-	return info, nil
-}
-
 // usableBootstrap lists the CDKToolkit statuses a deploy can use.
 var usableBootstrap = map[string]bool{"CREATE_COMPLETE": true, "UPDATE_COMPLETE": true, "UPDATE_ROLLBACK_COMPLETE": true, "IMPORT_COMPLETE": true}
 
 // bootstrapped proves `cdk bootstrap` ran in the region (a CDKToolkit stack in a usable state).
-func bootstrapped(ctx context.Context, r drexec.Runner, account, region string) (string, error) {
-	info, err := describe(ctx, r, drexec.BootstrapStack, region)
+func bootstrapped(ctx context.Context, a AWS, account, region string) (string, error) {
+	info, err := describe(ctx, a, drexec.BootstrapStack, region)
 	switch {
-	case errors.Is(err, drexec.ErrNotFound):
-		return "", session.Failf("the AWS CLI (aws) is not on PATH: install AWS CLI v2")
 	case err != nil:
 		return "", session.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
 	case !info.Exists:
@@ -274,11 +205,11 @@ type probe struct {
 
 // probePrimary reads the primary stack's endpoint and tries a TCP connection. It never fails
 // the procedure: the primary region may be the one that is down, and that is the point.
-func probePrimary(ctx context.Context, r drexec.Runner, dial func(context.Context, string, string) (net.Conn, error), cfg *drcontext.Config) probe {
+func probePrimary(ctx context.Context, a AWS, dial func(context.Context, string, string) (net.Conn, error), cfg *drcontext.Config) probe {
 	p := probe{Stack: cfg.StackID(), Region: cfg.Region}
 	dctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
-	info, err := describe(dctx, r, p.Stack, p.Region)
+	info, err := describe(dctx, a, p.Stack, p.Region)
 	switch {
 	case err != nil:
 		p.Describe = "failed: " + err.Error()

@@ -62,12 +62,12 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	phaseRelease := session.PlannedPhase{Name: "routing release (deploy)", Estimate: session.RunbookRouting}
 
 	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
-		id, err := credentials(ctx, r, held.Region, held.Env.Account)
+		id, err := credentials(ctx, d.AWS, held.Region, held.Env.Account)
 		if err != nil {
 			return "", err
 		}
 		s.Meta["callerArn"] = id.Arn
-		status, err := bootstrapped(ctx, r, held.Env.Account, held.Region)
+		status, err := bootstrapped(ctx, d.AWS, held.Env.Account, held.Region)
 		if err != nil {
 			return "", err
 		}

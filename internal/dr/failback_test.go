@@ -17,7 +17,7 @@ var (
 )
 
 func failbackScript(held, validator, release drexec.Step) []drexec.Step {
-	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release, listPrimaryOK}
+	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
 }
 
 func TestFailbackSeamHappyPath(t *testing.T) {
@@ -28,15 +28,17 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 	}
 	w, r := res.Session.Work, repoAbs(t)
 	want := []string{
-		"aws sts get-caller-identity --region us-east-1 --output json",
-		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-east-1 --output json",
+		// The identity check at the regional STS endpoint of the primary region (failback acts there).
+		"sdk sts:GetCallerIdentity @us-east-1",
+		"sdk cloudformation:DescribeStacks CDKToolkit @us-east-1",
 		"go build -o " + w + "/valkey-dr-validate ./validate",
 		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
 		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation --via-function gc-sessions-canary --region us-east-1",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
-		// The failover request is cleared AFTER the release (preflight_canary.go, clearFailover).
-		"aws cloudformation list-stack-resources --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
+		// The failover request is cleared AFTER the release (preflight_canary.go, clearFailover):
+		// SDK calls in the DR region, the identity check there first.
+		"sdk sts:GetCallerIdentity @us-west-2",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -46,8 +48,8 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 	if p["deploy (PRIMARY record held)"] != "ok" || p["validation"] != "ok" || p["canary preflight"] != "ok" || p["routing release (deploy)"] != "ok" || p["publish primary"] != "ok" {
 		t.Fatalf("phases %v", p)
 	}
-	if len(e.cw.puts) != 1 || *e.cw.puts[0].MetricData[0].Value != 0 {
-		t.Fatalf("failback published %d routing values, want one 0 (the request cleared)", len(e.cw.puts))
+	if len(sdkCalls(e, "scheduler:DeleteSchedule")) != 1 || len(e.sw.creates) != 0 {
+		t.Fatalf("failback: %v, want one DeleteSchedule of the request (the request cleared)", sdkCalls(e, "scheduler:"))
 	}
 	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "routing/failback-release.md",
 		"canary-preflight.json", "route-before.json", "route-after.json"} {
@@ -83,9 +85,9 @@ func TestFailbackSeamFailures(t *testing.T) {
 		// noSuccess: the canary has published no Success data point.
 		noSuccess bool
 	}{
-		"no credentials": {script: []drexec.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity",
+		"no credentials": {script: []drexec.Step{stsNoCreds}, msg: []string{"no usable AWS credentials"}, lastCmd: "sts:GetCallerIdentity @us-east-1",
 			phases: map[string]string{"preflight": "failed", "deploy (PRIMARY record held)": "not run", "routing release (deploy)": "not run"}},
-		"the primary region is not bootstrapped": {script: []drexec.Step{stsOK, {Match: "CDKToolkit", Result: noSuchStack("CDKToolkit")}},
+		"the primary region is not bootstrapped": {script: []drexec.Step{stsOK, {Match: "CDKToolkit", Err: noSuchStack("CDKToolkit")}},
 			msg: []string{"us-east-1", "not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-east-1"}, lastCmd: "CDKToolkit"},
 		"a failed held deploy releases nothing": {
 			script: failbackScript(drexec.Step{Match: "holdPrimaryRouting=true", Result: drexec.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
@@ -107,12 +109,12 @@ func TestFailbackSeamFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, tc.script...)
 			if tc.noSuccess {
-				e.cw.success = nil
+				e.sw.success = nil
 			}
 			res, err := Failback(context.Background(), e.opts, e.deps)
 			wantErr(t, err, 1, tc.msg...)
-			if len(e.cw.puts) != 0 {
-				t.Errorf("a failed failback published a routing value")
+			if c := sdkCalls(e, "scheduler:DeleteSchedule"); len(c) != 0 || len(e.sw.creates) != 0 {
+				t.Errorf("a failed failback changed the routing request: %v", c)
 			}
 			if strings.Contains(e.out.String(), "FAILBACK FINISHED") || strings.Contains(e.out.String(), "owns the service name again") {
 				t.Fatalf("a failed failback claims routing was released:\n%s", e.out.String())

@@ -81,9 +81,9 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 	asm := k.Dir + "/assemblies/matrix"
 	want := []string{
 		k.Dir + "/scripts/prereqs node",
-		"aws sts get-caller-identity --region us-west-2 --output json",
-		"aws cloudformation describe-stacks --stack-name CDKToolkit --region us-west-2 --output json",
-		"aws cloudformation describe-stacks --stack-name ValkeyDr-prod-us-east-1-primary --region us-east-1 --output json",
+		"sdk sts:GetCallerIdentity @us-west-2",
+		"sdk cloudformation:DescribeStacks CDKToolkit @us-west-2",
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
 		k.Dir + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + asm + " --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		e.opts.Validator + " --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation",
 	}

@@ -1,219 +1,324 @@
 package dr
 
-// drctl route at its seams: CloudWatch and Route 53 are fakes of the SDK interfaces (AWS WAS
-// NOT CALLED), the aws CLI is drexec.Fake. What a real account does with the data point (the
-// alarm's period, Route 53's checkers) only a real account settles.
+// drctl route at its seams (SEAM TESTS: AWS IS NOT CALLED). EventBridge Scheduler, CloudWatch,
+// STS and Route 53 are fakes of the SDK interfaces that record every call with its region
+// (awsseam_fakes_test.go). They pin what drctl asks for, where, and what it concludes; what a
+// real account does with the schedule (publisher jitter, late points, Route 53's treatment of
+// empty periods) only a real account settles.
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
-	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+	schtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
-// fakeCloudWatch is the switch alarm and the canary's metric: the alarm follows the last
-// published value after `lag` DescribeAlarms calls (its evaluation period).
-type fakeCloudWatch struct {
-	mu       sync.Mutex
-	puts     []*cloudwatch.PutMetricDataInput
-	state    cwtypes.StateValue
-	lag      int
-	putErr   error
-	alarmErr error
-	noAlarm  bool
-	// success are GetMetricData answers in turn (canary preflight); the last repeats.
-	success [][]float64
-	gets    int
-	getErr  error
-}
-
-func (f *fakeCloudWatch) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.putErr != nil {
-		return nil, f.putErr
+// onlyDRRegion fails unless every SDK call went to the DR region, but the best-effort Route 53
+// reads (us-east-1, its control plane).
+func onlyDRRegion(t *testing.T, e *env) {
+	t.Helper()
+	if len(e.sdk) == 0 {
+		t.Fatal("no SDK call recorded: the region check proves nothing")
 	}
-	f.puts = append(f.puts, in)
-	return &cloudwatch.PutMetricDataOutput{}, nil
-}
-
-func (f *fakeCloudWatch) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.alarmErr != nil {
-		return nil, f.alarmErr
-	}
-	if f.noAlarm {
-		return &cloudwatch.DescribeAlarmsOutput{}, nil
-	}
-	if len(f.puts) > 0 {
-		if f.lag > 0 {
-			f.lag--
-		} else if *f.puts[len(f.puts)-1].MetricData[0].Value == 1 {
-			f.state = cwtypes.StateValueAlarm
-		} else {
-			f.state = cwtypes.StateValueOk
+	for _, c := range e.sdk {
+		if strings.HasPrefix(c, "route53:") {
+			continue
+		}
+		if !strings.HasSuffix(c, "@us-west-2") {
+			t.Errorf("call outside the DR region us-west-2: %s", c)
 		}
 	}
-	return &cloudwatch.DescribeAlarmsOutput{MetricAlarms: []cwtypes.MetricAlarm{{AlarmName: aws.String(in.AlarmNames[0]), StateValue: f.state,
-		StateReason: aws.String("Threshold Crossed"), StateUpdatedTimestamp: aws.Time(time.Date(2026, 3, 4, 5, 0, 0, 0, time.UTC))}}}, nil
 }
 
-func (f *fakeCloudWatch) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.getErr != nil {
-		return nil, f.getErr
+func sdkCalls(e *env, prefix string) []string {
+	var out []string
+	for _, c := range e.sdk {
+		if strings.HasPrefix(c, prefix) {
+			out = append(out, c)
+		}
 	}
-	i := min(f.gets, len(f.success)-1)
-	f.gets++
-	var vals []float64
-	if i >= 0 {
-		vals = f.success[i]
-	}
-	return &cloudwatch.GetMetricDataOutput{MetricDataResults: []cwtypes.MetricDataResult{{Id: in.MetricDataQueries[0].Id, Values: vals}}}, nil
+	return out
 }
 
-// fakeRoute53 answers GetHealthCheckStatus from the alarm state of the fake CloudWatch.
-type fakeRoute53 struct {
-	cw   *fakeCloudWatch
-	err  error
-	asks []string
+func routeRecordOf(t *testing.T, res *Result) routeRecord {
+	t.Helper()
+	var rec routeRecord
+	if err := json.Unmarshal([]byte(readBundle(t, res)["route-after.json"]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
 
-func (f *fakeRoute53) GetHealthCheckStatus(_ context.Context, in *route53.GetHealthCheckStatusInput, _ ...func(*route53.Options)) (*route53.GetHealthCheckStatusOutput, error) {
-	f.asks = append(f.asks, *in.HealthCheckId)
-	if f.err != nil {
-		return nil, f.err
-	}
-	status := "Success: HTTP Status Code 200. Resolved IP: n/a"
-	if *in.HealthCheckId == "hc-override" && f.cw.state == cwtypes.StateValueAlarm {
-		status = "Failure: the alarm is in ALARM"
-	}
-	var obs []r53types.HealthCheckObservation
-	for _, r := range []r53types.HealthCheckRegion{"us-east-1", "us-west-2", "eu-west-1"} {
-		obs = append(obs, r53types.HealthCheckObservation{Region: r, StatusReport: &r53types.StatusReport{Status: aws.String(status)}})
-	}
-	return &route53.GetHealthCheckStatusOutput{HealthCheckObservations: obs}, nil
-}
-
-var listPrimaryOK = drexec.Step{Match: "list-stack-resources --stack-name " + primStack + " --region us-east-1", Result: drexec.Result{Stdout: []byte(`{"StackResourceSummaries":[
- {"LogicalResourceId":"DnsPrimaryHealthCheck1A2B3C","PhysicalResourceId":"hc-canary","ResourceType":"AWS::Route53::HealthCheck"},
- {"LogicalResourceId":"DnsFailoverOverrideHealthCheck4D5E","PhysicalResourceId":"hc-override","ResourceType":"AWS::Route53::HealthCheck"},
- {"LogicalResourceId":"DnsPrimaryCalculatedHealthCheck6F7A","PhysicalResourceId":"hc-calc","ResourceType":"AWS::Route53::HealthCheck"}]}`)}}
-
-func (e *env) withAWS(cw *fakeCloudWatch, r53 *fakeRoute53) {
-	e.deps.AWS = AWS{
-		CloudWatch: func(_ context.Context, region string) (CloudWatchAPI, error) {
-			e.cwRegions = append(e.cwRegions, region)
-			return cw, nil
-		},
-		Route53: func(context.Context) (Route53API, error) { return r53, nil },
-		Sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-	}
-}
-
-func TestRouteSeamToDR(t *testing.T) {
-	e := newEnv(t, listPrimaryOK)
-	cw := &fakeCloudWatch{state: cwtypes.StateValueInsufficientData, lag: 2}
-	r53 := &fakeRoute53{cw: cw}
-	e.withAWS(cw, r53)
+func TestRouteSeamToDRCreatesOneScheduleInTheDRRegion(t *testing.T) {
+	e := newEnv(t)
+	e.sw.lag = 2 // the first points take two reads to show
 	e.opts.To = "dr"
+	e.deps.Predict = func(_ context.Context, cfg *drcontext.Config, to string) (ShiftPrediction, error) {
+		if cfg.EnvironmentName != "prod" || to != "dr" {
+			t.Errorf("Predict(%s, %s)", cfg.EnvironmentName, to)
+		}
+		return ShiftPrediction{Best: 90 * time.Second, Worst: 7 * time.Minute, Basis: "prod templates, TTL 60 s"}, nil
+	}
 	res, err := Route(context.Background(), e.opts, e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	if len(cw.puts) != 1 {
-		t.Fatalf("%d PutMetricData calls", len(cw.puts))
+	if len(e.sw.creates) != 1 {
+		t.Fatalf("%d CreateSchedule calls, want 1", len(e.sw.creates))
 	}
-	if strings.Join(e.cwRegions, ",") != "us-west-2" {
-		t.Errorf("CloudWatch asked in %v, want the DR region us-west-2 only", e.cwRegions)
+	in := e.sw.creates[0]
+	tg := in.Target
+	if aws.ToString(in.Name) != requestSchedule || aws.ToString(in.GroupName) != contract.ScheduleGroupDefault ||
+		aws.ToString(in.ScheduleExpression) != contract.PublishSchedule || in.State != schtypes.ScheduleStateEnabled ||
+		in.FlexibleTimeWindow.Mode != schtypes.FlexibleTimeWindowModeOff || aws.ToString(tg.Arn) != contract.PutMetricDataTarget ||
+		aws.ToString(tg.RoleArn) != publisherRole || aws.ToString(tg.Input) != contract.RoutingRequestInput("prod", contract.FailoverValueRequested) {
+		t.Fatalf("created %s in %s: %s %s target %s role %s input %s", aws.ToString(in.Name), aws.ToString(in.GroupName), aws.ToString(in.ScheduleExpression),
+			in.State, aws.ToString(tg.Arn), aws.ToString(tg.RoleArn), aws.ToString(tg.Input))
 	}
-	in := cw.puts[0]
-	d := in.MetricData[0]
-	if *in.Namespace != contract.RoutingNamespace || *d.MetricName != contract.MetricFailoverRequested || *d.Value != contract.FailoverValueRequested ||
-		*d.Dimensions[0].Name != contract.RoutingDimension || *d.Dimensions[0].Value != "prod" {
-		t.Fatalf("published %s %s=%v %v", *in.Namespace, *d.MetricName, *d.Value, d.Dimensions)
+	var req contract.PutMetricDataRequest
+	if err := json.Unmarshal([]byte(aws.ToString(tg.Input)), &req); err != nil || req.MetricData[0].Value != 1 || req.MetricData[0].Dimensions[0].Value != "prod" {
+		t.Fatalf("input %s: %v", aws.ToString(tg.Input), err)
+	}
+	onlyDRRegion(t, e)
+	if got := sdkCalls(e, "sts:"); len(got) != 1 || got[0] != "sts:GetCallerIdentity @us-west-2" {
+		t.Errorf("STS calls %v, want one in the DR region", got)
 	}
 	// The calculated check is never asked: GetHealthCheckStatus does not answer for one.
-	for _, id := range r53.asks {
-		if id == "hc-calc" {
-			t.Error("GetHealthCheckStatus asked for the calculated health check")
+	for _, c := range sdkCalls(e, "route53:GetHealthCheckStatus") {
+		if strings.Contains(c, "hc-calc") || strings.Contains(c, "hc-other") {
+			t.Errorf("asked %s", c)
 		}
 	}
 	files := readBundle(t, res)
-	if !strings.Contains(files["route-before.json"], `"alarmState": "INSUFFICIENT_DATA"`) || !strings.Contains(files["route-after.json"], `"alarmState": "ALARM"`) ||
-		!strings.Contains(files["route-after.json"], `"logicalId": "FailoverOverrideHealthCheck"`) {
-		t.Fatalf("before:\n%s\nafter:\n%s", files["route-before.json"], files["route-after.json"])
+	if !strings.Contains(files["route-before.json"], `"alarmState": "OK"`) || !strings.Contains(files["route-before.json"], `"exists": false`) {
+		t.Errorf("before:\n%s", files["route-before.json"])
 	}
-	for _, want := range []string{"waiting for ALARM", "published 1: failover requested", "health check FailoverOverrideHealthCheck (hc-override): 0 checker(s) healthy, 3 unhealthy"} {
+	if p := phases(t, files); p["switch before"] != "ok" || p["publish dr"] != "ok" || p["re-check"] != "ok" {
+		t.Errorf("phases %v", p)
+	}
+	rec := routeRecordOf(t, res)
+	if rec.After.AlarmState != "ALARM" || !rec.After.Request.Exists || rec.Recheck.Verdict != verdictAgrees || len(rec.Recheck.Observations) != recheckPeriods ||
+		rec.Prediction == nil || rec.Prediction.Best != "1m30s" || rec.Prediction.Worst != "7m0s" || rec.Observed.DataStream == "" || rec.Observed.Route53 == "" ||
+		rec.Recheck.Period != "5m0s" || !strings.HasPrefix(rec.Action, "created the request schedule") {
+		t.Fatalf("route-after.json: %+v", rec)
+	}
+	// The re-check waits whole alarm periods (read from DescribeAlarms), through the Sleep seam.
+	if after, err := time.ParseDuration(rec.Recheck.Observations[2].After); err != nil || after < 3*5*time.Minute {
+		t.Errorf("third re-check %s after the request, want about 3 periods", rec.Recheck.Observations[2].After)
+	}
+	for _, want := range []string{"Route 53 should answer the DR (SECONDARY) record within 1m30s-7m0s (model: prod templates, TTL 60 s)",
+		"created the request schedule ValkeyDr-prod-failover-request in us-west-2", "the data stream holds the request",
+		"health check FailoverOverrideHealthCheck (hc-override): 0 checker(s) healthy, 3 unhealthy", "re-check: agrees"} {
 		if !strings.Contains(e.out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, e.out.String())
 		}
 	}
 }
 
-func TestRouteSeamBestEffortAndFailures(t *testing.T) {
-	denied := &smithy.GenericAPIError{Code: "AccessDenied", Message: "User is not authorized to perform: cloudwatch:PutMetricData"}
-	primaryDown := drexec.Step{Match: "list-stack-resources", Result: drexec.Result{ExitCode: 255, Stderr: []byte("\nCould not connect to the endpoint URL: \"https://cloudformation.us-east-1.amazonaws.com/\"\n")}}
+func TestRouteSeamToDRTwiceIsIdempotent(t *testing.T) {
+	e := newEnv(t)
+	e.opts.To = "dr"
+	if _, err := Route(context.Background(), e.opts, e.deps); err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	e.out.Reset()
+	res, err := Route(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("second --to dr: %v\n%s", err, e.out.String())
+	}
+	if len(e.sw.creates) != 1 || len(sdkCalls(e, "scheduler:CreateSchedule")) != 1 {
+		t.Fatalf("%d schedules created over two runs, want 1", len(e.sw.creates))
+	}
+	if rec := routeRecordOf(t, res); !strings.Contains(rec.Action, "already exists as drctl creates it: kept") || rec.Recheck.Verdict != verdictAgrees {
+		t.Fatalf("second run: %+v", rec)
+	}
+	onlyDRRegion(t, e)
+}
+
+func TestRouteSeamToPrimaryDeletesTheRequest(t *testing.T) {
+	e := newEnv(t)
+	e.sw.put(requestSchedule, contract.FailoverValueRequested, schtypes.ScheduleStateEnabled)
+	e.sw.lag = 1
+	e.opts.To = "primary"
+	res, err := Route(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	if len(e.sw.deletes) != 1 || e.sw.deletes[0] != requestSchedule {
+		t.Fatalf("deleted %v", e.sw.deletes)
+	}
+	if _, ok := e.sw.schedules["ValkeyDr-prod-failover-heartbeat"]; !ok {
+		t.Fatal("the heartbeat was touched")
+	}
+	rec := routeRecordOf(t, res)
+	if rec.After.AlarmState != "OK" || rec.After.Request.Exists || rec.Recheck.Verdict != verdictAgrees || !strings.HasPrefix(rec.Action, "deleted the request schedule") {
+		t.Fatalf("route-after.json: %+v", rec)
+	}
+	if len(sdkCalls(e, "scheduler:CreateSchedule")) != 0 {
+		t.Fatal("--to primary created a schedule")
+	}
+	onlyDRRegion(t, e)
+}
+
+func TestRouteSeamToPrimaryWithNothingRequestedIsFine(t *testing.T) {
+	e := newEnv(t)
+	e.opts.To = "primary"
+	res, err := Route(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	if rec := routeRecordOf(t, res); !strings.Contains(rec.Action, "no request schedule ValkeyDr-prod-failover-request in us-west-2: the request was already cleared") {
+		t.Fatalf("action %q", rec.Action)
+	}
+	if !strings.Contains(e.out.String(), "already cleared (nothing changed)") {
+		t.Errorf("output:\n%s", e.out.String())
+	}
+}
+
+func TestRouteSeamAnEditedRequestIsReported(t *testing.T) {
+	for name, edit := range map[string]struct {
+		do   func(*fakeSwitch)
+		want string
+	}{
+		"disabled":    {func(sw *fakeSwitch) { sw.put(requestSchedule, 1, schtypes.ScheduleStateDisabled) }, "state DISABLED (want ENABLED)"},
+		"publishes 0": {func(sw *fakeSwitch) { sw.put(requestSchedule, 0, schtypes.ScheduleStateEnabled) }, "its input does not publish FailoverRequested=1"},
+		"another role": {func(sw *fakeSwitch) {
+			sw.put(requestSchedule, 1, schtypes.ScheduleStateEnabled).Target.RoleArn = aws.String("arn:aws:iam::333333333333:role/Admin")
+		}, "role arn:aws:iam::333333333333:role/Admin (want " + publisherRole + ")"},
+		"another rate": {func(sw *fakeSwitch) {
+			sw.put(requestSchedule, 1, schtypes.ScheduleStateEnabled).ScheduleExpression = aws.String("rate(10 minutes)")
+		}, `expression "rate(10 minutes)" (want "rate(1 minute)")`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			edit.do(e.sw)
+			e.opts.To = "dr"
+			_, err := Route(context.Background(), e.opts, e.deps)
+			wantErr(t, err, 1, "the request schedule ValkeyDr-prod-failover-request in us-west-2 exists but is not what drctl creates", edit.want, "TO=primary")
+			if len(e.sw.creates) != 0 {
+				t.Fatal("a schedule was created over the edited one")
+			}
+		})
+	}
+	t.Run("disabled after the switch: the re-check disagrees", func(t *testing.T) {
+		e := newEnv(t)
+		e.opts.To = "dr"
+		reads := 0
+		e.deps.AWS.Sleep = func(ctx context.Context, d time.Duration) error {
+			e.clock = e.clock.Add(d)
+			if d >= 5*time.Minute { // the first re-check period: someone disables the schedule
+				if reads++; reads == 1 {
+					e.sw.schedules[requestSchedule].State = schtypes.ScheduleStateDisabled
+					e.sw.change()
+				}
+			}
+			return nil
+		}
+		res, err := Route(context.Background(), e.opts, e.deps)
+		wantErr(t, err, 1, "the switch does not hold", "state DISABLED")
+		if rec := routeRecordOf(t, res); rec.Recheck.Verdict != verdictDisagrees {
+			t.Fatalf("re-check %+v", rec.Recheck)
+		}
+		if p := phases(t, readBundle(t, res)); p["publish dr"] != "ok" || p["re-check"] != "failed" {
+			t.Fatalf("phases %v", p)
+		}
+	})
+}
+
+func TestRouteSeamRecheckWithZeroObservationsIsUnknown(t *testing.T) {
+	e := newEnv(t)
+	e.opts.To = "dr"
+	e.deps.AWS.Sleep = func(ctx context.Context, d time.Duration) error {
+		e.clock = e.clock.Add(d)
+		if d >= 5*time.Minute {
+			e.sw.failReads = true // the DR region stops answering after the switch
+		}
+		return nil
+	}
+	res, err := Route(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	rec := routeRecordOf(t, res)
+	if rec.Recheck.Verdict != verdictUnknown || !strings.Contains(rec.Recheck.Note, "zero observations") {
+		t.Fatalf("re-check %+v", rec.Recheck)
+	}
+	for _, o := range rec.Recheck.Observations {
+		if o.Verdict == verdictAgrees {
+			t.Fatalf("an observation without reads agrees: %+v", o)
+		}
+	}
+	if !strings.Contains(e.out.String(), "re-check: unknown") || strings.Contains(e.out.String(), "re-check: agrees") {
+		t.Errorf("output:\n%s", e.out.String())
+	}
+}
+
+func TestRouteSeamFailuresAndBestEffort(t *testing.T) {
+	denied := &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "User is not authorized to perform: iam:PassRole"}
 	for name, tc := range map[string]struct {
-		to      string
-		list    drexec.Step
-		cw      *fakeCloudWatch
-		r53Err  error
-		code    int
-		msg     []string
-		out     []string
-		noPuts  bool
-		wantPut float64
+		to     string
+		setup  func(*env, *fakeRoute53)
+		code   int
+		msg    []string
+		out    []string
+		create int
 	}{
 		"a bad --to names the flag and what is accepted": {
-			to: "west", code: 2, msg: []string{`--to "west" (TO=): want dr or primary`}, noPuts: true,
-		},
-		"the primary region down: no health check ids, the switch still moves": {
-			to: "dr", list: primaryDown, cw: &fakeCloudWatch{state: cwtypes.StateValueOk}, code: 0, wantPut: 1,
-			out: []string{"health checks not asked: the primary stack ValkeyDr-prod-us-east-1-primary in us-east-1 could not be listed", "the switch does not need it"},
+			to: "west", code: 2, msg: []string{`--to "west" (TO=): want dr or primary`},
 		},
 		"Route 53's control plane not answering is said and the route finishes": {
-			to: "primary", list: listPrimaryOK, cw: &fakeCloudWatch{state: cwtypes.StateValueAlarm}, r53Err: errors.New("dial tcp: lookup route53.amazonaws.com: i/o timeout"),
-			code: 0, wantPut: 0, out: []string{"Route 53's control plane (us-east-1) did not answer; the switch works through its data plane regardless"},
+			to: "dr", create: 1, setup: func(e *env, r *fakeRoute53) {
+				r.err = errors.New("dial tcp: lookup route53.amazonaws.com: i/o timeout")
+			},
+			out: []string{"health checks not asked: Route 53's control plane (us-east-1) did not list them", "the switch does not need them"},
 		},
-		"no switch alarm: refused before publishing": {
-			to: "dr", list: listPrimaryOK, cw: &fakeCloudWatch{noAlarm: true}, code: 1, noPuts: true,
+		"no switch alarm: refused before any change": {
+			to: "dr", code: 1, setup: func(e *env, _ *fakeRoute53) { e.sw.noAlarm = true },
 			msg: []string{"no alarm ValkeyDr-prod-failover-requested: is the switch stack deployed"},
 		},
-		"publishing denied names the policy": {
-			to: "dr", list: listPrimaryOK, cw: &fakeCloudWatch{state: cwtypes.StateValueOk, putErr: denied}, code: 1, noPuts: true,
-			msg: []string{"AccessDenied", "attach docs/iam/route.json"},
+		"creating denied names the action and the policy": {
+			to: "dr", code: 1, setup: func(e *env, _ *fakeRoute53) { e.sw.createErr = denied },
+			msg: []string{"AccessDeniedException", "attach docs/iam/route.json", "scheduler:CreateSchedule and iam:PassRole"},
 		},
-		"an alarm that never turns is a failure after the bounded wait": {
-			to: "dr", list: listPrimaryOK, cw: &fakeCloudWatch{state: cwtypes.StateValueOk, lag: 1000}, code: 1, wantPut: 1,
-			msg: []string{"published, but the switch alarm ValkeyDr-prod-failover-requested is still OK after 4m0s (want ALARM)"},
+		"a publisher that never delivers fails after the bounded wait, the request standing": {
+			to: "dr", code: 1, create: 1, setup: func(e *env, _ *fakeRoute53) { e.sw.brokenPublisher = true },
+			msg: []string{"the request schedule ValkeyDr-prod-failover-request exists, but after 4m0s the data stream does not show it", "the request stands"},
+		},
+		"no heartbeat is said": {
+			to: "dr", create: 1, setup: func(e *env, _ *fakeRoute53) {
+				delete(e.sw.schedules, "ValkeyDr-prod-failover-heartbeat")
+				e.sw.shown = nil
+			},
+			out: []string{"NOTE: no heartbeat schedule ValkeyDr-prod-failover-heartbeat"},
+		},
+		"credentials of another account are refused before any change": {
+			to: "dr", code: 1, setup: func(e *env, _ *fakeRoute53) {
+				e.fake.Script = append([]drexec.Step{stsWrongAcct}, e.fake.Script...)
+			},
+			msg: []string{"account 999999999999", "deploys to account 333333333333"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			var script []drexec.Step
-			if tc.list.Match != "" {
-				script = append(script, tc.list)
+			e := newEnv(t)
+			r53 := &fakeRoute53{e: e, sw: e.sw}
+			e.withAWS(e.sw, r53)
+			if tc.setup != nil {
+				tc.setup(e, r53)
 			}
-			e := newEnv(t, script...)
-			cw := tc.cw
-			if cw == nil {
-				cw = &fakeCloudWatch{}
-			}
-			e.withAWS(cw, &fakeRoute53{cw: cw, err: tc.r53Err})
 			e.opts.To = tc.to
 			_, err := Route(context.Background(), e.opts, e.deps)
 			t.Logf("output:\n%s", e.out.String())
@@ -223,11 +328,8 @@ func TestRouteSeamBestEffortAndFailures(t *testing.T) {
 			if tc.code != 0 {
 				wantErr(t, err, tc.code, tc.msg...)
 			}
-			if tc.noPuts != (len(cw.puts) == 0) {
-				t.Fatalf("%d puts, want none: %v", len(cw.puts), tc.noPuts)
-			}
-			if !tc.noPuts && *cw.puts[0].MetricData[0].Value != tc.wantPut {
-				t.Errorf("published %v, want %v", *cw.puts[0].MetricData[0].Value, tc.wantPut)
+			if len(e.sw.creates) != tc.create {
+				t.Fatalf("%d schedules created, want %d", len(e.sw.creates), tc.create)
 			}
 			for _, o := range tc.out {
 				if !strings.Contains(e.out.String(), o) {
@@ -238,20 +340,87 @@ func TestRouteSeamBestEffortAndFailures(t *testing.T) {
 	}
 }
 
+func TestRouteSeamNoPredictionPrintsNothing(t *testing.T) {
+	e := newEnv(t)
+	e.opts.To = "dr"
+	res, err := Route(context.Background(), e.opts, e.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.out.String(), "should answer") || strings.Contains(e.out.String(), "prediction") {
+		t.Errorf("a prediction without a model:\n%s", e.out.String())
+	}
+	if rec := routeRecordOf(t, res); rec.Prediction != nil {
+		t.Errorf("prediction recorded: %+v", rec.Prediction)
+	}
+}
+
+// The identity check's errors become sentences that say what to do.
+func TestCredentialsHintSeam(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "prod-ops")
+	for name, tc := range map[string]struct {
+		err  error
+		want string
+	}{
+		"expired SSO session": {errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, refresh cached SSO token failed, unable to refresh SSO token, operation error SSO OIDC: CreateToken, InvalidGrantException"),
+			"the AWS SSO session has expired: run `aws sso login --profile prod-ops` and re-run"},
+		"expired SSO session (typed)": {fmt.Errorf("operation error STS: GetCallerIdentity, get identity: get credentials: %w", &ssocreds.InvalidTokenError{}), "the AWS SSO session has expired: run `aws sso login --profile prod-ops`"},
+		"no credentials": {errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, canceled"),
+			"no usable AWS credentials (failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, canceled): log in (`aws sso login --profile prod-ops`"},
+		"expired token":             {&smithy.GenericAPIError{Code: "ExpiredToken", Message: "The security token included in the request is expired"}, "the AWS credentials have expired (ExpiredToken): log in again (`aws sso login --profile prod-ops`"},
+		"invalid key":               {&smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}, "the AWS credentials are not valid (InvalidClientTokenId"},
+		"access denied":             {&smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform: sts:GetCallerIdentity"}, "access denied to sts:GetCallerIdentity (AccessDenied: not authorized to perform: sts:GetCallerIdentity): the role needs sts:GetCallerIdentity"},
+		"anything else is one line": {errors.New("dial tcp: lookup sts.us-west-2.amazonaws.com: no such host\nmore"), "dial tcp: lookup sts.us-west-2.amazonaws.com: no such host"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := credentialsHint(tc.err, "sts:GetCallerIdentity"); !strings.Contains(got, tc.want) {
+				t.Fatalf("hint %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("the preflight says it, naming the region and the account", func(t *testing.T) {
+		e := newEnv(t, stsNoCreds)
+		_, err := credentials(context.Background(), e.deps.AWS, "us-west-2", account)
+		wantErr(t, err, session.ExitFailed, "cannot prove AWS credentials for account 333333333333 (sts:GetCallerIdentity in us-west-2)", "no usable AWS credentials", "aws sso login")
+	})
+}
+
+// The real STS client resolves the DR region's regional endpoint, never the global one (no
+// network: endpoint resolution is local).
+func TestRegionalSTSEndpointSeam(t *testing.T) {
+	for _, region := range []string{"us-west-2", "us-east-1", "eu-west-1"} {
+		c := newRegionalSTS(aws.Config{Region: region})
+		ep, err := c.Options().EndpointResolverV2.ResolveEndpoint(context.Background(), sts.EndpointParameters{Region: aws.String(region), UseGlobalEndpoint: aws.Bool(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "https://sts." + region + ".amazonaws.com"; ep.URI.String() != want {
+			t.Errorf("%s: STS endpoint %s, want %s", region, ep.URI.String(), want)
+		}
+	}
+}
+
 func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("force requests failover after validation and the canary preflight", func(t *testing.T) {
-		e := newEnv(t, append(activationScript(deployOK, validatorOK), listPrimaryOK)...)
+		e := newEnv(t, activationScript(deployOK, validatorOK)...)
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
 		res, err := Activate(context.Background(), e.opts, e.deps)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, e.out.String())
 		}
-		if len(e.cw.puts) != 1 || *e.cw.puts[0].MetricData[0].Value != 1 {
-			t.Fatalf("published %d values, want one 1", len(e.cw.puts))
+		if len(e.sw.creates) != 1 {
+			t.Fatalf("%d request schedules created, want one", len(e.sw.creates))
 		}
 		p := phases(t, readBundle(t, res))
 		if p["validation"] != "ok" || p["canary preflight"] != "ok" || p["publish dr"] != "ok" {
 			t.Fatalf("phases %v", p)
+		}
+		// On the night, the only calls outside the DR region are the best-effort reads of the
+		// primary stack (the probe) and of Route 53.
+		for _, c := range e.sdk {
+			if !strings.HasSuffix(c, "@us-west-2") && !strings.HasPrefix(c, "route53:") && c != "cloudformation:DescribeStacks "+primStack+" @us-east-1" {
+				t.Errorf("call outside the DR region: %s", c)
+			}
 		}
 	})
 	t.Run("auto leaves routing to the health checks", func(t *testing.T) {
@@ -260,26 +429,26 @@ func TestActivateSeamRouteForce(t *testing.T) {
 		if _, err := Activate(context.Background(), e.opts, e.deps); err != nil {
 			t.Fatal(err)
 		}
-		if len(e.cw.puts) != 0 || !strings.Contains(e.out.String(), "routing: --route=auto: leave it to the health checks") {
-			t.Fatalf("auto published %d values:\n%s", len(e.cw.puts), e.out.String())
+		if len(e.sw.creates) != 0 || !strings.Contains(e.out.String(), "routing: --route=auto: leave it to the health checks") {
+			t.Fatalf("auto created %d schedules:\n%s", len(e.sw.creates), e.out.String())
 		}
 	})
 	t.Run("a failed validation requests nothing", func(t *testing.T) {
-		e := newEnv(t, append(activationScript(deployOK, validatorBad), listPrimaryOK)...)
+		e := newEnv(t, activationScript(deployOK, validatorBad)...)
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
 		_, err := Activate(context.Background(), e.opts, e.deps)
 		wantErr(t, err, 1, "validation failed")
-		if len(e.cw.puts) != 0 {
+		if len(e.sw.creates) != 0 {
 			t.Fatal("a failed validation requested failover")
 		}
 	})
 	t.Run("a canary publishing 0 holds the request", func(t *testing.T) {
-		e := newEnv(t, append(activationScript(deployOK, validatorOK), listPrimaryOK)...)
-		e.cw.success = [][]float64{{0, 0}}
+		e := newEnv(t, activationScript(deployOK, validatorOK)...)
+		e.sw.success = [][]float64{{0, 0}}
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
 		_, err := Activate(context.Background(), e.opts, e.deps)
 		wantErr(t, err, 1, "routing NOT released: the canary gc-sessions-canary in us-west-2 publishes Success 0")
-		if len(e.cw.puts) != 0 {
+		if len(e.sw.creates) != 0 {
 			t.Fatal("failover requested with a failing canary")
 		}
 	})
@@ -288,8 +457,8 @@ func TestActivateSeamRouteForce(t *testing.T) {
 		e.opts.Region, e.opts.Route = "us-west-2", "always"
 		_, err := Activate(context.Background(), e.opts, e.deps)
 		wantErr(t, err, 2, `--route "always" (ROUTE=): want auto or force`)
-		if len(e.calls()) != 0 {
-			t.Fatalf("commands ran: %v", e.calls())
+		if len(e.calls()) != 0 || len(e.sdk) != 0 {
+			t.Fatalf("commands ran: %v %v", e.calls(), e.sdk)
 		}
 	})
 	t.Run("--local runs the validator here", func(t *testing.T) {

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
@@ -117,16 +119,20 @@ func validatorDo(verdict string) func(drexec.Cmd) error {
 	}
 }
 
+// SDK calls (sts, cloudformation) are answered through the same script as the commands: the
+// fakes of awsseam_fakes_test.go run a pseudo command line "sdk <service>:<Action> [<stack>]
+// @<region>" through drexec.Fake, so the order of every external contact, and the region of
+// every SDK call, is pinned in one list. Result.Stdout is the answer (DescribeStacks: the
+// API's JSON shape), Err the SDK error.
 var (
-	stsOK        = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{Stdout: []byte(`{"UserId":"AROA:ops","Account":"` + account + `","Arn":"arn:aws:sts::` + account + `:assumed-role/CloudOps/ops"}`)}}
-	stsNoCreds   = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{ExitCode: 255, Stderr: []byte("\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n")}}
-	stsWrongAcct = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{Stdout: []byte(`{"Account":"999999999999","Arn":"arn:aws:iam::999999999999:user/dev"}`)}}
-	stsNoCLI     = drexec.Step{Match: "sts get-caller-identity", Result: drexec.Result{ExitCode: -1}, Err: fmt.Errorf("aws: %w", drexec.ErrNotFound)}
-	noSuchStack  = func(stack string) drexec.Result {
-		return drexec.Result{ExitCode: 254, Stderr: []byte("\nAn error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id " + stack + " does not exist\n")}
+	stsOK        = drexec.Step{Match: "sts:GetCallerIdentity", Result: drexec.Result{Stdout: []byte(`{"UserId":"AROA:ops","Account":"` + account + `","Arn":"arn:aws:sts::` + account + `:assumed-role/CloudOps/ops"}`)}}
+	stsNoCreds   = drexec.Step{Match: "sts:GetCallerIdentity", Err: errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, canceled, context deadline exceeded")}
+	stsWrongAcct = drexec.Step{Match: "sts:GetCallerIdentity", Result: drexec.Result{Stdout: []byte(`{"Account":"999999999999","Arn":"arn:aws:iam::999999999999:user/dev"}`)}}
+	noSuchStack  = func(stack string) error {
+		return &smithy.GenericAPIError{Code: "ValidationError", Message: "Stack with id " + stack + " does not exist"}
 	}
 	bootOK = func(region string) drexec.Step {
-		return drexec.Step{Match: "describe-stacks --stack-name CDKToolkit --region " + region, Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackName":"CDKToolkit","StackStatus":"UPDATE_COMPLETE"}]}`)}}
+		return drexec.Step{Match: "cloudformation:DescribeStacks CDKToolkit @" + region, Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackName":"CDKToolkit","StackStatus":"UPDATE_COMPLETE"}]}`)}}
 	}
 	buildOK = drexec.Step{Match: "go build -o", Result: drexec.Result{}}
 	synth   = drexec.Step{Match: "bin/cdk synth", Do: synthDo}
@@ -140,7 +146,7 @@ var (
 )
 
 func primaryDescribe(outputs string) drexec.Step {
-	return drexec.Step{Match: "describe-stacks --stack-name " + primStack, Result: drexec.Result{Stdout: []byte(
+	return drexec.Step{Match: "cloudformation:DescribeStacks " + primStack + " @us-east-1", Result: drexec.Result{Stdout: []byte(
 		`{"Stacks":[{"StackStatus":"UPDATE_COMPLETE","EnableTerminationProtection":true,"Outputs":[` + outputs + `]}]}`)}}
 }
 
@@ -151,31 +157,36 @@ type env struct {
 	opts   Options
 	deps   Deps
 	dialed []string
-	// cw is the fake CloudWatch of the switch and the canary (Success 1 published).
-	cw        *fakeCloudWatch
-	cwRegions []string
+	// sw is the fake switch (CloudWatch and EventBridge Scheduler of the DR region) and the
+	// canary's metric (Success 1 published).
+	sw *fakeSwitch
 	// archived are the archive requests (evidence_test.go).
 	archived []archive.Request
+	// sdk is every SDK call of every fake, "<service>:<Action> [<what>] @<region>", in order.
+	sdk []string
+	// clock is the fake time: Now adds a second, Sleep adds what it sleeps.
+	clock time.Time
 }
 
 func newEnv(t *testing.T, script ...drexec.Step) *env {
 	t.Helper()
-	e := &env{t: t, fake: &drexec.Fake{Script: append(script, versions...)}}
+	// The identity check passes unless the test scripts it otherwise (first match wins).
+	e := &env{t: t, fake: &drexec.Fake{Script: append(append(script, versions...), stsOK)}}
 	root := t.TempDir()
 	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
 		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work"),
 		Who: Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}
-	clock := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	e.clock = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	e.deps = Deps{Runner: e.fake, Stdout: &e.out, Stderr: &e.out,
-		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+		Now: func() time.Time { e.clock = e.clock.Add(time.Second); return e.clock },
 		Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			e.dialed = append(e.dialed, addr)
 			return nil, errors.New("dial tcp: i/o timeout")
 		},
 		Signer: testSigner(t, root), Archive: e.archive}
 	// No SDK client may reach AWS from a seam test: fakes for every procedure.
-	e.cw = &fakeCloudWatch{state: "OK", success: [][]float64{{1}}}
-	e.withAWS(e.cw, &fakeRoute53{cw: e.cw})
+	e.sw = newFakeSwitch(e)
+	e.withAWS(e.sw, &fakeRoute53{e: e, sw: e.sw})
 	return e
 }
 

@@ -122,7 +122,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		if err := s.Bundle.WriteFile(session.FilePlanText, []byte(plan.Text())); err != nil {
 			return err
 		}
-		return teardown(ctx, s, o, cfg, primary, primaryErr, st)
+		return teardown(ctx, s, o, d, cfg, primary, primaryErr, st)
 	}()
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
@@ -133,7 +133,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, primaryErr error, drStack *assembly.Stack) error {
+func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drStack *assembly.Stack) error {
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
@@ -142,12 +142,12 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 	var primaryStack *assembly.Stack
 
 	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
-		id, err := credentials(ctx, r, cfg.Region, cfg.Env.Account)
+		id, err := credentials(ctx, d.AWS, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
 		}
 		s.Meta["callerArn"] = id.Arn
-		info, err := describe(ctx, r, stack, cfg.Region)
+		info, err := describe(ctx, d.AWS, stack, cfg.Region)
 		switch {
 		case err != nil:
 			return "", session.Failf("cannot read stack %s: %v", stack, err)
@@ -165,7 +165,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 		case primaryErr != nil:
 			pre["primary"] = "unavailable: " + primaryErr.Error()
 		default:
-			pinfo, perr := describe(ctx, r, primary.StackID(), primary.Region)
+			pinfo, perr := describe(ctx, d.AWS, primary.StackID(), primary.Region)
 			owns := perr == nil && pinfo.Exists && pinfo.Outputs[contract.KeyServiceDNSName] != ""
 			pre["primary"] = map[string]any{"stack": primary.StackID(), "region": primary.Region, "ownsServiceName": owns, "status": pinfo.Status}
 			if !owns && !o.AllowWithoutPrimary {
@@ -195,12 +195,8 @@ func teardown(ctx context.Context, s *session.Session, o Options, cfg, primary *
 
 	if protected {
 		err = s.Phase(ctx, phaseTP.Name, phaseTP.Estimate, func() (string, error) {
-			res, err := r.Run(ctx, drexec.DisableTerminationProtection(stack, cfg.Region))
-			if err != nil {
-				return "", err
-			}
-			if res.ExitCode != 0 {
-				return "", session.Failf("aws cloudformation update-termination-protection exited %d: %s", res.ExitCode, firstLine(res.Stderr))
+			if err := disableTerminationProtection(ctx, d.AWS, stack, cfg.Region); err != nil {
+				return "", session.Failf("cloudformation:UpdateTerminationProtection %s in %s: %v", stack, cfg.Region, err)
 			}
 			return "turned off on request (--disable-termination-protection)", nil
 		})

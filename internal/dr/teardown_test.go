@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
@@ -14,14 +16,14 @@ func drDescribe(protected bool) drexec.Step {
 	if protected {
 		tp = "true"
 	}
-	return drexec.Step{Match: "describe-stacks --stack-name " + drStack, Result: drexec.Result{Stdout: []byte(
+	return drexec.Step{Match: "cloudformation:DescribeStacks " + drStack + " @us-west-2", Result: drexec.Result{Stdout: []byte(
 		`{"Stacks":[{"StackStatus":"CREATE_COMPLETE","EnableTerminationProtection":` + tp + `,"Outputs":[]}]}`)}}
 }
 
 var (
 	primaryServing = primaryDescribe(`{"OutputKey":"ServiceDnsName","OutputValue":"sessions.cache.prod.internal.example.com"}`)
 	primaryHeld    = primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"x"}`)
-	tpOff          = drexec.Step{Match: "update-termination-protection", Result: drexec.Result{Stdout: []byte(`{"StackId":"arn:..."}`)}}
+	tpOff          = drexec.Step{Match: "cloudformation:UpdateTerminationProtection " + drStack + " enable=false @us-west-2"}
 	destroyOK      = drexec.Step{Match: "bin/cdk destroy", Result: drexec.Result{Stdout: []byte("ValkeyDr-prod-us-west-2-dr: destroyed\n")}}
 )
 
@@ -64,15 +66,15 @@ func TestTeardownSeam(t *testing.T) {
 	}{
 		"termination protection stays on unless asked": {
 			script: []drexec.Step{synth, stsOK, drDescribe(true)}, code: 2,
-			msg: []string{"termination protection ON", "DISABLE_TERMINATION_PROTECTION=yes", "nothing was deleted"}, lastCmd: "describe-stacks --stack-name " + drStack},
+			msg: []string{"termination protection ON", "DISABLE_TERMINATION_PROTECTION=yes", "nothing was deleted"}, lastCmd: "cloudformation:DescribeStacks " + drStack},
 		"turned off on request, then destroyed": {
 			script: []drexec.Step{synth, stsOK, drDescribe(true), primaryServing, tpOff, destroyOK}, disableTP: true, lastCmd: "bin/cdk destroy"},
 		"an unprotected stack needs no flag": {
 			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryServing, destroyOK}, lastCmd: "bin/cdk destroy"},
 		"no credentials": {
-			script: []drexec.Step{synth, stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials"}, lastCmd: "sts get-caller-identity"},
+			script: []drexec.Step{synth, stsNoCreds}, code: 1, msg: []string{"no usable AWS credentials"}, lastCmd: "sts:GetCallerIdentity @us-west-2"},
 		"a stack that does not exist": {
-			script: []drexec.Step{synth, stsOK, {Match: "--stack-name " + drStack, Result: noSuchStack(drStack)}}, code: 1,
+			script: []drexec.Step{synth, stsOK, {Match: "DescribeStacks " + drStack, Err: noSuchStack(drStack)}}, code: 1,
 			msg: []string{"does not exist in us-west-2", "nothing to tear down"}, lastCmd: drStack},
 		"failback not finished": {
 			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryHeld}, code: 1,
@@ -81,8 +83,8 @@ func TestTeardownSeam(t *testing.T) {
 			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryHeld, destroyOK}, withoutPrim: true, lastCmd: "bin/cdk destroy"},
 		"turning termination protection off fails": {
 			script: []drexec.Step{synth, stsOK, drDescribe(true), primaryServing,
-				{Match: "update-termination-protection", Result: drexec.Result{ExitCode: 254, Stderr: []byte("AccessDenied")}}},
-			disableTP: true, code: 1, msg: []string{"update-termination-protection exited 254", "AccessDenied"}, lastCmd: "update-termination-protection"},
+				{Match: "UpdateTerminationProtection", Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform: cloudformation:UpdateTerminationProtection"}}},
+			disableTP: true, code: 1, msg: []string{"cloudformation:UpdateTerminationProtection ValkeyDr-prod-us-west-2-dr in us-west-2", "access denied to cloudformation:UpdateTerminationProtection"}, lastCmd: "UpdateTerminationProtection"},
 		"a failed destroy": {
 			script: []drexec.Step{synth, stsOK, drDescribe(false), primaryServing,
 				{Match: "bin/cdk destroy", Result: drexec.Result{ExitCode: 1, Stderr: []byte("DELETE_FAILED")}}},
@@ -114,7 +116,7 @@ func TestTeardownSeam(t *testing.T) {
 				if calls[len(calls)-1] != want {
 					t.Fatalf("destroy:\n got %s\nwant %s", calls[len(calls)-1], want)
 				}
-				if tc.disableTP != strings.Contains(strings.Join(calls, "\n"), "update-termination-protection --no-enable-termination-protection --stack-name "+drStack+" --region us-west-2") {
+				if tc.disableTP != strings.Contains(strings.Join(calls, "\n"), "sdk cloudformation:UpdateTerminationProtection "+drStack+" enable=false @us-west-2") {
 					t.Fatalf("termination protection command present = %v, want %v", !tc.disableTP, tc.disableTP)
 				}
 				return

@@ -140,27 +140,8 @@ func (c CDK) Destroy(t Stack, outDir string) Cmd {
 // Version is `cdk --version`.
 func (c CDK) Version() Cmd { return c.cmd("--version").bounded(TimeoutVersion) }
 
-// CallerIdentity is `aws sts get-caller-identity`: proof that credentials exist and for which
-// account, before anything is deployed.
-func CallerIdentity(region string) Cmd {
-	return Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity", "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
-}
-
 // BootstrapStack is the stack `cdk bootstrap` creates in each environment.
 const BootstrapStack = "CDKToolkit"
-
-// DescribeStack is `aws cloudformation describe-stacks` for one stack: bootstrapped
-// (CDKToolkit), the primary's outputs (probe), termination protection (teardown).
-func DescribeStack(stack, region string) Cmd {
-	return Cmd{Name: "aws", Args: []string{"cloudformation", "describe-stacks", "--stack-name", stack, "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
-}
-
-// DisableTerminationProtection turns termination protection off for one stack (teardown,
-// only when the operator asked for it).
-func DisableTerminationProtection(stack, region string) Cmd {
-	return Cmd{Name: "aws", Args: []string{"cloudformation", "update-termination-protection",
-		"--no-enable-termination-protection", "--stack-name", stack, "--region", region, "--output", "json"}, Timeout: TimeoutAWS}
-}
 
 // BuildValidator builds the validator binary from the repository (fresh: the validator that
 // runs is the one in this checkout).

@@ -26,8 +26,6 @@ const (
 	// TimeoutDeploy bounds cdk deploy and destroy: an ElastiCache Serverless create or delete
 	// takes minutes, CloudFormation's own rollback can take longer.
 	TimeoutDeploy = 90 * time.Minute
-	// TimeoutAWS bounds one AWS CLI call (the CLI retries throttling itself within that).
-	TimeoutAWS = 2 * time.Minute
 	// TimeoutBuild bounds go build of the validator (a cold Go cache on 2 cores: ~30 s).
 	TimeoutBuild = 10 * time.Minute
 	// TimeoutValidate bounds the validator (its own checks have deadlines; this is the outer one).
