@@ -15,6 +15,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // openTestKit builds the prod kit from this repository's cdk.json and opens it.
@@ -42,11 +43,15 @@ func openTestKit(t *testing.T) *drkit.Kit {
 			return os.WriteFile(out, []byte("prebuilt "+filepath.Base(out)), 0o750)
 		}},
 	}, versions...)}
-	b, err := drkit.Build(context.Background(), drkit.BuildOptions{Repo: src, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard})
+	signer, _, err := session.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "kit.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := drkit.Open(b.Tarball, t.TempDir())
+	b, err := drkit.Build(context.Background(), drkit.BuildOptions{Repo: src, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := drkit.Open(context.Background(), b.Tarball, t.TempDir(), []session.TrustedKey{session.TrustLocalSigner(signer)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,42 +51,13 @@ func (v *verifyInputs) flags(fsName string, stderr io.Writer) *flagSet {
 // keys are the keys this verifier trusts: each held outside the bundle (docs/evidence.md
 // "Trust"). Offline keys come first so a pinned KMS key is used before asking KMS.
 func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.TrustedKey, *drcontext.Config, error) {
-	var keys []session.TrustedKey
-	for _, f := range v.trusted {
-		if looksLikeKeyID(f) {
-			return nil, nil, session.Usagef("--trusted-key %s: a key id proves nothing (a forged bundle can claim any id): give a PEM file holding the public key; "+
-				"for a KMS key: aws kms get-public-key --key-id <arn> --query PublicKey --output text | base64 -d | openssl pkey -pubin -inform DER -out kms.pem (docs/evidence.md \"Trust\")",
-				termsafe.Quote(f))
-		}
-		ks, err := session.LoadTrustedKeys(f)
-		if err != nil {
-			return nil, nil, session.Usagef("--trusted-key %s: %s", termsafe.Quote(f), err)
-		}
-		keys = append(keys, ks...)
-	}
-	if def := session.DefaultTrustedKeysPath(); def != "" && fileExists(def) {
-		ks, err := session.LoadTrustedKeys(def)
-		if err != nil {
-			return nil, nil, session.Usagef("trusted-keys file %s: %s", termsafe.Quote(def), err)
-		}
-		keys = append(keys, ks...)
-	}
 	keyFile := v.signingKey
 	if keyFile == "" {
 		keyFile = session.DefaultLocalKeyPath(v.repo)
 	}
-	if fileExists(keyFile) {
-		s, err := session.LoadLocalKey(keyFile)
-		var half *session.HalfWrittenKeyError
-		switch {
-		case errors.As(err, &half):
-			// Verify never writes: the next drill sets the broken file aside and makes a key.
-			fmt.Fprintf(stderr, "drctl: --signing-key %s: %s: not trusted (the next drill replaces it)\n", termsafe.Quote(keyFile), termsafe.Escape(err.Error()))
-		case err != nil:
-			return nil, nil, session.Usagef("--signing-key %s: %s", termsafe.Quote(keyFile), err)
-		default:
-			keys = append(keys, session.TrustLocalSigner(s))
-		}
+	keys, err := trustedKeys(v.trusted, keyFile, stderr)
+	if err != nil {
+		return nil, nil, err
 	}
 	var cfg *drcontext.Config
 	if v.env != "" {
@@ -104,6 +75,45 @@ func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.Tr
 		}
 	}
 	return keys, cfg, nil
+}
+
+// trustedKeys are the offline keys this machine holds: --trusted-key files, the default
+// trusted-keys file, and the public half of the local signing key (keyFile) when it exists.
+func trustedKeys(files []string, keyFile string, stderr io.Writer) ([]session.TrustedKey, error) {
+	var keys []session.TrustedKey
+	for _, f := range files {
+		if looksLikeKeyID(f) {
+			return nil, session.Usagef("--trusted-key %s: a key id proves nothing (a forged bundle can claim any id): give a PEM file holding the public key; "+
+				"for a KMS key: aws kms get-public-key --key-id <arn> --query PublicKey --output text | base64 -d | openssl pkey -pubin -inform DER -out kms.pem (docs/evidence.md \"Trust\")",
+				termsafe.Quote(f))
+		}
+		ks, err := session.LoadTrustedKeys(f)
+		if err != nil {
+			return nil, session.Usagef("--trusted-key %s: %s", termsafe.Quote(f), err)
+		}
+		keys = append(keys, ks...)
+	}
+	if def := session.DefaultTrustedKeysPath(); def != "" && fileExists(def) {
+		ks, err := session.LoadTrustedKeys(def)
+		if err != nil {
+			return nil, session.Usagef("trusted-keys file %s: %s", termsafe.Quote(def), err)
+		}
+		keys = append(keys, ks...)
+	}
+	if fileExists(keyFile) {
+		s, err := session.LoadLocalKey(keyFile)
+		var half *session.HalfWrittenKeyError
+		switch {
+		case errors.As(err, &half):
+			// Verify never writes: the next drill sets the broken file aside and makes a key.
+			fmt.Fprintf(stderr, "drctl: --signing-key %s: %s: not trusted (the next drill replaces it)\n", termsafe.Quote(keyFile), termsafe.Escape(err.Error()))
+		case err != nil:
+			return nil, session.Usagef("--signing-key %s: %s", termsafe.Quote(keyFile), err)
+		default:
+			keys = append(keys, session.TrustLocalSigner(s))
+		}
+	}
+	return keys, nil
 }
 
 // looksLikeKeyID is a --trusted-key value that is an id, as the flag took before issue 23.

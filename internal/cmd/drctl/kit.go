@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kmssign"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
 // version is set at build time (-ldflags "-X main.version=<commit>"; the DR kit's binaries
@@ -23,19 +26,55 @@ func runKit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, the Go packages)")
 	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
 	fs.StringVar(&o.OutDir, "out", "", "`dir` for the kit tarball (default <repo>/.build/kit)")
+	signingKey := fs.String("signing-key", session.DefaultLocalKeyPath("."), "local Ed25519 key `file` that signs the kit when the environment has no evidence.signingKeyArn")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	o.Stdout = stdout
-	_, err := drkit.Build(ctx, o)
+	var err error
+	if o.Signer, err = kitSigner(ctx, o.Repo, o.Environment, *signingKey, stdout); err != nil {
+		return err
+	}
+	_, err = drkit.Build(ctx, o)
 	return err
+}
+
+// kitSigner is the evidence signer of the environment (docs/evidence.md "Trust"): its KMS key
+// (evidence.signingKeyArn) when cdk.json names one, else the local Ed25519 key.
+func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer) (session.Signer, error) {
+	if env == "" {
+		return nil, nil // Build refuses with the message naming --env
+	}
+	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
+	if err != nil {
+		return nil, session.Usagef("%v", err)
+	}
+	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
+	if err != nil {
+		return nil, session.Usagef("%v\nNothing was built.", err)
+	}
+	if e, ok := envs[env]; ok && e.Evidence.SigningKeyArn != "" {
+		s, err := kmssign.New(ctx, e.Evidence.SigningKeyArn)
+		if err != nil {
+			return nil, session.Usagef("evidence.signingKeyArn %s: %v. Nothing was built.", e.Evidence.SigningKeyArn, err)
+		}
+		return s, nil
+	}
+	s, created, err := session.LoadOrCreateLocalKey(keyFile)
+	if err != nil {
+		return nil, session.Usagef("--signing-key %s: %v. Nothing was built.", termsafe.Quote(keyFile), err)
+	}
+	if created {
+		session.PrintKeyCreated(stdout, s)
+	}
+	return s, nil
 }
 
 // openKit is activate --kit: extract and verify the kit under the current directory's
 // .build/kit-run before anything else runs, then point the procedure at it: its cdk.json, its
 // assemblies, its validator. Evidence and work files stay in the current directory (not in
 // the extracted kit, which is deleted on the next run).
-func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Writer) error {
+func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *dr.Options, validatorGiven bool, stdout io.Writer) error {
 	if o.Repo != "." && o.Repo != "" {
 		return session.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys). Nothing was run.")
 	}
@@ -43,7 +82,7 @@ func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Write
 	if err != nil {
 		return err
 	}
-	k, err := drkit.Open(tarball, filepath.Join(cwd, ".build", "kit-run"))
+	k, err := drkit.Open(ctx, tarball, filepath.Join(cwd, ".build", "kit-run"), keys)
 	if err != nil {
 		return err
 	}
@@ -58,7 +97,7 @@ func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Write
 	if o.Environment != m.Environment {
 		_ = os.RemoveAll(k.Dir)
 		return session.Usagef("--env %s: the kit %s is for environment %s: use that environment's kit (make dr-kit ENV=%s). Nothing was run.",
-			o.Environment, filepath.Base(tarball), m.Environment, o.Environment)
+			termsafe.Quote(o.Environment), termsafe.Quote(filepath.Base(tarball)), termsafe.Quote(m.Environment), termsafe.Escape(o.Environment))
 	}
 	if !validatorGiven {
 		if o.Validator, err = k.Tool("validate"); err != nil {
@@ -73,8 +112,8 @@ func openKit(tarball string, o *dr.Options, validatorGiven bool, stdout io.Write
 		o.WorkRoot = filepath.Join(cwd, ".build", "dr")
 	}
 	o.Kit = k
-	fprintf(stdout, "kit: %s verified by drctl %s: %d files match manifest.json (commit %s%s, built %s, sha256 %s)\n",
-		filepath.Base(tarball), version, len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)
+	fprintf(stdout, "%s\n", termsafe.Escape(fmt.Sprintf("kit: %s authenticated by drctl %s: signed by trusted key %s; %d files match manifest.json (commit %s%s, built %s, sha256 %s)",
+		filepath.Base(tarball), version, k.KeyID, len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)))
 	return nil
 }
 

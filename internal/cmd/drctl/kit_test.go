@@ -5,10 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // tarball writes a kit tarball holding files under top/.
@@ -30,25 +35,62 @@ func tarball(t *testing.T, dir, top string, files map[string]string) string {
 	return p
 }
 
-// A kit whose file differs from its manifest is refused before anything runs: exit 2, the
-// file named, no evidence, nothing left extracted.
-func TestActivateRefusesATamperedKit(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	kit := tarball(t, dir, "valkey-dr-kit-prod-0123456789ab", map[string]string{
-		"manifest.json": `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"x","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
-			`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"0000000000000000000000000000000000000000000000000000000000000000"}}`,
-		"cdk.json": `{"app":"evil"}`,
-	})
-	var out bytes.Buffer
-	code := Main(context.Background(), []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2"}, &out, &out)
-	if code != 2 || !strings.Contains(out.String(), "cdk.json: SHA256 ") || !strings.Contains(out.String(), "Nothing was deployed") {
-		t.Fatalf("exit %d:\n%s", code, out.String())
+// A kit that is unsigned, signed by a key this machine does not trust, or whose file differs
+// from its signed manifest is refused before anything runs: exit 2, the reason named, no
+// evidence, nothing extracted.
+func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
+	isolate(t)
+	const top = "valkey-dr-kit-prod-0123456789ab"
+	evil := `{"app":"evil"}`
+	manifest := func(cdkSum string) string {
+		return `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"x","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
+			`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + cdkSum + `"}}`
 	}
-	for _, p := range []string{"evidence", ".build/dr", ".build/kit-run/valkey-dr-kit-prod-0123456789ab"} {
-		if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
-			t.Errorf("a refused kit left %s", p)
+	sum := sha256.Sum256([]byte(evil))
+	good := manifest(hex.EncodeToString(sum[:]))
+	signed := func(t *testing.T, m string, keyFile string) string {
+		s, _, err := session.LoadOrCreateLocalKey(keyFile)
+		if err != nil {
+			t.Fatal(err)
 		}
+		sig, err := session.SignManifest(context.Background(), s, []byte(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(sig)
+		return string(b)
+	}
+	trustedKey := filepath.Join(t.TempDir(), "trusted.key")
+	for name, tc := range map[string]struct {
+		files func(t *testing.T) map[string]string
+		want  string
+	}{
+		"an unsigned kit": {func(*testing.T) map[string]string {
+			return map[string]string{"manifest.json": good, "cdk.json": evil}
+		}, "unsigned: the kit has no signature.json"},
+		"a kit whose manifest matches its files, signed by an untrusted key": {func(t *testing.T) map[string]string {
+			return map[string]string{"manifest.json": good, "cdk.json": evil, "signature.json": signed(t, good, filepath.Join(t.TempDir(), "other.key"))}
+		}, "untrusted-key: signed by ed25519:SHA256:"},
+		"a trusted signature, a file that differs": {func(t *testing.T) map[string]string {
+			m := manifest(strings.Repeat("0", 64))
+			return map[string]string{"manifest.json": m, "cdk.json": evil, "signature.json": signed(t, m, trustedKey)}
+		}, "cdk.json: SHA256 "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			kit := tarball(t, dir, top, tc.files(t))
+			var out bytes.Buffer
+			code := Main(context.Background(), []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2", "--signing-key", trustedKey}, &out, &out)
+			if code != 2 || !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), "nothing was extracted") {
+				t.Fatalf("exit %d, want %q:\n%s", code, tc.want, out.String())
+			}
+			for _, p := range []string{"evidence", ".build/dr", ".build/kit-run/" + top} {
+				if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+					t.Errorf("a refused kit left %s", p)
+				}
+			}
+		})
 	}
 }
 

@@ -194,8 +194,11 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.BoolVar(&o.AllowWithoutPrimary, "allow-without-primary", false, "tear down even if the primary stack does not own the service name (failback not finished)")
 	}
 	var kitFile string
+	var kitTrust multi
 	if name == "activate" {
-		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): verify it, deploy its gate-checked assembly; no Go, no synth")
+		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): authenticate it, deploy its gate-checked assembly; no Go, no synth")
+		fs.Var(&kitTrust, "trusted-key", "with --kit: PEM `file` of public keys the kit's signature is checked against (repeatable; with "+
+			session.DefaultTrustedKeysPath()+" and --signing-key's public half; docs/evidence.md \"Trust\")")
 	}
 	if err := parse(fs, args); err != nil {
 		return err
@@ -215,7 +218,12 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		}
 	}
 	if kitFile != "" {
-		if err := openKit(kitFile, &o, o.Validator != "", stdout); err != nil {
+		// The kit's own cdk.json cannot say whom to trust: only keys this machine holds.
+		keys, err := trustedKeys(kitTrust, o.SigningKeyFile, stderr)
+		if err != nil {
+			return err
+		}
+		if err := openKit(ctx, kitFile, keys, &o, o.Validator != "", stdout); err != nil {
 			return err
 		}
 	}

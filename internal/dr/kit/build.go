@@ -33,6 +33,9 @@ type BuildOptions struct {
 	Stdout io.Writer
 	// Now is the clock.
 	Now func() time.Time
+	// Signer signs manifest.json into signature.json (the evidence signer: the environment's
+	// KMS key, else the local Ed25519 key); Open refuses a kit no trusted key signed.
+	Signer session.Signer
 }
 
 // Built is a finished kit.
@@ -59,6 +62,9 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 	if strings.TrimSpace(o.Environment) == "" {
 		return nil, session.Usagef("--env is required: the cdk.json environment the kit is for (make dr-kit ENV=prod)")
+	}
+	if o.Signer == nil {
+		return nil, session.Usagef("kit: no signer: a kit is signed when built (docs/evidence.md \"Trust\"). Nothing was built.")
 	}
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join(repo, ".build", "kit")
@@ -204,7 +210,21 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(stage, ManifestName), append(mb, '\n'), 0o640); err != nil {
+	mb = append(mb, '\n')
+	if err := os.WriteFile(filepath.Join(stage, ManifestName), mb, 0o640); err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithTimeout(ctx, signTimeout)
+	sig, err := session.SignManifest(sctx, o.Signer, mb)
+	cancel()
+	if err != nil {
+		return nil, session.Failf("kit: %v. Nothing was packed.", err)
+	}
+	sb, err := json.MarshalIndent(sig, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(stage, SignatureName), append(sb, '\n'), 0o640); err != nil {
 		return nil, err
 	}
 	tarball := filepath.Join(o.OutDir, name+".tar.gz")
@@ -219,9 +239,12 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err := os.WriteFile(sumFile, []byte(sum+"  "+filepath.Base(tarball)+"\n"), 0o640); err != nil {
 		return nil, err
 	}
-	say("kit: %s (%d files, sha256 %s)", tarball, len(m.Files)+1, sum)
+	say("kit: %s (%d files, sha256 %s), signed by %s", tarball, len(m.Files)+2, sum, o.Signer.KeyID())
 	return &Built{Tarball: tarball, SumFile: sumFile, SHA256: sum, Manifest: m}, nil
 }
+
+// signTimeout bounds signing the kit's manifest (a kms:Sign call).
+const signTimeout = 30 * time.Second
 
 // runtimeNeeds reads the pins of package.json: what the kit needs where it runs.
 func runtimeNeeds(repo string) Runtime {
@@ -251,7 +274,7 @@ func readme(m Manifest) string {
 	b.WriteString("## Use (docs/runbook.md, \"DR kit\")\n\n")
 	b.WriteString("    tar -xzf <kit>.tar.gz --to-stdout <kit>/tools/linux-amd64/drctl > drctl && chmod +x drctl   # or any platform of tools/\n")
 	fmt.Fprintf(&b, "    ./drctl activate --kit <kit>.tar.gz --env %s --region <DR region>\n\n", m.Environment)
-	b.WriteString("drctl verifies every file against manifest.json before anything runs and deploys the\nassemblies with `cdk deploy --app <assembly>`.\n\n## Assemblies\n\n| region | drMode | stack | directory |\n|---|---|---|---|\n")
+	b.WriteString("drctl authenticates signature.json (manifest.json signed by the evidence key: a key the\noperator trusts, docs/evidence.md \"Trust\") and every file against manifest.json before\nanything is extracted or runs, and deploys the assemblies with `cdk deploy --app <assembly>`.\n\n## Assemblies\n\n| region | drMode | stack | directory |\n|---|---|---|---|\n")
 	for _, s := range m.Stacks {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s/ |\n", s.Region, s.DrMode, s.Stack, s.Assembly)
 	}

@@ -1,8 +1,9 @@
 // Package drkit is the DR kit: the gate-checked cloud assemblies of an environment's stacks,
 // prebuilt drctl and validate binaries and a manifest with the SHA256 of every file, in one
 // tarball, so activation on the night needs no Go toolchain, no module download and no synth.
-// Build makes a kit (build time: Go, Node 24, the pinned CDK CLI); Open extracts one and
-// refuses it when any file differs from its manifest.
+// Build makes a kit (build time: Go, Node 24, the pinned CDK CLI) and signs its manifest with
+// the evidence signer; Open authenticates one against keys the operator holds and every file
+// against the signed manifest before it extracts anything (docs/evidence.md "Trust").
 package drkit
 
 import (
@@ -12,15 +13,21 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // Schema is the manifest format version; Open refuses any other.
 const Schema = 1
 
+// SignatureSchema is signature.json's schema: the evidence signature's (session.Signature).
+const SignatureSchema = session.SignatureSchema
+
 // Names inside a kit (relative to its top directory).
 const (
-	// ManifestName is the manifest; it is the one file not listed in itself.
+	// ManifestName is the manifest; it and SignatureName are the files not listed in it.
 	ManifestName = "manifest.json"
+	// SignatureName is the signature of manifest.json by the evidence signer (issue 23).
+	SignatureName = "signature.json"
 	// ReadmeName says what the kit needs at run time and how to use it.
 	ReadmeName = "KIT.md"
 	// AssembliesDir holds the cloud assemblies: assemblies/matrix (one synth of the

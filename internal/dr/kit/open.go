@@ -2,7 +2,9 @@ package drkit
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,10 +15,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/safefile"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
 // Kit is an extracted, verified kit.
@@ -29,67 +34,164 @@ type Kit struct {
 	Dir string
 	// Manifest is its manifest.json.
 	Manifest Manifest
+	// KeyID names the trusted key that verified the kit's signature, and where it came from.
+	KeyID string
 }
 
-// maxFile bounds one extracted file (the largest, a validate binary, is ~20 MB): a corrupt or
-// hostile tarball must not fill the disk.
-const maxFile = 512 << 20
+// Caps of what Open reads and writes (a kit today: ~60 files, ~130 MB, the largest a
+// validate binary of ~20 MB): a corrupt or hostile tarball must not fill the disk or memory.
+const (
+	// MaxKitFileBytes caps one file of a kit.
+	MaxKitFileBytes = 256 << 20
+	// MaxKitBytes caps the sum of every file, checked before anything is written.
+	MaxKitBytes = 1 << 30
+	// MaxKitEntries caps the files and directories of a kit.
+	MaxKitEntries = 8192
+	// maxKitSignedBytes caps manifest.json and signature.json, the two files held in memory.
+	maxKitSignedBytes = 4 << 20
+)
 
-// Open extracts tarball into a fresh directory under destRoot (named like the tarball) and
-// verifies it against its manifest: every listed file present with its SHA256, nothing
-// unlisted, no links, no path leaving the directory. Any difference is a refusal (exit 2)
-// naming the file; the extracted copy is then removed, so nothing unverified is left to run.
-func Open(tarball, destRoot string) (*Kit, error) {
+// limits are the caps Open applies: the constants above (tests lower them to craft a kit
+// over the total cap without writing a gigabyte).
+var limits = struct {
+	file, total int64
+	entries     int
+}{MaxKitFileBytes, MaxKitBytes, MaxKitEntries}
+
+// ExtractedMarker is written into every directory Open extracts: a later Open replaces an
+// earlier extraction only when it carries it, so nothing drctl did not create is removed.
+const ExtractedMarker = ".drctl-extracted"
+
+// kitName is what a kit's file (and top directory) may be called: valkey-dr-kit-<env>-<commit>
+// from Build, or any plain name; never ".", "..", a hidden name or a path.
+var kitName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// Open authenticates tarball and extracts it under destRoot (docs/evidence.md "Trust"):
+//
+//  1. It reads the tarball once without writing anything: every entry under the caps, a
+//     regular file or directory under the one top directory, hashed; manifest.json and
+//     signature.json kept.
+//  2. signature.json must be a signature of manifest.json by one of keys (keys the operator
+//     holds: the kit's own files, its cdk.json included, decide nothing), and every file
+//     must match the manifest. Otherwise the kit is refused (exit 2) and nothing was written.
+//  3. It extracts into a fresh directory it creates (destRoot/.<name>.extract-*), re-hashing
+//     every file against the manifest as it writes, then renames that into destRoot/<name>,
+//     replacing an earlier extraction only if it carries ExtractedMarker.
+func Open(ctx context.Context, tarball, destRoot string, keys []session.TrustedKey) (*Kit, error) {
+	q := termsafe.Quote(tarball)
 	name := strings.TrimSuffix(filepath.Base(tarball), ".tar.gz")
-	if name == filepath.Base(tarball) || name == "" {
-		return nil, session.Usagef("--kit %q: want a kit tarball (valkey-dr-kit-<env>-<commit>.tar.gz, from make dr-kit)", tarball)
+	if name == filepath.Base(tarball) || !kitName.MatchString(name) {
+		return nil, session.Usagef("--kit %s: want a kit tarball named <letters, digits, . _ ->.tar.gz (valkey-dr-kit-<env>-<commit>.tar.gz, from make dr-kit). Nothing was extracted.", q)
 	}
-	sum, err := fileSHA256(tarball)
+	scan, err := scanKit(tarball, name)
 	if err != nil {
-		return nil, session.Usagef("--kit %q: %v", tarball, err)
+		return nil, session.Usagef("--kit %s: refused, nothing was extracted: %v", q, err)
 	}
-	abs, err := filepath.Abs(filepath.Join(destRoot, name))
+	k := &Kit{Tarball: tarball, TarballSHA256: scan.sha256}
+	if err := k.authenticate(ctx, scan, keys); err != nil {
+		return nil, session.Usagef("--kit %s: refused, nothing was extracted: %v\nNothing was deployed. Use the kit CI built for the commit (or rebuild it: make dr-kit ENV=<env>).", q, err)
+	}
+	if err := os.MkdirAll(destRoot, 0o750); err != nil {
+		return nil, fmt.Errorf("kit: %w", err)
+	}
+	tmp, err := os.MkdirTemp(destRoot, "."+name+".extract-*")
 	if err != nil {
+		return nil, fmt.Errorf("kit: %w", err)
+	}
+	if err := extract(tarball, name, tmp, k.Manifest.Files); err != nil {
+		_ = os.RemoveAll(tmp) // made above, by this call
+		return nil, session.Usagef("--kit %s: refused (the tarball changed while it was read?): %v\nNothing was deployed.", q, err)
+	}
+	final, err := filepath.Abs(filepath.Join(destRoot, name))
+	if err != nil {
+		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
-	// node_modules (the pinned CDK CLI, installed by the kit's `npm ci` on first use) is not
-	// part of the kit: it is kept aside across a re-extraction so npm ci runs once per kit.
-	modules, kept := filepath.Join(abs, "node_modules"), abs+".node_modules"
-	_ = os.RemoveAll(kept)
-	if err := os.Rename(modules, kept); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kit: keep %s: %w", modules, err)
+	if err := replace(tmp, final); err != nil {
+		_ = os.RemoveAll(tmp)
+		return nil, err
 	}
-	if err := os.RemoveAll(abs); err != nil {
-		return nil, fmt.Errorf("kit: clear %s: %w", abs, err)
-	}
-	k := &Kit{Tarball: tarball, TarballSHA256: sum, Dir: abs}
-	if err := extract(tarball, name, abs); err != nil {
-		_ = os.RemoveAll(abs)
-		return nil, session.Usagef("--kit %s: refused, not extracted: %v", tarball, err)
-	}
-	if err := k.verify(); err != nil {
-		_ = os.RemoveAll(abs)
-		return nil, session.Usagef("--kit %s: refused: %v\nNothing was deployed. Use the kit CI built for the commit (or rebuild it: make dr-kit ENV=<env>).", tarball, err)
-	}
-	if err := os.Rename(kept, modules); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("kit: restore %s: %w", modules, err)
-	}
+	k.Dir = final
 	return k, nil
 }
 
-// extract unpacks regular files and directories under top/ into dir.
-func extract(tarball, top, dir string) error {
-	f, err := os.Open(tarball)
+// scanned is what the first, read-only pass found.
+type scanned struct {
+	sha256              string
+	files               map[string]string // rel -> sha256, manifest.json and signature.json included
+	manifest, signature []byte
+	total               int64
+}
+
+// scanKit reads the tarball without writing: entry rules, caps, hashes.
+func scanKit(tarball, top string) (*scanned, error) {
+	f, err := openTarball(tarball)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	whole := sha256.New()
+	gz, err := gzip.NewReader(io.TeeReader(f, whole))
 	if err != nil {
-		return fmt.Errorf("not a gzip file: %w", err)
+		return nil, fmt.Errorf("not a gzip file: %w", err)
 	}
-	tr := tar.NewReader(gz)
-	for {
+	s := &scanned{files: map[string]string{}}
+	err = walkTar(gz, top, func(rel string, h *tar.Header, r io.Reader) error {
+		if h.Size > limits.total-s.total {
+			return fmt.Errorf("the files hold more than %s in total (the cap of a kit), reached at %s: refused before writing anything", safefile.Bytes(limits.total), termsafe.Escape(rel))
+		}
+		hash := sha256.New()
+		var keep *bytes.Buffer
+		w := io.Writer(hash)
+		if rel == ManifestName || rel == SignatureName {
+			if h.Size > maxKitSignedBytes {
+				return fmt.Errorf("%s is %s: larger than the cap of %s", rel, safefile.Bytes(h.Size), safefile.Bytes(maxKitSignedBytes))
+			}
+			keep = &bytes.Buffer{}
+			w = io.MultiWriter(hash, keep)
+		}
+		n, err := io.Copy(w, io.LimitReader(r, h.Size))
+		if err != nil || n != h.Size {
+			return fmt.Errorf("entry %s: short read: %v", termsafe.Quote(rel), err)
+		}
+		s.total += n
+		s.files[rel] = hex.EncodeToString(hash.Sum(nil))
+		switch rel {
+		case ManifestName:
+			s.manifest = keep.Bytes()
+		case SignatureName:
+			s.signature = keep.Bytes()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The rest of the file (tar padding, gzip trailer) counts in the tarball's SHA256.
+	if _, err := io.Copy(io.Discard, io.LimitReader(f, limits.total)); err != nil {
+		return nil, err
+	}
+	s.sha256 = hex.EncodeToString(whole.Sum(nil))
+	return s, nil
+}
+
+// openTarball opens the operator's --kit path: a link there is followed (the operator named
+// it), but what it points to must be a regular file (a FIFO or device is refused unread).
+func openTarball(p string) (*os.File, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := safefile.OpenRegular(real)
+	return f, err
+}
+
+// walkTar calls fn for every regular file under top/ (a directory entry is checked and
+// skipped), enforcing the entry rules and the per-file and entry caps.
+func walkTar(src io.Reader, top string, fn func(rel string, h *tar.Header, r io.Reader) error) error {
+	tr := tar.NewReader(src)
+	seen := map[string]bool{}
+	for entries := 1; ; entries++ {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -97,54 +199,76 @@ func extract(tarball, top, dir string) error {
 		if err != nil {
 			return fmt.Errorf("corrupt tarball: %w", err)
 		}
-		clean := path.Clean(h.Name)
-		if clean == top && h.Typeflag == tar.TypeDir {
-			continue
+		if entries > limits.entries {
+			return fmt.Errorf("more than %d entries (the cap of a kit)", limits.entries)
 		}
-		rel, ok := strings.CutPrefix(clean, top+"/")
-		if !ok || path.IsAbs(clean) || rel == ".." || strings.HasPrefix(rel, "../") || strings.Contains(rel, "/../") {
-			return fmt.Errorf("entry %q is outside the kit's directory %s/", h.Name, top)
+		rel, err := entryPath(h.Name, top)
+		if err != nil {
+			return err
 		}
-		target := filepath.Join(dir, filepath.FromSlash(rel))
 		switch h.Typeflag {
 		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o750); err != nil {
-				return err
-			}
+			continue
 		case tar.TypeReg:
-			if h.Size > maxFile {
-				return fmt.Errorf("entry %q is %d bytes: larger than any file a kit holds", rel, h.Size)
-			}
-			if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
-				return err
-			}
-			mode := os.FileMode(0o640)
-			if h.Mode&0o111 != 0 {
-				mode = 0o750
-			}
-			out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
-			if err != nil {
-				return fmt.Errorf("entry %q: %w", rel, err)
-			}
-			_, cerr := io.Copy(out, io.LimitReader(tr, maxFile))
-			if err := errors.Join(cerr, out.Close()); err != nil {
-				return fmt.Errorf("entry %q: %w", rel, err)
-			}
-			// The build's mtime: scripts/prereqs compares package*.json with its npm ci stamp.
-			_ = os.Chtimes(target, h.ModTime, h.ModTime)
 		default:
-			return fmt.Errorf("entry %q is a link or special file (type %q): a kit holds regular files only", rel, h.Typeflag)
+			return fmt.Errorf("entry %s is a link or special file (type %q): a kit holds regular files only", termsafe.Quote(h.Name), h.Typeflag)
+		}
+		if rel == "" {
+			return fmt.Errorf("entry %s is a file where the kit's top directory belongs", termsafe.Quote(h.Name))
+		}
+		if seen[rel] {
+			return fmt.Errorf("entry %s appears twice", termsafe.Quote(h.Name))
+		}
+		seen[rel] = true
+		if h.Size < 0 || h.Size > limits.file {
+			return fmt.Errorf("entry %s is %s: larger than the cap of %s for one file", termsafe.Quote(rel), safefile.Bytes(h.Size), safefile.Bytes(limits.file))
+		}
+		if err := fn(rel, h, tr); err != nil {
+			return err
 		}
 	}
 }
 
-// verify checks the extracted tree against the manifest.
-func (k *Kit) verify() error {
-	b, err := os.ReadFile(filepath.Join(k.Dir, ManifestName))
-	if err != nil {
-		return fmt.Errorf("no %s in the kit: %w", ManifestName, err)
+// entryPath is the path of an entry below top/, or an error when the name is absolute,
+// climbs with "..", is not in its clean form, or is under another top directory.
+func entryPath(name, top string) (string, error) {
+	trimmed := strings.TrimSuffix(name, "/")
+	if trimmed == "" || path.IsAbs(trimmed) || path.Clean(trimmed) != trimmed || strings.Contains(trimmed, "\\") || len(name) > 1024 {
+		return "", fmt.Errorf("entry %s is outside the kit's directory %s/ (want a clean relative path under it)", termsafe.Quote(name), top)
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	for _, part := range strings.Split(trimmed, "/") {
+		if part == ".." || part == "." {
+			return "", fmt.Errorf("entry %s is outside the kit's directory %s/", termsafe.Quote(name), top)
+		}
+	}
+	if trimmed == top {
+		return "", nil
+	}
+	rel, ok := strings.CutPrefix(trimmed, top+"/")
+	if !ok {
+		return "", fmt.Errorf("entry %s is outside the kit's directory %s/", termsafe.Quote(name), top)
+	}
+	return rel, nil
+}
+
+// authenticate checks the signature against keys, then every file against the manifest.
+func (k *Kit) authenticate(ctx context.Context, s *scanned, keys []session.TrustedKey) error {
+	if s.manifest == nil {
+		return fmt.Errorf("no %s in the kit", ManifestName)
+	}
+	if s.signature == nil {
+		return fmt.Errorf("unsigned: the kit has no %s (kits are signed when built, since issue 23): nothing in it is trusted", SignatureName)
+	}
+	var sig session.Signature
+	if err := json.Unmarshal(s.signature, &sig); err != nil || sig.Schema != SignatureSchema {
+		return fmt.Errorf("%s is not a %s signature", SignatureName, SignatureSchema)
+	}
+	key, problem := session.CheckSignature(ctx, keys, sig, s.manifest)
+	if problem != nil {
+		return fmt.Errorf("%s: %s", problem.Kind, problem.Detail)
+	}
+	k.KeyID = key.Describe()
+	dec := json.NewDecoder(bytes.NewReader(s.manifest))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&k.Manifest); err != nil {
 		return fmt.Errorf("%s: %w", ManifestName, err)
@@ -155,14 +279,10 @@ func (k *Kit) verify() error {
 	if len(k.Manifest.Files) == 0 {
 		return fmt.Errorf("%s lists no files", ManifestName)
 	}
-	got, err := HashTree(k.Dir)
-	if err != nil {
-		return err
-	}
 	var bad []string
 	for _, rel := range sortedKeys(k.Manifest.Files) {
 		want := k.Manifest.Files[rel]
-		have, ok := got[rel]
+		have, ok := s.files[rel]
 		switch {
 		case !ok:
 			bad = append(bad, fmt.Sprintf("%s: missing (the manifest lists it)", rel))
@@ -170,20 +290,98 @@ func (k *Kit) verify() error {
 			bad = append(bad, fmt.Sprintf("%s: SHA256 %s, the manifest says %s", rel, have, want))
 		}
 	}
-	for _, rel := range sortedKeys(got) {
-		if _, ok := k.Manifest.Files[rel]; !ok {
+	for _, rel := range sortedKeys(s.files) {
+		if _, ok := k.Manifest.Files[rel]; !ok && rel != ManifestName && rel != SignatureName {
 			bad = append(bad, fmt.Sprintf("%s: not in the manifest", rel))
 		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%d file(s) differ from the manifest:\n  %s", len(bad), strings.Join(bad, "\n  "))
 	}
-	for _, s := range k.Manifest.Stacks {
-		if _, ok := got[s.Assembly+"/manifest.json"]; !ok {
-			return fmt.Errorf("stack %s: its assembly %s/ has no manifest.json", s.Stack, s.Assembly)
+	for _, st := range k.Manifest.Stacks {
+		if _, ok := s.files[st.Assembly+"/manifest.json"]; !ok {
+			return fmt.Errorf("stack %s: its assembly %s/ has no manifest.json", st.Stack, st.Assembly)
 		}
 	}
 	return nil
+}
+
+// extract writes the kit's files into dir (fresh, made by Open), each re-hashed against the
+// authenticated manifest as it is written: the tarball may have changed since the scan.
+func extract(tarball, top, dir string, want map[string]string) error {
+	f, err := openTarball(tarball)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	var total int64
+	return walkTar(gz, top, func(rel string, h *tar.Header, r io.Reader) error {
+		if h.Size > limits.total-total {
+			return fmt.Errorf("over the total cap of %s", safefile.Bytes(limits.total))
+		}
+		target := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(target), 0o750); err != nil {
+			return err
+		}
+		mode := os.FileMode(0o640)
+		if h.Mode&0o111 != 0 {
+			mode = 0o750
+		}
+		// O_EXCL|O_NOFOLLOW: dir is ours and fresh; nothing in it may be a link or exist.
+		out, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscallNoFollow, mode)
+		if err != nil {
+			return fmt.Errorf("entry %s: %w", termsafe.Quote(rel), err)
+		}
+		hash := sha256.New()
+		n, cerr := io.Copy(io.MultiWriter(out, hash), io.LimitReader(r, h.Size))
+		if err := errors.Join(cerr, out.Close()); err != nil {
+			return fmt.Errorf("entry %s: %w", termsafe.Quote(rel), err)
+		}
+		total += n
+		got := hex.EncodeToString(hash.Sum(nil))
+		if w, listed := want[rel]; (listed && got != w) || (!listed && rel != ManifestName && rel != SignatureName) {
+			return fmt.Errorf("%s differs from the authenticated manifest", termsafe.Quote(rel))
+		}
+		// The build's mtime: scripts/prereqs compares package*.json with its npm ci stamp.
+		_ = os.Chtimes(target, h.ModTime, h.ModTime)
+		return nil
+	})
+}
+
+// replace moves the fresh extraction tmp to final. An earlier extraction at final is replaced
+// only if it carries ExtractedMarker (drctl made it); its node_modules (the pinned CDK CLI
+// from the kit's `npm ci`, not part of the kit) moves into the new one so npm ci runs once.
+func replace(tmp, final string) error {
+	if err := os.WriteFile(filepath.Join(tmp, ExtractedMarker), []byte("extracted by drctl activate --kit; replaced by the next extraction\n"), 0o640); err != nil {
+		return fmt.Errorf("kit: %w", err)
+	}
+	if fi, err := os.Lstat(final); err == nil {
+		if !fi.IsDir() || !fileExists(filepath.Join(final, ExtractedMarker)) {
+			return session.Usagef("kit: %s exists and was not extracted by drctl: move it away (nothing was removed). Nothing was deployed.", termsafe.Quote(final))
+		}
+		modules := filepath.Join(final, "node_modules")
+		if fi, err := os.Lstat(modules); err == nil && fi.IsDir() {
+			if err := os.Rename(modules, filepath.Join(tmp, "node_modules")); err != nil {
+				return fmt.Errorf("kit: keep %s: %w", modules, err)
+			}
+		}
+		if err := os.RemoveAll(final); err != nil {
+			return fmt.Errorf("kit: clear the earlier extraction %s: %w", final, err)
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("kit: %w", err)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // VerifyAssembly re-hashes one assembly directory of the kit against the manifest (after a
