@@ -28,8 +28,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
+	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
 // InvokeAPI is the one Lambda call the validator makes; the SDK client satisfies it.
@@ -92,9 +94,9 @@ func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, st
 	}
 	dnsNames := append([]string{}, o.cfg.DNSNames...)
 	if o.cfg.OutputsFile != "" {
-		out, err := contract.Load(o.cfg.OutputsFile, o.cfg.Stack)
+		_, out, err := target.LoadOutputs(o.cfg.OutputsFile, o.cfg.Stack)
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: --outputs %q: %v\n", toolName, o.cfg.OutputsFile, err)
+			fmt.Fprintf(stderr, "%s: %s\n", toolName, termsafe.Escape(err.Error()))
 			return exitUsage
 		}
 		if region == "" {

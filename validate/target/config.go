@@ -105,9 +105,9 @@ func Resolve(ctx context.Context, cfg Config, deps Deps) (*Target, error) {
 
 	var out map[string]string
 	if cfg.OutputsFile != "" {
-		name, o, err := contract.LoadStack(cfg.OutputsFile, cfg.Stack)
+		name, o, err := LoadOutputs(cfg.OutputsFile, cfg.Stack)
 		if err != nil {
-			return nil, &ConfigError{Err: fmt.Errorf("--outputs: %w", err)}
+			return nil, &ConfigError{Err: err}
 		}
 		out = o
 		t.Source.OutputsFile = cfg.OutputsFile
@@ -161,9 +161,9 @@ func Resolve(ctx context.Context, cfg Config, deps Deps) (*Target, error) {
 	} else {
 		var caPEM []byte
 		if cfg.CAFile != "" {
-			caPEM, err = os.ReadFile(cfg.CAFile)
+			caPEM, err = ReadFlagFile("ca-file", cfg.CAFile, MaxCAFileBytes)
 			if err != nil {
-				return nil, configErr("--ca-file %q: %w", cfg.CAFile, err)
+				return nil, &ConfigError{Err: err}
 			}
 		}
 		serverName := cfg.TLSServerName
@@ -237,9 +237,9 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		case envPass != "":
 			t.Auth.Password, t.Auth.PasswordSource = NewSecret(envPass), "env "+PasswordEnv
 		case cfg.PasswordFile != "":
-			b, err := os.ReadFile(cfg.PasswordFile)
+			b, err := ReadFlagFile("password-file", cfg.PasswordFile, MaxPasswordFileBytes)
 			if err != nil {
-				return configErr("--password-file %q: %w", cfg.PasswordFile, err)
+				return &ConfigError{Err: err}
 			}
 			p := strings.TrimRight(string(b), "\r\n")
 			if p == "" {

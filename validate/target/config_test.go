@@ -83,7 +83,16 @@ func TestResolveErrors(t *testing.T) {
 	}{
 		"no target at all":                    {cfg: Config{}, wantedErr: "no target: give --outputs"},
 		"--stack without --outputs":           {cfg: Config{Endpoint: "h", Stack: "S"}, wantedErr: `--stack "S": needs --outputs`},
-		"an unreadable outputs file":          {cfg: Config{OutputsFile: filepath.Join(dir, "nope.json")}, wantedErr: "--outputs: read outputs file"},
+		"an unreadable outputs file":          {cfg: Config{OutputsFile: filepath.Join(dir, "nope.json")}, wantedErr: `--outputs "` + filepath.Join(dir, "nope.json") + `": open`},
+		"an endless outputs file":             {cfg: Config{OutputsFile: "/dev/zero"}, wantedErr: `--outputs "/dev/zero": more than 4 MiB (the cap for this flag) and still going`},
+		"an oversized outputs file":           {cfg: Config{OutputsFile: sparse(t, dir, "big.json", MaxOutputsFileBytes+1)}, wantedErr: "the file is 4194305 bytes, over the cap of 4 MiB for this flag"},
+		"an outputs path with escapes":        {cfg: Config{OutputsFile: filepath.Join(dir, "\x1b[2Jx")}, wantedErr: `--outputs "` + dir + `/\x1b[2Jx"`},
+		"an outputs file that is not JSON":    {cfg: Config{OutputsFile: badCA}, wantedErr: "--outputs: outputs file"},
+		"an endless password file":            {cfg: Config{Endpoint: "h", PasswordFile: "/dev/zero"}, wantedErr: `--password-file "/dev/zero": more than 4 KiB (the cap for this flag)`},
+		"an endless random password file":     {cfg: Config{Endpoint: "h", PasswordFile: "/dev/urandom"}, wantedErr: `--password-file "/dev/urandom": more than 4 KiB`},
+		"an oversized password file":          {cfg: Config{Endpoint: "h", PasswordFile: sparse(t, dir, "pw", MaxPasswordFileBytes+1)}, wantedErr: "over the cap of 4 KiB for this flag"},
+		"an endless CA file":                  {cfg: Config{Endpoint: "h", CAFile: "/dev/zero"}, wantedErr: `--ca-file "/dev/zero": more than 4 MiB (the cap for this flag)`},
+		"an oversized CA file":                {cfg: Config{Endpoint: "h", CAFile: sparse(t, dir, "ca.pem", MaxCAFileBytes+1)}, wantedErr: "over the cap of 4 MiB for this flag"},
 		"several stacks and no --stack":       {cfg: Config{OutputsFile: two}, wantedErr: "choose one with --stack (one of: ValkeyDr-prod-us-east-1-primary, ValkeyDr-prod-us-west-2-dr)"},
 		"a stack without EndpointAddress":     {cfg: Config{OutputsFile: noEndpoint}, wantedErr: "stack has no EndpointAddress output"},
 		"an endpoint with a scheme":           {cfg: Config{Endpoint: "redis://h:6379"}, wantedErr: `--endpoint "redis://h:6379": a URL scheme is not accepted; want host[:port]`},
@@ -231,4 +240,19 @@ func TestSecretNeverPrints(t *testing.T) {
 	if s.Reveal() != "hunter2" {
 		t.Fatal("Reveal lost the value")
 	}
+}
+
+// sparse makes a file of size bytes that takes no disk space: an oversized flag file.
+func sparse(t *testing.T, dir, name string, size int64) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
