@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -200,34 +201,117 @@ func (b *Bundle) SealContext(ctx context.Context, now time.Time) (*Sealed, error
 	s := &Sealed{Dir: b.Dir, Manifest: filepath.Join(b.Dir, ManifestName), Files: files,
 		Tarball: filepath.Join(b.parent, b.Name+".tar.gz")}
 	s.TarballSum = s.Tarball + ".sha256"
-	if err := os.WriteFile(s.Manifest, manifest.Bytes(), 0o640); err != nil {
+	// Atomic: the tarball and its sidecars go to temporary files, are synced, then linked
+	// into place (never over an existing file); any failure removes what this call wrote,
+	// manifest.json and signature.json included, so a failed seal leaves no bundle that
+	// verifies (docs/evidence.md "Signed manifest").
+	var placed []string
+	sealed := false
+	defer func() {
+		if sealed {
+			return
+		}
+		for _, p := range append(placed, s.Manifest, filepath.Join(b.Dir, FileManifestJSON), filepath.Join(b.Dir, FileSignature)) {
+			_ = os.Remove(p)
+		}
+	}()
+	if err := writeSynced(s.Manifest, manifest.Bytes()); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
 	inTar := append(files, ManifestName)
+	var sidecar []byte
 	if b.signer != nil {
-		if err := b.sign(ctx, s, append([]string{}, inTar...), now); err != nil {
+		var err error
+		if sidecar, err = b.sign(ctx, s, append([]string{}, inTar...), now); err != nil {
 			return nil, err
 		}
 		inTar = append(inTar, FileManifestJSON, FileSignature)
 	}
-	if err := b.tarball(s.Tarball, inTar, now); err != nil {
+	tmpTar, err := b.tarball(inTar, now)
+	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(s.Tarball)
+	defer os.Remove(tmpTar)
+	sum, err := safefileSHA256(tmpTar)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	line := fmt.Sprintf("%s  %s\n", hex.EncodeToString(sum[:]), filepath.Base(s.Tarball))
-	if err := os.WriteFile(s.TarballSum, []byte(line), 0o640); err != nil {
-		return nil, fmt.Errorf("evidence: %w", err)
+	outputs := []struct {
+		path string
+		data []byte
+	}{{s.TarballSum, []byte(fmt.Sprintf("%s  %s\n", sum, filepath.Base(s.Tarball)))}}
+	if sidecar != nil {
+		outputs = append(outputs, struct {
+			path string
+			data []byte
+		}{s.SignatureSidecar, sidecar})
 	}
+	if err := linkInto(tmpTar, s.Tarball); err != nil {
+		return nil, err
+	}
+	placed = append(placed, s.Tarball)
+	for _, o := range outputs {
+		if err := placeFile(b.parent, o.path, o.data); err != nil {
+			return nil, err
+		}
+		placed = append(placed, o.path)
+	}
+	syncDir(b.parent)
+	syncDir(b.Dir)
+	sealed = true
 	return s, nil
+}
+
+// writeSynced writes data to p (0640) and syncs it.
+func writeSynced(p string, data []byte) error {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	return errors.Join(werr, f.Sync(), f.Close())
+}
+
+// placeFile writes data to a synced temporary file in dir and links it to p.
+func placeFile(dir, p string, data []byte) error {
+	f, err := os.CreateTemp(dir, "."+filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Chmod(0o640), f.Sync(), f.Close()); err != nil {
+		return fmt.Errorf("evidence: write %s: %w", p, err)
+	}
+	return linkInto(f.Name(), p)
+}
+
+// linkInto links a finished temporary file to p, refusing to replace an existing p
+// (evidence is never overwritten).
+func linkInto(tmp, p string) error {
+	if err := os.Link(tmp, p); err != nil {
+		return fmt.Errorf("evidence: %s: %w (nothing was replaced)", p, err)
+	}
+	return nil
+}
+
+// safefileSHA256 is the hex SHA-256 of a file this process just wrote.
+func safefileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // sign writes manifest.json over files, signs it into signature.json and copies the
 // signature beside the tarball (<name>.signature.json) so it can be uploaded with it.
-func (b *Bundle) sign(ctx context.Context, s *Sealed, files []string, now time.Time) error {
+func (b *Bundle) sign(ctx context.Context, s *Sealed, files []string, now time.Time) ([]byte, error) {
 	m := b.manifest
 	m.Schema, m.Bundle, m.SealedAt = ManifestSchema, b.Name, Stamp(now)
 	sort.Strings(files)
@@ -235,38 +319,38 @@ func (b *Bundle) sign(ctx context.Context, s *Sealed, files []string, now time.T
 	for _, rel := range files {
 		data, err := os.ReadFile(filepath.Join(b.Dir, rel))
 		if err != nil {
-			return fmt.Errorf("evidence: %w", err)
+			return nil, fmt.Errorf("evidence: %w", err)
 		}
 		sum := sha256.Sum256(data)
 		m.Files = append(m.Files, ManifestFile{Path: rel, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))})
 	}
 	data, err := marshalManifest(m)
 	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
+		return nil, fmt.Errorf("evidence: %w", err)
 	}
 	if err := b.check(FileManifestJSON, data); err != nil {
-		return err
+		return nil, err
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	sig, err := SignManifest(sctx, b.signer, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sdata, err := json.MarshalIndent(sig, "", "  ")
 	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
+		return nil, fmt.Errorf("evidence: %w", err)
 	}
 	sdata = append(sdata, '\n')
 	s.Signature = filepath.Join(b.Dir, FileSignature)
 	s.SignatureSidecar = filepath.Join(b.parent, b.Name+".signature.json")
 	s.KeyID = sig.KeyID
-	for p, d := range map[string][]byte{filepath.Join(b.Dir, FileManifestJSON): data, s.Signature: sdata, s.SignatureSidecar: sdata} {
-		if err := os.WriteFile(p, d, 0o640); err != nil {
-			return fmt.Errorf("evidence: %w", err)
+	for p, d := range map[string][]byte{filepath.Join(b.Dir, FileManifestJSON): data, s.Signature: sdata} {
+		if err := writeSynced(p, d); err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
 		}
 	}
-	return nil
+	return sdata, nil
 }
 
 // check refuses a file that still holds a secret or a dynamic reference (defence in depth:
@@ -283,10 +367,18 @@ func (b *Bundle) check(rel string, data []byte) error {
 	return nil
 }
 
-func (b *Bundle) tarball(path string, files []string, now time.Time) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+// tarball writes the bundle's tarball to a synced temporary file beside it and returns its
+// path (SealContext links it into place).
+func (b *Bundle) tarball(files []string, now time.Time) (string, error) {
+	f, err := os.CreateTemp(b.parent, "."+b.Name+".tar.gz.tmp-*")
 	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
+		return "", fmt.Errorf("evidence: %w", err)
+	}
+	path := f.Name()
+	if err := f.Chmod(0o640); err != nil {
+		f.Close()
+		os.Remove(path)
+		return "", fmt.Errorf("evidence: %w", err)
 	}
 	gz := gzip.NewWriter(f)
 	tw := tar.NewWriter(gz)
@@ -327,12 +419,16 @@ func (b *Bundle) tarball(path string, files []string, now time.Time) error {
 		}
 		return gz.Close()
 	}()
+	if werr == nil {
+		werr = f.Sync()
+	}
 	cerr := f.Close()
 	if werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
-		return fmt.Errorf("evidence: write %s: %w", path, werr)
+		os.Remove(path)
+		return "", fmt.Errorf("evidence: write the tarball of %s: %w", b.Name, werr)
 	}
-	return nil
+	return path, nil
 }
