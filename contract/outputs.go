@@ -47,3 +47,8 @@ var Required = []string{
 	KeyCacheName, KeyEndpointAddress, KeyEndpointPort, KeyReaderPort,
 	KeySecurityGroupID, KeyAuthMode, KeyRegion, KeyEnvironment, KeyDrMode, KeySSMParameterPrefix,
 }
+
+// SSMParamEndpointAddress is the SSM parameter, under KeySSMParameterPrefix, holding the
+// endpoint address: applications read it, and a stack made on the night's DNS stack points
+// its records at it.
+const SSMParamEndpointAddress = "endpoint-address"

@@ -9,11 +9,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Parameter names under the prefix.
 const (
-	ParamEndpointAddress = "endpoint-address"
+	ParamEndpointAddress = contract.SSMParamEndpointAddress
 	ParamPort            = "port"
 	ParamReaderPort      = "reader-port"
 	// ParamAuthMode is password, iam or none: how to authenticate.

@@ -93,6 +93,10 @@ func render(v any, resolve map[string]string) string {
 	case nil:
 		return ""
 	case string:
+		// A dynamic reference ({{resolve:ssm:...}}) resolves like a token.
+		if val, ok := resolve[x]; ok {
+			return val
+		}
 		return x
 	case float64:
 		return fmt.Sprint(x)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
@@ -158,27 +159,88 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		return err
 	}
 
-	// Runbook step 3: the stack itself carries the routing (Route 53 SECONDARY + regional
-	// CNAME, SSM parameters), so it changed with the deploy; record what changed.
-	dr, rerr := deployedAssembly(o, s.Work, asm, cfg)
-	before := records(primaryStack, nil)
-	after := append(append([]assembly.Record{}, before...), records(dr, map[string]string{endpointToken: out["EndpointAddress"]})...)
-	note := "in the deploy: Route 53 regional CNAME + SECONDARY record, SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
-	if rerr != nil {
-		note += "; records unavailable: " + rerr.Error()
-	}
-	s.Timeline.Skip("routing", session.RunbookRouting, session.Included, note)
-	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation: deploy of "+cfg.StackID(), before, after)); err != nil {
-		return err
+	if !cfg.Mode().OnTheNight {
+		// Runbook step 3: the stack itself carries the routing (Route 53 regional CNAME and its
+		// half of the failover pair, SSM parameters), so it changed with the deploy.
+		dr, rerr := deployedAssembly(o, s.Work, asm, cfg)
+		note := "in the deploy: Route 53 records and SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
+		s.Timeline.Skip("routing", session.RunbookRouting, session.Included, withRecordsError(note, rerr))
+		if err := recordRouting(s, primaryStack, dr, map[string]string{endpointToken: out["EndpointAddress"]}, cfg.StackID()); err != nil {
+			return err
+		}
 	}
 
 	err = s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
 		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation, viaFor(o, out, cfg.Region))
 	})
 	if err != nil {
+		if cfg.Mode().OnTheNight {
+			s.NotRun("validation failed: no DNS for a cache that is not proven", later[1])
+		}
 		return err
 	}
+	if cfg.Mode().OnTheNight {
+		if err := dnsStep(ctx, s, o, cfg, asm, out, primaryStack); err != nil {
+			return err
+		}
+	}
 	return forceFailover(ctx, s, d, mode, cfg, out, primary, primaryErr)
+}
+
+// dnsStep is runbook step 3 for a cache made on the night: its Route 53 records, a stack of
+// their own deployed after validation (docs/design.md, "Static stability"). Route 53's control
+// plane is in us-east-1: when it is impaired this step fails alone, and the validated cache
+// keeps serving, found through the SSM parameters its stack wrote in this region.
+func dnsStep(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
+	outputsFile := filepath.Join(s.Work, "cdk-outputs-dns.json")
+	err := s.Phase(ctx, "routing", session.RunbookRouting, func() (string, error) {
+		cmd, err := dnsDeployCmd(o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out.dns"))
+		if err != nil {
+			return "", err
+		}
+		log := session.NewLog(s.Stdout)
+		cmd.Stdout, cmd.Stderr = log, log
+		s.Printf("    %s", cmd)
+		res, err := s.Runner().Run(ctx, cmd)
+		if werr := s.Bundle.WriteFile(session.FileDNSDeployLog, log.Bytes()); werr != nil && err == nil {
+			err = werr
+		}
+		if err != nil {
+			return "", err
+		}
+		if res.ExitCode != 0 {
+			return "", session.Failf("cdk deploy %s exited %d (Route 53's control plane is in us-east-1: see the DNS deploy log in the evidence). "+
+				"The cache is deployed, validated and serving: applications find it through the SSM parameters under %s in %s. "+
+				"Retry this step when Route 53 answers again: re-run the same activation (the cache stack is unchanged, so its deploy does nothing)",
+				cfg.DNSStackID(), res.ExitCode, cfg.SSMPrefix(), cfg.Region)
+		}
+		return "Route 53 regional CNAME and SECONDARY record deployed (" + cfg.DNSStackID() + ")", nil
+	})
+	if err != nil {
+		return err
+	}
+	st, rerr := dnsAssembly(o, s.Work, asm, cfg)
+	if rerr != nil {
+		s.Printf("    records unavailable for the evidence: %v", rerr)
+	}
+	resolve := map[string]string{fmt.Sprintf("{{resolve:ssm:%s/%s}}", cfg.SSMPrefix(), contract.SSMParamEndpointAddress): out["EndpointAddress"]}
+	return recordRouting(s, primaryStack, st, resolve, cfg.DNSStackID())
+}
+
+// recordRouting writes what the routing step changed: the primary's records before, with the
+// new stack's after.
+func recordRouting(s *session.Session, primaryStack, st *assembly.Stack, resolve map[string]string, stack string) error {
+	before := records(primaryStack, nil)
+	after := append(append([]assembly.Record{}, before...), records(st, resolve)...)
+	return s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation: deploy of "+stack, before, after))
+}
+
+// withRecordsError is note, saying why the records are missing from the evidence if they are.
+func withRecordsError(note string, err error) string {
+	if err != nil {
+		return note + "; records unavailable: " + err.Error()
+	}
+	return note
 }
 
 // readDeployed reads the stack from the cloud assembly cdk deploy wrote.

@@ -21,13 +21,15 @@ import (
 func activationScript(deploy, validator drexec.Step) []drexec.Step {
 	return []drexec.Step{stsOK, bootOK("us-west-2"), buildOK,
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
-		synth, deploy, validator}
+		synth, dnsDeployOK, deploy, validator}
 }
 
 var (
 	deployOK     = drexec.Step{Match: "bin/cdk deploy", Do: deployDo(drEndpoint)}
 	validatorOK  = drexec.Step{Match: "valkey-dr-validate --outputs", Do: validatorDo("pass")}
 	validatorBad = drexec.Step{Match: "valkey-dr-validate --outputs", Result: drexec.Result{ExitCode: 1}, Do: validatorDo("fail")}
+	// dnsDeployOK is the after-validation DNS stack's deploy (docs/design.md, "Static stability").
+	dnsDeployOK = drexec.Step{Match: "bin/cdk deploy " + drStack + "-dns"}
 )
 
 func TestActivateSeamHappyPath(t *testing.T) {
@@ -50,6 +52,8 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
+		// After validation, its own stack: the Route 53 records (no IAM, no Route 53 before).
+		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr-dns --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs-dns.json --progress events",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("commands:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -58,13 +62,13 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		t.Fatalf("primary probe dialled %v", e.dialed)
 	}
 	files := readBundle(t, res)
-	for _, f := range []string{"metadata.json", "timeline.txt", "timeline.json", "commands.json", "preflight.json", "deploy.log",
+	for _, f := range []string{"metadata.json", "timeline.txt", "timeline.json", "commands.json", "preflight.json", "deploy.log", "deploy-dns.log",
 		"stack-outputs.json", "validation/report.json", "routing/activation.json", "routing/activation.md", "README.md", "SHA256SUMS"} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("bundle lacks %s", f)
 		}
 	}
-	if p := phases(t, files); p["preflight"] != "ok" || p["deploy"] != "ok" || p["routing"] != "included" || p["validation"] != "ok" {
+	if p := phases(t, files); p["preflight"] != "ok" || p["deploy"] != "ok" || p["routing"] != "ok" || p["validation"] != "ok" {
 		t.Fatalf("phases %v", p)
 	}
 	var routing struct {
@@ -117,7 +121,7 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 	const dr = "ValkeyDr-prod-us-west-1-dr"
 	e := newEnv(t, stsOK, bootOK("us-west-1"), buildOK,
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
-		synth, deployOK, validatorOK)
+		synth, drexec.Step{Match: "bin/cdk deploy ValkeyDr-prod-us-west-1-dr-dns"}, deployOK, validatorOK)
 	e.opts.Repo, e.opts.Region = fork, "us-west-1"
 	res, err := Activate(context.Background(), e.opts, e.deps)
 	if err != nil {
@@ -137,8 +141,9 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 	if len(synths) != 1 || synths[0] != want {
 		t.Fatalf("synths:\n%s\nwant exactly:\n%s", strings.Join(synths, "\n"), want)
 	}
-	if len(deploys) != 1 || !strings.HasPrefix(deploys[0], fork+"/bin/cdk deploy "+dr+" --app "+work+"/cdk.out ") {
-		t.Fatalf("deploys:\n%s\nwant %s from the one synth's assembly", strings.Join(deploys, "\n"), dr)
+	if len(deploys) != 2 || !strings.HasPrefix(deploys[0], fork+"/bin/cdk deploy "+dr+" --app "+work+"/cdk.out ") ||
+		!strings.HasPrefix(deploys[1], fork+"/bin/cdk deploy "+dr+"-dns --app "+work+"/cdk.out ") {
+		t.Fatalf("deploys:\n%s\nwant %s, then its DNS stack, from the one synth's assembly", strings.Join(deploys, "\n"), dr)
 	}
 	files := readBundle(t, res)
 	if strings.Contains(files["preflight.json"], "routingBefore") {
@@ -157,22 +162,29 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 			Stderr: []byte("ERROR VDR-003 ValkeyDr-prod-us-east-1-primary/SessionCache/SecurityGroup: ingress from 0.0.0.0/0")}},
 		drexec.Step{Match: "bin/cdk synth " + drStack, Do: synthDo},
 		drexec.Step{Match: "bin/cdk synth " + primStack, Do: synthDo},
-		deployOK, validatorOK)
+		dnsDeployOK, deployOK, validatorOK)
 	e.opts.Region = "us-west-2"
 	res, err := Activate(context.Background(), e.opts, e.deps)
 	if err != nil {
 		t.Fatalf("the DR activation failed on the primary stack's gate: %v\n%s", err, e.out.String())
 	}
 	work := res.Session.Work
-	var synths []string
-	var deploy string
+	var synths, deploys []string
 	for _, c := range e.calls() {
 		switch {
 		case strings.Contains(c, "bin/cdk synth"):
 			synths = append(synths, c)
 		case strings.Contains(c, "bin/cdk deploy"):
-			deploy = c
+			deploys = append(deploys, c)
 		}
+	}
+	if len(deploys) != 2 {
+		t.Fatalf("deploys:\n%s\nwant the DR stack and its DNS stack", strings.Join(deploys, "\n"))
+	}
+	deploy := deploys[0]
+	// The DR stack's own synth holds no DNS stack: its deploy synthesizes it, gated.
+	if !strings.Contains(deploys[1], "deploy "+drStack+"-dns ") || !strings.Contains(deploys[1], "--context stack=dns") {
+		t.Errorf("DNS deploy %q: want the DNS stack synthesized with --context stack=dns", deploys[1])
 	}
 	wantSynths := []string{
 		repoAbs(t) + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod",
@@ -258,7 +270,13 @@ func TestActivateSeamFailures(t *testing.T) {
 		"a failed validation fails the activation": {
 			script: activationScript(deployOK, validatorBad), code: 1,
 			msg: []string{"validation failed", "do not route traffic"}, lastCmd: "valkey-dr-validate", deployExited0: true,
-			phases: map[string]string{"deploy": "ok", "routing": "included", "validation": "failed"},
+			// No DNS for a cache that is not proven: the DNS stack comes after validation.
+			phases: map[string]string{"deploy": "ok", "routing": "not run", "validation": "failed"},
+		},
+		"Route 53's control plane down: the DNS step fails alone, the cache is validated and serving": {
+			script: append([]drexec.Step{{Match: "bin/cdk deploy " + drStack + "-dns", Result: drexec.Result{ExitCode: 1}}}, activationScript(deployOK, validatorOK)...),
+			code:   1, msg: []string{"DNS deploy log", "is deployed, validated and serving", "SSM parameters under /valkey-dr/prod"}, lastCmd: "deploy " + drStack + "-dns", deployExited0: true,
+			phases: map[string]string{"deploy": "ok", "validation": "ok", "routing": "failed"},
 		},
 		"a DR stack the compliance gate refuses stops before the deploy": {
 			// The environment's synth fails, then the DR stack's own gated synth: the gate refused it.

@@ -260,7 +260,21 @@ func buildValidator(ctx context.Context, r drexec.Runner, o Options, work string
 
 // synthStack synthesizes one stack (no AWS) and reads it.
 func synthStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontext.Config, dir string) (*assembly.Stack, error) {
+	return synthTarget(ctx, r, repo, drexec.StackOf(cfg), dir)
+}
+
+// recordsStack synthesizes the stack that holds cfg's Route 53 records: its DNS stack for a
+// stack made on the night (docs/design.md, "Static stability"), else the stack itself.
+func recordsStack(ctx context.Context, r drexec.Runner, repo string, cfg *drcontext.Config, dir string) (*assembly.Stack, error) {
 	t := drexec.StackOf(cfg)
+	if cfg.Mode().OnTheNight {
+		t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
+	}
+	return synthTarget(ctx, r, repo, t, dir)
+}
+
+// synthTarget is synthStack for a target of its own (a DNS stack: Stack.Select).
+func synthTarget(ctx context.Context, r drexec.Runner, repo string, t drexec.Stack, dir string) (*assembly.Stack, error) {
 	res, err := r.Run(ctx, drexec.CDK{Repo: repo}.Synth(t, dir))
 	if err != nil {
 		return nil, err

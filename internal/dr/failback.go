@@ -77,7 +77,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
 		if drErr != nil {
 			pre["drStack"] = "unavailable: " + drErr.Error()
-		} else if drStack, err = synthStack(ctx, r, o.Repo, dr, filepath.Join(s.Work, "cdk.out.dr")); err != nil {
+		} else if drStack, err = recordsStack(ctx, r, o.Repo, dr, filepath.Join(s.Work, "cdk.out.dr")); err != nil {
 			// The DR records only complete the routing picture; a failback must not wait on them.
 			pre["drStack"] = "unavailable: " + err.Error()
 		}

@@ -32,7 +32,8 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 		"sdk sts:GetCallerIdentity @us-east-1",
 		"sdk cloudformation:DescribeStacks CDKToolkit @us-east-1",
 		"go build -o " + w + "/valkey-dr-validate ./validate",
-		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless",
+		// The DR cache's records are its DNS stack's (docs/design.md, "Static stability").
+		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr-dns --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless --context stack=dns",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
 		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation --via-function gc-sessions-canary --region us-east-1",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
@@ -59,14 +60,14 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 	}
 	// The golden prod-none template has the PRIMARY record; the synthesized "held" one in this
 	// fake is the same file, so the change is read from the real templates in cfn's tests. Here:
-	// the DR stack's SECONDARY record stays until teardown.
+	// the DR cache's SECONDARY record (its DNS stack's) stays until teardown.
 	var rc struct {
 		After []struct{ Stack, Failover string }
 	}
 	json.Unmarshal([]byte(files["routing/failback-release.json"]), &rc)
 	found := false
 	for _, r := range rc.After {
-		found = found || (r.Stack == drStack && r.Failover == "SECONDARY")
+		found = found || (r.Stack == drStack+"-dns" && r.Failover == "SECONDARY")
 	}
 	if !found {
 		t.Fatalf("the DR SECONDARY record is missing from the routing after failback: %s", files["routing/failback-release.json"])

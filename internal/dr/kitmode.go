@@ -65,6 +65,48 @@ func deployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string
 	return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
 }
 
+// dnsDeployCmd is the deploy of cfg's DNS stack (a stack made on the night: Mode.OnTheNight),
+// from the same assembly as the cache stack (kit, oneSynth) or synthesized with
+// --context stack=dns.
+func dnsDeployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
+	switch {
+	case o.Kit != nil:
+		st, err := kitStack(o.Kit, cfg)
+		if err != nil {
+			return drexec.Cmd{}, err
+		}
+		return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), cfg.DNSStackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+	case asm != "" && hasStack(asm, cfg.DNSStackID()):
+		return drexec.CDK{Repo: o.Repo}.DeployAssembly(asm, cfg.DNSStackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+	}
+	// The DR stack's own gated synth (the environment's failed) holds no DNS stack: this
+	// deploy synthesizes it, gated, as `--context stack=dns`.
+	t := drexec.StackOf(cfg)
+	t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
+	return drexec.CDK{Repo: o.Repo}.Deploy(t, outputsFile, outDir, o.Approval), nil
+}
+
+// dnsAssembly is the DNS stack as synthesized (deployedAssembly's twin).
+func dnsAssembly(o Options, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
+	switch {
+	case o.Kit != nil:
+		st, err := kitStack(o.Kit, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return assembly.ReadStack(o.Kit.Path(st.Assembly), cfg.DNSStackID())
+	case asm != "" && hasStack(asm, cfg.DNSStackID()):
+		return assembly.ReadStack(asm, cfg.DNSStackID())
+	}
+	return assembly.ReadStack(filepath.Join(work, "cdk.out.dns"), cfg.DNSStackID())
+}
+
+// hasStack reports whether the cloud assembly in dir holds the stack.
+func hasStack(dir, stack string) bool {
+	_, err := assembly.ReadStack(dir, stack)
+	return err == nil
+}
+
 // primaryAssembly is the primary stack as synthesized: the kit's assembly, asm (oneSynth), or
 // a synth of its own.
 func primaryAssembly(ctx context.Context, r drexec.Runner, o Options, cfg *drcontext.Config, asm, dir string) (*assembly.Stack, error) {

@@ -77,13 +77,13 @@ func synthDo(c drexec.Cmd) error {
 				dr = "ValkeyDr-prod-" + r + "-dr"
 			}
 		}
-		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", primStack, "prod-none.json")
+		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", dr+"-dns", "prod-stateless-dns.json", primStack, "prod-none.json")
 	}
 	if argAfter(c, "--app") != "" {
 		return nil // a deploy of a synthesized assembly writes none
 	}
 	stack := c.Args[1]
-	golden := map[string]string{drStack: "prod-stateless.json", primStack: "prod-none.json"}[stack]
+	golden := map[string]string{drStack: "prod-stateless.json", drStack + "-dns": "prod-stateless-dns.json", primStack: "prod-none.json"}[stack]
 	if golden == "" {
 		return fmt.Errorf("no golden template for %s", stack)
 	}

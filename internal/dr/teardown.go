@@ -26,6 +26,9 @@ type Plan struct {
 	Records   []assembly.Record          `json:"route53RecordsRemoved"`
 	// TerminationProtection is what the template asks for (production stacks: true).
 	TerminationProtection bool `json:"terminationProtection"`
+	// DNSStack is the DR cache's DNS stack (a stack made on the night), destroyed first;
+	// "" for a mode without one.
+	DNSStack string `json:"dnsStack,omitempty"`
 }
 
 // Text is the plan as printed before anything is deleted.
@@ -34,6 +37,9 @@ func (p Plan) Text() string {
 	fmt.Fprintf(&b, "Teardown plan (from the template synthesized from this checkout; nothing deleted yet):\n")
 	fmt.Fprintf(&b, "  stack   %s (account %s, region %s)%s\n", p.Stack, p.Account, p.Region,
 		map[bool]string{true: ", termination protection ON in the template", false: ""}[p.TerminationProtection])
+	if p.DNSStack != "" {
+		fmt.Fprintf(&b, "  first   %s (its Route 53 records), then the stack above\n", p.DNSStack)
+	}
 	fmt.Fprintf(&b, "  cache   %s: DELETED with its stack (the DR cache is empty by design; its sessions are gone)\n", p.CacheName)
 	fmt.Fprintf(&b, "  deleted (%d resources):\n", len(p.Deleted))
 	for _, r := range p.Deleted {
@@ -91,11 +97,26 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	plan := Plan{Stack: stack, Account: cfg.Env.Account, Region: cfg.Region, CacheName: cfg.CacheName(),
 		TerminationProtection: st.TerminationProtection, Records: st.Route53Records(nil)}
-	for _, r := range st.Template.ResourceList() {
-		if r.Retained {
-			plan.Kept = append(plan.Kept, r)
-		} else {
-			plan.Deleted = append(plan.Deleted, r)
+	sts := []*assembly.Stack{st}
+	if cfg.Mode().OnTheNight {
+		// The records are the DNS stack's (docs/design.md, "Static stability").
+		t := drexec.StackOf(cfg)
+		t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
+		dnsSt, err := synthTarget(ctx, d.Runner, o.Repo, t, filepath.Join(scratch, "cdk.out.dns"))
+		if err != nil {
+			return nil, session.Failf("cannot build the teardown plan: %v", err)
+		}
+		plan.DNSStack = cfg.DNSStackID()
+		plan.Records = append(plan.Records, dnsSt.Route53Records(nil)...)
+		sts = append(sts, dnsSt)
+	}
+	for _, one := range sts {
+		for _, r := range one.Template.ResourceList() {
+			if r.Retained {
+				plan.Kept = append(plan.Kept, r)
+			} else {
+				plan.Deleted = append(plan.Deleted, r)
+			}
 		}
 	}
 	fmt.Fprint(d.Stdout, plan.Text())
@@ -122,7 +143,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		if err := s.Bundle.WriteFile(session.FilePlanText, []byte(plan.Text())); err != nil {
 			return err
 		}
-		return teardown(ctx, s, o, d, cfg, primary, primaryErr, st)
+		return teardown(ctx, s, o, d, cfg, primary, primaryErr, plan.Records)
 	}()
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
@@ -133,10 +154,14 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drStack *assembly.Stack) error {
+func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drRecords []assembly.Record) error {
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
+	// dns is the DNS stack to destroy first (a stack made on the night whose DNS step ran);
+	// dnsProtected its termination protection.
+	var dns string
+	var dnsProtected bool
 	phaseTP := session.PlannedPhase{Name: "termination protection off"}
 	phaseDestroy := session.PlannedPhase{Name: "destroy"}
 	var primaryStack *assembly.Stack
@@ -159,6 +184,16 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			return "", session.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
 		}
 		pre := map[string]any{"callerIdentity": id, "stackStatus": info.Status, "terminationProtection": info.TerminationProtection}
+		if cfg.Mode().OnTheNight {
+			dinfo, err := describe(ctx, d.AWS, cfg.DNSStackID(), cfg.Region)
+			if err != nil {
+				return "", session.Failf("cannot read stack %s: %v", cfg.DNSStackID(), err)
+			}
+			pre["dnsStack"] = map[string]any{"stack": cfg.DNSStackID(), "exists": dinfo.Exists, "status": dinfo.Status}
+			if dinfo.Exists {
+				dns, dnsProtected = cfg.DNSStackID(), dinfo.TerminationProtection
+			}
+		}
 		// Failback must be finished: the primary stack owns the service name again (its
 		// ServiceDnsName output exists only when the PRIMARY record is released).
 		switch {
@@ -193,10 +228,15 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		return err
 	}
 
-	if protected {
+	if protected || dnsProtected {
 		err = s.Phase(ctx, phaseTP.Name, phaseTP.Estimate, func() (string, error) {
-			if err := disableTerminationProtection(ctx, d.AWS, stack, cfg.Region); err != nil {
-				return "", session.Failf("cloudformation:UpdateTerminationProtection %s in %s: %v", stack, cfg.Region, err)
+			for name, on := range map[string]bool{stack: protected, dns: dnsProtected} {
+				if !on {
+					continue
+				}
+				if err := disableTerminationProtection(ctx, d.AWS, name, cfg.Region); err != nil {
+					return "", session.Failf("cloudformation:UpdateTerminationProtection %s in %s: %v", name, cfg.Region, err)
+				}
 			}
 			return "turned off on request (--disable-termination-protection)", nil
 		})
@@ -209,6 +249,25 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	}
 
 	err = s.Phase(ctx, phaseDestroy.Name, phaseDestroy.Estimate, func() (string, error) {
+		if dns != "" {
+			// The records first: they point at the cache the second destroy removes.
+			t := drexec.StackOf(cfg)
+			t.Stack, t.Select = dns, drcontext.StackDNS
+			cmd := drexec.CDK{Repo: o.Repo}.Destroy(t, filepath.Join(s.Work, "cdk.out.dns"))
+			log := session.NewLog(s.Stdout)
+			cmd.Stdout, cmd.Stderr = log, log
+			s.Printf("    %s", cmd)
+			res, err := r.Run(ctx, cmd)
+			if werr := s.Bundle.WriteFile(session.FileDestroyDNSLog, log.Bytes()); werr != nil && err == nil {
+				err = werr
+			}
+			if err != nil {
+				return "", err
+			}
+			if res.ExitCode != 0 {
+				return "", session.Failf("cdk destroy %s exited %d: see destroy-dns.log; %s was NOT destroyed (its records would point at a deleted cache); re-run when Route 53's control plane answers", dns, res.ExitCode, stack)
+			}
+		}
 		cmd := drexec.CDK{Repo: o.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
 		log := session.NewLog(s.Stdout)
 		cmd.Stdout, cmd.Stderr = log, log
@@ -225,7 +284,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		}
 		return "cdk destroy exited 0", nil
 	})
-	before := append(records(primaryStack, nil), records(drStack, nil)...)
+	before := append(records(primaryStack, nil), drRecords...)
 	after := records(primaryStack, nil)
 	if err != nil {
 		after = before // nothing is known to be removed

@@ -19,7 +19,8 @@ func canon(s string) string { return strings.ToLower(strings.TrimSuffix(s, "."))
 // that connect through them must verify against the endpoint name (see the README).
 func checkDNSNames(ctx context.Context, e *Env) report.Result {
 	if len(e.Target.DNSNames) == 0 {
-		return skip("no DNS names to check (give --dns-name, or --outputs with RegionalDnsName/ServiceDnsName)")
+		return skip("no DNS names to check: a DR cache made on the night gets its Route 53 names after validation, from its DNS stack " +
+			"(give --dns-name, or --outputs with RegionalDnsName/ServiceDnsName, to check them then)")
 	}
 	endpoint := canon(e.Target.Host)
 	endpointIP := net.ParseIP(e.Target.Host) != nil

@@ -189,6 +189,9 @@ type run struct {
 	stopped bool
 	// builtValidator is the binary this run built (removed at the end).
 	builtValidator string
+	// dns is the DR cache's DNS stack as synthesized (a stack made on the night); nil
+	// otherwise.
+	dns *assembly.Stack
 }
 
 // stop ends the stand-in and removes its files (the config files and the password file hold
@@ -283,14 +286,18 @@ func (r *run) phases(ctx context.Context) error {
 	}
 	s.Printf("    outputs file (%s): %s", Label, r.res.OutputsFile)
 
-	// Runbook step 3 cannot happen locally; the records a deploy would create are evidence.
+	// Runbook step 3 cannot happen locally; the records a deploy would create are evidence:
+	// the DR stack's own, and its DNS stack's (the after-validation step).
 	before := primaryStack.Route53Records(nil)
 	after := append(append([]assembly.Record{}, before...), drStack.Route53Records(nil)...)
+	if r.dns != nil {
+		after = append(after, r.dns.Route53Records(nil)...)
+	}
 	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
 		return err
 	}
 	s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
-		"no Route 53 locally; the records a deploy would create are in routing/ (as synthesized)")
+		"no Route 53 locally; the records a deploy would create (the DNS stack's, after validation) are in routing/ (as synthesized)")
 
 	return s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
 		return r.validate(ctx, validator)
@@ -321,6 +328,13 @@ func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error
 	}
 	if primary, err = assembly.ReadStack(root, r.primary.StackID()); err != nil {
 		return nil, nil, err
+	}
+	if r.cfg.Mode().OnTheNight {
+		// The DR cache's records are its DNS stack's, deployed after validation
+		// (docs/design.md, "Static stability"): read from the same assembly.
+		if r.dns, err = assembly.ReadStack(root, r.cfg.DNSStackID()); err != nil {
+			return nil, nil, err
+		}
 	}
 	return dr, primary, nil
 }

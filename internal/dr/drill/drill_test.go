@@ -145,9 +145,11 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 		t.Fatalf("SecretArn %q looks real", loaded[contract.KeySecretArn])
 	}
 
-	// The evidence: verified manifest, every check passed, labelled, nothing secret.
-	if n := len(checks.Table); res.Summary["pass"] != n || res.Summary["total"] != n {
-		t.Fatalf("validator summary %v: want all %d checks of the table passed", res.Summary, n)
+	// The evidence: verified manifest, every check passed but the Route 53 names (the DR
+	// cache's DNS stack comes after validation: docs/design.md, "Static stability"), labelled,
+	// nothing secret.
+	if n := len(checks.Table); res.Summary["pass"] != n-1 || res.Summary["skip"] != 1 || res.Summary["total"] != n {
+		t.Fatalf("validator summary %v: want %d checks of the table passed and dns-names skipped", res.Summary, n-1)
 	}
 	cmd := exec.Command("sha256sum", "--quiet", "-c", session.ManifestName)
 	cmd.Dir = res.Evidence.Dir

@@ -49,6 +49,9 @@ type Stack struct {
 	// Stack is the stack name (Config.StackID()); naming it on the command line makes cdk
 	// refuse when the app synthesizes something else.
 	Stack string
+	// Select is the --context stack= selection ("" the cache stack; drcontext.StackDNS the DNS
+	// stack of a stack made on the night).
+	Select string
 }
 
 // StackOf is the Stack of a validated Config. The region is always explicit on the
@@ -66,6 +69,9 @@ func (t Stack) context() []string {
 	}
 	if t.HoldPrimaryRouting {
 		a = append(a, "--context", drcontext.KeyHoldPrimaryRouting+"=true")
+	}
+	if t.Select != "" {
+		a = append(a, "--context", drcontext.KeyStack+"="+t.Select)
 	}
 	return a
 }

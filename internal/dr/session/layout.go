@@ -31,10 +31,14 @@ const (
 	// FileStackOutputsNote explains a drill's stand-in outputs.
 	FileStackOutputsNote = "stack-outputs.NOTE.md"
 	// The cdk deploy / destroy logs.
-	FileDeployLog        = "deploy.log"
+	FileDeployLog = "deploy.log"
+	// FileDNSDeployLog is the after-validation DNS stack's deploy (a stack made on the night).
+	FileDNSDeployLog     = "deploy-dns.log"
 	FileDeployHeldLog    = "deploy-held.log"
 	FileDeployReleaseLog = "deploy-release.log"
 	FileDestroyLog       = "destroy.log"
+	// FileDestroyDNSLog is the teardown's destroy of the DR cache's DNS stack.
+	FileDestroyDNSLog = "destroy-dns.log"
 	// FileRouteBefore and FileRouteAfter are the forced-failover switch (its alarm in the DR
 	// region, the PRIMARY record's health checks) before and after drctl route published.
 	FileRouteBefore = "route-before.json"
