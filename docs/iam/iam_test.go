@@ -43,7 +43,8 @@ var perCommand = map[string][]string{
 	// validate --via-function / drctl: invoke the health canary on demand.
 	"invoke-canary.json": {"lambda:InvokeFunction"},
 	// drctl route: publish / clear the failover request, read the switch back.
-	"route.json": {"cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "cloudformation:ListStackResources"},
+	"route.json": {"sts:GetCallerIdentity", "scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule", "iam:PassRole",
+		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks"},
 	// applications and operators: endpoint, ports, auth mode, secret ARN from SSM.
 	"read-app-config.json": {"ssm:GetParameter"},
 }
@@ -129,11 +130,13 @@ func TestEachCommandPolicyHoldsWhatTheCommandNeeds(t *testing.T) {
 			}
 		}
 	}
-	// PutMetricData has no resource: the namespace condition is the only limit on it.
-	put := allowed(ps["route.json"])["cloudwatch:PutMetricData"]
-	cond, _ := json.Marshal(put.Condition)
-	if !strings.Contains(string(cond), `"cloudwatch:namespace":"ValkeyDr/Routing"`) {
-		t.Errorf("route.json: cloudwatch:PutMetricData without the namespace condition: %s", cond)
+	// The request schedule publishes with the switch stack's role: the operator may pass that
+	// role, to EventBridge Scheduler only, and nothing else.
+	pass := allowed(ps["route.json"])["iam:PassRole"]
+	cond, _ := json.Marshal(pass.Condition)
+	res, _ := json.Marshal(pass.Resource)
+	if !strings.Contains(string(cond), `"iam:PassedToService":"scheduler.amazonaws.com"`) || !strings.Contains(string(res), ":role/ValkeyDr-ENVIRONMENT-routing-publisher") {
+		t.Errorf("route.json: iam:PassRole on %s with %s: want the publisher role, passed to scheduler.amazonaws.com only", res, cond)
 	}
 	// The bootstrap roles only: the operator never needs CloudFormation or IAM write access.
 	for _, f := range []string{"deploy.json", "teardown.json"} {
@@ -154,7 +157,7 @@ func TestEachCommandPolicyHoldsWhatTheCommandNeeds(t *testing.T) {
 var cliCall = regexp.MustCompile(`Name:\s*"aws",\s*Args:\s*\[\]string\{"([a-z0-9-]+)",\s*"([a-z0-9-]+)"`)
 
 // sdkCall matches an AWS SDK for Go v2 request: <service>.<Operation>Input{.
-var sdkCall = regexp.MustCompile(`\b(secretsmanager|cloudwatch|lambda|ssm|sts|route53|cloudformation|elasticache)\.([A-Z][A-Za-z]+)Input\{`)
+var sdkCall = regexp.MustCompile(`\b(secretsmanager|cloudwatch|lambda|ssm|sts|route53|cloudformation|elasticache|scheduler)\.([A-Z][A-Za-z]+)Input\{`)
 
 // cliServices maps aws CLI service names to IAM prefixes where they differ.
 var cliServices = map[string]string{}
@@ -227,8 +230,8 @@ func TestEveryAWSCallOfTheCodeIsCovered(t *testing.T) {
 	found := codeActions(t)
 	// The scan must see what is known to be there, or it proves nothing.
 	for _, a := range []string{"sts:GetCallerIdentity", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection",
-		"secretsmanager:GetSecretValue", "elasticache:Connect", "lambda:InvokeFunction", "cloudwatch:PutMetricData", "cloudwatch:DescribeAlarms",
-		"cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "cloudformation:ListStackResources"} {
+		"secretsmanager:GetSecretValue", "elasticache:Connect", "lambda:InvokeFunction", "scheduler:CreateSchedule", "scheduler:DeleteSchedule",
+		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks"} {
 		if _, ok := found[a]; !ok {
 			t.Errorf("the code scan no longer finds %s: fix the scan (regexps in this file)", a)
 		}

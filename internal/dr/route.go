@@ -293,7 +293,6 @@ func routeTo(ctx context.Context, s *session.Session, d Deps, primary *drcontext
 	obs := observedTimes{}
 	var last switchState
 	err = s.Phase(ctx, "publish "+tgt.Name, session.RunbookRouting, func() (string, error) {
-		rec.Prediction = predict(ctx, s, d, primary, tgt)
 		requestedAt = d.Now()
 		rec.RequestedAt = session.Stamp(requestedAt)
 		var err error
@@ -306,6 +305,8 @@ func routeTo(ctx context.Context, s *session.Session, d Deps, primary *drcontext
 			return "", err
 		}
 		s.Printf("    %s: %s", rec.Action, tgt.Meaning)
+		// After the request, so that computing it never delays the switch.
+		rec.Prediction = predict(ctx, s, d, primary, tgt)
 		last, err = waitStream(ctx, s, d, c, primary, roleArn, tgt, requestedAt, &obs)
 		if err != nil {
 			return "", err

@@ -77,7 +77,8 @@ func synthDo(c drexec.Cmd) error {
 				dr = "ValkeyDr-prod-" + r + "-dr"
 			}
 		}
-		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", dr+"-dns", "prod-stateless-dns.json", primStack, "prod-none.json")
+		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", dr+"-dns", "prod-stateless-dns.json", primStack, "prod-none.json",
+			"ValkeyDr-prod-us-west-2-switch", "prod-switch.json")
 	}
 	if argAfter(c, "--app") != "" {
 		return nil // a deploy of a synthesized assembly writes none

@@ -228,6 +228,8 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		}
 	}
 	d := dr.Deps{Stdout: stdout, Stderr: stderr}
+	// The model's time to shift, from this checkout's (or the kit's) templates.
+	d.Predict = dr.ModelPrediction(o, drexec.Exec{})
 	switch name {
 	case "activate":
 		_, err = dr.Activate(ctx, o, d)
