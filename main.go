@@ -78,12 +78,29 @@ func run(newApp func() awscdk.App, canaryDir string, stderr io.Writer) (code int
 	}
 	var gated []gate.Gated
 	for _, cfg := range cfgs.Cells {
+		if selected == drcontext.StackDNS {
+			// --context stack=dns: the Route 53 records of a stack made on the night, alone, so
+			// that `cdk deploy` after validation finds exactly one stack.
+			if !cfg.Mode().OnTheNight {
+				fmt.Fprintf(stderr, "valkey-dr: context %q=%s: drMode=%s keeps its Route 53 records in its cache stack; %s=%s is the after-validation step of a stack made on the night (drMode=%s)\nNothing was synthesized.\n",
+					drcontext.KeyStack, selected, cfg.DrMode, drcontext.KeyStack, drcontext.StackDNS, drcontext.DRMode().Name)
+				return contract.ExitUsage
+			}
+			gated = append(gated, gate.Gated{DNS: stacks.NewDNSStack(app, cfg), Config: cfg})
+			continue
+		}
 		// The health canary's bootstrap binary: the cdk.json build step cross-compiles it there.
 		stack := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir))
 		// drMode=none also builds the forced-failover switch in the DR region, which the primary
 		// depends on: `cdk deploy <primary stack>` deploys both; a DR synth has one stack only.
 		sw := stacks.AttachSwitch(app, cfg, stack)
-		gated = append(gated, gate.Gated{Stack: stack, Config: cfg, Switch: sw})
+		g := gate.Gated{Stack: stack, Config: cfg, Switch: sw}
+		if get(drcontext.KeyMatrix) != nil && cfg.Mode().OnTheNight {
+			// A matrix holds every stack an activation deploys, the DNS step's too: the gate
+			// checks it, and activation deploys it from the same assembly.
+			g.DNS = stacks.NewDNSStack(app, cfg)
+		}
+		gated = append(gated, g)
 	}
 	// --context stack=evidence, or a matrix: the environment's evidence archive, deployed once.
 	var archives []gate.GatedEvidence

@@ -73,6 +73,17 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 			one.ctx[drcontext.KeyRegion] = c.Region
 		}
 		cells = append(cells, one)
+		if cfg.Mode().OnTheNight {
+			// The after-validation DNS stack (--context stack=dns): the matrix holds it too.
+			dns := cell{name: one.name + "-dns", ctx: map[string]string{drcontext.KeyStack: drcontext.StackDNS}}
+			for k, v := range one.ctx {
+				dns.ctx[k] = v
+			}
+			if prod {
+				dns.want = []string{cfg.DNSStackID()}
+			}
+			cells = append(cells, dns)
+		}
 		if !seen[c.Environment] {
 			seen[c.Environment] = true
 			cells = append(cells, cell{name: c.Environment + "-evidence",
@@ -153,9 +164,9 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		}
 	}
 	together := gateFiles(t, matrix)
-	if templates := sameFiles(t, byMatrix, together, oneByOne, alone); templates != envs*4 {
-		// Every environment's primary, switch, DR and evidence stack.
-		t.Errorf("%d templates, want %d", templates, envs*4)
+	if templates := sameFiles(t, byMatrix, together, oneByOne, alone); templates != envs*5 {
+		// Every environment's primary, switch, DR, DR DNS and evidence stack.
+		t.Errorf("%d templates, want %d", templates, envs*5)
 	}
 
 	// `--context matrix=<environment> --context region=<r>` (dr-activate into a DR region
@@ -172,6 +183,10 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	drAlone := gateFiles(t, synth("prod-dr-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
 		drcontext.KeyDrMode: string(drcontext.DRMode().Name), drcontext.KeyRegion: "us-west-1"}), false))
 	moved := gateFiles(t, synth("matrix-prod-us-west-1", withCtx(map[string]string{drcontext.KeyMatrix: "prod", drcontext.KeyRegion: "us-west-1"}), false))
+	for name, content := range gateFiles(t, synth("prod-dr-dns-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
+		drcontext.KeyDrMode: string(drcontext.DRMode().Name), drcontext.KeyRegion: "us-west-1", drcontext.KeyStack: drcontext.StackDNS}), false)) {
+		drAlone[name] = content
+	}
 	if _, ok := drAlone["ValkeyDr-prod-us-west-1-dr.template.json"]; !ok {
 		t.Fatalf("the one-by-one DR synth in us-west-1 wrote %v", sortedKeys(drAlone))
 	}

@@ -104,6 +104,13 @@ func TestCLIRejectsBadContextWithOneClearLine(t *testing.T) {
 			[]string{`"region": "us-west-1" is not accepted with matrix=all`, "--context matrix=<environment> --context region=<region>"}, nil, false},
 		"a DR region prod does not define, with matrix=prod": {[]string{"matrix=prod", "region=eu-west-1"},
 			[]string{`"region": "eu-west-1"`, "us-east-1, us-west-2"}, nil, false},
+		// The after-validation DNS stack exists only for a stack made on the night.
+		"stack=dns for the primary, which owns its records": {[]string{"environment=prod", "drMode=none", "stack=dns"},
+			[]string{`"stack"=dns`, "drMode=none keeps its Route 53 records in its cache stack"}, nil, false},
+		"an unknown stack selection lists the stacks": {[]string{"environment=prod", "drMode=stateless", "stack=records"},
+			[]string{`"stack": "records" is not a stack of this app`, "cache (default), evidence, dns"}, nil, false},
+		"stack=dns with a matrix, which holds the DNS stacks already": {[]string{"matrix=all", "stack=dns"},
+			[]string{"give one of them"}, nil, false},
 		// Issue 11: each of these used to synthesize the PRIMARY (or the example) stack.
 		"drmode in lower case, dr_mode and Environment with a capital are refused, with a did-you-mean": {
 			[]string{"environment=prod", "drmode=stateless", "dr_mode=stateless", "Environment=prod"},

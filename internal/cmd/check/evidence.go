@@ -47,10 +47,14 @@ func synthEvidence(o options, t drcontext.Cell, facts compliance.Facts) *targetR
 	return synth(o, t, facts, "--context", drcontext.KeyStack+"="+drcontext.StackEvidence)
 }
 
-// appDrMode is the drMode the app is asked for: the cell's, or none for the evidence stack.
+// appDrMode is the drMode the app is asked for: the cell's (a DNS row's base drMode), or none for
+// the evidence stack.
 func appDrMode(t drcontext.Cell) drcontext.DrMode {
 	if t.DrMode == evidenceCell {
 		return drcontext.DrModeNone
+	}
+	if base, ok := dnsBase(t); ok {
+		return base
 	}
 	return t.DrMode
 }

@@ -65,11 +65,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  (%s, exit %d)\n", r.elapsed.Round(100*time.Millisecond), r.exitCode)
 			results = append(results, r)
 		}
-		// The evidence archive stack of every environment (evidence.go).
+		// The DNS stack of every cell made on the night (dns.go), the evidence archive stack of
+		// every environment (evidence.go).
+		results = append(results, synthDNSStacks(o, dnsCells(targets), envs, stdout)...)
 		results = append(results, synthEvidenceStacks(o, envs, stdout)...)
 	} else {
-		// Every cell and every environment's evidence archive in one synth (matrix.go).
-		results = synthMatrix(o, append(targets, evidenceCells(envs)...), envs, stdout)
+		// Every cell, its DNS stack and every environment's evidence archive in one synth
+		// (matrix.go).
+		results = synthMatrix(o, append(append(targets, dnsCells(targets)...), evidenceCells(envs)...), envs, stdout)
 	}
 	crossStack(results)
 

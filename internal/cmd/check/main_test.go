@@ -23,11 +23,12 @@ out=""; env=""; mode=""; stack=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --output) out="$2"; shift ;;
-    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; stack=evidence) stack=evidence ;; matrix=*) env=matrix ;; esac; shift ;;
+    --context) case "$2" in environment=*) env="${2#environment=}" ;; drMode=*) mode="${2#drMode=}" ;; stack=evidence) stack=evidence ;; stack=dns) stack=dns ;; matrix=*) env=matrix ;; esac; shift ;;
   esac
   shift
 done
 [ "$stack" = evidence ] && mode=evidence
+[ "$stack" = dns ] && mode="$mode-dns"
 src="$FAKE_CDK_FIXTURES/$env-$mode"
 [ "$env" = matrix ] && src="$FAKE_CDK_FIXTURES/matrix"
 if [ -f "$src/exit" ]; then cat "$src/output"; exit "$(cat "$src/exit")"; fi
@@ -37,6 +38,8 @@ mkdir -p "$out" && cp -R "$src/." "$out/"
 const (
 	primary = "ValkeyDr-example-us-east-1-primary"
 	dr      = "ValkeyDr-example-us-west-2-dr"
+	// drDNS is the DR cache's DNS stack (--context stack=dns), deployed after validation.
+	drDNS = "ValkeyDr-example-us-west-2-dr-dns"
 	// evidence is the environment's evidence archive stack (--context stack=evidence).
 	evidence = "ValkeyDr-example-evidence"
 )
@@ -65,7 +68,9 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.assembly(t, "example-none", primary, record("sessions.cache.example.com", "primary"))
-	f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "secondary"))
+	// The stack made on the night holds no record (VDR-015): its DNS stack does.
+	f.assembly(t, "example-stateless", dr, `{"Resources": {"Param": {"Type": "AWS::SSM::Parameter", "Properties": {}}}}`)
+	f.assembly(t, "example-stateless-dns", drDNS, record("sessions.cache.example.com", "secondary"))
 	f.assembly(t, "example-evidence", evidence, `{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}`)
 	return f
 }
@@ -112,10 +117,13 @@ func TestCheck(t *testing.T) {
 		want     []string
 	}{
 		"clean assemblies pass, one row per stack": {nil, 0, []string{
-			"STACK", primary, dr, evidence, "compliance gate: PASS (3 stacks"}},
+			"STACK", primary, dr, drDNS, evidence, "compliance gate: PASS (4 stacks"}},
 		"a record set owned by both stacks of the environment fails VDR-013": {func(t *testing.T, f *fixture) {
-			f.assembly(t, "example-stateless", dr, record("sessions.cache.example.com", "primary"))
-		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless", "compliance gate: FAIL"}},
+			f.assembly(t, "example-stateless-dns", drDNS, record("sessions.cache.example.com", "primary"))
+		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless-dns", "compliance gate: FAIL"}},
+		"a record in the stack made on the night fails VDR-015": {func(t *testing.T, f *fixture) {
+			f.assembly(t, "example-stateless", dr, record("sessions.us-west-2.cache.example.com", ""))
+		}, 1, []string{"VDR-015", dr + "/Rec", "FAIL environment=example drMode=stateless", "compliance gate: FAIL"}},
 		"a missing nag report means the gate did not run": {func(t *testing.T, f *fixture) {
 			if err := os.Remove(filepath.Join(f.root, "fixtures", "example-stateless", "HIPAA.Security--"+dr+"-NagReport.json")); err != nil {
 				t.Fatal(err)

@@ -39,6 +39,10 @@ func synthMatrix(o options, targets []drcontext.Cell, envs map[string]drcontext.
 			cellOf[cfg.EvidenceStackID()] = i
 			continue
 		}
+		if _, ok := dnsBase(t); ok {
+			cellOf[cfg.DNSStackID()] = i
+			continue
+		}
 		cellOf[cfg.StackID()] = i
 		if cfg.HasSwitchStack() {
 			cellOf[cfg.SwitchStackID()] = i
@@ -54,14 +58,17 @@ func synthMatrix(o options, targets []drcontext.Cell, envs map[string]drcontext.
 	if err := os.RemoveAll(dir); err != nil {
 		return fail("%v", err)
 	}
-	archives := 0
+	archives, dns := 0, 0
 	for _, t := range targets {
 		if t.DrMode == evidenceCell {
 			archives++
 		}
+		if _, ok := dnsBase(t); ok {
+			dns++
+		}
 	}
-	fmt.Fprintf(stdout, "== cdk synth --context %s=%s (%d environment x drMode cells and %d evidence archives in one process)",
-		drcontext.KeyMatrix, drcontext.MatrixAll, len(targets)-archives, archives)
+	fmt.Fprintf(stdout, "== cdk synth --context %s=%s (%d environment x drMode cells, %d DNS stacks and %d evidence archives in one process)",
+		drcontext.KeyMatrix, drcontext.MatrixAll, len(targets)-archives-dns, dns, archives)
 	line := drexec.CDK{CLI: o.cdk}.SynthMatrix(drcontext.MatrixAll, dir)
 	code, output, elapsed, err := runSynth(line)
 	fmt.Fprintf(stdout, "  (%s, exit %d)\n", elapsed.Round(100*time.Millisecond), code)
