@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/endpoints"
@@ -21,7 +22,7 @@ func canaryEndpoints(scope constructs.Construct, cfg *drcontext.Config, k *canar
 	if cfg.Env.Cache.Auth.Mode == drcontext.AuthPassword {
 		services = append([]string{endpoints.ServiceSecretsManager}, services...)
 	}
-	return endpoints.New(scope, "CanaryEndpoints", &endpoints.Props{
+	e := endpoints.New(scope, "CanaryEndpoints", &endpoints.Props{
 		Region:                cfg.Region,
 		VpcID:                 cfg.Net.VpcID,
 		SubnetIDs:             cfg.Net.SubnetIDs,
@@ -29,4 +30,9 @@ func canaryEndpoints(scope constructs.Construct, cfg *drcontext.Config, k *canar
 		Services:              services,
 		Owner:                 "the health canary of " + cfg.CacheName(),
 	})
+	// Private DNS is off (constructs/endpoints): the canary's SDK is pointed at them by name.
+	for name, value := range e.SDKEndpointEnv() {
+		k.Function.AddPropertyOverride(jsii.String("Environment.Variables."+name), value)
+	}
+	return e
 }

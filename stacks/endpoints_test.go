@@ -32,9 +32,11 @@ func TestCanaryVpcEndpoints(t *testing.T) {
 			for _, ep := range eps {
 				p := cdktest.Props(ep)
 				got = append(got, fmt.Sprint(p["ServiceName"]))
-				if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != true || p["VpcId"] != s.cfg.Net.VpcID ||
+				// Private DNS off: on, the endpoint would take the service's name over for the
+				// whole VPC, behind a group that admits the canary only.
+				if p["VpcEndpointType"] != "Interface" || p["PrivateDnsEnabled"] != false || p["VpcId"] != s.cfg.Net.VpcID ||
 					fmt.Sprint(p["SubnetIds"]) != fmt.Sprint(toAny(s.cfg.Net.SubnetIDs)) {
-					t.Errorf("endpoint %v: want an interface endpoint with private DNS in the canary's VPC and subnets", p)
+					t.Errorf("endpoint %v: want an interface endpoint without private DNS in the canary's VPC and subnets", p)
 				}
 				if !strings.Contains(fmt.Sprint(p["SecurityGroupIds"]), "CanaryEndpointsSecurityGroup") {
 					t.Errorf("endpoint %v: want the endpoints' own group", p)
@@ -44,7 +46,19 @@ func TestCanaryVpcEndpoints(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Fatalf("endpoints %v, want %v", got, tc.want)
 			}
+			// The canary's SDK reaches each endpoint by its own DNS name.
+			_, fn := only(t, s.tmpl, "AWS::Lambda::Function")
+			env := cdktest.Props(fn)["Environment"].(map[string]any)["Variables"].(map[string]any)
+			for _, svc := range tc.want {
+				v := map[string]string{"monitoring": "AWS_ENDPOINT_URL_CLOUDWATCH", "secretsmanager": "AWS_ENDPOINT_URL_SECRETS_MANAGER"}[svc[strings.LastIndex(svc, ".")+1:]]
+				if got := fmt.Sprint(env[v]); !strings.Contains(got, "https://") || !strings.Contains(got, "DnsEntries") {
+					t.Errorf("canary env %s = %s: want https:// and the endpoint's DnsEntries", v, got)
+				}
+			}
 			if len(tc.want) == 0 {
+				if _, ok := env["AWS_ENDPOINT_URL_CLOUDWATCH"]; ok {
+					t.Errorf("endpoint env set without endpoints: %v", env)
+				}
 				return
 			}
 			_, sg := byPrefix(t, s.tmpl, "AWS::EC2::SecurityGroup", "CanaryEndpointsSecurityGroup")

@@ -1,12 +1,15 @@
 // Package endpoints holds the optional VPC interface endpoints the health canary needs when its
 // subnets have no route to the AWS APIs (no NAT gateway): Secrets Manager for the password and
 // CloudWatch for the metrics. Without them the canary publishes nothing, the health alarm's
-// missing data breaches, and a healthy primary fails over about three minutes after its deploy.
+// missing data breaches, and a healthy primary fails over. They have private DNS OFF: the canary
+// alone uses them, by their endpoint-specific names, and no other workload of the VPC changes
+// path.
 package endpoints
 
 import (
 	"fmt"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -44,12 +47,34 @@ type Endpoints struct {
 	ByService map[string]awsec2.CfnVPCEndpoint
 }
 
-// New creates one interface endpoint per service, with private DNS so that the SDK's default
-// endpoint (secretsmanager.<region>.amazonaws.com, monitoring.<region>.amazonaws.com) resolves
-// to it inside the VPC. Private DNS needs the VPC's enableDnsSupport and enableDnsHostnames, and
-// fails when the VPC already has an endpoint with private DNS for the same service
-// (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html,
-// https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html).
+// SDKEndpointEnv are the environment variables that point an AWS SDK at these endpoints
+// (service-specific endpoints: AWS_ENDPOINT_URL_<service id>,
+// https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), each the
+// endpoint's regional DNS name, the first of its DnsEntries ("<zone id>:<name>").
+func (e *Endpoints) SDKEndpointEnv() map[string]*string {
+	out := map[string]*string{}
+	for svc, ep := range e.ByService {
+		name := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), ep.AttrDnsEntries()), nil))
+		out[sdkEnvVar[svc]] = awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), name})
+	}
+	return out
+}
+
+// sdkEnvVar is the AWS_ENDPOINT_URL_<service id> variable of each service
+// (https://docs.aws.amazon.com/sdkref/latest/guide/ss-endpoints-table.html).
+var sdkEnvVar = map[string]string{
+	ServiceSecretsManager: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+	ServiceMonitoring:     "AWS_ENDPOINT_URL_CLOUDWATCH",
+}
+
+// New creates one interface endpoint per service, private DNS OFF. With private DNS on, the
+// endpoint would answer secretsmanager.<region>.amazonaws.com and monitoring.<region>.amazonaws.com
+// for the WHOLE VPC (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVpcEndpoint.html),
+// behind a security group that admits the canary only: every other workload of the VPC,
+// applications reading the cache password included, would time out after the deploy. Off, the
+// canary reaches them by their endpoint-specific names (SDKEndpointEnv) and nothing else in the
+// VPC changes; a VPC that already has endpoints with private DNS keeps them
+// (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html).
 func New(scope constructs.Construct, id string, p *Props) *Endpoints {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	e := &Endpoints{Construct: c, ByService: map[string]awsec2.CfnVPCEndpoint{}}
@@ -79,7 +104,7 @@ func New(scope constructs.Construct, id string, p *Props) *Endpoints {
 			VpcId:             jsii.String(p.VpcID),
 			SubnetIds:         jsii.AnyStrings(p.SubnetIDs...),
 			SecurityGroupIds:  &[]interface{}{e.SecurityGroup.AttrGroupId()},
-			PrivateDnsEnabled: jsii.Bool(true),
+			PrivateDnsEnabled: jsii.Bool(false),
 		})
 	}
 	return e
