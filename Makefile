@@ -121,6 +121,11 @@ test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a sh
 # on the make command line (see "One name for the environment" above).
 .PHONY: drctl drill dr-activate dr-failback dr-teardown dr-verify dr-evidence-stack dr-kit dr-route
 DRCTL := .build/drctl
+# Every target that runs drctl or the validator runs it through scripts/exit-status: make exits
+# 2 on any failure, so the child's own status (probe's 4 = unreachable, 3 = degraded; drctl's
+# 1 vs 2) is printed and kept in .build/exit-status. A script that needs the status runs the
+# built binary itself (bin/validate, .build/drctl) or reads that file.
+EXIT_STATUS := scripts/exit-status
 APPROVAL ?= broadening
 # Who and why (issue 13): required in production, read from the make command line only (like ENV).
 WHO = $(foreach v,REASON TICKET APPROVER INCIDENT_START,$(if $(filter command line,$(origin $(v))),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) "$($(v))"))
@@ -136,18 +141,18 @@ dr-evidence-stack: prereqs-cdk ## once per environment: the write-once evidence 
 
 dr-verify: ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey-dr-drill-....tar.gz
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) verify "$(BUNDLE)"
+	@$(EXIT_STATUS) $@ $(DRCTL) verify "$(BUNDLE)"
 
 drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
 	$(env-check)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
+	@$(EXIT_STATUS) $@ $(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
 
 dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" $(WHO) \
+	@$(EXIT_STATUS) $@ $(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" $(WHO) \
 	  $(if $(filter yes,$(LOCAL)),--local)
 
 # The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
@@ -157,27 +162,39 @@ dr-kit: prereqs-cdk ## the DR kit for activation without a compiler: make dr-kit
 	$(env-required)
 	$(CDK_BUILD_NOTE)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) kit --env "$(DR_ENV)" --out .build/kit
+	@$(EXIT_STATUS) $@ $(DRCTL) kit --env "$(DR_ENV)" --out .build/kit
 
 dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local)
+	@$(EXIT_STATUS) $@ $(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local)
 
 dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO)
+	@$(EXIT_STATUS) $@ $(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO)
 
 dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" $(WHO) \
+	@$(EXIT_STATUS) $@ $(DRCTL) teardown --env "$(DR_ENV)" --region "$(REGION)" --confirm "$(CONFIRM)" $(WHO) \
 	  $(if $(filter yes,$(DISABLE_TERMINATION_PROTECTION)),--disable-termination-protection) \
 	  $(if $(filter yes,$(ALLOW_WITHOUT_PRIMARY)),--allow-without-primary)
+
+# The validator (validate/README.md) as a built binary: bin/validate builds ./validate into
+# .build/validate and execs it, so its exit status is never go run's 1. ARGS are its flags.
+.PHONY: validate probe watch
+validate: ## runbook step 4, the validator: make validate ARGS='--outputs cdk-outputs.json --evidence-dir evidence/' (exit 0/1/2)
+	@$(EXIT_STATUS) $@ bin/validate run $(ARGS)
+
+probe: ## runbook step 5, activate or not: make probe ARGS='--outputs primary-outputs.json --duration 30s' (exit 0 healthy, 3 degraded, 4 unreachable, 5 inconclusive)
+	@$(EXIT_STATUS) $@ bin/validate probe $(ARGS)
+
+watch: ## runbook step 7, SLA under load: make watch ARGS='--outputs cdk-outputs.json --duration 10m --rate 500 --sla-p99 5ms' (exit 0 held, 1 not)
+	@$(EXIT_STATUS) $@ bin/validate watch $(ARGS)
 
 .PHONY: bench-watch
 bench-watch: ## validate watch vs valkey-benchmark on a local 3-master TLS cluster (bench/watch.sh; ROUNDS, DURATION, CONNS)

@@ -13,6 +13,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
 	"github.com/valkey-dr/valkey-dr/constructs/endpoints"
+	"github.com/valkey-dr/valkey-dr/constructs/failover"
 	"github.com/valkey-dr/valkey-dr/constructs/monitoring"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/context"
@@ -97,7 +98,13 @@ func NewCacheStack(scope constructs.Construct, cfg *drcontext.Config, opts ...Op
 	})
 
 	if !cfg.Mode().OnTheNight {
-		s.DNS = dns.New(stack, "Dns", dnsProps(cfg, endpoint, s.Monitoring.Health.AlarmName()))
+		dp := dnsProps(cfg, endpoint, s.Monitoring.Health.AlarmName())
+		// What Route 53 copies of the alarms its checks read: a change replaces the check.
+		dp.HealthAlarmSettings = s.Monitoring.HealthSettings
+		if dp.OverrideAlarmName != nil {
+			dp.OverrideAlarmSettings = failover.RouteSettings(cfg.EnvironmentName)
+		}
+		s.DNS = dns.New(stack, "Dns", dp)
 	}
 
 	s.AppConfig = appconfig.New(stack, "AppConfig", &appconfig.Props{

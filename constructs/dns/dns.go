@@ -39,11 +39,16 @@ type Props struct {
 	// health checkers cannot reach it, but they can read a CloudWatch alarm's state.
 	HealthAlarmName   *string
 	HealthAlarmRegion string
+	// HealthAlarmSettings are what Route 53 copies of that alarm (settings.go): a change
+	// replaces the health check.
+	HealthAlarmSettings AlarmSettings
 	// OverrideAlarmName and OverrideAlarmRegion are the forced-failover alarm in the DR region
 	// (constructs/failover); with RolePrimary they make the record's health check a calculated
 	// one of (health alarm) AND (no failover requested). nil keeps the health alarm alone.
 	OverrideAlarmName   *string
 	OverrideAlarmRegion string
+	// OverrideAlarmSettings are what Route 53 copies of the override alarm.
+	OverrideAlarmSettings AlarmSettings
 }
 
 // Records are the created record sets.
@@ -88,7 +93,7 @@ func New(scope constructs.Construct, id string, p *Props) *Records {
 		Comment:       jsii.String(fmt.Sprintf("Service name of the session cache, %s of the failover pair (valkey-dr)", p.Role)),
 	}
 	if p.Role == RolePrimary {
-		r.HealthCheck = awsroute53.NewCfnHealthCheck(c, jsii.String("PrimaryHealthCheck"), &awsroute53.CfnHealthCheckProps{
+		r.HealthCheck = awsroute53.NewCfnHealthCheck(c, jsii.String("PrimaryHealthCheck"+p.HealthAlarmSettings.Fingerprint()), &awsroute53.CfnHealthCheckProps{
 			HealthCheckConfig: &awsroute53.CfnHealthCheck_HealthCheckConfigProperty{
 				Type: jsii.String("CLOUDWATCH_METRIC"),
 				AlarmIdentifier: &awsroute53.CfnHealthCheck_AlarmIdentifierProperty{

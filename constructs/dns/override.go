@@ -6,8 +6,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// withOverride adds the forced-failover half of the PRIMARY record's health (DESIGN.md section
-// 4) and returns the id of the health check the record must use: a CALCULATED health check,
+// withOverride adds the forced-failover half of the PRIMARY record's health (docs/design.md,
+// "Forced failover") and returns the id of the health check the record must use: a CALCULATED health check,
 // healthy only when ALL its children are (HealthThreshold = number of children):
 //   - the existing health-alarm check (canary Success; no data is unhealthy), and
 //   - an override check on the forced-failover alarm in the DR region, for which no data is
@@ -18,7 +18,7 @@ import (
 // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-types.html,
 // "Health checks that monitor other health checks (calculated health checks)").
 func (r *Records) withOverride(c constructs.Construct, p *Props) *string {
-	r.Override = awsroute53.NewCfnHealthCheck(c, jsii.String("FailoverOverrideHealthCheck"), &awsroute53.CfnHealthCheckProps{
+	r.Override = awsroute53.NewCfnHealthCheck(c, jsii.String("FailoverOverrideHealthCheck"+p.OverrideAlarmSettings.Fingerprint()), &awsroute53.CfnHealthCheckProps{
 		HealthCheckConfig: &awsroute53.CfnHealthCheck_HealthCheckConfigProperty{
 			Type: jsii.String("CLOUDWATCH_METRIC"),
 			AlarmIdentifier: &awsroute53.CfnHealthCheck_AlarmIdentifierProperty{

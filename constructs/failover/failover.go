@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/constructs/alarmtopic"
+	"github.com/valkey-dr/valkey-dr/constructs/dns"
 	"github.com/valkey-dr/valkey-dr/contract"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -145,6 +146,15 @@ func publisher(c constructs.Construct, p *Props) (awsiam.ManagedPolicy, awsiam.R
 		ManagedPolicies: &[]awsiam.IManagedPolicy{pol},
 	})
 	return pol, role
+}
+
+// RouteSettings are what Route 53 copies of the switch's alarm (constructs/dns): the one
+// description of it the alarm below is built to match.
+func RouteSettings(environment string) dns.AlarmSettings {
+	return dns.AlarmSettings{Namespace: contract.RoutingNamespace, MetricName: contract.MetricFailoverRequested,
+		Dimensions: map[string]string{contract.RoutingDimension: environment}, Statistic: "Maximum",
+		PeriodSeconds: int(Period.Seconds()), EvaluationPeriods: 1, Threshold: contract.FailoverValueRequested,
+		ComparisonOperator: "GreaterThanOrEqualToThreshold"}
 }
 
 // Metric is the routing request metric of one environment, Maximum per Period.

@@ -6,6 +6,7 @@ package monitoring
 import (
 	"fmt"
 	"github.com/valkey-dr/valkey-dr/constructs/alarmtopic"
+	"github.com/valkey-dr/valkey-dr/constructs/dns"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -90,6 +91,9 @@ type Monitoring struct {
 	// Without a canary (Props.Canary nil) it falls back to the cache's own heartbeat: a
 	// serverless cache reports BytesUsedForCache every minute while it exists.
 	Health awscloudwatch.Alarm
+	// HealthSettings are what Route 53 copies of Health (constructs/dns): the PRIMARY health
+	// check is replaced when they change.
+	HealthSettings dns.AlarmSettings
 	// Alarms are the stabilization alarms, by short name (throttled, read-latency, ...).
 	Alarms    map[string]awscloudwatch.Alarm
 	Topic     awssns.ITopic
@@ -98,6 +102,20 @@ type Monitoring struct {
 	// all is every alarm in creation order, Health first: the dashboard shows exactly these,
 	// so a new alarm cannot be left off it.
 	all []interfacesawscloudwatch.IAlarmRef
+}
+
+// routeSettings describes an alarm on metric as Route 53 copies it.
+// op is CloudFormation's name of the comparison (the Go enum's value is the jsii constant name).
+func routeSettings(metric awscloudwatch.Metric, evaluationPeriods int, threshold float64, op string) dns.AlarmSettings {
+	dims := map[string]string{}
+	if m := metric.Dimensions(); m != nil {
+		for k, v := range *m {
+			dims[k] = fmt.Sprint(v)
+		}
+	}
+	return dns.AlarmSettings{Namespace: *metric.Namespace(), MetricName: *metric.MetricName(), Dimensions: dims,
+		Statistic: *metric.Statistic(), PeriodSeconds: int(*metric.Period().ToSeconds(nil)), EvaluationPeriods: evaluationPeriods,
+		Threshold: threshold, ComparisonOperator: op}
 }
 
 // New creates the alarms, the topic and the dashboard.
@@ -149,6 +167,7 @@ func New(scope constructs.Construct, id string, p *Props) *Monitoring {
 			"Route 53 fails the service name over to the DR region. Its logs say which check failed; no data at all means the canary "+
 			"could not run or reach CloudWatch.", p.CacheName, HealthPeriod)
 	}
+	m.HealthSettings = routeSettings(healthMetric, 1, HealthThreshold, "LessThanThreshold")
 	m.Health = alarm("cache-health", healthDesc, &awscloudwatch.AlarmProps{
 		Metric:             healthMetric,
 		Threshold:          jsii.Number(HealthThreshold),
