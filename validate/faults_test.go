@@ -391,7 +391,7 @@ func TestUsageErrorsWriteNothing(t *testing.T) {
 		"a bad --format":             {args: []string{"--endpoint", "h", "--format", "xml"}, wanted: "want one of text, json"},
 		"a password as a flag":       {args: []string{"--endpoint", "h", "--password", "hunter2"}, wanted: "not accepted: a password in argv leaks"},
 		"no target":                  {args: nil, wanted: "no target"},
-		"an unreadable outputs file": {args: []string{"--outputs", filepath.Join(dir, "missing.json")}, wanted: "read outputs file"},
+		"an unreadable outputs file": {args: []string{"--outputs", filepath.Join(dir, "missing.json")}, wanted: "missing.json\": open "},
 		"several stacks, no --stack": {args: []string{"--outputs", outputs}, wanted: "choose one with --stack (one of: ValkeyDr-prod-us-east-1-primary, ValkeyDr-prod-us-west-2-dr)"},
 		"a user without a password":  {args: []string{"--endpoint", "h", "--user", "app"}, wanted: `--user "app": no password`},
 		"a positional argument":      {args: []string{"--endpoint", "h", "extra"}, wanted: `unexpected argument "extra"`},

@@ -168,6 +168,14 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 		return VerdictUnreachable, exitUnreachable, fmt.Sprintf("%s failed (class %s): %s", failed.Name, failed.ErrorClass, failed.Detail), nil
 	}
 	t := out.Total
+	if out.RedirectLoop != "" {
+		// Commands are sent around instead of served; the cause is the server, not the path
+		// to it. None served: no client gets an answer. Some served: beyond any SLA.
+		if t.Successes == 0 {
+			return VerdictUnreachable, exitUnreachable, "the probe stopped early: " + out.RedirectLoop, nil
+		}
+		return VerdictDegraded, exitDegraded, "degraded: the probe stopped early: " + out.RedirectLoop, nil
+	}
 	if t.Successes == 0 {
 		cls := dominant(t.ErrorClasses)
 		if probeConfigClasses[cls] {

@@ -231,10 +231,18 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	if c, ok := ev.Options["client"].(map[string]any); ok {
 		c["dialTimeout"] = opt.Dialer.Timeout.String()
 	}
-	dials := &watch.DialCounter{}
+	// The layout's connections per node: the pipelined ones, plus with per-command
+	// connections a pool of one per command in flight (and the warm-up's).
+	pool := 0
+	if r.tf.connections == connPerCommand {
+		pool = r.tf.concurrency
+	}
+	dials := &watch.DialCounter{PerNode: r.tf.connsPerNode + pool}
 	dials.Wrap(&opt)
 	cctx, cancel := context.WithTimeout(ctx, valkeyclient.DialTimeout+valkeyclient.ConnWriteTimeout)
-	c, err := valkeyclient.NewClientWith(cctx, opt)
+	// The guard wraps the counter: a dial it refuses (a redirect loop) never reaches the node
+	// and is not counted as a failed connection attempt.
+	c, guard, err := valkeyclient.NewGuardedClient(cctx, opt, pool)
 	cancel()
 	if err != nil {
 		p := valkeyclient.Classify(err, "connect for traffic to "+r.tg.Addr())
@@ -251,6 +259,7 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	}
 	cfg := r.tf.engineConfig(trafficFor)
 	cfg.Primaries = primaries
+	cfg.Guard = guard
 	if r.kind == "watch" && r.tg.ReaderAddr() != "" {
 		ropt := env.ClientOption(r.tg.ReaderAddr())
 		// A cluster client that sends its reads to the slots' replicas (ReplicaOnly: READONLY

@@ -101,10 +101,15 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	default:
 		ok, lines := tf.sla.Evaluate(ev.Total)
 		ev.SLA = lines
-		if ok {
+		switch {
+		case ev.RedirectLoop != "":
+			// The loop is the verdict: the SLA lines over the few commands before it stopped
+			// are in the evidence, but they are not what happened.
+			ev.Reason = "traffic stopped early: " + ev.RedirectLoop
+		case ok:
 			ev.Verdict, ev.ExitCode = "pass", exitOK
 			ev.Reason = fmt.Sprintf("the SLA held over %.2fs of traffic", ev.Total.DurationS)
-		} else {
+		default:
 			ev.Reason = "the SLA did not hold: " + failedSLA(lines)
 		}
 		if ev.Interrupted {
@@ -115,7 +120,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			// Reads through the read port are paced with the rest but counted apart.
 			rate += float64(ev.Reader.Reads) / ev.Total.DurationS
 		}
-		if tf.rate > 0 && rate < 0.9*float64(tf.rate) && !ev.Interrupted {
+		if tf.rate > 0 && rate < 0.9*float64(tf.rate) && !ev.Interrupted && ev.RedirectLoop == "" {
 			ev.Warnings = append(ev.Warnings, fmt.Sprintf("the target rate was not reached: %.1f/s of %d/s (latency x concurrency limits the rate: raise --concurrency)", rate, tf.rate))
 		}
 		if !ev.Cleanup.OK() {
@@ -148,21 +153,24 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 }
 
 func failedSLA(lines []watch.SLACheck) string {
-	var s string
+	var parts []string
 	for _, l := range lines {
-		if !l.Pass {
-			if s != "" {
-				s += "; "
-			}
-			s += l.Name
-			if l.Unit == "ms" {
-				s += fmt.Sprintf(" %.3fms > %.3fms", l.Actual, l.Limit)
-			} else if l.Unit == "fraction" {
-				s += fmt.Sprintf(" %.3f%% > %.3f%%", l.Actual*100, l.Limit*100)
+		if l.Pass {
+			continue
+		}
+		switch l.Unit {
+		case "ms":
+			parts = append(parts, fmt.Sprintf("%s %.3fms > %.3fms", l.Name, l.Actual, l.Limit))
+		case "fraction":
+			parts = append(parts, fmt.Sprintf("%s %.3f%% > %.3f%%", l.Name, l.Actual*100, l.Limit*100))
+		default:
+			// Count lines: nothing completed, or nothing succeeded (then no latency line).
+			if l.Name == "ops" {
+				parts = append(parts, "no command completed")
 			} else {
-				s += " (no command completed)"
+				parts = append(parts, "no command succeeded")
 			}
 		}
 	}
-	return s
+	return strings.Join(parts, "; ")
 }

@@ -33,6 +33,10 @@ const (
 	ClassData        = "data"
 	ClassServer      = "server"
 	ClassDeadline    = "deadline"
+	// ClassRedirect is a redirect loop: commands redirected (MOVED/ASK) past
+	// RedirectsPerCommand, or a node that redirects to itself until the RedirectGuard stops
+	// dialing it. The server answers; it is never a network problem.
+	ClassRedirect = "redirect"
 )
 
 // ErrExecAborted is a WATCHed EXEC aborted although the key still does not exist: the
@@ -143,6 +147,9 @@ func Classify(err error, what string) Problem {
 			"ElastiCache Serverless always uses TLS: check the endpoint; for a plaintext test server only, pass --insecure-plaintext"}
 	case isTLSProblem(err):
 		return Problem{ClassTLS, msg, "check the server certificate and --ca-file/--tls-server-name"}
+	}
+	if p, ok := classifyRedirect(err, what); ok {
+		return p
 	}
 	switch code := ReplyCode(err); code {
 	case "WRONGPASS":

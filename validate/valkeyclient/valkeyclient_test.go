@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
+	"github.com/valkey-io/valkey-go"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,5 +88,93 @@ func TestClassify(t *testing.T) {
 				t.Fatalf("Classify = %+v", p)
 			}
 		})
+	}
+}
+
+// TestRedirectLoopBounded drives a client against a server that redirects every command to
+// itself (issue 23): each command ends on the redirect after RedirectsPerCommand, classified
+// as a redirect loop (never a network fix), and the guard keeps the connections bounded however
+// many commands are sent (before: one new connection per redirect, 3 GB).
+func TestRedirectLoopBounded(t *testing.T) {
+	for name, o := range map[string]valkeytest.RedirectOptions{
+		"MOVED":                     {Handshake: true},
+		"ASK":                       {Handshake: true, Ask: true},
+		"every other command MOVED": {Handshake: true, Every: 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := valkeytest.StartRedirectLoop(t, o)
+			opt := valkey.ClientOption{InitAddress: []string{h.Addr}, DisableCache: true, DisableRetry: true,
+				PipelineMultiplex: -1, ClientSetInfo: valkey.DisableClientSetInfo}
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			defer cancel()
+			c, _, err := NewGuardedClient(ctx, opt, 0)
+			if err != nil {
+				t.Fatalf("connect: %v", err)
+			}
+			defer c.Close()
+			start := time.Now()
+			var redirected int
+			for i := range 500 {
+				err := c.Do(ctx, c.B().Set().Key("k"+strconv.Itoa(i)).Value("v").Build()).Error()
+				if err == nil {
+					continue
+				}
+				p := Classify(err, "SET")
+				if p.Class != ClassRedirect || !strings.Contains(p.Msg, "a redirect loop, not a network problem") || strings.Contains(p.Fix, "NACL") {
+					t.Fatalf("SET: %+v, want class %s with a true message", p, ClassRedirect)
+				}
+				if !IsRedirectLoop(err) || Healable(err) {
+					t.Fatalf("SET: %v: IsRedirectLoop %v, Healable %v", err, IsRedirectLoop(err), Healable(err))
+				}
+				redirected++
+			}
+			if redirected == 0 && o.Every == 0 {
+				t.Fatalf("no command ended on a redirect")
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("500 commands took %v", took)
+			}
+			if n := h.MaxOpen(); n > 1+RedirectConnsPerNode+1 {
+				t.Errorf("%d connections open at once, want at most %d", n, 1+RedirectConnsPerNode+1)
+			}
+		})
+	}
+}
+
+// TestGuardRefusesPastTheLayout: the guard lets a client hold its layout's connections plus
+// RedirectConnsPerNode open to one node, refuses the next dial as a redirect loop (class
+// redirect, never healable), and dials again once one closed.
+func TestGuardRefusesPastTheLayout(t *testing.T) {
+	h := valkeytest.StartSilent(t)
+	opt := valkey.ClientOption{PipelineMultiplex: 1} // two pipelined connections
+	g := GuardRedirects(&opt, 3)                     // and a pool of three
+	if opt.ClusterOption.MaxMovedRedirections != RedirectsPerCommand {
+		t.Fatalf("MaxMovedRedirections %d, want %d", opt.ClusterOption.MaxMovedRedirections, RedirectsPerCommand)
+	}
+	limit := 2 + 3 + RedirectConnsPerNode
+	var conns []net.Conn
+	for i := range limit {
+		c, err := opt.DialCtxFn(t.Context(), h.Addr, &net.Dialer{}, nil)
+		if err != nil {
+			t.Fatalf("dial %d of %d refused: %v", i+1, limit, err)
+		}
+		conns = append(conns, c)
+	}
+	_, err := opt.DialCtxFn(t.Context(), h.Addr, &net.Dialer{}, nil)
+	if !errors.Is(err, ErrRedirectLoop) || Classify(err, "connect").Class != ClassRedirect || Healable(err) {
+		t.Fatalf("dial past the limit: %v, want ErrRedirectLoop (class %s, not healable)", err, ClassRedirect)
+	}
+	if addr, ok := g.Looped(); !ok || addr != h.Addr {
+		t.Errorf("Looped() = %q, %v", addr, ok)
+	}
+	conns[0].Close()
+	conns[0].Close() // counted once
+	c, err := opt.DialCtxFn(t.Context(), h.Addr, &net.Dialer{}, nil)
+	if err != nil {
+		t.Fatalf("dial after a close refused: %v", err)
+	}
+	c.Close()
+	for _, c := range conns[1:] {
+		c.Close()
 	}
 }

@@ -114,6 +114,10 @@ type Config struct {
 	Reader      valkey.Client
 	ReaderAddr  string
 	ReaderShare float64
+	// Guard is the RedirectGuard of the client (valkeyclient.NewGuardedClient): when it
+	// refuses a dial, the traffic stops with the redirect-loop verdict. nil: only commands
+	// that end on a redirect stop it (past valkeyclient.MaxRedirectedCommands).
+	Guard *valkeyclient.RedirectGuard
 }
 
 // Spread says how session keys map to hash slots (and so to shards).
@@ -241,6 +245,13 @@ type engine struct {
 	dials      *DialCounter
 	now        func() time.Time
 	reader     *readerStats
+	// redirected counts commands that ended on a redirect; stopRun ends the traffic early
+	// and loop says why (a redirect loop), set once under loopMu.
+	redirected atomic.Int64
+	succeeded  atomic.Bool // some command succeeded (the loop is then not "every command")
+	stopRun    context.CancelFunc
+	loopMu     sync.Mutex
+	loop       string
 }
 
 // Run sends the traffic for cfg.Duration (or until ctx ends), reports every interval, and then
@@ -271,6 +282,7 @@ func Run(ctx context.Context, c valkey.Client, cfg Config, keys Keys, dials *Dia
 	r := &Outcome{Config: cfg, StartedAt: start.UTC()}
 	runCtx, cancel := context.WithDeadline(ctx, start.Add(cfg.Duration))
 	defer cancel()
+	e.stopRun = cancel
 
 	var wg sync.WaitGroup
 	var pace time.Duration
@@ -344,6 +356,9 @@ loop:
 	collect(end, true)
 	r.FinishedAt = end.UTC()
 	r.Interrupted = ctx.Err() != nil
+	e.loopMu.Lock()
+	r.RedirectLoop = e.loop
+	e.loopMu.Unlock()
 	r.Total = agg.totals(end.Sub(start), e.dials.snapshot())
 	r.Reader = e.readerTotals()
 
@@ -499,8 +514,10 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 			// remember the key for cleanup. An error reply (CLUSTERDOWN, OOM, NOPERM) is a
 			// refused write: nothing landed, and it is not an "unacknowledged write".
 			var ve *valkey.ValkeyError
-			// A refused connection and "no node for the slot" sent nothing either.
-			if !errors.As(err, &ve) && !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, valkey.ErrNoSlot) {
+			// A refused connection, "no node for the slot" and a dial the redirect guard
+			// refused sent nothing either.
+			if !errors.As(err, &ve) && !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, valkey.ErrNoSlot) &&
+				!errors.Is(err, valkeyclient.ErrRedirectLoop) {
 				e.remember(s.key)
 			}
 			restart = true
@@ -553,12 +570,42 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 			w.hist[op].Record(took)
 		}
 		st.mu.Unlock()
+		if err == nil && !e.succeeded.Load() {
+			e.succeeded.Store(true)
+		}
+	}
+	if err != nil && valkeyclient.IsRedirectLoop(err) {
+		e.redirectedCommand(err)
 	}
 	if restart {
 		s.key, s.value, s.step = "", "", 0
 		return
 	}
 	s.step++
+}
+
+// redirectedCommand counts a command that ended on a redirect (or on a dial the guard
+// refused) and stops the traffic once the run is in a redirect loop: the guard refused a
+// dial, or more than valkeyclient.MaxRedirectedCommands commands ended on a redirect. Going
+// on would measure nothing but the loop.
+func (e *engine) redirectedCommand(err error) {
+	n := e.redirected.Add(1)
+	addr, looped := e.cfg.Guard.Looped()
+	if !looped && n <= valkeyclient.MaxRedirectedCommands {
+		return
+	}
+	if !looped {
+		addr, _ = valkeyclient.RedirectTarget(err)
+	}
+	// "Itself" is only known when the client knows one node: the one that answered.
+	self := len(e.cfg.Primaries) == 1 && e.cfg.Primaries[0] == addr
+	why := valkeyclient.RedirectLoopText(addr, self, !e.succeeded.Load(), n)
+	e.loopMu.Lock()
+	if e.loop == "" {
+		e.loop = why
+	}
+	e.loopMu.Unlock()
+	e.stopRun()
 }
 
 func sample(op Op, err error) string {

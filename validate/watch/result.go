@@ -159,13 +159,17 @@ func (c *Cleanup) Text(ttl time.Duration) string {
 
 // Outcome is what Run measured and cleaned up.
 type Outcome struct {
-	Config      Config     `json:"-"`
-	StartedAt   time.Time  `json:"trafficStartedAt"`
-	FinishedAt  time.Time  `json:"trafficFinishedAt"`
-	Interrupted bool       `json:"interrupted,omitempty"`
-	Intervals   []Interval `json:"intervals"`
-	Total       Totals     `json:"total"`
-	Cleanup     *Cleanup   `json:"cleanup"`
+	Config      Config    `json:"-"`
+	StartedAt   time.Time `json:"trafficStartedAt"`
+	FinishedAt  time.Time `json:"trafficFinishedAt"`
+	Interrupted bool      `json:"interrupted,omitempty"`
+	// RedirectLoop is set when the traffic stopped early on a redirect loop
+	// (valkeyclient.MaxRedirectedCommands, or the RedirectGuard refused a dial): what happened,
+	// in one sentence.
+	RedirectLoop string     `json:"redirectLoop,omitempty"`
+	Intervals    []Interval `json:"intervals"`
+	Total        Totals     `json:"total"`
+	Cleanup      *Cleanup   `json:"cleanup"`
 	// Reader are the reads through the read port (absent without --reader-port).
 	Reader *ReaderTotals `json:"reader,omitempty"`
 }
@@ -260,18 +264,20 @@ func (s SLA) Evaluate(t Totals) (bool, []SLACheck) {
 		out = append(out, SLACheck{Name: "ops", Unit: "count", Text: "no command completed: nothing to judge (FAIL)"})
 		return false, out
 	}
+	if t.Successes == 0 {
+		// No latency to judge: a latency line would read "p99 0.000ms > 10ms", a number
+		// nothing measured. This line fails the run whatever --sla-error-rate allows.
+		out = append(out, SLACheck{Name: "successes", Limit: 1, Unit: "count",
+			Text: fmt.Sprintf("SLA %-10s >= %-9s FAIL (no command succeeded: no latency to judge)", "successes", "1")})
+		ok = false
+	}
 	lat := func(name string, limit time.Duration, actual float64) {
-		if limit <= 0 {
+		if limit <= 0 || t.Successes == 0 {
 			return
 		}
 		c := SLACheck{Name: name, Limit: ms(limit), Actual: actual, Unit: "ms"}
-		switch {
-		case t.Successes == 0:
-			c.Text = fmt.Sprintf("SLA %-10s <= %-9s FAIL (no successful command)", name, fmtMs(c.Limit))
-		default:
-			c.Pass = actual <= c.Limit
-			c.Text = fmt.Sprintf("SLA %-10s <= %-9s %s (%s)", name, fmtMs(c.Limit), passFail(c.Pass), fmtMs(actual))
-		}
+		c.Pass = actual <= c.Limit
+		c.Text = fmt.Sprintf("SLA %-10s <= %-9s %s (%s)", name, fmtMs(c.Limit), passFail(c.Pass), fmtMs(actual))
 		ok = ok && c.Pass
 		out = append(out, c)
 	}
@@ -363,9 +369,12 @@ func fmtMs(v float64) string {
 type dialSnapshot struct{ dials, reconnects, failures int64 }
 
 // DialCounter counts the client's connections: wire it into the valkey-go options with Wrap.
-// A dial to a node one of whose connections has closed since (a broken connection being
-// replaced) is a reconnect; the first connections to a node (valkey-go opens them lazily, up to
-// --conns-per-node) are not.
+// A reconnect is a dial that replaces a connection: a dial to a node one of whose connections
+// has closed since (a broken connection being replaced), or one that leaves more than PerNode
+// connections open to the node (valkey-go follows a redirect to the node that sent it on a new
+// connection and closes the old one seconds later: thousands of those were "0 reconnects"
+// before, issue 23). The first connections to a node (valkey-go opens them lazily, up to the
+// layout's) are not.
 type DialCounter struct {
 	// ReadOnly are read-port nodes (valkeyclient.Roles): a failed dial to one is counted in
 	// ReadOnlyFailures, never as a primary dial failure (which probe reads as "part of the
@@ -373,25 +382,27 @@ type DialCounter struct {
 	ReadOnly map[string]bool
 	// ReadOnlyFailures counts failed dials to ReadOnly nodes.
 	ReadOnlyFailures int64
+	// PerNode is how many connections to one node the client's layout holds (its pipelined
+	// connections, plus its pool with a connection per command in flight); 0 counts only
+	// replacements of closed connections. Set it before Wrap.
+	PerNode int
 
 	mu       sync.Mutex
+	open     map[string]int64 // connections to the address open now
 	closed   map[string]int64 // connections to the address that closed
-	refilled map[string]int64 // reconnects to the address so far
+	refilled map[string]int64 // replacements counted so far (reconnects, and surplus dials whose old connection is still to close)
 	n        dialSnapshot
 }
 
-// Wrap makes opt dial through the counter, exactly as valkey-go dials by default (TCP with
-// opt.Dialer, then TLS with opt.TLSConfig when set).
+// Wrap makes opt dial through the counter: through opt.DialCtxFn when one is set, else as
+// valkey-go dials by default (valkeyclient.Dial).
 func (d *DialCounter) Wrap(opt *valkey.ClientOption) {
+	inner := opt.DialCtxFn
+	if inner == nil {
+		inner = valkeyclient.Dial
+	}
 	opt.DialCtxFn = func(ctx context.Context, dst string, dialer *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-		var conn net.Conn
-		var err error
-		if cfg != nil {
-			td := tls.Dialer{NetDialer: dialer, Config: cfg}
-			conn, err = td.DialContext(ctx, "tcp", dst)
-		} else {
-			conn, err = dialer.DialContext(ctx, "tcp", dst)
-		}
+		conn, err := inner(ctx, dst, dialer, cfg)
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if err != nil {
@@ -403,15 +414,23 @@ func (d *DialCounter) Wrap(opt *valkey.ClientOption) {
 			return nil, err
 		}
 		if d.closed == nil {
-			d.closed, d.refilled = map[string]int64{}, map[string]int64{}
+			d.open, d.closed, d.refilled = map[string]int64{}, map[string]int64{}, map[string]int64{}
 		}
 		d.n.dials++
-		if d.closed[dst] > d.refilled[dst] {
+		d.open[dst]++
+		switch {
+		case d.closed[dst] > d.refilled[dst]:
+			d.refilled[dst]++
+			d.n.reconnects++
+		case d.PerNode > 0 && d.open[dst] > int64(d.PerNode):
+			// A connection beside the layout's: it replaces one that closes later, whose
+			// close is counted now (refilled), not again then.
 			d.refilled[dst]++
 			d.n.reconnects++
 		}
 		return &countedConn{Conn: conn, onClose: func() {
 			d.mu.Lock()
+			d.open[dst]--
 			d.closed[dst]++
 			d.mu.Unlock()
 		}}, nil

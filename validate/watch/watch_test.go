@@ -125,14 +125,15 @@ func TestSLAEvaluate(t *testing.T) {
 		wantPass bool
 		wantFail []string
 	}{
-		"within every line":                 {sla, totals(10000, 5, 0.2, 2, 30), true, nil},
-		"p99 above the SLA":                 {sla, totals(10000, 0, 0.2, 12, 30), false, []string{"p99"}},
-		"too many errors":                   {sla, totals(10000, 11, 0.2, 2, 30), false, []string{"error-rate"}},
-		"no command completed":              {sla, totals(0, 0, 0, 0, 0), false, []string{"ops"}},
-		"every command failed":              {sla, totals(100, 100, 0, 0, 0), false, []string{"p99", "error-rate"}},
-		"p50 and max only when asked":       {SLA{P50: time.Millisecond, Max: 20 * time.Millisecond, ErrorRate: 1}, totals(10, 0, 0.5, 9, 25), false, []string{"max"}},
-		"zero error rate allows no error":   {SLA{}, totals(10, 1, 0.5, 9, 25), false, []string{"error-rate"}},
-		"a zero latency limit is unchecked": {SLA{ErrorRate: 0.5}, totals(10, 1, 500, 900, 2500), true, nil},
+		"within every line":                     {sla, totals(10000, 5, 0.2, 2, 30), true, nil},
+		"p99 above the SLA":                     {sla, totals(10000, 0, 0.2, 12, 30), false, []string{"p99"}},
+		"too many errors":                       {sla, totals(10000, 11, 0.2, 2, 30), false, []string{"error-rate"}},
+		"no command completed":                  {sla, totals(0, 0, 0, 0, 0), false, []string{"ops"}},
+		"every command failed: no latency line": {sla, totals(100, 100, 0, 0, 0), false, []string{"successes", "error-rate"}},
+		"nothing succeeded fails whatever the error rate allows": {SLA{P99: time.Millisecond, ErrorRate: 1}, totals(5, 5, 0, 0, 0), false, []string{"successes"}},
+		"p50 and max only when asked":                            {SLA{P50: time.Millisecond, Max: 20 * time.Millisecond, ErrorRate: 1}, totals(10, 0, 0.5, 9, 25), false, []string{"max"}},
+		"zero error rate allows no error":                        {SLA{}, totals(10, 1, 0.5, 9, 25), false, []string{"error-rate"}},
+		"a zero latency limit is unchecked":                      {SLA{ErrorRate: 0.5}, totals(10, 1, 500, 900, 2500), true, nil},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
