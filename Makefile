@@ -140,6 +140,7 @@ dr-evidence-stack: prereqs-cdk ## once per environment: the write-once evidence 
 	$(CDK_DEPLOY) deploy --context environment="$(DR_ENV)" --context stack=evidence --require-approval "$(APPROVAL)"
 
 dr-verify: ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey-dr-drill-....tar.gz
+	@$(if $(BUNDLE),:,echo 'make: BUNDLE is required: make dr-verify BUNDLE=<bundle dir or .tar.gz> (the path a procedure prints after "verify:")' >&2; exit 2)
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) verify "$(BUNDLE)"
 

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
@@ -88,7 +89,10 @@ type AWS struct {
 
 // loadConfig is the shared SDK configuration (profile, SSO, environment) for one region.
 func loadConfig(ctx context.Context, region string) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
+		// No SDK log lines ("WARN falling back to IMDSv1" on a laptop): every failure comes back
+		// as an error and is printed once, as the cause, by the procedure.
+		config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return aws.Config{}, errors.New(credentialsHint(err, ""))
 	}

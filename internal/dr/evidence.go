@@ -56,12 +56,22 @@ func evidenceSetup(ctx context.Context, o Options, d Deps, cfg *drcontext.Config
 		if err != nil {
 			return nil, nil, session.Usagef("evidence.signingKeyArn %s: %v. Nothing was run.", keyArn, err)
 		}
-		return s, &prov, nil
+		// Sealed whatever fails (issue 26): when KMS cannot sign (no credentials, KMS
+		// unreachable, access denied) the local key seals the bundle and the manifest says
+		// "not KMS-signed: <why>", which verify prints.
+		path := localKeyPath(o)
+		return &session.FallbackSigner{Signer: s, Fallback: func() (session.Signer, error) {
+			l, created, err := session.LoadOrCreateLocalKey(path)
+			if err != nil {
+				return nil, fmt.Errorf("--signing-key %s: %w", path, err)
+			}
+			if created {
+				session.PrintKeyCreated(d.Stdout, l)
+			}
+			return l, nil
+		}}, &prov, nil
 	}
-	path := o.SigningKeyFile
-	if path == "" {
-		path = filepath.Join(o.WorkRoot, "evidence-ed25519.key")
-	}
+	path := localKeyPath(o)
 	s, created, err := session.LoadOrCreateLocalKey(path)
 	if err != nil {
 		return nil, nil, session.Usagef("--signing-key %s: %v. Nothing was run.", path, err)
@@ -70,6 +80,14 @@ func evidenceSetup(ctx context.Context, o Options, d Deps, cfg *drcontext.Config
 		session.PrintKeyCreated(d.Stdout, s)
 	}
 	return s, &prov, nil
+}
+
+// localKeyPath is the local Ed25519 evidence key: --signing-key, else <work>/evidence-ed25519.key.
+func localKeyPath(o Options) string {
+	if o.SigningKeyFile != "" {
+		return o.SigningKeyFile
+	}
+	return filepath.Join(o.WorkRoot, "evidence-ed25519.key")
 }
 
 // archiveSealed uploads the sealed tarball and its signature to the environment's evidence
@@ -93,7 +111,7 @@ func archiveSealed(ctx context.Context, s *session.Session, o Options, d Deps, c
 	defer cancel()
 	rec, err := up(actx, cfg.EvidenceRegion(), req, now)
 	if err != nil {
-		s.Printf("\nARCHIVE FAILED: %v\n    the bundle is sealed locally; retry: drctl archive --env %s %s", err, cfg.EnvironmentName, sealed.Tarball)
+		s.Printf("\nARCHIVE FAILED: %s\n    the bundle is sealed locally; retry: drctl archive --env %s %s", credentialsHint(err, "s3:PutObject on the evidence bucket"), cfg.EnvironmentName, sealed.Tarball)
 		return
 	}
 	PrintReceipt(s.Stdout, rec, req.ReceiptPath)

@@ -165,7 +165,14 @@ func printReport(w io.Writer, path string, r *session.VerifyReport) {
 			// The bundle is authentic; what it records did not pass. Never a plain VERIFIED.
 			head = fmt.Sprintf("VERIFIED, VERDICT %s: an intact %s bundle recording a %s that did NOT pass", strings.ToUpper(verdict), kind, kind)
 		}
+		if r.NotKMSSigned != "" {
+			// Sealed by the local key because KMS could not sign: intact, never KMS-signed.
+			head += ", NOT KMS-SIGNED"
+		}
 		fmt.Fprintf(w, "%s: %s: %d files match manifest.json; %s signature valid; %s\n", head, p, r.Files, termsafe.Escape(r.Algorithm), termsafe.Escape(r.Trust))
+		if r.NotKMSSigned != "" {
+			fmt.Fprintf(w, "  %s (the manifest says so, under the signature)\n", termsafe.Escape(r.NotKMSSigned))
+		}
 		if r.Manifest != nil && r.Manifest.Label != "" {
 			fmt.Fprintf(w, "  label: %s\n", termsafe.Escape(r.Manifest.Label))
 		}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +52,17 @@ func (p p256) Sign(_ context.Context, m []byte) ([]byte, error) {
 	sum := sha256.Sum256(m)
 	return ecdsa.SignASN1(rand.Reader, p.k, sum[:])
 }
+
+// deadKMS is a KMS key that cannot sign (no credentials).
+type deadKMS struct{}
+
+func (deadKMS) Algorithm() string { return session.AlgECDSASHA256 }
+func (deadKMS) KeyID() string     { return prodKMS }
+func (deadKMS) PublicKey() []byte { return nil }
+func (deadKMS) Sign(context.Context, []byte) ([]byte, error) {
+	return nil, errors.New("get identity: get credentials: failed to refresh cached credentials")
+}
+
 func (p p256) pem(t *testing.T, dir string) string {
 	der, err := x509.MarshalPKIXPublicKey(&p.k.PublicKey)
 	if err != nil {
@@ -167,6 +179,14 @@ func TestVerifyCommand(t *testing.T) {
 			bundle: func(t *testing.T) string { return seal(t, t.TempDir(), signer, "pass", nil).Tarball },
 			args:   func(*testing.T) []string { return []string{"--signing-key", key} },
 			want:   []string{"VERIFIED (drill, verdict pass): ", "signed by trusted key " + signer.KeyID() + " from " + key},
+		},
+		"KMS could not sign: sealed by the local key, reported NOT KMS-SIGNED": {
+			bundle: func(t *testing.T) string {
+				fb := &session.FallbackSigner{Signer: deadKMS{}, Fallback: func() (session.Signer, error) { return signer, nil }}
+				return seal(t, t.TempDir(), fb, "fail", nil).Tarball
+			},
+			args: func(*testing.T) []string { return []string{"--signing-key", key} },
+			want: []string{"NOT KMS-SIGNED: ", "not KMS-signed: kms:Sign with " + prodKMS + " failed: no usable AWS credentials"},
 		},
 		"a clean bundle, its public key in a trusted-keys file": {
 			bundle: func(t *testing.T) string { return seal(t, t.TempDir(), signer, "pass", nil).Dir },

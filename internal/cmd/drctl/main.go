@@ -83,7 +83,7 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
   teardown   runbook section 8 step 4: print what will be deleted, then destroy the DR stack
              only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
   verify     check a sealed evidence bundle (dir or .tar.gz) against its signed manifest:
-             names every edited, added or removed file   (drctl verify evidence/<bundle>.tar.gz)
+             names every edited, added or removed file   (make dr-verify BUNDLE=evidence/<bundle>.tar.gz)
   archive    upload a sealed bundle + signature to the environment's write-once evidence
              bucket (activate/failback/teardown do it after sealing)   (drctl archive --env prod <tar.gz>)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/logging"
 )
 
 // API is the part of the S3 client this package uses.
@@ -66,7 +67,10 @@ type Receipt struct {
 
 // NewClient makes an S3 client in region with the default credential chain.
 func NewClient(ctx context.Context, region string) (*s3.Client, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
+		// No SDK log lines ("WARN falling back to IMDSv1" on a laptop): every failure comes back
+		// as an error and is printed once, as the cause, by the procedure.
+		config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("archive: AWS configuration: %w", err)
 	}

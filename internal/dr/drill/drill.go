@@ -145,6 +145,9 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	s.Printf("\nDRILL PASSED (%s): %d checks passed against the stand-in for %s; nothing was deployed.",
 		Label, dr.res.Summary["pass"], cfg.StackID())
+	if sealed != nil {
+		s.Printf("verify the evidence: %s", session.VerifyCommand(sealed.Tarball))
+	}
 	if o.Keep && dr.cluster != nil {
 		n := dr.cluster.Nodes[0]
 		s.Printf("\nThe stand-in keeps running until you press Ctrl-C (--keep):\n  REDISCLI_AUTH=$(cat %s) valkey-cli -c -h localhost -p %d --tls --cacert %s --user %s",

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
@@ -47,7 +48,10 @@ func New(ctx context.Context, keyArn string) (*Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
+		// No SDK log lines ("WARN falling back to IMDSv1" on a laptop): every failure comes back
+		// as an error and is printed once, as the cause, by the procedure.
+		config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, fmt.Errorf("kms: AWS configuration: %w", err)
 	}

@@ -153,6 +153,9 @@ type Sealed struct {
 	// Signature is signature.json ("" when unsigned), SignatureSidecar its copy beside the
 	// tarball (uploaded with it), KeyID the key that signed.
 	Signature, SignatureSidecar, KeyID string
+	// NotKMSSigned is the manifest's "not KMS-signed: <reason>" when a FallbackSigner's KMS
+	// key could not sign and the local key did ("" otherwise).
+	NotKMSSigned string
 }
 
 // Seal is SealContext without a context (an unsigned bundle, or a local signer).
@@ -333,7 +336,28 @@ func (b *Bundle) sign(ctx context.Context, s *Sealed, files []string, now time.T
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	sig, err := SignManifest(sctx, b.signer, data)
+	signer := b.signer
+	fb, hasFallback := signer.(*FallbackSigner)
+	if hasFallback {
+		signer = fb.Signer
+	}
+	sig, err := SignManifest(sctx, signer, data)
+	if err != nil && hasFallback && fb.Fallback != nil {
+		// Sealed whatever fails: the local key signs a manifest that says why KMS did not.
+		local, lerr := fb.Fallback()
+		if lerr != nil {
+			return nil, fmt.Errorf("%w; the local key could not sign either: %v", err, lerr)
+		}
+		m.NotKMSSigned = NotKMSSignedPrefix + fallbackReason(signer.KeyID(), err)
+		if data, err = marshalManifest(m); err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		if err := b.check(FileManifestJSON, data); err != nil {
+			return nil, err
+		}
+		sig, err = SignManifest(sctx, local, data)
+		s.NotKMSSigned = m.NotKMSSigned
+	}
 	if err != nil {
 		return nil, err
 	}

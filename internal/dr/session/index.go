@@ -124,7 +124,9 @@ func IndexReadme(title, intro string, files []string) string {
 	b.WriteString(`
 ## How to verify
 
-    .build/drctl verify <this directory or its .tar.gz>
+    make dr-verify BUNDLE=<this directory or its .tar.gz>
+
+(from the repository root; with only the DR kit: tools/<platform>/drctl verify <bundle>)
 
 checks the signature of manifest.json (signature.json: Ed25519 local key for drills, or the
 environment's KMS key, ECDSA_SHA_256) and every file's SHA256 and size against it, and names

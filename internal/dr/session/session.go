@@ -313,12 +313,27 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 	s.Printf("\n%s", strings.TrimRight(text, "\n"))
 	s.Printf("\nevidence: %s/ (%d files, manifest %s)\n          %s (sha256 in %s)", sealed.Dir, len(sealed.Files)+1,
 		ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
-	if sealed.KeyID != "" {
-		s.Printf("          signed: %s by %s (verify: drctl verify %s)", FileManifestJSON, sealed.KeyID, sealed.Tarball)
-	} else {
+	switch {
+	case sealed.NotKMSSigned != "":
+		s.Printf("          NOT KMS-SIGNED: sealed with the local key %s instead; %s records %q\n          verify: %s",
+			sealed.KeyID, FileManifestJSON, sealed.NotKMSSigned, VerifyCommand(sealed.Tarball))
+	case sealed.KeyID != "":
+		s.Printf("          signed: %s by %s (verify: %s)", FileManifestJSON, sealed.KeyID, VerifyCommand(sealed.Tarball))
+	default:
 		s.Printf("          NOT SIGNED: no signer configured (SHA256SUMS only proves nothing against an editor)")
 	}
 	return sealed, nil
+}
+
+// VerifyCommand is how every message spells verification: make dr-verify BUNDLE=<path>
+// (relative to the working directory when it is below it: the make target runs there).
+func VerifyCommand(bundle string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, bundle); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+			bundle = rel
+		}
+	}
+	return "make dr-verify BUNDLE=" + bundle
 }
 
 // provenance completes Config.Provenance with the caller identity the preflight recorded.

@@ -79,6 +79,10 @@ type Manifest struct {
 	Verdict string `json:"verdict,omitempty"`
 	// Provenance is who ran it and why.
 	Provenance *Provenance `json:"provenance,omitempty"`
+	// NotKMSSigned is "not KMS-signed: <reason>" when the procedure's KMS key could not sign
+	// and the local key sealed the bundle instead (FallbackSigner): signed, so the bundle can
+	// never pass for KMS-signed, and verify prints it.
+	NotKMSSigned string `json:"notKmsSigned,omitempty"`
 	// Files are every file of the bundle except manifest.json and signature.json, sorted.
 	Files []ManifestFile `json:"files"`
 }
@@ -116,6 +120,43 @@ func SignManifest(ctx context.Context, s Signer, manifest []byte) (Signature, er
 		sig.PublicKey = base64.StdEncoding.EncodeToString(pub)
 	}
 	return sig, nil
+}
+
+// NotKMSSignedPrefix starts Manifest.NotKMSSigned.
+const NotKMSSignedPrefix = "not KMS-signed: "
+
+// FallbackSigner signs with Signer (the environment's KMS key) and, when that fails (no
+// credentials, KMS unreachable, access denied), with the signer Fallback returns (the local
+// Ed25519 key): evidence is sealed whatever fails (issue 26). The manifest then records
+// "not KMS-signed: <why>" before it is signed, so the bundle cannot pass for KMS-signed.
+type FallbackSigner struct {
+	Signer
+	// Fallback returns the local signer (made on first use: LoadOrCreateLocalKey).
+	Fallback func() (Signer, error)
+}
+
+// maxReasonBytes caps the reason recorded in the manifest (an SDK error can be long).
+const maxReasonBytes = 400
+
+// fallbackReason is why the KMS signature failed, one line: "kms:Sign with <key> failed:
+// no usable AWS credentials" rather than the SDK's chain of wrapped errors.
+func fallbackReason(keyID string, err error) string {
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	cause := msg
+	if _, rest, ok := strings.Cut(msg, keyID+": "); ok {
+		cause = rest
+	}
+	for _, p := range []string{"failed to refresh cached credentials", "no EC2 IMDS role found", "get credentials", "failed to retrieve credentials", "failed to get shared config profile"} {
+		if strings.Contains(msg, p) {
+			cause = "no usable AWS credentials"
+			break
+		}
+	}
+	r := "kms:Sign with " + keyID + " failed: " + cause
+	if len(r) > maxReasonBytes {
+		r = r[:maxReasonBytes] + "…"
+	}
+	return r
 }
 
 // Fingerprint is "SHA256:<base64>" of a DER public key (the ssh-keygen -l style).

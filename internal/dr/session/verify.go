@@ -70,10 +70,13 @@ type VerifyReport struct {
 	Trust string `json:"trust"`
 	// Kind and Verdict are what the signed manifest (or, for an older bundle, the signed
 	// metadata.json) records: meaningful only when OK.
-	Kind     string    `json:"kind,omitempty"`
-	Verdict  string    `json:"verdict,omitempty"`
-	Findings []Finding `json:"findings"`
-	Manifest *Manifest `json:"-"`
+	Kind    string `json:"kind,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// NotKMSSigned is the signed manifest's "not KMS-signed: <reason>": the procedure's KMS
+	// key could not sign and the local key sealed the bundle (meaningful only when OK).
+	NotKMSSigned string    `json:"notKmsSigned,omitempty"`
+	Findings     []Finding `json:"findings"`
+	Manifest     *Manifest `json:"-"`
 }
 
 // OK reports whether the bundle is intact and signed by a trusted key.
@@ -161,7 +164,7 @@ func Verify(ctx context.Context, c *Contents, o VerifyOptions) *VerifyReport {
 	r.KeyID = k.ID
 	r.Trust = "signed by trusted key " + k.Describe()
 	if r.OK() {
-		r.Kind, r.Verdict = m.Kind, m.Verdict
+		r.Kind, r.Verdict, r.NotKMSSigned = m.Kind, m.Verdict, m.NotKMSSigned
 		if r.Verdict == "" {
 			r.Verdict = metadataVerdict(c)
 		}
