@@ -59,7 +59,7 @@ func matrixCells(t *testing.T) (cells []cell, envs int) {
 			t.Fatal(err)
 		}
 		prod := c.Environment == "prod"
-		dr := c.DrMode == drcontext.DRMode().Name
+		dr := !cfg.Mode().Primary // stateless and the warm standby
 		one := cell{name: c.Environment + "-" + string(c.DrMode), cli: prod && dr,
 			ctx: map[string]string{drcontext.KeyEnvironment: c.Environment, drcontext.KeyDrMode: string(c.DrMode)}}
 		if prod {
@@ -164,9 +164,9 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		}
 	}
 	together := gateFiles(t, matrix)
-	if templates := sameFiles(t, byMatrix, together, oneByOne, alone); templates != envs*5 {
-		// Every environment's primary, switch, DR, DR DNS and evidence stack.
-		t.Errorf("%d templates, want %d", templates, envs*5)
+	if templates := sameFiles(t, byMatrix, together, oneByOne, alone); templates != envs*6 {
+		// Every environment's primary, switch, DR, DR DNS, warm standby and evidence stack.
+		t.Errorf("%d templates, want %d", templates, envs*6)
 	}
 
 	// `--context matrix=<environment> --context region=<r>` (dr-activate into a DR region
@@ -180,20 +180,30 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		ctx[drcontext.KeyEnvironments] = string(b) // a JSON string, as --context environments='{...}'
 		return ctx
 	}
-	drAlone := gateFiles(t, synth("prod-dr-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
-		drcontext.KeyDrMode: string(drcontext.DRMode().Name), drcontext.KeyRegion: "us-west-1"}), false))
-	moved := gateFiles(t, synth("matrix-prod-us-west-1", withCtx(map[string]string{drcontext.KeyMatrix: "prod", drcontext.KeyRegion: "us-west-1"}), false))
-	for name, content := range gateFiles(t, synth("prod-dr-dns-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
-		drcontext.KeyDrMode: string(drcontext.DRMode().Name), drcontext.KeyRegion: "us-west-1", drcontext.KeyStack: drcontext.StackDNS}), false)) {
-		drAlone[name] = content
+	// The region moves the environment's DR posture (what an activation acts on): prod's is the
+	// warm standby, which has no DNS stack; the stateless DR stack stays in its default region.
+	prodCfg, err := drcontext.LoadFile(drcontext.FileName, drcontext.Request{Environment: "prod", DRPosture: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := drAlone["ValkeyDr-prod-us-west-1-dr.template.json"]; !ok {
+	posture := prodCfg.Mode()
+	movedStack := "ValkeyDr-prod-us-west-1-" + posture.StackRole
+	drAlone := gateFiles(t, synth("prod-dr-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
+		drcontext.KeyDrMode: string(posture.Name), drcontext.KeyRegion: "us-west-1"}), false))
+	moved := gateFiles(t, synth("matrix-prod-us-west-1", withCtx(map[string]string{drcontext.KeyMatrix: "prod", drcontext.KeyRegion: "us-west-1"}), false))
+	if posture.OnTheNight {
+		for name, content := range gateFiles(t, synth("prod-dr-dns-us-west-1", withCtx(map[string]string{drcontext.KeyEnvironment: "prod",
+			drcontext.KeyDrMode: string(posture.Name), drcontext.KeyRegion: "us-west-1", drcontext.KeyStack: drcontext.StackDNS}), false)) {
+			drAlone[name] = content
+		}
+	}
+	if _, ok := drAlone[movedStack+".template.json"]; !ok {
 		t.Fatalf("the one-by-one DR synth in us-west-1 wrote %v", sortedKeys(drAlone))
 	}
 	want := map[string]string{}
 	for name, content := range alone {
-		if strings.Contains(name, "ValkeyDr-prod-") && !strings.Contains(name, "ValkeyDr-prod-us-west-2-dr") {
-			want[name] = content // prod's primary, switch and evidence, one by one
+		if strings.Contains(name, "ValkeyDr-prod-") && !strings.Contains(name, "ValkeyDr-prod-us-west-2-"+posture.StackRole) {
+			want[name] = content // prod's other stacks, one by one
 		}
 	}
 	for name, content := range drAlone {

@@ -112,8 +112,8 @@ var Rules = []Rule{
 		Fix: "set regions.<region>.kmsKeyArn in cdk.json to the ARN of a customer-managed key in that region (a key ARN, not an alias)", stack: prodKMS},
 	{ID: RuleNoSnapshotRestore, Title: "the cache restores no snapshot (SnapshotArnsToRestore)",
 		Fix: "remove SnapshotArnsToRestore: the stateless runbook creates an empty cache, and a change of this property replaces the cache", stack: noSnapshotRestore},
-	{ID: RuleStatelessNoBackups, Title: "a stateless (DR) cache keeps no snapshots (SnapshotRetentionLimit 0)",
-		Fix: "set SnapshotRetentionLimit to 0 in drMode=stateless, as stacks/cachestack.go does: snapshots are out of scope of the stateless runbook", stack: statelessNoBackups},
+	{ID: RuleStatelessNoBackups, Title: "a DR cache (drMode stateless or standby) keeps no snapshots (SnapshotRetentionLimit 0)",
+		Fix: "set SnapshotRetentionLimit to 0 in the DR drModes, as stacks/cachestack.go does: snapshots are out of scope of the stateless runbook, and the warm standby is as empty", stack: statelessNoBackups},
 	{ID: RuleRequiredTags, Title: "the cache carries the tags environment, drMode, dataClassification and owner, naming its own environment and drMode",
 		Fix: "tag through stacks/cachestack.go (Config.Tags): owner and dataClassification come from the environment's tags in cdk.json, environment and drMode from the app; do not remove or override them", stack: requiredTags},
 	{ID: RuleProdTermination, Title: "a production stack has termination protection",
@@ -437,7 +437,7 @@ func statelessNoBackups(s *Stack) []Finding {
 		if n, isNum := number(v); isNum && n == 0 {
 			return nil
 		}
-		return []Finding{s.at(id, "Properties/SnapshotRetentionLimit", "SnapshotRetentionLimit is %s in drMode=stateless", show(v))}
+		return []Finding{s.at(id, "Properties/SnapshotRetentionLimit", "SnapshotRetentionLimit is %s in drMode=%s", show(v), s.Facts.DrMode)}
 	})
 }
 

@@ -91,10 +91,11 @@ var PeacetimeStacks = []struct{ Suffix, Why string }{
 }
 
 // DeployedOnTheNight reports whether a stack is one an activation deploys during the incident:
-// a stack of a drMode that is not the primary's (the DR cache stack, including a same-region
-// drill's), unless its id names it a peacetime stack. The evidence stack and the switch have
-// drMode none facts; an unknown drMode is not judged (as VDR-009 does). The mode is read from
-// its row of the drMode table, never by name (a row that is not Primary is the DR side).
+// a stack of a drMode whose row says so (Mode.OnTheNight: the stateless DR cache stack,
+// including a same-region drill's), unless its id names it a peacetime stack. The evidence
+// stack and the switch have drMode none facts; a warm standby (drMode=standby) is deployed in
+// peacetime and owns its canary role and records like the primary; an unknown drMode is not
+// judged (as VDR-009 does). The mode is read from its row of the drMode table, never by name.
 func DeployedOnTheNight(s *Stack) bool {
 	for _, p := range PeacetimeStacks {
 		if strings.HasSuffix(s.Name, p.Suffix) {
@@ -102,7 +103,7 @@ func DeployedOnTheNight(s *Stack) bool {
 		}
 	}
 	m, ok := drcontext.ModeOf(s.Facts.DrMode)
-	return ok && !m.Primary
+	return ok && m.OnTheNight
 }
 
 func nightNoGlobalControlPlane(s *Stack) []Finding {

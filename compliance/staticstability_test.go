@@ -131,4 +131,8 @@ func TestPeacetimeStacksAreNeverOnTheNight(t *testing.T) {
 	if !DeployedOnTheNight(&Stack{Name: "ValkeyDr-example-us-west-2-dr", Facts: Facts{DrMode: drcontext.DrModeStateless}}) {
 		t.Error("the DR cache stack is not judged as deployed on the night")
 	}
+	// The warm standby is deployed in peacetime: its canary role and records are its own.
+	if DeployedOnTheNight(&Stack{Name: "ValkeyDr-prod-us-west-2-standby", Facts: Facts{DrMode: drcontext.DrModeStandby}}) {
+		t.Error("the warm standby is judged as deployed on the night")
+	}
 }

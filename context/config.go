@@ -34,6 +34,9 @@ const (
 	// DRNameSuffix is appended to the cache name in drMode=stateless so that a DR cache can
 	// never be mistaken for (or collide with, in a same-region drill) the primary one.
 	DRNameSuffix = "-dr"
+	// StandbyNameSuffix is appended to the cache name in drMode=standby: the warm standby can
+	// share the DR region with a stateless DR cache (never the same name).
+	StandbyNameSuffix = "-standby"
 )
 
 // DrMode says which side of the runbook a stack serves.
@@ -42,7 +45,8 @@ type DrMode string
 // The accepted drModes (DESIGN.md section 3).
 const (
 	DrModeNone      DrMode = "none"      // primary region, normal operation and failback
-	DrModeStateless DrMode = "stateless" // DR region, new empty cache, no snapshots
+	DrModeStateless DrMode = "stateless" // DR region, new empty cache on the night, no snapshots
+	DrModeStandby   DrMode = "standby"   // DR region, warm empty cache deployed in peacetime, no snapshots
 )
 
 // AuthMode is how applications authenticate to the cache (RBAC is the only access control on
@@ -65,8 +69,13 @@ type Environment struct {
 	Production *bool `json:"production"`
 	// PrimaryRegion is used when drMode=none and no region is given.
 	PrimaryRegion string `json:"primaryRegion"`
-	// DrRegion is used when drMode=stateless and no region is given.
+	// DrRegion is used when drMode=stateless or standby and no region is given.
 	DrRegion string `json:"drRegion"`
+	// DrPosture is the environment's DR posture (docs/design.md, "Warm standby"): the DR
+	// drMode its procedures act on and the one that owns the environment's DR names (the
+	// regional record in the DR region, the SECONDARY record, the SSM prefix). "" means
+	// stateless, the runbook's; standby is the warm standby deployed in peacetime.
+	DrPosture DrMode `json:"drPosture"`
 	// Regions holds the networking of every region the environment may deploy to.
 	Regions map[string]Region `json:"regions"`
 	Cache   Cache             `json:"cache"`

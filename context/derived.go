@@ -97,13 +97,29 @@ func orDefault(v, d int) int {
 
 func (c *Config) zone() string { return strings.TrimSuffix(c.Env.DNS.ZoneName, ".") }
 
-// RegionalDNSName is <record>.<region>.<zone>, or <record>.drill.<region>.<zone> for a
-// same-region drill so that it cannot collide with the primary stack's record.
+// RegionalDNSName is <record>.<region>.<zone>; <record>.drill.<region>.<zone> for a
+// same-region drill so that it cannot collide with the primary stack's record; and
+// <record>.<stack role>.<region>.<zone> for the DR mode that is not the environment's posture
+// (OwnsSharedNames), which may share the DR region with the posture's stack.
 func (c *Config) RegionalDNSName() string {
-	if c.SameRegionDrill {
+	switch {
+	case c.SameRegionDrill:
 		return fmt.Sprintf("%s.drill.%s.%s", c.Env.DNS.RecordName, c.Region, c.zone())
+	case !c.OwnsSharedNames():
+		return fmt.Sprintf("%s.%s.%s.%s", c.Env.DNS.RecordName, c.Mode().StackRole, c.Region, c.zone())
 	}
 	return fmt.Sprintf("%s.%s.%s", c.Env.DNS.RecordName, c.Region, c.zone())
+}
+
+// OwnsSharedNames reports whether this stack owns the environment's names of its side: the
+// primary always; on the DR side only the environment's posture (Environment.Posture), since
+// both DR modes would claim the regional record of the DR region, the SECONDARY half of the
+// service name and the SSM parameters (docs/design.md, "Warm standby"). The other DR mode can
+// still be deployed beside it (make check synthesizes every cell): its names carry its stack
+// role and it owns no service record.
+func (c *Config) OwnsSharedNames() bool {
+	m := c.Mode()
+	return m.Primary || m.Name == c.Env.Posture().Name
 }
 
 // ServiceDNSName is <record>.<zone>, the failover name applications use.
@@ -112,23 +128,28 @@ func (c *Config) ServiceDNSName() string {
 }
 
 // OwnsServiceRecord reports whether this stack creates its half of the failover pair: not
-// while failback holds routing back, and never in a drill (a drill must not take traffic).
+// while failback holds routing back, never in a drill (a drill must not take traffic), and on
+// the DR side only for the environment's posture (OwnsSharedNames).
 func (c *Config) OwnsServiceRecord() bool {
 	if c.Mode().CanHoldRouting && c.HoldPrimaryRouting {
 		return false
 	}
-	return !c.SameRegionDrill
+	return !c.SameRegionDrill && c.OwnsSharedNames()
 }
 
-// FailoverRole is PRIMARY for drMode=none and SECONDARY for stateless.
+// FailoverRole is the mode's failover role: PRIMARY for drMode=none, SECONDARY for the DR modes.
 func (c *Config) FailoverRole() string {
 	return c.Mode().FailoverRole
 }
 
 // SSMPrefix is the parameter path applications read the endpoint from, in their own region.
 func (c *Config) SSMPrefix() string {
-	if c.SameRegionDrill {
+	switch {
+	case c.SameRegionDrill:
 		return fmt.Sprintf("/valkey-dr/%s/drill", c.EnvironmentName)
+	case !c.OwnsSharedNames():
+		// Not the posture: beside the posture's parameters, never over them.
+		return fmt.Sprintf("/valkey-dr/%s/%s", c.EnvironmentName, c.Mode().StackRole)
 	}
 	return fmt.Sprintf("/valkey-dr/%s", c.EnvironmentName)
 }

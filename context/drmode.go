@@ -47,6 +47,11 @@ var Modes = []Mode{
 	{Name: DrModeStateless, StackRole: "dr", NameSuffix: DRNameSuffix, FailoverRole: contract.RoleSecondary,
 		CanDrillSameRegion: true, OnTheNight: true,
 		DefaultRegion: func(e *Environment) string { return e.DrRegion }},
+	// The warm standby (docs/design.md, "Warm standby"): the DR cache deployed, empty, in
+	// peacetime, so activation is validation and the data-plane switch. Not on the night: its
+	// stack owns its canary role and its Route 53 records, like the primary's.
+	{Name: DrModeStandby, StackRole: "standby", NameSuffix: StandbyNameSuffix, FailoverRole: contract.RoleSecondary,
+		DefaultRegion: func(e *Environment) string { return e.DrRegion }},
 }
 
 // DefaultDrMode is the mode when --context drMode is absent.
@@ -62,12 +67,39 @@ func ModeOf(m DrMode) (Mode, bool) {
 	return Mode{}, false
 }
 
-// PrimaryMode and DRMode are the rows the DR procedures ask for by purpose: the primary
-// region's stack (failback, the routing "before") and the DR region's (activation, drill).
+// PrimaryMode is the row the DR procedures ask for by purpose: the primary region's stack
+// (failback, the routing "before"). The DR side is the environment's choice:
+// Environment.Posture.
 func PrimaryMode() Mode { return firstMode(func(m Mode) bool { return m.Primary }) }
 
-// DRMode is the row of the DR region's stack.
+// DRMode is the default DR posture: the first DR row (stateless, the runbook's), which an
+// environment without drPosture has (Environment.Posture).
 func DRMode() Mode { return firstMode(func(m Mode) bool { return !m.Primary }) }
+
+// NightMode is the row whose stack is made on the night (Mode.OnTheNight): the always-on
+// switch stack makes its canary role and IAM-auth policy in peacetime (switch.go).
+func NightMode() Mode { return firstMode(func(m Mode) bool { return m.OnTheNight }) }
+
+// Postures are the rows an environment may declare as its DR posture (drPosture): the DR rows.
+func Postures() []Mode {
+	var out []Mode
+	for _, m := range Modes {
+		if !m.Primary {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Posture is the environment's DR posture: the drMode its DR procedures (activation, drill,
+// failback, teardown) act on, and the one DR mode that owns the environment's shared DR names
+// (Config.OwnsSharedNames). drPosture absent means DRMode(), the runbook's stateless mode.
+func (e *Environment) Posture() Mode {
+	if m, ok := ModeOf(e.DrPosture); ok && !m.Primary {
+		return m
+	}
+	return DRMode()
+}
 
 func firstMode(f func(Mode) bool) Mode {
 	for _, r := range Modes {
@@ -88,10 +120,27 @@ func (c *Config) Mode() Mode {
 }
 
 // drModes lists the accepted values for messages.
-func drModes() string {
-	names := make([]string, 0, len(Modes))
-	for _, m := range Modes {
+func drModes() string { return modeNames(Modes) }
+
+// postureNames lists the accepted drPosture values for messages.
+func postureNames() string { return modeNames(Postures()) }
+
+func modeNames(rows []Mode) string {
+	names := make([]string, 0, len(rows))
+	for _, m := range rows {
 		names = append(names, string(m.Name))
 	}
 	return strings.Join(names, ", ")
+}
+
+// drModeFlags is "--context drMode=none, --context drMode=stateless or ..." for hints.
+func drModeFlags() string {
+	flags := make([]string, 0, len(Modes))
+	for _, m := range Modes {
+		flags = append(flags, "--context "+KeyDrMode+"="+string(m.Name))
+	}
+	if len(flags) < 2 {
+		return strings.Join(flags, "")
+	}
+	return strings.Join(flags[:len(flags)-1], ", ") + " or " + flags[len(flags)-1]
 }

@@ -18,8 +18,11 @@ type Request struct {
 	Environment string
 	// Region is the deploy region; "" means the environment's default for the drMode.
 	Region string
-	// DrMode is none or stateless.
+	// DrMode is a row of the drMode table; "" with DRPosture is the environment's drPosture.
 	DrMode DrMode
+	// DRPosture takes the drMode from the environment's drPosture (Environment.Posture): what
+	// the DR procedures act on.
+	DRPosture bool
 	// HoldPrimaryRouting keeps the PRIMARY record out (failback).
 	HoldPrimaryRouting bool
 }
@@ -53,7 +56,10 @@ func LoadFile(path string, req Request) (*Config, error) {
 	in := Input{
 		Environments: ctx[KeyEnvironments],
 		Environment:  req.Environment,
-		DrMode:       string(req.DrMode),
+		DRPosture:    req.DRPosture,
+	}
+	if req.DrMode != "" || !req.DRPosture {
+		in.DrMode = string(req.DrMode)
 	}
 	// Absent, not empty: context.Load treats an empty region as a mistake (an unset shell
 	// variable), and so do we, but "" here means "use the default".

@@ -149,6 +149,6 @@ const explicitDrModeEnvironment = DefaultEnvironment
 func drModeRequired(envName string) Problem {
 	return Problem{Key: KeyDrMode, reason: fmt.Sprintf("is not set: environment %q requires it", envName),
 		Accepted: drModes(),
-		Hint: "give --context drMode=none or --context drMode=stateless explicitly: the CDK CLI drops --context drMode without \"=\", " +
+		Hint: "give " + drModeFlags() + " explicitly: the CDK CLI drops --context drMode without \"=\", " +
 			"and a DR deploy whose drMode is lost must not silently become a deploy of the PRIMARY stack"}
 }

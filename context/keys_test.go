@@ -100,7 +100,7 @@ func TestLoadRefusesUnknownKeysAndALostDrMode(t *testing.T) {
 		"drmode typo in prod: both the typo and the missing drMode": {
 			in: Input{Environment: "prod", Received: received(map[string]any{"environment": "prod", "drmode": "stateless"})},
 			want: []string{
-				`context "drMode": is not set: environment "prod" requires it; accepted: none, stateless (give --context drMode=none or --context drMode=stateless explicitly: the CDK CLI drops --context drMode without "=", and a DR deploy whose drMode is lost must not silently become a deploy of the PRIMARY stack)`,
+				`context "drMode": is not set: environment "prod" requires it; accepted: none, stateless, standby (give --context drMode=none, --context drMode=stateless or --context drMode=standby explicitly: the CDK CLI drops --context drMode without "=", and a DR deploy whose drMode is lost must not silently become a deploy of the PRIMARY stack)`,
 				`context "drmode": "stateless" is not a context key of this app`,
 			},
 		},

@@ -19,8 +19,11 @@ type Input struct {
 	// or drRegion (stateless). An empty string is a problem, never the default: an unset
 	// shell variable in `--context region=$DR_REGION` must not deploy to the primary region.
 	Region any
-	// DrMode is none (default) or stateless.
+	// DrMode is a row of the drMode table (none, the default; stateless; standby).
 	DrMode any
+	// DRPosture, with DrMode absent, takes the drMode from the environment's drPosture
+	// (Environment.Posture): the DR procedures act on the environment's DR side.
+	DRPosture bool
 	// HoldPrimaryRouting ("true"/"false" or a bool; default false) keeps the PRIMARY failover
 	// record out of a drMode=none stack during failback; with stateless it is a problem.
 	HoldPrimaryRouting any
@@ -39,8 +42,8 @@ type Input struct {
 // Cell is one synth of the environment x drMode matrix (make check synthesizes each).
 type Cell struct {
 	Environment string // a key of the environments object
-	DrMode      DrMode // none or stateless
-	Region      string // primaryRegion for none, drRegion for stateless
+	DrMode      DrMode // a row of the drMode table
+	Region      string // the row's DefaultRegion: primaryRegion for none, drRegion for the DR modes
 }
 
 // Load parses and validates; on any problem it returns nil and an *Error listing ALL problems.
@@ -80,18 +83,6 @@ func Load(in Input) (*Config, error) {
 	hold, holdOK := flagBool(&ps, KeyHoldPrimaryRouting, in.HoldPrimaryRouting)
 	drill, drillOK := flagBool(&ps, KeyAllowSameRegionDrill, in.AllowSameRegionDrill)
 
-	row, _ := ModeOf(mode)
-	if modeOK && holdOK && hold && !row.CanHoldRouting {
-		ps.add(Problem{Key: KeyHoldPrimaryRouting, Value: "true", reason: "is not accepted with drMode=stateless",
-			Accepted: "false",
-			Hint:     "holding routing back is a failback step: it applies to drMode=none in the primary region"})
-	}
-	if modeOK && drillOK && drill && !row.CanDrillSameRegion {
-		ps.add(Problem{Key: KeyAllowSameRegionDrill, Value: "true", reason: "is not accepted with drMode=none",
-			Accepted: "false",
-			Hint:     "a same-region drill is a drMode=stateless deploy to the primary region"})
-	}
-
 	var env *Environment
 	if tbl, ok := decodeTable(&ps, in.Environments); ok && envOK {
 		if _, found := tbl.raw[envName]; !found {
@@ -101,6 +92,21 @@ func Load(in Input) (*Config, error) {
 			ps = append(ps, eps...)
 			env = &e
 		}
+	}
+	if in.DRPosture && !modeGiven && env != nil {
+		mode, modeGiven = env.Posture().Name, true
+	}
+
+	row, _ := ModeOf(mode)
+	if modeOK && holdOK && hold && !row.CanHoldRouting {
+		ps.add(Problem{Key: KeyHoldPrimaryRouting, Value: "true", reason: "is not accepted with drMode=" + string(mode),
+			Accepted: "false",
+			Hint:     "holding routing back is a failback step: it applies to drMode=" + string(PrimaryMode().Name) + " in the primary region"})
+	}
+	if modeOK && drillOK && drill && !row.CanDrillSameRegion {
+		ps.add(Problem{Key: KeyAllowSameRegionDrill, Value: "true", reason: "is not accepted with drMode=" + string(mode),
+			Accepted: "false",
+			Hint:     "a same-region drill is a " + drillModes() + " deploy to the primary region"})
 	}
 
 	// Only for an environment that exists: for an unknown one, its own problem says it all.
@@ -150,16 +156,19 @@ func Load(in Input) (*Config, error) {
 				if env.DrRegion != "" && env.DrRegion != region {
 					accepted += ", such as the drRegion " + env.DrRegion
 				}
+				if row.CanDrillSameRegion {
+					accepted += "; or allowSameRegionDrill=true for a drill"
+				}
 				ps.add(Problem{Key: KeyRegion, Value: region,
 					reason:   fmt.Sprintf("is the primaryRegion of environment %q", envName),
-					Accepted: accepted + "; or allowSameRegionDrill=true for a drill",
+					Accepted: accepted,
 					Hint:     "a DR cache in the failed region does not survive its outage"})
 			case row.Primary && region != env.PrimaryRegion:
 				// Two drMode=none stacks would both claim the PRIMARY failover record.
 				ps.add(Problem{Key: KeyRegion, Value: region,
 					reason:   fmt.Sprintf("is not the primaryRegion of environment %q", envName),
 					Accepted: env.PrimaryRegion,
-					Hint:     "drMode=none serves the primary region, failback included; a deploy to another region is drMode=stateless"})
+					Hint:     "drMode=" + string(mode) + " serves the primary region, failback included; a deploy to another region is drMode=" + string(env.Posture().Name)})
 			}
 		}
 		ps = append(ps, derivedNames(envName, env, mode)...)
@@ -189,8 +198,8 @@ func Load(in Input) (*Config, error) {
 }
 
 // Environments decodes and validates just the environment table (for the CI synth matrix).
-// Every environment is validated, and the cache names are checked for drMode=stateless, the
-// mode whose derived names are longest, since the matrix deploys both modes.
+// Every environment is validated, and the derived names are checked for every drMode, since
+// the matrix synthesizes them all.
 func Environments(raw any) (map[string]Environment, error) {
 	var ps problems
 	tbl, ok := decodeTable(&ps, raw)
@@ -201,8 +210,8 @@ func Environments(raw any) (map[string]Environment, error) {
 	for _, name := range keysOf(tbl.raw) {
 		e, eps := decodeEnvironment(name, tbl)
 		ps = append(ps, eps...)
-		// The DR mode's names are the longest (NameSuffix): checking them checks both.
-		ps = append(ps, derivedNames(name, &e, DRMode().Name)...)
+		// The longest NameSuffix gives the longest names: checking its mode checks them all.
+		ps = append(ps, derivedNames(name, &e, longestSuffixMode().Name)...)
 		out[name] = e
 	}
 	if err := newError(ps); err != nil {
@@ -211,7 +220,8 @@ func Environments(raw any) (map[string]Environment, error) {
 	return out, nil
 }
 
-// Matrix lists every environment x drMode (none in primaryRegion, stateless in drRegion), sorted.
+// Matrix lists every environment x drMode (none in primaryRegion, the DR modes in drRegion),
+// sorted.
 func Matrix(raw any) ([]Cell, error) {
 	envs, err := Environments(raw)
 	if err != nil {
@@ -305,7 +315,40 @@ func unknownEnvironment(name string, given bool, known []string) Problem {
 	for _, k := range known {
 		if strings.EqualFold(k, name) {
 			p.Hint = fmt.Sprintf("did you mean %q? names are case-sensitive", k)
+			return p
 		}
 	}
+	// A typo (prdo, stagign): the one environment within two edits, if only one is.
+	var near []string
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(name), strings.ToLower(k)); d <= 2 && d < len(k) {
+			near = append(near, k)
+		}
+	}
+	if len(near) == 1 {
+		p.Hint = fmt.Sprintf("did you mean %q?", near[0])
+	}
 	return p
+}
+
+// longestSuffixMode is the row whose NameSuffix is longest: its derived names are the longest.
+func longestSuffixMode() Mode {
+	best := Modes[0]
+	for _, m := range Modes {
+		if len(m.NameSuffix) > len(best.NameSuffix) {
+			best = m
+		}
+	}
+	return best
+}
+
+// drillModes names the drModes that accept allowSameRegionDrill, for hints.
+func drillModes() string {
+	var names []string
+	for _, m := range Modes {
+		if m.CanDrillSameRegion {
+			names = append(names, "drMode="+string(m.Name))
+		}
+	}
+	return strings.Join(names, " or ")
 }

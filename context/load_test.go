@@ -219,30 +219,30 @@ func TestLoad(t *testing.T) {
 		"drMode not in the accepted set": {
 			in: Input{DrMode: "bogus"},
 			wantedErrors: []string{
-				`context "drMode": "bogus" is not accepted; accepted: none, stateless`,
+				`context "drMode": "bogus" is not accepted; accepted: none, stateless, standby`,
 			},
 		},
 		"drMode snapshot says snapshots are out of scope": {
 			in:           Input{DrMode: "snapshot"},
-			wantedErrors: []string{`context "drMode": "snapshot" is not accepted; accepted: none, stateless ` + snapshotWhy},
+			wantedErrors: []string{`context "drMode": "snapshot" is not accepted; accepted: none, stateless, standby ` + snapshotWhy},
 		},
 		"drMode restore says snapshots are out of scope": {
 			in:           Input{DrMode: "restore"},
-			wantedErrors: []string{`context "drMode": "restore" is not accepted; accepted: none, stateless ` + snapshotWhy},
+			wantedErrors: []string{`context "drMode": "restore" is not accepted; accepted: none, stateless, standby ` + snapshotWhy},
 		},
 		"drMode snapshot-restore says snapshots are out of scope": {
 			in:           Input{DrMode: "snapshot-restore"},
-			wantedErrors: []string{`context "drMode": "snapshot-restore" is not accepted; accepted: none, stateless ` + snapshotWhy},
+			wantedErrors: []string{`context "drMode": "snapshot-restore" is not accepted; accepted: none, stateless, standby ` + snapshotWhy},
 		},
 		"drMode in the wrong case": {
 			in: Input{DrMode: "Stateless"},
 			wantedErrors: []string{
-				`context "drMode": "Stateless" is not accepted; accepted: none, stateless (did you mean "stateless"? values are case-sensitive)`,
+				`context "drMode": "Stateless" is not accepted; accepted: none, stateless, standby (did you mean "stateless"? values are case-sensitive)`,
 			},
 		},
 		"drMode from cdk.json as a number": {
 			in:           Input{DrMode: 1.0},
-			wantedErrors: []string{`context "drMode": "1" is a number; accepted: none, stateless`},
+			wantedErrors: []string{`context "drMode": "1" is a number; accepted: none, stateless, standby`},
 		},
 		"stateless in the primary region without the drill switch": {
 			in: Input{DrMode: "stateless", Region: "us-east-1"},
@@ -658,13 +658,13 @@ func TestLoad(t *testing.T) {
 		"unknown key at the environment level": {
 			mutate: []mutation{set("example.engine", "redis")},
 			wantedErrors: []string{
-				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, evidence, tags`,
+				`context "environments.example.engine": unknown key; accepted: account, production, primaryRegion, drRegion, drPosture, regions, cache, dns, monitoring, evidence, tags`,
 			},
 		},
 		"a key in the wrong object points at where it belongs": {
 			mutate: []mutation{set("example.snapshotRetentionLimit", 1.0)},
 			wantedErrors: []string{
-				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, regions, cache, dns, monitoring, evidence, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
+				`context "environments.example.snapshotRetentionLimit": unknown key; accepted: account, production, primaryRegion, drRegion, drPosture, regions, cache, dns, monitoring, evidence, tags (snapshotRetentionLimit belongs under environments.example.cache.snapshotRetentionLimit)`,
 			},
 		},
 		"list given as a string is a type problem only": {
@@ -695,7 +695,7 @@ func TestLoad(t *testing.T) {
 			},
 			in: Input{Environment: "prod", DrMode: "snapshot", Region: "mars-1", HoldPrimaryRouting: "maybe"},
 			wantedErrors: []string{
-				`context "drMode": "snapshot" is not accepted; accepted: none, stateless ` + snapshotWhy,
+				`context "drMode": "snapshot" is not accepted; accepted: none, stateless, standby ` + snapshotWhy,
 				`context "environments.prod.account": "12" is not accepted; accepted: a 12-digit AWS account id`,
 				`context "environments.prod.cache.auth.mode": "none" is not accepted in production; accepted: password, iam (RBAC is the only access control on ElastiCache Serverless)`,
 				`context "environments.prod.cache.nmae": unknown key; accepted: name, majorEngineVersion, usageLimits, auth, snapshotRetentionLimit`,
@@ -914,7 +914,7 @@ func TestError(t *testing.T) {
 		t.Fatalf("Load error is %T, want *Error", err)
 	}
 	wanted := "invalid CDK context (2 problems):\n" +
-		`  - context "drMode": "x" is not accepted; accepted: none, stateless` + "\n" +
+		`  - context "drMode": "x" is not accepted; accepted: none, stateless, standby` + "\n" +
 		`  - context "environment": "nope" is not accepted; accepted: example, prod`
 	if err.Error() != wanted {
 		t.Errorf("Error():\n%s\nwant:\n%s", err, wanted)
@@ -942,7 +942,7 @@ func TestEnvironments(t *testing.T) {
 	t.Run("cache names are checked for the DR mode too", func(t *testing.T) {
 		_, err := Environments(build(set("example.cache.name", "sessions-0123456789-0123456789-0")))
 		wanted := []string{
-			`context "environments.example.cache.name": "sessions-0123456789-0123456789-0" is too long for drMode=stateless; accepted: at most 31 characters with user name "app" (the derived user group id "sessions-0123456789-0123456789-0-dr-users" is 41 characters; ElastiCache allows 40)`,
+			`context "environments.example.cache.name": "sessions-0123456789-0123456789-0" is too long for drMode=standby; accepted: at most 26 characters with user name "app" (the derived user id "sessions-0123456789-0123456789-0-standby-app" is 44 characters, user group id 46; ElastiCache allows 40)`,
 		}
 		if got := lines(t, err); !slices.Equal(got, wanted) {
 			t.Errorf("problems:\n%s", strings.Join(got, "\n"))
@@ -967,8 +967,10 @@ func TestMatrix(t *testing.T) {
 	}
 	wanted := []Cell{
 		{"example", DrModeNone, "us-east-1"},
+		{"example", DrModeStandby, "us-west-2"},
 		{"example", DrModeStateless, "us-west-2"},
 		{"prod", DrModeNone, "us-east-1"},
+		{"prod", DrModeStandby, "us-west-2"},
 		{"prod", DrModeStateless, "us-west-2"},
 	}
 	if !slices.Equal(ts, wanted) {
@@ -991,6 +993,7 @@ func TestShapeCoversEnvironment(t *testing.T) {
 		}},
 		Cache: Cache{Name: "n", MajorEngineVersion: 8, UsageLimits: UsageLimits{1, 1000},
 			Auth: Auth{Mode: AuthIAM, UserName: "u", AccessString: "on"}, SnapshotRetentionLimit: 1},
+		DrPosture:  DrModeStandby,
 		DNS:        DNS{RecordName: "r", TTLSeconds: 1, HostedZoneID: "Z1", ZoneName: "z"},
 		Monitoring: Monitoring{ReadLatencyP99Micros: 1, WriteLatencyP99Micros: 1, UsagePercent: 1, MaxConnections: 1, AlarmTopicArn: "a"},
 		Tags:       map[string]string{"owner": "o"},
@@ -1028,8 +1031,8 @@ func TestCDKJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Matrix(%s): %v", path, err)
 	}
-	if len(ts) != 6 {
-		t.Errorf("Matrix(%s) has %d targets, want 6 (example, staging, prod x none, stateless): %v", path, len(ts), ts)
+	if len(ts) != 3*len(Modes) {
+		t.Errorf("Matrix(%s) has %d targets, want %d (example, staging, prod x none, stateless, standby): %v", path, len(ts), 3*len(Modes), ts)
 	}
 	envs := map[string]bool{}
 	for _, tg := range ts {

@@ -78,10 +78,22 @@ func LoadMatrix(in Input, matrix any) (*MatrixConfigs, error) {
 		cells = keep
 	}
 	m := &MatrixConfigs{Cells: make([]*Config, 0, len(cells))}
+	postures := map[string]DrMode{}
+	if region != nil {
+		envs, err := Environments(in.Environments)
+		if err != nil {
+			return nil, err
+		}
+		for name, e := range envs {
+			postures[name] = e.Posture().Name
+		}
+	}
 	for _, c := range cells {
 		cell := Input{Environments: in.Environments, Environment: c.Environment, DrMode: string(c.DrMode)}
-		if region != nil && c.DrMode == DRMode().Name {
-			cell.Region = in.Region // the DR stack's region: validated as a one-by-one DR synth's
+		if region != nil && c.DrMode == postures[c.Environment] {
+			// The posture's DR stack (what an activation deploys) in that region: validated as
+			// a one-by-one DR synth's. The other DR mode stays in its default region.
+			cell.Region = in.Region
 		}
 		cfg, err := Load(cell)
 		if err != nil && cell.Region != nil {

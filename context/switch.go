@@ -9,9 +9,8 @@ import "fmt"
 // across regions.
 
 // HasSwitchStack reports whether this synth also builds the switch stack: with the primary
-// (drMode=none), since the alarm must exist before the incident. Merge note: becomes a column
-// of the drMode table.
-func (c *Config) HasSwitchStack() bool { return c.DrMode == DrModeNone }
+// (Mode.Primary), since the alarm must exist before the incident.
+func (c *Config) HasSwitchStack() bool { return c.Mode().Primary }
 
 // SwitchRegion is where the switch lives: the environment's DR region, which must survive the
 // primary region's outage.
@@ -63,16 +62,18 @@ func (c *Config) DRCanaryRoleName() string {
 	return fmt.Sprintf("ValkeyDr-%s-dr-canary", c.EnvironmentName)
 }
 
-// DRStackIDPattern matches the StackID of the environment's DR stack in any region: the DR
-// canary's role (switch stack) names the DR stack's log group and dead-letter queue by it,
+// DRStackIDPattern matches the StackID of the environment's stack made on the night in any
+// region: the DR canary's role (switch stack) names the DR stack's log group and dead-letter queue by it,
 // since CloudFormation names them <stack>-<logical id>-<suffix> and the stack does not exist
 // before the night.
 func (c *Config) DRStackIDPattern() string {
-	return fmt.Sprintf("ValkeyDr-%s-*-%s", c.EnvironmentName, DRMode().StackRole)
+	return fmt.Sprintf("ValkeyDr-%s-*-%s", c.EnvironmentName, NightMode().StackRole)
 }
 
-// DRCacheName and DRUserID are CacheName and UserID of the environment's DR stack.
-func (c *Config) DRCacheName() string { return c.Env.Cache.Name + DRMode().NameSuffix }
+// DRCacheName and DRUserID are CacheName and UserID of the environment's stack made on the
+// night (NightMode): the one whose canary role and IAM-auth policy the switch stack holds. A
+// warm standby (drMode=standby) is deployed in peacetime and owns its own.
+func (c *Config) DRCacheName() string { return c.Env.Cache.Name + NightMode().NameSuffix }
 
 // DRUserID is UserID of the environment's DR stack.
 func (c *Config) DRUserID() string { return c.DRCacheName() + "-" + c.UserName() }

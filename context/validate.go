@@ -108,12 +108,34 @@ func validateEnvironment(name string, e *Environment) []Problem {
 	for _, r := range regions {
 		validateRegion(&ps, path+".regions."+r, r, e.Regions[r], e)
 	}
+	validatePosture(&ps, path+".drPosture", e.DrPosture)
 	validateCache(&ps, path+".cache", &e.Cache, e.Production != nil && *e.Production)
 	validateDNS(&ps, path+".dns", &e.DNS, regions)
 	validateMonitoring(&ps, path+".monitoring", &e.Monitoring)
 	validateEvidence(&ps, path+".evidence", e)
 	validateTags(&ps, path+".tags", e.Tags)
 	return ps
+}
+
+// validatePosture checks drPosture: absent (the runbook's stateless) or a DR row of the drMode
+// table.
+func validatePosture(ps *problems, key string, v DrMode) {
+	if v == "" {
+		return
+	}
+	m, ok := ModeOf(v)
+	if ok && !m.Primary {
+		return
+	}
+	p := Problem{Key: key, Value: string(v), Accepted: postureNames(),
+		Hint: "drPosture names how the environment recovers in its DR region (docs/design.md, \"Warm standby\"); leave it out for " + string(DRMode().Name)}
+	switch l := strings.ToLower(string(v)); {
+	case ok:
+		p.reason = "is the primary region's drMode, not a DR posture"
+	case knownMode(l):
+		p.Hint = fmt.Sprintf("did you mean %q? values are case-sensitive", l)
+	}
+	ps.add(p)
 }
 
 // regionRef checks primaryRegion/drRegion: a region name with an entry in regions.

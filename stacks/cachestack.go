@@ -158,6 +158,11 @@ func description(cfg *drcontext.Config) string {
 		d += " (same-region drill: owns no service record)"
 	case cfg.Mode().CanHoldRouting && cfg.HoldPrimaryRouting:
 		d += " (PRIMARY record held back)"
+	case !cfg.OwnsSharedNames():
+		// Beside the environment's DR posture: never its records or parameters.
+		d += fmt.Sprintf(" (not the environment's drPosture %s: owns no service record)", cfg.Env.Posture().Name)
+	case !cfg.Mode().Primary && !cfg.Mode().OnTheNight:
+		d += " (warm standby: deployed in peacetime, activated by the switch)"
 	}
 	return d
 }

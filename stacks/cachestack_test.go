@@ -23,7 +23,9 @@ import (
 type synthOpts struct {
 	env, mode, region string
 	hold, drill       bool
-	mutate            func(*drcontext.Config)
+	// posture overrides the environment's drPosture ("" keeps cdk.json's).
+	posture drcontext.DrMode
+	mutate  func(*drcontext.Config)
 }
 
 type synthesized struct {
@@ -43,6 +45,7 @@ var synthCache = map[cacheKey]synthesized{}
 type cacheKey struct {
 	env, mode, region string
 	hold, drill       bool
+	posture           drcontext.DrMode
 }
 
 func synth(t *testing.T, o synthOpts) synthesized {
@@ -50,7 +53,7 @@ func synth(t *testing.T, o synthOpts) synthesized {
 	if o.mutate != nil {
 		return synthOnce(t, o)
 	}
-	k := cacheKey{o.env, o.mode, o.region, o.hold, o.drill}
+	k := cacheKey{o.env, o.mode, o.region, o.hold, o.drill, o.posture}
 	s, ok := synthCache[k]
 	if !ok {
 		s = synthOnce(t, o)
@@ -83,6 +86,9 @@ func synthOnce(t *testing.T, o synthOpts) synthesized {
 	cfg, err := drcontext.Load(in)
 	if err != nil {
 		t.Fatalf("load context %+v: %v", o, err)
+	}
+	if o.posture != "" {
+		cfg.Env.DrPosture = o.posture
 	}
 	if o.mutate != nil {
 		o.mutate(cfg)
@@ -667,12 +673,25 @@ func TestTemplatesMatchGoldenFiles(t *testing.T) {
 	// Reviewed snapshots of what each deploy creates: a diff here is a change to production
 	// infrastructure and must be read as one (go test ./stacks/ -update, then review).
 	for _, o := range []synthOpts{
-		{env: "example", mode: "none"}, {env: "example", mode: "stateless"},
-		{env: "prod", mode: "none"}, {env: "prod", mode: "stateless"},
+		{env: "example", mode: "none"}, {env: "example", mode: "stateless"}, {env: "example", mode: "standby"},
+		{env: "prod", mode: "none"}, {env: "prod", mode: "stateless"}, {env: "prod", mode: "standby"},
+		// prod as a stateless-posture production environment (the DR procedures' seam tests
+		// drive the runbook's stateless activation with it).
+		{env: "prod", mode: "stateless", posture: drcontext.DrModeStateless},
 	} {
-		t.Run(o.env+"-"+o.mode, func(t *testing.T) {
+		t.Run(goldenName(o), func(t *testing.T) {
 			s := synth(t, o)
-			cdktest.Golden(t, o.env+"-"+o.mode, cdktest.NormalizeAssetHashes(s.tmpl))
+			cdktest.Golden(t, goldenName(o), cdktest.NormalizeAssetHashes(s.tmpl))
 		})
 	}
+}
+
+// goldenName is <env>-<mode>, prefixed posture-<posture>- when the test overrides cdk.json's
+// drPosture.
+func goldenName(o synthOpts) string {
+	n := o.env + "-" + o.mode
+	if o.posture != "" {
+		n = "posture-" + string(o.posture) + "-" + n
+	}
+	return n
 }

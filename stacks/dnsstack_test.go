@@ -26,6 +26,9 @@ func synthDNS(t *testing.T, o synthOpts) (*drcontext.Config, map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.posture != "" {
+		cfg.Env.DrPosture = o.posture
+	}
 	app := cdktest.NewApp(t)
 	s := stacks.NewDNSStack(app, cfg)
 	return cfg, cdktest.Template(t, s.Stack)
@@ -35,12 +38,24 @@ func synthDNS(t *testing.T, o synthOpts) (*drcontext.Config, map[string]any) {
 // validation; the cache stack made on the night holds none (docs/design.md, "Static
 // stability").
 func TestDNSStackOfTheDRCache(t *testing.T) {
-	for _, env := range []string{"example", "prod"} {
-		t.Run(env, func(t *testing.T) {
-			cfg, tmpl := synthDNS(t, synthOpts{env: env, mode: string(drcontext.DRMode().Name)})
+	for _, o := range []synthOpts{
+		{env: "example", mode: "stateless"},
+		// prod's drPosture is standby: the stateless stack beside it owns no service record.
+		{env: "prod", mode: "stateless"},
+		{env: "prod", mode: "stateless", posture: drcontext.DrModeStateless},
+	} {
+		t.Run(goldenName(o), func(t *testing.T) {
+			cfg, tmpl := synthDNS(t, o)
 			recs := cdktest.Resources(tmpl, "AWS::Route53::RecordSet")
-			if len(recs) != 2 {
-				t.Fatalf("want the regional and the SECONDARY record, got %d", len(recs))
+			wantSecondary := 1
+			if !cfg.OwnsServiceRecord() {
+				wantSecondary = 0
+				if !strings.Contains(cfg.RegionalDNSName(), ".dr.") {
+					t.Errorf("regional name %s: a DR mode beside the posture carries its stack role", cfg.RegionalDNSName())
+				}
+			}
+			if len(recs) != 1+wantSecondary {
+				t.Fatalf("want the regional and %d SECONDARY record, got %d", wantSecondary, len(recs))
 			}
 			var secondary int
 			for id, r := range recs {
@@ -56,15 +71,15 @@ func TestDNSStackOfTheDRCache(t *testing.T) {
 					}
 				}
 			}
-			if secondary != 1 {
-				t.Errorf("want one SECONDARY record, got %d", secondary)
+			if secondary != wantSecondary {
+				t.Errorf("want %d SECONDARY record, got %d", wantSecondary, secondary)
 			}
 			for _, typ := range []string{"AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::Route53::HealthCheck"} {
 				if n := len(cdktest.Resources(tmpl, typ)); n != 0 {
 					t.Errorf("%d %s in the DNS stack", n, typ)
 				}
 			}
-			cdktest.Golden(t, env+"-stateless-dns", tmpl)
+			cdktest.Golden(t, goldenName(o)+"-dns", tmpl)
 		})
 	}
 }
@@ -75,7 +90,7 @@ func TestDNSStackOfTheDRCache(t *testing.T) {
 func TestDRStackCreatesNoGlobalControlPlaneResource(t *testing.T) {
 	for _, env := range []string{"example", "prod"} {
 		t.Run(env, func(t *testing.T) {
-			s := synth(t, synthOpts{env: env, mode: string(drcontext.DRMode().Name)})
+			s := synth(t, synthOpts{env: env, mode: string(drcontext.NightMode().Name)})
 			for id, r := range s.tmpl["Resources"].(map[string]any) {
 				typ := r.(map[string]any)["Type"].(string)
 				if strings.HasPrefix(typ, "AWS::IAM::") || strings.HasPrefix(typ, "AWS::Route53::") {

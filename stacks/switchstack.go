@@ -90,7 +90,7 @@ func drCanaryGrants(stack awscdk.Stack, cfg *drcontext.Config) canary.Grants {
 	switch cfg.Env.Cache.Auth.Mode {
 	case drcontext.AuthPassword:
 		g.Secrets = []*string{arn("arn:%s:secretsmanager:*:%s:secret:*", part, acct)}
-		tags := drcontext.Config{EnvironmentName: cfg.EnvironmentName, DrMode: drcontext.DRMode().Name}
+		tags := drcontext.Config{EnvironmentName: cfg.EnvironmentName, DrMode: drcontext.NightMode().Name}
 		g.SecretCondition = map[string]interface{}{"StringEquals": map[string]interface{}{
 			"aws:ResourceTag/environment": tags.Tags()["environment"],
 			"aws:ResourceTag/drMode":      tags.Tags()["drMode"],

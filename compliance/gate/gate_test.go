@@ -133,7 +133,8 @@ func TestOurStacksPassTheGate(t *testing.T) {
 		byVariant := make([][]gate.Gated, len(group))
 		var all []gate.Gated
 		for i, v := range group {
-			for _, mode := range []drcontext.DrMode{drcontext.DrModeNone, drcontext.DrModeStateless} {
+			for _, m := range drcontext.Modes { // none, stateless and the warm standby
+				mode := m.Name
 				cfg := config(t, v.env, mode, v.mutate)
 				byVariant[i] = append(byVariant[i], gate.Gated{Stack: stacks.NewCacheStack(a, cfg), Config: cfg})
 			}

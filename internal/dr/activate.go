@@ -26,16 +26,18 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	if o.Region == "" {
 		hint := ""
-		if def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DRMode().Name}); err == nil {
+		if def, err := loadDR(o, ""); err == nil {
 			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
 		}
 		return nil, session.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
-	mode, err := routeMode(o.Route)
+	// The environment's DR posture decides what activation is (docs/design.md, "Warm
+	// standby"): the runbook's stateless cache made on the night, or the warm standby's switch.
+	cfg, err := loadDR(o, o.Region)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := load(o, o.Region, drcontext.DRMode().Name, false)
+	mode, err := routeModeFor(o.Route, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -51,18 +53,27 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
-		map[string]any{"drMode": string(cfg.DrMode), "approval": o.Approval, "route": mode.Name}, signer, prov)
+		map[string]any{"drMode": string(cfg.DrMode), "drPosture": string(cfg.Env.Posture().Name), "approval": o.Approval, "route": mode.Name}, signer, prov)
 	if err != nil {
 		return nil, err
 	}
-	s.Printf("valkey-dr activate: environment %s, DR region %s, stack %s, account %s", cfg.EnvironmentName, cfg.Region, cfg.StackID(), cfg.Env.Account)
+	s.Printf("valkey-dr activate: environment %s, DR region %s, stack %s, account %s, drPosture %s", cfg.EnvironmentName, cfg.Region, cfg.StackID(), cfg.Env.Account, cfg.Env.Posture().Name)
 
-	runErr := activate(ctx, s, o, d, cfg, primary, primaryErr, mode)
+	var runErr error
+	if standby(cfg) {
+		runErr = activateStandby(ctx, s, o, d, cfg, primary, primaryErr, mode)
+	} else {
+		runErr = activate(ctx, s, o, d, cfg, primary, primaryErr, mode)
+	}
 	defer removeBuiltValidator(o, s)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
 	archiveSealed(ctx, s, o, d, cfg, sealed)
 	if runErr == nil {
-		s.Printf("\nACTIVATION FINISHED: stack %s passed validation. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID())
+		what := "passed validation"
+		if standby(cfg) && mode.Force {
+			what = "passed validation and the switch holds traffic on it"
+		}
+		s.Printf("\nACTIVATION FINISHED: stack %s %s. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID(), what)
 	}
 	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
 }

@@ -173,6 +173,20 @@ func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontex
 	return cfg, nil
 }
 
+// loadDR is load of the environment's DR side: the drMode of its drPosture (the runbook's
+// stateless unless cdk.json says standby; docs/design.md, "Warm standby").
+func loadDR(o Options, region string) (*drcontext.Config, error) {
+	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DRPosture: true})
+	if err != nil {
+		return nil, session.Usagef("%v\nNothing was run.", err)
+	}
+	return cfg, nil
+}
+
+// standby reports whether cfg's DR stack is deployed in peacetime (a warm standby): a DR row
+// that is not made on the night.
+func standby(cfg *drcontext.Config) bool { return !cfg.Mode().Primary && !cfg.Mode().OnTheNight }
+
 // usableBootstrap lists the CDKToolkit statuses a deploy can use.
 var usableBootstrap = map[string]bool{"CREATE_COMPLETE": true, "UPDATE_COMPLETE": true, "UPDATE_ROLLBACK_COMPLETE": true, "IMPORT_COMPLETE": true}
 

@@ -29,7 +29,7 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	dr, drErr := load(o, "", drcontext.DRMode().Name, false)
+	dr, drErr := loadDR(o, "")
 
 	signer, prov, err := evidenceSetup(ctx, o, d, held)
 	if err != nil {
@@ -44,9 +44,19 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	runErr := failback(ctx, s, o, d, held, release, dr, drErr)
 	defer removeBuiltValidator(o, s)
-	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management.")
+	step4 := "Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management."
+	if dr != nil && standby(dr) {
+		step4 = "Step 4 does not apply: the DR stack is the environment's warm standby (drPosture " + string(dr.Env.Posture().Name) + "), which stays deployed."
+	}
+	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. "+step4)
 	archiveSealed(ctx, s, o, d, held, sealed)
-	if runErr == nil && dr != nil {
+	switch {
+	case runErr == nil && dr != nil && standby(dr):
+		// The warm standby stays: it is the environment's DR posture (docs/design.md, "Warm
+		// standby"). Its sessions were the DR period's; nothing is flushed (see the runbook).
+		s.Printf("\nFAILBACK FINISHED: %s validated, routing released and the switch cleared. The warm standby %s stays deployed, ready for the next activation (no teardown).",
+			held.StackID(), dr.StackID())
+	case runErr == nil && dr != nil:
 		s.Printf("\nFAILBACK FINISHED: %s validated and routing released. When Change Management approves, remove the DR stack:\n    make dr-teardown ENV=%s CONFIRM=%s",
 			held.StackID(), held.EnvironmentName, dr.StackID())
 	}

@@ -21,7 +21,7 @@ import (
 // made, so it never delays the switch).
 func ModelPrediction(o Options, r drexec.Runner) PredictFunc {
 	return func(ctx context.Context, primary *drcontext.Config, to string) (ShiftPrediction, error) {
-		dr, err := load(o, "", drcontext.DRMode().Name, false)
+		dr, err := loadDR(o, "")
 		if err != nil {
 			return ShiftPrediction{}, err
 		}

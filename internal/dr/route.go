@@ -254,6 +254,19 @@ type switchClients struct {
 
 // routeTo is the procedure on an open session; activate --route=force and failback use it too.
 func routeTo(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config, tgt RouteTarget) error {
+	return routeToWith(ctx, s, d, primary, tgt, routeOptions{})
+}
+
+// routeOptions change how routeTo reads the switch, never what it does.
+type routeOptions struct {
+	// regionalOnly skips the best-effort Route 53 read (ListHealthChecks,
+	// GetHealthCheckStatus): Route 53's API is served from us-east-1. A warm standby's
+	// activation makes no call to a global control plane (docs/design.md, "Warm standby");
+	// `make dr-route` reads the health checks when Route 53 answers.
+	regionalOnly bool
+}
+
+func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config, tgt RouteTarget, opt routeOptions) error {
 	region, alarm := primary.SwitchRegion(), primary.FailoverAlarmName()
 	var c switchClients
 	var err error
@@ -273,7 +286,13 @@ func routeTo(ctx context.Context, s *session.Session, d Deps, primary *drcontext
 			return "", err
 		}
 		roleArn = fmt.Sprintf("arn:%s:iam::%s:role/%s", id.partition(), primary.Env.Account, primary.FailoverPublisherRoleName())
-		ids, idsNote = healthCheckIDs(ctx, s, d, primary)
+		if opt.regionalOnly {
+			idsNote = "health checks not asked: Route 53's API is in us-east-1 and this step calls regional APIs only; the switch does not need them (make dr-route ENV=" +
+				primary.EnvironmentName + " TO=dr reads them)"
+			s.Printf("    NOTE: %s", idsNote)
+		} else {
+			ids, idsNote = healthCheckIDs(ctx, s, d, primary)
+		}
 		before, period = readSwitch(ctx, s, d, c, primary, roleArn, ids, idsNote)
 		if err := s.Bundle.WriteJSON(session.FileRouteBefore, before); err != nil {
 			return "", err

@@ -28,7 +28,6 @@ import (
 )
 
 const (
-	repo       = "../.."
 	account    = "333333333333"
 	drStack    = "ValkeyDr-prod-us-west-2-dr"
 	primStack  = "ValkeyDr-prod-us-east-1-primary"
@@ -77,14 +76,15 @@ func synthDo(c drexec.Cmd) error {
 				dr = "ValkeyDr-prod-" + r + "-dr"
 			}
 		}
-		return writeAssembly(argAfter(c, "--output"), true, dr, "prod-stateless.json", dr+"-dns", "prod-stateless-dns.json", primStack, "prod-none.json",
-			"ValkeyDr-prod-us-west-2-switch", "prod-switch.json")
+		return writeAssembly(argAfter(c, "--output"), true, dr, "posture-stateless-prod-stateless.json", dr+"-dns", "posture-stateless-prod-stateless-dns.json", primStack, "prod-none.json",
+			"ValkeyDr-prod-us-west-2-switch", "prod-switch.json", prodStandbyStack, "prod-standby.json")
 	}
 	if argAfter(c, "--app") != "" {
 		return nil // a deploy of a synthesized assembly writes none
 	}
 	stack := c.Args[1]
-	golden := map[string]string{drStack: "prod-stateless.json", drStack + "-dns": "prod-stateless-dns.json", primStack: "prod-none.json"}[stack]
+	golden := map[string]string{drStack: "posture-stateless-prod-stateless.json", drStack + "-dns": "posture-stateless-prod-stateless-dns.json", primStack: "prod-none.json",
+		prodStandbyStack: "prod-standby.json"}[stack]
 	if golden == "" {
 		return fmt.Errorf("no golden template for %s", stack)
 	}

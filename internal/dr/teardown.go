@@ -73,7 +73,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
-	cfg, err := load(o, o.Region, drcontext.DRMode().Name, false)
+	cfg, err := loadDR(o, o.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +122,12 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	fmt.Fprint(d.Stdout, plan.Text())
 
 	switch {
+	case o.Confirm == "" && standby(cfg):
+		// The warm standby is the environment's DR posture, not a leftover of an activation:
+		// failback keeps it, and deleting it is a decision of its own.
+		return nil, session.Usagef("refusing to delete %s: it is environment %s's WARM STANDBY (drPosture %s), deployed in peacetime and kept after failback; without it an activation "+
+			"has nothing to switch to (set drPosture back to stateless for the runbook's 30-90 minute activation). Nothing was deleted. To delete it anyway, name it: CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s)",
+			stack, cfg.EnvironmentName, cfg.Env.Posture().Name, stack, cfg.EnvironmentName, stack)
 	case o.Confirm == "":
 		return nil, session.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
 			stack, stack, cfg.EnvironmentName, stack, stack)

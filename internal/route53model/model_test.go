@@ -12,10 +12,18 @@ import (
 
 // The synthesized templates: the golden files of package stacks, which its tests keep equal to
 // what the app synthesizes (go test ./stacks/ -update rewrites them). prod: primary in
-// us-east-1, DR region us-west-2.
+// us-east-1, DR region us-west-2, drPosture standby: the SECONDARY is the warm standby's own
+// record (docs/design.md, "Warm standby").
 func prod(t *testing.T) *Environment {
 	t.Helper()
-	return load(t, "../../stacks/testdata", "prod-none.json", "prod-switch.json", "prod-stateless-dns.json")
+	return load(t, "../../stacks/testdata", "prod-none.json", "prod-switch.json", "prod-standby.json")
+}
+
+// prodStateless is prod with the runbook's stateless posture: the SECONDARY is the DNS stack's,
+// deployed after validation.
+func prodStateless(t *testing.T) *Environment {
+	t.Helper()
+	return load(t, "../../stacks/testdata", "prod-none.json", "prod-switch.json", "posture-stateless-prod-stateless-dns.json")
 }
 
 // old is the design before the held switch, as it was synthesized (testdata/old-*: the goldens
@@ -302,6 +310,31 @@ func TestShiftTimesFromTheTemplates(t *testing.T) {
 	}
 	t.Logf("to DR: %s", to)
 	t.Logf("back: %s", back)
+}
+
+// The model builds from the primary + switch + warm standby templates (the standby's stack
+// holds its regional record, alarms and canary besides the SECONDARY) and shifts exactly as
+// with the stateless posture's DNS stack: the switch decides, not which stack owns the
+// SECONDARY. A standby's activation is this switch plus validation, no deploy.
+func TestShiftTimesWithTheWarmStandby(t *testing.T) {
+	standby, stateless := prod(t), prodStateless(t)
+	for _, e := range []*Environment{standby, stateless} {
+		if len(e.Model.Records) != 2 || e.Model.Records[1].Failover != Secondary || e.Model.Records[1].HealthCheck != "" {
+			t.Fatalf("records %+v: want PRIMARY and a SECONDARY without health check", e.Model.Records)
+		}
+	}
+	a, err := standby.ShiftToDR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := stateless.ShiftToDR()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a != b {
+		t.Errorf("to DR: standby %s, stateless %s", a, b)
+	}
+	t.Logf("standby, to DR: %s (plus validation; no deploy)", a)
 }
 
 // The model's rules, each on its own.

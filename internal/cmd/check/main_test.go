@@ -42,6 +42,9 @@ const (
 	drDNS = "ValkeyDr-example-us-west-2-dr-dns"
 	// evidence is the environment's evidence archive stack (--context stack=evidence).
 	evidence = "ValkeyDr-example-evidence"
+	// standby is the warm standby (drMode=standby), beside example's stateless posture: its own
+	// regional name only.
+	standby = "ValkeyDr-example-us-west-2-standby"
 )
 
 // record is a template with one CNAME record set.
@@ -71,6 +74,7 @@ func newFixture(t *testing.T) *fixture {
 	// The stack made on the night holds no record (VDR-015): its DNS stack does.
 	f.assembly(t, "example-stateless", dr, `{"Resources": {"Param": {"Type": "AWS::SSM::Parameter", "Properties": {}}}}`)
 	f.assembly(t, "example-stateless-dns", drDNS, record("sessions.cache.example.com", "secondary"))
+	f.assembly(t, "example-standby", standby, record("sessions.standby.us-west-2.cache.example.com", ""))
 	f.assembly(t, "example-evidence", evidence, `{"Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {}}}}`)
 	return f
 }
@@ -117,7 +121,7 @@ func TestCheck(t *testing.T) {
 		want     []string
 	}{
 		"clean assemblies pass, one row per stack": {nil, 0, []string{
-			"STACK", primary, dr, drDNS, evidence, "compliance gate: PASS (4 stacks"}},
+			"STACK", primary, dr, drDNS, standby, evidence, "compliance gate: PASS (5 stacks"}},
 		"a record set owned by both stacks of the environment fails VDR-013": {func(t *testing.T, f *fixture) {
 			f.assembly(t, "example-stateless-dns", drDNS, record("sessions.cache.example.com", "primary"))
 		}, 1, []string{"VDR-013", "also owned by " + primary + "/Rec", "FAIL environment=example drMode=stateless-dns", "compliance gate: FAIL"}},

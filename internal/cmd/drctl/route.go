@@ -18,7 +18,8 @@ func addRouteFlags(fs *flag.FlagSet, name string, o *dr.Options) {
 		}
 		fs.StringVar(&o.To, "to", "", "where the service name goes: `"+strings.Join(names, "|")+"` (required)")
 	case "activate":
-		fs.StringVar(&o.Route, "route", dr.RouteAuto, "routing after validation: `"+strings.Join(dr.RouteModeNames(), "|")+"` (auto: the health checks decide; force: request failover)")
+		fs.StringVar(&o.Route, "route", "", "routing after validation: `"+strings.Join(dr.RouteModeNames(), "|")+"` (auto: the health checks decide; force: request failover); "+
+			"default auto, force for an environment whose drPosture is standby (its activation is the switch)")
 		fallthrough
 	case "failback":
 		fs.BoolVar(&o.Local, "local", false, "run the validator on this machine (a bastion or VPN host in reach of the VPC) instead of through the canary")

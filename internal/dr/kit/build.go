@@ -136,7 +136,9 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 		regions = append(regions, reg)
 	}
 	sort.Strings(regions)
-	modes := []drcontext.Mode{drcontext.DRMode(), drcontext.PrimaryMode()}
+	// Every row of the drMode table: the stateless DR stack, the primary and the warm standby
+	// (activating a standby deploys nothing, but repairing one on the night needs its assembly).
+	modes := drcontext.Modes
 	defaultRegion := map[drcontext.DrMode]string{} // the region of each drMode's matrix cell
 	for _, mode := range modes {
 		if def, err := drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: mode.Name}); err == nil {
