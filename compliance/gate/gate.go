@@ -9,6 +9,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
+	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
@@ -69,4 +70,27 @@ func applyPacks(app awscdk.App, facts map[string]compliance.Facts) {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(props()), nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewHIPAASecurityChecks(props()), nil)
 	awscdk.Validations_Of(app).AddPlugins(&plugin{facts: facts})
+}
+
+// Reused is a stack of another app that uses our constructs, for ApplyToStacks: its facts
+// (environment, production, drMode) and the session caches it holds.
+type Reused struct {
+	Stack  awscdk.Stack
+	Facts  compliance.Facts
+	Caches []*sessioncache.SessionCache
+}
+
+// ApplyToStacks puts the same gate on another app's stacks: the cdk-nag packs (AwsSolutions,
+// HIPAA Security), our suppressions of the session caches' constructs (each with its reason),
+// and our rules (VDR-xxx) as the validation plugin, so a violation fails that app's synth.
+// Every stack of the app must be listed (VDR-000). Call it once, after every stack is built.
+func ApplyToStacks(app awscdk.App, stacks ...Reused) {
+	facts := make(map[string]compliance.Facts, len(stacks))
+	for _, r := range stacks {
+		facts[*r.Stack.Node().Path()] = r.Facts
+		for _, c := range r.Caches {
+			suppressCache(c)
+		}
+	}
+	applyPacks(app, facts)
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -27,6 +28,9 @@ type Suppression struct {
 	// in password mode only).
 	target func(*stacks.CacheStack) constructs.IConstruct
 }
+
+// cacheSecretPath is where the password secret sits under a session cache construct.
+const cacheSecretPath = "SessionCache/UserSecret"
 
 // userSecret is the Secrets Manager secret with the cache user's password (auth.mode=password).
 func userSecret(s *stacks.CacheStack) constructs.IConstruct {
@@ -56,7 +60,7 @@ func canaryFunction(s *stacks.CacheStack) constructs.IConstruct {
 var Suppressions = []Suppression{
 	{
 		Rules: []string{"AwsSolutions-SMG4", "HIPAA.Security-SecretsManagerRotationEnabled"},
-		On:    "SessionCache/UserSecret",
+		On:    cacheSecretPath,
 		Reason: "The secret is the password of the cache's ElastiCache RBAC user (auth.mode=password). " +
 			"Rotating it needs a rotation Lambda that calls elasticache:ModifyUser and a rollout to every " +
 			"client holding the password, which is outside a session-cache DR stack. The password is 64 " +
@@ -67,7 +71,7 @@ var Suppressions = []Suppression{
 	},
 	{
 		Rules: []string{"HIPAA.Security-SecretsManagerUsingKMSKey"},
-		On:    "SessionCache/UserSecret",
+		On:    cacheSecretPath,
 		Reason: "The secret is encrypted at rest with the AWS managed key aws/secretsmanager. The environment's " +
 			"customer-managed key (kmsKeyArn) is imported by ARN and its key policy is managed outside this " +
 			"app: encrypting the secret with it would make every reader of the secret (the applications and " +
@@ -184,6 +188,16 @@ func suppressSwitch(s *stacks.SwitchStack) {
 	for _, sup := range SwitchSuppressions {
 		if c := sup.target(s); c != nil {
 			addSuppression(c, sup.Suppression)
+		}
+	}
+}
+
+// suppressCache applies the suppressions of a session cache's own constructs (its password
+// secret) to a cache built outside our stacks (ApplyToStacks).
+func suppressCache(c *sessioncache.SessionCache) {
+	for _, sup := range Suppressions {
+		if sup.target(&stacks.CacheStack{Cache: c}) != nil && sup.On == cacheSecretPath {
+			addSuppression(c.Secret, sup)
 		}
 	}
 }

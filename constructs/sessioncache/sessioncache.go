@@ -26,7 +26,9 @@ const (
 
 // Logical ids pinned with OverrideLogicalId: ServerlessCacheName, KmsKeyId and SubnetIds force
 // a replacement, and so does a new logical id. Refactoring the construct tree must never
-// replace a cache, so these never derive from construct paths. A test pins them.
+// replace a cache, so these never derive from construct paths: they are the construct's id
+// (not its path) plus a fixed suffix, so two caches of one stack (ids "Orders", "Carts") never
+// collide and the app's own stacks (id "SessionCache") keep the ids below. A test pins them.
 const (
 	LogicalIDCache         = "SessionCache"
 	LogicalIDSecurityGroup = "SessionCacheSecurityGroup"
@@ -34,6 +36,15 @@ const (
 	LogicalIDUserGroup     = "SessionCacheUserGroup"
 	LogicalIDSecret        = "SessionCacheUserSecret"
 	LogicalIDConnectPolicy = "SessionCacheConnectPolicy"
+)
+
+// Suffixes of the pinned logical ids after the construct's id.
+const (
+	suffixSecurityGroup = "SecurityGroup"
+	suffixUser          = "User"
+	suffixUserGroup     = "UserGroup"
+	suffixSecret        = "UserSecret"
+	suffixConnectPolicy = "ConnectPolicy"
 )
 
 // AuthMode is contract.AuthMode; constructs never import the context package (config flows
@@ -89,6 +100,8 @@ type AuthProps struct {
 // SessionCache is the created cache and the handles other constructs need.
 type SessionCache struct {
 	constructs.Construct
+	// id is the construct's id: the stem of its pinned logical ids.
+	id            string
 	Cache         awselasticache.CfnServerlessCache
 	SecurityGroup awsec2.CfnSecurityGroup
 	// Secret is nil unless Auth.Mode is password.
@@ -98,12 +111,21 @@ type SessionCache struct {
 	ConnectPolicy awsiam.ManagedPolicy
 }
 
-// New creates the cache, its security group and its auth.
+// New creates the cache, its security group and its auth. It panics (a synth error naming the
+// fix) on props no deploy could use: no ingress source, a cache name missing.
 func New(scope constructs.Construct, id string, p *Props) *SessionCache {
+	if err := p.check(); err != nil {
+		panic(fmt.Sprintf("sessioncache %s: %v", id, err))
+	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	sc := &SessionCache{Construct: c}
+	sc := &SessionCache{Construct: c, id: id}
+	if p.RemovalPolicy == "" {
+		// Unset: keep everything, the cache AND its password secret (never one without the
+		// other: a kept cache whose secret is gone cannot be authenticated to).
+		p.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	}
 
-	sg := newSecurityGroup(c, p)
+	sg := newSecurityGroup(c, id+suffixSecurityGroup, p)
 	sc.SecurityGroup = sg
 
 	var userGroupID *string
@@ -131,12 +153,12 @@ func New(scope constructs.Construct, id string, p *Props) *SessionCache {
 		props.SnapshotRetentionLimit = jsii.Number(float64(*p.SnapshotRetentionLimit))
 	}
 	cache := awselasticache.NewCfnServerlessCache(c, jsii.String("Cache"), props)
-	cache.OverrideLogicalId(jsii.String(LogicalIDCache))
+	cache.OverrideLogicalId(jsii.String(id))
 	cache.ApplyRemovalPolicy(p.RemovalPolicy, nil)
 	sc.Cache = cache
 
 	if p.Auth.Mode == AuthIAM && !p.ConnectPolicyElsewhere {
-		sc.ConnectPolicy = newConnectPolicy(c, cache, sc.User)
+		sc.ConnectPolicy = newConnectPolicy(c, id+suffixConnectPolicy, cache, sc.User)
 	}
 	return sc
 }
@@ -164,7 +186,7 @@ func usageLimits(p *Props) *awselasticache.CfnServerlessCache_CacheUsageLimitsPr
 // the reviewer should see every rule spelled out. Without an explicit egress rule CloudFormation
 // adds allow-all egress, so it carries the conventional "disallow all" rule (ICMP type 252 code
 // 86 to 255.255.255.255/32, the one CDK's allowAllOutbound:false emits).
-func newSecurityGroup(scope constructs.Construct, p *Props) awsec2.CfnSecurityGroup {
+func newSecurityGroup(scope constructs.Construct, logicalID string, p *Props) awsec2.CfnSecurityGroup {
 	var ingress []interface{}
 	for _, sg := range p.SourceSecurityGroupIDs {
 		ingress = append(ingress, &awsec2.CfnSecurityGroup_IngressProperty{
@@ -201,7 +223,7 @@ func newSecurityGroup(scope constructs.Construct, p *Props) awsec2.CfnSecurityGr
 			Description: jsii.String("Disallow all traffic: the cache never initiates connections"),
 		}},
 	})
-	sg.OverrideLogicalId(jsii.String(LogicalIDSecurityGroup))
+	sg.OverrideLogicalId(jsii.String(logicalID))
 	return sg
 }
 
@@ -229,7 +251,7 @@ func (sc *SessionCache) newAuth(scope constructs.Construct, p *Props) awselastic
 			},
 			RemovalPolicy: p.RemovalPolicy,
 		})
-		secret.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(LogicalIDSecret))
+		secret.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(sc.id + suffixSecret))
 		sc.Secret = secret
 		// A dynamic reference: CloudFormation resolves it at deploy time, the template only
 		// ever holds "{{resolve:secretsmanager:...}}".
@@ -238,7 +260,7 @@ func (sc *SessionCache) newAuth(scope constructs.Construct, p *Props) awselastic
 		userProps.AuthenticationMode = authenticationMode("iam", nil)
 	}
 	user := awselasticache.NewCfnUser(scope, jsii.String("User"), userProps)
-	user.OverrideLogicalId(jsii.String(LogicalIDUser))
+	user.OverrideLogicalId(jsii.String(sc.id + suffixUser))
 	user.ApplyRemovalPolicy(p.RemovalPolicy, nil)
 	sc.User = user
 
@@ -247,9 +269,22 @@ func (sc *SessionCache) newAuth(scope constructs.Construct, p *Props) awselastic
 		UserGroupId: jsii.String(p.Auth.UserGroupID),
 		UserIds:     &[]*string{user.Ref()},
 	})
-	ug.OverrideLogicalId(jsii.String(LogicalIDUserGroup))
+	ug.OverrideLogicalId(jsii.String(sc.id + suffixUserGroup))
 	ug.ApplyRemovalPolicy(p.RemovalPolicy, nil)
 	return ug
+}
+
+// check refuses props no deploy could use, naming the prop.
+func (p *Props) check() error {
+	switch {
+	case p.CacheName == "":
+		return fmt.Errorf("Props.CacheName is empty: give the serverless cache a name (<= 40 characters)")
+	case len(p.SourceSecurityGroupIDs) == 0 && len(p.SourceCidrs) == 0:
+		// An empty source list would not mean "open": the group would admit nobody, and the
+		// cache would be unreachable. Say so at synth, not after a 10-minute deploy.
+		return fmt.Errorf("Props.SourceSecurityGroupIDs and Props.SourceCidrs are both empty: the cache would admit no client; give the application security groups or CIDRs allowed on 6379-6380")
+	}
+	return nil
 }
 
 // authenticationMode is a plain map with CloudFormation's casing: the Go binding types
@@ -266,9 +301,9 @@ func authenticationMode(typ string, password *string) map[string]interface{} {
 
 // newConnectPolicy grants elasticache:Connect on exactly this cache and this user; attach it to
 // the application's role (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth-iam.html).
-func newConnectPolicy(scope constructs.Construct, cache awselasticache.CfnServerlessCache, user awselasticache.CfnUser) awsiam.ManagedPolicy {
+func newConnectPolicy(scope constructs.Construct, logicalID string, cache awselasticache.CfnServerlessCache, user awselasticache.CfnUser) awsiam.ManagedPolicy {
 	pol := NewConnectPolicy(scope, "ConnectPolicy", "", []*string{cache.AttrArn(), user.AttrArn()})
-	pol.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(LogicalIDConnectPolicy))
+	pol.Node().DefaultChild().(awscdk.CfnResource).OverrideLogicalId(jsii.String(logicalID))
 	return pol
 }
 
