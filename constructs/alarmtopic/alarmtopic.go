@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/constructs/keypolicy"
 )
 
 // Props names the key and the topic. The ids are created directly in the caller's scope, so a
@@ -33,6 +35,7 @@ func New(scope constructs.Construct, p *Props) awssns.Topic {
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
 	})
+	keypolicy.LimitGrantsToAWSServices(key) // CT.KMS.PR.3
 	// CloudWatch publishes alarm notifications as the service principal; it needs the key.
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/valkey-dr/valkey-dr/constructs/keypolicy"
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
@@ -167,6 +168,10 @@ func New(scope constructs.Construct, id string, p *Props) *Canary {
 		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 		EnforceSSL:      jsii.Bool(true),
+		// Declares the queue a dead-letter queue (CT.SQS.PR.1 asks a DLQ for a redrive allow
+		// policy instead of a DLQ of its own). ALLOW_ALL is SQS's default, so nothing changes:
+		// the function's asynchronous invocations send here through the role, not a redrive.
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_ALLOW_ALL},
 	})
 	roleArn := p.RoleArn
 	if roleArn == nil {
@@ -300,6 +305,7 @@ func logs(c constructs.Construct, p *Props, stack awscdk.Stack) (awskms.Key, aws
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
 	})
+	keypolicy.LimitGrantsToAWSServices(key) // CT.KMS.PR.3
 	// CloudWatch Logs encrypts with the key as its regional service principal, for log groups
 	// of this account and region only
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).

@@ -2,7 +2,9 @@
 // HIPAA documentation retention): an S3 bucket with Object Lock in COMPLIANCE mode (nobody,
 // root included, can delete or shorten a locked version before its retention ends), versioning,
 // SSE-KMS, TLS-only and deny-delete bucket policy, public access blocked, and server access
-// logs in a separate bucket.
+// logs in a separate bucket. Both buckets pass the AWS Control Tower proactive controls but
+// those waived in compliance/controls.go (the access-log bucket: no logging of its own, no
+// Object Lock, SSE-S3).
 package evidencearchive
 
 import (
@@ -12,6 +14,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/valkey-dr/valkey-dr/constructs/keypolicy"
 )
 
 // Props configure the archive.
@@ -53,6 +57,7 @@ func New(scope constructs.Construct, id string, p *Props) *EvidenceArchive {
 			// The key must outlive every object it encrypted (retention is years).
 			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		})
+		keypolicy.LimitGrantsToAWSServices(a.CreatedKey) // CT.KMS.PR.3
 		a.Key = a.CreatedKey
 	}
 	// S3 server access logs can only be delivered to a bucket with SSE-S3 (not SSE-KMS):
@@ -64,6 +69,7 @@ func New(scope constructs.Construct, id string, p *Props) *EvidenceArchive {
 		Versioned:         jsii.Bool(true),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:    abortIncompleteUploads(),
 	})
 	a.Bucket = awss3.NewBucket(c, jsii.String("Bucket"), &awss3.BucketProps{
 		BucketName:             jsii.String(p.BucketName),
@@ -79,7 +85,10 @@ func New(scope constructs.Construct, id string, p *Props) *EvidenceArchive {
 		ServerAccessLogsBucket: a.LogBucket,
 		ServerAccessLogsPrefix: jsii.String("evidence/"),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		LifecycleRules:         abortIncompleteUploads(),
 	})
+	notifyEventBridge(a.LogBucket)
+	notifyEventBridge(a.Bucket)
 	// Years, not CDK's Duration (which it turns into days): 6 years is 6 calendar years.
 	cfn := a.Bucket.Node().DefaultChild().(awss3.CfnBucket)
 	cfn.AddPropertyOverride(jsii.String("ObjectLockConfiguration"), map[string]any{
@@ -94,4 +103,27 @@ func New(scope constructs.Construct, id string, p *Props) *EvidenceArchive {
 		Resources:  &[]*string{a.Bucket.BucketArn(), a.Bucket.ArnForObjects(jsii.String("*"))},
 	}))
 	return a
+}
+
+// abortIncompleteUploads is the buckets' one lifecycle rule (AWS Control Tower CT.S3.PR.3 and
+// CT.S3.PR.6 ask every versioned bucket for an enabled rule): the parts of a multipart upload
+// left unfinished for 7 days are removed. It is the only lifecycle action that fits a
+// write-once archive: nothing complete ever expires or moves, and Object Lock would refuse
+// to expire a locked version anyway.
+func abortIncompleteUploads() *[]*awss3.LifecycleRule {
+	return &[]*awss3.LifecycleRule{{
+		Id:                                  jsii.String("AbortIncompleteMultipartUploads"),
+		Enabled:                             jsii.Bool(true),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+	}}
+}
+
+// notifyEventBridge sends the bucket's events to the account's default EventBridge bus
+// (CT.S3.PR.4: event notifications configured), where an Organization's monitoring can watch
+// every write to the archive. Set on the L1 resource: the L2's eventBridgeEnabled adds a
+// custom resource with its own Lambda function and IAM role; CloudFormation takes the setting
+// natively.
+func notifyEventBridge(b awss3.Bucket) {
+	b.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(
+		jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
 }
