@@ -40,6 +40,27 @@ ACTIONLINT := go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 CDK_BUILD_NOTE = @if [ "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" != false ]; then \
 	  echo "== first build compiles the AWS CDK Go bindings and the AWS SDK: 1.5-7 minutes on 2 cores, the longer while the machine is busy (nothing is printed meanwhile); later runs take seconds"; fi
 
+# make from anywhere but the repository root (make -f ../Makefile): every path here is relative
+# to it.
+REPO_ROOT := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
+ifneq ($(REPO_ROOT),$(CURDIR))
+$(error run from the repository root ($(REPO_ROOT)): cd $(REPO_ROOT) && make $(MAKECMDGOALS))
+endif
+
+# The variables this Makefile reads from the command line. Any other (env=prod, REGOIN=...)
+# would be ignored without a word: make synth env=prod would rehearse example. Refused, with
+# the right spelling when it is one of ours in another case.
+MAKE_VARS := ENV ENVIRONMENT REGION REASON TICKET APPROVER INCIDENT_START APPROVAL ROUTE LOCAL TO \
+  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY BUNDLE ARGS MODE OLDER_THAN YES \
+  GO_TEST_FLAGS TEST_P TEST_PKGS TEST_PARALLEL
+CMDLINE_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
+UNKNOWN_VARS := $(filter-out $(MAKE_VARS),$(CMDLINE_VARS))
+ifneq ($(UNKNOWN_VARS),)
+upper = $(shell printf '%s' '$(1)' | tr 'a-z-' 'A-Z_')
+VAR_ERROR := $(foreach v,$(UNKNOWN_VARS),$(if $(filter $(call upper,$(v)),$(MAKE_VARS)),$(v)=$($(v)): make variables are upper case: $(call upper,$(v))=$($(v)).,$(v)=$($(v)): not a variable of this Makefile.))
+$(error $(VAR_ERROR) Accepted: $(MAKE_VARS) (make help lists the targets))
+endif
+
 # One name for the environment: ENV=prod or ENVIRONMENT=prod, from the make command line
 # only. A shell may export ENV (sh reads it as a start-up file) or ENVIRONMENT for its own use,
 # and a DR procedure must never pick either up: a shell's ENVIRONMENT is refused, not used.

@@ -16,10 +16,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
@@ -159,6 +162,7 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assembly of an earlier drill (`dir`: its work/.../cdk.out, holding the DR and the primary stack) instead of cdk synth")
 	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
+	fs.StringVar(&o.Mode, "mode", "", "DR `drMode` to drill: stateless or standby (default: the environment's drPosture)")
 	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -227,6 +231,9 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 			return err
 		}
 	}
+	if err := argProblems(name, o); err != nil {
+		return err
+	}
 	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	// The model's time to shift, from this checkout's (or the kit's) templates.
 	d.Predict = dr.ModelPrediction(o, drexec.Exec{})
@@ -241,4 +248,66 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		_, err = dr.Route(ctx, o, d)
 	}
 	return err
+}
+
+// argProblems names every missing or wrong argument of a procedure in one message (issue 26:
+// REGION, REASON, TICKET and APPROVER at once, not one per try), before anything runs. An
+// environment cdk.json does not define is left to the procedure's context check, which lists
+// every context problem.
+func argProblems(name string, o dr.Options) error {
+	var probs []string
+	if strings.TrimSpace(o.Environment) == "" {
+		probs = append(probs, "ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
+	}
+	if name == "activate" || name == "failback" {
+		if err := drexec.CheckApproval(o.Approval); err != nil {
+			probs = append(probs, err.Error())
+		}
+	}
+	if name == "activate" && o.Route != "" && !slices.Contains(dr.RouteModeNames(), o.Route) {
+		probs = append(probs, fmt.Sprintf("--route %q (ROUTE=): want %s", o.Route, strings.Join(dr.RouteModeNames(), " or ")))
+	}
+	if name == "route" {
+		var names []string
+		for _, t := range dr.RouteTargets {
+			names = append(names, t.Name)
+		}
+		if !slices.Contains(names, o.To) {
+			probs = append(probs, fmt.Sprintf("--to %q (TO=): want %s: dr requests failover to the DR region, primary clears the request", o.To, strings.Join(names, " or ")))
+		}
+	}
+	repo := o.Repo
+	if repo == "" {
+		repo = "."
+	}
+	var cfg *drcontext.Config
+	err := errors.New("no environment")
+	if strings.TrimSpace(o.Environment) != "" {
+		cfg, err = drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
+	}
+	if name == "activate" && strings.TrimSpace(o.Region) == "" {
+		hint := ""
+		if err == nil {
+			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", cfg.EnvironmentName, cfg.Region, cfg.Region)
+		}
+		probs = append(probs, "--region (REGION=) is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)"+hint)
+	}
+	if err == nil {
+		who := o.Who
+		if !cfg.IsProduction() {
+			who = dr.Who{Reason: session.ReasonDrill, Ticket: session.ReasonDrill, Approver: session.ReasonDrill, IncidentStart: who.IncidentStart}
+			if o.Who.Reason != "" {
+				who.Reason = strings.TrimSpace(o.Who.Reason)
+			}
+		}
+		probs = append(probs, session.ApprovalProblems(cfg.IsProduction(), cfg.EnvironmentName, strings.TrimSpace(who.Reason),
+			strings.TrimSpace(who.Ticket), strings.TrimSpace(who.Approver), who.IncidentStart)...)
+	}
+	switch len(probs) {
+	case 0:
+		return nil
+	case 1:
+		return session.Usagef("%s. Nothing was run.", probs[0])
+	}
+	return session.Usagef("%d problems, nothing was run:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
 }

@@ -274,3 +274,15 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 		})
 	}
 }
+
+// Issue 26: every missing argument of a procedure in one message, not one per try.
+func TestEveryMissingArgumentInOneMessage(t *testing.T) {
+	var out bytes.Buffer
+	code := Main(context.Background(), []string{"activate", "--repo", repo, "--env", "prod", "--route", "sometimes"}, &out, &out)
+	for _, want := range []string{"5 problems, nothing was run", "--region (REGION=) is required", "REGION=us-west-2", `--route "sometimes" (ROUTE=)`,
+		"--reason (REASON=) is required", "--ticket (TICKET=) is required", "--approver (APPROVER=) is required"} {
+		if code != 2 || !strings.Contains(out.String(), want) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out.String())
+		}
+	}
+}

@@ -78,3 +78,32 @@ func TestKMSAndLocalKeyFailureNamesBoth(t *testing.T) {
 		t.Fatalf("seal error %v, want both causes", err)
 	}
 }
+
+// Issue 26: a bit flipped anywhere in a sealed .tar.gz is a damaged archive, never files
+// "edited" (the gzip CRC is read to the end).
+func TestDamagedTarballIsReportedDamaged(t *testing.T) {
+	s, signer := sealedSigned(t)
+	data, err := os.ReadFile(s.Tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int{12, len(data) / 4, len(data) / 2, 3 * len(data) / 4, len(data) - 6} {
+		d := append([]byte(nil), data...)
+		d[off] ^= 0x01
+		p := filepath.Join(t.TempDir(), "b.tar.gz")
+		must(t, os.WriteFile(p, d, 0o600))
+		c, err := ReadBundle(p)
+		var refused *RefusedError
+		if !errors.As(err, &refused) || !refused.Damaged || !strings.Contains(err.Error(), "damaged archive") {
+			r := "read"
+			if c != nil {
+				r = kinds(Verify(context.Background(), c, VerifyOptions{Keys: []TrustedKey{TrustLocalSigner(signer)}}))
+			}
+			t.Errorf("bit %d of %d flipped: err %v (%s), want a damaged archive", off, len(data), err, r)
+			continue
+		}
+		if r := RefusedReport("b.tar.gz", refused); len(r.Findings) != 1 || r.Findings[0].Kind != Damaged {
+			t.Errorf("report %+v, want one damaged finding", r.Findings)
+		}
+	}
+}

@@ -60,7 +60,6 @@ var ticketPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}$`)
 // accepted, and is a usage error (exit 2): it is returned before anything runs.
 func ParseApproval(production bool, env, reason, ticket, approver, incidentStart string) (Approval, error) {
 	a := Approval{Reason: strings.TrimSpace(reason), Ticket: strings.TrimSpace(ticket), Approver: strings.TrimSpace(approver)}
-	where := fmt.Sprintf("environment %s is a production environment", env)
 	if !production {
 		for _, p := range []*string{&a.Reason, &a.Ticket, &a.Approver} {
 			if *p == "" {
@@ -68,32 +67,54 @@ func ParseApproval(production bool, env, reason, ticket, approver, incidentStart
 			}
 		}
 	}
+	// Every problem at once (issue 26): REASON, TICKET and APPROVER in one message.
+	probs := ApprovalProblems(production, env, a.Reason, a.Ticket, a.Approver, incidentStart)
+	if len(probs) == 1 {
+		return a, Usagef("%s", probs[0])
+	}
+	if len(probs) > 1 {
+		return a, Usagef("%d problems:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
+	}
+	if s := strings.TrimSpace(incidentStart); s != "" {
+		t, _ := time.Parse(time.RFC3339, s)
+		a.IncidentStart = t.UTC()
+	}
+	return a, nil
+}
+
+// ApprovalProblems are every problem of who and why (after the non-production defaults),
+// one line each, naming the flag and the make variable.
+func ApprovalProblems(production bool, env, reason, ticket, approver, incidentStart string) []string {
+	where := fmt.Sprintf("environment %s is a production environment", env)
+	var probs []string
 	switch {
-	case a.Reason == "":
-		return a, Usagef("--reason (REASON=) is required: %s; accepted values: %s", where, strings.Join(Reasons, ", "))
-	case !contains(Reasons, a.Reason) && !(a.Reason == ReasonDrill && !production):
+	case reason == "":
+		probs = append(probs, fmt.Sprintf("--reason (REASON=) is required: %s; accepted values: %s", where, strings.Join(Reasons, ", ")))
+	case !contains(Reasons, reason) && !(reason == ReasonDrill && !production):
 		accepted := strings.Join(Reasons, ", ")
 		if !production {
 			accepted += ", " + ReasonDrill
 		}
-		return a, Usagef("--reason (REASON=) %q is not accepted: accepted values: %s", a.Reason, accepted)
-	case a.Ticket == "":
-		return a, Usagef("--ticket (TICKET=) is required: %s; give the change or incident ticket id, e.g. TICKET=CHG-1234", where)
-	case !ticketPattern.MatchString(a.Ticket):
-		return a, Usagef("--ticket (TICKET=) %q is not a ticket id: accepted: 1-64 characters, letters, digits and . _ : / # - , e.g. CHG-1234", a.Ticket)
-	case a.Approver == "":
-		return a, Usagef("--approver (APPROVER=) is required: %s; give the name of the person who approved the change", where)
-	case len(a.Approver) > 128 || strings.ContainsAny(a.Approver, "\n\r\t"):
-		return a, Usagef("--approver (APPROVER=) %q is not a name: accepted: one line, at most 128 characters", a.Approver)
+		probs = append(probs, fmt.Sprintf("--reason (REASON=) %q is not accepted: accepted values: %s", reason, accepted))
+	}
+	switch {
+	case ticket == "":
+		probs = append(probs, fmt.Sprintf("--ticket (TICKET=) is required: %s; give the change or incident ticket id, e.g. TICKET=CHG-1234", where))
+	case !ticketPattern.MatchString(ticket):
+		probs = append(probs, fmt.Sprintf("--ticket (TICKET=) %q is not a ticket id: accepted: 1-64 characters, letters, digits and . _ : / # - , e.g. CHG-1234", ticket))
+	}
+	switch {
+	case approver == "":
+		probs = append(probs, fmt.Sprintf("--approver (APPROVER=) is required: %s; give the name of the person who approved the change", where))
+	case len(approver) > 128 || strings.ContainsAny(approver, "\n\r\t"):
+		probs = append(probs, fmt.Sprintf("--approver (APPROVER=) %q is not a name: accepted: one line, at most 128 characters", approver))
 	}
 	if s := strings.TrimSpace(incidentStart); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil || !strings.HasSuffix(s, "Z") {
-			return a, Usagef("--incident-start (INCIDENT_START=) %q is not an RFC 3339 UTC time: accepted: e.g. 2026-12-01T03:12:00Z", s)
+		if _, err := time.Parse(time.RFC3339, s); err != nil || !strings.HasSuffix(s, "Z") {
+			probs = append(probs, fmt.Sprintf("--incident-start (INCIDENT_START=) %q is not an RFC 3339 UTC time: accepted: e.g. 2026-12-01T03:12:00Z", s))
 		}
-		a.IncidentStart = t.UTC()
 	}
-	return a, nil
+	return probs
 }
 
 // LocalProvenance fills the host and user that run this process.

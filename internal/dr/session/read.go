@@ -8,6 +8,8 @@ package session
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -67,7 +69,12 @@ func (c *Contents) Data(rel string) ([]byte, bool) {
 
 // RefusedError is a bundle whose shape is hostile or broken (a link, a special file, a path
 // outside its directory, a cap exceeded): it is not verified, and nothing more is read.
-type RefusedError struct{ Reason string }
+type RefusedError struct {
+	Reason string
+	// Damaged is a .tar.gz whose compressed stream is broken (bad CRC, corrupt deflate data,
+	// cut short): the file is not the one that was sealed, whatever its entries decode to.
+	Damaged bool
+}
 
 func (e *RefusedError) Error() string { return e.Reason }
 
@@ -201,12 +208,69 @@ func readDir(dir string) (*Contents, error) {
 	return r.c, nil
 }
 
+// gzipStream records the first error of the decompressed stream (a CRC mismatch, corrupt
+// deflate data, a cut): whatever the tar reader makes of the bytes, the archive is damaged.
+type gzipStream struct {
+	r   io.Reader
+	err error
+}
+
+func (g *gzipStream) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && g.err == nil {
+		g.err = err
+	}
+	return n, err
+}
+
+// maxGzipTrail bounds what is read after the tar's end to reach the gzip trailer (its CRC):
+// tar pads to 10 KiB records; more than this is not a bundle this tool sealed.
+const maxGzipTrail = 1 << 20
+
+// damaged is the refusal of a .tar.gz whose compressed stream is broken.
+func damaged(err error) error {
+	return &RefusedError{Damaged: true, Reason: fmt.Sprintf("damaged archive: the .tar.gz does not decompress intact (%v): it is not the file that was sealed (a copy or download went wrong, or it was edited); check it against its .tar.gz.sha256, fetch it again, or verify the bundle directory", err)}
+}
+
 // readTar reads a gzip tarball whose entries all sit under one top directory.
 func readTar(src io.Reader) (*Contents, error) {
-	gz, err := gzip.NewReader(src)
-	if err != nil {
-		return nil, fmt.Errorf("not a gzip file: %w", err)
+	c, g, err := readTarEntries(src)
+	if g == nil {
+		return nil, err
 	}
+	// Read on to the gzip trailer: its CRC-32 is checked only at the end of the stream, and
+	// a flipped bit in a file's data (or a tar header) decodes to other bytes without an
+	// error until then. A damaged stream explains any other error.
+	n, cerr := io.CopyN(io.Discard, g, maxGzipTrail)
+	if g.err != nil {
+		return nil, damaged(g.err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cerr == nil && n == maxGzipTrail {
+		return nil, refusef("more than %d bytes after the tar archive's end: not a bundle this tool sealed", maxGzipTrail)
+	}
+	return c, nil
+}
+
+func readTarEntries(src io.Reader) (*Contents, *gzipStream, error) {
+	br := bufio.NewReader(src)
+	magic, _ := br.Peek(2)
+	gzr, err := gzip.NewReader(br)
+	if err != nil {
+		if bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+			// It starts as gzip does: a gzip file whose header is broken or cut.
+			return nil, nil, damaged(err)
+		}
+		return nil, nil, fmt.Errorf("not a gzip file: %w", err)
+	}
+	gz := &gzipStream{r: gzr}
+	c, err := readTarFrom(gz)
+	return c, gz, err
+}
+
+func readTarFrom(gz io.Reader) (*Contents, error) {
 	tr := tar.NewReader(gz)
 	r := newReader("")
 	for {

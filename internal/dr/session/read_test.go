@@ -131,7 +131,7 @@ func TestReadBundleRefusesNonTarballs(t *testing.T) {
 		want    string
 	}{
 		"not gzip":                   {notGz, false, "not a gzip file"},
-		"a truncated tarball":        {truncated, false, "unexpected EOF"},
+		"a truncated tarball":        {truncated, true, "damaged archive"},
 		"a FIFO given as the path":   {fifo, true, "a FIFO"},
 		"a device given as the path": {"/dev/zero", true, "a character device"},
 		"a missing path":             {filepath.Join(dir, "none"), false, "no such file"},

@@ -25,6 +25,7 @@ const (
 	UntrustedKey   FindingKind = "untrusted-key"   // signed, but not by a key the verifier trusts
 	Unverifiable   FindingKind = "unverifiable"    // the trusted key could not be asked (KMS unreachable)
 	Refused        FindingKind = "refused"         // the bundle's shape is hostile (a link, a cap exceeded)
+	Damaged        FindingKind = "damaged"         // the .tar.gz does not decompress intact
 )
 
 // Verdict values a bundle records (metadata.json, manifest.json).
@@ -84,7 +85,11 @@ func (r *VerifyReport) OK() bool { return len(r.Findings) == 0 }
 
 // RefusedReport is the report of a bundle the reader refused (read.go).
 func RefusedReport(name string, err *RefusedError) *VerifyReport {
-	return &VerifyReport{Bundle: name, Trust: "not established", Findings: []Finding{{Kind: Refused, Detail: err.Reason}}}
+	kind := Refused
+	if err.Damaged {
+		kind = Damaged
+	}
+	return &VerifyReport{Bundle: name, Trust: "not established", Findings: []Finding{{Kind: kind, Detail: err.Reason}}}
 }
 
 // Verify checks c's files against manifest.json and manifest.json's signature against the
