@@ -168,13 +168,13 @@ dr-verify: ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey
 drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
 	$(env-check)
 	@$(MAKE) --no-print-directory drctl
-	@$(EXIT_STATUS) $@ $(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)"
+	@$(EXIT_STATUS) $@ $(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)" $(if $(MODE),--mode "$(MODE)")
 
 dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(EXIT_STATUS) $@ $(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" --route "$(or $(ROUTE),auto)" $(WHO) \
+	@$(EXIT_STATUS) $@ $(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(if $(ROUTE),--route "$(ROUTE)") $(WHO) \
 	  $(if $(filter yes,$(LOCAL)),--local)
 
 # The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl

@@ -20,7 +20,7 @@ import (
 var repo string
 
 const (
-	standbyRepo  = "../.."
+	standbyRepo      = "../.."
 	prodStandbyStack = "ValkeyDr-prod-us-west-2-standby"
 )
 

@@ -26,6 +26,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/route53model"
 )
 
 // Label is how the stand-in is named everywhere: terminal, outputs note, evidence.
@@ -59,6 +60,10 @@ type Options struct {
 	// SigningKeyFile is the local Ed25519 key that signs the bundle, made on first use (0600);
 	// "" means <OutRoot>/work/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
 	SigningKeyFile string
+	// Mode is the DR drMode drilled (make drill MODE=standby); "" means the environment's
+	// drPosture. A warm standby (drMode=standby) is drilled as its activation runs: no deploy
+	// (deployed in peacetime), validation, and the switch, whose time the model states.
+	Mode string
 }
 
 // Deps are the outside world.
@@ -94,9 +99,12 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := defaults(&o, &d); err != nil {
 		return nil, err
 	}
-	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DRMode().Name})
+	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrMode(o.Mode), DRPosture: true})
 	if err != nil {
 		return nil, session.Usagef("%v\nNothing was run.", err)
+	}
+	if cfg.Mode().Primary {
+		return nil, session.Usagef("drill MODE=%s: a drill rehearses the DR side; accepted: %s. Nothing was run.", cfg.DrMode, postureList())
 	}
 	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.PrimaryMode().Name})
 	if err != nil {
@@ -120,7 +128,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	}
 	for k, v := range map[string]any{"standIn": Label, "deployed": false, "environment": cfg.EnvironmentName,
 		"stack": cfg.StackID(), "region": cfg.Region + " (as synthesized; nothing deployed)", "cacheName": cfg.CacheName(),
-		"drMode": string(cfg.DrMode)} {
+		"drMode": string(cfg.DrMode), "drPosture": string(cfg.Env.Posture().Name)} {
 		s.Meta[k] = v
 	}
 	s.Printf("valkey-dr drill — %s", strings.ToUpper(Label))
@@ -195,6 +203,12 @@ type run struct {
 	// dns is the DR cache's DNS stack as synthesized (a stack made on the night); nil
 	// otherwise.
 	dns *assembly.Stack
+	// sw is the switch stack as synthesized (the model's time to shift of a standby drill); nil
+	// when the assembly has none.
+	sw *assembly.Stack
+	// postureRecords is the stack holding the SECONDARY of the environment's drPosture, when
+	// the drilled mode is not the posture; nil otherwise.
+	postureRecords *assembly.Stack
 }
 
 // stop ends the stand-in and removes its files (the config files and the password file hold
@@ -222,6 +236,11 @@ func (r *run) phases(ctx context.Context) error {
 	var drStack, primaryStack *assembly.Stack
 	phaseSynth := session.PlannedPhase{Name: "synth", Estimate: session.RunbookDeploy}
 	phaseStandIn := session.PlannedPhase{Name: "stand-in ready", Estimate: session.Estimate{Label: "(deploy: cache AVAILABLE)"}}
+	warm := !cfg.Mode().OnTheNight // a warm standby: deployed in peacetime, nothing deployed on the night
+	if warm {
+		phaseSynth = session.PlannedPhase{Name: "synth (peacetime template)", Estimate: session.RunbookPrepare}
+		phaseStandIn.Estimate = session.Estimate{Label: "(standby: AVAILABLE since peacetime)"}
+	}
 	phaseValidation := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
 
 	err := s.Phase(ctx, "prepare tools", session.RunbookPrepare, func() (string, error) {
@@ -258,6 +277,10 @@ func (r *run) phases(ctx context.Context) error {
 	if err != nil {
 		r.s.NotRun("an earlier phase failed", phaseStandIn, phaseValidation)
 		return err
+	}
+	if warm {
+		s.Timeline.Skip("deploy", session.RunbookDeploy, session.NotPerformed,
+			"warm standby: "+cfg.StackID()+" is deployed in peacetime; its activation deploys nothing (what DescribeStacks reads is the template's outputs)")
 	}
 
 	err = s.Phase(ctx, phaseStandIn.Name, phaseStandIn.Estimate, func() (string, error) {
@@ -299,12 +322,63 @@ func (r *run) phases(ctx context.Context) error {
 	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
 		return err
 	}
-	s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
-		"no Route 53 locally; the records a deploy would create (the DNS stack's, after validation) are in routing/ (as synthesized)")
+	if !warm {
+		s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
+			"no Route 53 locally; the records a deploy would create (the DNS stack's, after validation) are in routing/ (as synthesized)")
+	}
 
-	return s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
+	err = s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
 		return r.validate(ctx, validator)
 	})
+	if err != nil || !warm {
+		return err
+	}
+	// The standby's activation ends with the switch (the request schedule in the DR region):
+	// no AWS here, so its time is the model's over the synthesized templates.
+	model, est := r.shiftNote(primaryStack, drStack)
+	note := "the switch (drctl route --to dr: the request schedule in " + cfg.Env.DrRegion + ") is not performed locally: no AWS; " + model
+	s.Timeline.Skip("routing", est, session.NotPerformed, note)
+	s.Printf("    routing: %s", note)
+	return nil
+}
+
+// shiftNote is the model's time to shift (internal/route53model) over the synthesized primary,
+// switch and standby templates, or why there is none, and the routing phase's estimate: the
+// model's, not the runbook's (a standby's routing is the switch, no deploy).
+func (r *run) shiftNote(primary, standby *assembly.Stack) (string, session.Estimate) {
+	est := session.RunbookRouting
+	if r.sw == nil || primary == nil || standby == nil {
+		return "no model prediction (the switch stack is not in the assembly)", est
+	}
+	secondary, whose := standby, ""
+	if !r.cfg.OwnsServiceRecord() && r.postureRecords != nil {
+		// This standby is beside the environment's posture and owns no SECONDARY: the switch's
+		// time does not depend on which stack owns it (route53model
+		// TestShiftTimesWithTheWarmStandby), so the posture's SECONDARY stands in.
+		secondary = r.postureRecords
+		whose = fmt.Sprintf(" (the SECONDARY is %s's: environment %s's drPosture is %s)", secondary.Name, r.cfg.EnvironmentName, r.cfg.Env.Posture().Name)
+	}
+	env, err := route53model.FromTemplates(route53model.Stacks{Primary: primary.Template, PrimaryRegion: r.primary.Region,
+		Switch: r.sw.Template, SwitchRegion: r.primary.SwitchRegion(), Secondary: secondary.Template})
+	if err != nil {
+		return "no model prediction: " + err.Error(), est
+	}
+	sh, err := env.ShiftToDR()
+	if err != nil {
+		return "no model prediction: " + err.Error(), est
+	}
+	r.s.Meta["modelShiftToDR"] = sh.String()
+	return fmt.Sprintf("model: Route 53 answers the SECONDARY %s-%s after the request, clients within %s (TTL included)%s", sh.Best, sh.Worst, sh.WorstClient, whose),
+		session.Estimate{Label: fmt.Sprintf("switch %s–%s (model)", sh.Best, sh.Worst)}
+}
+
+// postureList is the DR drModes a drill accepts, for messages.
+func postureList() string {
+	var names []string
+	for _, m := range drcontext.Postures() {
+		names = append(names, string(m.Name))
+	}
+	return strings.Join(names, ", ")
 }
 
 // synth runs one cdk synth of the environment's stacks (--context matrix=<environment>: the DR
@@ -331,6 +405,18 @@ func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error
 	}
 	if primary, err = assembly.ReadStack(root, r.primary.StackID()); err != nil {
 		return nil, nil, err
+	}
+	if sw, err := assembly.ReadStack(root, r.primary.SwitchStackID()); err == nil {
+		r.sw = sw
+	}
+	if !r.cfg.OwnsServiceRecord() {
+		if p, err := drcontext.LoadFile(filepath.Join(r.o.Repo, drcontext.FileName), drcontext.Request{Environment: r.cfg.EnvironmentName, DRPosture: true}); err == nil {
+			id := p.StackID()
+			if p.Mode().OnTheNight {
+				id = p.DNSStackID()
+			}
+			r.postureRecords, _ = assembly.ReadStack(root, id)
+		}
 	}
 	if r.cfg.Mode().OnTheNight {
 		// The DR cache's records are its DNS stack's, deployed after validation

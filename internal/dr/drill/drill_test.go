@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,5 +282,67 @@ func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
 	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &drexec.Fake{}, Stdout: &out, Stderr: &out})
 	if session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// make drill MODE=standby: the warm standby is drilled as its activation runs. Nothing is
+// deployed (deployed in peacetime): the timeline's deploy is "not performed", the only phase
+// with a runbook estimate that runs is validation, and the switch's time is the model's.
+func TestDrillOfTheWarmStandby(t *testing.T) {
+	t.Parallel() // own servers and ports
+	needValkey(t)
+	var out bytes.Buffer
+	var secrets []string
+	res, err := Run(context.Background(),
+		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fixture(t), Validator: validatorBin, Mode: "standby"},
+		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets)})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if res.Stack != "ValkeyDr-example-us-west-2-standby" {
+		t.Fatalf("drilled %s", res.Stack)
+	}
+	tl, err := os.ReadFile(filepath.Join(res.Evidence.Dir, "timeline.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var timeline struct {
+		Phases []struct {
+			Name, Status, Note string
+			Runbook            struct {
+				Label      string `json:"label"`
+				MaxMinutes int    `json:"maxMinutes"`
+			} `json:"runbookEstimate"`
+		}
+	}
+	if err := json.Unmarshal(tl, &timeline); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range timeline.Phases {
+		got[p.Name] = p.Status
+		if p.Status == "ok" && p.Name != "validation" && p.Runbook.MaxMinutes > 0 {
+			t.Errorf("phase %s ran with the runbook estimate %q: the only long phase of a standby is validation", p.Name, p.Runbook.Label)
+		}
+		if p.Name == "routing" && (!strings.Contains(p.Note, "model: Route 53 answers the SECONDARY") || !strings.Contains(p.Runbook.Label, "(model)")) {
+			t.Errorf("routing: %q (%s): want the model's time to shift", p.Note, p.Runbook.Label)
+		}
+	}
+	if got["deploy"] != "not performed" || got["validation"] != "ok" || got["routing"] != "not performed" || got["synth"] != "" {
+		t.Errorf("phases %v", got)
+	}
+	meta, _ := os.ReadFile(filepath.Join(res.Evidence.Dir, "metadata.json"))
+	for _, w := range []string{`"drMode": "standby"`, `"drPosture": "stateless"`, `"modelShiftToDR"`} {
+		if !strings.Contains(string(meta), w) {
+			t.Errorf("metadata.json lacks %s:\n%s", w, meta)
+		}
+	}
+}
+
+// A drill rehearses the DR side: drMode none is refused before anything runs.
+func TestDrillRefusesThePrimaryMode(t *testing.T) {
+	_, err := Run(context.Background(), Options{Repo: repo, OutRoot: t.TempDir(), Mode: "none"}, Deps{Stdout: io.Discard, Stderr: io.Discard})
+	if err == nil || session.ExitCode(err) != 2 || !strings.Contains(err.Error(), "accepted: stateless, standby") {
+		t.Fatalf("err %v", err)
 	}
 }

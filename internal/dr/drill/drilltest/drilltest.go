@@ -10,7 +10,8 @@ import (
 )
 
 // Assembly writes one cloud assembly, as `cdk synth --context matrix=example` leaves it for the
-// stacks a drill reads (the DR stack, its DNS stack and the primary stack), from the golden templates of repo's
+// stacks a drill reads (the DR stack, its DNS stack, the primary, its switch and the warm
+// standby), from the golden templates of repo's
 // stacks/testdata, and returns its directory.
 func Assembly(t testing.TB, repo string) string {
 	t.Helper()
@@ -20,6 +21,8 @@ func Assembly(t testing.TB, repo string) string {
 		"ValkeyDr-example-us-west-2-dr":      "example-stateless.json",
 		"ValkeyDr-example-us-west-2-dr-dns":  "example-stateless-dns.json",
 		"ValkeyDr-example-us-east-1-primary": "example-none.json",
+		"ValkeyDr-example-us-west-2-switch":  "example-switch.json",
+		"ValkeyDr-example-us-west-2-standby": "example-standby.json",
 	} {
 		b, err := os.ReadFile(filepath.Join(repo, "stacks", "testdata", golden))
 		if err != nil {
