@@ -142,11 +142,14 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 		hangUp   bool // close drctl's stdout/stderr before the signal
 		wantCode int
 		wantOut  []string
+		// forbidden: issue 26, an interrupt says "interrupted" and nothing else alarming.
+		forbidden []string
 	}{
 		"SIGINT while the stand-in is kept": {sig: syscall.SIGINT, waitFor: "keeps running until you press Ctrl-C", keep: true,
 			wantCode: 0, wantOut: []string{"DRILL PASSED", "interrupt received", "stand-in stopped: 2 valkey-server processes ended"}},
 		"SIGTERM while the stand-in starts": {sig: syscall.SIGTERM, waitFor: "stand-in ready",
-			wantCode: 143, wantOut: []string{"terminated received", "stand-in ready: interrupted", "validation", "not run"}},
+			wantCode: 143, wantOut: []string{"terminated received", "stand-in ready: interrupted", "validation", "not run"},
+			forbidden: []string{"not ready", "--- node", "Server initialized", "Ready to accept"}},
 		"SIGHUP after the terminal is gone": {sig: syscall.SIGHUP, waitFor: "keeps running until you press Ctrl-C", keep: true, hangUp: true,
 			wantCode: 0},
 	} {
@@ -249,6 +252,11 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 			for _, w := range tc.wantOut {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, f := range tc.forbidden {
+				if strings.Contains(out.String(), f) {
+					t.Errorf("an interrupt printed %q:\n%s", f, out.String())
 				}
 			}
 			if len(atStopLine) > 0 {

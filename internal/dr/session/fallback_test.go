@@ -107,3 +107,71 @@ func TestDamagedTarballIsReportedDamaged(t *testing.T) {
 		}
 	}
 }
+
+// Issue 26: runs started in the same second get distinct bundles, never "file exists".
+func TestSameSecondRunsGetDistinctBundles(t *testing.T) {
+	root := t.TempDir()
+	now := func() time.Time { return time.Date(2026, 12, 1, 3, 4, 5, 0, time.UTC) }
+	const runs = 8
+	names := make(chan string, runs)
+	errs := make(chan error, runs)
+	for range runs {
+		go func() {
+			s, err := Start(Config{Kind: "drill", Name: "example", EvidenceRoot: filepath.Join(root, "ev"), WorkRoot: filepath.Join(root, "work"), Now: now})
+			if err != nil {
+				errs <- err
+				return
+			}
+			names <- s.Bundle.Name + " " + s.Work
+		}()
+	}
+	seen := map[string]bool{}
+	for range runs {
+		select {
+		case err := <-errs:
+			t.Fatalf("a same-second run failed: %v", err)
+		case n := <-names:
+			if seen[n] {
+				t.Fatalf("two runs share %s", n)
+			}
+			seen[n] = true
+		}
+	}
+	if !seen["valkey-dr-drill-example-20261201T030405Z "+filepath.Join(root, "work", "valkey-dr-drill-example-20261201T030405Z")] {
+		t.Errorf("the first run's name is not the plain stamp: %v", seen)
+	}
+}
+
+// Issue 26: runs creating the evidence key at once on a fresh machine all get the one key
+// (seen as "open ~/.config/valkey-dr/evidence-ed25519.key: file exists" before issue 23).
+func TestConcurrentKeyCreationMakesOneKey(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), "fresh", "config", "evidence-ed25519.key")
+		const runs = 8
+		ids := make(chan string, runs)
+		errs := make(chan error, runs)
+		for range runs {
+			go func() {
+				s, _, err := LoadOrCreateLocalKey(path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				ids <- s.KeyID()
+			}()
+		}
+		first := ""
+		for range runs {
+			select {
+			case err := <-errs:
+				t.Fatalf("round %d: %v", round, err)
+			case id := <-ids:
+				if first == "" {
+					first = id
+				} else if id != first {
+					t.Fatalf("round %d: two keys made: %s and %s", round, first, id)
+				}
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,16 +129,15 @@ func Start(c Config) (*Session, error) {
 		Timeline: &Timeline{Title: c.Title, Now: c.Now, CommandStart: start},
 		Meta:     map[string]any{"kind": c.Kind, "startedAt": Stamp(start)},
 		rec:      &drexec.Recorder{R: c.Runner, Now: c.Now}}
-	base := fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp)
-	s.Work = filepath.Join(c.WorkRoot, base)
-	if err := os.MkdirAll(s.Work, 0o750); err != nil {
-		return nil, fmt.Errorf("working directory: %w", err)
-	}
-	b, err := NewBundle(c.EvidenceRoot, base)
+	b, err := newUniqueBundle(c.EvidenceRoot, fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp))
 	if err != nil {
 		return nil, err
 	}
 	s.Bundle = b
+	s.Work = filepath.Join(c.WorkRoot, b.Name)
+	if err := os.MkdirAll(s.Work, 0o750); err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
+	}
 	if c.Provenance != nil {
 		s.Timeline.IncidentStart = c.Provenance.IncidentStart
 	}
@@ -160,7 +160,12 @@ func (s *Session) Phase(ctx context.Context, name string, est Estimate, fn func(
 	s.Printf("\n==> %s  %s", Stamp(p.StartedAt), name)
 	note, err := fn()
 	interrupted := err != nil && ctx.Err() != nil
-	if err != nil && note == "" {
+	if interrupted {
+		// What the phase's work said as it was cut short (a stand-in "not ready", a child
+		// killed, server logs) is the interruption's doing, not a fault: the status says it.
+		note = ""
+	}
+	if err != nil && note == "" && !interrupted {
 		// The timeline is read on its own (evidence, change record): say why it failed there.
 		note = shorten(err.Error(), 120)
 	}
@@ -176,7 +181,7 @@ func (s *Session) Phase(ctx context.Context, name string, est Estimate, fn func(
 	var pe *Error
 	switch {
 	case interrupted:
-		return &Error{Code: ExitInterrupted, Phase: name, Msg: "interrupted (SIGINT/SIGTERM): " + err.Error()}
+		return &Error{Code: ExitInterrupted, Phase: name, Msg: "interrupted (SIGINT/SIGTERM); every process this run started was stopped"}
 	case errors.As(err, &pe):
 		if pe.Phase == "" {
 			pe.Phase = name
@@ -323,6 +328,29 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		s.Printf("          NOT SIGNED: no signer configured (SHA256SUMS only proves nothing against an editor)")
 	}
 	return sealed, nil
+}
+
+// maxSameSecondRuns bounds the suffixes tried for runs started in the same second.
+const maxSameSecondRuns = 100
+
+// newUniqueBundle makes the bundle <base>, or <base>-2, -3, ... when another run started in
+// the same second took the name (issue 26: two drills at once): the directory is made with
+// mkdir, which only one run wins, and a name whose tarball exists is never reused.
+func newUniqueBundle(parent, base string) (*Bundle, error) {
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		if _, err := os.Lstat(filepath.Join(parent, name+".tar.gz")); err == nil && i < maxSameSecondRuns {
+			continue
+		}
+		b, err := NewBundle(parent, name)
+		if err != nil && errors.Is(err, fs.ErrExist) && i < maxSameSecondRuns {
+			continue
+		}
+		return b, err
+	}
 }
 
 // VerifyCommand is how every message spells verification: make dr-verify BUNDLE=<path>
