@@ -53,6 +53,9 @@ type Stack struct {
 	// TerminationProtection is from the cloud assembly manifest: it is not in the template.
 	TerminationProtection bool
 	Facts                 Facts
+	// Environment is the manifest's aws://<account>/<region>: RegionOf gives the Region
+	// cfn-lint checks the template for.
+	Environment string
 }
 
 // ofType returns the logical ids of the resources of one type, sorted (findings come out in a
@@ -87,7 +90,7 @@ func LoadAssembly(dir string, facts func(stack string) Facts) ([]*Stack, error) 
 	stacks := make([]*Stack, 0, len(read))
 	for _, st := range read {
 		stacks = append(stacks, &Stack{Name: st.Name, TemplatePath: st.TemplatePath, Template: *st.Template,
-			TerminationProtection: st.TerminationProtection, Facts: facts(st.Name)})
+			TerminationProtection: st.TerminationProtection, Facts: facts(st.Name), Environment: st.Environment})
 	}
 	return stacks, nil
 }
@@ -100,7 +103,7 @@ func LoadStack(name, templatePath string, f Facts) (*Stack, error) {
 		return nil, err
 	}
 	return &Stack{Name: name, TemplatePath: templatePath, Template: *st.Template,
-		TerminationProtection: st.TerminationProtection, Facts: f}, nil
+		TerminationProtection: st.TerminationProtection, Facts: f, Environment: st.Environment}, nil
 }
 
 // refTarget is the logical id a value points at: {"Ref": X} or {"Fn::GetAtt": [X, attr]}.

@@ -2,7 +2,9 @@
 // It synthesizes each one through the real CDK CLI (which runs cdk-nag and our rules, and fails
 // on a violation), re-applies our rules to the synthesized templates, applies the cross-stack
 // rule to the stacks of each environment together (one `cdk synth` only ever sees one of them),
-// and prints one table: stack, resources, findings, suppressed nag findings, verdict.
+// lints every stack for its own Region with cfn-lint and runs the AWS Control Tower proactive
+// controls over every stack (tools.go), and prints one table: stack, resources, findings,
+// suppressed nag findings and waived controls, verdict.
 //
 // Exit status: 0 every stack passes, 1 a finding or a failed synth, 2 cdk.json unreadable.
 package main
@@ -37,6 +39,9 @@ type options struct {
 	// oneByOne runs one `cdk synth` per cell (the old way, 6x the fixed costs) instead of one
 	// `cdk synth --context matrix=all` for the whole matrix.
 	oneByOne bool
+	// cfnLint is the cfn-lint program; guardDir the npm package with cfn-guard and the Control
+	// Tower rules (tools.go).
+	cfnLint, guardDir string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -47,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.outRoot, "out", "cdk.out", "directory for the cloud assemblies (one per environment x drMode)")
 	fs.StringVar(&o.cdk, "cdk", "cdk", "CDK CLI to run")
 	fs.BoolVar(&o.oneByOne, "one-by-one", false, "one cdk synth per environment x drMode instead of one for the whole matrix")
+	fs.StringVar(&o.cfnLint, "cfn-lint", defaultCfnLint, "cfn-lint to run (pinned "+compliance.CfnLintVersion+"; outside CI a missing one is skipped loudly)")
+	fs.StringVar(&o.guardDir, "guard", defaultGuardDir, "the "+compliance.GuardPackage+" package (cfn-guard and the Control Tower rules)")
 	if err := fs.Parse(args); err != nil {
 		return contract.ExitUsage
 	}
@@ -75,8 +82,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		results = synthMatrix(o, append(append(targets, dnsCells(targets)...), evidenceCells(envs)...), envs, stdout)
 	}
 	crossStack(results)
+	toolProblems, ran := tools(o, results, stdout)
 
-	failed := false
+	failed := len(toolProblems) > 0
+	if failed {
+		fmt.Fprintln(stdout, "\n== FAIL the gate's tools")
+		for _, p := range toolProblems {
+			fmt.Fprintln(stdout, p)
+		}
+	}
 	for _, r := range results {
 		if r.failed() {
 			failed = true
@@ -89,9 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if failed {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(stdout, "\ncompliance gate: %s (%d stacks, rules %s..%s, cdk-nag %s; %s)\n", verdict, countStacks(results),
+	fmt.Fprintf(stdout, "\ncompliance gate: %s (%d stacks, rules %s..%s, cdk-nag %s; %s; %s)\n", verdict, countStacks(results),
 		compliance.Rules[0].ID, compliance.Rules[len(compliance.Rules)-1].ID, strings.Join(compliance.NagPacks, " + "),
-		time.Since(start).Round(100*time.Millisecond))
+		ran, time.Since(start).Round(100*time.Millisecond))
 	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendSummary(path, results, verdict); err != nil {
 			fmt.Fprintf(stderr, "check: step summary: %v\n", err)
@@ -348,7 +362,7 @@ func appendSummary(path string, results []*targetResult, verdict string) error {
 		return err
 	}
 	defer f.Close()
-	fmt.Fprintf(f, "### Compliance gate: %s\n\n| stack | resources | findings | suppressed (nag) | verdict |\n|---|--:|--:|--:|---|\n", verdict)
+	fmt.Fprintf(f, "### Compliance gate: %s\n\n| stack | resources | findings | suppressed (nag) + waived (controls) | verdict |\n|---|--:|--:|--:|---|\n", verdict)
 	for _, r := range rows(results) {
 		fmt.Fprintf(f, "| %s | %s | %s | %s | %s |\n", r.stack, r.resources, r.findings, r.suppressed, r.verdict)
 	}

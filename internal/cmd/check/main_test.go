@@ -96,7 +96,7 @@ func (f *fixture) assembly(t *testing.T, dir, stack, template string) {
 	t.Helper()
 	d := filepath.Join("fixtures", dir)
 	f.write(t, filepath.Join(d, "manifest.json"), `{"artifacts": {"`+stack+`": {"type": "aws:cloudformation:stack",
-	  "properties": {"templateFile": "`+stack+`.template.json"}}}}`)
+	  "environment": "aws://111111111111/us-west-2", "properties": {"templateFile": "`+stack+`.template.json"}}}}`)
 	f.write(t, filepath.Join(d, stack+".template.json"), template)
 	for _, pack := range []string{"AwsSolutions", "HIPAA.Security"} {
 		f.write(t, filepath.Join(d, pack+"--"+stack+"-NagReport.json"),
