@@ -66,7 +66,8 @@ func fakeScript() []drexec.Step {
 			out := argAfter(c, "--output")
 			stacks := []string{c.Args[1]}
 			if argAfter(c, "--context") == "matrix=prod" {
-				stacks = []string{"ValkeyDr-prod-us-west-2-dr", "ValkeyDr-prod-us-east-1-primary", "ValkeyDr-prod-us-west-2-switch", "ValkeyDr-prod-evidence"}
+				stacks = []string{"ValkeyDr-prod-us-west-2-dr", "ValkeyDr-prod-us-east-1-primary", "ValkeyDr-prod-us-west-2-switch", "ValkeyDr-prod-evidence",
+					"ValkeyDr-prod-us-west-2-standby"}
 			}
 			var artifacts []string
 			for _, stack := range stacks {
@@ -195,10 +196,15 @@ func TestOpenVerifiesEveryFile(t *testing.T) {
 	if err != nil || st.Stack != "ValkeyDr-prod-us-west-2-dr" {
 		t.Fatalf("find %+v %v", st, err)
 	}
+	// The kit carries the warm standby's cell too (prod's drPosture): its procedure (activation
+	// without a deploy) needs no assembly, its repair on the night does.
+	if st, err := k.Manifest.Find("us-west-2", "standby"); err != nil || st.Stack != "ValkeyDr-prod-us-west-2-standby" || st.Assembly != MatrixAssemblyDir {
+		t.Fatalf("find standby %+v %v", st, err)
+	}
 	if _, err := k.Manifest.Find("eu-west-1", "stateless"); err == nil || !strings.Contains(err.Error(), "has one for: us-west-2") {
 		t.Fatalf("find eu-west-1: %v", err)
 	}
-	if n, err := k.VerifyAssembly(st); err != nil || n != 6 { // the matrix assembly: 4 templates, manifest, canary asset
+	if n, err := k.VerifyAssembly(st); err != nil || n != 7 { // the matrix assembly: 5 templates, manifest, canary asset
 		t.Fatalf("reverify %d %v", n, err)
 	}
 	if err := os.WriteFile(k.Path(st.Assembly+"/x.json"), []byte("{}"), 0o640); err != nil {
