@@ -1,6 +1,6 @@
 // Package iam_test checks the operator IAM policies in docs/iam: each file is a valid policy
 // document, each drctl command's policy holds the actions that command needs, and every AWS call
-// the operator-side code makes (aws CLI command lines in internal/, AWS SDK calls and IAM-auth
+// the operator-side code makes (AWS SDK calls in internal/ and validate/, S3 and KMS included, IAM-auth
 // signing in validate/) is allowed by at least one of them. A new AWS call without a policy
 // line fails here, before an operator finds out with AccessDenied during an incident.
 package iam_test
@@ -47,6 +47,10 @@ var perCommand = map[string][]string{
 		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks"},
 	// applications and operators: endpoint, ports, auth mode, secret ARN from SSM.
 	"read-app-config.json": {"ssm:GetParameter"},
+	// drctl archive (internal/dr/archive): PutObject with Object Lock retention headers into
+	// the SSE-KMS evidence bucket; sealing and drctl verify (internal/dr/kmssign): Sign, Verify,
+	// and GetPublicKey to pin the public key (docs/evidence.md "Trust").
+	"evidence.json": {"s3:PutObject", "s3:PutObjectRetention", "kms:GenerateDataKey", "kms:Decrypt", "kms:Sign", "kms:Verify", "kms:GetPublicKey"},
 }
 
 func load(t *testing.T) map[string]policy {
@@ -146,6 +150,20 @@ func TestEachCommandPolicyHoldsWhatTheCommandNeeds(t *testing.T) {
 			t.Errorf("%s: sts:AssumeRole on %s: want the cdk-* bootstrap roles only", f, res)
 		}
 	}
+	// The evidence policy: objects of the evidence bucket only (no delete: Object Lock and the
+	// bucket policy refuse it anyway), the bucket's key through S3 only, the signing key.
+	ev := allowed(ps["evidence.json"])
+	if res, _ := json.Marshal(ev["s3:PutObject"].Resource); !strings.Contains(string(res), "arn:aws:s3:::valkeydr-ENVIRONMENT-evidence-ACCOUNT_ID-EVIDENCE_REGION/*") {
+		t.Errorf("evidence.json: s3:PutObject on %s: want the evidence bucket's objects only", res)
+	}
+	if cond, _ := json.Marshal(ev["kms:GenerateDataKey"].Condition); !strings.Contains(string(cond), `"kms:ViaService":"s3.EVIDENCE_REGION.amazonaws.com"`) {
+		t.Errorf("evidence.json: kms:GenerateDataKey with %s: want it through S3 only (kms:ViaService)", cond)
+	}
+	for a := range ev {
+		if strings.HasPrefix(a, "s3:Delete") || a == "s3:BypassGovernanceRetention" || a == "kms:CreateGrant" {
+			t.Errorf("evidence.json allows %s: the archive is write-once", a)
+		}
+	}
 	ssm, _ := json.Marshal(allowed(ps["read-app-config.json"])["ssm:GetParameter"].Resource)
 	if !strings.Contains(string(ssm), ":parameter/valkey-dr/ENVIRONMENT/*") {
 		t.Errorf("read-app-config.json: ssm:GetParameter on %s: want /valkey-dr/<env>/*", ssm)
@@ -157,7 +175,7 @@ func TestEachCommandPolicyHoldsWhatTheCommandNeeds(t *testing.T) {
 var cliCall = regexp.MustCompile(`Name:\s*"aws",\s*Args:\s*\[\]string\{"([a-z0-9-]+)",\s*"([a-z0-9-]+)"`)
 
 // sdkCall matches an AWS SDK for Go v2 request: <service>.<Operation>Input{.
-var sdkCall = regexp.MustCompile(`\b(secretsmanager|cloudwatch|lambda|ssm|sts|route53|cloudformation|elasticache|scheduler)\.([A-Z][A-Za-z]+)Input\{`)
+var sdkCall = regexp.MustCompile(`\b(secretsmanager|cloudwatch|lambda|ssm|sts|route53|cloudformation|elasticache|scheduler|s3|kms)\.([A-Z][A-Za-z]+)Input\{`)
 
 // cliServices maps aws CLI service names to IAM prefixes where they differ.
 var cliServices = map[string]string{}
@@ -203,6 +221,16 @@ func codeActions(t *testing.T) map[string][]string {
 				}
 				found[a] = append(found[a], rel)
 			}
+			// A PutObject with Object Lock retention headers is also authorized as
+			// s3:PutObjectRetention; into an SSE-KMS bucket, S3 calls kms:GenerateDataKey (and
+			// kms:Decrypt, for multipart uploads) on the operator's behalf.
+			if strings.Contains(src, "s3.PutObjectInput{") {
+				if strings.Contains(src, "ObjectLockRetainUntilDate") {
+					found["s3:PutObjectRetention"] = append(found["s3:PutObjectRetention"], rel)
+				}
+				found["kms:GenerateDataKey"] = append(found["kms:GenerateDataKey"], rel)
+				found["kms:Decrypt"] = append(found["kms:Decrypt"], rel)
+			}
 			// IAM auth: a SigV4-presigned connect request, authorized as elasticache:Connect.
 			if strings.Contains(src, "PresignHTTP(") && strings.Contains(src, `"elasticache"`) {
 				found["elasticache:Connect"] = append(found["elasticache:Connect"], rel)
@@ -231,7 +259,8 @@ func TestEveryAWSCallOfTheCodeIsCovered(t *testing.T) {
 	// The scan must see what is known to be there, or it proves nothing.
 	for _, a := range []string{"sts:GetCallerIdentity", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection",
 		"secretsmanager:GetSecretValue", "elasticache:Connect", "lambda:InvokeFunction", "scheduler:CreateSchedule", "scheduler:DeleteSchedule",
-		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks"} {
+		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks",
+		"s3:PutObject", "s3:PutObjectRetention", "kms:GenerateDataKey", "kms:Sign", "kms:Verify"} {
 		if _, ok := found[a]; !ok {
 			t.Errorf("the code scan no longer finds %s: fix the scan (regexps in this file)", a)
 		}
@@ -253,4 +282,51 @@ func TestEveryAWSCallOfTheCodeIsCovered(t *testing.T) {
 		}
 	}
 	t.Logf("AWS calls found in internal/ and validate/: %v", actions)
+}
+
+// awsCLIInvocation matches the ways Go code could run the AWS CLI: a command builder's
+// Cmd{Name: "aws", ...}, os/exec's Command("aws", ...) or CommandContext(ctx, "aws", ...), a
+// shell line starting with aws in an argument list, or a name for the program ("aws" assigned
+// to a variable or constant) to pass on.
+var awsCLIInvocation = regexp.MustCompile(`Name:\s*"aws"|exec\.Command(Context)?\(\s*(\w+,\s*)?"aws"|Args:\s*\[\]string\{[^}]*"aws\s[a-z0-9-]+\s|\b\w+\s*(:=|=)\s*"aws"\s*$`)
+
+// TestNoAWSCLIInvocationRemains: drctl makes every AWS call through aws-sdk-go-v2 (regional
+// endpoints, SDK errors mapped to sentences: internal/dr/awsseam.go), so the AWS CLI is no
+// prerequisite of any procedure. Any invocation of it in the operator-side code (internal/,
+// validate/; tests aside) fails here.
+func TestNoAWSCLIInvocationRemains(t *testing.T) {
+	for _, planted := range []string{`Cmd{Name: "aws", Args: []string{"sts", "get-caller-identity"}}`, `exec.CommandContext(ctx, "aws", "s3", "cp")`,
+		`exec.Command("aws")`, `Args: []string{"-c", "aws cloudformation describe-stacks --stack-name x"}`, `awsCLI = "aws"`} {
+		if !awsCLIInvocation.MatchString(planted) {
+			t.Errorf("the scan misses %s: fix awsCLIInvocation", planted)
+		}
+	}
+	// What is not an invocation: an ARN partition, advice printed to the operator.
+	for _, fine := range []string{`return "aws"`, "run `aws sso login --profile %s` and re-run"} {
+		if awsCLIInvocation.MatchString(fine) {
+			t.Errorf("the scan flags %q, which runs nothing", fine)
+		}
+	}
+	root := filepath.Join("..", "..")
+	for _, dir := range []string{"internal", "validate"} {
+		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for i, line := range strings.Split(string(b), "\n") {
+				if awsCLIInvocation.MatchString(line) {
+					rel, _ := filepath.Rel(root, path)
+					t.Errorf("%s:%d runs the AWS CLI: %s\n  make the call with aws-sdk-go-v2 at a seam (internal/dr/awsseam.go) and allow it in docs/iam", rel, i+1, strings.TrimSpace(line))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
