@@ -149,6 +149,21 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 
 // probeVerdict decides healthy, degraded, unreachable or inconclusive from a failed pre-check
 // (or connect) and the traffic's outcome.
+// onlyUnderRate reports whether the offered-load line is the only one that failed.
+func onlyUnderRate(lines []watch.SLACheck) bool {
+	under := false
+	for _, l := range lines {
+		switch {
+		case l.Pass:
+		case l.Name == watch.CheckOffered:
+			under = true
+		default:
+			return false
+		}
+	}
+	return under
+}
+
 func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome, sla watch.SLA) (verdict string, code int, reason string, lines []watch.SLACheck) {
 	if ctx.Err() != nil || (out != nil && out.Interrupted) {
 		return VerdictInconclusive, exitInconclusive, "the probe was interrupted before its --duration ended", nil
@@ -190,6 +205,13 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 			fmt.Sprintf("no command succeeded in %.2fs: %d of %d failed (mostly %s)", t.DurationS, t.Errors, t.Ops, cls), nil
 	}
 	ok, lines := sla.Evaluate(t)
+	if !ok && onlyUnderRate(lines) {
+		// Every latency and error line held, but the probe offered less than --rate: this
+		// host could not send the load (busy, too few workers), which says nothing against
+		// the cache. Never DEGRADED on that alone (issue 26).
+		return VerdictInconclusive, exitInconclusive, "the probe offered less load than asked for (" + failedSLA(lines) +
+			"); every SLA line on the load it did offer held: fix the probe (fewer --rate, more --concurrency, a less busy host), do not activate DR on this result", lines
+	}
 	if !ok {
 		return VerdictDegraded, exitDegraded, "degraded beyond SLA: " + failedSLA(lines), lines
 	}

@@ -59,7 +59,9 @@ type trafficFlags struct {
 // addTrafficFlags defines the traffic and SLA flags with the command's defaults in t.
 func addTrafficFlags(fs *flag.FlagSet, t *trafficFlags) {
 	fs.Var(durationFlag{&t.duration}, "duration", fmt.Sprintf("how long to send traffic (`duration`, default %v, at most %v)", t.duration, maxDuration))
-	fs.Var(intFlag{&t.rate, 0, maxRate}, "rate", fmt.Sprintf("commands per second over all workers (`n`, default %d; 0 = as fast as the workers go)", t.rate))
+	fs.Var(rateFlag{intFlag{&t.rate, 0, maxRate}, &t.sla.Rate}, "rate", fmt.Sprintf("commands per second over all workers (`n`, default %d; 0 = as fast as the workers go); the verdict fails below %.0f%% of it unless --allow-under-rate", t.rate, watch.MinRateShare*100))
+	t.sla.Rate = float64(t.rate)
+	fs.BoolVar(&t.sla.AllowUnderRate, "allow-under-rate", false, fmt.Sprintf("accept a run that offered less than %.0f%% of --rate (the verdict says so)", watch.MinRateShare*100))
 	fs.Var(intFlag{&t.concurrency, 1, maxConcurrency}, "concurrency", fmt.Sprintf("workers, each with one command in flight (`n`, default %d)", t.concurrency))
 	fs.Var(powerOfTwoFlag{&t.connsPerNode, maxConnsPerNode}, "conns-per-node", "TLS connections per node the workers' commands are pipelined over (`n`: 1, 2, 4 ... 256; default 1)")
 	fs.Var(durationFlag{&t.interval}, "interval", fmt.Sprintf("reporting interval (`duration`, default %v)", t.interval))
@@ -333,6 +335,20 @@ func printOutcome(w io.Writer, ev *watch.Evidence, tf trafficFlags) {
 	if ev.Outcome != nil && ev.Reader != nil {
 		fmt.Fprintln(w, ev.Reader.Line())
 	}
+}
+
+// rateFlag is --rate: the pacing (intFlag) and the SLA's requested load.
+type rateFlag struct {
+	intFlag
+	sla *float64
+}
+
+func (f rateFlag) Set(s string) error {
+	if err := f.intFlag.Set(s); err != nil {
+		return err
+	}
+	*f.sla = float64(*f.intFlag.v)
+	return nil
 }
 
 func rateText(rate int) string {

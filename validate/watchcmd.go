@@ -163,6 +163,9 @@ func failedSLA(lines []watch.SLACheck) string {
 			parts = append(parts, fmt.Sprintf("%s %.3fms > %.3fms", l.Name, l.Actual, l.Limit))
 		case "fraction":
 			parts = append(parts, fmt.Sprintf("%s %.3f%% > %.3f%%", l.Name, l.Actual*100, l.Limit*100))
+		case "ops/s":
+			parts = append(parts, fmt.Sprintf("%s %.1f/s < %.1f/s (under %.0f%% of --rate: judged on less load than asked for; --allow-under-rate accepts it)",
+				l.Name, l.Actual, l.Limit, watch.MinRateShare*100))
 		default:
 			// Count lines: nothing completed, or nothing succeeded (then no latency line).
 			if l.Name == "ops" {
