@@ -38,7 +38,18 @@ func (c *Config) UserName() string {
 
 // UserID is the ElastiCache user id: unique per region and account, so it carries the cache
 // name. For IAM auth the user name must equal the user id, so AuthUserName uses it there.
-func (c *Config) UserID() string { return c.CacheName() + "-" + c.UserName() }
+func (c *Config) UserID() string {
+	return c.CacheName() + "-" + c.UserName() + userIDSuffix[c.Env.Cache.Auth.Mode]
+}
+
+// userIDSuffix is what an auth mode adds to the user id. Switching password <-> iam changes the
+// user's UserName (in iam mode the name is the id), which CloudFormation applies by replacing
+// the user; it cannot replace a resource whose custom name (UserId) stays the same, so the
+// update would fail and roll back
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
+// The id follows the mode instead; password keeps the bare id, so deployed password users keep
+// theirs.
+var userIDSuffix = map[AuthMode]string{AuthIAM: "-iam"}
 
 // AuthUserName is the name the client authenticates with: the user id for IAM (AWS requires
 // user name == user id), the configured name for passwords.

@@ -782,7 +782,9 @@ func TestLoad(t *testing.T) {
 				want(t, "Region", c.Region, "us-west-2")
 				want(t, "Net.KmsKeyArn", c.Net.KmsKeyArn, prodKeyWest)
 				want(t, "SnapshotRetentionLimit", c.Env.Cache.SnapshotRetentionLimit, 7)
-				want(t, "AuthUserName", c.AuthUserName(), "sessions-prod-dr-webapp")
+				// iam mode: the user id (== its name) carries the mode, so switching modes replaces
+				// the user instead of failing on its unchanged custom id.
+				want(t, "AuthUserName", c.AuthUserName(), "sessions-prod-dr-webapp-iam")
 				want(t, "Tags", c.Tags()["costCenter"], "cc-42")
 			},
 		},

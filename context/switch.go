@@ -76,7 +76,9 @@ func (c *Config) DRStackIDPattern() string {
 func (c *Config) DRCacheName() string { return c.Env.Cache.Name + NightMode().NameSuffix }
 
 // DRUserID is UserID of the environment's DR stack.
-func (c *Config) DRUserID() string { return c.DRCacheName() + "-" + c.UserName() }
+func (c *Config) DRUserID() string {
+	return c.DRCacheName() + "-" + c.UserName() + userIDSuffix[c.Env.Cache.Auth.Mode]
+}
 
 // DNSStackID is the stack of the Route 53 records of a stack made on the night
 // (Mode.OnTheNight): <StackID>-dns, deployed with --context stack=dns after validation.
