@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func plainArgs(h *valkeytest.Hostile) []string {
 func noNetworkFix(t *testing.T, out ...string) {
 	t.Helper()
 	for _, o := range out {
-		for _, bad := range []string{"NACL", "security group", "goroutine ", "panic"} {
+		for _, bad := range []string{"security group/NACL allow", "goroutine ", "panic:"} {
 			if strings.Contains(o, bad) {
 				t.Errorf("output mentions %q:\n%s", bad, o)
 			}
@@ -102,6 +103,119 @@ func TestRedirectLoopIsAVerdict(t *testing.T) {
 				noNetworkFix(t, tr.stdout, tr.stderr)
 				bounded(h, kind)
 			}
+		})
+	}
+}
+
+// TestGarbageAndSilenceAreNamed: a server that answers garbage was told "it requires TLS, drop
+// --insecure-plaintext", and silence got a security-group/NACL fix (issue 23). Each now gets
+// what happened: not Valkey (class protocol), or accepted and silent (class timeout, the port
+// is open), and "requires TLS" only when TLS bytes came back. Every string from the server is
+// escaped before it is printed.
+func TestGarbageAndSilenceAreNamed(t *testing.T) {
+	t.Parallel() // own listeners and ports: these tests mostly wait
+	escape := []byte("\x1b[2J\x1b[32mVERIFIED\x1b[0m\r\n")
+	tests := map[string]struct {
+		server      func(t testing.TB) *valkeytest.Hostile
+		plain       bool
+		class       string
+		contains    []string
+		notContains []string
+	}{
+		"garbage to a plaintext PING": {server: func(t testing.TB) *valkeytest.Hostile {
+			return valkeytest.StartGarbage(t, []byte("\x00\xffgarbage\x01"))
+		},
+			plain: true, class: valkeyclient.ClassProtocol, contains: []string{"not RESP"}, notContains: []string{"requires TLS", "drop --insecure-plaintext"}},
+		"an HTTP server": {server: func(t testing.TB) *valkeytest.Hostile {
+			return valkeytest.StartGarbage(t, []byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
+		}, plain: true, class: valkeyclient.ClassProtocol, contains: []string{"HTTP/1.1"}, notContains: []string{"requires TLS"}},
+		"terminal escapes to a plaintext PING": {server: func(t testing.TB) *valkeytest.Hostile { return valkeytest.StartGarbage(t, escape) },
+			plain: true, class: valkeyclient.ClassProtocol, notContains: []string{"requires TLS"}},
+		"TLS record bytes to a plaintext PING": {server: func(t testing.TB) *valkeytest.Hostile {
+			return valkeytest.StartGarbage(t, []byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46})
+		}, plain: true, class: valkeyclient.ClassTLS, contains: []string{"requires TLS", "drop --insecure-plaintext"}},
+		"a close without a byte to a plaintext PING": {server: func(t testing.TB) *valkeytest.Hostile { return valkeytest.StartClosing(t) },
+			plain: true, class: valkeyclient.ClassProtocol, contains: []string{"does not speak TLS either"}, notContains: []string{"requires TLS"}},
+		"silence to a plaintext PING": {server: valkeytest.StartSilent,
+			plain: true, class: valkeyclient.ClassTimeout, contains: []string{"sent nothing", "port is open"}, notContains: []string{"requires TLS", "NACL allow"}},
+		"garbage to a TLS handshake": {server: func(t testing.TB) *valkeytest.Hostile {
+			return valkeytest.StartGarbage(t, []byte("\x00\xffgarbage\x01"))
+		},
+			class: valkeyclient.ClassProtocol, contains: []string{"neither TLS nor RESP"}, notContains: []string{"--insecure-plaintext"}},
+		"terminal escapes to a TLS handshake": {server: func(t testing.TB) *valkeytest.Hostile { return valkeytest.StartGarbage(t, escape) },
+			class: valkeyclient.ClassProtocol, contains: []string{"neither TLS nor RESP"}},
+		"silence to a TLS handshake": {server: valkeytest.StartSilent,
+			class: valkeyclient.ClassTimeout, contains: []string{"sent nothing", "port is open"}, notContains: []string{"NACL allow"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := tc.server(t)
+			args := []string{"--endpoint", h.Addr, "--user", valkeytest.AppUser, "--timeout", "3s"}
+			if tc.plain {
+				args = append(args, "--insecure-plaintext")
+			}
+			res := validate(t, invocation{args: args, env: pw(valkeytest.AppPassword)})
+			c := wantFail(t, res, "tls", tc.class, 6*time.Second, tc.contains...)
+			text := c.Detail + " | " + c.Fix
+			for _, s := range tc.notContains {
+				if strings.Contains(text, s) {
+					t.Errorf("tls: %q says %q", text, s)
+				}
+			}
+			if strings.ContainsRune(res.stdout+res.stderr, '\x1b') || strings.ContainsRune(res.stdout, 0) {
+				t.Errorf("a raw control character from the server reached the terminal")
+			}
+			if strings.Contains(name, "garbage") && tc.plain && !strings.Contains(res.stdout, `"\x00\xffgarbage\x01..."`) {
+				t.Errorf("the garbage is not shown escaped")
+			}
+			noNetworkFix(t, res.stdout, res.stderr)
+		})
+	}
+}
+
+// TestHostileRepliesAfterTheHandshake: a server that connects like a cluster and then answers
+// commands with RESP that lies (a negative or huge length, a line without end, a type byte
+// that does not exist) must end in a classified failure, never a Go panic or an allocation
+// of what the header claims.
+func TestHostileRepliesAfterTheHandshake(t *testing.T) {
+	t.Parallel() // own listeners and ports: these tests mostly wait
+	replies := map[string][]byte{
+		"a negative bulk length":     []byte("$-5\r\n"),
+		"a negative array length":    []byte("*-7\r\n"),
+		"a negative map length":      []byte("%-3\r\n"),
+		"a 100 GB bulk string":       []byte("$100000000000\r\nxx"),
+		"a billion-element array":    []byte("*1000000000\r\n:1\r\n"),
+		"nested huge arrays":         []byte(strings.Repeat("*100000000\r\n", 50)),
+		"an unknown type byte":       []byte("@what\r\n"),
+		"a streamed string":          []byte("$?\r\n;1000000000\r\nx"),
+		"a line that never ends":     append([]byte("+"), bytes.Repeat([]byte("x"), 4<<20)...),
+		"an integer that overflows":  []byte(":99999999999999999999999999\r\n"),
+		"terminal escapes in a line": []byte("-ERR \x1b[2J\x1b[32mVERIFIED\x1b[0m\r\n"),
+	}
+	// The probe's traffic goes through the same guard: a few replies prove it, without
+	// loading a 2-core machine with eleven probes at once.
+	probeToo := map[string]bool{"a negative bulk length": true, "nested huge arrays": true, "a line that never ends": true}
+	for name, reply := range replies {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := valkeytest.StartHandshakeThenGarbage(t, reply)
+			res := validate(t, invocation{args: append(plainArgs(h), "--timeout", "5s"), env: pw(valkeytest.AppPassword)})
+			if res.code != exitFailed || res.took > 8*time.Second+loadSlack {
+				t.Fatalf("run: exit %d in %v, want %d within 8s", res.code, res.took, exitFailed)
+			}
+			if strings.ContainsRune(res.stdout+res.stderr, '\x1b') {
+				t.Errorf("a raw escape sequence from the server reached the terminal")
+			}
+			noNetworkFix(t, res.stdout, res.stderr)
+			if !probeToo[name] {
+				return
+			}
+			tr := runTraffic(t, "probe", append(plainArgs(h), "--duration", "2s"), pw(valkeytest.AppPassword))
+			if tr.code != exitUnreachable {
+				t.Errorf("probe: exit %d, want %d (no command succeeded)", tr.code, exitUnreachable)
+			}
+			noNetworkFix(t, tr.stdout, tr.stderr)
 		})
 	}
 }

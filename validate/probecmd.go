@@ -5,10 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/validate/report"
@@ -16,6 +13,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
@@ -97,7 +95,7 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := d.signalContext(stderr)
 	defer stop()
 	// The pre-checks retry what can heal (refused, NXDOMAIN) within the probe's duration: a
 	// probe answers within --duration (plus cleanup), whatever the endpoint does.
@@ -127,6 +125,9 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			return exitUsage
 		}
 	} else {
+		// The outcome quotes what the server answered (errors, the cleanup's, the reason):
+		// escaped for the terminal, one helper for every line.
+		stdout := termsafe.Writer(stdout)
 		if !o.quiet {
 			printOutcome(stdout, ev, tf)
 			if len(paths) > 0 {
@@ -166,7 +167,12 @@ func onlyUnderRate(lines []watch.SLACheck) bool {
 
 func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome, sla watch.SLA) (verdict string, code int, reason string, lines []watch.SLACheck) {
 	if ctx.Err() != nil || (out != nil && out.Interrupted) {
-		return VerdictInconclusive, exitInconclusive, "the probe was interrupted before its --duration ended", nil
+		why := "interrupted"
+		if cause := context.Cause(ctx); cause != nil {
+			why = cause.Error()
+		}
+		// Its own verdict, with the inconclusive exit code the runbook documents for it.
+		return string(verdictInterrupted), exitInconclusive, why + " before its --duration ended: no verdict on the cache; do not activate DR on this result", nil
 	}
 	if failed != nil {
 		if probeConfigClasses[failed.ErrorClass] {

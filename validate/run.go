@@ -6,10 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,6 +18,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 // deps is the outside world of `run`; tests replace parts of it (never the Valkey protocol).
@@ -33,6 +32,8 @@ type deps struct {
 	// lambda and invokeTimeout are --via-function's (viafunction.go).
 	lambda        func(ctx context.Context, region string) (InvokeAPI, error)
 	invokeTimeout time.Duration
+	// signals gives the command's context, canceled by SIGINT/SIGTERM (signalContext).
+	signals func(stderr io.Writer) (context.Context, func())
 }
 
 func defaultDeps() deps {
@@ -53,10 +54,15 @@ func defaultDeps() deps {
 			}
 			return aws.NewCredentialsCache(cfg.Credentials), nil
 		},
-		now:    time.Now,
-		lambda: newLambda,
+		now:     time.Now,
+		lambda:  newLambda,
+		signals: signalContext,
 	}
 }
+
+// verdictInterrupted is the verdict of a run, watch or probe a signal cut short (report.json
+// verdict, watch.json/probe.json verdict): its own, never a check's failure class.
+const verdictInterrupted = report.Status("interrupted")
 
 const insecureWarning = "--insecure-plaintext: TLS is OFF: traffic and the password travel UNENCRYPTED (test servers only; never for ElastiCache)"
 
@@ -67,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 	if code, done := parseArgs(fs, &o, args, runUsage, stdout, stderr); done {
 		return code
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := d.signalContext(stderr)
 	defer stop()
 	if o.viaFunction != "" {
 		return runViaFunction(ctx, fs, o, d, stdout, stderr)
@@ -115,6 +121,12 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 		rep.Server = &s
 	}
 	rep.Finish(now())
+	if valkeyclient.Interrupted(ctx) {
+		// Its own verdict: a run cut short proves nothing either way about the cache.
+		rep.Verdict, rep.ExitCode = verdictInterrupted, contract.ExitInterrupted
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s after %v: the checks it cut short or never started say nothing about the cache; re-run",
+			context.Cause(ctx), rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond)))
+	}
 
 	code = rep.ExitCode
 	if o.evidenceDir != "" {

@@ -83,7 +83,7 @@ func TestReadPortFaults(t *testing.T) {
 				c.Replica.Pause()
 				t.Cleanup(c.Replica.Resume)
 			},
-			failed: "reader-tls", class: "timeout", contains: "no answer", maxRuntime: 20 * time.Second,
+			failed: "reader-tls", class: "timeout", contains: "accepted the TCP connection but sent nothing", maxRuntime: 20 * time.Second,
 		},
 	}
 	for name, tc := range tests {

@@ -5,13 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 	"github.com/valkey-dr/valkey-dr/validate/target"
+	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 )
 
@@ -34,7 +34,7 @@ latency, error rate and reconnects every --interval, then judges the run against
     --duration 5m --rate 500 --sla-p99 5ms --evidence-dir evidence/
 
 Exit status: 0 the SLA held, 1 it did not (or traffic could not start), 2 usage or
-configuration error. --evidence-dir gets watch.json, watch.csv (one row per interval) and
+configuration error, 130 interrupted (SIGINT/SIGTERM: verdict "interrupted"). --evidence-dir gets watch.json, watch.csv (one row per interval) and
 watch-latency.svg. Every key is under the run's random prefix and is deleted at the end.
 Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
 `
@@ -77,7 +77,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			toolName, tf.connsPerNode, connPipelined, connPerCommand)
 		return exitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := d.signalContext(stderr)
 	defer stop()
 	o.cfg.Timeout = watchPreCheckTimeout
 	tg, code, ok := resolveTarget(ctx, o, d, stderr)
@@ -112,9 +112,6 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 		default:
 			ev.Reason = "the SLA did not hold: " + failedSLA(lines)
 		}
-		if ev.Interrupted {
-			ev.Warnings = append(ev.Warnings, fmt.Sprintf("interrupted after %.2fs of the %v asked for: the verdict covers what was measured", ev.Total.DurationS, tf.duration))
-		}
 		rate := ev.Total.OpsPerSec
 		if ev.Reader != nil && ev.Total.DurationS > 0 {
 			// Reads through the read port are paced with the rest but counted apart.
@@ -127,6 +124,18 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			ev.Warnings = append(ev.Warnings, ev.Cleanup.Text(watch.DefaultSessionTTL))
 		}
 	}
+	if valkeyclient.Interrupted(ctx) {
+		// Its own verdict: what was measured until the signal is in the evidence, but a
+		// run cut short is not the stabilization run the SLA judges.
+		measured := "no traffic ran"
+		if ev.Outcome != nil {
+			measured = fmt.Sprintf("after %.2fs of the %v of traffic asked for; over what was measured: %s", ev.Total.DurationS, tf.duration, ev.Reason)
+		} else if failed != nil && failed.ErrorClass != valkeyclient.ClassInterrupted {
+			measured = ev.Reason
+		}
+		ev.Verdict, ev.ExitCode = string(verdictInterrupted), contract.ExitInterrupted
+		ev.Reason = fmt.Sprintf("%s (%s)", context.Cause(ctx), measured)
+	}
 	paths, wcode := r.finish(ev, stderr)
 	if !text {
 		if err := watch.WriteJSON(stdout, ev); err != nil {
@@ -134,6 +143,9 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			return exitUsage
 		}
 	} else {
+		// The outcome quotes what the server answered (errors, the cleanup's, the reason):
+		// escaped for the terminal, one helper for every line.
+		stdout := termsafe.Writer(stdout)
 		printOutcome(stdout, ev, tf)
 		if len(paths) > 0 {
 			fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))

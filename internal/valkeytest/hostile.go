@@ -278,6 +278,16 @@ func StartHandshakeThenGarbage(t testing.TB, reply []byte) *Hostile {
 	})
 }
 
+// StartClosing starts a server that closes every connection as soon as it reads something,
+// without a byte in reply.
+func StartClosing(t testing.TB) *Hostile {
+	t.Helper()
+	return startHostile(t, func(h *Hostile, c net.Conn) {
+		buf := make([]byte, 4096)
+		_, _ = c.Read(buf)
+	})
+}
+
 // StartSilent starts a server that accepts connections, reads what it is sent and never
 // answers: a hung process behind an open port.
 func StartSilent(t testing.TB) *Hostile {

@@ -102,9 +102,17 @@ func (r *Runner) runOne(parent, runCtx context.Context, e *Env, c Check, done ma
 			return finish(res, c, start, now(), 0)
 		}
 	}
+	if valkeyclient.Interrupted(parent) && !c.Always {
+		res = skip("not run: " + interruptedText(parent))
+		res.SkippedBecause = valkeyclient.ClassInterrupted
+		return finish(res, c, start, now(), 0)
+	}
 	base := runCtx
 	timeout := c.Timeout
-	if c.Always {
+	if c.Always && valkeyclient.Interrupted(parent) {
+		// After Ctrl-C, cleanup gets a short bound and no more.
+		base, timeout = context.WithoutCancel(parent), min(timeout, valkeyclient.CleanupAfterInterrupt)
+	} else if c.Always {
 		// Cleanup runs even after Ctrl-C or a spent --timeout: the keys should not wait for their TTL.
 		base = context.WithoutCancel(parent)
 		if dl, ok := runCtx.Deadline(); ok {
@@ -134,6 +142,13 @@ func (r *Runner) runOne(parent, runCtx context.Context, e *Env, c Check, done ma
 		}
 	}()
 	res = c.Run(ctx, e)
+	if valkeyclient.Interrupted(parent) && !c.Always && res.Status != report.Pass {
+		// Cut short by the signal: whatever the check saw on its way out (a canceled lookup
+		// reads as a DNS failure) is not what happened.
+		ev := map[string]any{"detailWhenInterrupted": res.Detail}
+		res = report.Result{Status: report.Fail, ErrorClass: valkeyclient.ClassInterrupted,
+			Detail: interruptedText(parent) + " before this check finished", Evidence: ev}
+	}
 	if res.Status == report.Fail && res.ErrorClass == valkeyclient.ClassTimeout {
 		res.Detail += fmt.Sprintf(" (check deadline %v)", timeout.Round(time.Millisecond))
 	}
@@ -151,4 +166,9 @@ func finish(res report.Result, c Check, start, end time.Time, deadline time.Dura
 		res.Detail = "internal error: check returned no status"
 	}
 	return res
+}
+
+// interruptedText names the signal that ended the run ("interrupted by SIGINT").
+func interruptedText(ctx context.Context) string {
+	return context.Cause(ctx).Error()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -86,7 +87,9 @@ var errPlaintextServer = tls.RecordHeaderError{Msg: "server answered a plaintext
 // ClientHello, which would otherwise look like a timeout.
 const plaintextAfter = 300 * time.Millisecond
 
-// handshake dials TLS; if the server is silent for plaintextAfter it also probes plaintext.
+// handshake dials TLS; if the server is silent for plaintextAfter it also probes plaintext. A
+// handshake that times out after the TCP connect succeeded is ErrSilent: the port is open and
+// the process behind it says nothing, which no security group explains.
 func handshake(ctx context.Context, d tls.Dialer, addr string) (net.Conn, error) {
 	type res struct {
 		c   net.Conn
@@ -96,7 +99,7 @@ func handshake(ctx context.Context, d tls.Dialer, addr string) (net.Conn, error)
 	defer cancel()
 	ch := make(chan res, 1)
 	go func() {
-		c, err := d.DialContext(hctx, "tcp", addr)
+		c, err := tlsDial(hctx, d, addr)
 		ch <- res{c, err}
 	}()
 	timer := time.NewTimer(plaintextAfter)
@@ -106,37 +109,107 @@ func handshake(ctx context.Context, d tls.Dialer, addr string) (net.Conn, error)
 		case r := <-ch:
 			return r.c, r.err
 		case <-timer.C:
-			if reply, ok := pingPlaintext(ctx, addr); ok {
+			if p := pingPlaintext(ctx, addr); p.resp {
 				cancel()
 				if r := <-ch; r.c != nil {
 					r.c.Close()
 				}
-				return nil, fmt.Errorf("%w (%q)", errPlaintextServer, reply)
+				return nil, fmt.Errorf("%w (%q)", errPlaintextServer, p.reply)
 			}
 		}
 	}
 }
 
-// pingPlaintext sends PING without TLS and reports whether a RESP reply came back.
-func pingPlaintext(ctx context.Context, addr string) (string, bool) {
+// tlsDial is d.DialContext in two steps, so that a silent server after the TCP connect is told
+// apart from a connect that never completes.
+func tlsDial(ctx context.Context, d tls.Dialer, addr string) (net.Conn, error) {
+	nd := d.NetDialer
+	if nd == nil {
+		nd = &net.Dialer{}
+	}
+	raw, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.Config.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	c := tls.Client(raw, cfg)
+	if err := c.HandshakeContext(ctx); err != nil {
+		raw.Close()
+		if ctx.Err() != nil && !valkeyclient.Interrupted(ctx) {
+			return nil, fmt.Errorf("%w (TLS handshake: %w)", valkeyclient.ErrSilent, err)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// plainReply is what a server did with a plaintext PING.
+type plainReply struct {
+	// resp: it answered RESP (reply is its first line): a plaintext server.
+	resp  bool
+	reply string
+	// tls: it answered a TLS record (an alert): it speaks TLS.
+	tls bool
+	// first are the first bytes of any other answer (garbage).
+	first []byte
+	// closed: it closed the connection without a byte; silent: it sent nothing before the
+	// deadline; err is the dial or write error, if any.
+	closed, silent bool
+	err            error
+}
+
+// pingPlaintext sends PING without TLS and reports what came back.
+func pingPlaintext(ctx context.Context, addr string) plainReply {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return "", false
+		return plainReply{err: err}
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(dl)
 	}
 	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return "", false
+		return plainReply{err: err}
 	}
 	buf := make([]byte, 64)
-	n, _ := conn.Read(buf)
-	if n > 0 && (buf[0] == '+' || buf[0] == '-') {
-		return strings.TrimSpace(string(buf[:n])), true
+	n, err := conn.Read(buf)
+	var ne net.Error
+	switch {
+	case n > 0 && (buf[0] == '+' || buf[0] == '-'):
+		return plainReply{resp: true, reply: strings.TrimSpace(string(buf[:n]))}
+	case n >= 2 && (buf[0] == tlsRecordAlert || buf[0] == tlsRecordHandshake) && buf[1] == 3:
+		return plainReply{tls: true}
+	case n > 0:
+		return plainReply{first: buf[:min(n, 16)]}
+	case errors.As(err, &ne) && ne.Timeout():
+		return plainReply{silent: true}
 	}
-	return "", false
+	return plainReply{closed: true, err: err}
+}
+
+// TLS record content types (RFC 8446 section 5.1): a TLS server answers bytes it cannot parse
+// with an alert record, or a ClientHello with a handshake record.
+const (
+	tlsRecordAlert     = 0x15
+	tlsRecordHandshake = 0x16
+)
+
+// speaksTLS reports whether a TLS handshake with addr gets a TLS answer. It only tells whether
+// the server speaks TLS (nothing is sent after the handshake), so it trusts any certificate.
+func speaksTLS(ctx context.Context, addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	d := tls.Dialer{Config: &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}} //nolint:gosec // detection only, no data sent
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		c.Close()
+		return true
+	}
+	var ae tls.AlertError
+	return errors.As(err, &ae) // a TLS server that refused the handshake still speaks TLS
 }
 
 func sans(c *x509.Certificate) []string {
@@ -153,16 +226,38 @@ func sans(c *x509.Certificate) []string {
 // broken TLS record and closes the connection, which later would look like a flaky network.
 func plaintextProbe(ctx context.Context, e *Env) report.Result {
 	addr := e.Target.Addr()
-	if reply, ok := pingPlaintext(ctx, addr); ok {
+	p := pingPlaintext(ctx, addr)
+	if p.resp {
 		r := pass("INSECURE: --insecure-plaintext: TLS not used, traffic and password are NOT encrypted (server answered plaintext PING)",
-			map[string]any{"insecurePlaintext": true, "plaintextReply": reply})
+			map[string]any{"insecurePlaintext": true, "plaintextReply": p.reply})
 		r.Status = report.Warn
 		return r
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && !p.silent {
 		return failErr(ctx.Err(), "plaintext PING to "+addr, nil)
 	}
-	return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassTLS,
-		Msg: fmt.Sprintf("--insecure-plaintext given but %s closed the connection on a plaintext PING: it requires TLS", addr),
-		Fix: "drop --insecure-plaintext (ElastiCache Serverless always uses TLS)"}, nil)
+	requiresTLS := valkeyclient.Problem{Class: valkeyclient.ClassTLS,
+		Msg: fmt.Sprintf("--insecure-plaintext given but %s answered a plaintext PING with TLS: it requires TLS", addr),
+		Fix: "drop --insecure-plaintext (ElastiCache Serverless always uses TLS)"}
+	switch {
+	case p.tls:
+		return failProblem(requiresTLS, nil)
+	case p.silent:
+		return failErr(fmt.Errorf("plaintext PING: %w", valkeyclient.ErrSilent), "plaintext PING to "+addr, nil)
+	case p.first != nil:
+		// Raw: printers escape what a server sent (report's oneLine); the evidence has hex.
+		return failErr(fmt.Errorf("%w: \"%s...\"", valkeyclient.ErrNotRESP, p.first),
+			"plaintext PING to "+addr, map[string]any{"firstBytes": fmt.Sprintf("%x", p.first)})
+	case p.err != nil && !p.closed:
+		return failErr(p.err, "plaintext PING to "+addr, nil)
+	}
+	// Closed without a byte. A TLS server may do that with a plaintext PING; whether it does
+	// speak TLS is asked, not assumed (a broken server closes too).
+	if speaksTLS(ctx, addr) {
+		requiresTLS.Msg = fmt.Sprintf("--insecure-plaintext given but %s closed the connection on a plaintext PING and completes a TLS handshake: it requires TLS", addr)
+		return failProblem(requiresTLS, nil)
+	}
+	return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassProtocol,
+		Msg: fmt.Sprintf("--insecure-plaintext given but %s closed the connection on a plaintext PING without a reply, and does not speak TLS either: it is not a Valkey server", addr),
+		Fix: "check the endpoint and port are the cache's (6379 primary, 6380 reader): something else answers there"}, nil)
 }

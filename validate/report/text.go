@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
 // label is the fixed-width verdict shown on a live line.
@@ -24,7 +26,7 @@ func WriteSummary(w io.Writer, r *Report) {
 	s := r.Summary
 	fmt.Fprintf(w, "%s: %d checks in %s (%d pass, %d warn, %d fail, %d skip) against %s; run %s\n",
 		label(r.Verdict), s.Total, fmtDur(time.Duration(r.DurationMs*float64(time.Millisecond))),
-		s.Pass, s.Warn, s.Fail, s.Skip, r.Target.Endpoint, r.RunID)
+		s.Pass, s.Warn, s.Fail, s.Skip, termsafe.Escape(r.Target.Endpoint), r.RunID)
 	for _, c := range r.Checks {
 		if c.Status == Fail {
 			fmt.Fprintf(w, "  failed %s: %s\n", c.Name, oneLine(c.Detail))
@@ -34,11 +36,13 @@ func WriteSummary(w io.Writer, r *Report) {
 		}
 	}
 	for _, wmsg := range r.Warnings {
-		fmt.Fprintf(w, "WARNING: %s\n", wmsg)
+		fmt.Fprintf(w, "WARNING: %s\n", oneLine(wmsg))
 	}
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine joins s into one line and escapes it for the terminal (termsafe.Escape): a detail
+// quotes what a server answered, and a hostile server answers escape sequences.
+func oneLine(s string) string { return termsafe.Escape(strings.Join(strings.Fields(s), " ")) }
 
 // fmtDur prints a duration with 3 significant figures: 412µs, 3.21ms, 1.20s.
 func fmtDur(d time.Duration) string {

@@ -74,7 +74,7 @@ func OptionsEvidence(tg *target.Target, clientName string) map[string]any {
 		"dialTimeout":      DialTimeout.String(),
 		"connWriteTimeout": ConnWriteTimeout.String(),
 		"clientSetInfo":    "disabled (refused on ElastiCache Serverless)",
-		// Redirect bounds (GuardRedirects): a redirect loop is a verdict, in bounded memory.
+		// Redirect bounds (GuardClient): a redirect loop is a verdict, in bounded memory.
 		"redirectsPerCommand":  RedirectsPerCommand,
 		"redirectConnsPerNode": RedirectConnsPerNode,
 	}
@@ -96,17 +96,17 @@ func caSuffix(f string) string {
 // NewClientWith connects with opt, bounded by ctx even though valkey.NewClient takes no context:
 // a client that arrives after ctx ended is closed. opt comes from Options, possibly adjusted (watch and
 // probe add a dial counter and more connections per node). Its redirects are bounded
-// (GuardRedirects, with no pool beyond the pipelined connections).
+// (GuardClient, with no pool beyond the pipelined connections).
 func NewClientWith(ctx context.Context, opt valkey.ClientOption) (valkey.Client, error) {
 	c, _, err := NewGuardedClient(ctx, opt, 0)
 	return c, err
 }
 
 // NewGuardedClient is NewClientWith for a client that opens layoutConns connections per node
-// besides its pipelined ones (GuardRedirects), returning the guard so the caller can tell a
+// besides its pipelined ones (GuardClient), returning the guard so the caller can tell a
 // redirect loop (RedirectGuard.Looped).
 func NewGuardedClient(ctx context.Context, opt valkey.ClientOption, layoutConns int) (valkey.Client, *RedirectGuard, error) {
-	g := GuardRedirects(&opt, layoutConns)
+	g := GuardClient(&opt, layoutConns)
 	addr := strings.Join(opt.InitAddress, ",")
 	type res struct {
 		c   valkey.Client

@@ -37,7 +37,39 @@ const (
 	// RedirectsPerCommand, or a node that redirects to itself until the RedirectGuard stops
 	// dialing it. The server answers; it is never a network problem.
 	ClassRedirect = "redirect"
+	// ClassInterrupted is a check or command cut short by SIGINT/SIGTERM: not the cache's
+	// fault and no verdict on it (issue 23: it was sealed as a DNS failure before).
+	ClassInterrupted = "interrupted"
+	// ClassProtocol is a server that answers bytes that are not the protocol asked for
+	// (neither RESP nor TLS): it is not a Valkey server, whatever else it is.
+	ClassProtocol = "protocol"
 )
+
+// ErrSilent is a server that accepted the TCP connection and then sent nothing before the
+// deadline: a hung process or not Valkey, never a security group (TCP got through).
+var ErrSilent = errors.New("the server accepted the TCP connection but sent nothing before the deadline")
+
+// ErrNotRESP is a reply that is not RESP (ReplyGuard and the plaintext probe).
+var ErrNotRESP = errors.New("the server answered with bytes that are not RESP")
+
+// notValkeyFix is the fix for a server that answers something other than Valkey's protocol.
+const notValkeyFix = "check the endpoint and port are the cache's (6379 primary, 6380 reader): something else answers there"
+
+// IsRESPStart reports whether b can start a RESP reply to a command (RESP2 and RESP3 types).
+func IsRESPStart(b byte) bool { return strings.IndexByte("+-:$*_,#!=(%~>|", b) >= 0 }
+
+// ErrInterrupted is the cause of the context a signal cancels (validate's signal handling):
+// "interrupted by interrupt" names the signal after it.
+var ErrInterrupted = errors.New("interrupted")
+
+// CleanupAfterInterrupt bounds the clean-up of run, watch and probe after SIGINT/SIGTERM:
+// the operator is waiting, and the keys expire with their TTL anyway.
+const CleanupAfterInterrupt = 2 * time.Second
+
+// Interrupted reports whether ctx ended because of a signal (its cause is ErrInterrupted).
+func Interrupted(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrInterrupted)
+}
 
 // ErrExecAborted is a WATCHed EXEC aborted although the key still does not exist: the
 // service was unsure whether it changed. Healable: retried under the check's deadline.
@@ -114,6 +146,11 @@ func isTLSProblem(err error) bool {
 // "SET key") and is the start of Msg.
 func Classify(err error, what string) Problem {
 	msg := fmt.Sprintf("%s: %v", what, err)
+	if errors.Is(err, ErrInterrupted) || errors.Is(err, context.Canceled) {
+		// Before every other class: a lookup or a handshake cut by Ctrl-C says nothing about
+		// the resolver or the server.
+		return Problem{ClassInterrupted, what + ": interrupted before it finished", ""}
+	}
 	var dnsErr *net.DNSError
 	var ua x509.UnknownAuthorityError
 	var uap *x509.UnknownAuthorityError
@@ -142,9 +179,14 @@ func Classify(err error, what string) Problem {
 			"no client with a correct clock can connect: renew the server certificate; if this host's clock is wrong, fix it (NTP) and re-run"}
 	case errors.As(err, &ci):
 		return Problem{ClassTLS, fmt.Sprintf("%s: certificate invalid: %v", what, ci), "check the server certificate and the system clock"}
-	case errors.As(err, &rh):
+	case errors.As(err, &rh) && (rh.RecordHeader == [5]byte{} || IsRESPStart(rh.RecordHeader[0])):
 		return Problem{ClassTLS, what + ": the server does not speak TLS (plaintext reply to the TLS handshake)",
 			"ElastiCache Serverless always uses TLS: check the endpoint; for a plaintext test server only, pass --insecure-plaintext"}
+	case errors.As(err, &rh):
+		// Neither TLS nor RESP: nothing says it is a plaintext Valkey, so no --insecure-plaintext.
+		// The bytes are the server's, raw: printers escape them (report's oneLine).
+		return Problem{ClassProtocol, fmt.Sprintf("%s: the server answered the TLS handshake with bytes that are neither TLS nor RESP (\"%s...\"): it is not a Valkey server",
+			what, string(rh.RecordHeader[:])), notValkeyFix}
 	case isTLSProblem(err):
 		return Problem{ClassTLS, msg, "check the server certificate and --ca-file/--tls-server-name"}
 	}
@@ -188,6 +230,11 @@ func Classify(err error, what string) Problem {
 		return Problem{ClassServer, msg, ""}
 	}
 	switch {
+	case errors.Is(err, ErrSilent):
+		return Problem{ClassTimeout, fmt.Sprintf("%s: %v", what, ErrSilent),
+			"the port is open (TCP connects), so no security group or NACL is in the way: the process behind it does not answer (hung, or not Valkey): check the endpoint and port are the cache's, and the cache status"}
+	case errors.Is(err, ErrNotRESP):
+		return Problem{ClassProtocol, msg, notValkeyFix}
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
 		return Problem{ClassTimeout, what + ": no answer before the deadline",
 			"the node is unresponsive or traffic is dropped: check the security group/NACL allow this host on the port, and the cache status"}

@@ -73,12 +73,13 @@ type RedirectGuard struct {
 	looped string
 }
 
-// GuardRedirects caps opt's redirects per command (RedirectsPerCommand) and wraps its dialer
-// (opt.DialCtxFn, or valkey-go's default dial) with a RedirectGuard. layoutConns is how many
+// GuardClient bounds what a server can make the client of opt do: it caps the redirects per
+// command (RedirectsPerCommand), wraps the dialer (opt.DialCtxFn, or valkey-go's default
+// dial) with a RedirectGuard, and reads every reply through a respGuard (MaxReplyBytes). layoutConns is how many
 // connections to one node the client opens by design besides its pipelined ones (a pool of
 // one connection per command in flight: the concurrency); the pipelined ones are read from
 // opt.
-func GuardRedirects(opt *valkey.ClientOption, layoutConns int) *RedirectGuard {
+func GuardClient(opt *valkey.ClientOption, layoutConns int) *RedirectGuard {
 	opt.ClusterOption.MaxMovedRedirections = RedirectsPerCommand
 	wires := 1
 	if opt.PipelineMultiplex > 0 {
@@ -105,7 +106,7 @@ func GuardRedirects(opt *valkey.ClientOption, layoutConns int) *RedirectGuard {
 			g.closed(dst)
 			return nil, err
 		}
-		return &guardedConn{Conn: conn, onClose: func() { g.closed(dst) }}, nil
+		return &guardedConn{Conn: guardReplies(conn), onClose: func() { g.closed(dst) }}, nil
 	}
 	return g
 }

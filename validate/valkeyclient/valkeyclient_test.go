@@ -147,7 +147,7 @@ func TestRedirectLoopBounded(t *testing.T) {
 func TestGuardRefusesPastTheLayout(t *testing.T) {
 	h := valkeytest.StartSilent(t)
 	opt := valkey.ClientOption{PipelineMultiplex: 1} // two pipelined connections
-	g := GuardRedirects(&opt, 3)                     // and a pool of three
+	g := GuardClient(&opt, 3)                        // and a pool of three
 	if opt.ClusterOption.MaxMovedRedirections != RedirectsPerCommand {
 		t.Fatalf("MaxMovedRedirections %d, want %d", opt.ClusterOption.MaxMovedRedirections, RedirectsPerCommand)
 	}
@@ -176,5 +176,60 @@ func TestGuardRefusesPastTheLayout(t *testing.T) {
 	c.Close()
 	for _, c := range conns[1:] {
 		c.Close()
+	}
+}
+
+// chunkConn delivers data a few bytes per Read, as a slow network would.
+type chunkConn struct {
+	net.Conn
+	data  []byte
+	chunk int
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.chunk)], c.data)
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestRespGuard: valid RESP2/RESP3 passes unchanged whatever the chunking; a header past the
+// bounds or not RESP fails the read before its newline is delivered.
+func TestRespGuard(t *testing.T) {
+	valid := "+OK\r\n-ERR x\r\n:-12\r\n$-1\r\n*-1\r\n$0\r\n\r\n$5\r\nhe\r\nl\r\n*2\r\n*1\r\n:1\r\n$3\r\nabc\r\n" +
+		"%1\r\n+k\r\n~1\r\n_\r\n|1\r\n+a\r\n+b\r\n:7\r\n>2\r\n+p\r\n#t\r\n,1.5\r\n(123\r\n=7\r\ntxt:abc\r\n"
+	for _, chunk := range []int{1, 3, 4096} {
+		g := guardReplies(&chunkConn{data: []byte(valid), chunk: chunk})
+		got, err := io.ReadAll(g)
+		if err != nil || string(got) != valid {
+			t.Fatalf("chunk %d: %q, %v; want the valid stream unchanged", chunk, got, err)
+		}
+	}
+	for name, bad := range map[string]string{
+		"negative bulk":      "$-5\r\n",
+		"huge bulk":          "$100000000000\r\n",
+		"huge array":         "*1000000000\r\n",
+		"nested arrays":      strings.Repeat("*1000000\r\n", 2),
+		"unknown type":       "@x\r\n",
+		"streamed":           "$?\r\n",
+		"endless line":       "+" + strings.Repeat("x", MaxReplyLine+1),
+		"integer overflow":   ":99999999999999999999\r\n",
+		"after a good reply": "+OK\r\n\x00",
+	} {
+		for _, chunk := range []int{1, 4096} {
+			g := guardReplies(&chunkConn{data: []byte(bad), chunk: chunk})
+			got, err := io.ReadAll(g)
+			if !errors.Is(err, ErrNotRESP) {
+				t.Errorf("%s (chunk %d): %v, want ErrNotRESP", name, chunk, err)
+			}
+			if i := strings.LastIndexByte(bad, '\n'); i >= 0 && len(got) > i && name != "after a good reply" {
+				t.Errorf("%s (chunk %d): the offending header's newline was delivered", name, chunk)
+			}
+			if p := Classify(err, "GET"); p.Class != ClassProtocol {
+				t.Errorf("%s: class %s, want %s", name, p.Class, ClassProtocol)
+			}
+		}
 	}
 }

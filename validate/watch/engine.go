@@ -362,7 +362,11 @@ loop:
 	r.Total = agg.totals(end.Sub(start), e.dials.snapshot())
 	r.Reader = e.readerTotals()
 
-	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.CleanupTimeout)
+	cleanupFor := cfg.CleanupTimeout
+	if ctx.Err() != nil {
+		cleanupFor = min(cleanupFor, valkeyclient.CleanupAfterInterrupt)
+	}
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupFor)
 	defer ccancel()
 	r.Cleanup = e.cleanup(cctx)
 	return r
