@@ -218,6 +218,15 @@ probe: ## runbook step 5, activate or not: make probe ARGS='--outputs primary-ou
 watch: ## runbook step 7, SLA under load: make watch ARGS='--outputs cdk-outputs.json --duration 10m --rate 500 --sla-p99 5ms' (exit 0 held, 1 not)
 	@$(EXIT_STATUS) $@ bin/validate watch $(ARGS)
 
+# Try the validator by hand (README "Try it locally"): the drill's serverless-shaped stand-in
+# alone (no synth, no evidence), with the environment's ACL user; Ctrl-C stops it.
+.PHONY: stand-in
+stand-in: ## a local serverless-shaped stand-in to try the validator on: prints bin/validate run/watch/probe with every flag; Ctrl-C stops it and removes its secrets [ENV=example]
+	$(env-check)
+	@$(PREREQS) go valkey
+	@$(MAKE) --no-print-directory drctl
+	@$(EXIT_STATUS) $@ $(DRCTL) stand-in --env "$(ENVIRONMENT_OR_EXAMPLE)"
+
 .PHONY: bench-watch
 bench-watch: ## validate watch vs valkey-benchmark on a local 3-master TLS cluster (bench/watch.sh; ROUNDS, DURATION, CONNS)
 	bench/watch.sh

@@ -87,6 +87,9 @@ const usage = `Usage: drctl <command> [flags]   (see docs/runbook.md)
              only with CONFIRM=<stack name>   (make dr-teardown ENV=prod CONFIRM=...)
   verify     check a sealed evidence bundle (dir or .tar.gz) against its signed manifest:
              names every edited, added or removed file   (make dr-verify BUNDLE=evidence/<bundle>.tar.gz)
+  stand-in   the drill's local stand-in alone (serverless shape, the environment's ACL user),
+             kept until Ctrl-C: prints bin/validate run, watch and probe with every flag
+             (make stand-in)
   archive    upload a sealed bundle + signature to the environment's write-once evidence
              bucket (activate/failback/teardown do it after sealing)   (drctl archive --env prod <tar.gz>)
 
@@ -119,8 +122,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runVerify(ctx, args[1:], stdout, stderr)
 	case "archive":
 		err = runArchive(ctx, args[1:], stdout, stderr)
+	case "stand-in":
+		err = runStandIn(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive or kit\n", termsafe.Quote(args[0]))
+		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit or stand-in\n", termsafe.Quote(args[0]))
 		return session.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {

@@ -455,29 +455,7 @@ func (r *run) startStandIn(ctx context.Context) error {
 	if err := os.WriteFile(r.pwFile, []byte(app+"\n"), 0o600); err != nil {
 		return err
 	}
-	topo := topologyOf(r.o)
-	appRules := r.cfg.AccessString()
-	start := localvalkey.StartCluster
-	if topo == localvalkey.TopologyServerless {
-		// Serverless runs only its supported commands, whatever the access string allows.
-		appRules, start = localvalkey.ServerlessRules(appRules), localvalkey.StartServerless
-	}
-	r.cluster, err = start(ctx, localvalkey.Options{
-		TLS:          true,
-		CertValidity: standInValidity,
-		Dir:          r.tmp,
-		Users: []localvalkey.User{
-			{Name: localvalkey.AdminUser, Password: admin, Rules: localvalkey.AdminRules},
-			{Name: r.cfg.AuthUserName(), Password: app, Rules: appRules},
-		},
-	})
-	if err != nil {
-		return err
-	}
-	// The servers have read their config and key: from here on the passwords live only in
-	// their memory and in the password file, so even a kill -9 of the drill (which skips
-	// stop) leaves none in a config file.
-	if err := r.cluster.ForgetSecrets(); err != nil {
+	if r.cluster, err = startFor(ctx, r.cfg, topologyOf(r.o), r.tmp, admin, app); err != nil {
 		return err
 	}
 	if v, err := localvalkey.ServerVersion(); err == nil {
@@ -489,6 +467,37 @@ func (r *run) startStandIn(ctx context.Context) error {
 		r.d.OnStandIn(r.cluster)
 	}
 	return nil
+}
+
+// startFor starts a TLS stand-in of topo in dir with the stack's user (cfg's name and access
+// string; serverless: only the serverless-supported commands) and the launcher's admin, and
+// makes the servers forget their config files and key once read: from then on the passwords
+// live only in the servers' memory and in the caller's password file, so even a kill -9 of
+// the caller (which skips its cleanup) leaves none in a config file.
+func startFor(ctx context.Context, cfg *drcontext.Config, topo localvalkey.Topology, dir, admin, app string) (*localvalkey.Cluster, error) {
+	appRules := cfg.AccessString()
+	start := localvalkey.StartCluster
+	if topo == localvalkey.TopologyServerless {
+		// Serverless runs only its supported commands, whatever the access string allows.
+		appRules, start = localvalkey.ServerlessRules(appRules), localvalkey.StartServerless
+	}
+	c, err := start(ctx, localvalkey.Options{
+		TLS:          true,
+		CertValidity: standInValidity,
+		Dir:          dir,
+		Users: []localvalkey.User{
+			{Name: localvalkey.AdminUser, Password: admin, Rules: localvalkey.AdminRules},
+			{Name: cfg.AuthUserName(), Password: app, Rules: appRules},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.ForgetSecrets(); err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // validate runs the real validator against the stand-in outputs file.
