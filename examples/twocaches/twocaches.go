@@ -1,16 +1,16 @@
-// Command twocaches is a small CDK app of another team that reuses valkey-dr's constructs: two
+// Package twocaches is a small CDK app of another team that reuses valkey-dr's constructs: two
 // ElastiCache Serverless (Valkey) caches in ONE stack, with the valkey-dr compliance gate
-// (cdk-nag AwsSolutions + HIPAA Security, our VDR rules) on its stack.
+// (cdk-nag AwsSolutions + HIPAA Security, our VDR rules) on its stack. Its command is
+// cmd/twocaches:
 //
-//	cd examples/twocaches && npx cdk synth --app 'go run .'   # or: go run ./examples/twocaches
+//	npx cdk synth --app 'go run ./examples/twocaches/cmd/twocaches'
 //
 // In your own module: require github.com/valkey-dr/valkey-dr with a replace directive pointing
-// at a checkout (the module path is not fetchable), then copy this file.
-package main
+// at a checkout (the module path is not fetchable), then copy this package.
+package twocaches
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -24,13 +24,15 @@ import (
 const (
 	account = "111111111111"
 	region  = "us-west-2"
-	vpcID   = "vpc-0example0000000001"
+	// VpcID and Subnets place the caches (exported for the tests).
+	VpcID = "vpc-0example0000000001"
 )
 
-var subnets = []string{"subnet-0example000000001", "subnet-0example000000002"}
+// Subnets are the caches' subnets.
+var Subnets = []string{"subnet-0example000000001", "subnet-0example000000002"}
 
-// build is the whole app: one stack, two caches, the gate.
-func build(app awscdk.App) (awscdk.Stack, []*sessioncache.SessionCache) {
+// Build is the whole app: one stack, two caches, the gate.
+func Build(app awscdk.App) (awscdk.Stack, []*sessioncache.SessionCache) {
 	stack := awscdk.NewStack(app, jsii.String("TeamSessions"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
 	})
@@ -43,8 +45,8 @@ func build(app awscdk.App) (awscdk.Stack, []*sessioncache.SessionCache) {
 			CacheName:              cacheName,
 			Description:            fmt.Sprintf("%s sessions of the team app", name),
 			MajorEngineVersion:     8,
-			VpcID:                  vpcID,
-			SubnetIDs:              subnets,
+			VpcID:                  VpcID,
+			SubnetIDs:              Subnets,
 			SourceSecurityGroupIDs: []string{"sg-0exampleapplication01"},
 			Auth: sessioncache.AuthProps{Mode: sessioncache.AuthPassword, UserID: cacheName + "-app", UserName: "app",
 				UserGroupID: cacheName + "-users", AccessString: "on ~* +@all -@dangerous"},
@@ -69,12 +71,4 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
-}
-
-func main() {
-	app := awscdk.NewApp(nil)
-	build(app)
-	app.Synth(nil)
-	jsii.Close()
-	os.Exit(0)
 }

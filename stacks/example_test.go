@@ -1,4 +1,4 @@
-package main
+package stacks_test
 
 import (
 	"fmt"
@@ -9,13 +9,15 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
+	"github.com/valkey-dr/valkey-dr/examples/twocaches"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
-// The example app builds two caches in one stack, and the gate passes on it.
+// The example app of another team (examples/twocaches) builds two caches in one stack, and
+// our gate passes on it. (Here, in the stacks test binary: one Node process for the CDK tests.)
 func TestTwoCachesInOneStackPassTheGate(t *testing.T) {
 	app := cdktest.NewApp(t)
-	stack, _ := build(app)
+	stack, _ := twocaches.Build(app)
 	var msg string
 	func() {
 		defer func() {
@@ -31,7 +33,7 @@ func TestTwoCachesInOneStackPassTheGate(t *testing.T) {
 	tmpl := cdktest.Template(t, stack)
 	caches := cdktest.Resources(tmpl, "AWS::ElastiCache::ServerlessCache")
 	if len(caches) != 2 || caches["Orders"] == nil || caches["Carts"] == nil {
-		t.Fatalf("caches %v: want Orders and Carts", keys(caches))
+		t.Fatalf("caches %v: want Orders and Carts", exampleKeys(caches))
 	}
 	for _, id := range []string{"OrdersSecurityGroup", "CartsSecurityGroup", "OrdersUserSecret", "CartsUserSecret", "OrdersUser", "CartsUserGroup"} {
 		if _, ok := tmpl["Resources"].(map[string]any)[id]; !ok {
@@ -47,7 +49,7 @@ func TestTheSecretFollowsTheCachesRemovalPolicy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			app := cdktest.NewApp(t)
 			stack := awscdk.NewStack(app, jsii.String("S"), nil)
-			sessioncache.New(stack, "Orders", &sessioncache.Props{CacheName: "team-orders", MajorEngineVersion: 8, VpcID: vpcID, SubnetIDs: subnets,
+			sessioncache.New(stack, "Orders", &sessioncache.Props{CacheName: "team-orders", MajorEngineVersion: 8, VpcID: twocaches.VpcID, SubnetIDs: twocaches.Subnets,
 				SourceCidrs: []string{"10.0.0.0/16"}, RemovalPolicy: rp,
 				Auth: sessioncache.AuthProps{Mode: sessioncache.AuthPassword, UserID: "team-orders-app", UserName: "app", UserGroupID: "team-orders-users", AccessString: "on ~* +@all"}})
 			res := cdktest.Template(t, stack)["Resources"].(map[string]any)
@@ -67,14 +69,14 @@ func TestAnEmptyIngressListIsAnError(t *testing.T) {
 	var msg string
 	func() {
 		defer func() { msg = fmt.Sprint(recover()) }()
-		sessioncache.New(stack, "Orders", &sessioncache.Props{CacheName: "team-orders", MajorEngineVersion: 8, VpcID: vpcID, SubnetIDs: subnets})
+		sessioncache.New(stack, "Orders", &sessioncache.Props{CacheName: "team-orders", MajorEngineVersion: 8, VpcID: twocaches.VpcID, SubnetIDs: twocaches.Subnets})
 	}()
 	if !strings.Contains(msg, "SourceSecurityGroupIDs and Props.SourceCidrs are both empty") {
 		t.Fatalf("panic %q: want the props named", msg)
 	}
 }
 
-func keys(m map[string]map[string]any) []string {
+func exampleKeys(m map[string]map[string]any) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
