@@ -67,6 +67,9 @@ func StartCluster(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		return fail(fmt.Errorf("localvalkey: cluster not ready after %v: %w\n%s", ClusterTimeout, err, logs.String()))
 	}
+	if err := forget(spec, c.ForgetSecrets); err != nil {
+		return fail(err)
+	}
 	return c, nil
 }
 

@@ -6,7 +6,10 @@
 // It never imports testing: every failure is an error, and the caller owns the lifetime
 // through Close (which also removes the directories it made). On Linux every server gets
 // SIGKILL from the kernel if the process that started it dies without calling Close, so a
-// crashed test binary or an interrupted drill leaves no valkey-server behind.
+// crashed test binary or an interrupted drill leaves no valkey-server behind. The files that
+// hold secrets (config with the ACL passwords, the TLS private key) are removed as soon as the
+// servers have read them, and every start sweeps the directories a killed owner left
+// (stale.go), so a SIGKILL strands no secret for longer than until the next start.
 package localvalkey
 
 import (

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -54,8 +55,20 @@ func TestStandaloneCloseRemovesProcessAndFiles(t *testing.T) {
 	need(t)
 	parent := t.TempDir()
 	admin := "admin-password-0123456789abcdef"
+	secretModes := map[string]string{} // name -> "" when 0600, else what it was
 	s, err := StartStandalone(context.Background(), Options{TLS: true, Dir: parent,
-		Users: []User{{Name: AdminUser, Password: admin, Rules: AdminRules}, {Name: "app", Password: "app-password-0123456789", Rules: "on ~* +@all"}}})
+		Users: []User{{Name: AdminUser, Password: admin, Rules: AdminRules}, {Name: "app", Password: "app-password-0123456789", Rules: "on ~* +@all"}},
+		beforeForget: func() {
+			_ = filepath.WalkDir(parent, func(p string, d os.DirEntry, err error) error {
+				if err == nil && (d.Name() == "valkey.conf" || strings.HasSuffix(d.Name(), ".key")) {
+					secretModes[d.Name()] = ""
+					if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+						secretModes[d.Name()] = fmt.Sprintf("%v %v", fi.Mode().Perm(), err)
+					}
+				}
+				return nil
+			})
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +83,17 @@ func TestStandaloneCloseRemovesProcessAndFiles(t *testing.T) {
 	if strings.Contains(strings.Join(s.cliArgs(), " "), admin) {
 		t.Fatal("the admin password is in the valkey-cli argv")
 	}
-	fi, err := os.Stat(filepath.Join(s.Dir, "valkey.conf"))
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("valkey.conf: %v mode %v, want 0600", err, fi.Mode().Perm())
+	// The config went when the server answered PING; the shared key waits for the last node.
+	if len(secretModes) != 1 || secretModes["localhost.key"] != "" {
+		t.Fatalf("before the launcher forgot it, the secret files were %v: want localhost.key alone, 0600", secretModes)
 	}
-	fi, err = os.Stat(filepath.Dir(s.Dir))
+	// Read by the server, the secrets are gone from the disk when the start returns.
+	for _, p := range []string{filepath.Join(s.Dir, "valkey.conf"), filepath.Join(filepath.Dir(s.Dir), "localhost.key")} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("%s survives the start: %v", p, err)
+		}
+	}
+	fi, err := os.Stat(filepath.Dir(s.Dir))
 	if err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("launcher dir: %v mode %v, want 0700", err, fi.Mode().Perm())
 	}

@@ -42,7 +42,12 @@ type Options struct {
 	ExtraConfig []string
 	// Dir is where the launcher makes its directory (config with passwords, logs,
 	// certificates); "" means the system temporary directory. Close removes what it made.
+	// A killed owner's directory is removed by a later start (stale.go).
 	Dir string
+
+	// beforeForget, when set, runs after every server has started and before the launcher
+	// removes the secret files (tests kill the owner there).
+	beforeForget func()
 }
 
 // Server is one running valkey-server process on 127.0.0.1.
@@ -106,11 +111,25 @@ func StartStandalone(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.ownedDirs = append(s.ownedDirs, spec.dir)
+	if err := forget(spec, s.ForgetSecrets); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
+// forget removes the secret files once every server has read them (forgetSecrets is the
+// server's or cluster's ForgetSecrets).
+func forget(spec *nodeSpec, forgetSecrets func() error) error {
+	if spec.opts.beforeForget != nil {
+		spec.opts.beforeForget()
+	}
+	return forgetSecrets()
+}
+
 // newSpec resolves the defaults shared by StartStandalone and StartCluster and makes the
-// call's directory (0700: it will hold the config files with the ACL passwords).
+// call's directory (0700: it will hold the config files with the ACL passwords), marked as
+// this process's after sweeping what killed runs left (stale.go).
 func newSpec(opts Options, cluster bool) (*nodeSpec, error) {
 	if _, _, err := Binaries(); err != nil {
 		return nil, err
@@ -119,9 +138,10 @@ func newSpec(opts Options, cluster bool) (*nodeSpec, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(opts.Dir, "localvalkey-*")
+	adopt(opts.Dir)
+	dir, err := NewStandInDir(opts.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("localvalkey: make directory: %w", err)
+		return nil, err
 	}
 	spec := &nodeSpec{opts: opts, users: users, adminPass: adminPass, cluster: cluster, dir: dir}
 	if opts.TLS {
@@ -206,6 +226,9 @@ func startServer(ctx context.Context, spec *nodeSpec) (*Server, error) {
 
 		err = s.waitReady(ctx, ReadyTimeout)
 		if err == nil {
+			// It answers PING: it has read its config (the passwords live in its memory
+			// now). The shared TLS key goes when every node has started (forget).
+			_ = os.Remove(conf)
 			return s, nil
 		}
 		s.Kill()
@@ -371,7 +394,10 @@ func (s *Server) Close() error {
 
 // ForgetSecrets removes the files that hold passwords or private keys (the config file and
 // the TLS key) once the server has read them, so that not even a SIGKILL of the owner, which
-// skips Close, leaves a secret on disk. Afterwards CONFIG REWRITE fails; nothing else changes.
+// skips Close, leaves a secret on disk. Afterwards CONFIG REWRITE fails; nothing else changes
+// (valkey-server 8 reads its config and key once at start; the ACL users live in the config,
+// there is no ACL file to reload). The Start functions call it before they return; it is
+// idempotent.
 func (s *Server) ForgetSecrets() error {
 	var errs []error
 	for _, f := range s.secretFiles {

@@ -71,6 +71,9 @@ func StartServerless(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 		return fail(fmt.Errorf("localvalkey: serverless stand-in not ready after %v: %w\n%s", ClusterTimeout, err, logs.String()))
 	}
+	if err := forget(spec, c.ForgetSecrets); err != nil {
+		return fail(err)
+	}
 	return c, nil
 }
 
