@@ -92,7 +92,10 @@ const stopGrace = 5 * time.Second
 
 // Run starts c and waits for it. On ctx cancellation a non-interactive command's whole
 // process group gets SIGTERM, then SIGKILL after stopGrace: cdk starts node, which starts the
-// CDK app, which starts jsii's node; none of them may outlive an interrupted drill.
+// CDK app, which starts jsii's node; none of them may outlive an interrupted drill. Nor a
+// killed one (issue 23, must-have 6): the command gets the parent-death signal, and a
+// watchdog kills its process group when this process dies without releasing it (SIGKILL,
+// a crash), so no CDK CLI or jsii runtime writes on into a dead run's directory.
 func (Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 	cmd := exec.Command(c.Name, c.Args...)
 	cmd.Dir = c.Dir
@@ -107,15 +110,18 @@ func (Exec) Run(ctx context.Context, c Cmd) (Result, error) {
 	}
 	if c.Interactive {
 		cmd.Stdin = os.Stdin
-	} else {
-		setGroup(cmd)
 	}
+	setGroup(cmd, c.Interactive)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			return Result{ExitCode: -1}, fmt.Errorf("%s: %w", c.Name, ErrNotFound)
 		}
 		return Result{ExitCode: -1}, fmt.Errorf("start %s: %w", c.Name, err)
+	}
+	if !c.Interactive {
+		release := watchGroup(cmd)
+		defer release()
 	}
 	runCtx, cancel := withTimeout(ctx, c.Timeout)
 	defer cancel()
