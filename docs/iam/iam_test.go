@@ -34,8 +34,9 @@ type statement struct {
 // policy file. Issue 11 names them; route and the canary invoke are the data-plane switch and
 // the in-VPC validation.
 var perCommand = map[string][]string{
-	// drctl activate / failback: cdk deploy through the bootstrap roles, the preflight.
-	"deploy.json": {"sts:GetCallerIdentity", "sts:AssumeRole", "cloudformation:DescribeStacks"},
+	// drctl activate / failback: cdk deploy through the bootstrap roles, the preflight (the
+	// replacement check reads the deployed template: internal/dr/replacement.go).
+	"deploy.json": {"sts:GetCallerIdentity", "sts:AssumeRole", "cloudformation:DescribeStacks", "cloudformation:GetTemplate"},
 	// drctl teardown: cdk destroy, and termination protection off when asked.
 	"teardown.json": {"sts:GetCallerIdentity", "sts:AssumeRole", "cloudformation:DescribeStacks", "cloudformation:UpdateTerminationProtection"},
 	// validate run locally (bastion, VPN): the password secret or an IAM token.

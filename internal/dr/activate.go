@@ -135,8 +135,26 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			}
 			primaryStack = st
 		}
+		// The DR stack may exist from an earlier activation: a createOnly change of its named
+		// cache would fail the deploy and roll it back (docs/design.md, "Replacement-safe
+		// updates"). The check reads the assembly deployed, so there must be one.
+		if asm == "" && o.Kit == nil {
+			asm = filepath.Join(s.Work, "cdk.out")
+			if err := gatedSynth(ctx, s, o, cfg, asm); err != nil {
+				return "", err
+			}
+		}
+		var next *assembly.Template
+		if st, err := deployedAssembly(o, s.Work, asm, cfg); err == nil {
+			next = st.Template
+		}
+		rec, refusal := checkReplacement(ctx, s, o, d, cfg, cfg.StackID(), next)
+		pre["replacement"] = rec
 		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
 			return "", err
+		}
+		if refusal != nil {
+			return "", refusal
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
 	})

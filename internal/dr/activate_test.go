@@ -21,8 +21,12 @@ import (
 func activationScript(deploy, validator drexec.Step) []drexec.Step {
 	return []drexec.Step{stsOK, bootOK("us-west-2"), buildOK,
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
-		synth, dnsDeployOK, deploy, validator}
+		drAbsent, synth, dnsDeployOK, deploy, validator}
 }
+
+// drAbsent: no DR stack in the DR region (the usual night: the last one was torn down), so the
+// replacement check has nothing to compare.
+var drAbsent = drexec.Step{Match: "cloudformation:DescribeStacks " + drStack + " @us-west-2", Err: noSuchStack(drStack)}
 
 var (
 	deployOK     = drexec.Step{Match: "bin/cdk deploy", Do: deployDo(drEndpoint)}
@@ -50,6 +54,8 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		repoAbs(t) + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod",
 		// The primary probe, best effort (the primary region may be the one that is down).
 		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
+		// The replacement check: no DR stack yet, nothing to compare (replacement.go).
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr @us-west-2",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
 		// After validation, its own stack: the Route 53 records (no IAM, no Route 53 before).

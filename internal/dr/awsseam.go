@@ -10,6 +10,7 @@ package dr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -28,6 +30,7 @@ import (
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -49,9 +52,11 @@ type STSAPI interface {
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
-// CloudFormationAPI is the stack reads of the preflights and teardown's termination protection.
+// CloudFormationAPI is the stack reads of the preflights (the deployed template of the
+// replacement check included) and teardown's termination protection.
 type CloudFormationAPI interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+	GetTemplate(ctx context.Context, in *cloudformation.GetTemplateInput, optFns ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error)
 	UpdateTerminationProtection(ctx context.Context, in *cloudformation.UpdateTerminationProtectionInput, optFns ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error)
 }
 
@@ -332,4 +337,27 @@ func disableTerminationProtection(ctx context.Context, a AWS, stack, region stri
 		return errors.New(credentialsHint(err, "cloudformation:UpdateTerminationProtection"))
 	}
 	return nil
+}
+
+// getTemplate reads the template CloudFormation holds for a running stack, as it was submitted
+// (TemplateStage Original: what cdk deploy uploaded, before any transform), in the stack's
+// region: GetTemplate is a regional API
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_GetTemplate.html).
+func getTemplate(ctx context.Context, a AWS, stack, region string) (*assembly.Template, error) {
+	c, err := a.CloudFormation(ctx, region)
+	if err != nil {
+		return nil, err
+	}
+	gctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
+	defer cancel()
+	out, err := c.GetTemplate(gctx, &cloudformation.GetTemplateInput{StackName: aws.String(stack), TemplateStage: cfntypes.TemplateStageOriginal})
+	if err != nil {
+		return nil, fmt.Errorf("cloudformation:GetTemplate %s in %s: %s", stack, region, credentialsHint(err, "cloudformation:GetTemplate"))
+	}
+	var t assembly.Template
+	// cdk deploy submits JSON; a template someone submitted as YAML is not read (an error).
+	if err := json.Unmarshal([]byte(aws.ToString(out.TemplateBody)), &t); err != nil {
+		return nil, fmt.Errorf("cloudformation:GetTemplate %s in %s: the template is not JSON (%v)", stack, region, err)
+	}
+	return &t, nil
 }

@@ -114,6 +114,21 @@ func (c cfnClient) DescribeStacks(ctx context.Context, in *cloudformation.Descri
 	return ans, nil
 }
 
+// GetTemplate answers with the script's Stdout as the template body (TemplateStage Original
+// asked, or the fake refuses).
+func (c cfnClient) GetTemplate(ctx context.Context, in *cloudformation.GetTemplateInput, _ ...func(*cloudformation.Options)) (*cloudformation.GetTemplateOutput, error) {
+	stack := aws.ToString(in.StackName)
+	c.e.record("cloudformation:GetTemplate %s @%s", stack, c.region)
+	if in.TemplateStage != cfntypes.TemplateStageOriginal {
+		return nil, fmt.Errorf("GetTemplate %s: TemplateStage %q, want Original (what cdk deploy submitted)", stack, in.TemplateStage)
+	}
+	res, err := c.e.scripted(ctx, "cloudformation:GetTemplate", stack, "@"+c.region)
+	if err != nil {
+		return nil, err
+	}
+	return &cloudformation.GetTemplateOutput{TemplateBody: aws.String(string(res.Stdout))}, nil
+}
+
 func (c cfnClient) UpdateTerminationProtection(ctx context.Context, in *cloudformation.UpdateTerminationProtectionInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error) {
 	stack := aws.ToString(in.StackName)
 	c.e.record("cloudformation:UpdateTerminationProtection %s @%s", stack, c.region)

@@ -56,6 +56,10 @@ type Options struct {
 	// Local runs the validator on this machine instead of through the canary (a bastion or
 	// VPN host that reaches the VPC).
 	Local bool
+	// AllowReplacement lets activate and failback deploy although the replacement check
+	// found an update CloudFormation cannot make (replacement.go): the operator's
+	// acknowledgment, recorded in the evidence.
+	AllowReplacement bool
 	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
@@ -297,6 +301,23 @@ func synthTarget(ctx context.Context, r drexec.Runner, repo string, t drexec.Sta
 		return nil, fmt.Errorf("cdk synth %s exited %d: %s", t.Stack, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 	return assembly.ReadStack(dir, t.Stack)
+}
+
+// gatedSynth synthesizes cfg's stack into dir with every validation on (the compliance gate):
+// the assembly a procedure then deploys as it is (deployCmd with asm), after reading it. Its
+// failure is the gate refusing the stack: nothing is deployed.
+func gatedSynth(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, dir string) error {
+	cmd := drexec.CDK{Repo: o.Repo}.SynthGated(drexec.StackOf(cfg), dir)
+	s.Printf("    %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return session.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
+			cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return nil
 }
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads

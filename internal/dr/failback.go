@@ -70,6 +70,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	phaseHeld := session.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: session.RunbookDeploy}
 	phaseValidate := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
 	phaseRelease := session.PlannedPhase{Name: "routing release (deploy)", Estimate: session.RunbookRouting}
+	heldAsm := filepath.Join(s.Work, "cdk.out.held")
 
 	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, d.AWS, held.Region, held.Env.Account)
@@ -91,8 +92,20 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 			// The DR records only complete the routing picture; a failback must not wait on them.
 			pre["drStack"] = "unavailable: " + err.Error()
 		}
+		// The held deploy's assembly, synthesized (and gated) here so that the template the
+		// replacement check reads is the one deployed (docs/design.md, "Replacement-safe
+		// updates"): the primary stack exists, and a createOnly change of its named cache
+		// would fail the deploy and roll it back.
+		if err := gatedSynth(ctx, s, o, held, heldAsm); err != nil {
+			return "", err
+		}
+		rec, refusal := checkReplacement(ctx, s, o, d, held, held.StackID(), replacementTemplate(heldAsm, held.StackID()))
+		pre["replacement"] = rec
 		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
 			return "", err
+		}
+		if refusal != nil {
+			return "", refusal
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
 	})
@@ -106,7 +119,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	err = s.Phase(ctx, phaseHeld.Name, phaseHeld.Estimate, func() (string, error) {
 		var log []byte
 		var err error
-		heldOut, log, err = deploy(ctx, s, o, held, "", heldOutputs, filepath.Join(s.Work, "cdk.out.held"))
+		heldOut, log, err = deploy(ctx, s, o, held, heldAsm, heldOutputs, heldAsm)
 		if werr := s.Bundle.WriteFile(session.FileDeployHeldLog, log); werr != nil {
 			return "", werr
 		}
@@ -152,7 +165,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	// Routing evidence: the held and released templates, each beside the DR stack's records
 	// (the SECONDARY half stays until teardown).
 	resolve := map[string]string{endpointToken: heldOut["EndpointAddress"]}
-	heldStack, _ := assembly.ReadStack(filepath.Join(s.Work, "cdk.out.held"), held.StackID())
+	heldStack, _ := assembly.ReadStack(heldAsm, held.StackID())
 	relStack, _ := assembly.ReadStack(filepath.Join(s.Work, "cdk.out.released"), release.StackID())
 	drRecords := records(drStack, nil)
 	before := append(records(heldStack, resolve), drRecords...)

@@ -11,13 +11,19 @@ import (
 
 const primEndpoint = "gc-sessions-prod-new123.serverless.use1.cache.amazonaws.com"
 
+// heldDeploy matches the held deploy: of the assembly the preflight synthesized and checked
+// (cdk deploy --app <work>/cdk.out.held).
+const heldDeploy = "/cdk.out.held --no-version-reporting"
+
 var (
-	deployHeldOK    = drexec.Step{Match: "holdPrimaryRouting=true", Do: deployDo(primEndpoint)}
+	deployHeldOK    = drexec.Step{Match: heldDeploy, Do: deployDo(primEndpoint)}
 	deployReleaseOK = drexec.Step{Match: "bin/cdk deploy " + primStack, Do: deployDo(primEndpoint)}
 )
 
+// failbackScript: the primary stack exists and CloudFormation holds the template the held
+// synth gives (no replacement).
 func failbackScript(held, validator, release drexec.Step) []drexec.Step {
-	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, held, validator, release}
+	return []drexec.Step{stsOK, bootOK("us-east-1"), buildOK, synth, primaryDescribe(""), deployedTemplate(primStack, "prod-none.json", nil), held, validator, release}
 }
 
 func TestFailbackSeamHappyPath(t *testing.T) {
@@ -34,7 +40,12 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 		"go build -o " + w + "/valkey-dr-validate ./validate",
 		// The DR cache's records are its DNS stack's (docs/design.md, "Static stability").
 		r + "/bin/cdk synth ValkeyDr-prod-us-west-2-dr-dns --quiet --no-notices --no-version-reporting --no-validation --output " + w + "/cdk.out.dr --context environment=prod --context region=us-west-2 --context drMode=stateless --context stack=dns",
-		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --output " + w + "/cdk.out.held --progress events --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
+		// The held assembly, gated, then the replacement check against the deployed template
+		// (docs/design.md, "Replacement-safe updates"), then the deploy of what was checked.
+		r + "/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet --no-notices --no-version-reporting --output " + w + "/cdk.out.held --context environment=prod --context region=us-east-1 --context drMode=none --context holdPrimaryRouting=true",
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
+		"sdk cloudformation:GetTemplate ValkeyDr-prod-us-east-1-primary @us-east-1",
+		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --app " + w + "/cdk.out.held --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --progress events",
 		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation --via-function gc-sessions-canary --region us-east-1",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
 		// The failover request is cleared AFTER the release (preflight_canary.go, clearFailover):
@@ -91,8 +102,8 @@ func TestFailbackSeamFailures(t *testing.T) {
 		"the primary region is not bootstrapped": {script: []drexec.Step{stsOK, {Match: "CDKToolkit", Err: noSuchStack("CDKToolkit")}},
 			msg: []string{"us-east-1", "not bootstrapped", "bin/cdk bootstrap aws://333333333333/us-east-1"}, lastCmd: "CDKToolkit"},
 		"a failed held deploy releases nothing": {
-			script: failbackScript(drexec.Step{Match: "holdPrimaryRouting=true", Result: drexec.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
-			msg:    []string{"cdk deploy ValkeyDr-prod-us-east-1-primary exited 1"}, lastCmd: "holdPrimaryRouting=true",
+			script: failbackScript(drexec.Step{Match: heldDeploy, Result: drexec.Result{ExitCode: 1}}, validatorOK, deployReleaseOK),
+			msg:    []string{"cdk deploy ValkeyDr-prod-us-east-1-primary exited 1"}, lastCmd: heldDeploy,
 			phases: map[string]string{"deploy (PRIMARY record held)": "failed", "validation": "not run", "routing release (deploy)": "not run"}},
 		"a failed validation keeps routing on DR": {
 			script: failbackScript(deployHeldOK, validatorBad, deployReleaseOK),

@@ -73,7 +73,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 		return os.WriteFile(argAfter(c, "--outputs-file"), b, 0o640)
 	}}
 	e := newEnv(t, drexec.Step{Match: "scripts/prereqs node"}, stsOK, bootOK("us-west-2"),
-		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"p.serverless.use1.cache.amazonaws.com"}`),
+		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"p.serverless.use1.cache.amazonaws.com"}`), drAbsent,
 		kitDeploy, drexec.Step{Match: "/validate --outputs", Do: validatorDo("pass")})
 	e.opts.Repo, e.opts.Kit, e.opts.Region = k.Dir, k, "us-west-2"
 	e.opts.Validator = k.Path(drkit.ToolPath(drkit.Host(), "validate"))
@@ -89,6 +89,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 		"sdk sts:GetCallerIdentity @us-west-2",
 		"sdk cloudformation:DescribeStacks CDKToolkit @us-west-2",
 		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr @us-west-2",
 		k.Dir + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + asm + " --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		e.opts.Validator + " --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation",
 		// After validation, the DNS stack from the same verified assembly.

@@ -101,7 +101,8 @@ func deployDo(endpoint string) func(drexec.Cmd) error {
 		out := map[string]map[string]string{stack: {"EndpointAddress": endpoint, "EndpointPort": "6379", "ReaderPort": "6380",
 			"AuthMode": "password", "SecretArn": "arn:aws:secretsmanager:us-west-2:333333333333:secret:x", "UserName": "app",
 			"CanaryFunctionName": "gc-sessions-canary"}}
-		if !slices.Contains(c.Args, "holdPrimaryRouting=true") {
+		held := slices.Contains(c.Args, "holdPrimaryRouting=true") || strings.HasSuffix(argAfter(c, "--app"), "cdk.out.held")
+		if !held {
 			out[stack]["ServiceDnsName"] = "sessions.cache.prod.internal.example.com"
 		}
 		b, _ := json.Marshal(out)

@@ -9,7 +9,11 @@ func (c CDK) DeployAssembly(assemblyDir, stack, outputsFile, approval, workDir s
 	cmd := c.cmd("deploy", stack, "--app", assemblyDir, "--no-version-reporting",
 		"--require-approval", approval, "--outputs-file", outputsFile, "--progress", "events")
 	cmd.Dir = workDir
+	// The same deadline and heartbeat as the synthesizing Deploy: activation and failback
+	// deploy their checked assembly this way.
+	cmd = cmd.bounded(TimeoutDeploy)
 	cmd.Interactive = true
+	cmd.ProgressEvery = ProgressDeploy
 	return cmd
 }
 

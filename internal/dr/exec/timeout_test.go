@@ -80,7 +80,7 @@ func TestEveryBuilderSetsATimeout(t *testing.T) {
 	cdk := CDK{Repo: "/r"}
 	for name, c := range map[string]Cmd{
 		"synth app": cdk.SynthApp("prod", "none", "o"), "synth": cdk.Synth(st, "o"), "gated synth": cdk.SynthGated(st, "o"), "synth matrix": cdk.SynthMatrix("all", "o"), "synth matrix, DR region": cdk.SynthMatrixDRRegion("prod", "us-west-1", "o"), "read-only synth matrix": cdk.SynthMatrixReadOnly("example", "o"),
-		"deploy": cdk.Deploy(st, "f", "o", ApprovalNever), "destroy": cdk.Destroy(st, "o"), "version": cdk.Version(),
+		"deploy": cdk.Deploy(st, "f", "o", ApprovalNever), "deploy assembly": cdk.DeployAssembly("a", "S", "f", ApprovalNever, "w"), "destroy": cdk.Destroy(st, "o"), "version": cdk.Version(),
 		"build validator": BuildValidator("/r", "b"),
 		"validate":        Validate{Binary: "v"}.Cmd(),
 	} {
@@ -88,7 +88,7 @@ func TestEveryBuilderSetsATimeout(t *testing.T) {
 			t.Errorf("%s (%s) has no timeout", name, c)
 		}
 	}
-	for _, c := range []Cmd{cdk.Deploy(st, "f", "o", ApprovalNever), cdk.Destroy(st, "o")} {
+	for _, c := range []Cmd{cdk.Deploy(st, "f", "o", ApprovalNever), cdk.DeployAssembly("a", "S", "f", ApprovalNever, "w"), cdk.Destroy(st, "o")} {
 		if c.Timeout < time.Hour || c.ProgressEvery <= 0 {
 			t.Errorf("%s: timeout %s, progress every %s", c, c.Timeout, c.ProgressEvery)
 		}
