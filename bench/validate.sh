@@ -10,4 +10,4 @@ for bin in valkey-server valkey-cli valkey-benchmark; do
   command -v "$bin" >/dev/null || { echo "bench/validate.sh: $bin not found (apt-get install -t bookworm-backports valkey-server valkey-tools)" >&2; exit 2; }
 done
 VALKEY_DR_BENCH=1 RUNS="${RUNS:-7}" OPS="${OPS:-20000}" \
-  go test ./bench/ -run '^TestValidateBench$' -count=1 -v -timeout 10m | grep -v -E '^(=== RUN|--- PASS|PASS$|ok )'
+  go -C bench test . -run '^TestValidateBench$' -count=1 -v -timeout 10m | grep -v -E '^(=== RUN|--- PASS|PASS$|ok )'

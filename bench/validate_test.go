@@ -2,7 +2,9 @@
 // (end-to-end wall time of a full validation on a local 3-master TLS cluster, and the validator
 // client's SET/GET latency against valkey-benchmark on the same server in the same run) and
 // bench/watch.sh (`validate watch` against valkey-benchmark with the same connections and
-// command mix: ops/s, p50, p99 and their ratios).
+// command mix: ops/s, p50, p99 and their ratios). It is a Go module of its own (go.mod here,
+// the product through a replace), so the root's go test, vet and staticcheck of ./... are the
+// product's alone.
 package bench
 
 import (
@@ -32,6 +34,19 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+// buildValidator builds the product's validator as the product builds it: ./validate in the
+// repository's own module (bench is a module of its own), into a temporary directory.
+func buildValidator(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "validate")
+	build := exec.Command("go", "build", "-o", bin, "./validate")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func TestValidateBench(t *testing.T) {
 	if os.Getenv("VALKEY_DR_BENCH") != "1" {
 		t.Skip("benchmark: run bench/validate.sh (sets VALKEY_DR_BENCH=1)")
@@ -47,10 +62,7 @@ func TestValidateBench(t *testing.T) {
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	n0 := c.Nodes[0]
 
-	bin := filepath.Join(t.TempDir(), "validate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../validate").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildValidator(t)
 
 	// 1. Full validation, the real binary, several runs.
 	args := []string{"--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,

@@ -7,13 +7,11 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
@@ -54,7 +52,7 @@ const (
 )
 
 // benchmark is valkey-benchmark running n of mc against the first node of c with conns clients,
-// one command each (-P 1), keys under prefix (on CPU clientCPU when PIN=1).
+// one command each (-P 1), keys under prefix.
 func (mc mixCommand) benchmark(c *valkeytest.Cluster, conns, n int, prefix, value string) *exec.Cmd {
 	n0 := c.Nodes[0]
 	args := []string{"-h", n0.Host, "-p", strconv.Itoa(n0.Port), "--tls", "--cacert", c.CA.CertFile, "--sni", "localhost",
@@ -63,19 +61,17 @@ func (mc mixCommand) benchmark(c *valkeytest.Cluster, conns, n int, prefix, valu
 	if mc.fresh {
 		args = append(args, "-r", "1000000000")
 	}
-	return clientCommand("valkey-benchmark", append(args, mc.args(prefix, value)...)...)
+	return exec.Command("valkey-benchmark", append(args, mc.args(prefix, value)...)...)
 }
 
 // benchMixResult is valkey-benchmark's run of the session mix.
 type benchMixResult struct {
-	runs     []benchRun // by mixCommands, each n the count it stands for
-	rps      float64    // all commands over the runs' summed time
-	avg      float64    // mean latency, ms
-	p50, p99 float64
-	// cpu and serverCPU: µs of CPU of valkey-benchmark and of the servers in the timed runs.
-	cpu, serverCPU float64
-	work           string // what the commands found: the work they did, and how they ran
-	concurrent     bool   // the creates, reads and refreshes ran at once
+	runs       []benchRun // by mixCommands, each n the count it stands for
+	rps        float64    // all commands over the runs' summed time
+	avg        float64    // mean latency, ms
+	p50, p99   float64
+	work       string // what the commands found: the work they did, and how they ran
+	concurrent bool   // the creates, reads and refreshes ran at once
 }
 
 // inFlight is valkey-benchmark's commands in flight on average (Little's law over the runs).
@@ -149,7 +145,7 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		phases = append(phases, []*job{j})
 	}
 	for _, ph := range phases {
-		keys0, cpu0, srv0 := c.DBSize(t), rus(syscall.RUSAGE_CHILDREN), cpuServers(t, c)
+		keys0 := c.DBSize(t)
 		runs, longest := runAll(ph)
 		// Per command of watch's counts: a sample (the deletes) stands for all of them.
 		ran, stands := 0, 0
@@ -162,8 +158,6 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 			latSum += float64(br.n) * br.avg
 			total += br.n
 		}
-		r.cpu += (rus(syscall.RUSAGE_CHILDREN) - cpu0) * float64(stands) / float64(ran)
-		r.serverCPU += (cpuServers(t, c) - srv0) * float64(stands) / float64(ran)
 		secs += longest * float64(stands) / float64(ran)
 		switch ph[0].mc.op {
 		case "create": // reads and refreshes leave the key count alone
@@ -381,28 +375,15 @@ func ratioText(r, target float64) string {
 	return fmt.Sprintf("%.3f", r)
 }
 
-// variant is one way of running watch against the same valkey-benchmark run: its client
-// layout (--connections), key spread, and workers (workersNominal: valkey-benchmark's clients;
-// workersInFlight: as many as valkey-benchmark kept in flight on average).
-type variant struct {
-	name        string
-	connections string
-	spread      string
-	workers     int
-}
-
-// Workers of a variant.
-const (
-	workersNominal  = 0
-	workersInFlight = -1
-)
-
+// round is one round: valkey-benchmark's run of the mix, then watch's defaults with as many
+// workers as valkey-benchmark kept commands in flight (judged) and with conns workers (the run
+// that gave the command counts, just before valkey-benchmark's; printed, not judged).
 type round struct {
-	w          []watchResult // by variant
-	bRPS       float64
-	bP50, bP99 float64
-	bInFlight  float64 // valkey-benchmark's commands in flight on average (rps x mean latency)
-	bRuns      map[string]benchRun
+	judged, nominal watchResult
+	bRPS            float64
+	bP50, bP99      float64
+	bInFlight       float64 // valkey-benchmark's commands in flight on average (rps x mean latency)
+	bRuns           map[string]benchRun
 }
 
 func medianF(v []float64) float64 {
@@ -411,13 +392,14 @@ func medianF(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-// runWatch runs the real binary unpaced with conns workers and returns its totals.
-func runWatch(t *testing.T, bin string, c *valkeytest.Cluster, duration string, conns int, v variant) (watchResult, int64, map[string]watch.OpTotals) {
+// runWatch runs the real binary unpaced with its default client settings and workers workers
+// and returns its totals.
+func runWatch(t *testing.T, bin string, c *valkeytest.Cluster, duration string, workers int) watchResult {
 	t.Helper()
 	n0 := c.Nodes[0]
-	cmd := clientCommand(bin, "watch", "--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,
-		"--user", valkeytest.AppUser, "--duration", duration, "--rate", "0", "--concurrency", strconv.Itoa(conns),
-		"--connections", v.connections, "--key-spread", v.spread, "--sla-p99", "0", "--sla-error-rate", "100%", "--format", "json")
+	cmd := exec.Command(bin, "watch", "--endpoint", n0.Addr, "--tls-server-name", "localhost", "--ca-file", c.CA.CertFile,
+		"--user", valkeytest.AppUser, "--duration", duration, "--rate", "0", "--concurrency", strconv.Itoa(workers),
+		"--sla-p99", "0", "--sla-error-rate", "100%", "--format", "json")
 	cmd.Env = append(os.Environ(), "VALKEY_PASSWORD="+valkeytest.AppPassword)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -431,7 +413,7 @@ func runWatch(t *testing.T, bin string, c *valkeytest.Cluster, duration string, 
 	if ev.Total.Errors != 0 {
 		t.Fatalf("watch had %d errors: %v", ev.Total.Errors, ev.Total.ErrorSamples)
 	}
-	return watchResult{opsPerSec: ev.Total.OpsPerSec, p50: ev.Total.P50Ms, p99: ev.Total.P99Ms, mean: ev.Total.MeanMs, byOp: ev.Total.ByOp}, ev.Total.Ops, ev.Total.ByOp
+	return watchResult{opsPerSec: ev.Total.OpsPerSec, p50: ev.Total.P50Ms, p99: ev.Total.P99Ms, mean: ev.Total.MeanMs, byOp: ev.Total.ByOp}
 }
 
 func TestWatchBench(t *testing.T) {
@@ -446,15 +428,11 @@ func TestWatchBench(t *testing.T) {
 	}
 	connsList := strings.Fields(os.Getenv("CONNS"))
 	c := startTopology(t)
-	pinServers(t, c)
-	bin := filepath.Join(t.TempDir(), "validate")
-	if out, err := exec.Command("go", "build", "-o", bin, "../validate").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildValidator(t)
 	masters := len(masterNodes(c))
 	if len(connsList) == 0 {
-		// A few, about 8 (the issue's point, and the fewest connections the mix's creates,
-		// reads and refreshes can share 1:6:2 to run at once), and many in flight.
+		// A few, about 8 (the fewest connections the mix's creates, reads and refreshes can
+		// share 1:6:2 to run at once), and many in flight.
 		connsList = map[int][]string{1: {"4", "9", "64"}, 3: {"3", "48"}}[masters]
 	}
 	for _, cs := range connsList {
@@ -468,7 +446,7 @@ func TestWatchBench(t *testing.T) {
 }
 
 // startTopology starts the TLS cluster TOPOLOGY names: serverless (default: what the product
-// runs against, DESIGN 6a: one master owning every slot, its replica the read port) or cluster
+// runs against: one master owning every slot, its replica the read port) or cluster
 // (3 masters).
 func startTopology(t *testing.T) *valkeytest.Cluster {
 	t.Helper()
@@ -491,31 +469,21 @@ func masterNodes(c *valkeytest.Cluster) []*valkeytest.Server {
 	return c.Nodes
 }
 
-// benchOne compares watch and valkey-benchmark -c conns, rounds times.
+// benchOne compares watch's defaults and valkey-benchmark -c conns, rounds times.
 //
 // In flight: valkey-benchmark -c N -P 1 does not keep N commands in flight. Its one thread
 // writes a client's next command on the event loop's next turn after the reply, and that wait
 // is in neither its latency nor its in-flight count: by Little's law (in flight = rate x mean
-// latency) -c 64 keeps ~44 in flight on this host, -c 4 ~3. A watch worker sends its next
-// command at once: --concurrency N keeps N in flight (rate x mean = N, printed). "Equal
-// in-flight commands" (issue 14 item 6) is therefore watch with as many workers as
-// valkey-benchmark's measured in-flight average (rounded), the judged run; watch with N
-// workers is printed beside it.
+// latency) -c 64 keeps ~50 in flight on this host, -c 4 ~3. A watch worker sends its next
+// command at once: --concurrency N keeps N in flight (rate x mean = N, printed). The judged run
+// is therefore watch with as many workers as valkey-benchmark's measured in-flight average
+// (rounded); watch with N workers is printed beside it.
 func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int, duration string) {
 	masters := len(masterNodes(c))
 	perNode := conns / masters
 	shape := fmt.Sprintf("%d-master TLS cluster", masters)
 	if masters == 1 {
 		shape = "serverless-shape TLS cluster (1 master owning every slot + its replica, unused here)"
-	}
-	// The first variant is the judged one: the default key spread (issue 14 item 6), a
-	// connection per command in flight (valkey-benchmark's layout and the closest client
-	// setting measured: bench/README-watch.md), valkey-benchmark's in-flight average.
-	variants := []variant{
-		{"watch per-command, session", "per-command", "session", workersInFlight},
-		{"watch defaults (pipelined), session", "pipelined", "session", workersInFlight},
-		{"watch per-command, session", "per-command", "session", workersNominal},
-		{"watch defaults (pipelined), session", "pipelined", "session", workersNominal},
 	}
 	fmt.Printf("\n== valkey-benchmark -c %d (%d clients, one command each; %d per node)\n", conns, conns, perNode)
 	value := strings.Repeat("x", watch.DefaultValueSize)
@@ -524,13 +492,13 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	for i := range rounds {
 		var r round
 		// 1. watch's defaults with conns workers: the command counts valkey-benchmark sends.
-		_, _, byOp := runWatch(t, bin, c, duration, conns, variants[3])
+		r.nominal = runWatch(t, bin, c, duration, conns)
 
 		// 2. valkey-benchmark: as many commands of each kind as that watch sent (benchMix: at
 		//    once where CONNS can be shared 1:6:2), CONNS connections, no pipelining.
 		counts := make([]int, len(mixCommands))
 		for k, mc := range mixCommands {
-			counts[k] = int(byOp[mc.op].Ops)
+			counts[k] = int(r.nominal.byOp[mc.op].Ops)
 		}
 		bm := benchMix(t, c, conns, counts, value)
 		concurrent = bm.concurrent
@@ -542,21 +510,13 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 			r.bRuns[mc.op] = bm.runs[k]
 		}
 		r.bRPS, r.bP50, r.bP99, r.bInFlight = bm.rps, bm.p50, bm.p99, bm.inFlight()
-		inFlight := max(1, int(math.Round(r.bInFlight)))
 
-		// 3. watch, each variant.
-		for _, v := range variants {
-			workers := conns
-			if v.workers == workersInFlight {
-				workers = inFlight
-			}
-			w, _, _ := runWatch(t, bin, c, duration, workers, v)
-			r.w = append(r.w, w)
-		}
+		// 3. watch's defaults with valkey-benchmark's in-flight average as workers: judged.
+		r.judged = runWatch(t, bin, c, duration, max(1, int(math.Round(r.bInFlight))))
 		rs = append(rs, r)
 		fmt.Printf("round %d: valkey-benchmark %7.0f ops/s p50 %.3fms p99 %.3fms in flight %.1f", i+1, r.bRPS, r.bP50, r.bP99, r.bInFlight)
-		for vi, v := range variants {
-			fmt.Printf(" | %s %7.0f ops/s p50 %.3fms p99 %.3fms in flight %.1f", v.name, r.w[vi].opsPerSec, r.w[vi].p50, r.w[vi].p99, r.w[vi].inFlight())
+		for _, w := range []watchResult{r.judged, r.nominal} {
+			fmt.Printf(" | watch %7.0f ops/s p50 %.3fms p99 %.3fms in flight %.1f", w.opsPerSec, w.p50, w.p99, w.inFlight())
 		}
 		fmt.Println()
 	}
@@ -571,20 +531,15 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	bOps, bP50, bP99 := col(func(r round) float64 { return r.bRPS }), col(func(r round) float64 { return r.bP50 }), col(func(r round) float64 { return r.bP99 })
 	bIn := col(func(r round) float64 { return r.bInFlight })
 	// The ratios are the median of each round's ratio (watch's run against the valkey-benchmark
-	// run just before it), not the ratio of the medians: this host's speed drifts by 20-40%
+	// run beside it), not the ratio of the medians: this host's speed drifts by 20-40%
 	// between rounds, and a pair of adjacent runs shares the drift.
-	ratios := func(vi int) (ops, p50, p99 float64) {
-		return col(func(r round) float64 { return r.w[vi].opsPerSec / r.bRPS }),
-			col(func(r round) float64 { return r.w[vi].p50 / r.bP50 }),
-			col(func(r round) float64 { return r.w[vi].p99 / r.bP99 })
+	ratios := func(w func(round) watchResult) (ops, p50, p99 float64) {
+		return col(func(r round) float64 { return w(r).opsPerSec / r.bRPS }),
+			col(func(r round) float64 { return w(r).p50 / r.bP50 }),
+			col(func(r round) float64 { return w(r).p99 / r.bP99 })
 	}
-	fmt.Printf("watch vs valkey-benchmark, %s (valkey-server 8), valkey-benchmark -c %d -P 1,\n", shape, conns)
+	fmt.Printf("watch (its default client settings) vs valkey-benchmark, %s (valkey-server 8), valkey-benchmark -c %d -P 1,\n", shape, conns)
 	fmt.Printf("%s of watch per run, median of %d round(s).\n", duration, rounds)
-	if pinned {
-		fmt.Printf("CPUs (PIN=1): every valkey-server thread on CPU %s, the client under test (watch or valkey-benchmark) on CPU %s.\n", serverCPU, clientCPU)
-	} else {
-		fmt.Printf("CPUs: shared (servers and the client under test on every core; PIN=1: a core each).\n")
-	}
 	fmt.Printf("mix compared: watch's session mix on both sides, create/read/refresh/delete 10/60/20/10%% (SET NX PX 256 B, GET,\n")
 	fmt.Printf("  PEXPIRE, DEL), NOT valkey-benchmark's -t set,get. valkey-benchmark runs the same commands in the same counts as\n")
 	if concurrent {
@@ -602,34 +557,35 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	fmt.Printf("in flight (Little's law, rate x mean latency): valkey-benchmark -c %d kept %.1f commands in flight (its clients wait\n", conns, bIn)
 	fmt.Printf("  for the event loop between a reply and the next command, outside its latency); a watch worker sends its next\n")
 	fmt.Printf("  command at once, so watch with %d workers keeps %d in flight. Judged: the first line, watch with valkey-benchmark's\n", conns, conns)
-	fmt.Printf("  in-flight average as workers (the default --key-spread session, --connections per-command: a connection per command\n")
-	fmt.Printf("  in flight, as valkey-benchmark). Not judged: watch's default --connections pipelined (valkey-go pipelines the workers'\n")
-	fmt.Printf("  commands over one connection per node), and both with %d workers.\n", conns)
+	fmt.Printf("  in-flight average as workers; not judged: watch with %d workers.\n", conns)
 	fmt.Printf("targets (issue 14 item 6): ops/s >= %.2fx, p50 <= %.2fx, p99 <= %.2fx valkey-benchmark's.\n", targetOps, targetP50, targetP99)
-	fmt.Printf("  %-58s %9s %10s %9s %9s   %s\n", "", "in flight", "ops/s", "p50 ms", "p99 ms", "ratio to valkey-benchmark (median of the rounds' ratios): ops/s, p50, p99")
-	fmt.Printf("  %-58s %9.1f %10.0f %9.3f %9.3f\n", fmt.Sprintf("valkey-benchmark -c %d", conns), bIn, bOps, bP50, bP99)
-	for vi, v := range variants {
-		wOps, wP50, wP99 := col(func(r round) float64 { return r.w[vi].opsPerSec }), col(func(r round) float64 { return r.w[vi].p50 }), col(func(r round) float64 { return r.w[vi].p99 })
-		wIn := col(func(r round) float64 { return r.w[vi].inFlight() })
-		rOps, rP50, rP99 := ratios(vi)
+	fmt.Printf("  %-40s %9s %10s %9s %9s   %s\n", "", "in flight", "ops/s", "p50 ms", "p99 ms", "ratio to valkey-benchmark (median of the rounds' ratios): ops/s, p50, p99")
+	fmt.Printf("  %-40s %9.1f %10.0f %9.3f %9.3f\n", fmt.Sprintf("valkey-benchmark -c %d", conns), bIn, bOps, bP50, bP99)
+	judged := func(r round) watchResult { return r.judged }
+	for _, line := range []struct {
+		name string
+		w    func(round) watchResult
+	}{
+		{"watch, in-flight workers", judged},
+		{fmt.Sprintf("watch, %d workers", conns), func(r round) watchResult { return r.nominal }},
+	} {
+		wOps, wP50, wP99 := col(func(r round) float64 { return line.w(r).opsPerSec }), col(func(r round) float64 { return line.w(r).p50 }), col(func(r round) float64 { return line.w(r).p99 })
+		wIn := col(func(r round) float64 { return line.w(r).inFlight() })
+		rOps, rP50, rP99 := ratios(line.w)
 		verdict, _ := judge(rOps, rP50, rP99)
-		if vi > 0 {
+		if line.name != "watch, in-flight workers" {
 			verdict = "(not judged) " + verdict
 		}
-		workers := fmt.Sprintf("%d workers", conns)
-		if v.workers == workersInFlight {
-			workers = "in-flight workers"
-		}
-		fmt.Printf("  %-58s %9.1f %10.0f %9.3f %9.3f   ops/s %.2fx, p50 %.2fx, p99 %.2fx  %s\n",
-			v.name+", "+workers, wIn, wOps, wP50, wP99, rOps, rP50, rP99, verdict)
+		fmt.Printf("  %-40s %9.1f %10.0f %9.3f %9.3f   ops/s %.2fx, p50 %.2fx, p99 %.2fx  %s\n",
+			line.name, wIn, wOps, wP50, wP99, rOps, rP50, rP99, verdict)
 	}
-	verdict, _ := judge(ratios(0))
+	verdict, _ := judge(ratios(judged))
 	benchOps := make([]float64, len(rs))
 	for i, r := range rs {
 		benchOps[i] = r.bRPS
 	}
 	verdict = conclude(verdict, benchOps)
-	fmt.Printf("verdict, valkey-benchmark -c %d (%.1f in flight) vs %s with as many in flight: %s\n", conns, bIn, variants[0].name, verdict)
+	fmt.Printf("verdict, valkey-benchmark -c %d (%.1f in flight) vs watch with as many in flight: %s\n", conns, bIn, verdict)
 	how := "each command kind alone"
 	if concurrent {
 		how = "creates, reads and refreshes at once, deletes alone"
@@ -637,43 +593,8 @@ func benchOne(t *testing.T, c *valkeytest.Cluster, bin string, conns, rounds int
 	fmt.Printf("per command, last round (valkey-benchmark runs %s; watch (judged run) runs the mix):\n", how)
 	last := rs[len(rs)-1]
 	for _, mc := range mixCommands {
-		w, b := last.w[0].byOp[mc.op], last.bRuns[mc.op]
+		w, b := last.judged.byOp[mc.op], last.bRuns[mc.op]
 		fmt.Printf("  %-8s valkey-benchmark %7.0f ops/s p50 %.3fms p99 %.3fms | watch p50 %.3fms p99 %.3fms | p50 %.2fx, p99 %.2fx\n",
 			mc.op, b.rps, b.p50, b.p99, w.P50Ms, w.P99Ms, w.P50Ms/b.p50, w.P99Ms/b.p99)
 	}
-}
-
-// PIN=1 (bench/watch.sh): every valkey-server thread on CPU 0, each client (watch, valkey-benchmark)
-// on CPU 1: the client does not take the server's core, as on ElastiCache (the server on its own
-// machine). Off by default: both share the two cores.
-var pinned = os.Getenv("PIN") == "1"
-
-// The CPUs of PIN=1.
-const (
-	serverCPU = "0"
-	clientCPU = "1"
-)
-
-// pinServers pins every thread of every server of c to serverCPU when PIN=1.
-func pinServers(t *testing.T, c *valkeytest.Cluster) {
-	t.Helper()
-	if v := os.Getenv("PIN"); v != "" && v != "0" && v != "1" {
-		t.Fatalf("PIN=%q: want 1 (the servers on CPU %s, the client on CPU %s) or 0/unset (all share the cores)", v, serverCPU, clientCPU)
-	}
-	if !pinned {
-		return
-	}
-	for _, n := range c.Nodes {
-		if out, err := exec.Command("taskset", "-a", "-p", "-c", serverCPU, strconv.Itoa(n.PID())).CombinedOutput(); err != nil {
-			t.Fatalf("taskset (PIN=1): %v\n%s", err, out)
-		}
-	}
-}
-
-// clientCommand is name args, on clientCPU when PIN=1 (a Go client then sees one CPU: GOMAXPROCS 1).
-func clientCommand(name string, args ...string) *exec.Cmd {
-	if pinned {
-		return exec.Command("taskset", append([]string{"-c", clientCPU, name}, args...)...)
-	}
-	return exec.Command(name, args...)
 }

@@ -233,10 +233,3 @@ func flagError(err error) string {
 	msg = strings.Replace(msg, "flag needs an argument: -", "flag needs a value: --", 1)
 	return msg + " (see --help)"
 }
-
-// isSet says whether the command line gave flag name (a default is not a choice).
-func isSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}

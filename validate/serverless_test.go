@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -323,51 +322,5 @@ func TestRefusedWritesUnderClusterDownAreNotUnacknowledged(t *testing.T) {
 	ambiguous := res.ev.Total.ErrorClasses["timeout"] + res.ev.Total.ErrorClasses["network"]
 	if n := int64(res.ev.Cleanup.Unacknowledged); n > ambiguous {
 		t.Errorf("cleanup counts %d unacknowledged writes, but only %d replies were lost: refused SETs never landed", n, ambiguous)
-	}
-}
-
-// TestWatchPerCommandConnections: --connections per-command (issue 14 item 6: valkey-benchmark's
-// layout) holds a connection to the serverless primary for every command in flight, opened
-// before the clock (no reconnects), and counts the reconnects when they are all dropped.
-func TestWatchPerCommandConnections(t *testing.T) {
-	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
-	c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true})
-	const workers = 6
-	// Paced: unpaced traffic would burn the test run's CPU for no extra proof here.
-	args := append(serverlessArgs(c, valkeytest.AppUser), "--connections", "per-command", "--duration", "2s",
-		"--interval", "500ms", "--rate", "150", "--concurrency", strconv.Itoa(workers), "--sla-p99", "0", "--sla-error-rate", "100%")
-	res := runTraffic(t, "watch", args, pw(valkeytest.AppPassword))
-	if res.code != 0 || res.ev == nil || res.ev.Outcome == nil {
-		t.Fatalf("exit %d, want 0\n%s", res.code, res.stderr)
-	}
-	if res.ev.Total.Reconnects != 0 || res.ev.Total.Ops == 0 {
-		t.Errorf("%d ops, %d reconnects without any connection dropped", res.ev.Total.Ops, res.ev.Total.Reconnects)
-	}
-	if got := res.ev.Options["connections"]; got != "per-command" {
-		t.Errorf("evidence options.connections = %v", got)
-	}
-	if cl, _ := res.ev.Options["client"].(map[string]any); cl["disableAutoPipelining"] != true {
-		t.Errorf("evidence options.client = %v: want disableAutoPipelining true", cl)
-	}
-	if !strings.Contains(res.stdout, "a connection per command in flight") {
-		t.Errorf("the traffic line does not name the layout:\n%s", res.stdout)
-	}
-
-	// Mid-run (unpaced, briefly): the primary holds at least one app connection per worker;
-	// then all are killed (a failover's effect) and the pool dials them again.
-	unpaced := append(slices.Clone(args), "--rate", "0", "--duration", "1500ms")
-	done := make(chan cmdResult)
-	go func() { done <- runTraffic(t, "watch", unpaced, pw(valkeytest.AppPassword)) }()
-	time.Sleep(700 * time.Millisecond)
-	conns := strings.Count(c.Primary.Do(t, "CLIENT", "LIST"), " user="+valkeytest.AppUser+" ") // valkey 8.0: no CLIENT LIST USER
-	c.Primary.Do(t, "CLIENT", "KILL", "USER", valkeytest.AppUser)
-	res = <-done
-	if conns < workers {
-		t.Errorf("%d app connections to the primary mid-run, want at least %d (one per command in flight)", conns, workers)
-	}
-	// Each killed connection is dialed again when a worker takes it from the pool: unpaced,
-	// every worker has its command in flight, so all of them are taken.
-	if res.code != 0 || res.ev.Total.Reconnects < workers {
-		t.Errorf("exit %d, %d reconnects after every connection was killed, want at least %d", res.code, res.ev.Total.Reconnects, workers)
 	}
 }

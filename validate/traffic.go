@@ -41,14 +41,10 @@ type trafficFlags struct {
 	rate         int
 	concurrency  int
 	connsPerNode int
-	// connections: connPipelined (the workers' commands pipelined over connsPerNode
-	// connections per node) or connPerCommand (watch only).
-	connections string
-	interval    time.Duration
-	opTimeout   time.Duration
-	valueSize   int
-	spread      string
-	sla         watch.SLA
+	interval     time.Duration
+	opTimeout    time.Duration
+	valueSize    int
+	sla          watch.SLA
 	// cleanupTimeout and sessionsPerWorker are not flags: watch takes the engine's defaults;
 	// probe a short cleanup (an answer must not wait on a stalled node; its keys expire with
 	// their TTL) and few sessions (a short sample still goes through whole lifecycles).
@@ -67,27 +63,11 @@ func addTrafficFlags(fs *flag.FlagSet, t *trafficFlags) {
 	fs.Var(durationFlag{&t.interval}, "interval", fmt.Sprintf("reporting interval (`duration`, default %v)", t.interval))
 	fs.Var(durationFlag{&t.opTimeout}, "op-timeout", fmt.Sprintf("a command slower than this counts as an error (`duration`, default %v)", t.opTimeout))
 	fs.Var(intFlag{&t.valueSize, 16, 65536}, "value-size", fmt.Sprintf("session value size in bytes (`n`, default %d)", t.valueSize))
-	t.spread = string(watch.SpreadSession)
-	fs.Var(choiceFlag{&t.spread, []string{string(watch.SpreadSession), string(watch.SpreadWorker)}}, "key-spread",
-		"`how` keys map to slots: session (each session its own hash tag: every shard, as an application) or worker (one tag per worker: one node per worker, as valkey-benchmark --cluster)")
 	fs.Var(optDurationFlag{&t.sla.P50}, "sla-p50", "SLA: p50 latency at most `duration` (default 0: not checked)")
 	fs.Var(optDurationFlag{&t.sla.P99}, "sla-p99", fmt.Sprintf("SLA: p99 latency at most `duration` (default %v; 0: not checked)", t.sla.P99))
 	fs.Var(optDurationFlag{&t.sla.Max}, "sla-max", "SLA: slowest successful command at most `duration` (default 0: not checked)")
 	fs.Var(fractionFlag{&t.sla.ErrorRate}, "sla-error-rate", fmt.Sprintf("SLA: at most this share of commands may fail (`rate` as 0.1%% or 0.001; default %s)", strconv.FormatFloat(t.sla.ErrorRate*100, 'f', -1, 64)+"%"))
 }
-
-// The client layouts of --connections (watch).
-const (
-	// connPipelined: valkey-go's default, the workers' commands pipelined over
-	// --conns-per-node connections per node. What probe always uses: its verdict rules
-	// (reconnects, stalled nodes) are proven with it.
-	connPipelined = "pipelined"
-	// connPerCommand: a connection of its own for every command in flight, written and read
-	// by the worker itself (valkey-go's DisableAutoPipelining: a pool per node), as
-	// valkey-benchmark -P 1 and a pooled application client. A command that times out closes
-	// its connection (its reply would come on it later), so a stall shows as reconnects too.
-	connPerCommand = "per-command"
-)
 
 // validate checks what one flag alone cannot.
 func (t trafficFlags) validate() error {
@@ -105,19 +85,17 @@ func (t trafficFlags) validate() error {
 }
 
 func (t trafficFlags) engineConfig(d time.Duration) watch.Config {
-	cfg := watch.Config{Duration: d, Rate: t.rate, Concurrency: t.concurrency, Interval: t.interval,
-		OpTimeout: t.opTimeout, ValueSize: t.valueSize, CleanupTimeout: t.cleanupTimeout, SessionsPerWorker: t.sessionsPerWorker,
-		Spread: watch.Spread(t.spread)}
-	if t.connections == connPerCommand {
-		cfg.WarmConns = t.concurrency
-	}
-	return cfg
+	return watch.Config{Duration: d, Rate: t.rate, Concurrency: t.concurrency, Interval: t.interval,
+		OpTimeout: t.opTimeout, ValueSize: t.valueSize, CleanupTimeout: t.cleanupTimeout, SessionsPerWorker: t.sessionsPerWorker}
 }
 
 func (t trafficFlags) evidence() map[string]any {
+	// connections and keySpread are fixed (the workers' commands pipelined over connsPerNode
+	// connections per node; every session its own hash tag, so traffic reaches every slot and
+	// shard): recorded so the evidence says how the load was offered.
 	m := map[string]any{
-		"duration": t.duration.String(), "rate": t.rate, "concurrency": t.concurrency, "connsPerNode": t.connsPerNode, "connections": cmp.Or(t.connections, connPipelined),
-		"interval": t.interval.String(), "opTimeout": t.opTimeout.String(), "valueSize": t.valueSize, "keySpread": t.spread,
+		"duration": t.duration.String(), "rate": t.rate, "concurrency": t.concurrency, "connsPerNode": t.connsPerNode, "connections": "pipelined",
+		"interval": t.interval.String(), "opTimeout": t.opTimeout.String(), "valueSize": t.valueSize, "keySpread": "session",
 		"sessionTTL": watch.DefaultSessionTTL.String(), "sessionsPerWorker": cmp.Or(t.sessionsPerWorker, watch.DefaultSessionsPerWorker),
 		"mix": watch.Mix(), "lifecycle": lifecycleNames(),
 		"sla": map[string]any{"p50": t.sla.P50.String(), "p99": t.sla.P99.String(), "max": t.sla.Max.String(), "errorRate": t.sla.ErrorRate},
@@ -165,7 +143,7 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	if c, ok := opts["client"].(map[string]any); ok {
 		c["connsPerNode"] = r.tf.connsPerNode
 		c["disableRetry"] = true
-		c["disableAutoPipelining"] = r.tf.connections == connPerCommand
+		c["disableAutoPipelining"] = false
 	}
 	ev = &watch.Evidence{
 		SchemaVersion: watch.SchemaVersion, Kind: r.kind,
@@ -224,27 +202,18 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 	}
 	opt := env.ClientOption(r.tg.Addr())
 	opt.PipelineMultiplex = bits.Len(uint(r.tf.connsPerNode)) - 1
-	if r.tf.connections == connPerCommand {
-		opt.DisableAutoPipelining = true
-	}
 	// valkey-go makes commands wait for a connection being dialed regardless of their context:
 	// a dial bounded by the op timeout keeps a stalled node from stalling workers for longer.
 	opt.Dialer.Timeout = min(opt.Dialer.Timeout, max(r.tf.opTimeout, minDialTimeout))
 	if c, ok := ev.Options["client"].(map[string]any); ok {
 		c["dialTimeout"] = opt.Dialer.Timeout.String()
 	}
-	// The layout's connections per node: the pipelined ones, plus with per-command
-	// connections a pool of one per command in flight (and the warm-up's).
-	pool := 0
-	if r.tf.connections == connPerCommand {
-		pool = r.tf.concurrency
-	}
-	dials := &watch.DialCounter{PerNode: r.tf.connsPerNode + pool}
+	dials := &watch.DialCounter{PerNode: r.tf.connsPerNode}
 	dials.Wrap(&opt)
 	cctx, cancel := context.WithTimeout(ctx, valkeyclient.DialTimeout+valkeyclient.ConnWriteTimeout)
 	// The guard wraps the counter: a dial it refuses (a redirect loop) never reaches the node
 	// and is not counted as a failed connection attempt.
-	c, guard, err := valkeyclient.NewGuardedClient(cctx, opt, pool)
+	c, guard, err := valkeyclient.NewGuardedClient(cctx, opt)
 	cancel()
 	if err != nil {
 		p := valkeyclient.Classify(err, "connect for traffic to "+r.tg.Addr())
@@ -280,12 +249,8 @@ func (r *trafficRun) run(ctx context.Context) (ev *watch.Evidence, failed *repor
 		}
 	}
 	if r.live {
-		conns := fmt.Sprintf("%d pipelined connection(s) per node", r.tf.connsPerNode)
-		if r.tf.connections == connPerCommand {
-			conns = "a connection per command in flight"
-		}
-		fmt.Fprintf(r.stdout, "traffic: %s for %v, %d worker(s), %s over %d node(s); mix %s\n",
-			rateText(r.tf.rate), trafficFor.Round(time.Millisecond), r.tf.concurrency, conns, len(c.Nodes()), mixText())
+		fmt.Fprintf(r.stdout, "traffic: %s for %v, %d worker(s), %d pipelined connection(s) per node over %d node(s); mix %s\n",
+			rateText(r.tf.rate), trafficFor.Round(time.Millisecond), r.tf.concurrency, r.tf.connsPerNode, len(c.Nodes()), mixText())
 	}
 	keys := watch.Keys{Key: env.Key, Prefix: env.Prefix()}
 	hooks := watch.Hooks{Now: r.d.now}

@@ -192,19 +192,15 @@ func TestWatchLeavesForeignKeysAlone(t *testing.T) {
 		}
 	}
 	before, digestBefore := dataset(t, admin)
-	for _, spread := range []string{"session", "worker"} {
-		t.Run("key-spread "+spread, func(t *testing.T) {
-			// 2000 commands/s: some 300 whole sessions and a cleanup among the foreign keys;
-			// unpaced would only burn the test run's CPU.
-			res := runTraffic(t, "watch", append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--duration", "1500ms", "--rate", "2000",
-				"--concurrency", "8", "--key-spread", spread, "--sla-p99", "0", "--quiet"), pw(valkeytest.AppPassword))
-			if res.code != 0 || res.ev.Total.Ops < 100 || res.ev.Options["keySpread"] != spread {
-				t.Fatalf("exit %d, %d commands, key spread %v", res.code, res.ev.Total.Ops, res.ev.Options["keySpread"])
-			}
-			if after, digestAfter := dataset(t, admin); after != before || digestAfter != digestBefore {
-				t.Fatalf("data changed: DBSIZE %d -> %d, DEBUG DIGEST %s -> %s", before, after, digestBefore, digestAfter)
-			}
-		})
+	// 2000 commands/s: some 300 whole sessions and a cleanup among the foreign keys; unpaced
+	// would only burn the test run's CPU.
+	res := runTraffic(t, "watch", append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--duration", "1500ms", "--rate", "2000",
+		"--concurrency", "8", "--sla-p99", "0", "--quiet"), pw(valkeytest.AppPassword))
+	if res.code != 0 || res.ev.Total.Ops < 100 || res.ev.Options["keySpread"] != "session" {
+		t.Fatalf("exit %d, %d commands, key spread %v", res.code, res.ev.Total.Ops, res.ev.Options["keySpread"])
+	}
+	if after, digestAfter := dataset(t, admin); after != before || digestAfter != digestBefore {
+		t.Fatalf("data changed: DBSIZE %d -> %d, DEBUG DIGEST %s -> %s", before, after, digestBefore, digestAfter)
 	}
 }
 
@@ -302,11 +298,11 @@ func TestTrafficUsageErrors(t *testing.T) {
 		args   []string
 		wanted string
 	}{
-		"a rate that is not a number":        {"watch", []string{"--endpoint", "h", "--rate", "fast"}, `invalid value "fast" for flag --rate: want a whole number 0..100000`},
-		"an interval longer than the run":    {"watch", []string{"--endpoint", "h", "--duration", "2s", "--interval", "5s"}, "--interval 5s: want at most --duration (2s)"},
-		"connections that are no power of 2": {"watch", []string{"--endpoint", "h", "--conns-per-node", "3"}, "want a power of two 1..256"},
-		"pipelined connections per node with a connection per command": {"watch", []string{"--endpoint", "h", "--connections", "per-command", "--conns-per-node", "2"},
-			"--conns-per-node 2: only with --connections pipelined"},
+		"a rate that is not a number":              {"watch", []string{"--endpoint", "h", "--rate", "fast"}, `invalid value "fast" for flag --rate: want a whole number 0..100000`},
+		"an interval longer than the run":          {"watch", []string{"--endpoint", "h", "--duration", "2s", "--interval", "5s"}, "--interval 5s: want at most --duration (2s)"},
+		"connections that are no power of 2":       {"watch", []string{"--endpoint", "h", "--conns-per-node", "3"}, "want a power of two 1..256"},
+		"the benchmark-parity layout is gone":      {"watch", []string{"--endpoint", "h", "--connections", "per-command"}, "unknown flag: --connections"},
+		"the benchmark-parity key spread is gone":  {"watch", []string{"--endpoint", "h", "--key-spread", "worker"}, "unknown flag: --key-spread"},
 		"probe's connections are always pipelined": {"probe", []string{"--endpoint", "h", "--connections", "per-command"}, "unknown flag: --connections"},
 		"an error rate above 100%":                 {"probe", []string{"--endpoint", "h", "--sla-error-rate", "150%"}, "want a share between 0 and 1"},
 		"a negative SLA":                           {"probe", []string{"--endpoint", "h", "--sla-p99", "-1ms"}, "want a duration such as 5ms, or 0 (off)"},

@@ -52,9 +52,6 @@ func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 	addTargetFlags(fs, &o.cfg)
 	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
 	addTrafficFlags(fs, tf)
-	tf.connections = connPipelined
-	fs.Var(choiceFlag{&tf.connections, []string{connPipelined, connPerCommand}}, "connections",
-		"`layout` of the client's connections: pipelined (default: the workers' commands pipelined over --conns-per-node connections per node, as probe) or per-command (a connection for every command in flight, as valkey-benchmark -P 1 and a pooled application client; a timed-out command closes its connection)")
 	addOutputFlags(fs, o, "write watch.json, watch.csv and watch-latency.svg into `dir`", "output `format`: text or json (json prints watch.json to stdout)")
 	fs.BoolVar(&o.quiet, "quiet", false, "text: no line per interval, only the totals and the verdict")
 	return fs
@@ -70,11 +67,6 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	}
 	if err := tf.validate(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return exitUsage
-	}
-	if tf.connections == connPerCommand && isSet(fs, "conns-per-node") {
-		fmt.Fprintf(stderr, "%s: --conns-per-node %d: only with --connections %s (--connections %s opens a connection per command in flight: --concurrency sets how many)\n",
-			toolName, tf.connsPerNode, connPipelined, connPerCommand)
 		return exitUsage
 	}
 	ctx, stop := d.signalContext(stderr)

@@ -96,17 +96,16 @@ func caSuffix(f string) string {
 // NewClientWith connects with opt, bounded by ctx even though valkey.NewClient takes no context:
 // a client that arrives after ctx ended is closed. opt comes from Options, possibly adjusted (watch and
 // probe add a dial counter and more connections per node). Its redirects are bounded
-// (GuardClient, with no pool beyond the pipelined connections).
+// (GuardClient).
 func NewClientWith(ctx context.Context, opt valkey.ClientOption) (valkey.Client, error) {
-	c, _, err := NewGuardedClient(ctx, opt, 0)
+	c, _, err := NewGuardedClient(ctx, opt)
 	return c, err
 }
 
-// NewGuardedClient is NewClientWith for a client that opens layoutConns connections per node
-// besides its pipelined ones (GuardClient), returning the guard so the caller can tell a
-// redirect loop (RedirectGuard.Looped).
-func NewGuardedClient(ctx context.Context, opt valkey.ClientOption, layoutConns int) (valkey.Client, *RedirectGuard, error) {
-	g := GuardClient(&opt, layoutConns)
+// NewGuardedClient is NewClientWith returning the guard (GuardClient), so the caller can tell
+// a redirect loop (RedirectGuard.Looped).
+func NewGuardedClient(ctx context.Context, opt valkey.ClientOption) (valkey.Client, *RedirectGuard, error) {
+	g := GuardClient(&opt)
 	addr := strings.Join(opt.InitAddress, ",")
 	type res struct {
 		c   valkey.Client

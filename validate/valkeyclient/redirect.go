@@ -23,7 +23,7 @@ const (
 	// with every slot, docs/design.md "Serverless as clients see it") gives none.
 	RedirectsPerCommand = 2
 	// RedirectConnsPerNode is how many connections a client may hold open to one node beyond
-	// what its layout opens (its pipelined connections and pool). valkey-go follows a
+	// what its layout opens (its pipelined connections). valkey-go follows a
 	// redirect to the node that sent it on a NEW connection and closes the old one only 5 s
 	// later (cluster.go redirectOrNew: a moved hostname may resolve elsewhere), so a server
 	// that redirects every command to itself makes it open a connection, with a MiB of
@@ -75,17 +75,15 @@ type RedirectGuard struct {
 
 // GuardClient bounds what a server can make the client of opt do: it caps the redirects per
 // command (RedirectsPerCommand), wraps the dialer (opt.DialCtxFn, or valkey-go's default
-// dial) with a RedirectGuard, and reads every reply through a respGuard (MaxReplyBytes). layoutConns is how many
-// connections to one node the client opens by design besides its pipelined ones (a pool of
-// one connection per command in flight: the concurrency); the pipelined ones are read from
-// opt.
-func GuardClient(opt *valkey.ClientOption, layoutConns int) *RedirectGuard {
+// dial) with a RedirectGuard, and reads every reply through a respGuard (MaxReplyBytes). The
+// client's layout (its pipelined connections per node) is read from opt.
+func GuardClient(opt *valkey.ClientOption) *RedirectGuard {
 	opt.ClusterOption.MaxMovedRedirections = RedirectsPerCommand
 	wires := 1
 	if opt.PipelineMultiplex > 0 {
 		wires = 1 << opt.PipelineMultiplex
 	}
-	g := &RedirectGuard{limit: wires + layoutConns + RedirectConnsPerNode, open: map[string]int{}}
+	g := &RedirectGuard{limit: wires + RedirectConnsPerNode, open: map[string]int{}}
 	inner := opt.DialCtxFn
 	if inner == nil {
 		inner = Dial

@@ -107,7 +107,7 @@ func TestRedirectLoopBounded(t *testing.T) {
 				PipelineMultiplex: -1, ClientSetInfo: valkey.DisableClientSetInfo}
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 			defer cancel()
-			c, _, err := NewGuardedClient(ctx, opt, 0)
+			c, _, err := NewGuardedClient(ctx, opt)
 			if err != nil {
 				t.Fatalf("connect: %v", err)
 			}
@@ -147,11 +147,11 @@ func TestRedirectLoopBounded(t *testing.T) {
 func TestGuardRefusesPastTheLayout(t *testing.T) {
 	h := valkeytest.StartSilent(t)
 	opt := valkey.ClientOption{PipelineMultiplex: 1} // two pipelined connections
-	g := GuardClient(&opt, 3)                        // and a pool of three
+	g := GuardClient(&opt)
 	if opt.ClusterOption.MaxMovedRedirections != RedirectsPerCommand {
 		t.Fatalf("MaxMovedRedirections %d, want %d", opt.ClusterOption.MaxMovedRedirections, RedirectsPerCommand)
 	}
-	limit := 2 + 3 + RedirectConnsPerNode
+	limit := 2 + RedirectConnsPerNode
 	var conns []net.Conn
 	for i := range limit {
 		c, err := opt.DialCtxFn(t.Context(), h.Addr, &net.Dialer{}, nil)

@@ -99,12 +99,6 @@ type Config struct {
 	SessionTTL time.Duration
 	// CleanupTimeout bounds the final cleanup; what it cannot delete expires with SessionTTL.
 	CleanupTimeout time.Duration
-	// Spread is how keys map to hash slots: SpreadSession (default) or SpreadWorker.
-	Spread Spread
-	// WarmConns is how many connections to each node the warm-up opens before the clock
-	// starts (that many PINGs at once; default 1): a client with a connection per command in
-	// flight (DisableAutoPipelining) takes Concurrency, so no handshake is timed as a command.
-	WarmConns int
 	// Primaries are the nodes the warm-up connects to (valkeyclient.Roles); nil means every node.
 	// A read-port node is left out: the primary traffic never touches it.
 	Primaries []string
@@ -119,21 +113,6 @@ type Config struct {
 	// that end on a redirect stop it (past valkeyclient.MaxRedirectedCommands).
 	Guard *valkeyclient.RedirectGuard
 }
-
-// Spread says how session keys map to hash slots (and so to shards).
-type Spread string
-
-// Spreads.
-const (
-	// SpreadSession gives every session its own hash tag: sessions land on every slot and every
-	// shard, as an application's do. The default, and what probe uses: a stalled shard shows.
-	SpreadSession Spread = "session"
-	// SpreadWorker gives each worker one hash tag for all its sessions, chosen so that the
-	// workers' slots are evenly spaced over the 16384 (so over the shards of a cluster whose
-	// shards own equal slot ranges): each worker talks to one node, as each valkey-benchmark
-	// --cluster client does. It measures the cache with less client-side scheduling in the way.
-	SpreadWorker Spread = "worker"
-)
 
 func (c Config) withDefaults() Config {
 	def := func(v *int, d int) {
@@ -240,11 +219,9 @@ type engine struct {
 	pending []string // keys of creates whose reply never came: they may exist
 	live    []string // keys of the sessions alive when the workers stopped
 	gen     atomic.Int64
-	// workerTags are the hash tags of SpreadWorker, by worker.
-	workerTags []string
-	dials      *DialCounter
-	now        func() time.Time
-	reader     *readerStats
+	dials   *DialCounter
+	now     func() time.Time
+	reader  *readerStats
 	// redirected counts commands that ended on a redirect; stopRun ends the traffic early
 	// and loop says why (a redirect loop), set once under loopMu.
 	redirected atomic.Int64
@@ -270,9 +247,6 @@ func Run(ctx context.Context, c valkey.Client, cfg Config, keys Keys, dials *Dia
 	}
 	if dials == nil {
 		e.dials = &DialCounter{}
-	}
-	if cfg.Spread == SpreadWorker {
-		e.workerTags = workerTags(keys, cfg.Concurrency)
 	}
 	e.warmUp(ctx)
 
@@ -389,13 +363,11 @@ func (e *engine) warmUp(ctx context.Context) {
 		nodes = only
 	}
 	for _, n := range nodes {
-		for range max(e.cfg.WarmConns, 1) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_ = n.Do(wctx, n.B().Ping().Build()).Error()
-			}()
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = n.Do(wctx, n.B().Ping().Build()).Error()
+		}()
 	}
 	wg.Wait()
 }
@@ -476,11 +448,9 @@ func (e *engine) step(ctx context.Context, oc *opCtx, st *stripe, rng *rand.Rand
 	c := e.c
 	op := Lifecycle[s.step]
 	if op == OpCreate && s.key == "" {
-		if e.cfg.Spread == SpreadWorker {
-			s.key = e.keys.Key(e.workerTags[worker], fmt.Sprintf("session-%d", e.gen.Add(1)))
-		} else {
-			s.key = e.keys.Key(fmt.Sprintf("w%d-%d", worker, e.gen.Add(1)), "session")
-		}
+		// Every session its own hash tag: sessions land on every slot and every shard, as an
+		// application's do, so a stalled shard shows.
+		s.key = e.keys.Key(fmt.Sprintf("w%d-%d", worker, e.gen.Add(1)), "session")
 		s.value = sessionValue(rng, s.key, e.cfg.ValueSize)
 	}
 	ttl := e.cfg.SessionTTL.Milliseconds()
@@ -732,20 +702,3 @@ func (e *engine) cleanup(ctx context.Context) *Cleanup {
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }
-
-// workerTags returns, for each of n workers, a tag whose key lands in the worker's share of
-// the 16384 slots: worker w gets a slot in [w*16384/n, (w+1)*16384/n).
-func workerTags(keys Keys, n int) []string {
-	tags := make([]string, n)
-	for w := range n {
-		lo, hi := w*16384/n, (w+1)*16384/n
-		for k := 0; ; k++ {
-			tag := fmt.Sprintf("w%d-%d", w, k)
-			if slot := int(valkeyclient.Slot(keys.Key(tag, "x"))); slot >= lo && slot < max(hi, lo+1) {
-				tags[w] = tag
-				break
-			}
-		}
-	}
-	return tags
-}

@@ -416,8 +416,7 @@ type DialCounter struct {
 	// ReadOnlyFailures counts failed dials to ReadOnly nodes.
 	ReadOnlyFailures int64
 	// PerNode is how many connections to one node the client's layout holds (its pipelined
-	// connections, plus its pool with a connection per command in flight); 0 counts only
-	// replacements of closed connections. Set it before Wrap.
+	// connections); 0 counts only replacements of closed connections. Set it before Wrap.
 	PerNode int
 
 	mu       sync.Mutex

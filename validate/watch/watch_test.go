@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
 
 func TestHistogramQuantilesAreWithinOnePercent(t *testing.T) {
@@ -211,19 +209,5 @@ func TestCSVAndSVG(t *testing.T) {
 	s.Reset()
 	if err := WriteSVG(&s, ev); err != nil || xml.Unmarshal(s.Bytes(), new(struct{})) != nil || !strings.Contains(s.String(), "no traffic was sent: p99 &lt;high&gt; &amp; &#34;slow&#34;") {
 		t.Errorf("empty svg: %v", err)
-	}
-}
-
-func TestWorkerTagsSpreadEvenlyOverTheSlots(t *testing.T) {
-	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
-	keys := Keys{Key: func(tag, name string) string { return "valkey-dr:validate:{0123456789abcdef-" + tag + "}:" + name }}
-	for _, n := range []int{1, 3, 48, 1000} {
-		tags := workerTags(keys, n)
-		for w, tag := range tags {
-			slot := int(valkeyclient.Slot(keys.Key(tag, "session-1")))
-			if slot < w*16384/n || slot >= max((w+1)*16384/n, w*16384/n+1) {
-				t.Fatalf("n=%d worker %d: tag %s in slot %d, want [%d, %d)", n, w, tag, slot, w*16384/n, (w+1)*16384/n)
-			}
-		}
 	}
 }

@@ -1,0 +1,19 @@
+module github.com/valkey-dr/valkey-dr/bench
+
+go 1.26.0
+
+toolchain go1.26.8
+
+require github.com/valkey-dr/valkey-dr v0.0.0
+
+require (
+	github.com/aws/aws-sdk-go-v2 v1.48.0 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
+	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.50.12 // indirect
+	github.com/aws/smithy-go v1.28.9 // indirect
+	github.com/valkey-io/valkey-go v1.0.79 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
+
+replace github.com/valkey-dr/valkey-dr => ../
