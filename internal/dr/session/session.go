@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/runowner"
 
 	"github.com/valkey-dr/valkey-dr/contract"
 )
@@ -135,8 +136,19 @@ func Start(c Config) (*Session, error) {
 	}
 	s.Bundle = b
 	s.Work = filepath.Join(c.WorkRoot, b.Name)
+	separate := !reaches(c.WorkRoot, c.EvidenceRoot)
+	if separate {
+		sweepWork(c.WorkRoot, c.Stderr)
+	}
 	if err := os.MkdirAll(s.Work, 0o750); err != nil {
 		return nil, fmt.Errorf("working directory: %w", err)
+	}
+	if separate {
+		// Finish removes the mark: a run that ends keeps its work files on purpose; one
+		// killed (SIGKILL skips Finish) leaves the mark, and the next run removes its files.
+		if err := runowner.Mark(s.Work); err != nil {
+			return nil, fmt.Errorf("working directory: %w", err)
+		}
 	}
 	if c.Provenance != nil {
 		s.Timeline.IncidentStart = c.Provenance.IncidentStart
@@ -249,6 +261,8 @@ func (l *Log) Bytes() []byte {
 // interruption (with a short deadline of its own): evidence of a failed or interrupted run
 // is evidence too.
 func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) (*Sealed, error) {
+	// The run ends on its own terms: its work files stay for whoever wants to read them.
+	defer func() { _ = runowner.Unmark(s.Work) }()
 	end := s.Now().UTC()
 	verdict := VerdictPass
 	switch ExitCode(runErr) {
