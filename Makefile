@@ -51,7 +51,7 @@ endif
 # would be ignored without a word: make synth env=prod would rehearse example. Refused, with
 # the right spelling when it is one of ours in another case.
 MAKE_VARS := ENV ENVIRONMENT REGION REASON TICKET APPROVER INCIDENT_START APPROVAL ROUTE LOCAL TO \
-  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY BUNDLE ARGS MODE OLDER_THAN YES \
+  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY ALLOW_REPLACEMENT BUNDLE ARGS MODE OLDER_THAN YES \
   GO_TEST_FLAGS TEST_P TEST_PKGS TEST_PARALLEL
 CMDLINE_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 UNKNOWN_VARS := $(filter-out $(MAKE_VARS),$(CMDLINE_VARS))
@@ -170,12 +170,16 @@ drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)" $(if $(MODE),--mode "$(MODE)")
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes]
+# ALLOW_REPLACEMENT=yes: deploy although the replacement check refused (docs/design.md,
+# "Replacement-safe updates"); any other value is refused, not ignored.
+ALLOW_REPLACEMENT_FLAG = $(if $(ALLOW_REPLACEMENT),$(if $(filter yes,$(ALLOW_REPLACEMENT)),--allow-replacement,$(error ALLOW_REPLACEMENT=$(ALLOW_REPLACEMENT): want yes, or leave it unset)))
+
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes] [ALLOW_REPLACEMENT=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(if $(ROUTE),--route "$(ROUTE)") $(WHO) \
-	  $(if $(filter yes,$(LOCAL)),--local)
+	  $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG)
 
 # The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
 # and validate (linux/amd64, linux/arm64, darwin/arm64) + manifest, one tarball under .build/kit/.
@@ -186,11 +190,11 @@ dr-kit: prereqs-cdk ## the DR kit for activation without a compiler: make dr-kit
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) kit --env "$(DR_ENV)" --out .build/kit
 
-dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release)
+dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary with routing held, validate, release) [ALLOW_REPLACEMENT=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(EXIT_STATUS) $@ $(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local)
+	@$(EXIT_STATUS) $@ $(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG)
 
 dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
 	$(env-check)

@@ -190,6 +190,8 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	if name != "teardown" && name != "route" {
 		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
 			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
+		fs.BoolVar(&o.AllowReplacement, "allow-replacement", false, "deploy although the replacement check found an update CloudFormation cannot make "+
+			"(a createOnly change of a named resource; docs/design.md \"Replacement-safe updates\"); recorded in the evidence")
 	}
 	fs.StringVar(&o.Who.Reason, "reason", "", "why: "+strings.Join(session.Reasons, ", ")+" (required in production; elsewhere default drill)")
 	fs.StringVar(&o.Who.Ticket, "ticket", "", "change or incident ticket `id` (required in production)")

@@ -74,6 +74,9 @@ func TestUsageErrorsRunNothing(t *testing.T) {
 		"route has no validator flag":   {[]string{"route", "--validator", "x"}, 2, "flag provided but not defined"},
 		"an unknown --route":            {[]string{"activate", "--repo", repo, "--env", "prod", "--region", "us-west-2", "--route", "yes"}, 2, `--route "yes" (ROUTE=): want auto or force`},
 		"failback has no --route":       {[]string{"failback", "--route", "force"}, 2, "flag provided but not defined"},
+		// --allow-replacement is activate's and failback's (the deploys the replacement check guards).
+		"activate takes --allow-replacement":  {[]string{"activate", "--repo", repo, "--env", "prod", "--allow-replacement"}, 2, "REGION=us-west-2"},
+		"teardown has no --allow-replacement": {[]string{"teardown", "--allow-replacement"}, 2, "flag provided but not defined"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
