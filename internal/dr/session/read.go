@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -142,6 +143,34 @@ func (r *reader) add(rel string, size int64, src io.Reader) error {
 // ReadBundle reads a bundle directory, or a .tar.gz made by Seal, under the caps. A
 // *RefusedError is a hostile or broken bundle; any other error is unreadable input.
 func ReadBundle(p string) (*Contents, error) {
+	return ReadBundleContext(context.Background(), p)
+}
+
+// ReadBundleContext is ReadBundle that stops as soon as ctx ends (a SIGINT during verify): the
+// error then matches ctx.Err() (errors.Is), whatever the reading had found so far.
+func ReadBundleContext(ctx context.Context, p string) (*Contents, error) {
+	c, err := readBundle(ctx, p)
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("reading %s stopped: %w", termsafe.Quote(p), cerr)
+	}
+	return c, err
+}
+
+// ctxReader fails its reads once ctx has ended, so a read of a large file stops within one
+// buffer of an interrupt.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+func readBundle(ctx context.Context, p string) (*Contents, error) {
 	// The path the operator typed may be a link (evidence/latest.tar.gz); what it points to
 	// is held to the same rules as everything inside the bundle.
 	real, err := filepath.EvalSymlinks(p)
@@ -153,7 +182,7 @@ func ReadBundle(p string) (*Contents, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		c, err := readDir(real)
+		c, err := readDir(ctx, real)
 		if c != nil {
 			c.Name = filepath.Base(p)
 		}
@@ -167,13 +196,16 @@ func ReadBundle(p string) (*Contents, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return readTar(f)
+	return readTar(ctxReader{ctx, f})
 }
 
-func readDir(dir string) (*Contents, error) {
+func readDir(ctx context.Context, dir string) (*Contents, error) {
 	r := newReader(filepath.Base(dir))
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(dir, p)
@@ -200,7 +232,7 @@ func readDir(dir string) (*Contents, error) {
 			return err
 		}
 		defer f.Close()
-		return r.add(rel, fi.Size(), f)
+		return r.add(rel, fi.Size(), ctxReader{ctx, f})
 	})
 	if err != nil {
 		return nil, err
