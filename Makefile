@@ -51,7 +51,7 @@ endif
 # would be ignored without a word: make synth env=prod would rehearse example. Refused, with
 # the right spelling when it is one of ours in another case.
 MAKE_VARS := ENV ENVIRONMENT REGION REASON TICKET APPROVER INCIDENT_START APPROVAL ROUTE LOCAL TO \
-  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY ALLOW_REPLACEMENT BUNDLE ARGS MODE OLDER_THAN YES \
+  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY ALLOW_REPLACEMENT BUNDLE ARGS MODE OLDER_THAN YES KEEP \
   GO_TEST_FLAGS TEST_P TEST_PKGS TEST_PARALLEL
 CMDLINE_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 UNKNOWN_VARS := $(filter-out $(MAKE_VARS),$(CMDLINE_VARS))
@@ -235,5 +235,10 @@ stand-in: ## a local serverless-shaped stand-in to try the validator on: prints 
 bench-watch: ## validate watch vs valkey-benchmark on a local 3-master TLS cluster (bench/watch.sh; ROUNDS, DURATION, CONNS)
 	bench/watch.sh
 
-clean: ## remove build outputs
+clean: ## remove build outputs (cdk.out, .build); offers to remove drill bundles but the newest KEEP (default 5); never evidence/
 	rm -rf cdk.out .build
+	@scripts/clean-drills --ask --keep "$(or $(KEEP),5)"
+
+.PHONY: clean-drills
+clean-drills: ## remove the drill bundles under drill/ but the newest KEEP (default 5): make clean-drills KEEP=5; never evidence/
+	@scripts/clean-drills --yes --keep "$(or $(KEEP),5)"

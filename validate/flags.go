@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
@@ -215,7 +216,7 @@ func parseArgs(fs *flag.FlagSet, o *options, args []string, header string, stdou
 		return exitOK, true
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "%s %s (%s)\n", toolName, toolVersion(), goVersion())
+		fmt.Fprintf(stdout, "%s %s\n", toolName, buildinfo.Read(version))
 		return exitOK, true
 	}
 	if fs.NArg() > 0 {

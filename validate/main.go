@@ -14,10 +14,10 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes from
@@ -61,33 +61,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	return run(args, stdout, stderr, defaultDeps())
 }
 
-// toolVersion returns version, or the VCS revision from the build info.
-func toolVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
-		rev, dirty := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if len(rev) >= 12 {
-			v := "dev-" + rev[:12]
-			if dirty {
-				v += "-dirty"
-			}
-			return v
-		}
-	}
-	return version
-}
+// toolVersion is the version every output names: the -ldflags stamp, else the module
+// version, else dev-<VCS revision>[-dirty] (internal/buildinfo: one rule for every binary).
+func toolVersion() string { return buildinfo.Version(version) }
 
 func goVersion() string { return runtime.Version() }

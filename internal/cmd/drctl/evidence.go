@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -136,11 +135,9 @@ func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := readBundle(ctx, path)
+	c, err := session.ReadBundle(path)
 	var refused *session.RefusedError
 	switch {
-	case ctx.Err() != nil:
-		return nil, nil, nil, interrupted(path)
 	case errors.As(err, &refused):
 		return session.RefusedReport(filepath.Base(path), refused), nil, cfg, nil
 	case err != nil:
@@ -150,12 +147,7 @@ func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer)
 	// whole of it so verify always ends.
 	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	r := session.Verify(vctx, c, session.VerifyOptions{Keys: keys})
-	if ctx.Err() != nil {
-		// Whatever the check had found, it was cut short: no verdict on the bundle.
-		return nil, nil, nil, interrupted(path)
-	}
-	return r, c, cfg, nil
+	return session.Verify(vctx, c, session.VerifyOptions{Keys: keys}), c, cfg, nil
 }
 
 // verifyTimeout bounds the signature check of verify and archive (KMS calls included).
@@ -194,23 +186,18 @@ func printReport(w io.Writer, path string, r *session.VerifyReport) {
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var v verifyInputs
 	fs := v.flags("verify", stderr)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	// --json (newFlags defines it): Main prints the report in its JSON object on stdout;
+	// the text report goes to stderr then.
 	path, err := parseOne(fs, args, "verify <bundle dir or .tar.gz>")
 	if err != nil {
 		return err
 	}
-	defer boundAfterInterrupt(ctx, stderr)()
 	r, _, _, err := v.check(ctx, path, stderr)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		// encoding/json escapes C0 controls (\u001b); termsafe.JSON the C1 and bidi ones.
-		data, _ := json.MarshalIndent(r, "", "  ")
-		fmt.Fprintf(stdout, "%s\n", termsafe.JSON(data))
-	} else {
-		printReport(stdout, path, r)
-	}
+	noteVerify(ctx, path, r)
+	printReport(stdout, path, r)
 	if !r.OK() {
 		return &session.Error{Code: contract.ExitTampered, Msg: "the bundle is not verified (see the findings above)"}
 	}

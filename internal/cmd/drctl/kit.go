@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kmssign"
@@ -74,7 +76,7 @@ func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer)
 // .build/kit-run before anything else runs, then point the procedure at it: its cdk.json, its
 // assemblies, its validator. Evidence and work files stay in the current directory (not in
 // the extracted kit, which is deleted on the next run).
-func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *dr.Options, validatorGiven bool, stdout io.Writer) error {
+func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *dr.Options, validatorGiven, allowOld bool, stdout io.Writer) error {
 	if o.Repo != "." && o.Repo != "" {
 		return session.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys). Nothing was run.")
 	}
@@ -99,6 +101,23 @@ func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *
 		return session.Usagef("--env %s: the kit %s is for environment %s: use that environment's kit (make dr-kit ENV=%s). Nothing was run.",
 			termsafe.Quote(o.Environment), termsafe.Quote(filepath.Base(tarball)), termsafe.Quote(m.Environment), termsafe.Escape(o.Environment))
 	}
+	// A kit deploys the stack as it was when built: one older than drkit.MaxAge is one the
+	// scheduled rebuild (synth.yml) did not refresh.
+	age, aerr := m.Age(time.Now())
+	if aerr != nil || age > drkit.MaxAge {
+		built := fmt.Sprintf("was built %s (%d days ago)", m.CreatedAt, int(age.Hours()/24))
+		if aerr != nil {
+			built = "has no build date: " + aerr.Error()
+		}
+		msg := fmt.Sprintf("the kit %s %s: older than the %d-day limit for activation (drkit.MaxAge)",
+			filepath.Base(tarball), built, int(drkit.MaxAge.Hours()/24))
+		if !allowOld {
+			_ = os.RemoveAll(k.Dir)
+			return session.Usagef("%s: use a fresh kit (CI rebuilds every kit weekly: the synth workflow's dr-kit artifact; or make dr-kit ENV=%s), "+
+				"or, knowing it deploys the stack as it was then, pass --allow-old-kit. Nothing was run.", termsafe.Escape(msg), termsafe.Escape(m.Environment))
+		}
+		fprintf(stdout, "WARNING: %s; used anyway (--allow-old-kit)\n", termsafe.Escape(msg))
+	}
 	if !validatorGiven {
 		if o.Validator, err = k.Tool("validate"); err != nil {
 			return err
@@ -113,7 +132,7 @@ func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *
 	}
 	o.Kit = k
 	fprintf(stdout, "%s\n", termsafe.Escape(fmt.Sprintf("kit: %s authenticated by drctl %s: signed by trusted key %s; %d files match manifest.json (commit %s%s, built %s, sha256 %s)",
-		filepath.Base(tarball), version, k.KeyID, len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)))
+		filepath.Base(tarball), buildinfo.Version(version), k.KeyID, len(m.Files), m.Commit, dirty, m.CreatedAt, k.TarballSHA256)))
 	return nil
 }
 

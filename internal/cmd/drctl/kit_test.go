@@ -127,3 +127,46 @@ func TestActivateKitWithRepoIsRefused(t *testing.T) {
 		t.Fatalf("wrote %v", ents)
 	}
 }
+
+// A kit older than drkit.MaxAge is refused at activation unless --allow-old-kit (issue 26,
+// must-have 7): the message names its build date and the limit; the extraction is removed.
+func TestActivateRefusesAnOldKit(t *testing.T) {
+	isolate(t)
+	const top = "valkey-dr-kit-prod-0123456789ab"
+	cdk := `{"app":"x"}`
+	sum := sha256.Sum256([]byte(cdk))
+	m := `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"2020-01-01T00:00:00Z","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
+		`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + hex.EncodeToString(sum[:]) + `"}}`
+	key := filepath.Join(t.TempDir(), "trusted.key")
+	s, _, err := session.LoadOrCreateLocalKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := session.SignManifest(context.Background(), s, []byte(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := json.Marshal(sig)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	kit := tarball(t, dir, top, map[string]string{"manifest.json": m, "cdk.json": cdk, "signature.json": string(sb)})
+	args := []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2", "--signing-key", key}
+
+	var out bytes.Buffer
+	code := Main(context.Background(), args, &out, &out)
+	for _, want := range []string{"was built 2020-01-01T00:00:00Z", "older than the 30-day limit", "--allow-old-kit", "Nothing was run"} {
+		if code != 2 || !strings.Contains(out.String(), want) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out.String())
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".build", "kit-run", top)); err == nil {
+		t.Error("a refused old kit stays extracted")
+	}
+
+	// --allow-old-kit: past the age check, with a warning (this kit then lacks its tools).
+	out.Reset()
+	code = Main(context.Background(), append(args, "--allow-old-kit"), &out, &out)
+	if code != 2 || !strings.Contains(out.String(), "WARNING: the kit "+top+".tar.gz was built 2020-01-01T00:00:00Z") || !strings.Contains(out.String(), "the kit has no validate") {
+		t.Fatalf("--allow-old-kit: exit %d:\n%s", code, out.String())
+	}
+}

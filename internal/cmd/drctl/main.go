@@ -23,9 +23,11 @@ import (
 	"syscall"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
@@ -98,7 +100,11 @@ incident|test|failback, --ticket <id> and --approver <name> (REASON=, TICKET=, A
 --incident-start <RFC 3339 UTC> (INCIDENT_START=) puts the time since the incident (RTO 4 h)
 in the timeline.
 
-Run "drctl <command> --help" for its flags.
+activate, failback, route, teardown, drill and verify take --json: one JSON object on stdout
+at the end (command, verdict, exitCode, bundle, phases with status and duration), everything
+else on stderr. drctl --version prints the version, commit and toolchain.
+
+Run "drctl <command> --help" for its flags (printed on stdout).
 `
 
 // Main dispatches a subcommand and returns the exit status.
@@ -110,6 +116,33 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return session.ExitOK
 	}
+	switch args[0] {
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "drctl %s\n", buildinfo.Read(version))
+		return session.ExitOK
+	}
+	// A subcommand's help (-h, --help) is asked for: it goes to stdout, exit 0.
+	if wantsHelp(args[1:]) {
+		stderr = stdout
+	}
+	// --json: one JSON object on stdout at the end; what a person reads goes to stderr.
+	if jsonCommands[args[0]] && wantsJSON(args[1:]) {
+		jr := &jsonRun{}
+		out := dispatch(context.WithValue(ctx, jsonRunKey{}, jr), args, stderr, stderr)
+		writeJSON(stdout, args[0], out.code, out.err, jr)
+		return out.code
+	}
+	return dispatch(ctx, args, stdout, stderr).code
+}
+
+// outcome is a subcommand's exit status and error.
+type outcome struct {
+	code int
+	err  error
+}
+
+// dispatch runs a subcommand, prints its error to stderr and returns its outcome.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) outcome {
 	var err error
 	switch args[0] {
 	case "drill":
@@ -125,23 +158,27 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "stand-in":
 		err = runStandIn(ctx, args[1:], stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit or stand-in\n", termsafe.Quote(args[0]))
-		return session.ExitUsage
+		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit, stand-in or version\n", termsafe.Quote(args[0]))
+		return outcome{session.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return session.ExitOK
+		return outcome{session.ExitOK, nil}
 	}
 	if err != nil {
 		// Messages quote bundle, kit, server and argument strings: escape them all here.
 		fmt.Fprintf(stderr, "drctl %s: %s\n", args[0], termsafe.Lines(err.Error()))
 	}
-	return session.ExitCode(err)
+	return outcome{session.ExitCode(err), err}
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("drctl "+name, flag.ContinueOnError)
 	// The flag package echoes an unknown flag's name raw: escape what it writes.
 	fs.SetOutput(termsafe.Writer(stderr))
+	if jsonCommands[name] {
+		// Read by Main before the subcommand runs (wantsJSON); defined here so it parses.
+		fs.Bool("json", false, "print one JSON object on stdout at the end (command, verdict, exitCode, bundle, phases with status and duration); everything else goes to stderr")
+	}
 	return fs
 }
 
@@ -172,7 +209,10 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	_, err := drill.Run(ctx, o, drill.Deps{Stdout: stdout, Stderr: stderr})
+	res, err := drill.Run(ctx, o, drill.Deps{Stdout: stdout, Stderr: stderr})
+	if res != nil {
+		noteResult(ctx, res.Session, res.Evidence)
+	}
 	return err
 }
 
@@ -206,8 +246,10 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	}
 	var kitFile string
 	var kitTrust multi
+	var allowOldKit bool
 	if name == "activate" {
 		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): authenticate it, deploy its gate-checked assembly; no Go, no synth")
+		fs.BoolVar(&allowOldKit, "allow-old-kit", false, fmt.Sprintf("with --kit: accept a kit built more than %d days ago (refused otherwise: it deploys the stack as it was then)", int(drkit.MaxAge.Hours()/24)))
 		fs.Var(&kitTrust, "trusted-key", "with --kit: PEM `file` of public keys the kit's signature is checked against (repeatable; with "+
 			session.DefaultTrustedKeysPath()+" and --signing-key's public half; docs/evidence.md \"Trust\")")
 	}
@@ -234,7 +276,7 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		if err != nil {
 			return err
 		}
-		if err := openKit(ctx, kitFile, keys, &o, o.Validator != "", stdout); err != nil {
+		if err := openKit(ctx, kitFile, keys, &o, o.Validator != "", allowOldKit, stdout); err != nil {
 			return err
 		}
 	}
@@ -244,15 +286,19 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 	d := dr.Deps{Stdout: stdout, Stderr: stderr}
 	// The model's time to shift, from this checkout's (or the kit's) templates.
 	d.Predict = dr.ModelPrediction(o, drexec.Exec{})
+	var res *dr.Result
 	switch name {
 	case "activate":
-		_, err = dr.Activate(ctx, o, d)
+		res, err = dr.Activate(ctx, o, d)
 	case "failback":
-		_, err = dr.Failback(ctx, o, d)
+		res, err = dr.Failback(ctx, o, d)
 	case "teardown":
-		_, err = dr.Teardown(ctx, o, d)
+		res, err = dr.Teardown(ctx, o, d)
 	case "route":
-		_, err = dr.Route(ctx, o, d)
+		res, err = dr.Route(ctx, o, d)
+	}
+	if res != nil {
+		noteResult(ctx, res.Session, res.Evidence)
 	}
 	return err
 }

@@ -85,7 +85,8 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	if _, _, err := localvalkey.Binaries(); err != nil {
 		return session.Usagef("%v; install with: %s (or make prereqs). Nothing was started.", err, localvalkey.InstallHint)
 	}
-	tmp, err := os.MkdirTemp("", "valkey-dr-stand-in-*")
+	// 0700, marked with this process: a later start sweeps it if this one is SIGKILLed.
+	tmp, err := localvalkey.NewStandInDir("")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
@@ -41,6 +42,21 @@ const (
 	// PrereqsScript is the shared prerequisites check (scripts/prereqs of the repository).
 	PrereqsScript = "scripts/prereqs"
 )
+
+// MaxAge is the oldest kit activation accepts without --allow-old-kit: a kit deploys the
+// stack as it was when built, and CI rebuilds every kit on a schedule (synth.yml) well
+// inside it, so an older kit is one nobody refreshed.
+const MaxAge = 30 * 24 * time.Hour
+
+// Age is how old the kit is at now (CreatedAt to now), or an error when CreatedAt is not an
+// RFC 3339 time.
+func (m *Manifest) Age(now time.Time) (time.Duration, error) {
+	t, err := time.Parse(time.RFC3339, m.CreatedAt)
+	if err != nil {
+		return 0, fmt.Errorf("createdAt %q is not an RFC 3339 time", m.CreatedAt)
+	}
+	return now.Sub(t), nil
+}
 
 // Platforms are the GOOS/GOARCH pairs the kit carries binaries for (CGO_ENABLED=0).
 var Platforms = []Platform{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "arm64"}}
