@@ -135,9 +135,11 @@ func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	c, err := session.ReadBundle(path)
+	c, err := readBundle(ctx, path)
 	var refused *session.RefusedError
 	switch {
+	case ctx.Err() != nil:
+		return nil, nil, nil, interrupted(path)
 	case errors.As(err, &refused):
 		return session.RefusedReport(filepath.Base(path), refused), nil, cfg, nil
 	case err != nil:
@@ -147,7 +149,12 @@ func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer)
 	// whole of it so verify always ends.
 	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	return session.Verify(vctx, c, session.VerifyOptions{Keys: keys}), c, cfg, nil
+	r := session.Verify(vctx, c, session.VerifyOptions{Keys: keys})
+	if ctx.Err() != nil {
+		// Whatever the check had found, it was cut short: no verdict on the bundle.
+		return nil, nil, nil, interrupted(path)
+	}
+	return r, c, cfg, nil
 }
 
 // verifyTimeout bounds the signature check of verify and archive (KMS calls included).
@@ -192,6 +199,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	defer boundAfterInterrupt(ctx, stderr)()
 	r, _, _, err := v.check(ctx, path, stderr)
 	if err != nil {
 		return err
