@@ -116,9 +116,9 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		}
 		return runs, longest
 	}
-	before := c.DBSize(t)
+	before := valkeytest.DBSize(t, c)
 	runAll([]*job{{mc: fillCommand, conns: conns, n: fillFactor * keyspace}})
-	filled := c.DBSize(t) - before
+	filled := valkeytest.DBSize(t, c) - before
 
 	var r benchMixResult
 	r.runs = make([]benchRun, len(mixCommands))
@@ -145,7 +145,7 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		phases = append(phases, []*job{j})
 	}
 	for _, ph := range phases {
-		keys0 := c.DBSize(t)
+		keys0 := valkeytest.DBSize(t, c)
 		runs, longest := runAll(ph)
 		// Per command of watch's counts: a sample (the deletes) stands for all of them.
 		ran, stands := 0, 0
@@ -161,9 +161,9 @@ func benchMix(t *testing.T, c *valkeytest.Cluster, conns int, counts []int, valu
 		secs += longest * float64(stands) / float64(ran)
 		switch ph[0].mc.op {
 		case "create": // reads and refreshes leave the key count alone
-			found["create"] = float64(c.DBSize(t)-keys0) / float64(ph[0].n)
+			found["create"] = float64(valkeytest.DBSize(t, c)-keys0) / float64(ph[0].n)
 		case "delete":
-			found["delete"] = float64(keys0-c.DBSize(t)) / float64(ph[0].n)
+			found["delete"] = float64(keys0-valkeytest.DBSize(t, c)) / float64(ph[0].n)
 		}
 	}
 	r.rps = float64(total) / secs

@@ -79,16 +79,6 @@ const PluginName = "valkey-dr compliance"
 // rule ids (and of their report files in cdk.out).
 var NagPacks = []string{"AwsSolutions", "HIPAA.Security"}
 
-// MaxTTLSeconds is the longest Route 53 TTL allowed: after a failover, resolvers must stop
-// answering with the dead endpoint within a minute (DESIGN.md section 4).
-const MaxTTLSeconds = contract.MaxTTLSeconds
-
-// Valkey ports of a serverless endpoint: 6379 read/write, 6380 read-from-replica.
-const (
-	portPrimary = contract.PortPrimary
-	portReader  = contract.PortReader
-)
-
 // RequiredTags must be on the cache (DESIGN.md section 5).
 var RequiredTags = []string{"environment", "drMode", "dataClassification", "owner"}
 
@@ -118,8 +108,8 @@ var Rules = []Rule{
 		Fix: "tag through stacks/cachestack.go (Config.Tags): owner and dataClassification come from the environment's tags in cdk.json, environment and drMode from the app; do not remove or override them", stack: requiredTags},
 	{ID: RuleProdTermination, Title: "a production stack has termination protection",
 		Fix: "production stacks are created with TerminationProtection true (stacks/cachestack.go); never turn it off in code: to delete a stack, disable it deliberately with the AWS CLI first (runbook section 8)", stack: prodTermination},
-	{ID: RuleDNSTTL, Title: fmt.Sprintf("every Route 53 record has a TTL of %d seconds or less", MaxTTLSeconds),
-		Fix: fmt.Sprintf("set dns.ttlSeconds in cdk.json to %d or less (default 30); a record written in code needs an explicit TTL (CDK's default is 30 minutes)", MaxTTLSeconds), stack: dnsTTL},
+	{ID: RuleDNSTTL, Title: fmt.Sprintf("every Route 53 record has a TTL of %d seconds or less", contract.MaxTTLSeconds),
+		Fix: fmt.Sprintf("set dns.ttlSeconds in cdk.json to %d or less (default 30); a record written in code needs an explicit TTL (CDK's default is 30 minutes)", contract.MaxTTLSeconds), stack: dnsTTL},
 	{ID: RuleRecordOwnedOnce, Title: "no Route 53 record set (Name + Type + SetIdentifier) is owned by two stacks of one environment",
 		Fix: "give each stack its own record set: regional names carry the region, the failover halves of the service name carry distinct SetIdentifiers (primary, secondary), a drill uses the .drill. name", env: recordOwnedOnce},
 	{ID: RuleAlarmTopicPublish, Title: "every SNS topic an alarm notifies lets CloudWatch publish: its topic policy allows it and its KMS key lets it use the key",
@@ -314,7 +304,7 @@ func ingressValkeyPorts(s *Stack) []Finding {
 		for _, r := range s.rules(sg, "SecurityGroupIngress", typeIngress) {
 			from, okFrom := number(r.rule["FromPort"])
 			to, okTo := number(r.rule["ToPort"])
-			if isTCP(r.rule["IpProtocol"]) && okFrom && okTo && from >= portPrimary && to <= portReader && from <= to {
+			if isTCP(r.rule["IpProtocol"]) && okFrom && okTo && from >= contract.PortPrimary && to <= contract.PortReader && from <= to {
 				continue
 			}
 			out = append(out, s.at(r.owner, r.location, "%s of security group %s allows %s", r.label, sg, describe(r.rule)))
@@ -483,7 +473,7 @@ func dnsTTL(s *Stack) []Finding {
 			out = append(out, s.at(id, location, "record %s has no TTL", show(rec["Name"])))
 		case !isNum:
 			out = append(out, s.at(id, location, "record %s has TTL %s, which is not a number of seconds", show(rec["Name"]), show(ttl)))
-		case n > MaxTTLSeconds:
+		case n > contract.MaxTTLSeconds:
 			out = append(out, s.at(id, location, "record %s has a TTL of %g seconds", show(rec["Name"]), n))
 		}
 	}

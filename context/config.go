@@ -49,17 +49,6 @@ const (
 	DrModeStandby   DrMode = "standby"   // DR region, warm empty cache deployed in peacetime, no snapshots
 )
 
-// AuthMode is how applications authenticate to the cache (RBAC is the only access control on
-// ElastiCache Serverless).
-type AuthMode = contract.AuthMode
-
-// The accepted auth modes (contract.AuthMode).
-const (
-	AuthPassword = contract.AuthPassword // user group + password user, password in Secrets Manager
-	AuthIAM      = contract.AuthIAM      // user group + IAM-auth user (user name == user id)
-	AuthNone     = contract.AuthNone     // no user group: default user, TLS only; refused in production
-)
-
 // Environment is one entry of the "environments" context object in cdk.json.
 type Environment struct {
 	// Account is the 12-digit AWS account id every stack of this environment deploys to.
@@ -130,7 +119,11 @@ type UsageLimits struct {
 
 // Auth is the RBAC setup of the cache.
 type Auth struct {
-	Mode AuthMode `json:"mode"`
+	// Mode is how applications authenticate (RBAC is the only access control on ElastiCache
+	// Serverless): password (user group + password user, password in Secrets Manager), iam
+	// (user group + IAM-auth user, user name == user id) or none (no user group: default user,
+	// TLS only; refused in production).
+	Mode contract.AuthMode `json:"mode"`
 	// UserName is the ElastiCache user id and user name; "" means DefaultAuthUserName. The
 	// user id is prefixed with the cache name so that it is unique in the region.
 	UserName     string `json:"userName"`

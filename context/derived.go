@@ -3,6 +3,8 @@ package drcontext
 import (
 	"fmt"
 	"strings"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Names derived from a validated Config. They live here, not in the stack, so that tests of
@@ -49,12 +51,12 @@ func (c *Config) UserID() string {
 // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-name.html).
 // The id follows the mode instead; password keeps the bare id, so deployed password users keep
 // theirs.
-var userIDSuffix = map[AuthMode]string{AuthIAM: "-iam"}
+var userIDSuffix = map[contract.AuthMode]string{contract.AuthIAM: "-iam"}
 
 // AuthUserName is the name the client authenticates with: the user id for IAM (AWS requires
 // user name == user id), the configured name for passwords.
 func (c *Config) AuthUserName() string {
-	if c.Env.Cache.Auth.Mode == AuthIAM {
+	if c.Env.Cache.Auth.Mode == contract.AuthIAM {
 		return c.UserID()
 	}
 	return c.UserName()

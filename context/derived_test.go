@@ -1,6 +1,10 @@
 package drcontext
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/valkey-dr/valkey-dr/contract"
+)
 
 // TestMonitoringDefaultsResolveHere pins that the alarm thresholds are resolved in context: a
 // zero (absent) value is the Default* constant, a given one is kept.
@@ -28,17 +32,17 @@ func TestMonitoringDefaultsResolveHere(t *testing.T) {
 // Switching auth.mode must change the user's id: CloudFormation replaces the user (its name
 // changes with the mode) and cannot replace a resource whose custom name stays the same.
 func TestUserIDFollowsTheAuthMode(t *testing.T) {
-	ids := map[string]AuthMode{}
-	for _, mode := range []AuthMode{AuthPassword, AuthIAM} {
+	ids := map[string]contract.AuthMode{}
+	for _, mode := range []contract.AuthMode{contract.AuthPassword, contract.AuthIAM} {
 		c := &Config{Env: Environment{Cache: Cache{Name: "sessions", Auth: Auth{Mode: mode, UserName: "app"}}}}
 		if prev, dup := ids[c.UserID()]; dup {
 			t.Fatalf("auth modes %s and %s share the user id %s: the switch would fail and roll back", prev, mode, c.UserID())
 		}
 		ids[c.UserID()] = mode
-		if mode == AuthIAM && c.AuthUserName() != c.UserID() {
+		if mode == contract.AuthIAM && c.AuthUserName() != c.UserID() {
 			t.Errorf("iam: user name %s != user id %s (AWS requires them equal)", c.AuthUserName(), c.UserID())
 		}
-		if mode == AuthPassword && c.UserID() != "sessions-app" {
+		if mode == contract.AuthPassword && c.UserID() != "sessions-app" {
 			t.Errorf("password: user id %s, want sessions-app (deployed password users keep theirs)", c.UserID())
 		}
 	}

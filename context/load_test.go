@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Fixtures are built the way jsii hands cdk.json to main.go: map[string]any, []any and
@@ -994,7 +996,7 @@ func TestShapeCoversEnvironment(t *testing.T) {
 			AllowedCidrs: []string{"c"}, KmsKeyArn: "k",
 		}},
 		Cache: Cache{Name: "n", MajorEngineVersion: 8, UsageLimits: UsageLimits{1, 1000},
-			Auth: Auth{Mode: AuthIAM, UserName: "u", AccessString: "on"}, SnapshotRetentionLimit: 1},
+			Auth: Auth{Mode: contract.AuthIAM, UserName: "u", AccessString: "on"}, SnapshotRetentionLimit: 1},
 		DrPosture:  DrModeStandby,
 		DNS:        DNS{RecordName: "r", TTLSeconds: 1, HostedZoneID: "Z1", ZoneName: "z"},
 		Monitoring: Monitoring{ReadLatencyP99Micros: 1, WriteLatencyP99Micros: 1, UsagePercent: 1, MaxConnections: 1, AlarmTopicArn: "a"},

@@ -47,7 +47,6 @@ const (
 	minECPUPerSecond  = 1000
 	maxECPUPerSecond  = 15_000_000
 	maxSnapshotDays   = 35
-	maxTTLSeconds     = contract.MaxTTLSeconds
 	// minPrefixBits stops a "private" CIDR that is in truth most of the Internet.
 	minPrefixBits = 8
 	maxTagKeyLen  = 128
@@ -57,7 +56,7 @@ const (
 
 var (
 	acceptedEngines = []int{7, 8, 9}
-	acceptedAuth    = []AuthMode{AuthPassword, AuthIAM, AuthNone}
+	acceptedAuth    = []contract.AuthMode{contract.AuthPassword, contract.AuthIAM, contract.AuthNone}
 	requiredTags    = []string{"owner", "dataClassification"}
 	// reservedTags are set by Config.Tags on every resource; letting cdk.json set them too
 	// would make the tag on a resource depend on which one CDK applies last.
@@ -285,7 +284,7 @@ func validateCache(ps *problems, path string, c *Cache, production bool) {
 		ps.add(Problem{Key: auth + ".mode", reason: "is not set", Accepted: authModes()})
 	case !slices.Contains(acceptedAuth, m):
 		ps.add(Problem{Key: auth + ".mode", Value: string(m), Accepted: authModes()})
-	case m == AuthNone && production:
+	case m == contract.AuthNone && production:
 		ps.add(Problem{Key: auth + ".mode", Value: string(m), reason: "is not accepted in production",
 			Accepted: "password, iam",
 			Hint:     "RBAC is the only access control on ElastiCache Serverless"})
@@ -357,9 +356,9 @@ func validateDNS(ps *problems, path string, d *DNS, regions []string) {
 			Accepted: "1-63 of a-z, 0-9 and inner hyphens, no dots, such as sessions"})
 	}
 	// TTL caps how long clients keep resolving to a dead region after failover.
-	if v := d.TTLSeconds; v != 0 && (v < 1 || v > maxTTLSeconds) {
+	if v := d.TTLSeconds; v != 0 && (v < 1 || v > contract.MaxTTLSeconds) {
 		ps.add(Problem{Key: path + ".ttlSeconds", Value: strconv.Itoa(v), reason: "is out of range",
-			Accepted: fmt.Sprintf("1-%d seconds (absent or 0 means %d)", maxTTLSeconds, DefaultTTLSeconds),
+			Accepted: fmt.Sprintf("1-%d seconds (absent or 0 means %d)", contract.MaxTTLSeconds, DefaultTTLSeconds),
 			Hint:     "the TTL bounds how long clients keep resolving to a failed region"})
 	}
 }

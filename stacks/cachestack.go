@@ -180,7 +180,7 @@ func cacheProps(cfg *drcontext.Config) *sessioncache.Props {
 		DataStorageMaxGB:       cfg.Env.Cache.UsageLimits.DataStorageMaxGB,
 		ECPUPerSecondMax:       cfg.Env.Cache.UsageLimits.ECPUPerSecondMax,
 		Auth: sessioncache.AuthProps{
-			Mode:         sessioncache.AuthMode(cfg.Env.Cache.Auth.Mode),
+			Mode:         cfg.Env.Cache.Auth.Mode,
 			UserID:       cfg.UserID(),
 			UserName:     cfg.AuthUserName(),
 			UserGroupID:  cfg.UserGroupID(),
@@ -215,10 +215,10 @@ func canaryProps(cfg *drcontext.Config, c *sessioncache.SessionCache, assetDir s
 		AuthMode:             string(cfg.Env.Cache.Auth.Mode),
 	}
 	switch cfg.Env.Cache.Auth.Mode {
-	case drcontext.AuthPassword:
+	case contract.AuthPassword:
 		p.User = cfg.AuthUserName()
 		p.SecretArn = c.Secret.SecretArn()
-	case drcontext.AuthIAM:
+	case contract.AuthIAM:
 		p.User = cfg.AuthUserName()
 		p.ConnectResources = []*string{c.Cache.AttrArn(), c.User.AttrArn()}
 	}

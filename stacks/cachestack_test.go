@@ -332,7 +332,7 @@ func TestPasswordAuthKeepsThePasswordOutOfTheTemplate(t *testing.T) {
 }
 
 func TestIAMAuthUserAndConnectPolicy(t *testing.T) {
-	iam := func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }
+	iam := func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthIAM }
 	s := synth(t, synthOpts{env: "example", mode: "stateless", mutate: iam})
 	_, user := only(t, s.tmpl, "AWS::ElastiCache::User")
 	p := cdktest.Props(user)
@@ -375,7 +375,7 @@ func TestIAMAuthUserAndConnectPolicy(t *testing.T) {
 
 func TestAuthNoneCreatesNoUserGroup(t *testing.T) {
 	s := synth(t, synthOpts{env: "example", mode: "none", mutate: func(c *drcontext.Config) {
-		c.Env.Cache.Auth.Mode = drcontext.AuthNone
+		c.Env.Cache.Auth.Mode = contract.AuthNone
 	}})
 	for _, typ := range []string{"AWS::ElastiCache::User", "AWS::ElastiCache::UserGroup", "AWS::SecretsManager::Secret"} {
 		if n := len(cdktest.Resources(s.tmpl, typ)); n != 0 {
@@ -503,9 +503,9 @@ func TestSSMParametersAndOutputs(t *testing.T) {
 			nil, []string{contract.KeyServiceDNSName}, nil, nil},
 		"drill publishes under its own prefix": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true}, "/valkey-dr/example/drill",
 			nil, []string{contract.KeyServiceDNSName}, []string{"secret-arn"}, nil},
-		"iam mode has no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }}, "/valkey-dr/example",
+		"iam mode has no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthIAM }}, "/valkey-dr/example",
 			[]string{contract.KeyUserID, contract.KeyCanaryFunctionName}, []string{contract.KeySecretArn}, []string{"user-name"}, []string{"secret-arn"}},
-		"auth none publishes no user and no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone }}, "/valkey-dr/example",
+		"auth none publishes no user and no secret": {synthOpts{env: "example", mode: "stateless", mutate: func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthNone }}, "/valkey-dr/example",
 			nil, []string{contract.KeySecretArn, contract.KeyUserID}, nil, []string{"user-name", "secret-arn"}},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -233,11 +233,11 @@ func statements(t *testing.T, tmpl map[string]any) map[string]map[string]any {
 
 func TestCanaryLeastPrivilege(t *testing.T) {
 	for name, tc := range map[string]struct {
-		mode     drcontext.AuthMode
+		mode     contract.AuthMode
 		wantSids []string
 		extra    func(t *testing.T, s synthesized, st map[string]map[string]any)
 	}{
-		"password: reads exactly the cache's secret": {drcontext.AuthPassword,
+		"password: reads exactly the cache's secret": {contract.AuthPassword,
 			[]string{"DeadLetterQueue", "PublishCanaryMetrics", "ReadCachePassword", "VpcNetworkInterfaces", "WriteOwnLogs"},
 			func(t *testing.T, _ synthesized, st map[string]map[string]any) {
 				r := st["ReadCachePassword"]
@@ -245,7 +245,7 @@ func TestCanaryLeastPrivilege(t *testing.T) {
 					t.Errorf("secret statement %v: want GetSecretValue on the cache's secret only", r)
 				}
 			}},
-		"iam: connects as the cache user to this cache only": {drcontext.AuthIAM,
+		"iam: connects as the cache user to this cache only": {contract.AuthIAM,
 			[]string{"ConnectAsCacheUser", "DeadLetterQueue", "PublishCanaryMetrics", "VpcNetworkInterfaces", "WriteOwnLogs"},
 			func(t *testing.T, _ synthesized, st map[string]map[string]any) {
 				r := js(st["ConnectAsCacheUser"])
@@ -255,7 +255,7 @@ func TestCanaryLeastPrivilege(t *testing.T) {
 					}
 				}
 			}},
-		"none: no credential at all": {drcontext.AuthNone,
+		"none: no credential at all": {contract.AuthNone,
 			[]string{"DeadLetterQueue", "PublishCanaryMetrics", "VpcNetworkInterfaces", "WriteOwnLogs"}, nil},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -342,7 +342,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 	}
 	type variant struct {
 		env  string
-		auth drcontext.AuthMode
+		auth contract.AuthMode
 	}
 	var variants []variant
 	seen := map[string]bool{}
@@ -354,7 +354,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 	}
 	// Every environment in one App as the matrix builds them; the auth-mode variants in a
 	// second (a stack id is once per App).
-	groups := [][]variant{variants, {{"prod", drcontext.AuthIAM}, {"example", drcontext.AuthNone}}}
+	groups := [][]variant{variants, {{"prod", contract.AuthIAM}, {"example", contract.AuthNone}}}
 	for _, group := range groups {
 		ctx := map[string]interface{}{}
 		for k, val := range repotest.CDKContext(t) {

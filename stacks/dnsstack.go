@@ -7,9 +7,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/valkey-dr/valkey-dr/constructs/appconfig"
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
@@ -40,7 +39,7 @@ func NewDNSStack(scope constructs.Construct, cfg *drcontext.Config) *DNSStack {
 			cfg.StackID(), cfg.EnvironmentName, cfg.Region, cfg.DrMode)),
 		TerminationProtection: jsii.Bool(cfg.IsProduction()),
 	})
-	target := fmt.Sprintf("{{resolve:ssm:%s/%s}}", cfg.SSMPrefix(), appconfig.ParamEndpointAddress)
+	target := fmt.Sprintf("{{resolve:ssm:%s/%s}}", cfg.SSMPrefix(), contract.SSMParamEndpointAddress)
 	s := &DNSStack{Stack: stack}
 	s.DNS = dns.New(stack, "Dns", dnsProps(cfg, jsii.String(target), nil))
 	dnsOutputs(stack, cfg, s.DNS)

@@ -6,7 +6,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/constructs/canary"
 	"github.com/valkey-dr/valkey-dr/constructs/endpoints"
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // canaryEndpoints creates the health canary's VPC interface endpoints when the region asks for
@@ -19,7 +20,7 @@ func canaryEndpoints(scope constructs.Construct, cfg *drcontext.Config, k *canar
 		return nil
 	}
 	services := []string{endpoints.ServiceMonitoring}
-	if cfg.Env.Cache.Auth.Mode == drcontext.AuthPassword {
+	if cfg.Env.Cache.Auth.Mode == contract.AuthPassword {
 		services = append([]string{endpoints.ServiceSecretsManager}, services...)
 	}
 	e := endpoints.New(scope, "CanaryEndpoints", &endpoints.Props{

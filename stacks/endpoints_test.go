@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
@@ -21,7 +22,7 @@ func TestCanaryVpcEndpoints(t *testing.T) {
 			[]string{"com.amazonaws.us-west-2.monitoring", "com.amazonaws.us-west-2.secretsmanager"}},
 		"iam mode reads no secret: CloudWatch only": {synthOpts{env: "example", mode: "none", mutate: func(c *drcontext.Config) {
 			on(c)
-			c.Env.Cache.Auth.Mode = drcontext.AuthIAM
+			c.Env.Cache.Auth.Mode = contract.AuthIAM
 		}}, []string{"com.amazonaws.us-east-1.monitoring"}},
 		"a same-region drill shares the primary's endpoints": {synthOpts{env: "example", mode: "stateless", region: "us-east-1", drill: true, mutate: on}, nil},
 	} {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/examples/twocaches"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
@@ -51,7 +52,7 @@ func TestTheSecretFollowsTheCachesRemovalPolicy(t *testing.T) {
 			stack := awscdk.NewStack(app, jsii.String("S"), nil)
 			sessioncache.New(stack, "Orders", &sessioncache.Props{CacheName: "team-orders", MajorEngineVersion: 8, VpcID: twocaches.VpcID, SubnetIDs: twocaches.Subnets,
 				SourceCidrs: []string{"10.0.0.0/16"}, RemovalPolicy: rp,
-				Auth: sessioncache.AuthProps{Mode: sessioncache.AuthPassword, UserID: "team-orders-app", UserName: "app", UserGroupID: "team-orders-users", AccessString: "on ~* +@all"}})
+				Auth: sessioncache.AuthProps{Mode: contract.AuthPassword, UserID: "team-orders-app", UserName: "app", UserGroupID: "team-orders-users", AccessString: "on ~* +@all"}})
 			res := cdktest.Template(t, stack)["Resources"].(map[string]any)
 			cache, secret := res["Orders"].(map[string]any)["DeletionPolicy"], res["OrdersUserSecret"].(map[string]any)["DeletionPolicy"]
 			want := map[string]string{"unset": "Retain", "destroy": "Delete", "retain": "Retain"}[name]

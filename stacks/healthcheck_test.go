@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/dns"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
@@ -57,7 +58,7 @@ func TestHealthChecksFollowTheAlarmSettingsTheyRead(t *testing.T) {
 	for _, period := range []int{300, 600} {
 		app := cdktest.NewApp(t)
 		st := awscdk.NewStack(app, jsii.String("S"), nil)
-		dns.New(st, "Dns", &dns.Props{HostedZoneID: "Z1", RegionalName: "a.example.com", ServiceName: "s.example.com", Role: dns.RolePrimary,
+		dns.New(st, "Dns", &dns.Props{HostedZoneID: "Z1", RegionalName: "a.example.com", ServiceName: "s.example.com", Role: contract.RolePrimary,
 			Target: jsii.String("x"), TTLSeconds: 30, HealthAlarmName: jsii.String("alarm"), HealthAlarmRegion: "us-east-1",
 			HealthAlarmSettings: dns.AlarmSettings{Namespace: "N", MetricName: "M", Statistic: "Average", PeriodSeconds: period,
 				EvaluationPeriods: 1, Threshold: 0.5, ComparisonOperator: "LessThanThreshold"}})

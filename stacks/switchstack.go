@@ -49,7 +49,7 @@ func NewSwitchStack(scope constructs.Construct, cfg *drcontext.Config) *SwitchSt
 		PublisherRoleName: cfg.FailoverPublisherRoleName()})
 	grants := drCanaryGrants(stack, cfg)
 	s.DRCanaryRole = canary.NewRole(stack, "DrCanary", &canary.RoleProps{RoleName: cfg.DRCanaryRoleName(), Grants: grants})
-	if cfg.Env.Cache.Auth.Mode == drcontext.AuthIAM {
+	if cfg.Env.Cache.Auth.Mode == contract.AuthIAM {
 		// The applications' elasticache:Connect on the DR cache, for the same reason.
 		s.DRConnectPolicy = sessioncache.NewConnectPolicy(stack, "DrConnectPolicy", cfg.DRConnectPolicyName(), grants.Connect)
 	}
@@ -88,7 +88,7 @@ func drCanaryGrants(stack awscdk.Stack, cfg *drcontext.Config) canary.Grants {
 		Queues:    []*string{arn("arn:%s:sqs:*:%s:%s-*", part, acct, drStack)},
 	}
 	switch cfg.Env.Cache.Auth.Mode {
-	case drcontext.AuthPassword:
+	case contract.AuthPassword:
 		g.Secrets = []*string{arn("arn:%s:secretsmanager:*:%s:secret:*", part, acct)}
 		tags := drcontext.Config{EnvironmentName: cfg.EnvironmentName, DrMode: drcontext.NightMode().Name}
 		g.SecretCondition = map[string]interface{}{"StringEquals": map[string]interface{}{
@@ -96,7 +96,7 @@ func drCanaryGrants(stack awscdk.Stack, cfg *drcontext.Config) canary.Grants {
 			"aws:ResourceTag/drMode":      tags.Tags()["drMode"],
 			"aws:ResourceTag/managedBy":   tags.Tags()["managedBy"],
 		}}
-	case drcontext.AuthIAM:
+	case contract.AuthIAM:
 		g.Connect = []*string{arn("arn:%s:elasticache:*:%s:serverlesscache:%s", part, acct, cfg.DRCacheName()),
 			arn("arn:%s:elasticache:*:%s:user:%s", part, acct, cfg.DRUserID())}
 	}

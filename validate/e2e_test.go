@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
@@ -57,7 +58,7 @@ func validate(t *testing.T, inv invocation) result {
 	code := run(args, &out, &errb, d)
 	res := result{code: code, stdout: out.String(), stderr: errb.String(), took: time.Since(start), dir: dir}
 	if dir != "" {
-		if b, err := os.ReadFile(filepath.Join(dir, report.JSONFile)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, contract.ReportFile)); err == nil {
 			res.report = &report.Report{}
 			if err := json.Unmarshal(b, res.report); err != nil {
 				t.Fatalf("report.json does not parse: %v", err)
@@ -99,7 +100,7 @@ func TestStandaloneTLSAllPass(t *testing.T) {
 	})
 	// The reader port is the primary port here: the reader-path checks have nothing to read.
 	assertAllPass(t, res, "reader-tcp", "reader-tls", "reader")
-	if n := s.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, s); n != 0 {
 		t.Errorf("DBSIZE after the run = %d, want 0", n)
 	}
 }
@@ -124,7 +125,7 @@ func TestClusterTLSAllPass(t *testing.T) {
 	if sess := res.check(t, "session-lifecycle"); sess.Evidence["distinctSlots"].(float64) < 8 {
 		t.Errorf("sessions spread over %v slots, want >= 8", sess.Evidence["distinctSlots"])
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE after the run = %d, want 0", n)
 	}
 }

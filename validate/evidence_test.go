@@ -99,7 +99,7 @@ func TestEvidenceFiles(t *testing.T) {
 		r.StartedAt.Location().String() != "UTC" || r.DurationMs <= 0 || r.Options["client"] == nil {
 		t.Errorf("report header: %+v", r)
 	}
-	raw, _ := os.ReadFile(filepath.Join(res.dir, report.JSONFile))
+	raw, _ := os.ReadFile(filepath.Join(res.dir, contract.ReportFile))
 	if !bytes.Contains(raw, []byte(`"startedAt": "`+r.StartedAt.Format("2006-01-02T15:04:05"))) || !bytes.Contains(raw, []byte(`Z"`)) {
 		t.Errorf("timestamps are not UTC RFC 3339")
 	}

@@ -230,7 +230,7 @@ func TestOutOfMemory(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true, MaxMemory: "2mb"})
 	// Fill past maxmemory (DEBUG POPULATE ignores the limit; the validator's SET must not).
-	s.Do(t, "DEBUG", "POPULATE", "30000", "foreign", "100")
+	valkeytest.Do(t, s, "DEBUG", "POPULATE", "30000", "foreign", "100")
 	admin := adminClient(t, s)
 	before, digestBefore := dataset(t, admin)
 	res := validate(t, invocation{args: tlsArgs(s, valkeytest.AppUser), env: pw(valkeytest.AppPassword)})

@@ -201,27 +201,27 @@ func usageText(fs *flag.FlagSet, header string) string {
 func parseArgs(fs *flag.FlagSet, o *options, args []string, header string, stdout, stderr io.Writer) (code int, done bool) {
 	if msg := passwordInArgv(args); msg != "" {
 		fmt.Fprintf(stderr, "%s: %s\n", toolName, msg)
-		return exitUsage, true
+		return contract.ExitUsage, true
 	}
 	if err := fs.Parse(args); err != nil {
 		if err.Error() == "flag: help requested" {
 			fmt.Fprint(stdout, usageText(fs, header))
-			return exitOK, true
+			return contract.ExitOK, true
 		}
 		fmt.Fprintf(stderr, "%s: %s\n", toolName, flagError(err))
-		return exitUsage, true
+		return contract.ExitUsage, true
 	}
 	if o.help {
 		fmt.Fprint(stdout, usageText(fs, header))
-		return exitOK, true
+		return contract.ExitOK, true
 	}
 	if o.version {
 		fmt.Fprintf(stdout, "%s %s\n", toolName, buildinfo.Read(version))
-		return exitOK, true
+		return contract.ExitOK, true
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q: every input is a flag (see --help)\n", toolName, fs.Arg(0))
-		return exitUsage, true
+		return contract.ExitUsage, true
 	}
 	return 0, false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
@@ -58,8 +59,8 @@ func TestRedirectLoopIsAVerdict(t *testing.T) {
 			}
 			res := validate(t, invocation{args: plainArgs(h), env: pw(valkeytest.AppPassword)})
 			bounded(h, "run")
-			if res.code != exitFailed || res.took > 5*time.Second+loadSlack {
-				t.Fatalf("run: exit %d in %v, want %d (a check failed) within 5s", res.code, res.took, exitFailed)
+			if res.code != contract.ExitFailed || res.took > 5*time.Second+loadSlack {
+				t.Fatalf("run: exit %d in %v, want %d (a check failed) within 5s", res.code, res.took, contract.ExitFailed)
 			}
 			if o.Every == 0 {
 				redirect := false
@@ -77,11 +78,11 @@ func TestRedirectLoopIsAVerdict(t *testing.T) {
 			for _, kind := range []string{"watch", "probe"} {
 				h := valkeytest.StartRedirectLoop(t, o) // its own count of connections
 				tr := runTraffic(t, kind, append(plainArgs(h), "--duration", "5s", "--interval", "1s"), pw(valkeytest.AppPassword))
-				want := exitFailed
+				want := contract.ExitFailed
 				if kind == "probe" {
-					want = exitUnreachable
+					want = contract.ExitUnreachable
 					if o.Every > 0 {
-						want = exitDegraded // some commands succeed: beyond the SLA, not unreachable
+						want = contract.ExitDegraded // some commands succeed: beyond the SLA, not unreachable
 					}
 				}
 				if tr.code != want {
@@ -201,8 +202,8 @@ func TestHostileRepliesAfterTheHandshake(t *testing.T) {
 			t.Parallel()
 			h := valkeytest.StartHandshakeThenGarbage(t, reply)
 			res := validate(t, invocation{args: append(plainArgs(h), "--timeout", "5s"), env: pw(valkeytest.AppPassword)})
-			if res.code != exitFailed || res.took > 8*time.Second+loadSlack {
-				t.Fatalf("run: exit %d in %v, want %d within 8s", res.code, res.took, exitFailed)
+			if res.code != contract.ExitFailed || res.took > 8*time.Second+loadSlack {
+				t.Fatalf("run: exit %d in %v, want %d within 8s", res.code, res.took, contract.ExitFailed)
 			}
 			if strings.ContainsRune(res.stdout+res.stderr, '\x1b') {
 				t.Errorf("a raw escape sequence from the server reached the terminal")
@@ -212,8 +213,8 @@ func TestHostileRepliesAfterTheHandshake(t *testing.T) {
 				return
 			}
 			tr := runTraffic(t, "probe", append(plainArgs(h), "--duration", "2s"), pw(valkeytest.AppPassword))
-			if tr.code != exitUnreachable {
-				t.Errorf("probe: exit %d, want %d (no command succeeded)", tr.code, exitUnreachable)
+			if tr.code != contract.ExitUnreachable {
+				t.Errorf("probe: exit %d, want %d (no command succeeded)", tr.code, contract.ExitUnreachable)
 			}
 			noNetworkFix(t, tr.stdout, tr.stderr)
 		})

@@ -27,13 +27,6 @@ var version = "dev"
 // toolName names the binary in output and evidence.
 const toolName = "valkey-dr-validate"
 
-// Exit codes.
-const (
-	exitOK     = contract.ExitOK
-	exitFailed = contract.ExitFailed
-	exitUsage  = contract.ExitUsage
-)
-
 func main() {
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -55,7 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			return run([]string{"--version"}, stdout, stderr, defaultDeps())
 		default:
 			fmt.Fprintf(stderr, "%s: unknown command %q: want run (the default), watch, probe, help or version\n", toolName, args[0])
-			return exitUsage
+			return contract.ExitUsage
 		}
 	}
 	return run(args, stdout, stderr, defaultDeps())

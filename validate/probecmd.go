@@ -25,10 +25,6 @@ const (
 	VerdictDegraded     = "degraded"
 	VerdictUnreachable  = "unreachable"
 	VerdictInconclusive = "inconclusive"
-
-	exitDegraded     = contract.ExitDegraded
-	exitUnreachable  = contract.ExitUnreachable
-	exitInconclusive = contract.ExitInconclusive
 )
 
 // Defaults of `probe`: a short sample, so one transient error must not read as "degraded":
@@ -93,7 +89,7 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	}
 	if err := tf.validate(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return exitUsage
+		return contract.ExitUsage
 	}
 	ctx, stop := d.signalContext(stderr)
 	defer stop()
@@ -122,7 +118,7 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	if !text {
 		if err := watch.WriteJSON(stdout, ev); err != nil {
 			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-			return exitUsage
+			return contract.ExitUsage
 		}
 	} else {
 		// The outcome quotes what the server answered (errors, the cleanup's, the reason):
@@ -172,11 +168,11 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 			why = cause.Error()
 		}
 		// Its own verdict, with the inconclusive exit code the runbook documents for it.
-		return string(verdictInterrupted), exitInconclusive, why + " before its --duration ended: no verdict on the cache; do not activate DR on this result", nil
+		return string(verdictInterrupted), contract.ExitInconclusive, why + " before its --duration ended: no verdict on the cache; do not activate DR on this result", nil
 	}
 	if failed != nil {
 		if probeConfigClasses[failed.ErrorClass] {
-			return VerdictInconclusive, exitInconclusive,
+			return VerdictInconclusive, contract.ExitInconclusive,
 				fmt.Sprintf("the probe's own configuration was refused (%s failed, class %s: %s): the cache answered; fix the probe, do not activate DR on this result",
 					failed.Name, failed.ErrorClass, failed.Detail), nil
 		}
@@ -184,30 +180,30 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 			// The check never started: the ones before it passed (the cache answered and
 			// authenticated) but used up the run deadline. A cache that answers that slowly is
 			// degraded; unreachable would claim no client can reach it.
-			return VerdictDegraded, exitDegraded, fmt.Sprintf("degraded: the cache answered, but the pre-checks used up the run deadline (%s: %s)", failed.Name, failed.Detail), nil
+			return VerdictDegraded, contract.ExitDegraded, fmt.Sprintf("degraded: the cache answered, but the pre-checks used up the run deadline (%s: %s)", failed.Name, failed.Detail), nil
 		}
-		return VerdictUnreachable, exitUnreachable, fmt.Sprintf("%s failed (class %s): %s", failed.Name, failed.ErrorClass, failed.Detail), nil
+		return VerdictUnreachable, contract.ExitUnreachable, fmt.Sprintf("%s failed (class %s): %s", failed.Name, failed.ErrorClass, failed.Detail), nil
 	}
 	t := out.Total
 	if out.RedirectLoop != "" {
 		// Commands are sent around instead of served; the cause is the server, not the path
 		// to it. None served: no client gets an answer. Some served: beyond any SLA.
 		if t.Successes == 0 {
-			return VerdictUnreachable, exitUnreachable, "the probe stopped early: " + out.RedirectLoop, nil
+			return VerdictUnreachable, contract.ExitUnreachable, "the probe stopped early: " + out.RedirectLoop, nil
 		}
-		return VerdictDegraded, exitDegraded, "degraded: the probe stopped early: " + out.RedirectLoop, nil
+		return VerdictDegraded, contract.ExitDegraded, "degraded: the probe stopped early: " + out.RedirectLoop, nil
 	}
 	if t.Successes == 0 {
 		cls := dominant(t.ErrorClasses)
 		if probeConfigClasses[cls] {
-			return VerdictInconclusive, exitInconclusive,
+			return VerdictInconclusive, contract.ExitInconclusive,
 				fmt.Sprintf("every command was refused with class %s (%d of %d): the probe's user lacks permissions; fix the probe, do not activate DR on this result",
 					cls, t.Errors, t.Ops), nil
 		}
 		if t.Ops == 0 {
-			return VerdictUnreachable, exitUnreachable, fmt.Sprintf("no command completed in %.2fs", t.DurationS), nil
+			return VerdictUnreachable, contract.ExitUnreachable, fmt.Sprintf("no command completed in %.2fs", t.DurationS), nil
 		}
-		return VerdictUnreachable, exitUnreachable,
+		return VerdictUnreachable, contract.ExitUnreachable,
 			fmt.Sprintf("no command succeeded in %.2fs: %d of %d failed (mostly %s)", t.DurationS, t.Errors, t.Ops, cls), nil
 	}
 	ok, lines := sla.Evaluate(t)
@@ -215,11 +211,11 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 		// Every latency and error line held, but the probe offered less than --rate: this
 		// host could not send the load (busy, too few workers), which says nothing against
 		// the cache. Never DEGRADED on that alone (issue 26).
-		return VerdictInconclusive, exitInconclusive, "the probe offered less load than asked for (" + failedSLA(lines) +
+		return VerdictInconclusive, contract.ExitInconclusive, "the probe offered less load than asked for (" + failedSLA(lines) +
 			"); every SLA line on the load it did offer held: fix the probe (fewer --rate, more --concurrency, a less busy host), do not activate DR on this result", lines
 	}
 	if !ok {
-		return VerdictDegraded, exitDegraded, "degraded beyond SLA: " + failedSLA(lines), lines
+		return VerdictDegraded, contract.ExitDegraded, "degraded beyond SLA: " + failedSLA(lines), lines
 	}
 	// A stalled node may take few commands with it in a short probe (its slots are one share
 	// of the keyspace, and a worker waiting on it issues nothing else), so averages can stay
@@ -239,9 +235,9 @@ func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome
 		case stalledCleanup:
 			why += ", and a node did not answer the cleanup (" + out.Cleanup.Error + ")"
 		}
-		return VerdictDegraded, exitDegraded, "degraded: part of the keyspace is not answering (" + why + ")", lines
+		return VerdictDegraded, contract.ExitDegraded, "degraded: part of the keyspace is not answering (" + why + ")", lines
 	}
-	return VerdictHealthy, exitOK, fmt.Sprintf("%d commands in %.2fs within the SLA (p99 %.3fms, errors %.3f%%)",
+	return VerdictHealthy, contract.ExitOK, fmt.Sprintf("%d commands in %.2fs within the SLA (p99 %.3fms, errors %.3f%%)",
 		t.Ops, t.DurationS, t.P99Ms, t.ErrorRate*100), lines
 }
 

@@ -133,7 +133,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 		paths, err := report.WriteEvidence(o.evidenceDir, rep)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-			code = exitUsage
+			code = contract.ExitUsage
 		} else if text && !o.quiet {
 			fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
 		}
@@ -142,7 +142,7 @@ func run(args []string, stdout, stderr io.Writer, d deps) int {
 		report.WriteSummary(stdout, rep)
 	} else if err := report.WriteJSON(stdout, rep); err != nil {
 		fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-		return exitUsage
+		return contract.ExitUsage
 	}
 	return code
 }
@@ -153,12 +153,12 @@ func resolveTarget(ctx context.Context, o options, d deps, stderr io.Writer) (*t
 	tg, err := target.Resolve(ctx, o.cfg, target.Deps{Getenv: d.getenv, Secrets: d.secrets, AWSCredentials: d.awsCreds})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return nil, exitUsage, false
+		return nil, contract.ExitUsage, false
 	}
 	if o.evidenceDir != "" {
 		if err := checkWritable(o.evidenceDir); err != nil {
 			fmt.Fprintf(stderr, "%s: --evidence-dir %q: %v: want a writable directory\n", toolName, o.evidenceDir, err)
-			return nil, exitUsage, false
+			return nil, contract.ExitUsage, false
 		}
 	}
 	return tg, 0, true
@@ -226,7 +226,7 @@ func targetOptionsEvidence(o options, t *target.Target, e *checks.Env) map[strin
 	add("caFile", t.CAFile)
 	add("tlsServerName", t.ServerName())
 	add("evidenceDir", o.evidenceDir)
-	if t.Auth.Mode == target.AuthPassword {
+	if t.Auth.Mode == contract.AuthPassword {
 		m["password"] = "[REDACTED]"
 	}
 	return m

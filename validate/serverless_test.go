@@ -9,6 +9,7 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 )
@@ -27,7 +28,7 @@ func serverlessArgs(c *valkeytest.Cluster, user string) []string {
 // getCalls is cmdstat_get calls on a node (INFO commandstats as admin, never the app user).
 func getCalls(t *testing.T, s *valkeytest.Server) int64 {
 	t.Helper()
-	info := s.Do(t, "INFO", "commandstats")
+	info := valkeytest.Do(t, s, "INFO", "commandstats")
 	for _, l := range strings.Split(info, "\n") {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "cmdstat_get:calls="); ok {
 			n, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
@@ -54,7 +55,7 @@ func TestServerlessAllPassAndTheReaderReadsTheReadPort(t *testing.T) {
 	if cl := res.check(t, "cleanup"); !strings.Contains(cl.Detail, "no evictions") {
 		t.Errorf("cleanup detail %q says nothing about evictions", cl.Detail)
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE after the run = %d, want 0", n)
 	}
 }
@@ -73,7 +74,7 @@ func TestReadPortFaults(t *testing.T) {
 		"an ACL on the replica only that denies GET fails the reader check": {
 			fault: func(t *testing.T, c *valkeytest.Cluster) {
 				// ACL changes are not replicated: only the read port refuses GET.
-				c.Replica.Do(t, "ACL", "SETUSER", valkeytest.AppUser, "-get")
+				valkeytest.Do(t, c.Replica, "ACL", "SETUSER", valkeytest.AppUser, "-get")
 			},
 			failed: "reader", class: "permission", contains: "NOPERM", maxRuntime: 10 * time.Second,
 		},
@@ -149,7 +150,7 @@ func TestProbeEndpointTyposAreUsageErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			res := runTraffic(t, "probe", []string{"--endpoint", endpoint, "--duration", "1s", "--interval", "500ms"}, nil)
 			line := strings.TrimSpace(res.stderr)
-			if res.code != exitUsage || strings.Count(line, "\n") != 0 || !strings.Contains(line, `--endpoint "`+endpoint+`"`) ||
+			if res.code != contract.ExitUsage || strings.Count(line, "\n") != 0 || !strings.Contains(line, `--endpoint "`+endpoint+`"`) ||
 				!strings.Contains(line, "want host[:port]") {
 				t.Fatalf("exit %d, stderr %q; want exit 2 and one line naming --endpoint, the value and what is accepted", res.code, line)
 			}
@@ -172,9 +173,9 @@ func TestProbeCertificateVerdicts(t *testing.T) {
 		want    string
 	}{
 		"an expired server certificate is unreachable": {args: tlsArgs(expired, valkeytest.AppUser), verdict: VerdictUnreachable,
-			code: exitUnreachable, want: "outside its validity period"},
+			code: contract.ExitUnreachable, want: "outside its validity period"},
 		"a CA the probe does not trust is inconclusive": {args: []string{"--endpoint", fine.Addr, "--tls-server-name", "localhost", "--user", valkeytest.AppUser},
-			verdict: VerdictInconclusive, code: exitInconclusive, want: "unknown authority"},
+			verdict: VerdictInconclusive, code: contract.ExitInconclusive, want: "unknown authority"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -206,12 +207,12 @@ func TestEvictionsAreReported(t *testing.T) {
 			}
 		}
 	}
-	used := infoInt(t, c.Primary.Do(t, "INFO", "memory"), "used_memory")
+	used := infoInt(t, valkeytest.Do(t, c.Primary, "INFO", "memory"), "used_memory")
 	// A limit just above what is used: the validator's connections and keys push it over.
-	c.Primary.Do(t, "CONFIG", "SET", "maxmemory", strconv.FormatInt(used+64*1024, 10))
-	evBefore := infoInt(t, c.Primary.Do(t, "INFO", "stats"), "evicted_keys")
+	valkeytest.Do(t, c.Primary, "CONFIG", "SET", "maxmemory", strconv.FormatInt(used+64*1024, 10))
+	evBefore := infoInt(t, valkeytest.Do(t, c.Primary, "INFO", "stats"), "evicted_keys")
 	res := validate(t, invocation{args: append(serverlessArgs(c, valkeytest.AppUser), "--sessions", "200"), env: pw(valkeytest.AppPassword)})
-	evAfter := infoInt(t, c.Primary.Do(t, "INFO", "stats"), "evicted_keys")
+	evAfter := infoInt(t, valkeytest.Do(t, c.Primary, "INFO", "stats"), "evicted_keys")
 	if evAfter <= evBefore {
 		t.Fatalf("the server evicted nothing (%d -> %d): the set-up did not reach the limit", evBefore, evAfter)
 	}
@@ -243,7 +244,7 @@ func TestOperatorMessages(t *testing.T) {
 	t.Run("OOM under an evicting policy does not say the server does not evict", func(t *testing.T) {
 		c := valkeytest.StartServerless(t, valkeytest.Options{TLS: true, MaxMemory: "2mb"})
 		// Keys without a TTL: volatile-lru has nothing it may evict.
-		c.Primary.Do(t, "DEBUG", "POPULATE", "30000", "foreign", "100")
+		valkeytest.Do(t, c.Primary, "DEBUG", "POPULATE", "30000", "foreign", "100")
 		res := validate(t, invocation{args: serverlessArgs(c, valkeytest.AppUser), env: pw(valkeytest.AppPassword)})
 		r := res.check(t, "set-get")
 		if r.ErrorClass != "oom" || strings.Contains(r.Detail, "does not evict") || !strings.Contains(r.Detail, "refused") {
@@ -303,7 +304,7 @@ func TestRefusedWritesUnderClusterDownAreNotUnacknowledged(t *testing.T) {
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
 	c.Nodes[2].Kill()
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(c.Nodes[0].Do(t, "CLUSTER", "INFO"), "cluster_state:fail") {
+	for !strings.Contains(valkeytest.Do(t, c.Nodes[0], "CLUSTER", "INFO"), "cluster_state:fail") {
 		if time.Now().After(deadline) {
 			t.Fatal("the cluster never went down after a master was killed")
 		}

@@ -95,7 +95,7 @@ func TestInterruptedRunIsItsOwnVerdict(t *testing.T) {
 
 func readReport(t *testing.T, dir string) *report.Report {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, report.JSONFile))
+	b, err := os.ReadFile(filepath.Join(dir, contract.ReportFile))
 	if err != nil {
 		t.Fatalf("no report.json: %v", err)
 	}
@@ -111,7 +111,7 @@ func readReport(t *testing.T, dir string) *report.Report {
 func TestInterruptedWatchAndProbe(t *testing.T) {
 	t.Parallel() // own server and ports: these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{})
-	for kind, want := range map[string]int{"watch": contract.ExitInterrupted, "probe": exitInconclusive} {
+	for kind, want := range map[string]int{"watch": contract.ExitInterrupted, "probe": contract.ExitInconclusive} {
 		t.Run(kind, func(t *testing.T) {
 			signals, fire := interruptAt()
 			d := defaultDeps()

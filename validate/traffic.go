@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
@@ -279,7 +280,7 @@ func (r *trafficRun) finish(ev *watch.Evidence, stderr io.Writer) (paths []strin
 	paths, err := watch.WriteEvidence(r.o.evidenceDir, ev)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return paths, exitUsage
+		return paths, contract.ExitUsage
 	}
 	return paths, 0
 }

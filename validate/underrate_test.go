@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
 )
 
@@ -23,10 +24,10 @@ func TestProbeJudgesTheOfferedLoad(t *testing.T) {
 		sla  watch.SLA
 		code int
 	}{
-		"full rate, fast":           {out(50, 1), sla, exitOK},
-		"under rate, fast":          {out(30, 1), sla, exitInconclusive},
-		"under rate, slow":          {out(30, 50), sla, exitDegraded},
-		"under rate, fast, allowed": {out(30, 1), allowed, exitOK},
+		"full rate, fast":           {out(50, 1), sla, contract.ExitOK},
+		"under rate, fast":          {out(30, 1), sla, contract.ExitInconclusive},
+		"under rate, slow":          {out(30, 50), sla, contract.ExitDegraded},
+		"under rate, fast, allowed": {out(30, 1), allowed, contract.ExitOK},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, code, reason, _ := probeVerdict(context.Background(), nil, tc.out, tc.sla)

@@ -72,7 +72,7 @@ type Invocation struct {
 func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, stdout, stderr io.Writer) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "%s: --via-function %s: %s\n", toolName, o.viaFunction, fmt.Sprintf(format, args...))
-		return exitUsage
+		return contract.ExitUsage
 	}
 	var conflict []string
 	fs.Visit(func(f *flag.Flag) {
@@ -97,7 +97,7 @@ func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, st
 		_, out, err := target.LoadOutputs(o.cfg.OutputsFile, o.cfg.Stack)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %s\n", toolName, termsafe.Escape(err.Error()))
-			return exitUsage
+			return contract.ExitUsage
 		}
 		if region == "" {
 			region = out[contract.KeyRegion] // the stack's own region
@@ -117,7 +117,7 @@ func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, st
 	if o.evidenceDir != "" {
 		if err := checkWritable(o.evidenceDir); err != nil {
 			fmt.Fprintf(stderr, "%s: --evidence-dir %q: %v: want a writable directory\n", toolName, o.evidenceDir, err)
-			return exitUsage
+			return contract.ExitUsage
 		}
 	}
 	if d.lambda == nil {
@@ -209,7 +209,7 @@ func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, st
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-			code = exitUsage
+			code = contract.ExitUsage
 		} else if text && !o.quiet {
 			fmt.Fprintf(stdout, "evidence written to %s (%s); ran in %s, request %s\n", o.evidenceDir, evidenceNames(paths), o.viaFunction, inv.RequestID)
 		}
@@ -218,7 +218,7 @@ func runViaFunction(ctx context.Context, fs *flag.FlagSet, o options, d deps, st
 		report.WriteSummary(stdout, &rep)
 	} else if err := report.WriteJSON(stdout, &rep); err != nil {
 		fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-		return exitUsage
+		return contract.ExitUsage
 	}
 	return code
 }

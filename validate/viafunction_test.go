@@ -104,8 +104,8 @@ func TestViaFunctionFailures(t *testing.T) {
 			args := append([]string{"--via-function", canaryArn, "--evidence-dir", dir}, tc.args...)
 			code := run(args, &out, &errb, viaDeps(tc.fake))
 			t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
-			if code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
+			if code != contract.ExitUsage {
+				t.Errorf("exit %d, want %d", code, contract.ExitUsage)
 			}
 			if !strings.Contains(errb.String(), tc.wantedError) {
 				t.Errorf("stderr does not say %q", tc.wantedError)
@@ -113,7 +113,7 @@ func TestViaFunctionFailures(t *testing.T) {
 			if (tc.fake.got != nil) != tc.invoked {
 				t.Errorf("invoked %v, want %v", tc.fake.got != nil, tc.invoked)
 			}
-			if _, err := os.Stat(filepath.Join(dir, report.JSONFile)); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, contract.ReportFile)); err == nil {
 				t.Error("a report.json was written for a run that never ran the checks")
 			}
 		})
@@ -131,10 +131,10 @@ func TestViaFunctionWritesWhatALocalRunWrites(t *testing.T) {
 	d.getenv = func(k string) string { return pw(valkeytest.AppPassword)[k] }
 	var out, errb bytes.Buffer
 	args := append(tlsArgs(c.Primary, valkeytest.AppUser), "--reader-port", strconv.Itoa(c.Replica.Port), "--evidence-dir", local, "--quiet")
-	if code := run(args, &out, &errb, d); code != exitOK {
+	if code := run(args, &out, &errb, d); code != contract.ExitOK {
 		t.Fatalf("local run exit %d: %s %s", code, out.String(), errb.String())
 	}
-	payload, err := os.ReadFile(filepath.Join(local, report.JSONFile))
+	payload, err := os.ReadFile(filepath.Join(local, contract.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestViaFunctionWritesWhatALocalRunWrites(t *testing.T) {
 	errb.Reset()
 	code := run([]string{"--via-function", "example-sessions-canary", "--outputs", outputs, "--evidence-dir", via}, &out, &errb, viaDeps(f))
 	t.Logf("stdout:\n%s\nstderr:\n%s", out.String(), errb.String())
-	if code != exitOK {
+	if code != contract.ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	// The same document: report.json equal to the local run's once both are decoded (a struct
@@ -159,8 +159,8 @@ func TestViaFunctionWritesWhatALocalRunWrites(t *testing.T) {
 	// junit.xml byte for byte; and all three byte for byte what the report writers make of the
 	// local run's report.json.
 	var want, got any
-	a, _ := os.ReadFile(filepath.Join(local, report.JSONFile))
-	bb, err := os.ReadFile(filepath.Join(via, report.JSONFile))
+	a, _ := os.ReadFile(filepath.Join(local, contract.ReportFile))
+	bb, err := os.ReadFile(filepath.Join(via, contract.ReportFile))
 	if err != nil || json.Unmarshal(a, &want) != nil || json.Unmarshal(bb, &got) != nil || !reflect.DeepEqual(want, got) {
 		t.Errorf("report.json is not the local run's document (%v)", err)
 	}
@@ -172,7 +172,7 @@ func TestViaFunctionWritesWhatALocalRunWrites(t *testing.T) {
 	if _, err := report.WriteEvidence(expected, &rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, pair := range [][2]string{{local, report.JUnitFile}, {expected, report.JSONFile}, {expected, report.JUnitFile}, {expected, report.MarkdownFile}} {
+	for _, pair := range [][2]string{{local, report.JUnitFile}, {expected, contract.ReportFile}, {expected, report.JUnitFile}, {expected, report.MarkdownFile}} {
 		a, _ := os.ReadFile(filepath.Join(pair[0], pair[1]))
 		b, err := os.ReadFile(filepath.Join(via, pair[1]))
 		if err != nil || !bytes.Equal(a, b) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/valkeytest"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
@@ -112,7 +113,7 @@ func TestWatchClusterMeetsSLA(t *testing.T) {
 	if ev.Cleanup == nil || !ev.Cleanup.OK() || !ev.Cleanup.ScanComplete || ev.Cleanup.Live == 0 {
 		t.Errorf("cleanup %+v: want the live sessions deleted and a complete scan finding nothing", ev.Cleanup)
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE after watch = %d, want 0: every key of the run is deleted", n)
 	}
 	for _, want := range []string{"p50 ", "p95 ", "p99 ", "max ", "errors 0 (0.000%)", "reconnects 0", "SLA p99", "PASS", "cleanup: deleted"} {
@@ -167,7 +168,7 @@ func TestWatchImpossibleSLAExits1(t *testing.T) {
 	if strings.Contains(res.stdout, "ops/s  p50") {
 		t.Errorf("--quiet printed interval lines")
 	}
-	if n := s.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, s); n != 0 {
 		t.Errorf("DBSIZE %d after watch", n)
 	}
 }
@@ -241,7 +242,7 @@ func TestProbeVerdicts(t *testing.T) {
 			},
 			// Either reason is right: the error rate beyond the SLA, or (few commands hit the
 			// paused node in 2 s) failed dials and an unreachable cleanup.
-			verdict: VerdictDegraded, code: exitDegraded, bound: 8 * time.Second, contains: "degraded",
+			verdict: VerdictDegraded, code: contract.ExitDegraded, bound: 8 * time.Second, contains: "degraded",
 		},
 		"a paused standalone server (SIGSTOP) is unreachable": {
 			args: tlsArgs(paused, valkeytest.AppUser), env: pw(valkeytest.AppPassword),
@@ -249,19 +250,19 @@ func TestProbeVerdicts(t *testing.T) {
 				paused.Pause()
 				t.Cleanup(paused.Resume)
 			},
-			verdict: VerdictUnreachable, code: exitUnreachable, bound: 8 * time.Second, contains: "timeout",
+			verdict: VerdictUnreachable, code: contract.ExitUnreachable, bound: 8 * time.Second, contains: "timeout",
 		},
 		"a closed port is unreachable": {
 			args:    []string{"--endpoint", closedPort(t)},
-			verdict: VerdictUnreachable, code: exitUnreachable, bound: 5 * time.Second, contains: "refused",
+			verdict: VerdictUnreachable, code: contract.ExitUnreachable, bound: 5 * time.Second, contains: "refused",
 		},
 		"a wrong password is inconclusive, not unreachable": {
 			args: tlsArgs(cluster.Nodes[0], valkeytest.AppUser), env: pw("wrong-password-0123456789"),
-			verdict: VerdictInconclusive, code: exitInconclusive, bound: 4 * time.Second, contains: "do not activate DR",
+			verdict: VerdictInconclusive, code: contract.ExitInconclusive, bound: 4 * time.Second, contains: "do not activate DR",
 		},
 		"a user that may not write is inconclusive": {
 			args: tlsArgs(cluster.Nodes[0], valkeytest.ReadOnlyUser), env: pw(valkeytest.ReadOnlyPassword),
-			verdict: VerdictInconclusive, code: exitInconclusive, bound: 5 * time.Second, contains: "permission",
+			verdict: VerdictInconclusive, code: contract.ExitInconclusive, bound: 5 * time.Second, contains: "permission",
 		},
 	}
 	for name, tc := range tests {
@@ -312,7 +313,7 @@ func TestTrafficUsageErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := runTraffic(t, tc.kind, tc.args, nil)
-			if res.code != exitUsage {
+			if res.code != contract.ExitUsage {
 				t.Fatalf("exit %d, want 2", res.code)
 			}
 			lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
@@ -346,41 +347,41 @@ func TestProbeVerdictRules(t *testing.T) {
 		code    int
 	}{
 		"everything within the SLA is healthy":        {nil, out(500, 2, 1.2, map[string]int64{"timeout": 2}), VerdictHealthy, 0},
-		"a slow p99 is degraded":                      {nil, out(500, 0, 25, nil), VerdictDegraded, exitDegraded},
-		"errors beyond the tolerance are degraded":    {nil, out(500, 50, 1, map[string]int64{"timeout": 50}), VerdictDegraded, exitDegraded},
-		"OOM on writes is degraded, not inconclusive": {nil, out(500, 50, 1, map[string]int64{"oom": 50}), VerdictDegraded, exitDegraded},
-		"no successful command is unreachable":        {nil, out(40, 40, 0, map[string]int64{"timeout": 40}), VerdictUnreachable, exitUnreachable},
+		"a slow p99 is degraded":                      {nil, out(500, 0, 25, nil), VerdictDegraded, contract.ExitDegraded},
+		"errors beyond the tolerance are degraded":    {nil, out(500, 50, 1, map[string]int64{"timeout": 50}), VerdictDegraded, contract.ExitDegraded},
+		"OOM on writes is degraded, not inconclusive": {nil, out(500, 50, 1, map[string]int64{"oom": 50}), VerdictDegraded, contract.ExitDegraded},
+		"no successful command is unreachable":        {nil, out(40, 40, 0, map[string]int64{"timeout": 40}), VerdictUnreachable, contract.ExitUnreachable},
 		"failed connection attempts within the SLA are degraded": {nil, func() *watch.Outcome {
 			o := out(100, 1, 0.8, map[string]int64{"timeout": 1})
 			o.Total.DialFailures = 3
 			return o
-		}(), VerdictDegraded, exitDegraded},
+		}(), VerdictDegraded, contract.ExitDegraded},
 		"timeouts and a cleanup that could not reach a node are degraded": {nil, func() *watch.Outcome {
 			o := out(100, 1, 0.8, map[string]int64{"timeout": 1})
 			o.Cleanup = &watch.Cleanup{Error: "no answer before the deadline"}
 			return o
-		}(), VerdictDegraded, exitDegraded},
+		}(), VerdictDegraded, contract.ExitDegraded},
 		// Every session of a short probe may land on the live nodes: then only the cleanup,
 		// which scans every node, meets the stalled one (seen in make test).
 		"no command met the stalled node, but it did not answer the cleanup: degraded": {nil, func() *watch.Outcome {
 			o := out(50, 0, 0.8, nil)
 			o.Cleanup = &watch.Cleanup{Error: "SCAN MATCH x*: no answer before the deadline", ErrorClass: valkeyclient.ClassTimeout}
 			return o
-		}(), VerdictDegraded, exitDegraded},
+		}(), VerdictDegraded, contract.ExitDegraded},
 		"a cleanup refused for another reason leaves a healthy run healthy": {nil, func() *watch.Outcome {
 			o := out(50, 0, 0.8, nil)
 			o.Cleanup = &watch.Cleanup{Error: "SCAN MATCH x*: NOPERM", ErrorClass: valkeyclient.ClassPermission}
 			return o
 		}(), VerdictHealthy, 0},
-		"no command at all is unreachable":                               {nil, out(0, 0, 0, nil), VerdictUnreachable, exitUnreachable},
-		"a refused TCP connect is unreachable":                           {fail("tcp", "refused"), nil, VerdictUnreachable, exitUnreachable},
-		"a DNS failure is unreachable":                                   {fail("dns", "dns"), nil, VerdictUnreachable, exitUnreachable},
-		"a TLS handshake timeout is unreachable":                         {fail("tls", "timeout"), nil, VerdictUnreachable, exitUnreachable},
-		"pre-checks that answered but used up the deadline are degraded": {fail("cluster-mode", "deadline"), nil, VerdictDegraded, exitDegraded},
-		"a certificate problem is inconclusive":                          {fail("tls", "tls"), nil, VerdictInconclusive, exitInconclusive},
-		"WRONGPASS is inconclusive":                                      {fail("auth", "auth"), nil, VerdictInconclusive, exitInconclusive},
-		"the single-node fallback is inconclusive":                       {fail("cluster-mode", "mode"), nil, VerdictInconclusive, exitInconclusive},
-		"every command refused by NOPERM is inconclusive":                {nil, out(40, 40, 0, map[string]int64{"permission": 40}), VerdictInconclusive, exitInconclusive},
+		"no command at all is unreachable":                               {nil, out(0, 0, 0, nil), VerdictUnreachable, contract.ExitUnreachable},
+		"a refused TCP connect is unreachable":                           {fail("tcp", "refused"), nil, VerdictUnreachable, contract.ExitUnreachable},
+		"a DNS failure is unreachable":                                   {fail("dns", "dns"), nil, VerdictUnreachable, contract.ExitUnreachable},
+		"a TLS handshake timeout is unreachable":                         {fail("tls", "timeout"), nil, VerdictUnreachable, contract.ExitUnreachable},
+		"pre-checks that answered but used up the deadline are degraded": {fail("cluster-mode", "deadline"), nil, VerdictDegraded, contract.ExitDegraded},
+		"a certificate problem is inconclusive":                          {fail("tls", "tls"), nil, VerdictInconclusive, contract.ExitInconclusive},
+		"WRONGPASS is inconclusive":                                      {fail("auth", "auth"), nil, VerdictInconclusive, contract.ExitInconclusive},
+		"the single-node fallback is inconclusive":                       {fail("cluster-mode", "mode"), nil, VerdictInconclusive, contract.ExitInconclusive},
+		"every command refused by NOPERM is inconclusive":                {nil, out(40, 40, 0, map[string]int64{"permission": 40}), VerdictInconclusive, contract.ExitInconclusive},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v, code, reason, _ := probeVerdict(t.Context(), tc.failed, tc.out, sla)
@@ -409,7 +410,7 @@ func TestWatchCountsReconnects(t *testing.T) {
 	go func() { done <- runTraffic(t, "watch", args, pw(valkeytest.AppPassword)) }()
 	time.Sleep(900 * time.Millisecond)
 	for _, n := range c.Nodes {
-		n.Do(t, "CLIENT", "KILL", "USER", valkeytest.AppUser)
+		valkeytest.Do(t, n, "CLIENT", "KILL", "USER", valkeytest.AppUser)
 	}
 	res = <-done
 	if res.code != 0 || res.ev.Total.Reconnects < 3 {
@@ -422,7 +423,7 @@ func TestWatchCountsReconnects(t *testing.T) {
 	if in != res.ev.Total.Reconnects || !strings.Contains(res.stdout, "reconnects") {
 		t.Errorf("intervals count %d reconnects, total %d", in, res.ev.Total.Reconnects)
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE %d after the run", n)
 	}
 }

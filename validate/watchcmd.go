@@ -67,7 +67,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	}
 	if err := tf.validate(); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return exitUsage
+		return contract.ExitUsage
 	}
 	ctx, stop := d.signalContext(stderr)
 	defer stop()
@@ -86,7 +86,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			tf.duration, rateText(tf.rate), tf.concurrency)
 	}
 	ev, failed := r.run(ctx)
-	ev.Verdict, ev.ExitCode = "fail", exitFailed
+	ev.Verdict, ev.ExitCode = "fail", contract.ExitFailed
 	switch {
 	case failed != nil:
 		ev.Reason = fmt.Sprintf("traffic could not start: %s failed: %s", failed.Name, failed.Detail)
@@ -99,7 +99,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 			// are in the evidence, but they are not what happened.
 			ev.Reason = "traffic stopped early: " + ev.RedirectLoop
 		case ok:
-			ev.Verdict, ev.ExitCode = "pass", exitOK
+			ev.Verdict, ev.ExitCode = "pass", contract.ExitOK
 			ev.Reason = fmt.Sprintf("the SLA held over %.2fs of traffic", ev.Total.DurationS)
 		default:
 			ev.Reason = "the SLA did not hold: " + failedSLA(lines)
@@ -132,7 +132,7 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	if !text {
 		if err := watch.WriteJSON(stdout, ev); err != nil {
 			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-			return exitUsage
+			return contract.ExitUsage
 		}
 	} else {
 		// The outcome quotes what the server answered (errors, the cleanup's, the reason):

@@ -26,7 +26,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
@@ -125,8 +126,8 @@ func TestOurStacksPassTheGate(t *testing.T) {
 		}
 	}
 	authModes := []variant{
-		{"prod", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthIAM }},
-		{"example", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone }},
+		{"prod", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthIAM }},
+		{"example", func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthNone }},
 	}
 	for _, group := range [][]variant{plain, authModes} {
 		a, out := app(t)
@@ -230,7 +231,7 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 			},
 			paths: []string{"ValkeyDr-example-us-east-1-primary/SessionCache/SecurityGroup"}},
 		"prod without a user group": {rule: compliance.RuleProdUserGroup,
-			stacks: []stackSpec{with(primary("prod"), func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = drcontext.AuthNone })},
+			stacks: []stackSpec{with(primary("prod"), func(c *drcontext.Config) { c.Env.Cache.Auth.Mode = contract.AuthNone })},
 			paths:  []string{"ValkeyDr-prod-us-east-1-primary/SessionCache/Cache"}},
 		"prod without a CMK": {rule: compliance.RuleProdKMS,
 			stacks: []stackSpec{with(dr("prod"), func(c *drcontext.Config) { c.Net.KmsKeyArn = "" })},

@@ -13,11 +13,11 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Parameter names under the prefix.
+// Parameter names under the prefix (besides contract.SSMParamEndpointAddress, which the DNS
+// stack resolves too).
 const (
-	ParamEndpointAddress = contract.SSMParamEndpointAddress
-	ParamPort            = "port"
-	ParamReaderPort      = "reader-port"
+	ParamPort       = "port"
+	ParamReaderPort = "reader-port"
 	// ParamAuthMode is password, iam or none: how to authenticate.
 	ParamAuthMode = "auth-mode"
 	// ParamUserName is the user to authenticate as (password and iam modes).
@@ -53,7 +53,7 @@ func New(scope constructs.Construct, id string, p *Props) *AppConfig {
 		id, name, desc string
 		value          *string
 	}{
-		{"EndpointAddress", ParamEndpointAddress, "Session cache endpoint hostname (TLS certificate matches it)", p.Address},
+		{"EndpointAddress", contract.SSMParamEndpointAddress, "Session cache endpoint hostname (TLS certificate matches it)", p.Address},
 		{"Port", ParamPort, "Session cache read/write port", p.Port},
 		{"ReaderPort", ParamReaderPort, "Session cache read-from-replica port", p.ReaderPort},
 		{"AuthMode", ParamAuthMode, "Session cache auth mode: password, iam or none", jsii.String(p.AuthMode)},

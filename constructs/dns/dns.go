@@ -13,12 +13,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Failover roles of the service-name record pair.
-const (
-	RolePrimary   = contract.RolePrimary
-	RoleSecondary = contract.RoleSecondary
-)
-
 // Props configure the records. The zone is imported by id (no lookup).
 type Props struct {
 	HostedZoneID string
@@ -27,7 +21,7 @@ type Props struct {
 	// ServiceName is <record>.<zone>; "" means this stack owns no service record (held-back
 	// PRIMARY during failback, same-region drill).
 	ServiceName string
-	// Role is RolePrimary or RoleSecondary.
+	// Role is contract.RolePrimary or contract.RoleSecondary.
 	Role string
 	// Target is the cache endpoint address (a token at synth time).
 	Target *string
@@ -35,7 +29,7 @@ type Props struct {
 	// endpoint within a minute (CDK's default TTL is 30 minutes).
 	TTLSeconds int
 	// HealthAlarmName and HealthAlarmRegion drive the PRIMARY record's health check; required
-	// for RolePrimary. An alarm, not an endpoint probe, because the cache is private: Route 53
+	// for contract.RolePrimary. An alarm, not an endpoint probe, because the cache is private: Route 53
 	// health checkers cannot reach it, but they can read a CloudWatch alarm's state.
 	HealthAlarmName   *string
 	HealthAlarmRegion string
@@ -43,7 +37,7 @@ type Props struct {
 	// replaces the health check.
 	HealthAlarmSettings AlarmSettings
 	// OverrideAlarmName and OverrideAlarmRegion are the forced-failover alarm in the DR region
-	// (constructs/failover); with RolePrimary they make the record's health check a calculated
+	// (constructs/failover); with contract.RolePrimary they make the record's health check a calculated
 	// one of (health alarm) AND (no failover requested). nil keeps the health alarm alone.
 	OverrideAlarmName   *string
 	OverrideAlarmRegion string
@@ -92,7 +86,7 @@ func New(scope constructs.Construct, id string, p *Props) *Records {
 		SetIdentifier: jsii.String(strings.ToLower(p.Role)),
 		Comment:       jsii.String(fmt.Sprintf("Service name of the session cache, %s of the failover pair (valkey-dr)", p.Role)),
 	}
-	if p.Role == RolePrimary {
+	if p.Role == contract.RolePrimary {
 		r.HealthCheck = awsroute53.NewCfnHealthCheck(c, jsii.String("PrimaryHealthCheck"+p.HealthAlarmSettings.Fingerprint()), &awsroute53.CfnHealthCheckProps{
 			HealthCheckConfig: &awsroute53.CfnHealthCheck_HealthCheckConfigProperty{
 				Type: jsii.String("CLOUDWATCH_METRIC"),

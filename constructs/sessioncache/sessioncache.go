@@ -17,13 +17,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Ports of an ElastiCache Serverless endpoint: 6379 read/write, 6380 read-from-replica on the
-// same hostname (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/serverless-connecting.html).
-const (
-	PrimaryPort = contract.PortPrimary
-	ReaderPort  = contract.PortReader
-)
-
 // Logical ids pinned with OverrideLogicalId: ServerlessCacheName, KmsKeyId and SubnetIds force
 // a replacement, and so does a new logical id. Refactoring the construct tree must never
 // replace a cache, so these never derive from construct paths: they are the construct's id
@@ -45,17 +38,6 @@ const (
 	suffixUserGroup     = "UserGroup"
 	suffixSecret        = "UserSecret"
 	suffixConnectPolicy = "ConnectPolicy"
-)
-
-// AuthMode is contract.AuthMode; constructs never import the context package (config flows
-// one way, as props).
-type AuthMode = contract.AuthMode
-
-// Auth modes.
-const (
-	AuthPassword = contract.AuthPassword
-	AuthIAM      = contract.AuthIAM
-	AuthNone     = contract.AuthNone
 )
 
 // Props configure the cache. Every field is decided by the caller; nothing is looked up.
@@ -90,7 +72,7 @@ type Props struct {
 
 // AuthProps configure RBAC.
 type AuthProps struct {
-	Mode         AuthMode
+	Mode         contract.AuthMode
 	UserID       string
 	UserName     string
 	UserGroupID  string
@@ -129,7 +111,7 @@ func New(scope constructs.Construct, id string, p *Props) *SessionCache {
 	sc.SecurityGroup = sg
 
 	var userGroupID *string
-	if p.Auth.Mode != AuthNone {
+	if p.Auth.Mode != contract.AuthNone {
 		ug := sc.newAuth(c, p)
 		userGroupID = ug.Ref()
 	}
@@ -157,7 +139,7 @@ func New(scope constructs.Construct, id string, p *Props) *SessionCache {
 	cache.ApplyRemovalPolicy(p.RemovalPolicy, nil)
 	sc.Cache = cache
 
-	if p.Auth.Mode == AuthIAM && !p.ConnectPolicyElsewhere {
+	if p.Auth.Mode == contract.AuthIAM && !p.ConnectPolicyElsewhere {
 		sc.ConnectPolicy = newConnectPolicy(c, id+suffixConnectPolicy, cache, sc.User)
 	}
 	return sc
@@ -191,8 +173,8 @@ func newSecurityGroup(scope constructs.Construct, logicalID string, p *Props) aw
 	for _, sg := range p.SourceSecurityGroupIDs {
 		ingress = append(ingress, &awsec2.CfnSecurityGroup_IngressProperty{
 			IpProtocol:            jsii.String("tcp"),
-			FromPort:              jsii.Number(PrimaryPort),
-			ToPort:                jsii.Number(ReaderPort),
+			FromPort:              jsii.Number(contract.PortPrimary),
+			ToPort:                jsii.Number(contract.PortReader),
 			SourceSecurityGroupId: jsii.String(sg),
 			Description:           jsii.String(fmt.Sprintf("Valkey TLS 6379-6380 from application security group %s", sg)),
 		})
@@ -200,8 +182,8 @@ func newSecurityGroup(scope constructs.Construct, logicalID string, p *Props) aw
 	for _, cidr := range p.SourceCidrs {
 		rule := &awsec2.CfnSecurityGroup_IngressProperty{
 			IpProtocol:  jsii.String("tcp"),
-			FromPort:    jsii.Number(PrimaryPort),
-			ToPort:      jsii.Number(ReaderPort),
+			FromPort:    jsii.Number(contract.PortPrimary),
+			ToPort:      jsii.Number(contract.PortReader),
 			Description: jsii.String(fmt.Sprintf("Valkey TLS 6379-6380 from application network %s", cidr)),
 		}
 		if strings.Contains(cidr, ":") {
@@ -237,7 +219,7 @@ func (sc *SessionCache) newAuth(scope constructs.Construct, p *Props) awselastic
 		AccessString: jsii.String(p.Auth.AccessString),
 	}
 	switch p.Auth.Mode {
-	case AuthPassword:
+	case contract.AuthPassword:
 		secret := awssecretsmanager.NewSecret(scope, jsii.String("UserSecret"), &awssecretsmanager.SecretProps{
 			Description: jsii.String(fmt.Sprintf("Password of ElastiCache user %s on serverless cache %s (JSON: username, password)", p.Auth.UserID, p.CacheName)),
 			GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
@@ -256,7 +238,7 @@ func (sc *SessionCache) newAuth(scope constructs.Construct, p *Props) awselastic
 		// A dynamic reference: CloudFormation resolves it at deploy time, the template only
 		// ever holds "{{resolve:secretsmanager:...}}".
 		userProps.AuthenticationMode = authenticationMode("password", secret.SecretValueFromJson(jsii.String("password")).UnsafeUnwrap())
-	case AuthIAM:
+	case contract.AuthIAM:
 		userProps.AuthenticationMode = authenticationMode("iam", nil)
 	}
 	user := awselasticache.NewCfnUser(scope, jsii.String("User"), userProps)

@@ -18,6 +18,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/compliance"
 	"github.com/valkey-dr/valkey-dr/compliance/gate"
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // Settings of the example: in a real app they come from your typed config.
@@ -48,7 +49,7 @@ func Build(app awscdk.App) (awscdk.Stack, []*sessioncache.SessionCache) {
 			VpcID:                  VpcID,
 			SubnetIDs:              Subnets,
 			SourceSecurityGroupIDs: []string{"sg-0exampleapplication01"},
-			Auth: sessioncache.AuthProps{Mode: sessioncache.AuthPassword, UserID: cacheName + "-app", UserName: "app",
+			Auth: sessioncache.AuthProps{Mode: contract.AuthPassword, UserID: cacheName + "-app", UserName: "app",
 				UserGroupID: cacheName + "-users", AccessString: "on ~* +@all -@dangerous"},
 			// Stated: the cache and its password secret follow it together.
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,

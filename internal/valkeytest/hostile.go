@@ -296,3 +296,27 @@ func StartSilent(t testing.TB) *Hostile {
 		_, _ = io.Copy(io.Discard, c)
 	})
 }
+
+// StartHandshakeThenSilent answers the handshake like StartRedirectLoop with Handshake (HELLO
+// with AUTH, CLIENT SETNAME, PING, CLUSTER SLOTS) and then never answers another command,
+// though it keeps reading: a server that stopped answering after a good handshake (hung,
+// paused, overloaded), where TCP, TLS and AUTH prove the network path open.
+func StartHandshakeThenSilent(t testing.TB) *Hostile {
+	t.Helper()
+	return startHostile(t, func(h *Hostile, c net.Conn) {
+		host, port, _ := net.SplitHostPort(h.Addr)
+		r := bufio.NewReaderSize(c, 4096)
+		for {
+			args, err := readCommand(r)
+			if err != nil {
+				return
+			}
+			h.commands.Add(1)
+			if s, ok := handshakeReply(true, args, host, port); ok {
+				if _, err := c.Write([]byte(s)); err != nil {
+					return
+				}
+			}
+		}
+	})
+}

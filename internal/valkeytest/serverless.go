@@ -1,10 +1,6 @@
 package valkeytest
 
-import (
-	"testing"
-
-	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
-)
+import "github.com/valkey-dr/valkey-dr/internal/localvalkey"
 
 // ServerlessAccess is the access string the serverless stand-in's app user starts from (the
 // stack's default); ServerlessUsers keeps its key patterns and restricts its commands to the
@@ -19,16 +15,4 @@ func ServerlessUsers() []User {
 		StandardUsers()[0],
 		{Name: AppUser, Password: AppPassword, Rules: localvalkey.ServerlessRules(ServerlessAccess)},
 	}
-}
-
-// StartServerless starts the ElastiCache Serverless shape (localvalkey.TopologyServerless):
-// one master owning every slot (Primary, the primary port) and its replica (Replica, the
-// read port), both announcing "localhost". nil Options.Users means ServerlessUsers(). Every
-// process is killed by t.Cleanup.
-func StartServerless(t testing.TB, opts Options) *Cluster {
-	t.Helper()
-	if opts.Users == nil {
-		opts.Users = ServerlessUsers()
-	}
-	return startWith(t, opts, localvalkey.StartServerless)
 }

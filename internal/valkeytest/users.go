@@ -31,11 +31,6 @@ const (
 	ReadOnlyUser = "readonly"
 )
 
-// User is one ACL user written into the server's config file: Name (no spaces), Password
-// (plaintext; it goes only into a 0600 config file) and Rules (ACL rules after the password,
-// e.g. "on ~* &* +@all").
-type User = localvalkey.User
-
 // StandardUsers returns the users every server gets when Options.Users is nil.
 // Tests that need one more user can append to this slice and pass it.
 func StandardUsers() []User {

@@ -71,7 +71,7 @@ func TestStandaloneTLS(t *testing.T) {
 	if got, err := c.Do(ctx, c.B().Ping().Build()).ToString(); err != nil || got != "PONG" {
 		t.Fatalf("PING over TLS as app = %q, %v; want PONG", got, err)
 	}
-	if got := s.Do(t, "PING"); got != "PONG" {
+	if got := Do(t, s, "PING"); got != "PONG" {
 		t.Fatalf("Do PING = %q, want PONG", got)
 	}
 
@@ -115,13 +115,13 @@ func TestStandalonePlaintext(t *testing.T) {
 	if err := c.Do(ctx, c.B().Set().Key("k").Value("v").Build()).Error(); err != nil {
 		t.Fatalf("SET as app: %v", err)
 	}
-	if got := s.Do(t, "GET", "k"); got != "v" {
+	if got := Do(t, s, "GET", "k"); got != "v" {
 		t.Fatalf("Do GET k = %q, want v", got)
 	}
-	if n := s.DBSize(t); n != 1 {
+	if n := DBSize(t, s); n != 1 {
 		t.Fatalf("DBSize = %d, want 1", n)
 	}
-	if _, err := s.DoErr("NOSUCHCOMMAND"); err == nil {
+	if _, err := s.Do("NOSUCHCOMMAND"); err == nil {
 		t.Fatal("DoErr of an unknown command returned no error")
 	}
 	// A wrong admin password is covered in internal/localvalkey, which owns the CLI plumbing.
@@ -183,7 +183,7 @@ func TestUsers(t *testing.T) {
 		{ReadOnlyUser, []string{"CLIENT", "SETINFO", "LIB-NAME", "x"}, true},
 		{ReadOnlyUser, []string{"DEL", "k"}, false},
 	} {
-		got := s.Do(t, append([]string{"ACL", "DRYRUN", tc.user}, tc.cmd...)...)
+		got := Do(t, s, append([]string{"ACL", "DRYRUN", tc.user}, tc.cmd...)...)
 		if (got == "OK") != tc.ok {
 			t.Errorf("ACL DRYRUN %s %v = %q, want allowed=%v", tc.user, tc.cmd, got, tc.ok)
 		}
@@ -197,13 +197,13 @@ func TestOptions(t *testing.T) {
 		Users:       []User{{Name: "only", Password: "a password with spaces", Rules: "on ~* +@all"}},
 		ExtraConfig: []string{"hz 20"},
 	})
-	if got := s.Do(t, "CONFIG", "GET", "maxmemory-policy"); !strings.HasSuffix(got, "noeviction") {
+	if got := Do(t, s, "CONFIG", "GET", "maxmemory-policy"); !strings.HasSuffix(got, "noeviction") {
 		t.Fatalf("maxmemory-policy = %q, want noeviction", got)
 	}
-	if got := s.Do(t, "CONFIG", "GET", "hz"); !strings.HasSuffix(got, "20") {
+	if got := Do(t, s, "CONFIG", "GET", "hz"); !strings.HasSuffix(got, "20") {
 		t.Fatalf("hz = %q, want 20 from ExtraConfig", got)
 	}
-	users := strings.Fields(s.Do(t, "ACL", "USERS"))
+	users := strings.Fields(Do(t, s, "ACL", "USERS"))
 	if strings.Join(users, ",") != "admin,default,only" {
 		t.Fatalf("ACL USERS = %v, want admin added to the custom user", users)
 	}
@@ -251,7 +251,7 @@ func TestKill(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("dial after Kill: want connection refused, got %v", err)
 	}
-	if _, err := s.DoErr("PING"); err == nil {
+	if _, err := s.Do("PING"); err == nil {
 		t.Fatal("DoErr PING after Kill returned no error")
 	}
 	s.Kill() // idempotent
@@ -372,14 +372,14 @@ func TestCluster(t *testing.T) {
 				}
 			}
 			for _, n := range c.Nodes {
-				if n.DBSize(t) == 0 {
+				if DBSize(t, n) == 0 {
 					t.Fatalf("node %s holds no key: keys did not spread over the slots", n.Addr)
 				}
 			}
-			if got := c.DBSize(t); got != len(keys) {
+			if got := DBSize(t, c); got != len(keys) {
 				t.Fatalf("Cluster.DBSize = %d, want %d", got, len(keys))
 			}
-			if got := c.Do(t, "GET", "h"); got != "v-h" {
+			if got := Do(t, c, "GET", "h"); got != "v-h" {
 				t.Fatalf("Cluster.Do GET h = %q", got)
 			}
 
@@ -409,7 +409,7 @@ func TestClusterKilledMasterFailsItsSlots(t *testing.T) {
 	victim.Kill()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		_, err := c.Nodes[0].DoErr("SET", "{x}k", "v")
+		_, err := c.Nodes[0].Do("SET", "{x}k", "v")
 		if err != nil && strings.Contains(err.Error(), "CLUSTERDOWN") {
 			return
 		}

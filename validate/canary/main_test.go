@@ -133,7 +133,7 @@ func TestCanaryOnAHealthyClusterPublishesSuccess(t *testing.T) {
 	if v, ok := datum(t, s.metrics, contract.MetricCommandLatency); !ok || v <= 0 {
 		t.Errorf("CommandLatency = %v", v)
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE after the canary = %d, want 0", n)
 	}
 	var line map[string]any

@@ -2,8 +2,8 @@ package main
 
 // The canary's on-demand validate mode (issue 11, DESIGN.md 6 "Where it runs"): a serverless
 // endpoint is reachable only inside its VPC, and the canary already runs there, so
-// `validate --via-function` and drctl invoke it with a ValidateRequest and get back the
-// validator's report.json document, the same schema a local `validate --format json` prints.
+// `validate --via-function` and drctl invoke it with a contract.CanaryValidateRequest and get
+// back the validator's report.json document, the same schema a local `validate --format json` prints.
 // No health metric is published: an operator's validation must never move traffic.
 
 import (
@@ -26,13 +26,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
-// The request and its constants are the contract's (validate --via-function sends them).
-const (
-	ModeValidate = contract.CanaryModeValidate
-	ChecksAll    = contract.CanaryChecksAll
-	ChecksCanary = contract.CanaryChecksCanary
-)
-
 // ToolName is report.json's tool name when the canary ran the checks.
 const ToolName = "valkey-dr-canary"
 
@@ -44,14 +37,8 @@ const validateMargin = 10 * time.Second
 // so nothing that could be a glob or break a hash tag.
 var runIDPattern = regexp.MustCompile(`^[a-z0-9]{8,32}$`)
 
-// ValidateRequest is the event of an on-demand validation (contract.CanaryValidateRequest).
-type ValidateRequest = contract.CanaryValidateRequest
-
-// RanIn is where the checks ran (contract.RanIn).
-type RanIn = contract.RanIn
-
-// Handle is the Lambda entry point: a ValidateRequest runs the validation and returns the
-// report; anything else (the schedule) is the health check of Invoke.
+// Handle is the Lambda entry point: a contract.CanaryValidateRequest (what validate
+// --via-function sends) runs the validation and returns the report; anything else (the schedule) is the health check of Invoke.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error) {
 	var probe struct {
 		Mode *string `json:"mode"`
@@ -59,7 +46,7 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 	// A scheduled event is a JSON object without "mode"; unparsable input is not ours to
 	// refuse on the schedule path (the health metric must keep flowing).
 	if json.Unmarshal(event, &probe) == nil && probe.Mode != nil {
-		var req ValidateRequest
+		var req contract.CanaryValidateRequest
 		dec := json.NewDecoder(bytes.NewReader(event))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
@@ -73,22 +60,22 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (any, error
 // Validate runs the requested checks once and returns the report (verdict fail is a report,
 // not an error). It returns an error only when it could not run: a bad request, bad
 // configuration, the password unreadable. It never publishes metrics.
-func (h *Handler) Validate(ctx context.Context, req ValidateRequest) (*report.Report, error) {
+func (h *Handler) Validate(ctx context.Context, req contract.CanaryValidateRequest) (*report.Report, error) {
 	now := h.Now
 	if now == nil {
 		now = time.Now
 	}
-	if req.Mode != ModeValidate {
-		return nil, fmt.Errorf("validate request: mode %q: want %q", req.Mode, ModeValidate)
+	if req.Mode != contract.CanaryModeValidate {
+		return nil, fmt.Errorf("validate request: mode %q: want %q", req.Mode, contract.CanaryModeValidate)
 	}
 	var table []checks.Check
 	switch req.Checks {
-	case "", ChecksAll:
-		req.Checks, table = ChecksAll, checks.Table
-	case ChecksCanary:
+	case "", contract.CanaryChecksAll:
+		req.Checks, table = contract.CanaryChecksAll, checks.Table
+	case contract.CanaryChecksCanary:
 		table = checks.CanaryChecks()
 	default:
-		return nil, fmt.Errorf("validate request: checks %q: want %q or %q", req.Checks, ChecksAll, ChecksCanary)
+		return nil, fmt.Errorf("validate request: checks %q: want %q or %q", req.Checks, contract.CanaryChecksAll, contract.CanaryChecksCanary)
 	}
 	runID := req.RunID
 	if runID == "" {
@@ -128,7 +115,7 @@ func (h *Handler) Validate(ctx context.Context, req ValidateRequest) (*report.Re
 			"region": cfg.Region, "checks": req.Checks, "timeout": tg.Timeout.String(), "sessions": tg.Sessions,
 			"client": env.ClientOptionsEvidence(), contract.OptionRanIn: ran},
 	}
-	if tg.Auth.Mode == target.AuthPassword {
+	if tg.Auth.Mode == contract.AuthPassword {
 		// Where the password came from, never the password.
 		rep.Options["passwordSource"], rep.Options["password"] = tg.Auth.PasswordSource, "[REDACTED]"
 	}
@@ -159,8 +146,8 @@ func targetConfig(cfg contract.CanaryConfig) target.Config {
 }
 
 // ranIn reads the invocation's identity from the Lambda runtime (empty outside Lambda).
-func ranIn(ctx context.Context, region string) RanIn {
-	r := RanIn{Where: contract.RanInLambda, FunctionName: lambdacontext.FunctionName, LogGroup: lambdacontext.LogGroupName,
+func ranIn(ctx context.Context, region string) contract.RanIn {
+	r := contract.RanIn{Where: contract.RanInLambda, FunctionName: lambdacontext.FunctionName, LogGroup: lambdacontext.LogGroupName,
 		LogStream: lambdacontext.LogStreamName, Region: region}
 	if r.FunctionName == "" {
 		r.FunctionName = os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
@@ -173,7 +160,7 @@ func ranIn(ctx context.Context, region string) RanIn {
 
 // logValidate writes one JSON line: the verdict and where, never a secret (the report's
 // options are already redacted; only counts are logged).
-func (h *Handler) logValidate(rep *report.Report, ran RanIn) {
+func (h *Handler) logValidate(rep *report.Report, ran contract.RanIn) {
 	if h.Log == nil {
 		return
 	}

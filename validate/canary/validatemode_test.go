@@ -66,7 +66,7 @@ func TestValidateModeReturnsTheValidatorsReport(t *testing.T) {
 	if len(s.metrics.calls) != 0 {
 		t.Errorf("validate mode published %d metric calls: an operator's validation must not touch the health metric", len(s.metrics.calls))
 	}
-	if n := c.DBSize(t); n != 0 {
+	if n := valkeytest.DBSize(t, c); n != 0 {
 		t.Errorf("DBSIZE after validate mode = %d, want 0", n)
 	}
 	for _, b := range [][]byte{payload, s.log.Bytes()} {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
@@ -79,9 +80,9 @@ func checkAuth(ctx context.Context, e *Env) report.Result {
 
 func describeAuth(a target.Auth) string {
 	switch a.Mode {
-	case target.AuthPassword:
+	case contract.AuthPassword:
 		return fmt.Sprintf("%q (password from %s)", a.User, a.PasswordSource)
-	case target.AuthIAM:
+	case contract.AuthIAM:
 		return fmt.Sprintf("%q (IAM token for cache %s in %s)", a.User, a.CacheName, a.Region)
 	default:
 		return "the default user (no AUTH)"

@@ -31,13 +31,13 @@ func TestAbortedExecIsToldApartFromAnExistingKey(t *testing.T) {
 		"an abort with the key still absent (unsure) is retried and passes": {
 			touch: func(key string) {
 				// Written and deleted: WATCH sees a change, the key does not exist after.
-				c.Do(t, "SET", key, "touch")
-				c.Do(t, "DEL", key)
+				valkeytest.Do(t, c, "SET", key, "touch")
+				valkeytest.Do(t, c, "DEL", key)
 			},
 			status: report.Pass, contains: "sessions over",
 		},
 		"an abort because someone created the key is key-already-exists": {
-			touch:  func(key string) { c.Do(t, "SET", key, "someone-else") },
+			touch:  func(key string) { valkeytest.Do(t, c, "SET", key, "someone-else") },
 			status: report.Fail, contains: "the key already exists", foreignKey: true,
 		},
 	}
@@ -75,12 +75,12 @@ func TestAbortedExecIsToldApartFromAnExistingKey(t *testing.T) {
 			if tc.status == report.Pass && sess.Attempts < 2 {
 				t.Errorf("attempts %d: the aborted EXEC was not retried", sess.Attempts)
 			}
-			got, err := c.DoErr("GET", touched)
+			got, err := c.Do("GET", touched)
 			switch {
 			case tc.foreignKey && (err != nil || got != "someone-else"):
 				t.Errorf("the foreign key %s is %q (%v): the validator touched it", touched, got, err)
 			case tc.foreignKey:
-				c.Do(t, "DEL", touched)
+				valkeytest.Do(t, c, "DEL", touched)
 			}
 		})
 	}

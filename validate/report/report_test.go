@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 func sample() *Report {
@@ -50,7 +52,7 @@ func TestWriters(t *testing.T) {
 		t.Fatal(paths, err)
 	}
 	var back map[string]any
-	b, _ := os.ReadFile(filepath.Join(dir, JSONFile))
+	b, _ := os.ReadFile(filepath.Join(dir, contract.ReportFile))
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}

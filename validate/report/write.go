@@ -14,9 +14,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Evidence file names inside --evidence-dir.
+// Evidence file names inside --evidence-dir, besides contract.ReportFile (report.json).
 const (
-	JSONFile     = contract.ReportFile
 	JUnitFile    = "junit.xml"
 	MarkdownFile = "summary.md"
 )
@@ -179,7 +178,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		v, _ := json.Marshal(r.Options[k])
 		fmt.Fprintf(&b, "| %s | `%s` |\n", k, mdEscape(string(v)))
 	}
-	fmt.Fprintf(&b, "\nMachine-readable: `%s` (schemaVersion %d); CI: `%s`.\n", JSONFile, r.SchemaVersion, JUnitFile)
+	fmt.Fprintf(&b, "\nMachine-readable: `%s` (schemaVersion %d); CI: `%s`.\n", contract.ReportFile, r.SchemaVersion, JUnitFile)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -194,7 +193,7 @@ func WriteEvidence(dir string, r *Report) ([]string, error) {
 	for _, f := range []struct {
 		name  string
 		write func(io.Writer, *Report) error
-	}{{JSONFile, WriteJSON}, {JUnitFile, WriteJUnit}, {MarkdownFile, WriteMarkdown}} {
+	}{{contract.ReportFile, WriteJSON}, {JUnitFile, WriteJUnit}, {MarkdownFile, WriteMarkdown}} {
 		p := filepath.Join(dir, f.name)
 		if err := WriteFile(p, func(w io.Writer) error { return f.write(w, r) }); err != nil {
 			return paths, fmt.Errorf("write evidence %q: %w", p, err)

@@ -17,8 +17,6 @@ import (
 
 // Defaults for Config fields left zero.
 const (
-	// DefaultPort is the ElastiCache primary port (contract.PortPrimary).
-	DefaultPort = contract.PortPrimary
 	// DefaultTimeout bounds a whole run.
 	DefaultTimeout = 30 * time.Second
 	// DefaultSessions is the number of synthetic sessions.
@@ -207,14 +205,14 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 		return configErr("--cache-name %q: only used with --iam", cfg.CacheName)
 	}
 
-	mode := AuthMode(out[contract.KeyAuthMode])
+	mode := contract.AuthMode(out[contract.KeyAuthMode])
 	switch {
 	case cfg.IAM:
-		mode = AuthIAM
+		mode = contract.AuthIAM
 	case len(explicit) == 1:
-		mode = AuthPassword
+		mode = contract.AuthPassword
 	case mode == "":
-		mode = AuthNone
+		mode = contract.AuthNone
 		if cfg.User != "" {
 			return configErr("--user %q: no password: set %s, or give --password-file or --password-secret-arn, or use --iam",
 				cfg.User, PasswordEnv)
@@ -224,12 +222,12 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 	t.Auth.User = cfg.User
 
 	switch mode {
-	case AuthNone:
+	case contract.AuthNone:
 		if cfg.User != "" {
 			return configErr("--user %q: the stack's %s is none: give a password source or --iam", cfg.User, contract.KeyAuthMode)
 		}
 		return nil
-	case AuthPassword:
+	case contract.AuthPassword:
 		if t.Auth.User == "" {
 			t.Auth.User = out[contract.KeyUserName]
 		}
@@ -280,7 +278,7 @@ func resolveAuth(ctx context.Context, cfg Config, deps Deps, out map[string]stri
 			t.Auth.User = "default"
 		}
 		return nil
-	case AuthIAM:
+	case contract.AuthIAM:
 		if t.Auth.User == "" {
 			t.Auth.User = firstNonEmpty(out[contract.KeyUserID], out[contract.KeyUserName])
 		}
@@ -322,7 +320,7 @@ func SplitEndpoint(s string) (string, int, error) {
 	host, portStr, err := net.SplitHostPort(s)
 	if err != nil {
 		// No port: a name, an IPv4 address, or a bare IPv6 address.
-		host, portStr = s, strconv.Itoa(DefaultPort)
+		host, portStr = s, strconv.Itoa(contract.PortPrimary)
 		if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
 			host = s[1 : len(s)-1]
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/valkey-dr/valkey-dr/contract"
 )
 
 // fakeSecrets is a fake of the SecretsGetter seam: the real Secrets Manager call cannot run here.
@@ -156,7 +157,7 @@ func TestResolveFromOutputs(t *testing.T) {
 	if got := strings.Join(tg.DNSNames, ","); got != "extra.example,session.us-west-2.internal.example,session.internal.example" {
 		t.Fatalf("dns names = %s", got)
 	}
-	if tg.Auth.Mode != AuthPassword || tg.Auth.User != "app" || tg.Auth.Password.Reveal() != "s3cret-from-sm" ||
+	if tg.Auth.Mode != contract.AuthPassword || tg.Auth.User != "app" || tg.Auth.Password.Reveal() != "s3cret-from-sm" ||
 		tg.Auth.PasswordSource != "secret "+secretARN || region != "us-west-2" {
 		t.Fatalf("auth = %+v (region %q)", tg.Auth, region)
 	}
@@ -207,12 +208,12 @@ func TestResolveExplicit(t *testing.T) {
 		env        map[string]string
 		wantedAddr string
 		wantedUser string
-		wantedMode AuthMode
+		wantedMode contract.AuthMode
 	}{
-		"a bare host gets port 6379":                {cfg: Config{Endpoint: "cache.example"}, wantedAddr: "cache.example:6379", wantedMode: AuthNone},
-		"an IPv6 literal in brackets":               {cfg: Config{Endpoint: "[::1]:7000"}, wantedAddr: "[::1]:7000", wantedMode: AuthNone},
-		"VALKEY_PASSWORD without --user is default": {cfg: Config{Endpoint: "h"}, env: map[string]string{PasswordEnv: "p"}, wantedAddr: "h:6379", wantedUser: "default", wantedMode: AuthPassword},
-		"VALKEY_PASSWORD with --user":               {cfg: Config{Endpoint: "h", User: "app"}, env: map[string]string{PasswordEnv: "p"}, wantedAddr: "h:6379", wantedUser: "app", wantedMode: AuthPassword},
+		"a bare host gets port 6379":                {cfg: Config{Endpoint: "cache.example"}, wantedAddr: "cache.example:6379", wantedMode: contract.AuthNone},
+		"an IPv6 literal in brackets":               {cfg: Config{Endpoint: "[::1]:7000"}, wantedAddr: "[::1]:7000", wantedMode: contract.AuthNone},
+		"VALKEY_PASSWORD without --user is default": {cfg: Config{Endpoint: "h"}, env: map[string]string{PasswordEnv: "p"}, wantedAddr: "h:6379", wantedUser: "default", wantedMode: contract.AuthPassword},
+		"VALKEY_PASSWORD with --user":               {cfg: Config{Endpoint: "h", User: "app"}, env: map[string]string{PasswordEnv: "p"}, wantedAddr: "h:6379", wantedUser: "app", wantedMode: contract.AuthPassword},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -230,7 +231,7 @@ func TestResolveExplicit(t *testing.T) {
 func TestSecretNeverPrints(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := NewSecret("hunter2")
-	a := Auth{Mode: AuthPassword, User: "u", Password: s}
+	a := Auth{Mode: contract.AuthPassword, User: "u", Password: s}
 	b, _ := json.Marshal(a)
 	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %q %s", a, a, a, s, s), string(b)} {
 		if strings.Contains(out, "hunter2") {

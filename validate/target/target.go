@@ -13,19 +13,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// AuthMode says how the validator authenticates: the stack's AuthMode output (contract.AuthMode).
-type AuthMode = contract.AuthMode
-
-// Auth modes, as the stack emits them (contract).
-const (
-	// AuthNone sends no AUTH (the server's default user).
-	AuthNone = contract.AuthNone
-	// AuthPassword sends AUTH <user> <password>.
-	AuthPassword = contract.AuthPassword
-	// AuthIAM sends AUTH <user-id> <SigV4 token>, a fresh token per connection.
-	AuthIAM = contract.AuthIAM
-)
-
 // Secret is a string that never prints: fmt, %v, %q and JSON all show "[REDACTED]".
 type Secret struct{ v string }
 
@@ -55,8 +42,10 @@ type TokenFunc func() (string, error)
 
 // Auth is how to authenticate.
 type Auth struct {
-	// Mode is none, password or iam.
-	Mode AuthMode
+	// Mode is the stack's AuthMode output: none sends no AUTH (the server's default user),
+	// password AUTH <user> <password>, iam AUTH <user-id> <SigV4 token>, a fresh token per
+	// connection.
+	Mode contract.AuthMode
 	// User is the ACL user name (the user id in IAM mode); empty means the default user.
 	User string
 	// Password is the password in password mode.

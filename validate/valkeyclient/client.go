@@ -9,6 +9,7 @@ import (
 
 	"github.com/valkey-io/valkey-go"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 )
 
@@ -47,9 +48,9 @@ func Options(tg *target.Target, clientName, addr string) valkey.ClientOption {
 		o.TLSConfig = tg.TLS.Clone()
 	}
 	switch a := tg.Auth; a.Mode {
-	case target.AuthPassword:
+	case contract.AuthPassword:
 		o.Username, o.Password = a.User, a.Password.Reveal()
-	case target.AuthIAM:
+	case contract.AuthIAM:
 		user, tok := a.User, a.Token
 		// A fresh token per connection: ElastiCache tokens live 15 minutes.
 		o.AuthCredentialsFn = func(valkey.AuthCredentialsContext) (valkey.AuthCredentials, error) {

@@ -110,7 +110,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, session.Usagef("%v\nNothing was run.", err)
 	}
-	if cfg.Env.Cache.Auth.Mode != drcontext.AuthPassword {
+	if cfg.Env.Cache.Auth.Mode != contract.AuthPassword {
 		return nil, session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}

@@ -16,7 +16,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
@@ -78,7 +79,7 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	if err != nil {
 		return session.Usagef("%v\nNothing was started.", err)
 	}
-	if cfg.Env.Cache.Auth.Mode != drcontext.AuthPassword {
+	if cfg.Env.Cache.Auth.Mode != contract.AuthPassword {
 		return session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); use an environment with auth.mode password, e.g. %s. Nothing was started.",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}
