@@ -48,7 +48,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	})
 	ev["deleted"] = deleted
 	if err != nil {
-		r := failErr(err, "delete the run's keys", ev)
+		r := failCmd(err, "delete the run's keys", ev)
 		r.Detail += fmt.Sprintf(" (they expire by themselves within %v)", KeyTTL)
 		r.Attempts = attempts
 		return r
@@ -66,7 +66,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 	}
 	ev["scanComplete"], ev["scanCalls"], ev["remaining"] = complete, scanned, found
 	if err != nil {
-		return failErr(err, "SCAN MATCH "+pattern, ev)
+		return failCmd(err, "SCAN MATCH "+pattern, ev)
 	}
 	if len(found) > 0 {
 		// The run id is 64 random bits made for this run, so a key under the run prefix was
@@ -76,7 +76,7 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 		ev["deletedUnacknowledged"] = n
 		deleted += n
 		if err != nil {
-			return failErr(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
+			return failCmd(err, fmt.Sprintf("delete %d key(s) left by unacknowledged writes (%s)", len(found), strings.Join(found, ", ")), ev)
 		}
 		if again, _, _, err := valkeyclient.ScanPrefixOn(ctx, c, e.primaries(ctx), pattern); err != nil || len(e.notForeign(again)) > 0 {
 			return failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData,

@@ -212,6 +212,13 @@ func failErr(err error, what string, ev map[string]any) report.Result {
 	return failProblem(valkeyclient.Classify(err, what), ev)
 }
 
+// failCmd is failErr for a command on a connection whose handshake succeeded (the checks
+// after ping, which proved every primary answers after TLS and AUTH): a timeout is then the
+// server's silence, not the network's (valkeyclient.AfterHandshake).
+func failCmd(err error, what string, ev map[string]any) report.Result {
+	return failProblem(valkeyclient.AfterHandshake(valkeyclient.Classify(err, what)), ev)
+}
+
 // errStr is a short error text for evidence.
 func errStr(err error) string {
 	if err == nil {

@@ -109,7 +109,7 @@ func checkReader(ctx context.Context, e *Env) report.Result {
 	case errors.Is(err, errMismatch):
 		return fail(failProblem(valkeyclient.Problem{Class: valkeyclient.ClassData, Msg: fmt.Sprintf("GET via %s: %v", addr, err)}, ev))
 	case err != nil:
-		return fail(failErr(err, "READONLY + GET via the read port "+addr, ev))
+		return fail(failCmd(err, "READONLY + GET via the read port "+addr, ev))
 	}
 	who := addr
 	if nodeID != "" {

@@ -30,7 +30,7 @@ func checkReconnect(ctx context.Context, e *Env) report.Result {
 		}
 		if err != nil {
 			if valkeyclient.ReplyCode(err) == "" {
-				return failErr(err, "CLIENT ID/KILL on "+addr, ev)
+				return failCmd(err, "CLIENT ID/KILL on "+addr, ev)
 			}
 			// NOPERM or unsupported: fall back to dropping the connections client-side.
 			method = "close-and-reconnect"

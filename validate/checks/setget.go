@@ -90,5 +90,5 @@ func setFail(err error, what string, ev map[string]any) report.Result {
 			Msg: what + ": the key already exists: the validator never overwrites a key it did not create",
 			Fix: "re-run (a new run id gives new keys); if it repeats, someone writes keys under " + KeyNamespace}, ev)
 	}
-	return failErr(err, what, ev)
+	return failCmd(err, what, ev)
 }

@@ -75,6 +75,22 @@ func Interrupted(ctx context.Context) bool {
 // service was unsure whether it changed. Healable: retried under the check's deadline.
 var ErrExecAborted = errors.New("EXEC aborted although the watched key does not exist (the service was unsure whether it changed)")
 
+// afterHandshakeFix is the fix of a timeout on a connection whose handshake succeeded.
+const afterHandshakeFix = "the connection's TCP, TLS and AUTH handshake succeeded, so no security group or NACL is in the way: " +
+	"the server stopped answering after the handshake (hung, paused, overloaded or failing over): check the cache status and its CPU (EngineCPUUtilization), then re-run"
+
+// AfterHandshake is p for a command sent on a connection whose handshake (TCP, TLS, HELLO
+// with AUTH) succeeded: a timeout there is a server that stopped answering, never a security
+// group or NACL (the path was just proven open). Other problems are unchanged.
+func AfterHandshake(p Problem) Problem {
+	if p.Class != ClassTimeout {
+		return p
+	}
+	p.Msg += " (the server stopped answering after the handshake)"
+	p.Fix = afterHandshakeFix
+	return p
+}
+
 // Problem is a classified error: what class, a one-line message and what to fix.
 type Problem struct {
 	Class string
