@@ -433,7 +433,9 @@ func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error
 // application would meet.
 func (r *run) startStandIn(ctx context.Context) error {
 	var err error
-	if r.tmp, err = os.MkdirTemp("", "valkey-dr-stand-in-*"); err != nil {
+	// Marked as this process's: if the drill is killed (SIGKILL skips stop), the next start
+	// of a stand-in removes it with the password file (localvalkey.SweepStale).
+	if r.tmp, err = localvalkey.NewStandInDir(""); err != nil {
 		return err
 	}
 	admin, err := r.d.NewPassword()
