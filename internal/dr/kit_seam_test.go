@@ -15,11 +15,25 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit/kittest"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // openTestKit builds the prod kit from this repository's cdk.json and opens it.
 func openTestKit(t *testing.T) *drkit.Kit {
+	t.Helper()
+	b, signer, _ := buildTestKit(t, func(src string) { kittest.FakeRuntime(t, src) })
+	k, err := drkit.Open(context.Background(), b.Tarball, t.TempDir(), []session.TrustedKey{session.TrustLocalSigner(signer)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// buildTestKit builds the prod kit from this repository's cdk.json (the fake answers git, go
+// and cdk synth with golden assemblies); runtime puts the node_modules the kit carries into
+// the source repository. keyFile holds the signer's key.
+func buildTestKit(t *testing.T, runtime func(src string)) (b *drkit.Built, signer *session.LocalSigner, keyFile string) {
 	t.Helper()
 	src := t.TempDir()
 	for _, f := range append([]string{"go.mod"}, drkit.RepoFiles...) {
@@ -32,6 +46,7 @@ func openTestKit(t *testing.T) *drkit.Kit {
 			t.Fatal(err)
 		}
 	}
+	runtime(src)
 	f := &drexec.Fake{Script: append([]drexec.Step{
 		{Match: "git rev-parse HEAD", Result: drexec.Result{Stdout: []byte("a5becee0a5becee0a5becee0a5becee0a5becee0\n")}},
 		{Match: "git status --porcelain"},
@@ -43,19 +58,16 @@ func openTestKit(t *testing.T) *drkit.Kit {
 			return os.WriteFile(out, []byte("prebuilt "+filepath.Base(out)), 0o750)
 		}},
 	}, versions...)}
-	signer, _, err := session.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "kit.key"))
+	keyFile = filepath.Join(t.TempDir(), "kit.key")
+	signer, _, err := session.LoadOrCreateLocalKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := drkit.Build(context.Background(), drkit.BuildOptions{Repo: src, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: signer})
+	b, err = drkit.Build(context.Background(), drkit.BuildOptions{Repo: src, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: signer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := drkit.Open(context.Background(), b.Tarball, t.TempDir(), []session.TrustedKey{session.TrustLocalSigner(signer)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return b, signer, keyFile
 }
 
 func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {

@@ -31,8 +31,9 @@ func kitStack(k *drkit.Kit, cfg *drcontext.Config) (drkit.Stack, error) {
 	return st, nil
 }
 
-// kitPrereqs runs the kit's scripts/prereqs for Node 24 and the pinned CDK CLI (npm ci into
-// the kit when node_modules is absent); no Go is asked for.
+// kitPrereqs runs the kit's scripts/prereqs for Node 24 and the pinned CDK CLI, which the kit
+// carries (node_modules: nothing is fetched; off linux-x64 the runner's own Node 24; an
+// older kit without node_modules gets npm ci); no Go is asked for.
 func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
 	cmd := drexec.Prereqs(k.Dir, "node")
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
@@ -42,7 +43,7 @@ func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
 		return err
 	}
 	if res.ExitCode != 0 {
-		return session.Failf("the kit's prerequisites check (scripts/prereqs node) exited %d: install what it names (Node 24, npm) and re-run", res.ExitCode)
+		return session.Failf("the kit's prerequisites check (scripts/prereqs node) exited %d: install what it names (Node 24 off linux-x64; the kit carries the CDK CLI) and re-run", res.ExitCode)
 	}
 	return nil
 }

