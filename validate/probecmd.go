@@ -8,13 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
-	"github.com/valkey-dr/valkey-dr/validate/watch"
-
-	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
+	"github.com/valkey-dr/valkey-dr/validate/watch"
 )
 
 // Probe verdicts and their exit codes (runbook section 5: activate DR when the primary is
@@ -81,67 +79,27 @@ func newProbeFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 
 // probeCmd is the `probe` subcommand.
 func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
-	var o options
-	var tf trafficFlags
-	fs := newProbeFlagSet(&o, &tf)
-	if code, done := parseArgs(fs, &o, args, probeUsage, stdout, stderr); done {
-		return code
-	}
-	if err := tf.validate(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return contract.ExitUsage
-	}
-	ctx, stop := d.signalContext(stderr)
-	defer stop()
-	// The pre-checks retry what can heal (refused, NXDOMAIN) within the probe's duration: a
-	// probe answers within --duration (plus cleanup), whatever the endpoint does.
-	o.cfg.Timeout = tf.duration
-	tg, code, ok := resolveTarget(ctx, o, d, stderr)
-	if !ok {
-		return code
-	}
-	text := o.format == "text"
-	if tg.InsecurePlaintext {
-		fmt.Fprintf(stderr, "\n*** WARNING: %s ***\n\n", insecureWarning)
-	}
-	r := &trafficRun{kind: "probe", o: o, tf: tf, tg: tg, d: d, stdout: stdout, live: text && !o.quiet, budget: tf.duration}
-	if r.live {
-		fmt.Fprintf(stdout, "%s %s: probing %s for %v (SLA p99 %v, error rate %s)\n", toolName, toolVersion(), describeTarget(tg),
-			tf.duration, tf.sla.P99, strings.TrimSpace(fmt.Sprintf("%.3g%%", tf.sla.ErrorRate*100)))
-	}
-	ev, failed := r.run(ctx)
-	ev.Verdict, ev.ExitCode, ev.Reason, ev.SLA = probeVerdict(ctx, failed, ev.Outcome, tf.sla)
-	if ev.Outcome != nil && !ev.Cleanup.OK() {
-		ev.Warnings = append(ev.Warnings, ev.Cleanup.Text(watch.DefaultSessionTTL))
-	}
-	paths, wcode := r.finish(ev, stderr)
-	if !text {
-		if err := watch.WriteJSON(stdout, ev); err != nil {
-			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-			return contract.ExitUsage
-		}
-	} else {
-		// The outcome quotes what the server answered (errors, the cleanup's, the reason):
-		// escaped for the terminal, one helper for every line.
-		stdout := termsafe.Writer(stdout)
-		if !o.quiet {
-			printOutcome(stdout, ev, tf)
-			if len(paths) > 0 {
-				fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
+	return runTrafficCommand(trafficCommand{
+		kind: "probe", usage: probeUsage, flags: newProbeFlagSet,
+		// The pre-checks retry what can heal (refused, NXDOMAIN) within the probe's duration: a
+		// probe answers within --duration (plus cleanup), whatever the endpoint does.
+		preCheckTimeout: func(tf trafficFlags) time.Duration { return tf.duration },
+		withinDuration:  true,
+		header: func(tg *target.Target, tf trafficFlags) string {
+			return fmt.Sprintf("%s %s: probing %s for %v (SLA p99 %v, error rate %s)", toolName, toolVersion(), describeTarget(tg),
+				tf.duration, tf.sla.P99, strings.TrimSpace(fmt.Sprintf("%.3g%%", tf.sla.ErrorRate*100)))
+		},
+		judge: func(ctx context.Context, ev *watch.Evidence, failed *report.Result, tf trafficFlags) {
+			ev.Verdict, ev.ExitCode, ev.Reason, ev.SLA = probeVerdict(ctx, failed, ev.Outcome, tf.sla)
+			if ev.Outcome != nil && !ev.Cleanup.OK() {
+				ev.Warnings = append(ev.Warnings, ev.Cleanup.Text(watch.DefaultSessionTTL))
 			}
-			for _, w := range ev.Warnings {
-				fmt.Fprintf(stdout, "WARNING: %s\n", w)
-			}
-			if failed != nil && failed.Fix != "" {
-				fmt.Fprintf(stdout, "  fix: %s\n", failed.Fix)
-			}
-		}
-		fmt.Fprintf(stdout, "%s (exit %d): %s; %s, run %s\n", strings.ToUpper(ev.Verdict), ev.ExitCode, ev.Reason, tg.Addr(), ev.RunID)
-	}
-	if wcode != 0 {
-		return wcode
-	}
-	return ev.ExitCode
+		},
+		quietVerdictOnly: true,
+		verdictLine: func(ev *watch.Evidence, tg *target.Target) string {
+			return fmt.Sprintf("%s (exit %d): %s; %s, run %s", strings.ToUpper(ev.Verdict), ev.ExitCode, ev.Reason, tg.Addr(), ev.RunID)
+		},
+	}, args, stdout, stderr, d)
 }
 
 // probeVerdict decides healthy, degraded, unreachable or inconclusive from a failed pre-check

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
@@ -40,23 +38,11 @@ func defaultDeps() deps {
 	return deps{
 		getenv:   os.Getenv,
 		resolver: net.DefaultResolver,
-		secrets: func(ctx context.Context, region string) (target.SecretsGetter, error) {
-			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-			if err != nil {
-				return nil, err
-			}
-			return secretsmanager.NewFromConfig(cfg), nil
-		},
-		awsCreds: func(ctx context.Context, region string) (aws.CredentialsProvider, error) {
-			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-			if err != nil {
-				return nil, err
-			}
-			return aws.NewCredentialsCache(cfg.Credentials), nil
-		},
-		now:     time.Now,
-		lambda:  newLambda,
-		signals: signalContext,
+		secrets:  target.AWSSecrets,
+		awsCreds: target.AWSCredentials,
+		now:      time.Now,
+		lambda:   newLambda,
+		signals:  signalContext,
 	}
 }
 

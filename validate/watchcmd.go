@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/termsafe"
+	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/target"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 	"github.com/valkey-dr/valkey-dr/validate/watch"
@@ -59,33 +59,23 @@ func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
 
 // watchCmd is the `watch` subcommand.
 func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
-	var o options
-	var tf trafficFlags
-	fs := newWatchFlagSet(&o, &tf)
-	if code, done := parseArgs(fs, &o, args, watchUsage, stdout, stderr); done {
-		return code
-	}
-	if err := tf.validate(); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", toolName, err)
-		return contract.ExitUsage
-	}
-	ctx, stop := d.signalContext(stderr)
-	defer stop()
-	o.cfg.Timeout = watchPreCheckTimeout
-	tg, code, ok := resolveTarget(ctx, o, d, stderr)
-	if !ok {
-		return code
-	}
-	text := o.format == "text"
-	if tg.InsecurePlaintext {
-		fmt.Fprintf(stderr, "\n*** WARNING: %s ***\n\n", insecureWarning)
-	}
-	r := &trafficRun{kind: "watch", o: o, tf: tf, tg: tg, d: d, stdout: stdout, live: text && !o.quiet}
-	if r.live {
-		fmt.Fprintf(stdout, "%s %s: watching %s for %v (%s, %d workers)\n", toolName, toolVersion(), describeTarget(tg),
-			tf.duration, rateText(tf.rate), tf.concurrency)
-	}
-	ev, failed := r.run(ctx)
+	return runTrafficCommand(trafficCommand{
+		kind: "watch", usage: watchUsage, flags: newWatchFlagSet,
+		preCheckTimeout: func(trafficFlags) time.Duration { return watchPreCheckTimeout },
+		header: func(tg *target.Target, tf trafficFlags) string {
+			return fmt.Sprintf("%s %s: watching %s for %v (%s, %d workers)", toolName, toolVersion(), describeTarget(tg),
+				tf.duration, rateText(tf.rate), tf.concurrency)
+		},
+		judge: watchVerdict,
+		verdictLine: func(ev *watch.Evidence, tg *target.Target) string {
+			return fmt.Sprintf("%s: %s against %s; run %s", strings.ToUpper(ev.Verdict), ev.Reason, tg.Addr(), ev.RunID)
+		},
+	}, args, stdout, stderr, d)
+}
+
+// watchVerdict is pass when the SLA held over the traffic, fail when it did not or the
+// traffic could not start, interrupted on a signal.
+func watchVerdict(ctx context.Context, ev *watch.Evidence, failed *report.Result, tf trafficFlags) {
 	ev.Verdict, ev.ExitCode = "fail", contract.ExitFailed
 	switch {
 	case failed != nil:
@@ -128,32 +118,6 @@ func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 		ev.Verdict, ev.ExitCode = string(verdictInterrupted), contract.ExitInterrupted
 		ev.Reason = fmt.Sprintf("%s (%s)", context.Cause(ctx), measured)
 	}
-	paths, wcode := r.finish(ev, stderr)
-	if !text {
-		if err := watch.WriteJSON(stdout, ev); err != nil {
-			fmt.Fprintf(stderr, "%s: write report: %v\n", toolName, err)
-			return contract.ExitUsage
-		}
-	} else {
-		// The outcome quotes what the server answered (errors, the cleanup's, the reason):
-		// escaped for the terminal, one helper for every line.
-		stdout := termsafe.Writer(stdout)
-		printOutcome(stdout, ev, tf)
-		if len(paths) > 0 {
-			fmt.Fprintf(stdout, "evidence written to %s (%s)\n", o.evidenceDir, evidenceNames(paths))
-		}
-		for _, w := range ev.Warnings {
-			fmt.Fprintf(stdout, "WARNING: %s\n", w)
-		}
-		if failed != nil && failed.Fix != "" {
-			fmt.Fprintf(stdout, "  fix: %s\n", failed.Fix)
-		}
-		fmt.Fprintf(stdout, "%s: %s against %s; run %s\n", strings.ToUpper(ev.Verdict), ev.Reason, tg.Addr(), ev.RunID)
-	}
-	if wcode != 0 {
-		return wcode
-	}
-	return ev.ExitCode
 }
 
 func failedSLA(lines []watch.SLACheck) string {

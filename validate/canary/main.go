@@ -27,7 +27,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
@@ -93,21 +92,9 @@ type Result struct {
 
 func main() {
 	h := &Handler{
-		Getenv: os.Getenv,
-		Secrets: func(ctx context.Context, region string) (target.SecretsGetter, error) {
-			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-			if err != nil {
-				return nil, err
-			}
-			return secretsmanager.NewFromConfig(cfg), nil
-		},
-		AWSCredentials: func(ctx context.Context, region string) (aws.CredentialsProvider, error) {
-			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-			if err != nil {
-				return nil, err
-			}
-			return aws.NewCredentialsCache(cfg.Credentials), nil
-		},
+		Getenv:         os.Getenv,
+		Secrets:        target.AWSSecrets,
+		AWSCredentials: target.AWSCredentials,
 		Metrics: func(ctx context.Context, region string) (MetricsAPI, error) {
 			cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 			if err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
@@ -20,6 +22,26 @@ var _ SecretsGetter = (*secretsmanager.Client)(nil)
 
 // SecretsFactory returns a SecretsGetter for a region (the binary uses the SDK default chain).
 type SecretsFactory func(ctx context.Context, region string) (SecretsGetter, error)
+
+// AWSSecrets is the SecretsFactory of the binaries (the validator, the canary): Secrets
+// Manager in region with the AWS SDK's default credentials.
+func AWSSecrets(ctx context.Context, region string) (SecretsGetter, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, err
+	}
+	return secretsmanager.NewFromConfig(cfg), nil
+}
+
+// AWSCredentials is the AWS SDK's default credential chain in region, cached: what the
+// binaries sign IAM auth tokens with.
+func AWSCredentials(ctx context.Context, region string) (aws.CredentialsProvider, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, err
+	}
+	return aws.NewCredentialsCache(cfg.Credentials), nil
+}
 
 // FetchPassword reads a secret whose JSON has "username" and "password" (the stack's secret
 // format). Errors never contain the secret's content.

@@ -104,7 +104,7 @@ func GuardClient(opt *valkey.ClientOption) *RedirectGuard {
 			g.closed(dst)
 			return nil, err
 		}
-		return &guardedConn{Conn: guardReplies(conn), onClose: func() { g.closed(dst) }}, nil
+		return OnClose(guardReplies(conn), func() { g.closed(dst) }), nil
 	}
 	return g
 }
@@ -125,15 +125,19 @@ func (g *RedirectGuard) Looped() (addr string, ok bool) {
 	return g.looped, g.looped != ""
 }
 
-// guardedConn tells the guard when it closes, once.
-type guardedConn struct {
+// OnClose returns conn that calls onClose once, on its first Close (a counter of open
+// connections: the RedirectGuard's, watch's DialCounter).
+func OnClose(conn net.Conn, onClose func()) net.Conn {
+	return &closeHookConn{Conn: conn, onClose: onClose}
+}
+
+type closeHookConn struct {
 	net.Conn
 	once    sync.Once
 	onClose func()
 }
 
-// Close closes the connection and counts it once.
-func (c *guardedConn) Close() error {
+func (c *closeHookConn) Close() error {
 	c.once.Do(c.onClose)
 	return c.Conn.Close()
 }

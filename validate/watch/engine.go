@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -203,6 +204,25 @@ type stripe struct {
 
 func newWindow() *window {
 	return &window{classes: map[string]int64{}, samples: map[string]int64{}}
+}
+
+// merge adds o's counts and latencies to w; of o's error messages, those w has and new ones
+// while w holds fewer than maxSamples distinct.
+func (w *window) merge(o *window, maxSamples int) {
+	for op := range numOps {
+		w.hist[op].Merge(&o.hist[op])
+		w.ops[op] += o.ops[op]
+		w.errs[op] += o.errs[op]
+	}
+	w.failed.Merge(&o.failed)
+	for k, v := range o.classes {
+		w.classes[k] += v
+	}
+	for k, v := range o.samples {
+		if len(w.samples) < maxSamples || w.samples[k] > 0 {
+			w.samples[k] += v
+		}
+	}
 }
 
 type session struct {
@@ -617,29 +637,17 @@ func sessionValue(rng *rand.Rand, key string, size int) string {
 
 // collect swaps every stripe's window, merges them into one interval and into the totals.
 func (e *engine) collect(spare []*window, agg *aggregate) Interval {
-	var merged window
-	merged.classes, merged.samples = map[string]int64{}, map[string]int64{}
+	merged := newWindow()
 	for i, st := range e.stripes {
 		st.mu.Lock()
 		w := st.cur
 		st.cur = spare[i]
 		st.mu.Unlock()
-		for op := range numOps {
-			merged.hist[op].Merge(&w.hist[op])
-			merged.ops[op] += w.ops[op]
-			merged.errs[op] += w.errs[op]
-		}
-		merged.failed.Merge(&w.failed)
-		for k, v := range w.classes {
-			merged.classes[k] += v
-		}
-		for k, v := range w.samples {
-			merged.samples[k] += v
-		}
+		merged.merge(w, math.MaxInt) // every message: the run's totals pick errorSamples of them
 		w.reset()
 		spare[i] = w
 	}
-	agg.add(&merged)
+	agg.add(merged)
 	var all Hist
 	iv := Interval{ByOp: map[string]int64{}}
 	for op := range numOps {

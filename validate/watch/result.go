@@ -174,37 +174,16 @@ type Outcome struct {
 	Reader *ReaderTotals `json:"reader,omitempty"`
 }
 
-// aggregate accumulates windows over the run (owned by the reporting goroutine).
+// aggregate accumulates windows over the run (owned by the reporting goroutine): at most
+// errorSamples distinct error messages.
 type aggregate struct {
-	hist    [numOps]Hist
-	failed  Hist
-	ops     [numOps]int64
-	errs    [numOps]int64
-	classes map[string]int64
-	samples map[string]int64
-	base    dialSnapshot
+	window
+	base dialSnapshot
 }
 
-func newAggregate() *aggregate {
-	return &aggregate{classes: map[string]int64{}, samples: map[string]int64{}}
-}
+func newAggregate() *aggregate { return &aggregate{window: *newWindow()} }
 
-func (a *aggregate) add(w *window) {
-	for op := range numOps {
-		a.hist[op].Merge(&w.hist[op])
-		a.ops[op] += w.ops[op]
-		a.errs[op] += w.errs[op]
-	}
-	a.failed.Merge(&w.failed)
-	for k, v := range w.classes {
-		a.classes[k] += v
-	}
-	for k, v := range w.samples {
-		if len(a.samples) < errorSamples || a.samples[k] > 0 {
-			a.samples[k] += v
-		}
-	}
-}
+func (a *aggregate) add(w *window) { a.merge(w, errorSamples) }
 
 func (a *aggregate) totals(d time.Duration, dials dialSnapshot) Totals {
 	t := Totals{DurationS: seconds(d), ByOp: map[string]OpTotals{},
@@ -460,26 +439,13 @@ func (d *DialCounter) Wrap(opt *valkey.ClientOption) {
 			d.refilled[dst]++
 			d.n.reconnects++
 		}
-		return &countedConn{Conn: conn, onClose: func() {
+		return valkeyclient.OnClose(conn, func() {
 			d.mu.Lock()
 			d.open[dst]--
 			d.closed[dst]++
 			d.mu.Unlock()
-		}}, nil
+		}), nil
 	}
-}
-
-// countedConn tells the counter when it closes.
-type countedConn struct {
-	net.Conn
-	once    sync.Once
-	onClose func()
-}
-
-// Close closes the connection and counts it once.
-func (c *countedConn) Close() error {
-	c.once.Do(c.onClose)
-	return c.Conn.Close()
 }
 
 func (d *DialCounter) snapshot() dialSnapshot {
