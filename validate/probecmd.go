@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -63,24 +62,14 @@ Exit status:
 Password: environment variable ` + target.PasswordEnv + `, --password-file or --password-secret-arn (never a flag value).
 `
 
-func newProbeFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(toolName+" probe", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	*tf = trafficFlags{duration: probeDefaultDuration, rate: probeDefaultRate, concurrency: probeDefaultConcurrency,
-		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
-		sla: watch.SLA{P99: probeDefaultSLAP99, ErrorRate: probeDefaultErrRate}, cleanupTimeout: probeCleanupTimeout, sessionsPerWorker: probeSessionsPerWorker}
-	addTargetFlags(fs, &o.cfg)
-	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
-	addTrafficFlags(fs, tf)
-	addOutputFlags(fs, o, "write probe.json, probe.csv and probe-latency.svg into `dir`", "output `format`: text or json (json prints probe.json to stdout)")
-	fs.BoolVar(&o.quiet, "quiet", false, "text: print only the verdict line")
-	return fs
-}
-
 // probeCmd is the `probe` subcommand.
 func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	return runTrafficCommand(trafficCommand{
-		kind: "probe", usage: probeUsage, flags: newProbeFlagSet,
+		kind: "probe", usage: probeUsage,
+		defaults: trafficFlags{duration: probeDefaultDuration, rate: probeDefaultRate, concurrency: probeDefaultConcurrency,
+			connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
+			sla: watch.SLA{P99: probeDefaultSLAP99, ErrorRate: probeDefaultErrRate}, cleanupTimeout: probeCleanupTimeout, sessionsPerWorker: probeSessionsPerWorker},
+		quietUsage: "text: print only the verdict line",
 		// The pre-checks retry what can heal (refused, NXDOMAIN) within the probe's duration: a
 		// probe answers within --duration (plus cleanup), whatever the endpoint does.
 		preCheckTimeout: func(tf trafficFlags) time.Duration { return tf.duration },
@@ -102,8 +91,6 @@ func probeCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	}, args, stdout, stderr, d)
 }
 
-// probeVerdict decides healthy, degraded, unreachable or inconclusive from a failed pre-check
-// (or connect) and the traffic's outcome.
 // onlyUnderRate reports whether the offered-load line is the only one that failed.
 func onlyUnderRate(lines []watch.SLACheck) bool {
 	under := false
@@ -119,6 +106,8 @@ func onlyUnderRate(lines []watch.SLACheck) bool {
 	return under
 }
 
+// probeVerdict decides healthy, degraded, unreachable or inconclusive from a failed pre-check
+// (or connect) and the traffic's outcome.
 func probeVerdict(ctx context.Context, failed *report.Result, out *watch.Outcome, sla watch.SLA) (verdict string, code int, reason string, lines []watch.SLACheck) {
 	if ctx.Err() != nil || (out != nil && out.Interrupted) {
 		why := "interrupted"

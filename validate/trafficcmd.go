@@ -19,7 +19,9 @@ import (
 type trafficCommand struct {
 	kind  string // "watch" or "probe": the evidence's kind and file names
 	usage string
-	flags func(o *options, tf *trafficFlags) *flag.FlagSet
+	// defaults are the traffic flags' defaults; quietUsage says what --quiet leaves out.
+	defaults   trafficFlags
+	quietUsage string
 	// preCheckTimeout bounds the pre-checks.
 	preCheckTimeout func(tf trafficFlags) time.Duration
 	// withinDuration: the whole run, pre-checks included, answers within --duration (probe).
@@ -35,10 +37,24 @@ type trafficCommand struct {
 	verdictLine func(ev *watch.Evidence, tg *target.Target) string
 }
 
+// flagSet defines the command's flags: the target's, --reader-port, the traffic's with their
+// defaults in tf, the output's and --quiet.
+func (c trafficCommand) flagSet(o *options, tf *trafficFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(toolName+" "+c.kind, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addTargetFlags(fs, &o.cfg)
+	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
+	addTrafficFlags(fs, tf)
+	addOutputFlags(fs, o, fmt.Sprintf("write %[1]s.json, %[1]s.csv and %[1]s-latency.svg into `dir`", c.kind),
+		fmt.Sprintf("output `format`: text or json (json prints %s.json to stdout)", c.kind))
+	fs.BoolVar(&o.quiet, "quiet", false, c.quietUsage)
+	return fs
+}
+
 func runTrafficCommand(c trafficCommand, args []string, stdout, stderr io.Writer, d deps) int {
 	var o options
-	var tf trafficFlags
-	fs := c.flags(&o, &tf)
+	tf := c.defaults
+	fs := c.flagSet(&o, &tf)
 	if code, done := parseArgs(fs, &o, args, c.usage, stdout, stderr); done {
 		return code
 	}

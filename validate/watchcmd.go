@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -43,24 +42,14 @@ Password: environment variable ` + target.PasswordEnv + `, --password-file or --
 const readerPortUsage = "read-from-replica `port` (ElastiCache Serverless: 6380; default: the outputs file's). watch sends " +
 	"a share of its reads there (READONLY) and reports them apart; probe checks it alongside. Never part of the verdict"
 
-func newWatchFlagSet(o *options, tf *trafficFlags) *flag.FlagSet {
-	fs := flag.NewFlagSet(toolName+" watch", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	*tf = trafficFlags{duration: watchDefaultDuration, rate: watch.DefaultRate, concurrency: watch.DefaultConcurrency,
-		connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
-		sla: watch.SLA{P99: watchDefaultSLAP99, ErrorRate: watchDefaultErrRate}}
-	addTargetFlags(fs, &o.cfg)
-	fs.Var(intFlag{&o.cfg.ReaderPort, 1, 65535}, "reader-port", readerPortUsage)
-	addTrafficFlags(fs, tf)
-	addOutputFlags(fs, o, "write watch.json, watch.csv and watch-latency.svg into `dir`", "output `format`: text or json (json prints watch.json to stdout)")
-	fs.BoolVar(&o.quiet, "quiet", false, "text: no line per interval, only the totals and the verdict")
-	return fs
-}
-
 // watchCmd is the `watch` subcommand.
 func watchCmd(args []string, stdout, stderr io.Writer, d deps) int {
 	return runTrafficCommand(trafficCommand{
-		kind: "watch", usage: watchUsage, flags: newWatchFlagSet,
+		kind: "watch", usage: watchUsage,
+		defaults: trafficFlags{duration: watchDefaultDuration, rate: watch.DefaultRate, concurrency: watch.DefaultConcurrency,
+			connsPerNode: 1, interval: watch.DefaultInterval, opTimeout: watch.DefaultOpTimeout, valueSize: watch.DefaultValueSize,
+			sla: watch.SLA{P99: watchDefaultSLAP99, ErrorRate: watchDefaultErrRate}},
+		quietUsage:      "text: no line per interval, only the totals and the verdict",
 		preCheckTimeout: func(trafficFlags) time.Duration { return watchPreCheckTimeout },
 		header: func(tg *target.Target, tf trafficFlags) string {
 			return fmt.Sprintf("%s %s: watching %s for %v (%s, %d workers)", toolName, toolVersion(), describeTarget(tg),
