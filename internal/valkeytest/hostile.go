@@ -258,24 +258,7 @@ func StartGarbage(t testing.TB, reply []byte) *Hostile {
 // every other command with reply: a server that connects fine and then answers garbage.
 func StartHandshakeThenGarbage(t testing.TB, reply []byte) *Hostile {
 	t.Helper()
-	return startHostile(t, func(h *Hostile, c net.Conn) {
-		host, port, _ := net.SplitHostPort(h.Addr)
-		r := bufio.NewReaderSize(c, 4096)
-		for {
-			args, err := readCommand(r)
-			if err != nil {
-				return
-			}
-			h.commands.Add(1)
-			out := reply
-			if s, ok := handshakeReply(true, args, host, port); ok {
-				out = []byte(s)
-			}
-			if _, err := c.Write(out); err != nil {
-				return
-			}
-		}
-	})
+	return startHandshakeThen(t, reply)
 }
 
 // StartClosing starts a server that closes every connection as soon as it reads something,
@@ -303,6 +286,13 @@ func StartSilent(t testing.TB) *Hostile {
 // paused, overloaded), where TCP, TLS and AUTH prove the network path open.
 func StartHandshakeThenSilent(t testing.TB) *Hostile {
 	t.Helper()
+	return startHandshakeThen(t, nil)
+}
+
+// startHandshakeThen answers the handshake (handshakeReply with the cluster commands) and
+// every other command with reply: nothing when reply is empty. It reads every command.
+func startHandshakeThen(t testing.TB, reply []byte) *Hostile {
+	t.Helper()
 	return startHostile(t, func(h *Hostile, c net.Conn) {
 		host, port, _ := net.SplitHostPort(h.Addr)
 		r := bufio.NewReaderSize(c, 4096)
@@ -312,10 +302,15 @@ func StartHandshakeThenSilent(t testing.TB) *Hostile {
 				return
 			}
 			h.commands.Add(1)
+			out := reply
 			if s, ok := handshakeReply(true, args, host, port); ok {
-				if _, err := c.Write([]byte(s)); err != nil {
-					return
-				}
+				out = []byte(s)
+			}
+			if len(out) == 0 {
+				continue
+			}
+			if _, err := c.Write(out); err != nil {
+				return
 			}
 		}
 	})
