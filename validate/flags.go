@@ -64,7 +64,11 @@ func (f intFlag) Set(s string) error {
 	return nil
 }
 
-type durationFlag struct{ v *time.Duration }
+// durationFlag is a positive duration; with off (optDurationFlag), 0 or "off" too.
+type durationFlag struct {
+	v   *time.Duration
+	off bool
+}
 
 func (f durationFlag) String() string {
 	if f.v == nil {
@@ -73,8 +77,15 @@ func (f durationFlag) String() string {
 	return f.v.String()
 }
 func (f durationFlag) Set(s string) error {
+	if f.off && (s == "off" || s == "0") {
+		*f.v = 0
+		return nil
+	}
 	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
+	switch {
+	case f.off && (err != nil || d < 0):
+		return errors.New("want a duration such as 5ms, or 0 (off)")
+	case !f.off && (err != nil || d <= 0):
 		return errors.New("want a positive duration such as 30s or 2m")
 	}
 	*f.v = d
@@ -131,7 +142,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	addTargetFlags(fs, c)
 	fs.Var(intFlag{&c.ReaderPort, 1, 65535}, "reader-port", "read-from-replica `port` (ElastiCache Serverless: 6380)")
 	fs.Var(stringsFlag{&c.DNSNames}, "dns-name", "a DNS `name` that must resolve (CNAME chain) to the endpoint; repeatable")
-	fs.Var(durationFlag{&c.Timeout}, "timeout", "bound on the whole run (`duration`, default 30s)")
+	fs.Var(durationFlag{v: &c.Timeout}, "timeout", "bound on the whole run (`duration`, default 30s)")
 	fs.Var(intFlag{&c.Sessions, 1, target.MaxSessions}, "sessions", "number of synthetic sessions (`n`, default 16)")
 	addOutputFlags(fs, o, "write report.json, junit.xml and summary.md into `dir`", "output `format`: text or json (json prints report.json to stdout)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (text) ")

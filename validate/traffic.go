@@ -55,18 +55,18 @@ type trafficFlags struct {
 
 // addTrafficFlags defines the traffic and SLA flags with the command's defaults in t.
 func addTrafficFlags(fs *flag.FlagSet, t *trafficFlags) {
-	fs.Var(durationFlag{&t.duration}, "duration", fmt.Sprintf("how long to send traffic (`duration`, default %v, at most %v)", t.duration, maxDuration))
+	fs.Var(durationFlag{v: &t.duration}, "duration", fmt.Sprintf("how long to send traffic (`duration`, default %v, at most %v)", t.duration, maxDuration))
 	fs.Var(rateFlag{intFlag{&t.rate, 0, maxRate}, &t.sla.Rate}, "rate", fmt.Sprintf("commands per second over all workers (`n`, default %d; 0 = as fast as the workers go); the verdict fails below %.0f%% of it unless --allow-under-rate", t.rate, watch.MinRateShare*100))
 	t.sla.Rate = float64(t.rate)
 	fs.BoolVar(&t.sla.AllowUnderRate, "allow-under-rate", false, fmt.Sprintf("accept a run that offered less than %.0f%% of --rate (the verdict says so)", watch.MinRateShare*100))
 	fs.Var(intFlag{&t.concurrency, 1, maxConcurrency}, "concurrency", fmt.Sprintf("workers, each with one command in flight (`n`, default %d)", t.concurrency))
 	fs.Var(powerOfTwoFlag{&t.connsPerNode, maxConnsPerNode}, "conns-per-node", "TLS connections per node the workers' commands are pipelined over (`n`: 1, 2, 4 ... 256; default 1)")
-	fs.Var(durationFlag{&t.interval}, "interval", fmt.Sprintf("reporting interval (`duration`, default %v)", t.interval))
-	fs.Var(durationFlag{&t.opTimeout}, "op-timeout", fmt.Sprintf("a command slower than this counts as an error (`duration`, default %v)", t.opTimeout))
+	fs.Var(durationFlag{v: &t.interval}, "interval", fmt.Sprintf("reporting interval (`duration`, default %v)", t.interval))
+	fs.Var(durationFlag{v: &t.opTimeout}, "op-timeout", fmt.Sprintf("a command slower than this counts as an error (`duration`, default %v)", t.opTimeout))
 	fs.Var(intFlag{&t.valueSize, 16, 65536}, "value-size", fmt.Sprintf("session value size in bytes (`n`, default %d)", t.valueSize))
-	fs.Var(optDurationFlag{&t.sla.P50}, "sla-p50", "SLA: p50 latency at most `duration` (default 0: not checked)")
-	fs.Var(optDurationFlag{&t.sla.P99}, "sla-p99", fmt.Sprintf("SLA: p99 latency at most `duration` (default %v; 0: not checked)", t.sla.P99))
-	fs.Var(optDurationFlag{&t.sla.Max}, "sla-max", "SLA: slowest successful command at most `duration` (default 0: not checked)")
+	fs.Var(optDurationFlag(&t.sla.P50), "sla-p50", "SLA: p50 latency at most `duration` (default 0: not checked)")
+	fs.Var(optDurationFlag(&t.sla.P99), "sla-p99", fmt.Sprintf("SLA: p99 latency at most `duration` (default %v; 0: not checked)", t.sla.P99))
+	fs.Var(optDurationFlag(&t.sla.Max), "sla-max", "SLA: slowest successful command at most `duration` (default 0: not checked)")
 	fs.Var(fractionFlag{&t.sla.ErrorRate}, "sla-error-rate", fmt.Sprintf("SLA: at most this share of commands may fail (`rate` as 0.1%% or 0.001; default %s)", strconv.FormatFloat(t.sla.ErrorRate*100, 'f', -1, 64)+"%"))
 }
 
@@ -336,26 +336,7 @@ func mixText() string {
 // Flag types of the traffic flags.
 
 // optDurationFlag is a duration where 0 (or "off") switches the check off.
-type optDurationFlag struct{ v *time.Duration }
-
-func (f optDurationFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return f.v.String()
-}
-func (f optDurationFlag) Set(s string) error {
-	if s == "off" || s == "0" {
-		*f.v = 0
-		return nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return errors.New("want a duration such as 5ms, or 0 (off)")
-	}
-	*f.v = d
-	return nil
-}
+func optDurationFlag(v *time.Duration) durationFlag { return durationFlag{v: v, off: true} }
 
 // fractionFlag is a share: "0.1%" or "0.001".
 type fractionFlag struct{ v *float64 }
