@@ -10,7 +10,7 @@
 // cdk.out (where the cross-stack rule sees the primary and DR stacks of an environment
 // together), and in unit tests that take milliseconds.
 //
-// Why a Go validation plugin rather than Guard rules or Aspects (DESIGN.md section 7 left it
+// Why a Go validation plugin rather than Guard rules or Aspects (docs/design.md left it
 // open; both were tried):
 //   - Guard rules through CDK's CloudFormationValidatePlugin do run offline (the Guard
 //     evaluator ships as WebAssembly inside aws-cdk-lib), but a Guard rule sees one template

@@ -79,7 +79,7 @@ const PluginName = "valkey-dr compliance"
 // rule ids (and of their report files in cdk.out).
 var NagPacks = []string{"AwsSolutions", "HIPAA.Security"}
 
-// RequiredTags must be on the cache (DESIGN.md section 5).
+// RequiredTags must be on the cache (docs/design.md, "Security baseline").
 var RequiredTags = []string{"environment", "drMode", "dataClassification", "owner"}
 
 // Rules is every rule, in id order.

@@ -335,19 +335,6 @@ func TestRuleTableIsComplete(t *testing.T) {
 	}
 }
 
-func TestREADMEListsEveryRule(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	for _, r := range Rules {
-		if !strings.Contains(readme, "| "+r.ID+" |") {
-			t.Errorf("README.md's compliance table lacks a row for %s (%s)", r.ID, r.Title)
-		}
-	}
-}
-
 func TestLoadAssemblyReadsTerminationProtectionFromTheManifest(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) {

@@ -42,7 +42,7 @@ const (
 // DrMode says which side of the runbook a stack serves.
 type DrMode string
 
-// The accepted drModes (DESIGN.md section 3).
+// The accepted drModes (docs/design.md, "drMode and the stacks").
 const (
 	DrModeNone      DrMode = "none"      // primary region, normal operation and failback
 	DrModeStateless DrMode = "stateless" // DR region, new empty cache on the night, no snapshots

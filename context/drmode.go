@@ -6,7 +6,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Mode is one row of the drMode table (DESIGN.md section 3): everything a decision about a
+// Mode is one row of the drMode table (docs/design.md, "drMode and the stacks"): everything a decision about a
 // drMode reads. A mode decision reads a field of its row, never compares the mode's name; a
 // new drMode is a new row (and its tests), not a hunt for `== "stateless"`.
 type Mode struct {

@@ -2,8 +2,7 @@ package drcontext
 
 import "fmt"
 
-// Names of the forced-failover switch (DESIGN.md section 4, "Forced failover through the data
-// plane"): a small always-on stack in the DR region, deployed with the primary, holding the
+// Names of the forced-failover switch (docs/design.md, "Forced failover"): a small always-on stack in the DR region, deployed with the primary, holding the
 // CloudWatch alarm the PRIMARY record's calculated health check reads. The primary stack and the
 // switch stack both derive these names from the typed config, so neither references the other
 // across regions.

@@ -36,7 +36,7 @@ var (
 	tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
-// Limits from the AWS docs (DESIGN.md section 7 cites them).
+// Limits from the AWS docs (docs/design.md and the AWS pages cited beside each).
 const (
 	// maxCacheName is the ServerlessCacheName limit; the RBAC user id and user group id use the
 	// same 40-character limit, and both are derived from the cache name.
@@ -256,7 +256,7 @@ func cidrList(ps *problems, key string, cidrs []string) {
 	}
 }
 
-// validateCache checks the cache settings (DESIGN.md section 7 for the limits).
+// validateCache checks the cache settings (docs/design.md for the limits).
 func validateCache(ps *problems, path string, c *Cache, production bool) {
 	if c.Name == "" {
 		ps.add(Problem{Key: path + ".name", reason: "is not set", Accepted: acceptedCacheName})

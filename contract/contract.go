@@ -16,7 +16,7 @@ const (
 	AuthNone     AuthMode = "none"     // no user group: default user, TLS only; refused in production
 )
 
-// Route 53 failover roles of the service name (DESIGN.md section 4): the primary stack owns the
+// Route 53 failover roles of the service name (docs/design.md, "Routing"): the primary stack owns the
 // PRIMARY record with its health check, the DR stack the SECONDARY one.
 const (
 	RolePrimary   = "PRIMARY"

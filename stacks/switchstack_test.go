@@ -11,7 +11,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 )
 
-// DESIGN.md section 4, "Forced failover through the data plane": the PRIMARY record's health is
+// docs/design.md, "Forced failover": the PRIMARY record's health is
 // (canary healthy) AND (no failover requested), the request being an alarm in the DR region on
 // a metric the operator publishes there, in a stack deployed with the primary.
 func TestForcedFailoverSwitch(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/validate/report"
 )
 
-// The tests of issue 9: verdicts held to the ElastiCache Serverless shape (DESIGN.md 6a), one
+// The tests of issue 9: verdicts held to the ElastiCache Serverless shape (docs/design.md, "Serverless as clients see it"), one
 // master with every slot and its replica as the read port, the app user limited to the
 // serverless-supported commands.
 

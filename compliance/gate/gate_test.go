@@ -337,21 +337,3 @@ func TestEachRuleFailsTheSynthNamingRulePathAndFix(t *testing.T) {
 		})
 	}
 }
-
-func TestREADMEListsEverySuppressionWithItsReason(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(repotest.RepoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
-	for _, s := range gate.Suppressions {
-		for _, id := range s.Rules {
-			if !strings.Contains(readme, id) {
-				t.Errorf("README.md does not list the suppression of %s", id)
-			}
-		}
-		if !strings.Contains(readme, s.Reason) {
-			t.Errorf("README.md does not give the reason for suppressing %v, word for word:\n%s", s.Rules, s.Reason)
-		}
-	}
-}

@@ -379,7 +379,7 @@ func (k *Canary) CommandLatencyMetric() awscloudwatch.Metric {
 }
 
 // ReaderSuccessMetric is the read-port health (1 or 0, Minimum per minute): its own alarm,
-// never the PRIMARY health check (DESIGN.md 6a).
+// never the PRIMARY health check (docs/design.md, "Serverless as clients see it").
 func (k *Canary) ReaderSuccessMetric() awscloudwatch.Metric {
 	return k.metric(contract.MetricReaderSuccess, "Minimum")
 }

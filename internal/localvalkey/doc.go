@@ -1,5 +1,5 @@
 // Package localvalkey starts real valkey-server processes on 127.0.0.1 (standalone, the
-// ElastiCache Serverless shape of DESIGN.md 6a, or a 3-master cluster; optionally TLS-only
+// ElastiCache Serverless shape of docs/design.md, "Serverless as clients see it", or a 3-master cluster; optionally TLS-only
 // with a throwaway CA, ACL users from a 0600 config file) and stops them again.
 //
 // It is the launcher behind internal/valkeytest (tests) and the `make drill` local stand-in.

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// need skips without the binaries, except under CI=true where it fails (DESIGN.md section 9:
+// need skips without the binaries, except under CI=true where it fails (docs/design.md:
 // CI never passes by silently skipping the tests that use real servers).
 func need(t *testing.T) {
 	t.Helper()

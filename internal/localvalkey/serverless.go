@@ -17,7 +17,7 @@ type Topology string
 // Topologies the launcher starts.
 const (
 	// TopologyServerless is what an ElastiCache Serverless cache looks like to a client
-	// (DESIGN.md 6a): ONE master owning slots 0-16383 on port P, a real replica of it on
+	// (docs/design.md, "Serverless as clients see it"): ONE master owning slots 0-16383 on port P, a real replica of it on
 	// port P+1 (the read port, 6380 on AWS), both announcing the hostname "localhost";
 	// cluster-require-full-coverage no, cluster-allow-reads-when-down yes,
 	// maxmemory-policy volatile-lru.

@@ -386,7 +386,7 @@ func TestCluster(t *testing.T) {
 			t.Run("nocluster gets NOPERM on CLUSTER SHARDS", func(t *testing.T) {
 				nc := newClient(t, []string{c.Addr()}, NoClusterUser, NoClusterPassword, tlsConf)
 				wantPrefixErr(t, nc.Do(ctx, nc.B().ClusterShards().Build()).Error(), "NOPERM")
-				// The silent fallback the validator must detect (DESIGN.md section 6).
+				// The silent fallback the validator must detect (docs/design.md, "Serverless as clients see it").
 				if nc.Mode() == valkey.ClientModeCluster {
 					t.Fatalf("valkey-go mode for a user without cluster|shards = %s; the nocluster user no longer reproduces the silent fallback", nc.Mode())
 				}

@@ -5,7 +5,7 @@
 // ReaderSuccess (the read-port path, when a reader port is configured), Latency and
 // CommandLatency to CloudWatch (namespace ValkeyDr/Canary, dimension CacheName). The alarm on
 // Success, with missing data breaching, is what the PRIMARY record's Route 53 health check
-// reads; ReaderSuccess has its own alarm and never moves traffic (DESIGN.md 6a).
+// reads; ReaderSuccess has its own alarm and never moves traffic (docs/design.md, "Serverless as clients see it").
 //
 // Build: GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -o .build/canary/bootstrap ./validate/canary
 // (the cdk.json build step does this before every synth).

@@ -1,6 +1,6 @@
 package main
 
-// The canary's on-demand validate mode (issue 11, DESIGN.md 6 "Where it runs"): a serverless
+// The canary's on-demand validate mode (issue 11, validate/README.md, "Where it runs"): a serverless
 // endpoint is reachable only inside its VPC, and the canary already runs there, so
 // `validate --via-function` and drctl invoke it with a contract.CanaryValidateRequest and get
 // back the validator's report.json document, the same schema a local `validate --format json` prints.

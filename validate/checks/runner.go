@@ -35,7 +35,7 @@ type Check struct {
 	Run Func
 }
 
-// Path is which endpoint path a check proves (DESIGN.md 6a, health semantics).
+// Path is which endpoint path a check proves (docs/design.md, "Health semantics").
 type Path string
 
 // Paths.
