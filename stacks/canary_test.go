@@ -379,16 +379,7 @@ func TestCanaryPassesTheComplianceGate(t *testing.T) {
 			all = append(all, byVariant[i]...)
 		}
 		gate.Apply(app, all...)
-		var msg string
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					msg = fmt.Sprint(r)
-				}
-			}()
-			app.Synth(nil)
-		}()
-		if msg != "" {
+		if msg := cdktest.SynthError(app); msg != "" {
 			t.Fatalf("synth failed:\n%s", msg)
 		}
 		for _, f := range compliance.Check(cdktest.Assembly(t, out, all)) {

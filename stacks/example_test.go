@@ -19,16 +19,7 @@ import (
 func TestTwoCachesInOneStackPassTheGate(t *testing.T) {
 	app := cdktest.NewApp(t)
 	stack, _ := twocaches.Build(app)
-	var msg string
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				msg = fmt.Sprint(r)
-			}
-		}()
-		app.Synth(nil)
-	}()
-	if msg != "" {
+	if msg := cdktest.SynthError(app); msg != "" {
 		t.Fatalf("synth (with the gate) failed:\n%s", msg)
 	}
 	tmpl := cdktest.Template(t, stack)

@@ -60,6 +60,18 @@ func Must(t testing.TB, what string, f func()) {
 	f()
 }
 
+// SynthError synthesizes app and returns the message of its panic (how jsii reports a failed
+// synth or a validation plugin's findings), "" when the synth passed.
+func SynthError(app awscdk.App) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	app.Synth(nil)
+	return ""
+}
+
 // Template returns a stack's template as plain JSON values.
 func Template(t testing.TB, stack awscdk.Stack) map[string]any {
 	t.Helper()
