@@ -16,8 +16,8 @@ CDK := cdk --no-notices --no-version-reporting
 # Deploys show CDK notices: they carry security advisories an operator must see.
 CDK_DEPLOY := cdk --no-version-reporting
 
-# Extra testrun flags (internal/cmd/testrun): e.g. GO_TEST_FLAGS='-run TestCLI'. Every run is
-# -count=1: the tests start real servers and the real CLI, which go's test cache cannot see.
+# Extra go test flags: e.g. GO_TEST_FLAGS='-run TestCLI'. Every run is -count=1: the tests
+# start real servers and the real CLI, which go's test cache cannot see.
 GO_TEST_FLAGS ?=
 # go test on 2 cores: 4 packages at a time (the real-server packages mostly wait on sockets,
 # deadlines and child processes: validate/canary 31 s wall for 6 s of CPU; the jsii packages each
@@ -27,15 +27,16 @@ GO_TEST_FLAGS ?=
 # -p 4 131 s, -p 6 127 s (more contention for the timing-sensitive probe tests: not taken).
 TEST_P ?= 4
 # The packages that mostly wait (real servers, deadlines, child processes) start first, so
-# their waiting overlaps the CPU-bound jsii packages instead of trailing them alone (testrun,
-# like go test, runs packages in the order the patterns give them; ./... adds the rest once).
-# Measured: 113 s with ./... in its own order, 99 s with this one (before testrun).
+# their waiting overlaps the CPU-bound jsii packages instead of trailing them alone (go test
+# runs packages in the order the patterns give them; ./... adds the rest once).
+# Measured: 113 s with ./... in its own order, 99 s with this one.
 TEST_PKGS ?= ./validate ./validate/watch ./validate/canary ./internal/cmd/drctl ./internal/dr/drill ./validate/checks ./...
 TEST_PARALLEL ?= 8
 PREREQS := scripts/prereqs
 # Pinned tools, run from the Go module proxy (no install step, same version everywhere).
 STATICCHECK := go run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ACTIONLINT := go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
+GOTESTSUM := go run gotest.tools/gotestsum@v1.13.0
 # The first build compiles the AWS CDK Go bindings (minutes on 2 cores): say so before it.
 CDK_BUILD_NOTE = @if [ "$$(go list -f '{{.Stale}}' github.com/aws/aws-cdk-go/awscdk/v2 2>/dev/null)" != false ]; then \
 	  echo "== first build compiles the AWS CDK Go bindings and the AWS SDK: 1.5-7 minutes on 2 cores, the longer while the machine is busy (nothing is printed meanwhile); later runs take seconds"; fi
@@ -126,12 +127,18 @@ lint: vet ## the hygiene gates: go mod tidy -diff, go vet, gofmt, staticcheck, a
 
 test: prereqs lint ## run every test (real valkey-server, jsii on Node 24), a short fuzz run included; ends with a summary of skips
 	$(CDK_BUILD_NOTE)
-	@go build -o .build/testsum ./internal/cmd/testsum
-	@go build -o .build/testrun ./internal/cmd/testrun
-	@# testrun = go test -json, with the test binaries kept in .build/test/bin: an unchanged one
-	@# is not relinked (go test links all ~30 again on every run: ~25 s of CPU here).
-	@echo "== go test ./... (via internal/cmd/testrun; the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-2 minutes)"
-	.build/testrun -p $(TEST_P) -parallel $(TEST_PARALLEL) $(GO_TEST_FLAGS) $(TEST_PKGS) | .build/testsum
+	@# gotestsum (pinned) reports go test -json: a line per package, the output of failed
+	@# tests, a summary; internal/cmd/testsum adds the skipped tests by reason (and the banner
+	@# of a missing prerequisite), read from the events gotestsum keeps in .build/test.json.
+	@# It replaced internal/cmd/testrun (go test -json with the test binaries kept between runs,
+	@# not relinked) with no measured reason to keep it: make test, warm, on this shared 2-core
+	@# machine (load 6.7-10), interleaved on one commit, twice each: testrun 81 s and 94 s,
+	@# gotestsum 106 s and 88 s (cold: 187 s and 164 s).
+	@echo "== go test ./... (via gotestsum; the validator's packages start real valkey-server clusters; jsii packages start Node 24: 1-2 minutes)"
+	@mkdir -p .build
+	@rc=0; $(GOTESTSUM) --format pkgname --format-hide-empty-pkg --hide-summary skipped --jsonfile .build/test.json -- \
+	  -count=1 -p $(TEST_P) -parallel $(TEST_PARALLEL) $(GO_TEST_FLAGS) $(TEST_PKGS) || rc=$$?; \
+	  go run ./internal/cmd/testsum < .build/test.json && exit $$rc
 	@echo "== fuzz FuzzLoad for 10000 inputs (~4 s on 2 cores; a new input is minimized for at most 100 runs, so the time goes to fuzzing)"
 	@# A count, not a duration: Go 1.26's fuzz coordinator can fail a duration-bounded run with a
 	@# bare "context deadline exceeded" at the deadline, no input at fault (go.dev/issue/75804,
