@@ -48,8 +48,8 @@ var perCommand = map[string][]string{
 		"cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData", "route53:GetHealthCheckStatus", "route53:ListHealthChecks"},
 	// applications and operators: endpoint, ports, auth mode, secret ARN from SSM.
 	"read-app-config.json": {"ssm:GetParameter"},
-	// drctl archive (internal/dr/archive): PutObject with Object Lock retention headers into
-	// the SSE-KMS evidence bucket; sealing and drctl verify (internal/dr/kmssign): Sign, Verify,
+	// drctl archive (internal/dr/evidence/archive.go): PutObject with Object Lock retention headers into
+	// the SSE-KMS evidence bucket; sealing and drctl verify (internal/dr/evidence/kms.go): Sign, Verify,
 	// and GetPublicKey to pin the public key (docs/evidence.md "Trust").
 	"evidence.json": {"s3:PutObject", "s3:PutObjectRetention", "kms:GenerateDataKey", "kms:Decrypt", "kms:Sign", "kms:Verify", "kms:GetPublicKey"},
 }

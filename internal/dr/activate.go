@@ -11,8 +11,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Activate is runbook section 6 for a real account: preflight (context, credentials for the
@@ -29,7 +30,7 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		if def, err := loadDR(o, ""); err == nil {
 			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
 		}
-		return nil, session.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
+		return nil, procedure.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
 	// The environment's DR posture decides what activation is (docs/design.md, "Warm
 	// standby"): the runbook's stateless cache made on the night, or the warm standby's switch.
@@ -75,18 +76,18 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		}
 		s.Printf("\nACTIVATION FINISHED: stack %s %s. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID(), what)
 	}
-	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
 }
 
-func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
 	r := s.Runner()
 	var validator string
 	var primaryStack *assembly.Stack
 	var asm string // the assembly oneSynth wrote: deployed, and (one.primary) the routing before
-	later := []session.PlannedPhase{{Name: "deploy", Estimate: session.RunbookDeploy},
-		{Name: "routing", Estimate: session.RunbookRouting}, {Name: "validation", Estimate: session.RunbookValidation}}
+	later := []procedure.PlannedPhase{{Name: "deploy", Estimate: procedure.RunbookDeploy},
+		{Name: "routing", Estimate: procedure.RunbookRouting}, {Name: "validation", Estimate: procedure.RunbookValidation}}
 
-	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
 		if o.Kit != nil {
 			if err := kitPrereqs(ctx, s, o.Kit); err != nil {
 				return "", err
@@ -150,7 +151,7 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		}
 		rec, refusal := checkReplacement(ctx, s, o, d, cfg, cfg.StackID(), next)
 		pre["replacement"] = rec
-		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		if refusal != nil {
@@ -165,17 +166,17 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 
 	outputsFile := filepath.Join(s.Work, "cdk-outputs.json")
 	var out map[string]string
-	err = s.Phase(ctx, "deploy", session.RunbookDeploy, func() (string, error) {
+	err = s.Phase(ctx, "deploy", procedure.RunbookDeploy, func() (string, error) {
 		var log []byte
 		var err error
 		out, log, err = deploy(ctx, s, o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out"))
-		if werr := s.Bundle.WriteFile(session.FileDeployLog, log); werr != nil {
+		if werr := s.Bundle.WriteFile(evidence.FileDeployLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		if err := s.Bundle.CopyFile(session.FileStackOutputs, outputsFile); err != nil {
+		if err := s.Bundle.CopyFile(evidence.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
 		if err := recheckKit(s, o, cfg); err != nil {
@@ -193,14 +194,14 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		// half of the failover pair, SSM parameters), so it changed with the deploy.
 		dr, rerr := deployedAssembly(o, s.Work, asm, cfg)
 		note := "in the deploy: Route 53 records and SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
-		s.Timeline.Skip("routing", session.RunbookRouting, session.Included, withRecordsError(note, rerr))
+		s.Timeline.Skip("routing", procedure.RunbookRouting, procedure.Included, withRecordsError(note, rerr))
 		if err := recordRouting(s, primaryStack, dr, map[string]string{endpointToken: out["EndpointAddress"]}, cfg.StackID()); err != nil {
 			return err
 		}
 	}
 
-	err = s.Phase(ctx, "validation", session.RunbookValidation, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation, viaFor(o, out, cfg.Region))
+	err = s.Phase(ctx, "validation", procedure.RunbookValidation, func() (string, error) {
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(o, out, cfg.Region))
 	})
 	if err != nil {
 		if cfg.Mode().OnTheNight {
@@ -220,25 +221,25 @@ func activate(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 // their own deployed after validation (docs/design.md, "Static stability"). Route 53's control
 // plane is in us-east-1: when it is impaired this step fails alone, and the validated cache
 // keeps serving, found through the SSM parameters its stack wrote in this region.
-func dnsStep(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
+func dnsStep(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
 	outputsFile := filepath.Join(s.Work, "cdk-outputs-dns.json")
-	err := s.Phase(ctx, "routing", session.RunbookRouting, func() (string, error) {
+	err := s.Phase(ctx, "routing", procedure.RunbookRouting, func() (string, error) {
 		cmd, err := dnsDeployCmd(o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out.dns"))
 		if err != nil {
 			return "", err
 		}
-		log := session.NewLog(s.Stdout)
+		log := procedure.NewLog(s.Stdout)
 		cmd.Stdout, cmd.Stderr = log, log
 		s.Printf("    %s", cmd)
 		res, err := s.Runner().Run(ctx, cmd)
-		if werr := s.Bundle.WriteFile(session.FileDNSDeployLog, log.Bytes()); werr != nil && err == nil {
+		if werr := s.Bundle.WriteFile(evidence.FileDNSDeployLog, log.Bytes()); werr != nil && err == nil {
 			err = werr
 		}
 		if err != nil {
 			return "", err
 		}
 		if res.ExitCode != 0 {
-			return "", session.Failf("cdk deploy %s exited %d (Route 53's control plane is in us-east-1: see the DNS deploy log in the evidence). "+
+			return "", procedure.Failf("cdk deploy %s exited %d (Route 53's control plane is in us-east-1: see the DNS deploy log in the evidence). "+
 				"The cache is deployed, validated and serving: applications find it through the SSM parameters under %s in %s. "+
 				"Retry this step when Route 53 answers again: re-run the same activation (the cache stack is unchanged, so its deploy does nothing)",
 				cfg.DNSStackID(), res.ExitCode, cfg.SSMPrefix(), cfg.Region)
@@ -258,10 +259,10 @@ func dnsStep(ctx context.Context, s *session.Session, o Options, cfg *drcontext.
 
 // recordRouting writes what the routing step changed: the primary's records before, with the
 // new stack's after.
-func recordRouting(s *session.Session, primaryStack, st *assembly.Stack, resolve map[string]string, stack string) error {
+func recordRouting(s *procedure.Run, primaryStack, st *assembly.Stack, resolve map[string]string, stack string) error {
 	before := records(primaryStack, nil)
 	after := append(append([]assembly.Record{}, before...), records(st, resolve)...)
-	return s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation: deploy of "+stack, before, after))
+	return s.Bundle.WriteRouting(evidence.RoutingActivation, assembly.NewRoutingChange("DR activation: deploy of "+stack, before, after))
 }
 
 // withRecordsError is note, saying why the records are missing from the evidence if they are.
@@ -296,7 +297,7 @@ type synthResult struct {
 // DR stack alone decides, in a gated synth of its own (its failure is the gate refusing the DR
 // stack: nothing is deployed); the primary then gets a read-only synth of its own, whose failure
 // only leaves the routing "before" out, as it always did.
-func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *drcontext.Config, dir string) (synthResult, error) {
+func oneSynth(ctx context.Context, s *procedure.Run, o Options, cfg, primary *drcontext.Config, dir string) (synthResult, error) {
 	if o.Kit != nil || primary == nil {
 		return synthResult{}, nil
 	}
@@ -332,7 +333,7 @@ func oneSynth(ctx context.Context, s *session.Session, o Options, cfg, primary *
 		return synthResult{}, err
 	}
 	if res.ExitCode != 0 {
-		return synthResult{}, session.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
+		return synthResult{}, procedure.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
 			cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 	return synthResult{dir: dir, note: fmt.Sprintf("the synth of environment %s exited %d (%s); %s passed its own gated synth: the deploy uses that assembly",

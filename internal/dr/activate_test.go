@@ -15,7 +15,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 func activationScript(deploy, validator drexec.Step) []drexec.Step {
@@ -43,7 +43,7 @@ func TestActivateSeamHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	work := res.Session.Work
+	work := res.Run.Work
 	want := []string{
 		// SDK calls (awsseam_fakes_test.go): the identity check at the DR region's regional STS
 		// endpoint, never the global one (us-east-1).
@@ -133,7 +133,7 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	work := res.Session.Work
+	work := res.Run.Work
 	var synths, deploys []string
 	for _, c := range e.calls() {
 		switch {
@@ -174,7 +174,7 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the DR activation failed on the primary stack's gate: %v\n%s", err, e.out.String())
 	}
-	work := res.Session.Work
+	work := res.Run.Work
 	var synths, deploys []string
 	for _, c := range e.calls() {
 		switch {
@@ -363,7 +363,7 @@ func TestActivateSeamInterrupted(t *testing.T) {
 	e := newEnv(t, activationScript(interrupt, validatorOK)...)
 	e.opts.Region = "us-west-2"
 	res, err := Activate(ctx, e.opts, e.deps)
-	wantErr(t, err, session.ExitInterrupted, "deploy: interrupted")
+	wantErr(t, err, procedure.ExitInterrupted, "deploy: interrupted")
 	files := readBundle(t, res)
 	if p := phases(t, files); p["deploy"] != "interrupted" || p["validation"] != "not run" {
 		t.Fatalf("phases %v", p)

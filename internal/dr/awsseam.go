@@ -31,7 +31,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // CloudWatchAPI is the CloudWatch calls of route and the canary preflight; the SDK client
@@ -270,20 +270,20 @@ func (id identity) partition() string {
 func credentials(ctx context.Context, a AWS, region, wantAccount string) (identity, error) {
 	c, err := a.STS(ctx, region)
 	if err != nil {
-		return identity{}, session.Failf("AWS configuration for %s: %v", region, err)
+		return identity{}, procedure.Failf("AWS configuration for %s: %v", region, err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, awsCallTimeout)
 	defer cancel()
 	out, err := c.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return identity{}, session.Failf("cannot prove AWS credentials for account %s (sts:GetCallerIdentity in %s): %s", wantAccount, region, credentialsHint(err, "sts:GetCallerIdentity"))
+		return identity{}, procedure.Failf("cannot prove AWS credentials for account %s (sts:GetCallerIdentity in %s): %s", wantAccount, region, credentialsHint(err, "sts:GetCallerIdentity"))
 	}
 	id := identity{Account: aws.ToString(out.Account), Arn: aws.ToString(out.Arn), UserID: aws.ToString(out.UserId), Region: region}
 	if id.Account == "" {
-		return id, session.Failf("sts:GetCallerIdentity in %s answered no account", region)
+		return id, procedure.Failf("sts:GetCallerIdentity in %s answered no account", region)
 	}
 	if id.Account != wantAccount {
-		return id, session.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile (AWS_PROFILE) and re-run",
+		return id, procedure.Failf("the credentials are for account %s (%s), but this environment deploys to account %s: switch profile (AWS_PROFILE) and re-run",
 			id.Account, id.Arn, wantAccount)
 	}
 	return id, nil

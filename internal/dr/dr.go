@@ -22,9 +22,10 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Options are the operator's inputs (make variables / drctl flags).
@@ -64,9 +65,9 @@ type Options struct {
 	// service name (failback not finished).
 	AllowWithoutPrimary bool
 	// Who is the reason, ticket, approver and incident start (required in production).
-	Who Who
+	Who evidence.Who
 	// SigningKeyFile is the local Ed25519 key (non-production without evidence.signingKeyArn);
-	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes evidence.DefaultLocalKeyPath).
 	SigningKeyFile string
 	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
 	NoArchive bool
@@ -91,7 +92,7 @@ type Deps struct {
 	// AWS is the SDK clients (every AWS API call: preflights, route, the canary preflight).
 	AWS AWS
 	// Signer replaces the signer picked from cdk.json (tests: KMS is not called).
-	Signer session.Signer
+	Signer evidence.Signer
 	// Archive replaces the S3 upload of the sealed bundle (tests).
 	Archive ArchiveFunc
 	// Predict is the time-to-shift model of route (internal/route53model); nil predicts
@@ -102,9 +103,9 @@ type Deps struct {
 // Result is a finished procedure.
 type Result struct {
 	// Evidence is the sealed bundle; nil when the procedure refused before starting.
-	Evidence *session.Sealed
-	// Session holds the timeline and metadata.
-	Session *session.Session
+	Evidence *evidence.Sealed
+	// Run holds the timeline and metadata.
+	Run *procedure.Run
 }
 
 // Probe deadlines: the primary region may be the one that is down; it must not hold up the
@@ -115,7 +116,7 @@ const (
 )
 
 func (o *Options) defaults() error {
-	abs, err := session.AbsRepo(o.Repo)
+	abs, err := procedure.AbsRepo(o.Repo)
 	if err != nil {
 		return err
 	}
@@ -130,16 +131,16 @@ func (o *Options) defaults() error {
 		o.Approval = drexec.ApprovalBroadening
 	}
 	if err := drexec.CheckApproval(o.Approval); err != nil {
-		return session.Usagef("%v", err)
+		return procedure.Usagef("%v", err)
 	}
 	if strings.TrimSpace(o.Environment) == "" {
-		return session.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
+		return procedure.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
 	}
 	return nil
 }
 
 func (d *Deps) defaults() {
-	session.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
+	procedure.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
 	if d.Dial == nil {
 		d.Dial = (&net.Dialer{}).DialContext
 	}
@@ -149,8 +150,8 @@ func (d *Deps) defaults() {
 // start opens the session of one procedure on the stack of cfg: its evidence bundle and work
 // directory, and the metadata every procedure records (environment, region, account, stack,
 // cache) plus the procedure's own.
-func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any, signer session.Signer, prov *session.Provenance) (*session.Session, error) {
-	s, err := session.Start(session.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
+func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any, signer evidence.Signer, prov *evidence.Provenance) (*procedure.Run, error) {
+	s, err := procedure.Start(procedure.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
 		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
 		Signer: signer, Provenance: prov})
 	if err != nil {
@@ -172,7 +173,7 @@ func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta ma
 func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontext.Config, error) {
 	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DrMode: mode, HoldPrimaryRouting: hold})
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was run.", err)
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
 	return cfg, nil
 }
@@ -182,7 +183,7 @@ func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontex
 func loadDR(o Options, region string) (*drcontext.Config, error) {
 	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DRPosture: true})
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was run.", err)
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
 	return cfg, nil
 }
@@ -199,12 +200,12 @@ func bootstrapped(ctx context.Context, a AWS, account, region string) (string, e
 	info, err := describe(ctx, a, drexec.BootstrapStack, region)
 	switch {
 	case err != nil:
-		return "", session.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
+		return "", procedure.Failf("cannot tell whether %s is bootstrapped: %v", region, err)
 	case !info.Exists:
-		return "", session.Failf("region %s of account %s is not bootstrapped (no %s stack): run `bin/cdk bootstrap aws://%s/%s` (Cloud Operations), then re-run",
+		return "", procedure.Failf("region %s of account %s is not bootstrapped (no %s stack): run `bin/cdk bootstrap aws://%s/%s` (Cloud Operations), then re-run",
 			region, account, drexec.BootstrapStack, account, region)
 	case !usableBootstrap[info.Status]:
-		return "", session.Failf("the %s stack in %s is %s: repair the bootstrap (`bin/cdk bootstrap aws://%s/%s`) before deploying",
+		return "", procedure.Failf("the %s stack in %s is %s: repair the bootstrap (`bin/cdk bootstrap aws://%s/%s`) before deploying",
 			drexec.BootstrapStack, region, info.Status, account, region)
 	}
 	return info.Status, nil
@@ -271,7 +272,7 @@ func buildValidator(ctx context.Context, r drexec.Runner, o Options, work string
 		return "", err
 	}
 	if res.ExitCode != 0 {
-		return "", session.Failf("the validator does not build (go build ./validate exited %d): %s", res.ExitCode, firstLine(res.Stderr))
+		return "", procedure.Failf("the validator does not build (go build ./validate exited %d): %s", res.ExitCode, firstLine(res.Stderr))
 	}
 	return bin, nil
 }
@@ -306,7 +307,7 @@ func synthTarget(ctx context.Context, r drexec.Runner, repo string, t drexec.Sta
 // gatedSynth synthesizes cfg's stack into dir with every validation on (the compliance gate):
 // the assembly a procedure then deploys as it is (deployCmd with asm), after reading it. Its
 // failure is the gate refusing the stack: nothing is deployed.
-func gatedSynth(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, dir string) error {
+func gatedSynth(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, dir string) error {
 	cmd := drexec.CDK{Repo: o.Repo}.SynthGated(drexec.StackOf(cfg), dir)
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
@@ -314,7 +315,7 @@ func gatedSynth(ctx context.Context, s *session.Session, o Options, cfg *drconte
 		return err
 	}
 	if res.ExitCode != 0 {
-		return session.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
+		return procedure.Failf("cdk synth %s exited %d (a failed synth is a failed compliance gate; nothing was deployed):\n%s",
 			cfg.StackID(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 	return nil
@@ -322,12 +323,12 @@ func gatedSynth(ctx context.Context, s *session.Session, o Options, cfg *drconte
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
-func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {
+func deploy(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {
 	cmd, err := deployCmd(o, cfg, asm, outputsFile, outDir)
 	if err != nil {
 		return nil, nil, err
 	}
-	log := session.NewLog(s.Stdout)
+	log := procedure.NewLog(s.Stdout)
 	cmd.Stdout, cmd.Stderr = log, log
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
@@ -335,19 +336,19 @@ func deploy(ctx context.Context, s *session.Session, o Options, cfg *drcontext.C
 		return nil, log.Bytes(), err
 	}
 	if res.ExitCode != 0 {
-		return nil, log.Bytes(), session.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
+		return nil, log.Bytes(), procedure.Failf("cdk deploy %s exited %d: see the deploy log in the evidence; a failed create rolls back (the stack may be ROLLBACK_COMPLETE and must be deleted before a retry: check the CloudFormation console)",
 			cfg.StackID(), res.ExitCode)
 	}
 	out, err := contract.Load(outputsFile, cfg.StackID())
 	if err != nil {
-		return nil, log.Bytes(), session.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
+		return nil, log.Bytes(), procedure.Failf("cdk deploy exited 0 but its outputs file is unusable: %v", err)
 	}
 	return out, log.Bytes(), nil
 }
 
 // validate runs the validator against an outputs file; its evidence (report.json, junit.xml,
 // summary.md) goes into the bundle under rel, whatever the verdict.
-func validate(ctx context.Context, s *session.Session, bin, outputsFile, stack, rel string, via validateVia) (string, error) {
+func validate(ctx context.Context, s *procedure.Run, bin, outputsFile, stack, rel string, via validateVia) (string, error) {
 	dir := filepath.Join(s.Work, rel)
 	cmd := drexec.Validate{Binary: bin, OutputsFile: outputsFile, Stack: stack, EvidenceDir: dir, ViaFunction: via.Function, Region: via.Region}.Cmd()
 	if via.Function != "" {
@@ -370,9 +371,9 @@ func validate(ctx context.Context, s *session.Session, bin, outputsFile, stack, 
 	case drexec.ValidateOK:
 		return "every check passed", nil
 	case drexec.ValidateFailed:
-		return "", session.Failf("validation failed (validator exit 1): see validation/summary.md in the evidence; the cache is NOT proven: do not route traffic to it")
+		return "", procedure.Failf("validation failed (validator exit 1): see validation/summary.md in the evidence; the cache is NOT proven: do not route traffic to it")
 	default:
-		return "", session.Failf("the validator could not run (exit %d: usage or configuration error, e.g. the Secrets Manager secret is unreadable): %s",
+		return "", procedure.Failf("the validator could not run (exit %d: usage or configuration error, e.g. the Secrets Manager secret is unreadable): %s",
 			res.ExitCode, firstLine(res.Stderr))
 	}
 }
@@ -398,7 +399,7 @@ const endpointToken = "SessionCache.Endpoint.Address"
 
 // removeBuiltValidator deletes the validator this run built (20 MB per run otherwise; the
 // evidence records the commit it was built from).
-func removeBuiltValidator(o Options, s *session.Session) {
+func removeBuiltValidator(o Options, s *procedure.Run) {
 	if o.Validator == "" {
 		_ = os.Remove(filepath.Join(s.Work, "valkey-dr-validate"))
 	}

@@ -9,15 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // testSigner is a local Ed25519 key in the test's temp dir (KMS is not called in these tests;
-// internal/dr/kmssign tests the KMS signer at its SDK seam).
-func testSigner(t *testing.T, root string) session.Signer {
+// internal/dr/evidence tests the KMS signer at its SDK seam).
+func testSigner(t *testing.T, root string) evidence.Signer {
 	t.Helper()
-	s, _, err := session.LoadOrCreateLocalKey(filepath.Join(root, "key", "k.key"))
+	s, _, err := evidence.LoadOrCreateLocalKey(filepath.Join(root, "key", "k.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,11 +25,11 @@ func testSigner(t *testing.T, root string) session.Signer {
 }
 
 // archive records the request and answers as the evidence bucket would.
-func (e *env) archive(_ context.Context, region string, r archive.Request, now time.Time) (*archive.Receipt, error) {
+func (e *env) archive(_ context.Context, region string, r evidence.ArchiveRequest, now time.Time) (*evidence.ArchiveReceipt, error) {
 	e.archived = append(e.archived, r)
-	rec := &archive.Receipt{ArchivedAt: now.Format(time.RFC3339)}
+	rec := &evidence.ArchiveReceipt{ArchivedAt: now.Format(time.RFC3339)}
 	for _, f := range r.Files {
-		rec.Objects = append(rec.Objects, archive.Object{Bucket: r.Bucket, Key: r.Prefix + "/" + filepath.Base(f), VersionID: "v-" + region,
+		rec.Objects = append(rec.Objects, evidence.ArchivedObject{Bucket: r.Bucket, Key: r.Prefix + "/" + filepath.Base(f), VersionID: "v-" + region,
 			LockMode: "COMPLIANCE", RetainUntil: r.RetainUntil.Format(time.RFC3339)})
 	}
 	return rec, nil
@@ -37,14 +37,14 @@ func (e *env) archive(_ context.Context, region string, r archive.Request, now t
 
 func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 	tests := map[string]struct {
-		who  Who
+		who  evidence.Who
 		want string
 	}{
-		"no reason":           {who: Who{Ticket: "CHG-1", Approver: "A"}, want: "--reason (REASON=) is required: environment prod is a production environment; accepted values: incident, test, failback"},
-		"an unknown reason":   {who: Who{Reason: "because", Ticket: "CHG-1", Approver: "A"}, want: `--reason (REASON=) "because" is not accepted`},
-		"no ticket":           {who: Who{Reason: "incident", Approver: "A"}, want: "--ticket (TICKET=) is required"},
-		"no approver":         {who: Who{Reason: "incident", Ticket: "CHG-1"}, want: "--approver (APPROVER=) is required"},
-		"a bad incident time": {who: Who{Reason: "incident", Ticket: "CHG-1", Approver: "A", IncidentStart: "03:00"}, want: "--incident-start (INCIDENT_START=) \"03:00\""},
+		"no reason":           {who: evidence.Who{Ticket: "CHG-1", Approver: "A"}, want: "--reason (REASON=) is required: environment prod is a production environment; accepted values: incident, test, failback"},
+		"an unknown reason":   {who: evidence.Who{Reason: "because", Ticket: "CHG-1", Approver: "A"}, want: `--reason (REASON=) "because" is not accepted`},
+		"no ticket":           {who: evidence.Who{Reason: "incident", Approver: "A"}, want: "--ticket (TICKET=) is required"},
+		"no approver":         {who: evidence.Who{Reason: "incident", Ticket: "CHG-1"}, want: "--approver (APPROVER=) is required"},
+		"a bad incident time": {who: evidence.Who{Reason: "incident", Ticket: "CHG-1", Approver: "A", IncidentStart: "03:00"}, want: "--incident-start (INCIDENT_START=) \"03:00\""},
 	}
 	for name, tc := range tests {
 		for _, proc := range []string{"activate", "failback", "teardown"} {
@@ -63,7 +63,7 @@ func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 				case "teardown":
 					_, err = Teardown(context.Background(), e.opts, e.deps)
 				}
-				if err == nil || !strings.Contains(err.Error(), tc.want) || session.ExitCode(err) != session.ExitUsage {
+				if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
 					t.Fatalf("err %v, want %q, exit 2", err, tc.want)
 				}
 				if len(e.fake.Calls()) != 0 {
@@ -84,15 +84,15 @@ func TestActivationBundleIsSignedRecordsWhoAndIsArchived(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	c, err := session.ReadBundle(res.Evidence.Tarball)
+	c, err := evidence.ReadBundle(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
-	trusted := session.TrustLocalSigner(e.deps.Signer.(*session.LocalSigner))
-	if r := session.Verify(context.Background(), c, session.VerifyOptions{Keys: []session.TrustedKey{trusted}}); !r.OK() || r.Verdict != session.VerdictPass || r.Kind != "activate" {
+	trusted := evidence.TrustLocalSigner(e.deps.Signer.(*evidence.LocalSigner))
+	if r := evidence.Verify(context.Background(), c, evidence.VerifyOptions{Keys: []evidence.TrustedKey{trusted}}); !r.OK() || r.Verdict != evidence.VerdictPass || r.Kind != "activate" {
 		t.Fatalf("verify: %+v", r)
 	}
-	raw, err := session.ReadTarball(res.Evidence.Tarball)
+	raw, err := evidence.ReadTarball(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,19 +100,19 @@ func TestActivationBundleIsSignedRecordsWhoAndIsArchived(t *testing.T) {
 	for p, d := range raw {
 		files[strings.TrimPrefix(p, c.Name+"/")] = d
 	}
-	var prov session.Provenance
-	if err := json.Unmarshal(files[session.FileProvenance], &prov); err != nil {
+	var prov evidence.Provenance
+	if err := json.Unmarshal(files[evidence.FileProvenance], &prov); err != nil {
 		t.Fatal(err)
 	}
 	if prov.Reason != "test" || prov.Ticket != "CHG-1234" || prov.Approver != "Dana Roe" || !prov.Production ||
 		!strings.Contains(prov.CallerArn, "assumed-role/CloudOps/ops") || prov.Host == "" || prov.IncidentStart.IsZero() {
 		t.Fatalf("provenance: %+v", prov)
 	}
-	if tl := string(files[session.FileTimelineText]); !strings.Contains(tl, "SINCE INCIDENT") || !strings.Contains(tl, "within the RTO") {
+	if tl := string(files[evidence.FileTimelineText]); !strings.Contains(tl, "SINCE INCIDENT") || !strings.Contains(tl, "within the RTO") {
 		t.Fatalf("timeline:\n%s", tl)
 	}
-	for _, row := range session.Section9Rows {
-		if !strings.Contains(string(files[session.FileReadme]), row) {
+	for _, row := range evidence.Section9Rows {
+		if !strings.Contains(string(files[evidence.FileReadme]), row) {
 			t.Fatalf("README lacks row %q", row)
 		}
 	}

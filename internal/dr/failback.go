@@ -8,7 +8,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Failback is runbook section 8 steps 1–3: deploy drMode=none in the primary region with the
@@ -60,19 +61,19 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 		s.Printf("\nFAILBACK FINISHED: %s validated and routing released. When Change Management approves, remove the DR stack:\n    make dr-teardown ENV=%s CONFIRM=%s",
 			held.StackID(), held.EnvironmentName, dr.StackID())
 	}
-	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
 }
 
-func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, release, dr *drcontext.Config, drErr error) error {
+func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, release, dr *drcontext.Config, drErr error) error {
 	r := s.Runner()
 	var validator string
 	var drStack *assembly.Stack
-	phaseHeld := session.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: session.RunbookDeploy}
-	phaseValidate := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
-	phaseRelease := session.PlannedPhase{Name: "routing release (deploy)", Estimate: session.RunbookRouting}
+	phaseHeld := procedure.PlannedPhase{Name: "deploy (PRIMARY record held)", Estimate: procedure.RunbookDeploy}
+	phaseValidate := procedure.PlannedPhase{Name: "validation", Estimate: procedure.RunbookValidation}
+	phaseRelease := procedure.PlannedPhase{Name: "routing release (deploy)", Estimate: procedure.RunbookRouting}
 	heldAsm := filepath.Join(s.Work, "cdk.out.held")
 
-	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, d.AWS, held.Region, held.Env.Account)
 		if err != nil {
 			return "", err
@@ -101,7 +102,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 		}
 		rec, refusal := checkReplacement(ctx, s, o, d, held, held.StackID(), replacementTemplate(heldAsm, held.StackID()))
 		pre["replacement"] = rec
-		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		if refusal != nil {
@@ -120,13 +121,13 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 		var log []byte
 		var err error
 		heldOut, log, err = deploy(ctx, s, o, held, heldAsm, heldOutputs, heldAsm)
-		if werr := s.Bundle.WriteFile(session.FileDeployHeldLog, log); werr != nil {
+		if werr := s.Bundle.WriteFile(evidence.FileDeployHeldLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		return "cdk deploy exited 0; the PRIMARY record is held back", s.Bundle.CopyFile(session.FileStackOutputsHeld, heldOutputs)
+		return "cdk deploy exited 0; the PRIMARY record is held back", s.Bundle.CopyFile(evidence.FileStackOutputsHeld, heldOutputs)
 	})
 	if err != nil {
 		s.NotRun("deploy did not finish: routing NOT released, the DR cache keeps serving", phaseValidate, phaseRelease)
@@ -134,7 +135,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	}
 
 	err = s.Phase(ctx, phaseValidate.Name, phaseValidate.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, heldOutputs, held.StackID(), session.DirValidation, viaFor(o, heldOut, held.Region))
+		return validate(ctx, s, validator, heldOutputs, held.StackID(), evidence.DirValidation, viaFor(o, heldOut, held.Region))
 	})
 	if err != nil {
 		s.NotRun("validation failed: routing NOT released, the DR cache keeps serving", phaseRelease)
@@ -142,7 +143,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	}
 	// Before the release deploy: once the PRIMARY record is back, its health check reads the
 	// canary, and a canary that publishes nothing would fail the new primary over at once.
-	err = s.Phase(ctx, "canary preflight", session.RunbookPrepare, func() (string, error) {
+	err = s.Phase(ctx, "canary preflight", procedure.RunbookPrepare, func() (string, error) {
 		return "Success 1 seen", canaryPreflight(ctx, s, d, held.Region, held.CacheName(), heldOut)
 	})
 	if err != nil {
@@ -153,13 +154,13 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
 	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
 		_, log, err := deploy(ctx, s, o, release, "", releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
-		if werr := s.Bundle.WriteFile(session.FileDeployReleaseLog, log); werr != nil {
+		if werr := s.Bundle.WriteFile(evidence.FileDeployReleaseLog, log); werr != nil {
 			return "", werr
 		}
 		if err != nil {
 			return "", err
 		}
-		return "cdk deploy exited 0; the PRIMARY record owns the service name again", s.Bundle.CopyFile(session.FileStackOutputsReleased, releaseOutputs)
+		return "cdk deploy exited 0; the PRIMARY record owns the service name again", s.Bundle.CopyFile(evidence.FileStackOutputsReleased, releaseOutputs)
 	})
 
 	// Routing evidence: the held and released templates, each beside the DR stack's records
@@ -173,7 +174,7 @@ func failback(ctx context.Context, s *session.Session, o Options, d Deps, held, 
 	if relStack != nil {
 		after = append(records(relStack, resolve), drRecords...)
 	}
-	if werr := s.WriteRouting(session.RoutingFailbackRelease, assembly.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
+	if werr := s.Bundle.WriteRouting(evidence.RoutingFailbackRelease, assembly.NewRoutingChange("failback: release of the PRIMARY record ("+release.StackID()+")", before, after)); werr != nil && err == nil {
 		err = werr
 	}
 	if err != nil {

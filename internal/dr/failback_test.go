@@ -32,7 +32,7 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	w, r := res.Session.Work, repoAbs(t)
+	w, r := res.Run.Work, repoAbs(t)
 	want := []string{
 		// The identity check at the regional STS endpoint of the primary region (failback acts there).
 		"sdk sts:GetCallerIdentity @us-east-1",

@@ -13,17 +13,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit/kittest"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 // openTestKit builds the prod kit from this repository's cdk.json and opens it.
 func openTestKit(t *testing.T) *drkit.Kit {
 	t.Helper()
 	b, signer, _ := buildTestKit(t, func(src string) { kittest.FakeRuntime(t, src) })
-	k, err := drkit.Open(context.Background(), b.Tarball, t.TempDir(), []session.TrustedKey{session.TrustLocalSigner(signer)})
+	k, err := drkit.Open(context.Background(), b.Tarball, t.TempDir(), []evidence.TrustedKey{evidence.TrustLocalSigner(signer)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func openTestKit(t *testing.T) *drkit.Kit {
 // buildTestKit builds the prod kit from this repository's cdk.json (the fake answers git, go
 // and cdk synth with golden assemblies); runtime puts the node_modules the kit carries into
 // the source repository. keyFile holds the signer's key.
-func buildTestKit(t *testing.T, runtime func(src string)) (b *drkit.Built, signer *session.LocalSigner, keyFile string) {
+func buildTestKit(t *testing.T, runtime func(src string)) (b *drkit.Built, signer *evidence.LocalSigner, keyFile string) {
 	t.Helper()
 	src := t.TempDir()
 	for _, f := range append([]string{"go.mod"}, drkit.RepoFiles...) {
@@ -59,7 +59,7 @@ func buildTestKit(t *testing.T, runtime func(src string)) (b *drkit.Built, signe
 		}},
 	}, versions...)}
 	keyFile = filepath.Join(t.TempDir(), "kit.key")
-	signer, _, err := session.LoadOrCreateLocalKey(keyFile)
+	signer, _, err := evidence.LoadOrCreateLocalKey(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	work := res.Session.Work
+	work := res.Run.Work
 	asm := k.Dir + "/assemblies/matrix"
 	want := []string{
 		k.Dir + "/scripts/prereqs node",

@@ -14,7 +14,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // kitStack is the kit's assembly of cfg's region x drMode; a usage error (nothing run) when
@@ -22,10 +22,10 @@ import (
 func kitStack(k *drkit.Kit, cfg *drcontext.Config) (drkit.Stack, error) {
 	st, err := k.Manifest.Find(cfg.Region, cfg.DrMode)
 	if err != nil {
-		return drkit.Stack{}, session.Usagef("%v. Nothing was run.", err)
+		return drkit.Stack{}, procedure.Usagef("%v. Nothing was run.", err)
 	}
 	if st.Stack != cfg.StackID() {
-		return drkit.Stack{}, session.Usagef("the kit's %s assembly is stack %s, the kit's cdk.json names %s: the kit is inconsistent; rebuild it (make dr-kit ENV=%s). Nothing was run.",
+		return drkit.Stack{}, procedure.Usagef("the kit's %s assembly is stack %s, the kit's cdk.json names %s: the kit is inconsistent; rebuild it (make dr-kit ENV=%s). Nothing was run.",
 			st.Assembly, st.Stack, cfg.StackID(), cfg.EnvironmentName)
 	}
 	return st, nil
@@ -34,7 +34,7 @@ func kitStack(k *drkit.Kit, cfg *drcontext.Config) (drkit.Stack, error) {
 // kitPrereqs runs the kit's scripts/prereqs for Node 24 and the pinned CDK CLI, which the kit
 // carries (node_modules: nothing is fetched; off linux-x64 the runner's own Node 24; an
 // older kit without node_modules gets npm ci); no Go is asked for.
-func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
+func kitPrereqs(ctx context.Context, s *procedure.Run, k *drkit.Kit) error {
 	cmd := drexec.Prereqs(k.Dir, "node")
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
 	s.Printf("    %s", cmd)
@@ -43,7 +43,7 @@ func kitPrereqs(ctx context.Context, s *session.Session, k *drkit.Kit) error {
 		return err
 	}
 	if res.ExitCode != 0 {
-		return session.Failf("the kit's prerequisites check (scripts/prereqs node) exited %d: install what it names (Node 24 off linux-x64; the kit carries the CDK CLI) and re-run", res.ExitCode)
+		return procedure.Failf("the kit's prerequisites check (scripts/prereqs node) exited %d: install what it names (Node 24 off linux-x64; the kit carries the CDK CLI) and re-run", res.ExitCode)
 	}
 	return nil
 }
@@ -151,7 +151,7 @@ func kitMeta(k *drkit.Kit) map[string]any {
 
 // recheckKit re-hashes the deployed assembly after the deploy (what cdk read is still what
 // the gate passed) and records the result.
-func recheckKit(s *session.Session, o Options, cfg *drcontext.Config) error {
+func recheckKit(s *procedure.Run, o Options, cfg *drcontext.Config) error {
 	if o.Kit == nil {
 		return nil
 	}
@@ -168,7 +168,7 @@ func recheckKit(s *session.Session, o Options, cfg *drcontext.Config) error {
 			km["filesAddedDuringDeploy"] = added.Files
 		}
 	case err != nil:
-		return session.Failf("the kit's assembly changed during the deploy: %v (the deploy ran from it: compare the evidence's deploy.log with the gate's assembly)", err)
+		return procedure.Failf("the kit's assembly changed during the deploy: %v (the deploy ran from it: compare the evidence's deploy.log with the gate's assembly)", err)
 	}
 	s.Printf("    kit: %s re-verified after the deploy (%d files match the manifest)", st.Assembly, n)
 	if km, ok := s.Meta["kit"].(map[string]any); ok {

@@ -16,7 +16,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Canary preflight bounds: the canary runs every minute; CloudWatch shows a data point a
@@ -38,20 +39,20 @@ type canaryRecord struct {
 }
 
 // canaryPreflight waits, bounded, for one Success 1 of the cache's canary in region.
-func canaryPreflight(ctx context.Context, s *session.Session, d Deps, region, cacheName string, outputs map[string]string) error {
+func canaryPreflight(ctx context.Context, s *procedure.Run, d Deps, region, cacheName string, outputs map[string]string) error {
 	rec := canaryRecord{Region: region, CacheName: cacheName, Function: outputs[contract.KeyCanaryFunctionName]}
 	write := func(verdict string) {
 		rec.Verdict = verdict
-		_ = s.Bundle.WriteJSON(session.FileCanaryPreflight, rec)
+		_ = s.Bundle.WriteJSON(evidence.FileCanaryPreflight, rec)
 	}
 	if rec.Function == "" {
 		write("refused: no canary")
-		return session.Failf("routing NOT released: the stack has no health canary (no %s output), so its PRIMARY health check would read missing data and fail over", contract.KeyCanaryFunctionName)
+		return procedure.Failf("routing NOT released: the stack has no health canary (no %s output), so its PRIMARY health check would read missing data and fail over", contract.KeyCanaryFunctionName)
 	}
 	cw, err := d.AWS.CloudWatch(ctx, region)
 	if err != nil {
 		write("refused: " + err.Error())
-		return session.Failf("routing NOT released: AWS configuration for %s: %v", region, err)
+		return procedure.Failf("routing NOT released: AWS configuration for %s: %v", region, err)
 	}
 	last := "no data point yet"
 	for i, n := 0, int(canaryWait/canaryPoll); ; i++ {
@@ -82,9 +83,9 @@ func canaryPreflight(ctx context.Context, s *session.Session, d Deps, region, ca
 	}
 	write("refused: " + last)
 	if len(rec.Values) > 0 {
-		return session.Failf("routing NOT released: the canary %s in %s publishes Success 0 (%s): it reaches CloudWatch but its checks fail: read its log group, fix, re-run", rec.Function, region, last)
+		return procedure.Failf("routing NOT released: the canary %s in %s publishes Success 0 (%s): it reaches CloudWatch but its checks fail: read its log group, fix, re-run", rec.Function, region, last)
 	}
-	return session.Failf("routing NOT released: the canary %s has not published Success for %s in %s within %s (%s). Likely cause: its subnets reach neither CloudWatch nor Secrets Manager (no NAT gateway and no VPC endpoints): set createVpcEndpoints for %s in cdk.json and redeploy, or give the subnets a NAT gateway; its log group says more",
+	return procedure.Failf("routing NOT released: the canary %s has not published Success for %s in %s within %s (%s). Likely cause: its subnets reach neither CloudWatch nor Secrets Manager (no NAT gateway and no VPC endpoints): set createVpcEndpoints for %s in cdk.json and redeploy, or give the subnets a NAT gateway; its log group says more",
 		rec.Function, cacheName, region, canaryWait, last, region)
 }
 
@@ -146,7 +147,7 @@ func routeMode(name string) (RouteMode, error) {
 			return m, nil
 		}
 	}
-	return RouteMode{}, session.Usagef("--route %q (ROUTE=): want auto or force: auto leaves routing to the health checks, force requests failover after validation", name)
+	return RouteMode{}, procedure.Usagef("--route %q (ROUTE=): want auto or force: auto leaves routing to the health checks, force requests failover after validation", name)
 }
 
 // validateVia is where the validator runs: through the canary (Function set) or here.
@@ -166,15 +167,15 @@ func viaFor(o Options, outputs map[string]string, region string) validateVia {
 // forceFailover is activate's routing step after validation passed: nothing with --route=auto
 // (the health checks decide); with --route=force the canary preflight on the DR cache, then
 // the failover request (route --to dr).
-func forceFailover(ctx context.Context, s *session.Session, d Deps, mode RouteMode, cfg *drcontext.Config, out map[string]string, primary *drcontext.Config, primaryErr error) error {
+func forceFailover(ctx context.Context, s *procedure.Run, d Deps, mode RouteMode, cfg *drcontext.Config, out map[string]string, primary *drcontext.Config, primaryErr error) error {
 	if !mode.Force {
 		s.Printf("\n    routing: --route=%s: %s (make dr-route ENV=%s TO=dr forces it)", mode.Name, mode.Meaning, cfg.EnvironmentName)
 		return nil
 	}
 	if primaryErr != nil {
-		return session.Failf("--route=force: the primary's configuration is needed to find the switch: %v", primaryErr)
+		return procedure.Failf("--route=force: the primary's configuration is needed to find the switch: %v", primaryErr)
 	}
-	err := s.Phase(ctx, "canary preflight", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "canary preflight", procedure.RunbookPrepare, func() (string, error) {
 		return "Success 1 seen", canaryPreflight(ctx, s, d, cfg.Region, cfg.CacheName(), out)
 	})
 	if err != nil {
@@ -193,13 +194,13 @@ func forceFailover(ctx context.Context, s *session.Session, d Deps, mode RouteMo
 // request is the one moment of cutover, after the canary preflight. Clearing first would let
 // the release deploy move traffic on its own, and a failed release would leave the DR cache
 // serving with no request standing. Publishing 0 when nothing was requested changes nothing.
-func clearFailover(ctx context.Context, s *session.Session, d Deps, release *drcontext.Config) error {
+func clearFailover(ctx context.Context, s *procedure.Run, d Deps, release *drcontext.Config) error {
 	tgt, err := routeTarget("primary")
 	if err != nil {
 		return err
 	}
 	if err := routeTo(ctx, s, d, release, tgt); err != nil {
-		return session.Failf("the PRIMARY record is released, but the failover request is not cleared (%v): run `make dr-route ENV=%s TO=primary`; until then the DR cache keeps serving", err, release.EnvironmentName)
+		return procedure.Failf("the PRIMARY record is released, but the failover request is not cleared (%v): run `make dr-route ENV=%s TO=primary`; until then the DR cache keeps serving", err, release.EnvironmentName)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/cfnreplace"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // replacementRecord is preflight.json's "replacement": what was compared and what was found.
@@ -44,7 +44,7 @@ var noResources = map[string]bool{"ROLLBACK_COMPLETE": true, "REVIEW_IN_PROGRESS
 // checkReplacement compares the deployed template of cfg's stack (stack in cfg.Region) with
 // next, the template about to be deployed. The error is the refusal (ExitUsage: nothing was
 // deployed); everything else is in the record.
-func checkReplacement(ctx context.Context, s *session.Session, o Options, d Deps, cfg *drcontext.Config, stack string, next *assembly.Template) (replacementRecord, error) {
+func checkReplacement(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg *drcontext.Config, stack string, next *assembly.Template) (replacementRecord, error) {
 	rec := replacementRecord{Stack: stack, Region: cfg.Region}
 	note := func(why string) (replacementRecord, error) {
 		rec.Note = "not checked: " + why + "; the deploy goes ahead (a createOnly change of a named resource would fail it and roll back: see docs/runbook.md)"
@@ -94,7 +94,7 @@ func checkReplacement(ctx context.Context, s *session.Session, o Options, d Deps
 			"    If the values differ once resolved, the update fails and rolls back.", stack, indent(list, "    "))
 		return rec, nil
 	}
-	return rec, session.Usagef("the deploy of %s in %s cannot succeed: it changes a property that replaces a resource whose custom name stays the same, "+
+	return rec, procedure.Usagef("the deploy of %s in %s cannot succeed: it changes a property that replaces a resource whose custom name stays the same, "+
 		"and CloudFormation cannot replace it (the update would fail and roll back):\n%s\n"+
 		"Nothing was deployed. Take the way out above (or put back the value the stack was deployed with), then re-run. If the check is wrong (the values are equal once resolved: it compares templates), "+
 		"re-run with --allow-replacement (make: ALLOW_REPLACEMENT=yes); the evidence records it.", stack, cfg.Region, list)

@@ -38,7 +38,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // ShiftPrediction is the model's time to shift traffic (internal/route53model): from the
@@ -99,7 +100,7 @@ func routeTarget(name string) (RouteTarget, error) {
 		}
 		names = append(names, t.Name)
 	}
-	return RouteTarget{}, session.Usagef("--to %q (TO=): want %s: dr requests failover to the DR region, primary clears the request", name, strings.Join(names, " or "))
+	return RouteTarget{}, procedure.Usagef("--to %q (TO=): want %s: dr requests failover to the DR region, primary clears the request", name, strings.Join(names, " or "))
 }
 
 // scheduleState is one schedule as GetSchedule answered.
@@ -243,7 +244,7 @@ func Route(ctx context.Context, o Options, d Deps) (*Result, error) {
 	runErr := routeTo(ctx, s, d, primary, tgt)
 	sealed, serr := s.Finish(ctx, runErr, "Runbook step 3 (routing): the forced-failover switch (docs/design.md, \"Forced failover\"). Route 53's data plane reads the switch alarm's data stream, which the request schedule holds; every call went to the DR region except the best-effort Route 53 read; no change was made in the primary region or in Route 53's control plane.")
 	archiveSealed(ctx, s, o, d, primary, sealed)
-	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
 }
 
 // switchClients are the DR region's clients of the switch.
@@ -253,7 +254,7 @@ type switchClients struct {
 }
 
 // routeTo is the procedure on an open session; activate --route=force and failback use it too.
-func routeTo(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config, tgt RouteTarget) error {
+func routeTo(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, tgt RouteTarget) error {
 	return routeToWith(ctx, s, d, primary, tgt, routeOptions{})
 }
 
@@ -266,21 +267,21 @@ type routeOptions struct {
 	regionalOnly bool
 }
 
-func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config, tgt RouteTarget, opt routeOptions) error {
+func routeToWith(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, tgt RouteTarget, opt routeOptions) error {
 	region, alarm := primary.SwitchRegion(), primary.FailoverAlarmName()
 	var c switchClients
 	var err error
 	if c.cw, err = d.AWS.CloudWatch(ctx, region); err != nil {
-		return session.Failf("AWS configuration for %s: %v", region, err)
+		return procedure.Failf("AWS configuration for %s: %v", region, err)
 	}
 	if c.sch, err = d.AWS.Scheduler(ctx, region); err != nil {
-		return session.Failf("AWS configuration for %s: %v", region, err)
+		return procedure.Failf("AWS configuration for %s: %v", region, err)
 	}
 	var ids []healthCheck
 	var idsNote, roleArn string
 	var before switchState
 	var period time.Duration
-	err = s.Phase(ctx, "switch before", session.RunbookPrepare, func() (string, error) {
+	err = s.Phase(ctx, "switch before", procedure.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, d.AWS, region, primary.Env.Account)
 		if err != nil {
 			return "", err
@@ -294,16 +295,16 @@ func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcon
 			ids, idsNote = healthCheckIDs(ctx, s, d, primary)
 		}
 		before, period = readSwitch(ctx, s, d, c, primary, roleArn, ids, idsNote)
-		if err := s.Bundle.WriteJSON(session.FileRouteBefore, before); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FileRouteBefore, before); err != nil {
 			return "", err
 		}
 		if before.AlarmError != "" {
-			return "", session.Failf("cannot read the switch alarm %s in %s: %s", alarm, region, before.AlarmError)
+			return "", procedure.Failf("cannot read the switch alarm %s in %s: %s", alarm, region, before.AlarmError)
 		}
 		return fmt.Sprintf("alarm %s; request schedule %s; data stream %s", before.AlarmState, scheduleText(before.Request), streamText(before.Stream)), nil
 	})
 	if err != nil {
-		s.NotRun("the switch could not be read", session.PlannedPhase{Name: "publish " + tgt.Name, Estimate: session.RunbookRouting})
+		s.NotRun("the switch could not be read", procedure.PlannedPhase{Name: "publish " + tgt.Name, Estimate: procedure.RunbookRouting})
 		return err
 	}
 
@@ -311,9 +312,9 @@ func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcon
 	var requestedAt time.Time
 	obs := observedTimes{}
 	var last switchState
-	err = s.Phase(ctx, "publish "+tgt.Name, session.RunbookRouting, func() (string, error) {
+	err = s.Phase(ctx, "publish "+tgt.Name, procedure.RunbookRouting, func() (string, error) {
 		requestedAt = d.Now()
-		rec.RequestedAt = session.Stamp(requestedAt)
+		rec.RequestedAt = evidence.Stamp(requestedAt)
 		var err error
 		if tgt.Name == "dr" {
 			rec.Action, err = ensureRequest(ctx, c.sch, primary, roleArn)
@@ -345,12 +346,12 @@ func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcon
 		})
 	}
 	rec.After = after
-	recheckPhase := session.PlannedPhase{Name: "re-check", Estimate: session.Estimate{Label: "re-check (best effort)"}}
+	recheckPhase := procedure.PlannedPhase{Name: "re-check", Estimate: procedure.Estimate{Label: "re-check (best effort)"}}
 	if err == nil {
 		err = s.Phase(ctx, recheckPhase.Name, recheckPhase.Estimate, func() (string, error) {
 			rec.Recheck = recheckSwitch(ctx, s, d, c, primary, roleArn, tgt, period, ids, idsNote, requestedAt, &obs)
 			if rec.Recheck.Verdict == verdictDisagrees {
-				return "", session.Failf("the switch does not hold: %s (see route-after.json, recheck); %s", rec.Recheck.Note, holdAdvice(primary, tgt))
+				return "", procedure.Failf("the switch does not hold: %s (see route-after.json, recheck); %s", rec.Recheck.Note, holdAdvice(primary, tgt))
 			}
 			return rec.Recheck.Verdict + ": " + rec.Recheck.Note, nil
 		})
@@ -360,14 +361,14 @@ func routeToWith(ctx context.Context, s *session.Session, d Deps, primary *drcon
 	}
 	rec.Observed = obs
 	s.Printf("    observed since the request: data stream %s, alarm %s, Route 53 %s", orElse(obs.DataStream, "not seen"), orElse(obs.Alarm, "not seen"), orElse(obs.Route53, "not seen"))
-	if werr := s.Bundle.WriteJSON(session.FileRouteAfter, rec); werr != nil && err == nil {
+	if werr := s.Bundle.WriteJSON(evidence.FileRouteAfter, rec); werr != nil && err == nil {
 		err = werr
 	}
 	return err
 }
 
 // predict prints and records the model's time to shift, when a model is wired.
-func predict(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config, tgt RouteTarget) *prediction {
+func predict(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, tgt RouteTarget) *prediction {
 	if d.Predict == nil {
 		return nil
 	}
@@ -405,7 +406,7 @@ func ensureRequest(ctx context.Context, sch SchedulerAPI, primary *drcontext.Con
 	name, region := primary.FailoverRequestScheduleName(), primary.SwitchRegion()
 	st := getSchedule(ctx, sch, name, requestWant(primary, roleArn))
 	if st.Error != "" {
-		return "", session.Failf("cannot read the request schedule %s in %s: %s", name, region, st.Error)
+		return "", procedure.Failf("cannot read the request schedule %s in %s: %s", name, region, st.Error)
 	}
 	created := false
 	if !st.Exists {
@@ -431,17 +432,17 @@ func ensureRequest(ctx context.Context, sch SchedulerAPI, primary *drcontext.Con
 		switch {
 		case errors.As(err, &conflict): // created meanwhile (another operator): check it below
 		case err != nil:
-			return "", session.Failf("create the request schedule %s in %s: %s", name, region,
+			return "", procedure.Failf("create the request schedule %s in %s: %s", name, region,
 				schedulerHint(err, "scheduler:CreateSchedule and iam:PassRole on "+roleArn))
 		default:
 			created = true
 		}
 		if st = getSchedule(ctx, sch, name, requestWant(primary, roleArn)); st.Error != "" || !st.Exists {
-			return "", session.Failf("the request schedule %s in %s cannot be read back after its creation: %s", name, region, orText("not found", st.Error))
+			return "", procedure.Failf("the request schedule %s in %s cannot be read back after its creation: %s", name, region, orText("not found", st.Error))
 		}
 	}
 	if len(st.Problems) > 0 {
-		return "", session.Failf("the request schedule %s in %s exists but is not what drctl creates: %s. It was changed by hand: fix it in the EventBridge Scheduler console, or run `make dr-route ENV=%s TO=primary` (deletes it) and then TO=dr again (the alarm's period bridges the minute between)",
+		return "", procedure.Failf("the request schedule %s in %s exists but is not what drctl creates: %s. It was changed by hand: fix it in the EventBridge Scheduler console, or run `make dr-route ENV=%s TO=primary` (deletes it) and then TO=dr again (the alarm's period bridges the minute between)",
 			name, region, strings.Join(st.Problems, "; "), primary.EnvironmentName)
 	}
 	if created {
@@ -461,7 +462,7 @@ func clearRequest(ctx context.Context, sch SchedulerAPI, primary *drcontext.Conf
 	case errors.As(err, &notFound):
 		return fmt.Sprintf("no request schedule %s in %s: the request was already cleared (nothing changed)", name, region), nil
 	case err != nil:
-		return "", session.Failf("delete the request schedule %s in %s: %s", name, region, schedulerHint(err, "scheduler:DeleteSchedule"))
+		return "", procedure.Failf("delete the request schedule %s in %s: %s", name, region, schedulerHint(err, "scheduler:DeleteSchedule"))
 	}
 	return fmt.Sprintf("deleted the request schedule %s in %s", name, region), nil
 }
@@ -507,7 +508,7 @@ func getSchedule(ctx context.Context, sch SchedulerAPI, name string, want schedu
 		problems = append(problems, "flexible time window not OFF")
 	}
 	if out.EndDate != nil {
-		problems = append(problems, "an end date "+session.Stamp(*out.EndDate))
+		problems = append(problems, "an end date "+evidence.Stamp(*out.EndDate))
 	}
 	if out.Target == nil {
 		problems = append(problems, "no target")
@@ -541,10 +542,10 @@ func sameJSON(a, b string) bool {
 
 // readSwitch reads the alarm, both schedules, the data stream and, best effort, the health
 // checks. It returns the alarm's period (0 when unreadable).
-func readSwitch(ctx context.Context, s *session.Session, d Deps, c switchClients, primary *drcontext.Config, roleArn string, ids []healthCheck, idsNote string) (switchState, time.Duration) {
+func readSwitch(ctx context.Context, s *procedure.Run, d Deps, c switchClients, primary *drcontext.Config, roleArn string, ids []healthCheck, idsNote string) (switchState, time.Duration) {
 	region, alarm := primary.SwitchRegion(), primary.FailoverAlarmName()
 	now := d.Now()
-	st := switchState{At: session.Stamp(now), Alarm: alarm, Region: region, Route53Note: idsNote}
+	st := switchState{At: evidence.Stamp(now), Alarm: alarm, Region: region, Route53Note: idsNote}
 	a, err := describeAlarm(ctx, c.cw, alarm)
 	if err != nil {
 		st.AlarmError = err.Error()
@@ -653,7 +654,7 @@ func readStream(ctx context.Context, cw CloudWatchAPI, environment string, now t
 	for _, r := range out.MetricDataResults {
 		for i, v := range r.Values {
 			if i < len(r.Timestamps) {
-				st.Points = append(st.Points, point{At: session.Stamp(r.Timestamps[i]), Value: v, t: r.Timestamps[i]})
+				st.Points = append(st.Points, point{At: evidence.Stamp(r.Timestamps[i]), Value: v, t: r.Timestamps[i]})
 			}
 		}
 	}
@@ -693,7 +694,7 @@ func describeAlarm(ctx context.Context, cw CloudWatchAPI, alarm string) (alarmIn
 	a := out.MetricAlarms[0]
 	info := alarmInfo{state: string(a.StateValue), reason: aws.ToString(a.StateReason), period: aws.ToInt32(a.Period)}
 	if a.StateUpdatedTimestamp != nil {
-		info.updated = session.Stamp(*a.StateUpdatedTimestamp)
+		info.updated = evidence.Stamp(*a.StateUpdatedTimestamp)
 	}
 	return info, nil
 }
@@ -761,7 +762,7 @@ func observe(d Deps, st switchState, tgt RouteTarget, requestedAt time.Time, obs
 
 // waitStream polls the schedule and the data stream until they hold tgt, bounded by
 // routeStreamWait.
-func waitStream(ctx context.Context, s *session.Session, d Deps, c switchClients, primary *drcontext.Config, roleArn string, tgt RouteTarget, requestedAt time.Time, obs *observedTimes) (switchState, error) {
+func waitStream(ctx context.Context, s *procedure.Run, d Deps, c switchClients, primary *drcontext.Config, roleArn string, tgt RouteTarget, requestedAt time.Time, obs *observedTimes) (switchState, error) {
 	var why string
 	for i, n := 0, int(routeStreamWait/routePoll); ; i++ {
 		st, _ := readSwitch(ctx, s, d, c, primary, roleArn, nil, "")
@@ -784,14 +785,14 @@ func waitStream(ctx context.Context, s *session.Session, d Deps, c switchClients
 		}
 	}
 	if tgt.Name == "dr" {
-		return switchState{}, session.Failf("the request schedule %s exists, but after %s the data stream does not show it (%s): the publisher (role %s, target %s) may be failing: check the schedule in the EventBridge Scheduler console of %s; the request stands (the schedule stays)",
+		return switchState{}, procedure.Failf("the request schedule %s exists, but after %s the data stream does not show it (%s): the publisher (role %s, target %s) may be failing: check the schedule in the EventBridge Scheduler console of %s; the request stands (the schedule stays)",
 			primary.FailoverRequestScheduleName(), routeStreamWait, why, primary.FailoverPublisherRoleName(), contract.PutMetricDataTarget, primary.SwitchRegion())
 	}
-	return switchState{}, session.Failf("the request schedule is deleted, but after %s the data stream does not show it cleared (%s): %s", routeStreamWait, why, holdAdvice(primary, tgt))
+	return switchState{}, procedure.Failf("the request schedule is deleted, but after %s the data stream does not show it cleared (%s): %s", routeStreamWait, why, holdAdvice(primary, tgt))
 }
 
 // recheckSwitch looks again every alarm period, recheckPeriods times, best effort.
-func recheckSwitch(ctx context.Context, s *session.Session, d Deps, c switchClients, primary *drcontext.Config, roleArn string, tgt RouteTarget,
+func recheckSwitch(ctx context.Context, s *procedure.Run, d Deps, c switchClients, primary *drcontext.Config, roleArn string, tgt RouteTarget,
 	period time.Duration, ids []healthCheck, idsNote string, requestedAt time.Time, obs *observedTimes) recheck {
 	r := recheck{Observations: []observation{}}
 	if period <= 0 {
@@ -856,7 +857,7 @@ func overrideAgrees(st switchState, tgt RouteTarget) (ok, answered bool) {
 
 // waitHealthChecks polls Route 53 until the override health check agrees with the request,
 // bounded and best effort: a Route 53 that does not answer ends the wait, not the procedure.
-func waitHealthChecks(ctx context.Context, s *session.Session, d Deps, st switchState, tgt RouteTarget, read func() switchState) switchState {
+func waitHealthChecks(ctx context.Context, s *procedure.Run, d Deps, st switchState, tgt RouteTarget, read func() switchState) switchState {
 	for i, n := 0, int(routeRoute53Wait/routePoll); ; i++ {
 		ok, answered := overrideAgrees(st, tgt)
 		if ok || !answered || i >= n {
@@ -874,8 +875,8 @@ func waitHealthChecks(ctx context.Context, s *session.Session, d Deps, st switch
 	}
 }
 
-// stamp is session.Stamp, short for the progress lines.
-func stamp(t time.Time) string { return session.Stamp(t) }
+// stamp is evidence.Stamp, short for the progress lines.
+func stamp(t time.Time) string { return evidence.Stamp(t) }
 
 // The health checks of the PRIMARY record (constructs/dns), by the names the evidence gives
 // them. The calculated check is found but not asked: GetHealthCheckStatus does not answer for
@@ -894,7 +895,7 @@ const routeListPages = 20
 // asked). The override check is the CLOUDWATCH_METRIC check on the switch alarm; the
 // calculated check is the one counting it; the canary check is the calculated check's other
 // child.
-func healthCheckIDs(ctx context.Context, s *session.Session, d Deps, primary *drcontext.Config) ([]healthCheck, string) {
+func healthCheckIDs(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config) ([]healthCheck, string) {
 	note := func(why string) ([]healthCheck, string) {
 		n := "health checks not asked: " + why + "; the switch does not need them"
 		s.Printf("    NOTE: %s", n)

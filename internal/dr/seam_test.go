@@ -22,9 +22,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 const (
@@ -163,7 +163,7 @@ type env struct {
 	// canary's metric (Success 1 published).
 	sw *fakeSwitch
 	// archived are the archive requests (evidence_test.go).
-	archived []archive.Request
+	archived []evidence.ArchiveRequest
 	// sdk is every SDK call of every fake, "<service>:<Action> [<what>] @<region>", in order.
 	sdk []string
 	// clock is the fake time: Now adds a second, Sleep adds what it sleeps.
@@ -177,7 +177,7 @@ func newEnv(t *testing.T, script ...drexec.Step) *env {
 	root := t.TempDir()
 	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
 		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work"),
-		Who: Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}
+		Who: evidence.Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}
 	e.clock = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	e.deps = Deps{Runner: e.fake, Stdout: &e.out, Stderr: &e.out,
 		Now: func() time.Time { e.clock = e.clock.Add(time.Second); return e.clock },
@@ -224,7 +224,7 @@ func wantErr(t *testing.T, err error, code int, parts ...string) {
 	if err == nil {
 		t.Fatalf("want an error (exit %d) containing %q, got none", code, parts)
 	}
-	if got := session.ExitCode(err); got != code {
+	if got := procedure.ExitCode(err); got != code {
 		t.Fatalf("exit code %d, want %d: %v", got, code, err)
 	}
 	for _, p := range parts {
@@ -239,7 +239,7 @@ func readBundle(t *testing.T, r *Result) map[string]string {
 	if r == nil || r.Evidence == nil {
 		t.Fatal("no evidence bundle")
 	}
-	files, err := session.ReadTarball(r.Evidence.Tarball)
+	files, err := evidence.ReadTarball(r.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}

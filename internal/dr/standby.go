@@ -16,7 +16,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // standbyRecord is preflight.json's record of the standby stack.
@@ -27,14 +28,14 @@ type standbyRecord struct {
 	Outputs map[string]string `json:"outputs"`
 }
 
-func activateStandby(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+func activateStandby(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
 	var validator string
 	outputsFile := filepath.Join(s.Work, "cdk-outputs.json")
 	var out map[string]string
-	phaseCanary := session.PlannedPhase{Name: "canary preflight", Estimate: session.RunbookPrepare}
-	phaseValidation := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
+	phaseCanary := procedure.PlannedPhase{Name: "canary preflight", Estimate: procedure.RunbookPrepare}
+	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: procedure.RunbookValidation}
 
-	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
 		if o.Kit != nil {
 			if err := kitPrereqs(ctx, s, o.Kit); err != nil {
 				return "", err
@@ -60,7 +61,7 @@ func activateStandby(ctx context.Context, s *session.Session, o Options, d Deps,
 		if err := os.WriteFile(outputsFile, append(b, '\n'), 0o640); err != nil {
 			return "", err
 		}
-		if err := s.Bundle.CopyFile(session.FileStackOutputs, outputsFile); err != nil {
+		if err := s.Bundle.CopyFile(evidence.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
 		if validator, err = buildValidator(ctx, s.Runner(), o, s.Work); err != nil {
@@ -77,7 +78,7 @@ func activateStandby(ctx context.Context, s *session.Session, o Options, d Deps,
 				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
 			}
 		}
-		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("account %s; standby %s %s", id.Account, rec.Stack, rec.Status), nil
@@ -86,7 +87,7 @@ func activateStandby(ctx context.Context, s *session.Session, o Options, d Deps,
 		s.NotRun("preflight failed", phaseCanary, phaseValidation)
 		return err
 	}
-	s.Timeline.Skip("deploy", session.RunbookDeploy, session.NotPerformed,
+	s.Timeline.Skip("deploy", procedure.RunbookDeploy, procedure.NotPerformed,
 		"warm standby: "+cfg.StackID()+" was deployed in peacetime; no CloudFormation, IAM or Route 53 call on the night")
 
 	// The canary has been publishing since peacetime: Success data must be there already.
@@ -98,19 +99,19 @@ func activateStandby(ctx context.Context, s *session.Session, o Options, d Deps,
 		return err
 	}
 	err = s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), session.DirValidation, viaFor(o, out, cfg.Region))
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(o, out, cfg.Region))
 	})
 	if err != nil {
 		return err
 	}
 	if !mode.Force {
-		s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
+		s.Timeline.Skip("routing", procedure.RunbookRouting, procedure.NotPerformed,
 			"--route=auto: the standby's SECONDARY record exists since peacetime; Route 53 answers it while the PRIMARY health check fails")
 		s.Printf("\n    routing: --route=%s: %s (make dr-route ENV=%s TO=dr forces it)", mode.Name, mode.Meaning, cfg.EnvironmentName)
 		return nil
 	}
 	if primaryErr != nil {
-		return session.Failf("the switch: the primary's configuration is needed to find it: %v", primaryErr)
+		return procedure.Failf("the switch: the primary's configuration is needed to find it: %v", primaryErr)
 	}
 	tgt, err := routeTarget("dr")
 	if err != nil {
@@ -129,22 +130,22 @@ func standbyStack(ctx context.Context, d Deps, cfg *drcontext.Config) (standbyRe
 		"peacetime work; while us-east-1's control planes are impaired it may not complete)", rec.Stack, cfg.EnvironmentName, cfg.Region, cfg.DrMode)
 	switch {
 	case err != nil:
-		return rec, session.Failf("cannot read the warm standby %s in %s: %v", rec.Stack, rec.Region, err)
+		return rec, procedure.Failf("cannot read the warm standby %s in %s: %v", rec.Stack, rec.Region, err)
 	case !info.Exists:
-		return rec, session.Failf("the warm standby %s does not exist in %s: environment %s's drPosture is %s, so its DR cache is deployed in peacetime, and nothing is deployed on the night. Deploy it: %s",
+		return rec, procedure.Failf("the warm standby %s does not exist in %s: environment %s's drPosture is %s, so its DR cache is deployed in peacetime, and nothing is deployed on the night. Deploy it: %s",
 			rec.Stack, rec.Region, cfg.EnvironmentName, cfg.Env.Posture().Name, redeploy)
 	case !usableBootstrap[info.Status]:
-		return rec, session.Failf("the warm standby %s in %s is %s: it is not in a usable state; repair it: %s", rec.Stack, rec.Region, info.Status, redeploy)
+		return rec, procedure.Failf("the warm standby %s in %s is %s: it is not in a usable state; repair it: %s", rec.Stack, rec.Region, info.Status, redeploy)
 	}
 	rec.Status, rec.Outputs = info.Status, info.Outputs
 	for k, want := range map[string]string{contract.KeyEnvironment: cfg.EnvironmentName, contract.KeyDrMode: string(cfg.DrMode)} {
 		if got := info.Outputs[k]; got != want {
-			return rec, session.Failf("stack %s in %s has output %s=%q, want %q: it is not this environment's warm standby", rec.Stack, rec.Region, k, got, want)
+			return rec, procedure.Failf("stack %s in %s has output %s=%q, want %q: it is not this environment's warm standby", rec.Stack, rec.Region, k, got, want)
 		}
 	}
 	for _, k := range []string{contract.KeyEndpointAddress, contract.KeyCanaryFunctionName} {
 		if info.Outputs[k] == "" {
-			return rec, session.Failf("the warm standby %s in %s has no %s output: redeploy it from this checkout: %s", rec.Stack, rec.Region, k, redeploy)
+			return rec, procedure.Failf("the warm standby %s in %s has no %s output: redeploy it from this checkout: %s", rec.Stack, rec.Region, k, redeploy)
 		}
 	}
 	return rec, nil

@@ -45,7 +45,7 @@ func TestActivateStandbySeam(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
-	work := res.Session.Work
+	work := res.Run.Work
 	wantCmds := []string{
 		"go build -o " + work + "/valkey-dr-validate ./validate",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack " + prodStandbyStack + " --evidence-dir " + work + "/validation --via-function gc-sessions-prod-standby-canary --region us-west-2",

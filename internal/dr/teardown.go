@@ -11,8 +11,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
@@ -93,7 +94,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	defer os.RemoveAll(scratch)
 	st, err := synthStack(ctx, d.Runner, o.Repo, cfg, filepath.Join(scratch, "cdk.out"))
 	if err != nil {
-		return nil, session.Failf("cannot build the teardown plan: %v", err)
+		return nil, procedure.Failf("cannot build the teardown plan: %v", err)
 	}
 	plan := Plan{Stack: stack, Account: cfg.Env.Account, Region: cfg.Region, CacheName: cfg.CacheName(),
 		TerminationProtection: st.TerminationProtection, Records: st.Route53Records(nil)}
@@ -104,7 +105,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
 		dnsSt, err := synthTarget(ctx, d.Runner, o.Repo, t, filepath.Join(scratch, "cdk.out.dns"))
 		if err != nil {
-			return nil, session.Failf("cannot build the teardown plan: %v", err)
+			return nil, procedure.Failf("cannot build the teardown plan: %v", err)
 		}
 		plan.DNSStack = cfg.DNSStackID()
 		plan.Records = append(plan.Records, dnsSt.Route53Records(nil)...)
@@ -125,14 +126,14 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	case o.Confirm == "" && standby(cfg):
 		// The warm standby is the environment's DR posture, not a leftover of an activation:
 		// failback keeps it, and deleting it is a decision of its own.
-		return nil, session.Usagef("refusing to delete %s: it is environment %s's WARM STANDBY (drPosture %s), deployed in peacetime and kept after failback; without it an activation "+
+		return nil, procedure.Usagef("refusing to delete %s: it is environment %s's WARM STANDBY (drPosture %s), deployed in peacetime and kept after failback; without it an activation "+
 			"has nothing to switch to (set drPosture back to stateless for the runbook's 30-90 minute activation). Nothing was deleted. To delete it anyway, name it: CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s)",
 			stack, cfg.EnvironmentName, cfg.Env.Posture().Name, stack, cfg.EnvironmentName, stack)
 	case o.Confirm == "":
-		return nil, session.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
+		return nil, procedure.Usagef("refusing to delete %s: nothing was deleted. To confirm, re-run with CONFIRM=%s (make dr-teardown ENV=%s CONFIRM=%s) or --confirm %s",
 			stack, stack, cfg.EnvironmentName, stack, stack)
 	case o.Confirm != stack:
-		return nil, session.Usagef("refusing to delete %s: CONFIRM=%q does not match the stack name; nothing was deleted. To confirm, re-run with CONFIRM=%s",
+		return nil, procedure.Usagef("refusing to delete %s: CONFIRM=%q does not match the stack name; nothing was deleted. To confirm, re-run with CONFIRM=%s",
 			stack, o.Confirm, stack)
 	}
 
@@ -143,10 +144,10 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	runErr := func() error {
-		if err := s.Bundle.WriteJSON(session.FilePlanJSON, plan); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FilePlanJSON, plan); err != nil {
 			return err
 		}
-		if err := s.Bundle.WriteFile(session.FilePlanText, []byte(plan.Text())); err != nil {
+		if err := s.Bundle.WriteFile(evidence.FilePlanText, []byte(plan.Text())); err != nil {
 			return err
 		}
 		return teardown(ctx, s, o, d, cfg, primary, primaryErr, plan.Records)
@@ -157,10 +158,10 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if runErr == nil {
 		s.Printf("\nTEARDOWN FINISHED: cdk destroy %s exited 0.", stack)
 	}
-	return &Result{Evidence: sealed, Session: s}, errors.Join(runErr, serr)
+	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drRecords []assembly.Record) error {
+func teardown(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drRecords []assembly.Record) error {
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
@@ -168,11 +169,11 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	// dnsProtected its termination protection.
 	var dns string
 	var dnsProtected bool
-	phaseTP := session.PlannedPhase{Name: "termination protection off"}
-	phaseDestroy := session.PlannedPhase{Name: "destroy"}
+	phaseTP := procedure.PlannedPhase{Name: "termination protection off"}
+	phaseDestroy := procedure.PlannedPhase{Name: "destroy"}
 	var primaryStack *assembly.Stack
 
-	err := s.Phase(ctx, "preflight", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
 		id, err := credentials(ctx, d.AWS, cfg.Region, cfg.Env.Account)
 		if err != nil {
 			return "", err
@@ -181,19 +182,19 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 		info, err := describe(ctx, d.AWS, stack, cfg.Region)
 		switch {
 		case err != nil:
-			return "", session.Failf("cannot read stack %s: %v", stack, err)
+			return "", procedure.Failf("cannot read stack %s: %v", stack, err)
 		case !info.Exists:
-			return "", session.Failf("stack %s does not exist in %s (account %s): nothing to tear down; check ENV and REGION", stack, cfg.Region, cfg.Env.Account)
+			return "", procedure.Failf("stack %s does not exist in %s (account %s): nothing to tear down; check ENV and REGION", stack, cfg.Region, cfg.Env.Account)
 		}
 		protected = info.TerminationProtection
 		if protected && !o.DisableTerminationProtection {
-			return "", session.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
+			return "", procedure.Usagef("stack %s has termination protection ON (production stacks do): nothing was deleted. To turn it off deliberately, re-run with DISABLE_TERMINATION_PROTECTION=yes (--disable-termination-protection)", stack)
 		}
 		pre := map[string]any{"callerIdentity": id, "stackStatus": info.Status, "terminationProtection": info.TerminationProtection}
 		if cfg.Mode().OnTheNight {
 			dinfo, err := describe(ctx, d.AWS, cfg.DNSStackID(), cfg.Region)
 			if err != nil {
-				return "", session.Failf("cannot read stack %s: %v", cfg.DNSStackID(), err)
+				return "", procedure.Failf("cannot read stack %s: %v", cfg.DNSStackID(), err)
 			}
 			pre["dnsStack"] = map[string]any{"stack": cfg.DNSStackID(), "exists": dinfo.Exists, "status": dinfo.Status}
 			if dinfo.Exists {
@@ -217,14 +218,14 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 				case !pinfo.Exists:
 					why = "it does not exist"
 				}
-				return "", session.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
+				return "", procedure.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
 					primary.StackID(), primary.Region, why, cfg.EnvironmentName)
 			}
 			if st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary")); err == nil {
 				primaryStack = st
 			}
 		}
-		if err := s.Bundle.WriteJSON(session.FilePreflight, pre); err != nil {
+		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("stack %s, termination protection %v", info.Status, info.TerminationProtection), nil
@@ -241,7 +242,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 					continue
 				}
 				if err := disableTerminationProtection(ctx, d.AWS, name, cfg.Region); err != nil {
-					return "", session.Failf("cloudformation:UpdateTerminationProtection %s in %s: %v", name, cfg.Region, err)
+					return "", procedure.Failf("cloudformation:UpdateTerminationProtection %s in %s: %v", name, cfg.Region, err)
 				}
 			}
 			return "turned off on request (--disable-termination-protection)", nil
@@ -251,7 +252,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			return err
 		}
 	} else {
-		s.Timeline.Skip(phaseTP.Name, phaseTP.Estimate, session.NotPerformed, "the stack is not protected")
+		s.Timeline.Skip(phaseTP.Name, phaseTP.Estimate, procedure.NotPerformed, "the stack is not protected")
 	}
 
 	err = s.Phase(ctx, phaseDestroy.Name, phaseDestroy.Estimate, func() (string, error) {
@@ -260,33 +261,33 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 			t := drexec.StackOf(cfg)
 			t.Stack, t.Select = dns, drcontext.StackDNS
 			cmd := drexec.CDK{Repo: o.Repo}.Destroy(t, filepath.Join(s.Work, "cdk.out.dns"))
-			log := session.NewLog(s.Stdout)
+			log := procedure.NewLog(s.Stdout)
 			cmd.Stdout, cmd.Stderr = log, log
 			s.Printf("    %s", cmd)
 			res, err := r.Run(ctx, cmd)
-			if werr := s.Bundle.WriteFile(session.FileDestroyDNSLog, log.Bytes()); werr != nil && err == nil {
+			if werr := s.Bundle.WriteFile(evidence.FileDestroyDNSLog, log.Bytes()); werr != nil && err == nil {
 				err = werr
 			}
 			if err != nil {
 				return "", err
 			}
 			if res.ExitCode != 0 {
-				return "", session.Failf("cdk destroy %s exited %d: see destroy-dns.log; %s was NOT destroyed (its records would point at a deleted cache); re-run when Route 53's control plane answers", dns, res.ExitCode, stack)
+				return "", procedure.Failf("cdk destroy %s exited %d: see destroy-dns.log; %s was NOT destroyed (its records would point at a deleted cache); re-run when Route 53's control plane answers", dns, res.ExitCode, stack)
 			}
 		}
 		cmd := drexec.CDK{Repo: o.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
-		log := session.NewLog(s.Stdout)
+		log := procedure.NewLog(s.Stdout)
 		cmd.Stdout, cmd.Stderr = log, log
 		s.Printf("    %s", cmd)
 		res, err := r.Run(ctx, cmd)
-		if werr := s.Bundle.WriteFile(session.FileDestroyLog, log.Bytes()); werr != nil && err == nil {
+		if werr := s.Bundle.WriteFile(evidence.FileDestroyLog, log.Bytes()); werr != nil && err == nil {
 			err = werr
 		}
 		if err != nil {
 			return "", err
 		}
 		if res.ExitCode != 0 {
-			return "", session.Failf("cdk destroy %s exited %d: see destroy.log; the stack may be DELETE_FAILED (check the CloudFormation console, then re-run)", stack, res.ExitCode)
+			return "", procedure.Failf("cdk destroy %s exited %d: see destroy.log; the stack may be DELETE_FAILED (check the CloudFormation console, then re-run)", stack, res.ExitCode)
 		}
 		return "cdk destroy exited 0", nil
 	})
@@ -295,7 +296,7 @@ func teardown(ctx context.Context, s *session.Session, o Options, d Deps, cfg, p
 	if err != nil {
 		after = before // nothing is known to be removed
 	}
-	if werr := s.WriteRouting(session.RoutingTeardown, assembly.NewRoutingChange("teardown of "+stack, before, after)); werr != nil && err == nil {
+	if werr := s.Bundle.WriteRouting(evidence.RoutingTeardown, assembly.NewRoutingChange("teardown of "+stack, before, after)); werr != nil && err == nil {
 		err = werr
 	}
 	return err

@@ -133,7 +133,7 @@ func TestTeardownSeam(t *testing.T) {
 					t.Fatalf("routing:\n%s", files["routing/teardown.md"])
 				}
 				want := repoAbs(t) + "/bin/cdk destroy ValkeyDr-prod-us-west-2-dr --force --no-version-reporting --output " +
-					res.Session.Work + "/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"
+					res.Run.Work + "/cdk.out --context environment=prod --context region=us-west-2 --context drMode=stateless"
 				if calls[len(calls)-1] != want {
 					t.Fatalf("destroy:\n got %s\nwant %s", calls[len(calls)-1], want)
 				}
@@ -142,7 +142,7 @@ func TestTeardownSeam(t *testing.T) {
 				}
 				// The records first, then the cache they point at.
 				dnsDestroy := repoAbs(t) + "/bin/cdk destroy ValkeyDr-prod-us-west-2-dr-dns --force --no-version-reporting --output " +
-					res.Session.Work + "/cdk.out.dns --context environment=prod --context region=us-west-2 --context drMode=stateless --context stack=dns"
+					res.Run.Work + "/cdk.out.dns --context environment=prod --context region=us-west-2 --context drMode=stateless --context stack=dns"
 				if got := slices.Contains(calls, dnsDestroy); got == tc.noDNS || (!tc.noDNS && calls[len(calls)-2] != dnsDestroy) {
 					t.Fatalf("DNS stack destroyed first = %v, want %v:\n%s", got, !tc.noDNS, strings.Join(calls, "\n"))
 				}

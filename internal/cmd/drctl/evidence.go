@@ -17,10 +17,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr"
-	"github.com/valkey-dr/valkey-dr/internal/dr/archive"
-	"github.com/valkey-dr/valkey-dr/internal/dr/kmssign"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/safefile"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
@@ -41,18 +39,18 @@ func (v *verifyInputs) flags(fsName string, stderr io.Writer) *flagSet {
 	fs := newFlags(fsName, stderr)
 	fs.StringVar(&v.repo, "repo", ".", "repository `dir` (holds cdk.json)")
 	fs.StringVar(&v.env, "env", "", "cdk.json `environment`: trusts its evidence.signingKeyArn through kms:Verify (needs AWS credentials; archive: required)")
-	fs.StringVar(&v.signingKey, "signing-key", "", "local Ed25519 key `file` whose public key is trusted when it exists (default "+session.DefaultLocalKeyPath(".")+")")
+	fs.StringVar(&v.signingKey, "signing-key", "", "local Ed25519 key `file` whose public key is trusted when it exists (default "+evidence.DefaultLocalKeyPath(".")+")")
 	fs.Var(&v.trusted, "trusted-key", "PEM `file` of public keys to trust: Ed25519, or a KMS key's public key pinned from aws kms get-public-key (repeatable; "+
-		session.DefaultTrustedKeysPath()+" is read too when it exists; docs/evidence.md \"Trust\")")
+		evidence.DefaultTrustedKeysPath()+" is read too when it exists; docs/evidence.md \"Trust\")")
 	return fs
 }
 
 // keys are the keys this verifier trusts: each held outside the bundle (docs/evidence.md
 // "Trust"). Offline keys come first so a pinned KMS key is used before asking KMS.
-func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.TrustedKey, *drcontext.Config, error) {
+func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]evidence.TrustedKey, *drcontext.Config, error) {
 	keyFile := v.signingKey
 	if keyFile == "" {
-		keyFile = session.DefaultLocalKeyPath(v.repo)
+		keyFile = evidence.DefaultLocalKeyPath(v.repo)
 	}
 	keys, err := trustedKeys(v.trusted, keyFile, stderr)
 	if err != nil {
@@ -63,12 +61,12 @@ func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.Tr
 		var err error
 		cfg, err = drcontext.LoadFile(filepath.Join(v.repo, drcontext.FileName), drcontext.Request{Environment: v.env, DrMode: drcontext.DrModeStateless})
 		if err != nil {
-			return nil, nil, session.Usagef("--env %s: %v", termsafe.Quote(v.env), err)
+			return nil, nil, procedure.Usagef("--env %s: %v", termsafe.Quote(v.env), err)
 		}
 		if arn := cfg.Env.Evidence.SigningKeyArn; arn != "" {
-			k, err := kmssign.New(ctx, arn)
+			k, err := evidence.NewKMSSigner(ctx, arn)
 			if err != nil {
-				return nil, nil, session.Usagef("--env %s: evidence.signingKeyArn: %v", termsafe.Quote(v.env), err)
+				return nil, nil, procedure.Usagef("--env %s: evidence.signingKeyArn: %v", termsafe.Quote(v.env), err)
 			}
 			keys = append(keys, k.Trusted("cdk.json environments."+v.env+".evidence.signingKeyArn"))
 		}
@@ -78,38 +76,38 @@ func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]session.Tr
 
 // trustedKeys are the offline keys this machine holds: --trusted-key files, the default
 // trusted-keys file, and the public half of the local signing key (keyFile) when it exists.
-func trustedKeys(files []string, keyFile string, stderr io.Writer) ([]session.TrustedKey, error) {
-	var keys []session.TrustedKey
+func trustedKeys(files []string, keyFile string, stderr io.Writer) ([]evidence.TrustedKey, error) {
+	var keys []evidence.TrustedKey
 	for _, f := range files {
 		if looksLikeKeyID(f) {
-			return nil, session.Usagef("--trusted-key %s: a key id proves nothing (a forged bundle can claim any id): give a PEM file holding the public key; "+
+			return nil, procedure.Usagef("--trusted-key %s: a key id proves nothing (a forged bundle can claim any id): give a PEM file holding the public key; "+
 				"for a KMS key: aws kms get-public-key --key-id <arn> --query PublicKey --output text | base64 -d | openssl pkey -pubin -inform DER -out kms.pem (docs/evidence.md \"Trust\")",
 				termsafe.Quote(f))
 		}
-		ks, err := session.LoadTrustedKeys(f)
+		ks, err := evidence.LoadTrustedKeys(f)
 		if err != nil {
-			return nil, session.Usagef("--trusted-key %s: %s", termsafe.Quote(f), err)
+			return nil, procedure.Usagef("--trusted-key %s: %s", termsafe.Quote(f), err)
 		}
 		keys = append(keys, ks...)
 	}
-	if def := session.DefaultTrustedKeysPath(); def != "" && fileExists(def) {
-		ks, err := session.LoadTrustedKeys(def)
+	if def := evidence.DefaultTrustedKeysPath(); def != "" && fileExists(def) {
+		ks, err := evidence.LoadTrustedKeys(def)
 		if err != nil {
-			return nil, session.Usagef("trusted-keys file %s: %s", termsafe.Quote(def), err)
+			return nil, procedure.Usagef("trusted-keys file %s: %s", termsafe.Quote(def), err)
 		}
 		keys = append(keys, ks...)
 	}
 	if fileExists(keyFile) {
-		s, err := session.LoadLocalKey(keyFile)
-		var half *session.HalfWrittenKeyError
+		s, err := evidence.LoadLocalKey(keyFile)
+		var half *evidence.HalfWrittenKeyError
 		switch {
 		case errors.As(err, &half):
 			// Verify never writes: the next drill sets the broken file aside and makes a key.
 			fmt.Fprintf(stderr, "drctl: --signing-key %s: %s: not trusted (the next drill replaces it)\n", termsafe.Quote(keyFile), termsafe.Escape(err.Error()))
 		case err != nil:
-			return nil, session.Usagef("--signing-key %s: %s", termsafe.Quote(keyFile), err)
+			return nil, procedure.Usagef("--signing-key %s: %s", termsafe.Quote(keyFile), err)
 		default:
-			keys = append(keys, session.TrustLocalSigner(s))
+			keys = append(keys, evidence.TrustLocalSigner(s))
 		}
 	}
 	return keys, nil
@@ -130,26 +128,26 @@ func looksLikeKeyID(v string) bool {
 
 // check reads and verifies a bundle; the error is a usage error for unreadable input. A
 // bundle the reader refuses (a link, a special file, a cap) is a report with that finding.
-func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer) (*session.VerifyReport, *session.Contents, *drcontext.Config, error) {
+func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer) (*evidence.VerifyReport, *evidence.Contents, *drcontext.Config, error) {
 	keys, cfg, err := v.keys(ctx, stderr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	c, err := readBundle(ctx, path)
-	var refused *session.RefusedError
+	var refused *evidence.RefusedError
 	switch {
 	case ctx.Err() != nil:
 		return nil, nil, nil, interrupted(path)
 	case errors.As(err, &refused):
-		return session.RefusedReport(filepath.Base(path), refused), nil, cfg, nil
+		return evidence.RefusedReport(filepath.Base(path), refused), nil, cfg, nil
 	case err != nil:
-		return nil, nil, nil, session.Usagef("%s: want a bundle directory or its .tar.gz: %v", termsafe.Quote(path), err)
+		return nil, nil, nil, procedure.Usagef("%s: want a bundle directory or its .tar.gz: %v", termsafe.Quote(path), err)
 	}
 	// Verification asks KMS at most once per key with its own deadline; this bounds the
 	// whole of it so verify always ends.
 	vctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
-	r := session.Verify(vctx, c, session.VerifyOptions{Keys: keys})
+	r := evidence.Verify(vctx, c, evidence.VerifyOptions{Keys: keys})
 	if ctx.Err() != nil {
 		// Whatever the check had found, it was cut short: no verdict on the bundle.
 		return nil, nil, nil, interrupted(path)
@@ -162,12 +160,12 @@ const verifyTimeout = 60 * time.Second
 
 // printReport prints the outcome. Every string from the bundle or the command line goes
 // through termsafe.Escape: a hostile entry name must not rewrite the terminal.
-func printReport(w io.Writer, path string, r *session.VerifyReport) {
+func printReport(w io.Writer, path string, r *evidence.VerifyReport) {
 	p := termsafe.Escape(path)
 	if r.OK() {
 		kind, verdict := termsafe.Escape(r.Kind), termsafe.Escape(r.Verdict)
 		head := fmt.Sprintf("VERIFIED (%s, verdict %s)", kind, verdict)
-		if r.Verdict != session.VerdictPass {
+		if r.Verdict != evidence.VerdictPass {
 			// The bundle is authentic; what it records did not pass. Never a plain VERIFIED.
 			head = fmt.Sprintf("VERIFIED, VERDICT %s: an intact %s bundle recording a %s that did NOT pass", strings.ToUpper(verdict), kind, kind)
 		}
@@ -207,7 +205,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	noteVerify(ctx, path, r)
 	printReport(stdout, path, r)
 	if !r.OK() {
-		return &session.Error{Code: contract.ExitTampered, Msg: "the bundle is not verified (see the findings above)"}
+		return &procedure.Error{Code: contract.ExitTampered, Msg: "the bundle is not verified (see the findings above)"}
 	}
 	return nil
 }
@@ -220,7 +218,7 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	if v.env == "" {
-		return session.Usagef("--env is required: the environment whose evidence bucket receives the bundle (e.g. --env prod)")
+		return procedure.Usagef("--env is required: the environment whose evidence bucket receives the bundle (e.g. --env prod)")
 	}
 	tarball := strings.TrimSuffix(path, string(filepath.Separator))
 	if !strings.HasSuffix(tarball, ".tar.gz") {
@@ -232,32 +230,32 @@ func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if !r.OK() {
 		printReport(stdout, tarball, r)
-		return &session.Error{Code: contract.ExitTampered, Msg: "refusing to archive a bundle that does not verify: nothing was uploaded"}
+		return &procedure.Error{Code: contract.ExitTampered, Msg: "refusing to archive a bundle that does not verify: nothing was uploaded"}
 	}
 	if !archiveKind.MatchString(r.Kind) {
-		return &session.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("the bundle's kind %s is not a procedure name (want lowercase letters): nothing was uploaded", termsafe.Quote(r.Kind))}
+		return &procedure.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("the bundle's kind %s is not a procedure name (want lowercase letters): nothing was uploaded", termsafe.Quote(r.Kind))}
 	}
-	sealed := &session.Sealed{Tarball: tarball}
+	sealed := &evidence.Sealed{Tarball: tarball}
 	if sc := strings.TrimSuffix(tarball, ".tar.gz") + ".signature.json"; fileExists(sc) {
 		// The sidecar is uploaded beside the tarball: it must be the signature that verified.
 		side, err := safefile.ReadRegular(sc, maxSidecarBytes)
-		inside, _ := contents.Data(session.FileSignature)
+		inside, _ := contents.Data(evidence.FileSignature)
 		if err != nil || string(side) != string(inside) {
-			return &session.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("%s is not the signature.json inside the verified bundle: nothing was uploaded", termsafe.Quote(sc))}
+			return &procedure.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("%s is not the signature.json inside the verified bundle: nothing was uploaded", termsafe.Quote(sc))}
 		}
 		sealed.SignatureSidecar = sc
 	}
 	now := time.Now()
-	req := dr.ArchiveRequest(cfg, r.Manifest.Kind, sealed, now)
-	c, err := archive.NewClient(ctx, cfg.EvidenceRegion())
+	req := evidence.ArchiveRequestFor(cfg, r.Manifest.Kind, sealed, now)
+	c, err := evidence.NewS3Client(ctx, cfg.EvidenceRegion())
 	if err != nil {
-		return session.Failf("%v", err)
+		return procedure.Failf("%v", err)
 	}
-	rec, err := archive.Upload(ctx, c, req, now)
+	rec, err := evidence.Upload(ctx, c, req, now)
 	if err != nil {
-		return session.Failf("%v", err)
+		return procedure.Failf("%v", err)
 	}
-	dr.PrintReceipt(stdout, rec, req.ReceiptPath)
+	evidence.PrintReceipt(stdout, rec, req.ReceiptPath)
 	return nil
 }
 
@@ -284,7 +282,7 @@ func parseOne(fs *flagSet, args []string, use string) (string, error) {
 		args = fs.Args()[1:]
 	}
 	if len(pos) != 1 {
-		return "", session.Usagef("usage: drctl %s (got %d arguments)", use, len(pos))
+		return "", procedure.Usagef("usage: drctl %s (got %d arguments)", use, len(pos))
 	}
 	return pos[0], nil
 }
@@ -295,5 +293,5 @@ func parseErr(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	return session.Usagef("%v", err)
+	return procedure.Usagef("%v", err)
 }

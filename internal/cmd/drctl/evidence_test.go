@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 )
 
 // prodKMS is cdk.json's evidence.signingKeyArn of environment prod.
@@ -39,13 +39,13 @@ func isolate(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, "none"))
 }
 
-// p256 is a KMS-like ECC_NIST_P256 key (the real signer is internal/dr/kmssign).
+// p256 is a KMS-like ECC_NIST_P256 key (the real signer is evidence.KMSSigner).
 type p256 struct {
 	k  *ecdsa.PrivateKey
 	id string
 }
 
-func (p p256) Algorithm() string { return session.AlgECDSASHA256 }
+func (p p256) Algorithm() string { return evidence.AlgECDSASHA256 }
 func (p p256) KeyID() string     { return p.id }
 func (p p256) PublicKey() []byte { return nil }
 func (p p256) Sign(_ context.Context, m []byte) ([]byte, error) {
@@ -56,7 +56,7 @@ func (p p256) Sign(_ context.Context, m []byte) ([]byte, error) {
 // deadKMS is a KMS key that cannot sign (no credentials).
 type deadKMS struct{}
 
-func (deadKMS) Algorithm() string { return session.AlgECDSASHA256 }
+func (deadKMS) Algorithm() string { return evidence.AlgECDSASHA256 }
 func (deadKMS) KeyID() string     { return prodKMS }
 func (deadKMS) PublicKey() []byte { return nil }
 func (deadKMS) Sign(context.Context, []byte) ([]byte, error) {
@@ -69,7 +69,7 @@ func (p p256) pem(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	f := filepath.Join(dir, "kms-pin.pem")
-	if err := os.WriteFile(f, []byte(session.PublicKeyPEM(der, p.id)), 0o644); err != nil {
+	if err := os.WriteFile(f, []byte(evidence.PublicKeyPEM(der, p.id)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -77,15 +77,15 @@ func (p p256) pem(t *testing.T, dir string) string {
 
 // relabel signs with one key and claims another's id: the forger.
 type relabel struct {
-	session.Signer
+	evidence.Signer
 	claim string
 }
 
 func (r relabel) KeyID() string { return r.claim }
 
-func seal(t *testing.T, root string, s session.Signer, verdict string, files map[string]string) *session.Sealed {
+func seal(t *testing.T, root string, s evidence.Signer, verdict string, files map[string]string) *evidence.Sealed {
 	t.Helper()
-	b, err := session.NewBundle(root, "bundle")
+	b, err := evidence.NewBundle(root, "bundle")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func seal(t *testing.T, root string, s session.Signer, verdict string, files map
 			t.Fatal(err)
 		}
 	}
-	b.SignWith(s, session.Manifest{Kind: "drill", Label: "LOCAL STAND-IN, NOT A DEPLOYMENT", Verdict: verdict})
+	b.SignWith(s, evidence.Manifest{Kind: "drill", Label: "LOCAL STAND-IN, NOT A DEPLOYMENT", Verdict: verdict})
 	sealed, err := b.SealContext(context.Background(), time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -104,19 +104,19 @@ func seal(t *testing.T, root string, s session.Signer, verdict string, files map
 }
 
 // forgeBundle edits metadata.json (fail -> pass), re-hashes manifest.json and re-signs it.
-func forgeBundle(t *testing.T, dir string, s session.Signer) {
+func forgeBundle(t *testing.T, dir string, s evidence.Signer) {
 	t.Helper()
 	edited := []byte(`{"verdict":"pass"}` + "\n")
 	if err := os.WriteFile(filepath.Join(dir, "metadata.json"), edited, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	mp := filepath.Join(dir, session.FileManifestJSON)
-	var m session.Manifest
+	mp := filepath.Join(dir, evidence.FileManifestJSON)
+	var m evidence.Manifest
 	data, _ := os.ReadFile(mp)
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
-	m.Verdict = session.VerdictPass
+	m.Verdict = evidence.VerdictPass
 	for i := range m.Files {
 		if m.Files[i].Path == "metadata.json" {
 			sum := sha256.Sum256(edited)
@@ -125,12 +125,12 @@ func forgeBundle(t *testing.T, dir string, s session.Signer) {
 	}
 	out, _ := json.MarshalIndent(m, "", "  ")
 	out = append(out, '\n')
-	sig, err := session.SignManifest(context.Background(), s, out)
+	sig, err := evidence.SignManifest(context.Background(), s, out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sdata, _ := json.MarshalIndent(sig, "", "  ")
-	for p, d := range map[string][]byte{mp: out, filepath.Join(dir, session.FileSignature): sdata} {
+	for p, d := range map[string][]byte{mp: out, filepath.Join(dir, evidence.FileSignature): sdata} {
 		if err := os.WriteFile(p, d, 0o640); err != nil {
 			t.Fatal(err)
 		}
@@ -147,15 +147,15 @@ func TestVerifyCommand(t *testing.T) {
 	isolate(t)
 	keys := t.TempDir()
 	key := filepath.Join(keys, "k.key")
-	signer, _, err := session.LoadOrCreateLocalKey(key)
+	signer, _, err := evidence.LoadOrCreateLocalKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pubPEM := filepath.Join(keys, "drill.pem")
-	if err := os.WriteFile(pubPEM, []byte(session.PublicKeyPEM(signer.PublicKey(), "")), 0o644); err != nil {
+	if err := os.WriteFile(pubPEM, []byte(evidence.PublicKeyPEM(signer.PublicKey(), "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	attacker, _, err := session.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "attacker.key"))
+	attacker, _, err := evidence.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "attacker.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestVerifyCommand(t *testing.T) {
 		},
 		"KMS could not sign: sealed by the local key, reported NOT KMS-SIGNED": {
 			bundle: func(t *testing.T) string {
-				fb := &session.FallbackSigner{Signer: deadKMS{}, Fallback: func() (session.Signer, error) { return signer, nil }}
+				fb := &evidence.FallbackSigner{Signer: deadKMS{}, Fallback: func() (evidence.Signer, error) { return signer, nil }}
 				return seal(t, t.TempDir(), fb, "fail", nil).Tarball
 			},
 			args: func(*testing.T) []string { return []string{"--signing-key", key} },
@@ -339,7 +339,7 @@ func TestPrintersEscapeControlSequences(t *testing.T) {
 	isolate(t)
 	const evil = "\x1b[2J\x1b[H\x1b[32mVERIFIED\x1b[0m\r\b\u009b31m\u202e"
 	key := filepath.Join(t.TempDir(), "k.key")
-	signer, _, err := session.LoadOrCreateLocalKey(key)
+	signer, _, err := evidence.LoadOrCreateLocalKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,12 +349,12 @@ func TestPrintersEscapeControlSequences(t *testing.T) {
 		return s.Dir
 	}
 	hostileManifest := func(t *testing.T) string {
-		b, err := session.NewBundle(t.TempDir(), "bundle")
+		b, err := evidence.NewBundle(t.TempDir(), "bundle")
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = b.WriteFile("metadata.json", []byte("{}\n"))
-		b.SignWith(signer, session.Manifest{Kind: "drill" + evil, Label: "LABEL" + evil, Verdict: "fail" + evil})
+		b.SignWith(signer, evidence.Manifest{Kind: "drill" + evil, Label: "LABEL" + evil, Verdict: "fail" + evil})
 		s, err := b.SealContext(context.Background(), time.Now())
 		if err != nil {
 			t.Fatal(err)
@@ -363,7 +363,7 @@ func TestPrintersEscapeControlSequences(t *testing.T) {
 	}
 	forgedClaim := func(t *testing.T) string {
 		s := seal(t, t.TempDir(), signer, "pass", nil)
-		other, _, _ := session.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "o.key"))
+		other, _, _ := evidence.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "o.key"))
 		forgeBundle(t, s.Dir, relabel{other, "ed25519:" + evil})
 		return s.Dir
 	}

@@ -13,17 +13,18 @@ import (
 	"os"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
-// readBundle is session.ReadBundleContext; a test replaces it with a reader that ignores ctx.
-var readBundle = session.ReadBundleContext
+// readBundle is evidence.ReadBundleContext; a test replaces it with a reader that ignores ctx.
+var readBundle = evidence.ReadBundleContext
 
 // interrupted is the outcome of a verify or archive a signal stopped: exit 130 (128+signal
 // from main), "interrupted", never VERIFIED nor a finding.
 func interrupted(path string) error {
-	return &session.Error{Code: session.ExitInterrupted,
+	return &procedure.Error{Code: procedure.ExitInterrupted,
 		Msg: fmt.Sprintf("interrupted (SIGINT/SIGTERM): %s was NOT verified; run it again", termsafe.Quote(path))}
 }
 
@@ -54,7 +55,7 @@ func boundAfterInterrupt(ctx context.Context, stderr io.Writer) (stop func()) {
 		case <-done:
 		case <-t.C:
 			fmt.Fprintf(stderr, "drctl: still reading the bundle %v after the signal: exiting now, NOT verified\n", verifyGrace)
-			exitNow(session.ExitInterrupted)
+			exitNow(procedure.ExitInterrupted)
 		}
 	}()
 	return func() { close(done); <-finished }

@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // TestInterruptedVerifyIsNeverVerified: a verify the first SIGINT/SIGTERM reaches (its context
@@ -19,7 +20,7 @@ import (
 func TestInterruptedVerifyIsNeverVerified(t *testing.T) {
 	isolate(t)
 	key := filepath.Join(t.TempDir(), "k.key")
-	signer, _, err := session.LoadOrCreateLocalKey(key)
+	signer, _, err := evidence.LoadOrCreateLocalKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,8 +35,8 @@ func TestInterruptedVerifyIsNeverVerified(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := Main(ctx, []string{"verify", "--signing-key", key, path}, &out, &errb)
 			all := out.String() + errb.String()
-			if code != session.ExitInterrupted || !strings.Contains(all, "interrupted") || strings.Contains(all, "VERIFIED") {
-				t.Fatalf("an interrupted verify: exit %d, want %d, \"interrupted\" and no VERIFIED:\n%s", code, session.ExitInterrupted, all)
+			if code != procedure.ExitInterrupted || !strings.Contains(all, "interrupted") || strings.Contains(all, "VERIFIED") {
+				t.Fatalf("an interrupted verify: exit %d, want %d, \"interrupted\" and no VERIFIED:\n%s", code, procedure.ExitInterrupted, all)
 			}
 		})
 	}
@@ -50,7 +51,7 @@ func TestVerifyStuckAfterASignalExits(t *testing.T) {
 	exited := make(chan int, 1)
 	oldRead, oldExit, oldGrace := readBundle, exitNow, verifyGrace
 	t.Cleanup(func() { readBundle, exitNow, verifyGrace = oldRead, oldExit, oldGrace })
-	readBundle = func(context.Context, string) (*session.Contents, error) {
+	readBundle = func(context.Context, string) (*evidence.Contents, error) {
 		<-release // deaf to ctx, like a read stuck in the kernel
 		return nil, errors.New("stuck read released")
 	}
@@ -68,8 +69,8 @@ func TestVerifyStuckAfterASignalExits(t *testing.T) {
 	code := Main(ctx, []string{"verify", "--signing-key", filepath.Join(t.TempDir(), "none"), filepath.Join(t.TempDir(), "bundle.tar.gz")}, &out, &errb)
 	select {
 	case c := <-exited:
-		if c != session.ExitInterrupted {
-			t.Fatalf("exited %d, want %d", c, session.ExitInterrupted)
+		if c != procedure.ExitInterrupted {
+			t.Fatalf("exited %d, want %d", c, procedure.ExitInterrupted)
 		}
 	default:
 		t.Fatalf("verify was not ended after the grace (exit %d after %v):\n%s%s", code, time.Since(start), out.String(), errb.String())

@@ -16,7 +16,8 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
@@ -51,7 +52,7 @@ type JSONResult struct {
 	// Phases are the procedure's timeline, in order ([] when it refused before starting).
 	Phases []JSONPhase `json:"phases"`
 	// Report is verify's full report.
-	Report *session.VerifyReport `json:"report,omitempty"`
+	Report *evidence.VerifyReport `json:"report,omitempty"`
 }
 
 // JSONPhase is one phase of the timeline.
@@ -67,16 +68,16 @@ type JSONPhase struct {
 // jsonRun collects what the subcommand produced, for the object printed at the end.
 type jsonRun struct {
 	mu     sync.Mutex
-	sess   *session.Session
-	sealed *session.Sealed
+	sess   *procedure.Run
+	sealed *evidence.Sealed
 	bundle string
-	report *session.VerifyReport
+	report *evidence.VerifyReport
 }
 
 type jsonRunKey struct{}
 
 // noteResult records a procedure's session and sealed bundle (either may be nil) for --json.
-func noteResult(ctx context.Context, s *session.Session, sealed *session.Sealed) {
+func noteResult(ctx context.Context, s *procedure.Run, sealed *evidence.Sealed) {
 	if r, ok := ctx.Value(jsonRunKey{}).(*jsonRun); ok {
 		r.mu.Lock()
 		r.sess, r.sealed = s, sealed
@@ -85,7 +86,7 @@ func noteResult(ctx context.Context, s *session.Session, sealed *session.Sealed)
 }
 
 // noteVerify records verify's report for --json.
-func noteVerify(ctx context.Context, path string, rep *session.VerifyReport) {
+func noteVerify(ctx context.Context, path string, rep *evidence.VerifyReport) {
 	if r, ok := ctx.Value(jsonRunKey{}).(*jsonRun); ok {
 		r.mu.Lock()
 		r.bundle, r.report = path, rep
@@ -122,11 +123,11 @@ func wantsHelp(args []string) bool {
 // verdictOf names an exit status.
 func verdictOf(code int) string {
 	switch code {
-	case session.ExitOK:
+	case procedure.ExitOK:
 		return "pass"
-	case session.ExitUsage:
+	case procedure.ExitUsage:
 		return "refused"
-	case session.ExitInterrupted:
+	case procedure.ExitInterrupted:
 		return "interrupted"
 	case contract.ExitTampered:
 		return "not-verified"
@@ -146,7 +147,7 @@ func writeJSON(w io.Writer, command string, code int, err error, r *jsonRun) {
 	if r.sealed != nil {
 		out.Bundle, out.BundleDir, out.NotKMSSigned = r.sealed.Tarball, r.sealed.Dir, r.sealed.NotKMSSigned
 		if r.sealed.Tarball != "" {
-			out.VerifyCommand = session.VerifyCommand(r.sealed.Tarball)
+			out.VerifyCommand = evidence.VerifyCommand(r.sealed.Tarball)
 		}
 	}
 	if r.sess != nil && r.sess.Timeline != nil {

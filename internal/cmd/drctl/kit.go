@@ -11,9 +11,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
-	"github.com/valkey-dr/valkey-dr/internal/dr/kmssign"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
@@ -28,7 +28,7 @@ func runKit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, the Go packages)")
 	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
 	fs.StringVar(&o.OutDir, "out", "", "`dir` for the kit tarball (default <repo>/.build/kit)")
-	signingKey := fs.String("signing-key", session.DefaultLocalKeyPath("."), "local Ed25519 key `file` that signs the kit when the environment has no evidence.signingKeyArn")
+	signingKey := fs.String("signing-key", evidence.DefaultLocalKeyPath("."), "local Ed25519 key `file` that signs the kit when the environment has no evidence.signingKeyArn")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -43,31 +43,31 @@ func runKit(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // kitSigner is the evidence signer of the environment (docs/evidence.md "Trust"): its KMS key
 // (evidence.signingKeyArn) when cdk.json names one, else the local Ed25519 key.
-func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer) (session.Signer, error) {
+func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer) (evidence.Signer, error) {
 	if env == "" {
 		return nil, nil // Build refuses with the message naming --env
 	}
 	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
 	if err != nil {
-		return nil, session.Usagef("%v", err)
+		return nil, procedure.Usagef("%v", err)
 	}
 	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was built.", err)
+		return nil, procedure.Usagef("%v\nNothing was built.", err)
 	}
 	if e, ok := envs[env]; ok && e.Evidence.SigningKeyArn != "" {
-		s, err := kmssign.New(ctx, e.Evidence.SigningKeyArn)
+		s, err := evidence.NewKMSSigner(ctx, e.Evidence.SigningKeyArn)
 		if err != nil {
-			return nil, session.Usagef("evidence.signingKeyArn %s: %v. Nothing was built.", e.Evidence.SigningKeyArn, err)
+			return nil, procedure.Usagef("evidence.signingKeyArn %s: %v. Nothing was built.", e.Evidence.SigningKeyArn, err)
 		}
 		return s, nil
 	}
-	s, created, err := session.LoadOrCreateLocalKey(keyFile)
+	s, created, err := evidence.LoadOrCreateLocalKey(keyFile)
 	if err != nil {
-		return nil, session.Usagef("--signing-key %s: %v. Nothing was built.", termsafe.Quote(keyFile), err)
+		return nil, procedure.Usagef("--signing-key %s: %v. Nothing was built.", termsafe.Quote(keyFile), err)
 	}
 	if created {
-		session.PrintKeyCreated(stdout, s)
+		evidence.PrintKeyCreated(stdout, s)
 	}
 	return s, nil
 }
@@ -76,9 +76,9 @@ func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer)
 // .build/kit-run before anything else runs, then point the procedure at it: its cdk.json, its
 // assemblies, its validator. Evidence and work files stay in the current directory (not in
 // the extracted kit, which is deleted on the next run).
-func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *dr.Options, validatorGiven, allowOld bool, stdout io.Writer) error {
+func openKit(ctx context.Context, tarball string, keys []evidence.TrustedKey, o *dr.Options, validatorGiven, allowOld bool, stdout io.Writer) error {
 	if o.Repo != "." && o.Repo != "" {
-		return session.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys). Nothing was run.")
+		return procedure.Usagef("--repo and --kit: give one (the kit carries the cdk.json and assemblies it deploys). Nothing was run.")
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -98,7 +98,7 @@ func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *
 	}
 	if o.Environment != m.Environment {
 		_ = os.RemoveAll(k.Dir)
-		return session.Usagef("--env %s: the kit %s is for environment %s: use that environment's kit (make dr-kit ENV=%s). Nothing was run.",
+		return procedure.Usagef("--env %s: the kit %s is for environment %s: use that environment's kit (make dr-kit ENV=%s). Nothing was run.",
 			termsafe.Quote(o.Environment), termsafe.Quote(filepath.Base(tarball)), termsafe.Quote(m.Environment), termsafe.Escape(o.Environment))
 	}
 	// A kit deploys the stack as it was when built: one older than drkit.MaxAge is one the
@@ -113,7 +113,7 @@ func openKit(ctx context.Context, tarball string, keys []session.TrustedKey, o *
 			filepath.Base(tarball), built, int(drkit.MaxAge.Hours()/24))
 		if !allowOld {
 			_ = os.RemoveAll(k.Dir)
-			return session.Usagef("%s: use a fresh kit (CI rebuilds every kit weekly: the synth workflow's dr-kit artifact; or make dr-kit ENV=%s), "+
+			return procedure.Usagef("%s: use a fresh kit (CI rebuilds every kit weekly: the synth workflow's dr-kit artifact; or make dr-kit ENV=%s), "+
 				"or, knowing it deploys the stack as it was then, pass --allow-old-kit. Nothing was run.", termsafe.Escape(msg), termsafe.Escape(m.Environment))
 		}
 		fprintf(stdout, "WARNING: %s; used anyway (--allow-old-kit)\n", termsafe.Escape(msg))

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 )
 
 // tarball writes a kit tarball holding files under top/.
@@ -49,11 +49,11 @@ func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 	sum := sha256.Sum256([]byte(evil))
 	good := manifest(hex.EncodeToString(sum[:]))
 	signed := func(t *testing.T, m string, keyFile string) string {
-		s, _, err := session.LoadOrCreateLocalKey(keyFile)
+		s, _, err := evidence.LoadOrCreateLocalKey(keyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig, err := session.SignManifest(context.Background(), s, []byte(m))
+		sig, err := evidence.SignManifest(context.Background(), s, []byte(m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,11 +138,11 @@ func TestActivateRefusesAnOldKit(t *testing.T) {
 	m := `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"2020-01-01T00:00:00Z","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
 		`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + hex.EncodeToString(sum[:]) + `"}}`
 	key := filepath.Join(t.TempDir(), "trusted.key")
-	s, _, err := session.LoadOrCreateLocalKey(key)
+	s, _, err := evidence.LoadOrCreateLocalKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := session.SignManifest(context.Background(), s, []byte(m))
+	sig, err := evidence.SignManifest(context.Background(), s, []byte(m))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,9 +26,10 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
@@ -53,7 +54,7 @@ func main() {
 	code := Main(ctx, os.Args[1:], lenient{os.Stdout}, lenient{os.Stderr})
 	// An interrupted run exits 128+signal, as a shell reports it; a drill --keep that passed
 	// and was then ended with Ctrl-C (its normal end) exits 0.
-	if code == session.ExitInterrupted {
+	if code == procedure.ExitInterrupted {
 		if s, ok := got.Load().(syscall.Signal); ok {
 			code = 128 + int(s)
 		}
@@ -112,14 +113,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
-			return session.ExitUsage
+			return procedure.ExitUsage
 		}
-		return session.ExitOK
+		return procedure.ExitOK
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "drctl %s\n", buildinfo.Read(version))
-		return session.ExitOK
+		return procedure.ExitOK
 	}
 	// A subcommand's help (-h, --help) is asked for: it goes to stdout, exit 0.
 	if wantsHelp(args[1:]) {
@@ -159,16 +160,16 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) outc
 		err = runStandIn(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit, stand-in or version\n", termsafe.Quote(args[0]))
-		return outcome{session.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
+		return outcome{procedure.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return outcome{session.ExitOK, nil}
+		return outcome{procedure.ExitOK, nil}
 	}
 	if err != nil {
 		// Messages quote bundle, kit, server and argument strings: escape them all here.
 		fmt.Fprintf(stderr, "drctl %s: %s\n", args[0], termsafe.Lines(err.Error()))
 	}
-	return outcome{session.ExitCode(err), err}
+	return outcome{procedure.ExitCode(err), err}
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -187,10 +188,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return session.Usagef("%v", err)
+		return procedure.Usagef("%v", err)
 	}
 	if fs.NArg() > 0 {
-		return session.Usagef("unexpected argument %q: every input is a flag (see --help)", fs.Arg(0))
+		return procedure.Usagef("unexpected argument %q: every input is a flag (see --help)", fs.Arg(0))
 	}
 	return nil
 }
@@ -205,13 +206,13 @@ func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
 	fs.StringVar(&o.Mode, "mode", "", "DR `drMode` to drill: stateless or standby (default: the environment's drPosture)")
-	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")
+	fs.StringVar(&o.SigningKeyFile, "signing-key", evidence.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	res, err := drill.Run(ctx, o, drill.Deps{Stdout: stdout, Stderr: stderr})
 	if res != nil {
-		noteResult(ctx, res.Session, res.Evidence)
+		noteResult(ctx, res.Run, res.Evidence)
 	}
 	return err
 }
@@ -233,11 +234,11 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.BoolVar(&o.AllowReplacement, "allow-replacement", false, "deploy although the replacement check found an update CloudFormation cannot make "+
 			"(a createOnly change of a named resource; docs/design.md \"Replacement-safe updates\"); recorded in the evidence")
 	}
-	fs.StringVar(&o.Who.Reason, "reason", "", "why: "+strings.Join(session.Reasons, ", ")+" (required in production; elsewhere default drill)")
+	fs.StringVar(&o.Who.Reason, "reason", "", "why: "+strings.Join(evidence.Reasons, ", ")+" (required in production; elsewhere default drill)")
 	fs.StringVar(&o.Who.Ticket, "ticket", "", "change or incident ticket `id` (required in production)")
 	fs.StringVar(&o.Who.Approver, "approver", "", "`name` of the person who approved the change (required in production)")
 	fs.StringVar(&o.Who.IncidentStart, "incident-start", "", "when the incident began, RFC 3339 UTC (`time`, e.g. 2026-12-01T03:12:00Z): the timeline shows time since it beside the 4 h RTO")
-	fs.StringVar(&o.SigningKeyFile, "signing-key", session.DefaultLocalKeyPath("."), "local Ed25519 evidence key `file` (non-production without evidence.signingKeyArn)")
+	fs.StringVar(&o.SigningKeyFile, "signing-key", evidence.DefaultLocalKeyPath("."), "local Ed25519 evidence key `file` (non-production without evidence.signingKeyArn)")
 	fs.BoolVar(&o.NoArchive, "no-archive", false, "do not upload the sealed bundle to the evidence bucket (drctl archive does it later)")
 	if name == "teardown" {
 		fs.StringVar(&o.Confirm, "confirm", os.Getenv("CONFIRM"), "the DR stack `name`, typed out: nothing is deleted without it (or env CONFIRM)")
@@ -251,14 +252,14 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): authenticate it, deploy its gate-checked assembly; no Go, no synth")
 		fs.BoolVar(&allowOldKit, "allow-old-kit", false, fmt.Sprintf("with --kit: accept a kit built more than %d days ago (refused otherwise: it deploys the stack as it was then)", int(drkit.MaxAge.Hours()/24)))
 		fs.Var(&kitTrust, "trusted-key", "with --kit: PEM `file` of public keys the kit's signature is checked against (repeatable; with "+
-			session.DefaultTrustedKeysPath()+" and --signing-key's public half; docs/evidence.md \"Trust\")")
+			evidence.DefaultTrustedKeysPath()+" and --signing-key's public half; docs/evidence.md \"Trust\")")
 	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	var err error
 	if o.Run, err = dr.RunContextFromEnv(nil); err != nil {
-		return session.Usagef("%v. Nothing was run.", err)
+		return procedure.Usagef("%v. Nothing was run.", err)
 	}
 	// A pipeline (dr.yml) passes who and why as DRCTL_* variables; a flag typed by the
 	// operator wins over them.
@@ -298,7 +299,7 @@ func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Wr
 		res, err = dr.Route(ctx, o, d)
 	}
 	if res != nil {
-		noteResult(ctx, res.Session, res.Evidence)
+		noteResult(ctx, res.Run, res.Evidence)
 	}
 	return err
 }
@@ -348,19 +349,19 @@ func argProblems(name string, o dr.Options) error {
 	if err == nil {
 		who := o.Who
 		if !cfg.IsProduction() {
-			who = dr.Who{Reason: session.ReasonDrill, Ticket: session.ReasonDrill, Approver: session.ReasonDrill, IncidentStart: who.IncidentStart}
+			who = evidence.Who{Reason: evidence.ReasonDrill, Ticket: evidence.ReasonDrill, Approver: evidence.ReasonDrill, IncidentStart: who.IncidentStart}
 			if o.Who.Reason != "" {
 				who.Reason = strings.TrimSpace(o.Who.Reason)
 			}
 		}
-		probs = append(probs, session.ApprovalProblems(cfg.IsProduction(), cfg.EnvironmentName, strings.TrimSpace(who.Reason),
+		probs = append(probs, evidence.ApprovalProblems(cfg.IsProduction(), cfg.EnvironmentName, strings.TrimSpace(who.Reason),
 			strings.TrimSpace(who.Ticket), strings.TrimSpace(who.Approver), who.IncidentStart)...)
 	}
 	switch len(probs) {
 	case 0:
 		return nil
 	case 1:
-		return session.Usagef("%s. Nothing was run.", probs[0])
+		return procedure.Usagef("%s. Nothing was run.", probs[0])
 	}
-	return session.Usagef("%d problems, nothing was run:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
+	return procedure.Usagef("%d problems, nothing was run:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
 }

@@ -23,8 +23,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 	"github.com/valkey-dr/valkey-dr/internal/route53model"
 )
@@ -55,10 +56,10 @@ type Options struct {
 	// Validator is a prebuilt validator binary; "" builds ./validate.
 	Validator string
 	// Topology is the stand-in's shape; "" means localvalkey.TopologyServerless (what an
-	// ElastiCache Serverless cache looks like to a client, DESIGN.md 6a).
+	// ElastiCache Serverless cache looks like to a client, docs/design.md, "Serverless as clients see it").
 	Topology localvalkey.Topology
 	// SigningKeyFile is the local Ed25519 key that signs the bundle, made on first use (0600);
-	// "" means <OutRoot>/work/evidence-ed25519.key (drctl passes session.DefaultLocalKeyPath).
+	// "" means <OutRoot>/work/evidence-ed25519.key (drctl passes evidence.DefaultLocalKeyPath).
 	SigningKeyFile string
 	// Mode is the DR drMode drilled (make drill MODE=standby); "" means the environment's
 	// drPosture. A warm standby (drMode=standby) is drilled as its activation runs: no deploy
@@ -83,9 +84,9 @@ type Deps struct {
 // Result is a finished drill.
 type Result struct {
 	// Evidence is the sealed bundle.
-	Evidence *session.Sealed
-	// Session holds the timeline.
-	Session *session.Session
+	Evidence *evidence.Sealed
+	// Run holds the timeline.
+	Run *procedure.Run
 	// OutputsFile is the stand-in outputs file (work directory).
 	OutputsFile string
 	// Stack is the synthesized DR stack's name.
@@ -94,31 +95,31 @@ type Result struct {
 	Summary map[string]int
 }
 
-// Run performs the drill. The error carries an exit code (session.ExitCode).
+// Run performs the drill. The error carries an exit code (procedure.ExitCode).
 func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := defaults(&o, &d); err != nil {
 		return nil, err
 	}
 	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrMode(o.Mode), DRPosture: true})
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was run.", err)
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
 	if cfg.Mode().Primary {
-		return nil, session.Usagef("drill MODE=%s: a drill rehearses the DR side; accepted: %s. Nothing was run.", cfg.DrMode, postureList())
+		return nil, procedure.Usagef("drill MODE=%s: a drill rehearses the DR side; accepted: %s. Nothing was run.", cfg.DrMode, postureList())
 	}
 	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.PrimaryMode().Name})
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was run.", err)
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
 	if cfg.Env.Cache.Auth.Mode != contract.AuthPassword {
-		return nil, session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
+		return nil, procedure.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); drill an environment with auth.mode password, e.g. %s",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}
 	signer, prov, err := drillEvidence(o, d)
 	if err != nil {
 		return nil, err
 	}
-	s, err := session.Start(session.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
+	s, err := procedure.Start(procedure.Config{Kind: "drill", Repo: o.Repo, Name: cfg.EnvironmentName,
 		Signer: signer, Provenance: prov, Label: StandInLabel,
 		Title:        fmt.Sprintf("DR drill timeline (%s): %s — LOCAL STAND-IN, NOT A DEPLOYMENT", cfg.EnvironmentName, cfg.StackID()),
 		EvidenceRoot: o.OutRoot, WorkRoot: filepath.Join(o.OutRoot, "work"),
@@ -136,7 +137,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	s.Printf("  %s TLS Valkey cluster in for its cache (%s), validates it with the", topologyOf(o), Label)
 	s.Printf("  real validator and seals the evidence.")
 
-	dr := &run{o: o, d: d, s: s, cfg: cfg, primary: primary, res: &Result{Session: s, Stack: cfg.StackID()}}
+	dr := &run{o: o, d: d, s: s, cfg: cfg, primary: primary, res: &Result{Run: s, Stack: cfg.StackID()}}
 	defer dr.stop()
 	runErr := dr.phases(ctx)
 	if !o.Keep || runErr != nil {
@@ -154,7 +155,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	s.Printf("\nDRILL PASSED (%s): %d checks passed against the stand-in for %s; nothing was deployed.",
 		Label, dr.res.Summary["pass"], cfg.StackID())
 	if sealed != nil {
-		s.Printf("verify the evidence: %s", session.VerifyCommand(sealed.Tarball))
+		s.Printf("verify the evidence: %s", evidence.VerifyCommand(sealed.Tarball))
 	}
 	if o.Keep && dr.cluster != nil {
 		n := dr.cluster.Nodes[0]
@@ -167,7 +168,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 }
 
 func defaults(o *Options, d *Deps) error {
-	abs, err := session.AbsRepo(o.Repo)
+	abs, err := procedure.AbsRepo(o.Repo)
 	if err != nil {
 		return err
 	}
@@ -178,7 +179,7 @@ func defaults(o *Options, d *Deps) error {
 	if o.OutRoot == "" {
 		o.OutRoot = filepath.Join(o.Repo, "drill")
 	}
-	session.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
+	procedure.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
 	if d.NewPassword == nil {
 		d.NewPassword = func() (string, error) { return localvalkey.NewPassword(32) }
 	}
@@ -189,7 +190,7 @@ func defaults(o *Options, d *Deps) error {
 type run struct {
 	o       Options
 	d       Deps
-	s       *session.Session
+	s       *procedure.Run
 	cfg     *drcontext.Config
 	primary *drcontext.Config
 	res     *Result
@@ -234,16 +235,16 @@ func (r *run) phases(ctx context.Context) error {
 	s, cfg := r.s, r.cfg
 	var validator string
 	var drStack, primaryStack *assembly.Stack
-	phaseSynth := session.PlannedPhase{Name: "synth", Estimate: session.RunbookDeploy}
-	phaseStandIn := session.PlannedPhase{Name: "stand-in ready", Estimate: session.Estimate{Label: "(deploy: cache AVAILABLE)"}}
+	phaseSynth := procedure.PlannedPhase{Name: "synth", Estimate: procedure.RunbookDeploy}
+	phaseStandIn := procedure.PlannedPhase{Name: "stand-in ready", Estimate: procedure.Estimate{Label: "(deploy: cache AVAILABLE)"}}
 	warm := !cfg.Mode().OnTheNight // a warm standby: deployed in peacetime, nothing deployed on the night
 	if warm {
-		phaseSynth = session.PlannedPhase{Name: "synth (peacetime template)", Estimate: session.RunbookPrepare}
-		phaseStandIn.Estimate = session.Estimate{Label: "(standby: AVAILABLE since peacetime)"}
+		phaseSynth = procedure.PlannedPhase{Name: "synth (peacetime template)", Estimate: procedure.RunbookPrepare}
+		phaseStandIn.Estimate = procedure.Estimate{Label: "(standby: AVAILABLE since peacetime)"}
 	}
-	phaseValidation := session.PlannedPhase{Name: "validation", Estimate: session.RunbookValidation}
+	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: procedure.RunbookValidation}
 
-	err := s.Phase(ctx, "prepare tools", session.RunbookPrepare, func() (string, error) {
+	err := s.Phase(ctx, "prepare tools", procedure.RunbookPrepare, func() (string, error) {
 		if r.o.Validator != "" {
 			validator = r.o.Validator
 			return "prebuilt validator " + validator, nil
@@ -257,7 +258,7 @@ func (r *run) phases(ctx context.Context) error {
 			return "", err
 		}
 		if res.ExitCode != 0 {
-			return "", session.Failf("the validator does not build (go build ./validate exited %d):\n%s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+			return "", procedure.Failf("the validator does not build (go build ./validate exited %d):\n%s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 		}
 		return "go build ./validate", nil
 	})
@@ -279,7 +280,7 @@ func (r *run) phases(ctx context.Context) error {
 		return err
 	}
 	if warm {
-		s.Timeline.Skip("deploy", session.RunbookDeploy, session.NotPerformed,
+		s.Timeline.Skip("deploy", procedure.RunbookDeploy, procedure.NotPerformed,
 			"warm standby: "+cfg.StackID()+" is deployed in peacetime; its activation deploys nothing (what DescribeStacks reads is the template's outputs)")
 	}
 
@@ -304,10 +305,10 @@ func (r *run) phases(ctx context.Context) error {
 	if err := writeOutputs(r.res.OutputsFile, cfg.StackID(), values); err != nil {
 		return err
 	}
-	if err := s.Bundle.CopyFile(session.FileStackOutputs, r.res.OutputsFile); err != nil {
+	if err := s.Bundle.CopyFile(evidence.FileStackOutputs, r.res.OutputsFile); err != nil {
 		return err
 	}
-	if err := s.Bundle.WriteFile(session.FileStackOutputsNote, []byte(outputsNote(cfg))); err != nil {
+	if err := s.Bundle.WriteFile(evidence.FileStackOutputsNote, []byte(outputsNote(cfg))); err != nil {
 		return err
 	}
 	s.Printf("    outputs file (%s): %s", Label, r.res.OutputsFile)
@@ -319,11 +320,11 @@ func (r *run) phases(ctx context.Context) error {
 	if r.dns != nil {
 		after = append(after, r.dns.Route53Records(nil)...)
 	}
-	if err := s.WriteRouting(session.RoutingActivation, assembly.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
+	if err := s.Bundle.WriteRouting(evidence.RoutingActivation, assembly.NewRoutingChange("DR activation (as synthesized; NOT applied: "+Label+")", before, after)); err != nil {
 		return err
 	}
 	if !warm {
-		s.Timeline.Skip("routing", session.RunbookRouting, session.NotPerformed,
+		s.Timeline.Skip("routing", procedure.RunbookRouting, procedure.NotPerformed,
 			"no Route 53 locally; the records a deploy would create (the DNS stack's, after validation) are in routing/ (as synthesized)")
 	}
 
@@ -337,7 +338,7 @@ func (r *run) phases(ctx context.Context) error {
 	// no AWS here, so its time is the model's over the synthesized templates.
 	model, est := r.shiftNote(primaryStack, drStack)
 	note := "the switch (drctl route --to dr: the request schedule in " + cfg.Env.DrRegion + ") is not performed locally: no AWS; " + model
-	s.Timeline.Skip("routing", est, session.NotPerformed, note)
+	s.Timeline.Skip("routing", est, procedure.NotPerformed, note)
 	s.Printf("    routing: %s", note)
 	return nil
 }
@@ -345,8 +346,8 @@ func (r *run) phases(ctx context.Context) error {
 // shiftNote is the model's time to shift (internal/route53model) over the synthesized primary,
 // switch and standby templates, or why there is none, and the routing phase's estimate: the
 // model's, not the runbook's (a standby's routing is the switch, no deploy).
-func (r *run) shiftNote(primary, standby *assembly.Stack) (string, session.Estimate) {
-	est := session.RunbookRouting
+func (r *run) shiftNote(primary, standby *assembly.Stack) (string, procedure.Estimate) {
+	est := procedure.RunbookRouting
 	if r.sw == nil || primary == nil || standby == nil {
 		return "no model prediction (the switch stack is not in the assembly)", est
 	}
@@ -369,7 +370,7 @@ func (r *run) shiftNote(primary, standby *assembly.Stack) (string, session.Estim
 	}
 	r.s.Meta["modelShiftToDR"] = sh.String()
 	return fmt.Sprintf("model: Route 53 answers the SECONDARY %s-%s after the request, clients within %s (TTL included)%s", sh.Best, sh.Worst, sh.WorstClient, whose),
-		session.Estimate{Label: fmt.Sprintf("switch %s–%s (model)", sh.Best, sh.Worst)}
+		procedure.Estimate{Label: fmt.Sprintf("switch %s–%s (model)", sh.Best, sh.Worst)}
 }
 
 // postureList is the DR drModes a drill accepts, for messages.
@@ -395,7 +396,7 @@ func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error
 			return nil, nil, err
 		}
 		if res.ExitCode != 0 {
-			return nil, nil, session.Failf("cdk synth of environment %s exited %d:\n%s", r.cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+			return nil, nil, procedure.Failf("cdk synth of environment %s exited %d:\n%s", r.cfg.EnvironmentName, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 		}
 	} else {
 		r.s.Printf("    reusing the cloud assembly in %s (--from-cdk-out): cdk synth not run", root)
@@ -504,7 +505,7 @@ func startFor(ctx context.Context, cfg *drcontext.Config, topo localvalkey.Topol
 
 // validate runs the real validator against the stand-in outputs file.
 func (r *run) validate(ctx context.Context, bin string) (string, error) {
-	dir := filepath.Join(r.s.Work, session.DirValidation)
+	dir := filepath.Join(r.s.Work, evidence.DirValidation)
 	cmd := drexec.Validate{Binary: bin, OutputsFile: r.res.OutputsFile, Stack: r.cfg.StackID(), EvidenceDir: dir,
 		CAFile: r.cluster.CA.CertFile, PasswordFile: r.pwFile}.Cmd()
 	// No AWS for the validator: with --password-file it has no reason to call Secrets
@@ -519,7 +520,7 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 		_ = os.Remove(r.pwFile) // read; --keep still prints it for valkey-cli
 	}
 	if _, serr := os.Stat(dir); serr == nil {
-		if cerr := r.s.Bundle.CopyDir(session.DirValidation, dir); cerr != nil && err == nil {
+		if cerr := r.s.Bundle.CopyDir(evidence.DirValidation, dir); cerr != nil && err == nil {
 			err = cerr
 		}
 		if lerr := labelValidation(r.s.Bundle); lerr != nil && err == nil {
@@ -534,20 +535,20 @@ func (r *run) validate(ctx context.Context, bin string) (string, error) {
 		r.res.Summary = map[string]int{"total": rep.Summary.Total, "pass": rep.Summary.Pass,
 			"warn": rep.Summary.Warn, "fail": rep.Summary.Fail, "skip": rep.Summary.Skip}
 		if src, _ := rep.Options["passwordSource"].(string); !strings.HasPrefix(src, "file ") {
-			return "", session.Failf("the validator took its password from %q, not the stand-in's password file", src)
+			return "", procedure.Failf("the validator took its password from %q, not the stand-in's password file", src)
 		}
 	}
 	switch res.ExitCode {
 	case drexec.ValidateOK:
 		if rerr != nil {
-			return "", session.Failf("the validator passed but its report is unreadable: %v", rerr)
+			return "", procedure.Failf("the validator passed but its report is unreadable: %v", rerr)
 		}
 		return fmt.Sprintf("%d checks: %d pass, %d warn, %d fail, %d skip", rep.Summary.Total, rep.Summary.Pass,
 			rep.Summary.Warn, rep.Summary.Fail, rep.Summary.Skip), nil
 	case drexec.ValidateFailed:
-		return "", session.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
+		return "", procedure.Failf("the validator failed against the stand-in (exit 1): see validation/summary.md")
 	default:
-		return "", session.Failf("the validator could not run (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+		return "", procedure.Failf("the validator could not run (exit %d): %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 	}
 }
 
@@ -592,7 +593,7 @@ func StandInOutputs(t *assembly.Template, cfg *drcontext.Config, c *localvalkey.
 		}
 		v, ok := t.Outputs[k].Literal()
 		if !ok {
-			return nil, session.Failf("stack output %q is only known after a deployment and has no stand-in value: give it one in drill.StandInOutputs", k)
+			return nil, procedure.Failf("stack output %q is only known after a deployment and has no stand-in value: give it one in drill.StandInOutputs", k)
 		}
 		out[k] = v
 	}

@@ -19,8 +19,9 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill/drilltest"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/validate/checks"
@@ -152,12 +153,12 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	if n := len(checks.Table); res.Summary["pass"] != n-1 || res.Summary["skip"] != 1 || res.Summary["total"] != n {
 		t.Fatalf("validator summary %v: want %d checks of the table passed and dns-names skipped", res.Summary, n-1)
 	}
-	cmd := exec.Command("sha256sum", "--quiet", "-c", session.ManifestName)
+	cmd := exec.Command("sha256sum", "--quiet", "-c", evidence.ManifestName)
 	cmd.Dir = res.Evidence.Dir
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, b)
 	}
-	files, err := session.ReadTarball(res.Evidence.Tarball)
+	files, err := evidence.ReadTarball(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestDrillAgainstTheStandIn(t *testing.T) {
 	}
 	for _, f := range []string{"README.md", "metadata.json", "timeline.txt", "timeline.json", "commands.json", "stack-outputs.json",
 		"stack-outputs.NOTE.md", "validation/report.json", "validation/junit.xml", "validation/summary.md",
-		"routing/activation.json", "routing/activation.md", session.ManifestName} {
+		"routing/activation.json", "routing/activation.md", evidence.ManifestName} {
 		if _, ok := byName[f]; !ok {
 			t.Errorf("bundle lacks %s", f)
 		}
@@ -240,7 +241,7 @@ func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
 		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fixture(t), Validator: bad},
 		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets),
 			OnStandIn: func(c *localvalkey.Cluster) { pids = c.PIDs() }})
-	if session.ExitCode(err) != session.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
+	if procedure.ExitCode(err) != procedure.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
 		t.Fatalf("want a validation failure (exit 1), got %v", err)
 	}
 	gone(t, pids)
@@ -280,7 +281,7 @@ func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "cdk.json"), bytes.Replace(b, []byte(`"mode": "password"`), []byte(`"mode": "iam"`), 1), 0o644)
 	var out bytes.Buffer
 	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &drexec.Fake{}, Stdout: &out, Stderr: &out})
-	if session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
+	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -342,7 +343,7 @@ func TestDrillOfTheWarmStandby(t *testing.T) {
 // A drill rehearses the DR side: drMode none is refused before anything runs.
 func TestDrillRefusesThePrimaryMode(t *testing.T) {
 	_, err := Run(context.Background(), Options{Repo: repo, OutRoot: t.TempDir(), Mode: "none"}, Deps{Stdout: io.Discard, Stderr: io.Discard})
-	if err == nil || session.ExitCode(err) != 2 || !strings.Contains(err.Error(), "accepted: stateless, standby") {
+	if err == nil || procedure.ExitCode(err) != 2 || !strings.Contains(err.Error(), "accepted: stateless, standby") {
 		t.Fatalf("err %v", err)
 	}
 }

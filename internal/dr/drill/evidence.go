@@ -8,7 +8,8 @@ import (
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // StandInLabel heads every evidence file of a drill (manifest.json's label, README.md's title,
@@ -17,19 +18,19 @@ const StandInLabel = "LOCAL STAND-IN, NOT A DEPLOYMENT"
 
 // drillEvidence is the drill's signer (the local Ed25519 key, made once) and provenance
 // (reason, ticket and approver "drill": nothing in an account is changed, so nobody approves).
-func drillEvidence(o Options, d Deps) (session.Signer, *session.Provenance, error) {
+func drillEvidence(o Options, d Deps) (evidence.Signer, *evidence.Provenance, error) {
 	path := o.SigningKeyFile
 	if path == "" {
 		path = filepath.Join(o.OutRoot, "work", "evidence-ed25519.key")
 	}
-	s, created, err := session.LoadOrCreateLocalKey(path)
+	s, created, err := evidence.LoadOrCreateLocalKey(path)
 	if err != nil {
-		return nil, nil, session.Usagef("--signing-key %s: %v. Nothing was run.", path, err)
+		return nil, nil, procedure.Usagef("--signing-key %s: %v. Nothing was run.", path, err)
 	}
 	if created {
-		session.PrintKeyCreated(d.Stdout, s)
+		evidence.PrintKeyCreated(d.Stdout, s)
 	}
-	prov := session.LocalProvenance(session.Approval{Reason: session.ReasonDrill, Ticket: session.ReasonDrill, Approver: session.ReasonDrill}, false)
+	prov := evidence.LocalProvenance(evidence.Approval{Reason: evidence.ReasonDrill, Ticket: evidence.ReasonDrill, Approver: evidence.ReasonDrill}, false)
 	return s, &prov, nil
 }
 
@@ -38,9 +39,9 @@ func drillEvidence(o Options, d Deps) (session.Signer, *session.Provenance, erro
 // target.kind "local-stand-in". The validator has no flag for it yet (validate/ is another
 // branch's), so the drill labels the copies it puts in the bundle; the originals stay in the
 // work directory untouched.
-func labelValidation(b *session.Bundle) error {
-	dir := filepath.Join(b.Dir, session.DirValidation)
-	rel := func(name string) string { return filepath.Join(session.DirValidation, name) }
+func labelValidation(b *evidence.Bundle) error {
+	dir := filepath.Join(b.Dir, evidence.DirValidation)
+	rel := func(name string) string { return filepath.Join(evidence.DirValidation, name) }
 	if data, err := os.ReadFile(filepath.Join(dir, "summary.md")); err == nil {
 		head := "# " + StandInLabel + " — validator run against a local Valkey cluster, not an AWS cache\n\n"
 		if err := b.WriteFile(rel("summary.md"), append([]byte(head), data...)); err != nil {

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 )
 
 func TestLabelValidationMarksEveryValidatorFile(t *testing.T) {
-	b, err := session.NewBundle(t.TempDir(), "b")
+	b, err := evidence.NewBundle(t.TempDir(), "b")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +20,7 @@ func TestLabelValidationMarksEveryValidatorFile(t *testing.T) {
 		"junit.xml":   `<?xml version="1.0"?>` + "\n" + `<testsuites><testsuite name="valkey-dr-validate x:1"></testsuite></testsuites>`,
 		"report.json": `{"target": {"endpoint": "x:1"}, "verdict": "pass"}`,
 	} {
-		if err := b.WriteFile(filepath.Join(session.DirValidation, name), []byte(data)); err != nil {
+		if err := b.WriteFile(filepath.Join(evidence.DirValidation, name), []byte(data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -28,7 +28,7 @@ func TestLabelValidationMarksEveryValidatorFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := func(name string) string {
-		data, err := os.ReadFile(filepath.Join(b.Dir, session.DirValidation, name))
+		data, err := os.ReadFile(filepath.Join(b.Dir, evidence.DirValidation, name))
 		if err != nil {
 			t.Fatal(err)
 		}

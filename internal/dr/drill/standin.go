@@ -18,7 +18,7 @@ import (
 
 	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
 
@@ -59,7 +59,7 @@ const StandInCommandPrefix = "  $ "
 // StandIn starts the stand-in, prints the validator commands, waits until ctx ends (Ctrl-C),
 // then stops it and removes its files. Its normal end (Ctrl-C) returns nil.
 func StandIn(ctx context.Context, o StandInOptions) error {
-	abs, err := session.AbsRepo(o.Repo)
+	abs, err := procedure.AbsRepo(o.Repo)
 	if err != nil {
 		return err
 	}
@@ -77,14 +77,14 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	}
 	cfg, err := drcontext.LoadFile(filepath.Join(abs, drcontext.FileName), drcontext.Request{Environment: o.Environment, DRPosture: true})
 	if err != nil {
-		return session.Usagef("%v\nNothing was started.", err)
+		return procedure.Usagef("%v\nNothing was started.", err)
 	}
 	if cfg.Env.Cache.Auth.Mode != contract.AuthPassword {
-		return session.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); use an environment with auth.mode password, e.g. %s. Nothing was started.",
+		return procedure.Usagef("environment %s: cache.auth.mode is %q: the local stand-in can only stand in for password auth (it cannot issue IAM tokens); use an environment with auth.mode password, e.g. %s. Nothing was started.",
 			cfg.EnvironmentName, cfg.Env.Cache.Auth.Mode, DefaultEnvironment)
 	}
 	if _, _, err := localvalkey.Binaries(); err != nil {
-		return session.Usagef("%v; install with: %s (or make prereqs). Nothing was started.", err, localvalkey.InstallHint)
+		return procedure.Usagef("%v; install with: %s (or make prereqs). Nothing was started.", err, localvalkey.InstallHint)
 	}
 	// 0700, marked with this process: a later start sweeps it if this one is SIGKILLed.
 	tmp, err := localvalkey.NewStandInDir("")
@@ -109,9 +109,9 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	c, err := startFor(ctx, cfg, localvalkey.TopologyServerless, tmp, admin, app)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &session.Error{Code: session.ExitInterrupted, Phase: "stand-in", Msg: "interrupted while starting; nothing is left running"}
+			return &procedure.Error{Code: procedure.ExitInterrupted, Phase: "stand-in", Msg: "interrupted while starting; nothing is left running"}
 		}
-		return session.Failf("stand-in: %v", err)
+		return procedure.Failf("stand-in: %v", err)
 	}
 	info := &StandInInfo{Dir: tmp, PasswordFile: pwFile, CAFile: c.CA.CertFile, User: cfg.AuthUserName(),
 		Port: c.Primary.Port, ReaderPort: c.ReaderPort(), PIDs: c.PIDs()}
@@ -125,7 +125,7 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	cerr := c.Close()
 	rerr := os.RemoveAll(tmp)
 	if cerr != nil || rerr != nil {
-		return session.Failf("stand-in: stopping: %v", errors.Join(cerr, rerr))
+		return procedure.Failf("stand-in: stopping: %v", errors.Join(cerr, rerr))
 	}
 	fmt.Fprintf(o.Stdout, "stand-in stopped: %d valkey-server processes ended; %s removed (password file, CA, server files)\n", n, tmp)
 	return nil

@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/context"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // BuildOptions are the inputs of Build.
@@ -35,7 +36,7 @@ type BuildOptions struct {
 	Now func() time.Time
 	// Signer signs manifest.json into signature.json (the evidence signer: the environment's
 	// KMS key, else the local Ed25519 key); Open refuses a kit no trusted key signed.
-	Signer session.Signer
+	Signer evidence.Signer
 }
 
 // Built is a finished kit.
@@ -55,16 +56,16 @@ type Built struct {
 // activation reads, a manifest with every file's SHA256, and one tarball.
 func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	var stderr io.Writer
-	session.Defaults(&o.Runner, &o.Stdout, &stderr, &o.Now)
-	repo, err := session.AbsRepo(o.Repo)
+	procedure.Defaults(&o.Runner, &o.Stdout, &stderr, &o.Now)
+	repo, err := procedure.AbsRepo(o.Repo)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(o.Environment) == "" {
-		return nil, session.Usagef("--env is required: the cdk.json environment the kit is for (make dr-kit ENV=prod)")
+		return nil, procedure.Usagef("--env is required: the cdk.json environment the kit is for (make dr-kit ENV=prod)")
 	}
 	if o.Signer == nil {
-		return nil, session.Usagef("kit: no signer: a kit is signed when built (docs/evidence.md \"Trust\"). Nothing was built.")
+		return nil, procedure.Usagef("kit: no signer: a kit is signed when built (docs/evidence.md \"Trust\"). Nothing was built.")
 	}
 	if o.OutDir == "" {
 		o.OutDir = filepath.Join(repo, ".build", "kit")
@@ -74,11 +75,11 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	}
 	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
 	if err != nil {
-		return nil, session.Usagef("%v", err)
+		return nil, procedure.Usagef("%v", err)
 	}
 	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
 	if err != nil {
-		return nil, session.Usagef("%v\nNothing was built.", err)
+		return nil, procedure.Usagef("%v\nNothing was built.", err)
 	}
 	env, ok := envs[o.Environment]
 	if !ok {
@@ -87,7 +88,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, session.Usagef("--env %q: not an environment of cdk.json; accepted: %s. Nothing was built.", o.Environment, strings.Join(names, ", "))
+		return nil, procedure.Usagef("--env %q: not an environment of cdk.json; accepted: %s. Nothing was built.", o.Environment, strings.Join(names, ", "))
 	}
 
 	r := o.Runner
@@ -98,7 +99,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 			return res, fmt.Errorf("%s: %w", what, err)
 		}
 		if res.ExitCode != 0 {
-			return res, session.Failf("%s: `%s` exited %d: %s", what, c, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+			return res, procedure.Failf("%s: `%s` exited %d: %s", what, c, res.ExitCode, strings.TrimSpace(string(res.Stderr)))
 		}
 		return res, nil
 	}
@@ -178,7 +179,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 		}
 	}
 	if len(m.Stacks) == 0 {
-		return nil, session.Usagef("--env %s: cdk.json accepts no region x drMode: nothing to pack", o.Environment)
+		return nil, procedure.Usagef("--env %s: cdk.json accepts no region x drMode: nothing to pack", o.Environment)
 	}
 
 	// The binaries: static cross builds, version = commit.
@@ -209,7 +210,7 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 		fmt.Fprintf(o.Stdout, "WARNING: node_modules/%s is not installed here (not linux-x64): the kit carries no Node; every runner needs its own Node 24\n", NodePackage)
 	}
 
-	v := session.CollectVersions(ctx, r, repo)
+	v := evidence.CollectVersions(ctx, r, repo)
 	gov, _ := r.Run(ctx, drexec.Cmd{Name: "go", Args: []string{"env", "GOVERSION"}, Dir: repo})
 	m.Built = Versions{Go: strings.TrimSpace(string(gov.Stdout)), CdkCLI: v.CdkCLI, Node: v.Node, AwsCdkLib: v.AwsCdkLib}
 	m.Runtime = runtimeNeeds(carried)
@@ -228,10 +229,10 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 		return nil, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, signTimeout)
-	sig, err := session.SignManifest(sctx, o.Signer, mb)
+	sig, err := evidence.SignManifest(sctx, o.Signer, mb)
 	cancel()
 	if err != nil {
-		return nil, session.Failf("kit: %v. Nothing was packed.", err)
+		return nil, procedure.Failf("kit: %v. Nothing was packed.", err)
 	}
 	sb, err := json.MarshalIndent(sig, "", "  ")
 	if err != nil {

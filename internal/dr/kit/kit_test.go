@@ -19,9 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit/kittest"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 const repoRoot = "../../.."
@@ -92,9 +93,9 @@ func fakeScript() []drexec.Step {
 }
 
 // testSigner is the kit's signer in a test: a local Ed25519 key in the test's temp dir.
-func testSigner(t *testing.T) *session.LocalSigner {
+func testSigner(t *testing.T) *evidence.LocalSigner {
 	t.Helper()
-	s, _, err := session.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "kit.key"))
+	s, _, err := evidence.LoadOrCreateLocalKey(filepath.Join(t.TempDir(), "kit.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,12 +103,12 @@ func testSigner(t *testing.T) *session.LocalSigner {
 }
 
 // trusted is the operator's trust in the test's signer.
-var trusted []session.TrustedKey
+var trusted []evidence.TrustedKey
 
 func buildKit(t *testing.T) (*Built, *drexec.Fake) {
 	t.Helper()
 	s := testSigner(t)
-	trusted = []session.TrustedKey{session.TrustLocalSigner(s)}
+	trusted = []evidence.TrustedKey{evidence.TrustLocalSigner(s)}
 	f := &drexec.Fake{Script: fakeScript()}
 	b, err := Build(context.Background(), BuildOptions{Repo: fakeRepo(t), Environment: "prod", OutDir: t.TempDir(), Runner: f,
 		Stdout: io.Discard, Now: func() time.Time { return time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC) }, Signer: s})
@@ -131,8 +132,8 @@ func TestBuildRefusesBadInput(t *testing.T) {
 			f := &drexec.Fake{}
 			out := t.TempDir()
 			_, err := Build(context.Background(), BuildOptions{Repo: fakeRepo(t), Environment: tc.env, OutDir: out, Runner: f, Stdout: io.Discard, Signer: testSigner(t)})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || session.ExitCode(err) != session.ExitUsage {
-				t.Fatalf("err %v (exit %d), want %q, exit 2", err, session.ExitCode(err), tc.want)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
+				t.Fatalf("err %v (exit %d), want %q, exit 2", err, procedure.ExitCode(err), tc.want)
 			}
 			if len(f.Calls()) != 0 {
 				t.Fatalf("ran %v", f.Calls())
@@ -317,7 +318,7 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 			bad := rewrite(t, b.Tarball, tc.edit, tc.extra...)
 			dest := t.TempDir()
 			_, err := open(t, bad, dest)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || session.ExitCode(err) != session.ExitUsage {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
 				t.Fatalf("err %v, want %q (exit 2)", err, tc.want)
 			}
 			if !strings.Contains(err.Error(), "nothing was extracted") {
@@ -328,7 +329,7 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 			}
 		})
 	}
-	if _, err := open(t, filepath.Join(t.TempDir(), "kit.zip"), t.TempDir()); err == nil || session.ExitCode(err) != session.ExitUsage {
+	if _, err := open(t, filepath.Join(t.TempDir(), "kit.zip"), t.TempDir()); err == nil || procedure.ExitCode(err) != procedure.ExitUsage {
 		t.Fatalf("a non-tarball: %v", err)
 	}
 }
@@ -399,7 +400,7 @@ func TestBuildRefusesWithoutTheCDKCLI(t *testing.T) {
 	}
 	f := &drexec.Fake{Script: fakeScript()}
 	_, err := Build(context.Background(), BuildOptions{Repo: repo, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: testSigner(t)})
-	if session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "node_modules/aws-cdk is not installed") || !strings.Contains(err.Error(), "make deps") {
+	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "node_modules/aws-cdk is not installed") || !strings.Contains(err.Error(), "make deps") {
 		t.Fatalf("%v", err)
 	}
 	for _, c := range f.Calls() {

@@ -14,14 +14,14 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/context"
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 )
 
 // Schema is the manifest format version; Open refuses any other.
 const Schema = 1
 
-// SignatureSchema is signature.json's schema: the evidence signature's (session.Signature).
-const SignatureSchema = session.SignatureSchema
+// SignatureSchema is signature.json's schema: the evidence signature's (evidence.Signature).
+const SignatureSchema = evidence.SignatureSchema
 
 // Names inside a kit (relative to its top directory).
 const (

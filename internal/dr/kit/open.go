@@ -19,7 +19,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/safefile"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
@@ -77,19 +78,19 @@ var kitName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 //  3. It extracts into a fresh directory it creates (destRoot/.<name>.extract-*), re-hashing
 //     every file against the manifest as it writes, then renames that into destRoot/<name>,
 //     replacing an earlier extraction only if it carries ExtractedMarker.
-func Open(ctx context.Context, tarball, destRoot string, keys []session.TrustedKey) (*Kit, error) {
+func Open(ctx context.Context, tarball, destRoot string, keys []evidence.TrustedKey) (*Kit, error) {
 	q := termsafe.Quote(tarball)
 	name := strings.TrimSuffix(filepath.Base(tarball), ".tar.gz")
 	if name == filepath.Base(tarball) || !kitName.MatchString(name) {
-		return nil, session.Usagef("--kit %s: want a kit tarball named <letters, digits, . _ ->.tar.gz (valkey-dr-kit-<env>-<commit>.tar.gz, from make dr-kit). Nothing was extracted.", q)
+		return nil, procedure.Usagef("--kit %s: want a kit tarball named <letters, digits, . _ ->.tar.gz (valkey-dr-kit-<env>-<commit>.tar.gz, from make dr-kit). Nothing was extracted.", q)
 	}
 	scan, err := scanKit(tarball, name)
 	if err != nil {
-		return nil, session.Usagef("--kit %s: refused, nothing was extracted: %v", q, err)
+		return nil, procedure.Usagef("--kit %s: refused, nothing was extracted: %v", q, err)
 	}
 	k := &Kit{Tarball: tarball, TarballSHA256: scan.sha256}
 	if err := k.authenticate(ctx, scan, keys); err != nil {
-		return nil, session.Usagef("--kit %s: refused, nothing was extracted: %v\nNothing was deployed. Use the kit CI built for the commit (or rebuild it: make dr-kit ENV=<env>).", q, err)
+		return nil, procedure.Usagef("--kit %s: refused, nothing was extracted: %v\nNothing was deployed. Use the kit CI built for the commit (or rebuild it: make dr-kit ENV=<env>).", q, err)
 	}
 	if err := os.MkdirAll(destRoot, 0o750); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
@@ -100,7 +101,7 @@ func Open(ctx context.Context, tarball, destRoot string, keys []session.TrustedK
 	}
 	if err := extract(tarball, name, tmp, k.Manifest.Files); err != nil {
 		_ = os.RemoveAll(tmp) // made above, by this call
-		return nil, session.Usagef("--kit %s: refused (the tarball changed while it was read?): %v\nNothing was deployed.", q, err)
+		return nil, procedure.Usagef("--kit %s: refused (the tarball changed while it was read?): %v\nNothing was deployed.", q, err)
 	}
 	final, err := filepath.Abs(filepath.Join(destRoot, name))
 	if err != nil {
@@ -252,18 +253,18 @@ func entryPath(name, top string) (string, error) {
 }
 
 // authenticate checks the signature against keys, then every file against the manifest.
-func (k *Kit) authenticate(ctx context.Context, s *scanned, keys []session.TrustedKey) error {
+func (k *Kit) authenticate(ctx context.Context, s *scanned, keys []evidence.TrustedKey) error {
 	if s.manifest == nil {
 		return fmt.Errorf("no %s in the kit", ManifestName)
 	}
 	if s.signature == nil {
 		return fmt.Errorf("unsigned: the kit has no %s (kits are signed when built, since issue 23): nothing in it is trusted", SignatureName)
 	}
-	var sig session.Signature
+	var sig evidence.Signature
 	if err := json.Unmarshal(s.signature, &sig); err != nil || sig.Schema != SignatureSchema {
 		return fmt.Errorf("%s is not a %s signature", SignatureName, SignatureSchema)
 	}
-	key, problem := session.CheckSignature(ctx, keys, sig, s.manifest)
+	key, problem := evidence.CheckSignature(ctx, keys, sig, s.manifest)
 	if problem != nil {
 		return fmt.Errorf("%s: %s", problem.Kind, problem.Detail)
 	}
@@ -362,7 +363,7 @@ func replace(tmp, final string) error {
 	}
 	if fi, err := os.Lstat(final); err == nil {
 		if !fi.IsDir() || !fileExists(filepath.Join(final, ExtractedMarker)) {
-			return session.Usagef("kit: %s exists and was not extracted by drctl: move it away (nothing was removed). Nothing was deployed.", termsafe.Quote(final))
+			return procedure.Usagef("kit: %s exists and was not extracted by drctl: move it away (nothing was removed). Nothing was deployed.", termsafe.Quote(final))
 		}
 		// A kit that carries its node_modules (RuntimeMarker) brings its own: the earlier
 		// extraction's goes with it.
@@ -439,7 +440,7 @@ func (k *Kit) Path(rel string) string { return filepath.Join(k.Dir, filepath.Fro
 func (k *Kit) Tool(name string) (string, error) {
 	p := k.Path(ToolPath(Host(), name))
 	if _, ok := k.Manifest.Files[ToolPath(Host(), name)]; !ok {
-		return "", session.Usagef("the kit has no %s for %s: it has %s", name, Host(), strings.Join(k.Manifest.Platforms, ", "))
+		return "", procedure.Usagef("the kit has no %s for %s: it has %s", name, Host(), strings.Join(k.Manifest.Platforms, ", "))
 	}
 	return p, nil
 }

@@ -16,7 +16,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // Names of the carried runtime, relative to the kit (and to the repository).
@@ -77,7 +77,7 @@ func runtimeReady(repo string) error {
 		if have == "" {
 			have = "not installed"
 		}
-		return session.Usagef("kit: node_modules/%s is %s, package.json pins %q: run make deps (npm ci) first: the kit carries the CDK CLI, so that activation from it fetches nothing. Nothing was built.",
+		return procedure.Usagef("kit: node_modules/%s is %s, package.json pins %q: run make deps (npm ci) first: the kit carries the CDK CLI, so that activation from it fetches nothing. Nothing was built.",
 			CdkPackage, have, cdkPin)
 	}
 	return nil
@@ -113,7 +113,7 @@ func copyRuntime(repo, stage string) (*Carried, error) {
 	}
 	if v := installedVersion(repo, NodePackage); v != "" {
 		if v != nodePin {
-			return nil, session.Usagef("kit: node_modules/%s is %s, package.json pins %q: run make deps (npm ci) first. Nothing was built.", NodePackage, v, nodePin)
+			return nil, procedure.Usagef("kit: node_modules/%s is %s, package.json pins %q: run make deps (npm ci) first. Nothing was built.", NodePackage, v, nodePin)
 		}
 		for _, f := range nodeFiles {
 			p := filepath.Join(repo, NodeModulesDir, NodePackage, filepath.FromSlash(f))

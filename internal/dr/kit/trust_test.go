@@ -16,12 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
+	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // resign rewrites a kit as a forger would: edit scripts/prereqs, re-hash manifest.json and
 // re-sign it with s (claiming claim as the key id when not "").
-func resign(t *testing.T, src string, s session.Signer, claim string) string {
+func resign(t *testing.T, src string, s evidence.Signer, claim string) string {
 	t.Helper()
 	evil := []byte("#!/bin/sh\necho owned > /tmp/owned\n")
 	var manifest []byte
@@ -42,11 +43,11 @@ func resign(t *testing.T, src string, s session.Signer, claim string) string {
 		return body, true
 	})
 	// Second pass: signature.json over the new manifest.
-	var signer session.Signer = s
+	var signer evidence.Signer = s
 	if claim != "" {
 		signer = claimed{s, claim}
 	}
-	sig, err := session.SignManifest(context.Background(), signer, manifest)
+	sig, err := evidence.SignManifest(context.Background(), signer, manifest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func resign(t *testing.T, src string, s session.Signer, claim string) string {
 }
 
 type claimed struct {
-	session.Signer
+	evidence.Signer
 	id string
 }
 
@@ -77,7 +78,7 @@ func TestOpenAuthenticatesBeforeExtracting(t *testing.T) {
 	attacker := testSigner(t)
 	tests := map[string]struct {
 		kit  func(t *testing.T) string
-		keys []session.TrustedKey
+		keys []evidence.TrustedKey
 		want string
 	}{
 		"an unsigned kit": {kit: func(t *testing.T) string {
@@ -86,7 +87,7 @@ func TestOpenAuthenticatesBeforeExtracting(t *testing.T) {
 			})
 		}, keys: owner, want: "unsigned: the kit has no signature.json"},
 		"a kit signed by a key the operator does not trust": {kit: func(t *testing.T) string { return b.Tarball },
-			keys: []session.TrustedKey{session.TrustLocalSigner(attacker)}, want: "untrusted-key: signed by "},
+			keys: []evidence.TrustedKey{evidence.TrustLocalSigner(attacker)}, want: "untrusted-key: signed by "},
 		"a kit with no key trusted at all": {kit: func(t *testing.T) string { return b.Tarball },
 			keys: nil, want: "no Ed25519 key is trusted here"},
 		"an edited script, re-hashed and re-signed with another key claiming the trusted id": {kit: func(t *testing.T) string {
@@ -114,7 +115,7 @@ func TestOpenAuthenticatesBeforeExtracting(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dest := t.TempDir()
 			_, err := Open(context.Background(), tc.kit(t), dest, tc.keys)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || session.ExitCode(err) != session.ExitUsage ||
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage ||
 				!strings.Contains(err.Error(), "nothing was extracted") {
 				t.Fatalf("err %v, want %q, exit 2, nothing extracted", err, tc.want)
 			}
@@ -165,7 +166,7 @@ func TestOpenNeverTouchesAnythingItDidNotCreate(t *testing.T) {
 			data, _ := os.ReadFile(b.Tarball)
 			_ = os.WriteFile(filepath.Join(src, kitFile), data, 0o640)
 			_, err := Open(context.Background(), filepath.Join(src, kitFile), dest, trusted)
-			if err == nil || session.ExitCode(err) != session.ExitUsage || !strings.Contains(err.Error(), "want a kit tarball named") {
+			if err == nil || procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "want a kit tarball named") {
 				t.Fatalf("err %v", err)
 			}
 			if strings.Contains(err.Error(), "\x1b") {

@@ -1,4 +1,4 @@
-package session
+package evidence
 
 import (
 	"context"
@@ -205,8 +205,8 @@ func TestParseApproval(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			a, err := ParseApproval(tc.production, "prod", tc.reason, tc.ticket, tc.approver, tc.incidentT)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || ExitCode(err) != ExitUsage {
-					t.Fatalf("err %v, want %q (exit 2)", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
 				}
 				return
 			}
@@ -237,23 +237,5 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func TestTimelineShowsTimeSinceTheIncident(t *testing.T) {
-	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	tl := &Timeline{Title: "t", Now: func() time.Time { return now }, IncidentStart: now.Add(-5 * time.Hour)}
-	p := tl.Start("deploy", RunbookDeploy)
-	now = now.Add(10 * time.Minute)
-	tl.Finish(p, nil, false, "")
-	text := tl.Text()
-	for _, want := range []string{"since the command started, not since the incident", "SINCE INCIDENT 5h10m (--incident-start 2026-12-01T03:00:00.000Z", "RTO 4h, RTO EXCEEDED"} {
-		if !strings.Contains(text, want) {
-			t.Fatalf("timeline lacks %q:\n%s", want, text)
-		}
-	}
-	data, err := tl.JSON()
-	if err != nil || !strings.Contains(string(data), `"withinRto": false`) {
-		t.Fatalf("timeline.json: %v\n%s", err, data)
 	}
 }

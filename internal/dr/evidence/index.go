@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file is the bundle's index: for every file and directory name a procedure writes,
 // which row of the runbook's section 9 table ("Evidence and Documentation Requirements") it
@@ -49,7 +49,7 @@ type LayoutEntry struct {
 // Layout is every kind of file a bundle may hold; a file matching none is listed in README.md
 // as "not in the index".
 var Layout = []LayoutEntry{
-	{FileReadme, "this index, generated from the table in internal/dr/session/index.go", Row9Integrity},
+	{FileReadme, "this index, generated from the table in internal/dr/evidence/index.go", Row9Integrity},
 	{FileMetadata, "what ran, where, verdict, versions (aws-cdk-lib, CDK CLI, Node, Go, this tool's VCS revision)", Row9Metadata},
 	{FileProvenance, "who and why: reason, change ticket, approver, AWS caller identity, host and OS user, incident start", Row9Metadata},
 	{FileTimelineText, "every phase with UTC start/end and duration beside the runbook's estimates, time since the command and since the incident", Row9Metadata},
@@ -108,7 +108,7 @@ func IndexReadme(title, intro string, files []string) string {
 	for _, f := range all {
 		e, ok := LayoutOf(f)
 		if !ok {
-			e = LayoutEntry{What: "not in the index (internal/dr/session/index.go): see the procedure that wrote it", Row: "-"}
+			e = LayoutEntry{What: "not in the index (internal/dr/evidence/index.go): see the procedure that wrote it", Row: "-"}
 		}
 		byRow[e.Row] = append(byRow[e.Row], f)
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", f, e.What, e.Row)
@@ -142,8 +142,8 @@ enters the bundle.
 	return b.String()
 }
 
-// listFiles lists the regular files under dir, bundle-relative and sorted.
-func listFiles(dir string) ([]string, error) {
+// ListFiles lists the regular files under dir, bundle-relative and sorted.
+func ListFiles(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {

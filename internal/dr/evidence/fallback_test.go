@@ -1,4 +1,4 @@
-package session
+package evidence
 
 import (
 	"context"
@@ -105,40 +105,6 @@ func TestDamagedTarballIsReportedDamaged(t *testing.T) {
 		if r := RefusedReport("b.tar.gz", refused); len(r.Findings) != 1 || r.Findings[0].Kind != Damaged {
 			t.Errorf("report %+v, want one damaged finding", r.Findings)
 		}
-	}
-}
-
-// Issue 26: runs started in the same second get distinct bundles, never "file exists".
-func TestSameSecondRunsGetDistinctBundles(t *testing.T) {
-	root := t.TempDir()
-	now := func() time.Time { return time.Date(2026, 12, 1, 3, 4, 5, 0, time.UTC) }
-	const runs = 8
-	names := make(chan string, runs)
-	errs := make(chan error, runs)
-	for range runs {
-		go func() {
-			s, err := Start(Config{Kind: "drill", Name: "example", EvidenceRoot: filepath.Join(root, "ev"), WorkRoot: filepath.Join(root, "work"), Now: now})
-			if err != nil {
-				errs <- err
-				return
-			}
-			names <- s.Bundle.Name + " " + s.Work
-		}()
-	}
-	seen := map[string]bool{}
-	for range runs {
-		select {
-		case err := <-errs:
-			t.Fatalf("a same-second run failed: %v", err)
-		case n := <-names:
-			if seen[n] {
-				t.Fatalf("two runs share %s", n)
-			}
-			seen[n] = true
-		}
-	}
-	if !seen["valkey-dr-drill-example-20261201T030405Z "+filepath.Join(root, "work", "valkey-dr-drill-example-20261201T030405Z")] {
-		t.Errorf("the first run's name is not the plain stamp: %v", seen)
 	}
 }
 

@@ -1,4 +1,4 @@
-package session
+package procedure
 
 import (
 	"encoding/json"
@@ -47,5 +47,23 @@ func TestHuman(t *testing.T) {
 		if got := Human(d); got != want {
 			t.Errorf("Human(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+func TestTimelineShowsTimeSinceTheIncident(t *testing.T) {
+	now := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	tl := &Timeline{Title: "t", Now: func() time.Time { return now }, IncidentStart: now.Add(-5 * time.Hour)}
+	p := tl.Start("deploy", RunbookDeploy)
+	now = now.Add(10 * time.Minute)
+	tl.Finish(p, nil, false, "")
+	text := tl.Text()
+	for _, want := range []string{"since the command started, not since the incident", "SINCE INCIDENT 5h10m (--incident-start 2026-12-01T03:00:00.000Z", "RTO 4h, RTO EXCEEDED"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("timeline lacks %q:\n%s", want, text)
+		}
+	}
+	data, err := tl.JSON()
+	if err != nil || !strings.Contains(string(data), `"withinRto": false`) {
+		t.Fatalf("timeline.json: %v\n%s", err, data)
 	}
 }

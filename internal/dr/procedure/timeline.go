@@ -1,4 +1,4 @@
-package session
+package procedure
 
 // This file records the phases of a DR procedure with UTC timestamps and durations and
 // prints them beside the runbook's estimates (runbook section 10), for the terminal and the
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/contract"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 )
 
 // Estimate is a runbook duration range.
@@ -154,14 +155,6 @@ func (t *Timeline) Total() (start, end time.Time) {
 	return t.totalLocked()
 }
 
-// Stamp formats a time as the timeline does: UTC, RFC 3339 with milliseconds.
-func Stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02T15:04:05.000Z")
-}
-
 // Human formats a duration for people: 850ms, 12.3s, 4m05s.
 func Human(d time.Duration) string {
 	switch {
@@ -189,7 +182,7 @@ func (t *Timeline) WriteText(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PHASE\tSTARTED (UTC)\tFINISHED (UTC)\tDURATION\tRUNBOOK ESTIMATE\tSTATUS\tNOTE")
 	for _, p := range t.Phases {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, Stamp(p.StartedAt), Stamp(p.FinishedAt),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, evidence.Stamp(p.StartedAt), evidence.Stamp(p.FinishedAt),
 			Human(p.Duration()), p.Runbook, p.Status, p.Note)
 	}
 	start, end := t.totalLocked()
@@ -197,7 +190,7 @@ func (t *Timeline) WriteText(w io.Writer) {
 	if !start.IsZero() && !end.IsZero() {
 		total = end.Sub(start)
 	}
-	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\t%s\n", "TOTAL", Stamp(start), Stamp(end), Human(total), RunbookTotal,
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\t%s\n", "TOTAL", evidence.Stamp(start), evidence.Stamp(end), Human(total), RunbookTotal,
 		"since the command started, not since the incident")
 	_ = tw.Flush()
 	// Outside the table: the RTO row would widen the PHASE column of every line.
@@ -207,7 +200,7 @@ func (t *Timeline) WriteText(w io.Writer) {
 		if since > RunbookRTO {
 			verdict = "RTO EXCEEDED"
 		}
-		fmt.Fprintf(w, "SINCE INCIDENT %s (--incident-start %s to %s): RTO 4h, %s\n", Human(since), Stamp(t.IncidentStart), Stamp(end), verdict)
+		fmt.Fprintf(w, "SINCE INCIDENT %s (--incident-start %s to %s): RTO 4h, %s\n", Human(since), evidence.Stamp(t.IncidentStart), evidence.Stamp(end), verdict)
 	} else {
 		fmt.Fprintf(w, "SINCE INCIDENT unknown: no --incident-start (INCIDENT_START=) given; the RTO (4h) counts from the incident, TOTAL above from the command\n")
 	}
@@ -233,12 +226,12 @@ func (t *Timeline) JSON() ([]byte, error) {
 	}{
 		Title:  t.Title,
 		Phases: t.Phases,
-		Total: map[string]any{"startedAt": Stamp(start), "finishedAt": Stamp(end),
+		Total: map[string]any{"startedAt": evidence.Stamp(start), "finishedAt": evidence.Stamp(end),
 			"durationMs": contract.Ms(end.Sub(start))},
 		Runbook: []Estimate{RunbookDeploy, RunbookRouting, RunbookValidation, RunbookTotal},
 	}
 	if !t.IncidentStart.IsZero() && !end.IsZero() {
-		v.SinceIncident = map[string]any{"incidentStart": Stamp(t.IncidentStart), "finishedAt": Stamp(end),
+		v.SinceIncident = map[string]any{"incidentStart": evidence.Stamp(t.IncidentStart), "finishedAt": evidence.Stamp(end),
 			"durationMs": contract.Ms(end.Sub(t.IncidentStart)), "rtoMs": RunbookRTO.Milliseconds(),
 			"withinRto": end.Sub(t.IncidentStart) <= RunbookRTO}
 	}

@@ -1,4 +1,4 @@
-package archive
+package evidence
 
 // The upload runs against a real S3-compatible HTTP server: gofakes3 v1.2.0 (MIT,
 // github.com/johannesboyne/gofakes3, in-memory backend s3mem with versioning), started in the
@@ -74,7 +74,7 @@ func TestUploadAgainstGofakes3(t *testing.T) {
 	now := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
 	until := RetainUntil(now, 6)
 	receipt := tarball + ReceiptSuffix
-	rec, err := Upload(context.Background(), c, Request{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball, sig},
+	rec, err := Upload(context.Background(), c, ArchiveRequest{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball, sig},
 		RetainUntil: until, ReceiptPath: receipt}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -96,14 +96,14 @@ func TestUploadAgainstGofakes3(t *testing.T) {
 		t.Fatalf("the recorded version id does not fetch the object: %v", err)
 	}
 	got.Body.Close()
-	var onDisk Receipt
+	var onDisk ArchiveReceipt
 	data, _ := os.ReadFile(receipt)
 	if err := json.Unmarshal(data, &onDisk); err != nil || len(onDisk.Objects) != 2 {
 		t.Fatalf("receipt file: %v %s", err, data)
 	}
 	// A second upload of the same bundle is refused (If-None-Match: gofakes3 implements
 	// conditional PUTs), never a silent new version.
-	if _, err := Upload(context.Background(), c, Request{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball}, RetainUntil: until}, now); err == nil ||
+	if _, err := Upload(context.Background(), c, ArchiveRequest{Bucket: "evidence", Prefix: "prod/activate", Files: []string{tarball}, RetainUntil: until}, now); err == nil ||
 		!strings.Contains(err.Error(), "PreconditionFailed") {
 		t.Fatalf("a second upload of the same key: %v, want PreconditionFailed", err)
 	}
@@ -116,7 +116,7 @@ func TestUploadRefusesAnUnversionedBucket(t *testing.T) {
 	}
 	f := filepath.Join(t.TempDir(), "x.tar.gz")
 	_ = os.WriteFile(f, []byte("x"), 0o640)
-	_, err := Upload(context.Background(), c, Request{Bucket: "plain", Files: []string{f}, RetainUntil: time.Now().Add(time.Hour)}, time.Now())
+	_, err := Upload(context.Background(), c, ArchiveRequest{Bucket: "plain", Files: []string{f}, RetainUntil: time.Now().Add(time.Hour)}, time.Now())
 	if err == nil || !strings.Contains(err.Error(), "not versioned") {
 		t.Fatalf("err %v", err)
 	}

@@ -1,4 +1,4 @@
-package session
+package evidence
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 )
 
 // ecdsaKey is a KMS-like ECC_NIST_P256 signer held in the test (the real KMS signer is
-// internal/dr/kmssign); pub decides whether signature.json carries its public key.
+// KMSSigner in kms.go); pub decides whether signature.json carries its public key.
 type ecdsaKey struct {
 	k   *ecdsa.PrivateKey
 	id  string

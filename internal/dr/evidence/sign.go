@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file makes a bundle tamper-evident: manifest.json (every file's path, SHA256 and size,
 // plus the provenance) is signed, and the signature lands in signature.json. SHA256SUMS alone
@@ -43,7 +43,7 @@ const (
 )
 
 // Signer signs a manifest. Implementations: LocalSigner (Ed25519 key file, drills) and
-// internal/dr/kmssign (KMS asymmetric key, real accounts).
+// KMSSigner (kms.go: KMS asymmetric key, real accounts).
 type Signer interface {
 	// Algorithm is AlgEd25519 or AlgECDSASHA256.
 	Algorithm() string

@@ -1,7 +1,8 @@
-// Package kmssign signs and verifies DR evidence manifests with a KMS asymmetric key
+package evidence
+
+// This file signs and verifies DR evidence manifests with a KMS asymmetric key
 // (ECC_NIST_P256, SIGN_VERIFY; algorithm ECDSA_SHA_256 over the SHA-256 digest), the signer of
 // real-account procedures. The key never leaves KMS; the bundle records its ARN.
-package kmssign
 
 import (
 	"context"
@@ -16,35 +17,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go/logging"
-
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
-// API is the part of the KMS client this package uses: the seam tests replace.
-type API interface {
+// KMSAPI is the part of the KMS client this package uses: the seam tests replace.
+type KMSAPI interface {
 	Sign(ctx context.Context, in *kms.SignInput, optFns ...func(*kms.Options)) (*kms.SignOutput, error)
 	Verify(ctx context.Context, in *kms.VerifyInput, optFns ...func(*kms.Options)) (*kms.VerifyOutput, error)
 }
 
-var _ API = (*kms.Client)(nil)
+var _ KMSAPI = (*kms.Client)(nil)
 
-// Signer signs with one KMS key.
-type Signer struct {
+// KMSSigner signs with one KMS key.
+type KMSSigner struct {
 	// API is the KMS client (a *kms.Client in the key's region).
-	API API
+	API KMSAPI
 	// KeyArn is the key's ARN (evidence.signingKeyArn).
 	KeyArn string
 }
 
 var (
-	_ session.Signer   = (*Signer)(nil)
-	_ session.Verifier = (*Signer)(nil)
+	_ Signer   = (*KMSSigner)(nil)
+	_ Verifier = (*KMSSigner)(nil)
 )
 
-// New makes a Signer for keyArn with the default credential chain, in the key's own region
+// NewKMSSigner makes a KMSSigner for keyArn with the default credential chain, in the key's own region
 // (KMS keys are regional; the ARN says where).
-func New(ctx context.Context, keyArn string) (*Signer, error) {
-	region, err := RegionOf(keyArn)
+func NewKMSSigner(ctx context.Context, keyArn string) (*KMSSigner, error) {
+	region, err := KMSRegionOf(keyArn)
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +54,11 @@ func New(ctx context.Context, keyArn string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: AWS configuration: %w", err)
 	}
-	return &Signer{API: kms.NewFromConfig(cfg), KeyArn: keyArn}, nil
+	return &KMSSigner{API: kms.NewFromConfig(cfg), KeyArn: keyArn}, nil
 }
 
-// RegionOf is the region field of a KMS key ARN.
-func RegionOf(keyArn string) (string, error) {
+// KMSRegionOf is the region field of a KMS key ARN.
+func KMSRegionOf(keyArn string) (string, error) {
 	parts := strings.Split(keyArn, ":")
 	if len(parts) < 6 || parts[2] != "kms" || parts[3] == "" {
 		return "", fmt.Errorf("kms: %q is not a KMS key ARN: want arn:aws:kms:<region>:<account>:key/<id>", keyArn)
@@ -68,18 +67,18 @@ func RegionOf(keyArn string) (string, error) {
 }
 
 // Algorithm is ECDSA_SHA_256.
-func (s *Signer) Algorithm() string { return session.AlgECDSASHA256 }
+func (s *KMSSigner) Algorithm() string { return AlgECDSASHA256 }
 
 // KeyID is the key ARN.
-func (s *Signer) KeyID() string { return s.KeyArn }
+func (s *KMSSigner) KeyID() string { return s.KeyArn }
 
 // PublicKey is nil: the bundle carries no key of its own; a verifier uses kms:Verify with the
 // configured key, or its public key pinned from kms:GetPublicKey (docs/evidence.md "Trust").
-func (s *Signer) PublicKey() []byte { return nil }
+func (s *KMSSigner) PublicKey() []byte { return nil }
 
 // Sign asks KMS to sign the SHA-256 digest of message (MessageType DIGEST keeps the manifest
 // itself out of KMS requests and CloudTrail and lifts the 4 KB message limit).
-func (s *Signer) Sign(ctx context.Context, message []byte) ([]byte, error) {
+func (s *KMSSigner) Sign(ctx context.Context, message []byte) ([]byte, error) {
 	sum := sha256.Sum256(message)
 	out, err := s.API.Sign(ctx, &kms.SignInput{KeyId: aws.String(s.KeyArn), Message: sum[:],
 		MessageType: types.MessageTypeDigest, SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256})
@@ -91,22 +90,22 @@ func (s *Signer) Sign(ctx context.Context, message []byte) ([]byte, error) {
 
 // Trusted is this key as a verifier's trust anchor: kms:Verify with the configured ARN
 // (source says where the ARN came from, e.g. cdk.json's evidence.signingKeyArn).
-func (s *Signer) Trusted(source string) session.TrustedKey {
-	return session.TrustedKey{ID: s.KeyArn, Algorithm: session.AlgECDSASHA256, Online: s, Source: source + " via kms:Verify"}
+func (s *KMSSigner) Trusted(source string) TrustedKey {
+	return TrustedKey{ID: s.KeyArn, Algorithm: AlgECDSASHA256, Online: s, Source: source + " via kms:Verify"}
 }
 
-// Verify asks KMS whether sig is a signature of message by this Signer's key: the ARN the
+// Verify asks KMS whether sig is a signature of message by this KMSSigner's key: the ARN the
 // verifier configured, never the key id signature.json claims (a forger writes any id
 // there; docs/evidence.md "Trust"). KMS answers an invalid signature with
 // KMSInvalidSignatureException, not SignatureValid=false; both wrap
-// session.ErrSignatureInvalid, any other error means KMS could not be asked.
-func (s *Signer) Verify(ctx context.Context, sig session.Signature, message []byte) error {
-	if sig.Algorithm != session.AlgECDSASHA256 {
-		return fmt.Errorf("%w: algorithm %q: accepted: %s", session.ErrSignatureInvalid, sig.Algorithm, session.AlgECDSASHA256)
+// ErrSignatureInvalid, any other error means KMS could not be asked.
+func (s *KMSSigner) Verify(ctx context.Context, sig Signature, message []byte) error {
+	if sig.Algorithm != AlgECDSASHA256 {
+		return fmt.Errorf("%w: algorithm %q: accepted: %s", ErrSignatureInvalid, sig.Algorithm, AlgECDSASHA256)
 	}
 	value, err := base64.StdEncoding.DecodeString(sig.Value)
 	if err != nil {
-		return fmt.Errorf("%w: the signature is not base64", session.ErrSignatureInvalid)
+		return fmt.Errorf("%w: the signature is not base64", ErrSignatureInvalid)
 	}
 	sum := sha256.Sum256(message)
 	keyID := s.KeyArn
@@ -115,11 +114,11 @@ func (s *Signer) Verify(ctx context.Context, sig session.Signature, message []by
 	var invalid *types.KMSInvalidSignatureException
 	switch {
 	case errors.As(err, &invalid):
-		return fmt.Errorf("%w (kms:Verify with %s)", session.ErrSignatureInvalid, keyID)
+		return fmt.Errorf("%w (kms:Verify with %s)", ErrSignatureInvalid, keyID)
 	case err != nil:
 		return fmt.Errorf("kms:Verify %s: %w", keyID, err)
 	case !out.SignatureValid:
-		return fmt.Errorf("%w (kms:Verify with %s)", session.ErrSignatureInvalid, keyID)
+		return fmt.Errorf("%w (kms:Verify with %s)", ErrSignatureInvalid, keyID)
 	}
 	return nil
 }

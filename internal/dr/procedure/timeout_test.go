@@ -1,4 +1,4 @@
-package session
+package procedure
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
@@ -45,11 +46,11 @@ func TestAHungCommandFailsThePhaseAndTheEvidenceIsSealed(t *testing.T) {
 	if _, err := os.Stat(sealed.Tarball); err != nil {
 		t.Fatalf("no sealed tarball: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(sealed.Dir, FileTimelineText))
+	b, err := os.ReadFile(filepath.Join(sealed.Dir, evidence.FileTimelineText))
 	if err != nil || !strings.Contains(string(b), "did not finish in time") {
 		t.Errorf("timeline (%v) does not say what hung:\n%s", err, b)
 	}
-	cmds, err := os.ReadFile(filepath.Join(sealed.Dir, FileCommands))
+	cmds, err := os.ReadFile(filepath.Join(sealed.Dir, evidence.FileCommands))
 	if err != nil || !strings.Contains(string(cmds), "sleep 60") {
 		t.Errorf("commands log (%v) lacks the hung command:\n%s", err, cmds)
 	}

@@ -1,10 +1,11 @@
-package session
+package procedure
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +69,39 @@ func TestPhaseStatusesAndFinish(t *testing.T) {
 	}
 	if len(sealed.Files) != 5 || s.Meta["verdict"] != "interrupted" {
 		t.Fatalf("files %v verdict %v", sealed.Files, s.Meta["verdict"])
+	}
+}
+
+// Issue 26: runs started in the same second get distinct bundles, never "file exists".
+func TestSameSecondRunsGetDistinctBundles(t *testing.T) {
+	root := t.TempDir()
+	now := func() time.Time { return time.Date(2026, 12, 1, 3, 4, 5, 0, time.UTC) }
+	const runs = 8
+	names := make(chan string, runs)
+	errs := make(chan error, runs)
+	for range runs {
+		go func() {
+			s, err := Start(Config{Kind: "drill", Name: "example", EvidenceRoot: filepath.Join(root, "ev"), WorkRoot: filepath.Join(root, "work"), Now: now})
+			if err != nil {
+				errs <- err
+				return
+			}
+			names <- s.Bundle.Name + " " + s.Work
+		}()
+	}
+	seen := map[string]bool{}
+	for range runs {
+		select {
+		case err := <-errs:
+			t.Fatalf("a same-second run failed: %v", err)
+		case n := <-names:
+			if seen[n] {
+				t.Fatalf("two runs share %s", n)
+			}
+			seen[n] = true
+		}
+	}
+	if !seen["valkey-dr-drill-example-20261201T030405Z "+filepath.Join(root, "work", "valkey-dr-drill-example-20261201T030405Z")] {
+		t.Errorf("the first run's name is not the plain stamp: %v", seen)
 	}
 }

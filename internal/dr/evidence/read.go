@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file reads a bundle someone else may have made (docs/evidence.md "Bounds"): every
 // file is streamed through SHA-256 with a per-file and a total cap, only the three small

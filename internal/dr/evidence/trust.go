@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file is who is trusted to have signed a bundle or a kit (docs/evidence.md "Trust").
 // The anchor is always a key the verifier already holds: the public key in a trusted-keys

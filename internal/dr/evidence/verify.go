@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file is `drctl verify`: it checks a bundle (directory or .tar.gz, read by read.go
 // under its caps) against its signed manifest, the manifest against a key the verifier

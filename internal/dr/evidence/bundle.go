@@ -1,4 +1,4 @@
-package session
+package evidence
 
 // This file writes the DR evidence bundle (runbook section 9): one directory, a
 // sha256sum-compatible manifest of every file in it, and a .tar.gz of the whole, with nothing
@@ -455,4 +455,46 @@ func (b *Bundle) tarball(files []string, now time.Time) (string, error) {
 		return "", fmt.Errorf("evidence: write the tarball of %s: %w", b.Name, werr)
 	}
 	return path, nil
+}
+
+// Stamp formats a time as the evidence does (timeline, metadata, manifest): UTC, RFC 3339 with milliseconds.
+func Stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// maxSameSecondRuns bounds the suffixes tried for runs started in the same second.
+const maxSameSecondRuns = 100
+
+// NewUniqueBundle makes the bundle <base>, or <base>-2, -3, ... when another run started in
+// the same second took the name (issue 26: two drills at once): the directory is made with
+// mkdir, which only one run wins, and a name whose tarball exists is never reused.
+func NewUniqueBundle(parent, base string) (*Bundle, error) {
+	for i := 1; ; i++ {
+		name := base
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", base, i)
+		}
+		if _, err := os.Lstat(filepath.Join(parent, name+".tar.gz")); err == nil && i < maxSameSecondRuns {
+			continue
+		}
+		b, err := NewBundle(parent, name)
+		if err != nil && errors.Is(err, fs.ErrExist) && i < maxSameSecondRuns {
+			continue
+		}
+		return b, err
+	}
+}
+
+// VerifyCommand is how every message spells verification: make dr-verify BUNDLE=<path>
+// (relative to the working directory when it is below it: the make target runs there).
+func VerifyCommand(bundle string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, bundle); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
+			bundle = rel
+		}
+	}
+	return "make dr-verify BUNDLE=" + bundle
 }

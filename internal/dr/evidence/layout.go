@@ -1,4 +1,4 @@
-package session
+package evidence
 
 import (
 	"path/filepath"
@@ -59,9 +59,9 @@ const (
 )
 
 // WriteRouting puts a routing change into the bundle as DirRouting/<step>.json and .md.
-func (s *Session) WriteRouting(step string, c assembly.RoutingChange) error {
-	if err := s.Bundle.WriteJSON(filepath.Join(DirRouting, step+".json"), c); err != nil {
+func (b *Bundle) WriteRouting(step string, c assembly.RoutingChange) error {
+	if err := b.WriteJSON(filepath.Join(DirRouting, step+".json"), c); err != nil {
 		return err
 	}
-	return s.Bundle.WriteFile(filepath.Join(DirRouting, step+".md"), []byte(c.Markdown()))
+	return b.WriteFile(filepath.Join(DirRouting, step+".md"), []byte(c.Markdown()))
 }

@@ -1,4 +1,4 @@
-package kmssign
+package evidence
 
 // These tests run at the SDK seam (the API interface): they do NOT call AWS. The fake is backed
 // by a real ECDSA P-256 key, so the signatures are real crypto and a verification failure is a
@@ -20,8 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
-
-	"github.com/valkey-dr/valkey-dr/internal/dr/session"
 )
 
 const keyArn = "arn:aws:kms:us-west-2:333333333333:key/9d6a2e5c-7f1b-4c3d-8e4a-5b6c7d8e9fa0"
@@ -74,36 +72,36 @@ func newFake(t *testing.T) *fakeKMS {
 
 func TestKMSSignedBundleVerifiesAndTamperingIsCaught(t *testing.T) {
 	fake := newFake(t)
-	s := &Signer{API: fake, KeyArn: keyArn}
-	b, err := session.NewBundle(t.TempDir(), "b")
+	s := &KMSSigner{API: fake, KeyArn: keyArn}
+	b, err := NewBundle(t.TempDir(), "b")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := b.WriteFile("metadata.json", []byte("{}\n")); err != nil {
 		t.Fatal(err)
 	}
-	b.SignWith(s, session.Manifest{Kind: "activate"})
+	b.SignWith(s, Manifest{Kind: "activate"})
 	sealed, err := b.SealContext(context.Background(), time.Now())
 	if err != nil || fake.signs != 1 || sealed.KeyID != keyArn {
 		t.Fatalf("seal: %v signs=%d key=%s", err, fake.signs, sealed.KeyID)
 	}
-	trusted := session.VerifyOptions{Keys: []session.TrustedKey{s.Trusted("cdk.json evidence.signingKeyArn")}}
-	c, _ := session.ReadBundle(sealed.Dir)
-	if r := session.Verify(context.Background(), c, trusted); !r.OK() || r.KeyID != keyArn {
+	trusted := VerifyOptions{Keys: []TrustedKey{s.Trusted("cdk.json evidence.signingKeyArn")}}
+	c, _ := ReadBundle(sealed.Dir)
+	if r := Verify(context.Background(), c, trusted); !r.OK() || r.KeyID != keyArn {
 		t.Fatalf("clean: %v", r.Findings)
 	}
 	// With no key trusted (no --env, nothing pinned) a KMS bundle is not verified, and says how.
-	if r := session.Verify(context.Background(), c, session.VerifyOptions{}); r.OK() || !strings.Contains(r.Findings[0].Detail, "aws kms get-public-key") {
+	if r := Verify(context.Background(), c, VerifyOptions{}); r.OK() || !strings.Contains(r.Findings[0].Detail, "aws kms get-public-key") {
 		t.Fatalf("no verifier: %v", r.Findings)
 	}
 	// A manifest edited (and the file with it) fails real ECDSA verification at the fake KMS.
-	mp := filepath.Join(sealed.Dir, session.FileManifestJSON)
+	mp := filepath.Join(sealed.Dir, FileManifestJSON)
 	data, _ := os.ReadFile(mp)
 	if err := os.WriteFile(mp, []byte(strings.Replace(string(data), `"activate"`, `"drill"`, 1)), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = session.ReadBundle(sealed.Dir)
-	r := session.Verify(context.Background(), c, trusted)
+	c, _ = ReadBundle(sealed.Dir)
+	r := Verify(context.Background(), c, trusted)
 	var got []string
 	for _, f := range r.Findings {
 		got = append(got, string(f.Kind))
@@ -117,19 +115,19 @@ func TestKMSSignedBundleVerifiesAndTamperingIsCaught(t *testing.T) {
 // signature.json: kms:Verify is asked with the configured ARN only.
 func TestVerifyAsksKMSWithTheConfiguredKeyOnly(t *testing.T) {
 	trusted := newFake(t)
-	forger := &Signer{API: newFake(t), KeyArn: keyArn} // the forger's own key, under the trusted ARN
-	b, err := session.NewBundle(t.TempDir(), "b")
+	forger := &KMSSigner{API: newFake(t), KeyArn: keyArn} // the forger's own key, under the trusted ARN
+	b, err := NewBundle(t.TempDir(), "b")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = b.WriteFile("metadata.json", []byte("{}\n"))
-	b.SignWith(forger, session.Manifest{Kind: "activate"})
+	b.SignWith(forger, Manifest{Kind: "activate"})
 	sealed, err := b.SealContext(context.Background(), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, claim := range []string{keyArn, "arn:aws:kms:us-west-2:999999999999:key/forger", "", "\x1b[2Jarn"} {
-		mp := filepath.Join(sealed.Dir, session.FileSignature)
+		mp := filepath.Join(sealed.Dir, FileSignature)
 		data, _ := os.ReadFile(mp)
 		var sig map[string]any
 		_ = json.Unmarshal(data, &sig)
@@ -139,9 +137,9 @@ func TestVerifyAsksKMSWithTheConfiguredKeyOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		trusted.asked = nil
-		c, _ := session.ReadBundle(sealed.Dir)
-		r := session.Verify(context.Background(), c, session.VerifyOptions{Keys: []session.TrustedKey{(&Signer{API: trusted, KeyArn: keyArn}).Trusted("cdk.json")}})
-		if r.OK() || len(r.Findings) != 1 || r.Findings[0].Kind != session.BadSignature {
+		c, _ := ReadBundle(sealed.Dir)
+		r := Verify(context.Background(), c, VerifyOptions{Keys: []TrustedKey{(&KMSSigner{API: trusted, KeyArn: keyArn}).Trusted("cdk.json")}})
+		if r.OK() || len(r.Findings) != 1 || r.Findings[0].Kind != BadSignature {
 			t.Fatalf("claim %q: %+v", claim, r.Findings)
 		}
 		if len(trusted.asked) != 1 || trusted.asked[0] != keyArn {
@@ -151,14 +149,14 @@ func TestVerifyAsksKMSWithTheConfiguredKeyOnly(t *testing.T) {
 }
 
 func TestKMSErrorsAreNamed(t *testing.T) {
-	s := &Signer{API: newFake(t), KeyArn: "arn:aws:kms:us-west-2:333333333333:key/00000000-0000-0000-0000-000000000000"}
+	s := &KMSSigner{API: newFake(t), KeyArn: "arn:aws:kms:us-west-2:333333333333:key/00000000-0000-0000-0000-000000000000"}
 	if _, err := s.Sign(context.Background(), []byte("m")); err == nil || !strings.Contains(err.Error(), "kms:Sign arn:aws:kms:us-west-2") {
 		t.Fatalf("unknown key: %v", err)
 	}
-	if _, err := RegionOf("arn:aws:s3:::bucket"); err == nil {
+	if _, err := KMSRegionOf("arn:aws:s3:::bucket"); err == nil {
 		t.Fatal("an S3 ARN is not a KMS key")
 	}
-	if r, _ := RegionOf(keyArn); r != "us-west-2" {
+	if r, _ := KMSRegionOf(keyArn); r != "us-west-2" {
 		t.Fatalf("region %s", r)
 	}
 }

@@ -1,10 +1,11 @@
-package session
+package evidence
 
 // This file records who ran a procedure and why (issue 13, runbook section 9): an auditor of a
 // HIPAA-regulated DR asks first for the reason, the change ticket and the approver, and a
 // typed stack name (CONFIRM=) is not an approval.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -57,7 +58,7 @@ var ticketPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}$`)
 // ParseApproval checks the --reason, --ticket, --approver and --incident-start flags. In
 // production all three of reason, ticket and approver are required; elsewhere a missing one
 // defaults to "drill". Each error is one sentence naming the flag, the value and what is
-// accepted, and is a usage error (exit 2): it is returned before anything runs.
+// accepted; the procedure returns it as a usage error (exit 2) before anything runs.
 func ParseApproval(production bool, env, reason, ticket, approver, incidentStart string) (Approval, error) {
 	a := Approval{Reason: strings.TrimSpace(reason), Ticket: strings.TrimSpace(ticket), Approver: strings.TrimSpace(approver)}
 	if !production {
@@ -70,10 +71,10 @@ func ParseApproval(production bool, env, reason, ticket, approver, incidentStart
 	// Every problem at once (issue 26): REASON, TICKET and APPROVER in one message.
 	probs := ApprovalProblems(production, env, a.Reason, a.Ticket, a.Approver, incidentStart)
 	if len(probs) == 1 {
-		return a, Usagef("%s", probs[0])
+		return a, errors.New(probs[0])
 	}
 	if len(probs) > 1 {
-		return a, Usagef("%d problems:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
+		return a, fmt.Errorf("%d problems:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
 	}
 	if s := strings.TrimSpace(incidentStart); s != "" {
 		t, _ := time.Parse(time.RFC3339, s)

@@ -1,7 +1,9 @@
-// Package session is the skeleton every DR procedure shares (the local drill, activation,
-// failback, teardown): timed phases printed as they run, every external command recorded,
-// and at the end — pass, fail or interrupted — one sealed evidence bundle with the timeline.
-package session
+// Package procedure is the skeleton every DR procedure shares (the local drill, activation,
+// failback, route, teardown): timed phases printed as they run, every external command
+// recorded, the run's working directory, the exit codes and usage errors, and at the end —
+// pass, fail or interrupted — one evidence bundle with the timeline, sealed by package
+// evidence (internal/dr/evidence).
+package procedure
 
 import (
 	"bytes"
@@ -9,13 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/runowner"
 
@@ -73,7 +75,7 @@ func ExitCode(err error) int {
 	return ExitFailed
 }
 
-// Config starts a Session.
+// Config starts a Run.
 type Config struct {
 	// Kind names the procedure in file names and metadata: drill, activate, failback, teardown.
 	Kind string
@@ -94,24 +96,24 @@ type Config struct {
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Signer signs the bundle's manifest (nil: unsigned, SHA256SUMS only).
-	Signer Signer
+	Signer evidence.Signer
 	// Provenance is who ran the procedure and why (nil: not recorded). The caller identity is
 	// filled from Meta["callerArn"] / Meta["account"] at Finish when the preflight got it.
-	Provenance *Provenance
+	Provenance *evidence.Provenance
 	// Label says what the target was, first words of manifest.json and README.md
 	// ("LOCAL STAND-IN, NOT A DEPLOYMENT" for drills).
 	Label string
 }
 
-// Session is one run of a procedure.
-type Session struct {
+// Run is one run of a procedure.
+type Run struct {
 	Config
 	// Stamp is the run's UTC start, 20060102T150405Z, in every name it makes.
 	Stamp string
 	// Work is the run's working directory.
 	Work string
 	// Bundle is the evidence being filled.
-	Bundle *Bundle
+	Bundle *evidence.Bundle
 	// Timeline times the phases.
 	Timeline *Timeline
 	// Meta is metadata.json; procedures add keys.
@@ -121,16 +123,16 @@ type Session struct {
 }
 
 // Start makes the working directory and the (empty) evidence bundle.
-func Start(c Config) (*Session, error) {
+func Start(c Config) (*Run, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	start := c.Now().UTC()
-	s := &Session{Config: c, Stamp: start.Format("20060102T150405Z"),
+	s := &Run{Config: c, Stamp: start.Format("20060102T150405Z"),
 		Timeline: &Timeline{Title: c.Title, Now: c.Now, CommandStart: start},
-		Meta:     map[string]any{"kind": c.Kind, "startedAt": Stamp(start)},
+		Meta:     map[string]any{"kind": c.Kind, "startedAt": evidence.Stamp(start)},
 		rec:      &drexec.Recorder{R: c.Runner, Now: c.Now}}
-	b, err := newUniqueBundle(c.EvidenceRoot, fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp))
+	b, err := evidence.NewUniqueBundle(c.EvidenceRoot, fmt.Sprintf("valkey-dr-%s-%s-%s", c.Kind, c.Name, s.Stamp))
 	if err != nil {
 		return nil, err
 	}
@@ -157,19 +159,19 @@ func Start(c Config) (*Session, error) {
 }
 
 // Runner is the session's recording runner: use it for every external command.
-func (s *Session) Runner() drexec.Runner { return s.rec }
+func (s *Run) Runner() drexec.Runner { return s.rec }
 
 // Printf writes one line to the terminal.
-func (s *Session) Printf(format string, args ...any) {
+func (s *Run) Printf(format string, args ...any) {
 	fmt.Fprintf(s.Stdout, format+"\n", args...)
 }
 
 // Phase runs fn as a timed phase: a start line, fn, an end line with status and duration.
 // fn returns a one-line note for the timeline and an error. An error while ctx is cancelled
 // is an interruption (exit 130).
-func (s *Session) Phase(ctx context.Context, name string, est Estimate, fn func() (string, error)) error {
+func (s *Run) Phase(ctx context.Context, name string, est Estimate, fn func() (string, error)) error {
 	p := s.Timeline.Start(name, est)
-	s.Printf("\n==> %s  %s", Stamp(p.StartedAt), name)
+	s.Printf("\n==> %s  %s", evidence.Stamp(p.StartedAt), name)
 	note, err := fn()
 	interrupted := err != nil && ctx.Err() != nil
 	if interrupted {
@@ -182,7 +184,7 @@ func (s *Session) Phase(ctx context.Context, name string, est Estimate, fn func(
 		note = shorten(err.Error(), 120)
 	}
 	s.Timeline.Finish(p, err, interrupted, note)
-	line := fmt.Sprintf("<== %s  %s: %s in %s", Stamp(p.FinishedAt), name, p.Status, Human(p.Duration()))
+	line := fmt.Sprintf("<== %s  %s: %s in %s", evidence.Stamp(p.FinishedAt), name, p.Status, Human(p.Duration()))
 	if note != "" {
 		line += " — " + note
 	}
@@ -215,7 +217,7 @@ func shorten(s string, n int) string {
 }
 
 // NotRun records phases skipped because an earlier one failed.
-func (s *Session) NotRun(why string, phases ...PlannedPhase) {
+func (s *Run) NotRun(why string, phases ...PlannedPhase) {
 	for _, p := range phases {
 		s.Timeline.Skip(p.Name, p.Estimate, NotRun, why)
 	}
@@ -260,26 +262,26 @@ func (l *Log) Bytes() []byte {
 // bundle, seals it and prints the timeline and where the evidence is. It runs even after an
 // interruption (with a short deadline of its own): evidence of a failed or interrupted run
 // is evidence too.
-func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) (*Sealed, error) {
+func (s *Run) Finish(ctx context.Context, runErr error, extraReadme string) (*evidence.Sealed, error) {
 	// The run ends on its own terms: its work files stay for whoever wants to read them.
 	defer func() { _ = runowner.Unmark(s.Work) }()
 	end := s.Now().UTC()
-	verdict := VerdictPass
+	verdict := evidence.VerdictPass
 	switch ExitCode(runErr) {
 	case ExitOK:
 	case ExitInterrupted:
-		verdict = VerdictInterrupted
+		verdict = evidence.VerdictInterrupted
 	default:
-		verdict = VerdictFail
+		verdict = evidence.VerdictFail
 	}
-	s.Meta["finishedAt"] = Stamp(end)
+	s.Meta["finishedAt"] = evidence.Stamp(end)
 	s.Meta["verdict"] = verdict
 	if runErr != nil {
 		s.Meta["failure"] = runErr.Error()
 	}
 	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	versions := CollectVersions(vctx, s.rec, s.Repo)
+	versions := evidence.CollectVersions(vctx, s.rec, s.Repo)
 	if v, ok := s.Meta["valkeyServer"].(string); ok {
 		versions.ValkeyServer = v
 		delete(s.Meta, "valkeyServer")
@@ -299,22 +301,22 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		return nil, err
 	}
 	steps := []func() error{
-		func() error { return s.Bundle.WriteFile(FileTimelineText, []byte(text)) },
-		func() error { return s.Bundle.WriteFile(FileTimelineJSON, append(tjson, '\n')) },
-		func() error { return s.Bundle.WriteJSON(FileCommands, s.rec.Log()) },
-		func() error { return s.Bundle.WriteJSON(FileMetadata, s.Meta) },
+		func() error { return s.Bundle.WriteFile(evidence.FileTimelineText, []byte(text)) },
+		func() error { return s.Bundle.WriteFile(evidence.FileTimelineJSON, append(tjson, '\n')) },
+		func() error { return s.Bundle.WriteJSON(evidence.FileCommands, s.rec.Log()) },
+		func() error { return s.Bundle.WriteJSON(evidence.FileMetadata, s.Meta) },
 		func() error {
 			if prov == nil {
 				return nil
 			}
-			return s.Bundle.WriteJSON(FileProvenance, prov)
+			return s.Bundle.WriteJSON(evidence.FileProvenance, prov)
 		},
 		func() error {
-			files, err := listFiles(s.Bundle.Dir)
+			files, err := evidence.ListFiles(s.Bundle.Dir)
 			if err != nil {
 				return err
 			}
-			return s.Bundle.WriteFile(FileReadme, []byte(s.readme(verdict, extraReadme, files)))
+			return s.Bundle.WriteFile(evidence.FileReadme, []byte(s.readme(verdict, extraReadme, files)))
 		},
 	}
 	for _, f := range steps {
@@ -323,7 +325,7 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 		}
 	}
 	if s.Signer != nil {
-		s.Bundle.SignWith(s.Signer, Manifest{Kind: s.Kind, Label: s.Label, Verdict: verdict, Provenance: prov})
+		s.Bundle.SignWith(s.Signer, evidence.Manifest{Kind: s.Kind, Label: s.Label, Verdict: verdict, Provenance: prov})
 	}
 	sealed, err := s.Bundle.SealContext(ctx, end)
 	if err != nil {
@@ -331,55 +333,21 @@ func (s *Session) Finish(ctx context.Context, runErr error, extraReadme string) 
 	}
 	s.Printf("\n%s", strings.TrimRight(text, "\n"))
 	s.Printf("\nevidence: %s/ (%d files, manifest %s)\n          %s (sha256 in %s)", sealed.Dir, len(sealed.Files)+1,
-		ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
+		evidence.ManifestName, sealed.Tarball, filepath.Base(sealed.TarballSum))
 	switch {
 	case sealed.NotKMSSigned != "":
 		s.Printf("          NOT KMS-SIGNED: sealed with the local key %s instead; %s records %q\n          verify: %s",
-			sealed.KeyID, FileManifestJSON, sealed.NotKMSSigned, VerifyCommand(sealed.Tarball))
+			sealed.KeyID, evidence.FileManifestJSON, sealed.NotKMSSigned, evidence.VerifyCommand(sealed.Tarball))
 	case sealed.KeyID != "":
-		s.Printf("          signed: %s by %s (verify: %s)", FileManifestJSON, sealed.KeyID, VerifyCommand(sealed.Tarball))
+		s.Printf("          signed: %s by %s (verify: %s)", evidence.FileManifestJSON, sealed.KeyID, evidence.VerifyCommand(sealed.Tarball))
 	default:
 		s.Printf("          NOT SIGNED: no signer configured (SHA256SUMS only proves nothing against an editor)")
 	}
 	return sealed, nil
 }
 
-// maxSameSecondRuns bounds the suffixes tried for runs started in the same second.
-const maxSameSecondRuns = 100
-
-// newUniqueBundle makes the bundle <base>, or <base>-2, -3, ... when another run started in
-// the same second took the name (issue 26: two drills at once): the directory is made with
-// mkdir, which only one run wins, and a name whose tarball exists is never reused.
-func newUniqueBundle(parent, base string) (*Bundle, error) {
-	for i := 1; ; i++ {
-		name := base
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d", base, i)
-		}
-		if _, err := os.Lstat(filepath.Join(parent, name+".tar.gz")); err == nil && i < maxSameSecondRuns {
-			continue
-		}
-		b, err := NewBundle(parent, name)
-		if err != nil && errors.Is(err, fs.ErrExist) && i < maxSameSecondRuns {
-			continue
-		}
-		return b, err
-	}
-}
-
-// VerifyCommand is how every message spells verification: make dr-verify BUNDLE=<path>
-// (relative to the working directory when it is below it: the make target runs there).
-func VerifyCommand(bundle string) string {
-	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, bundle); err == nil && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel) {
-			bundle = rel
-		}
-	}
-	return "make dr-verify BUNDLE=" + bundle
-}
-
 // provenance completes Config.Provenance with the caller identity the preflight recorded.
-func (s *Session) provenance() *Provenance {
+func (s *Run) provenance() *evidence.Provenance {
 	if s.Provenance == nil {
 		return nil
 	}
@@ -393,7 +361,7 @@ func (s *Session) provenance() *Provenance {
 	return &p
 }
 
-func (s *Session) readme(verdict, extra string, files []string) string {
+func (s *Run) readme(verdict, extra string, files []string) string {
 	title := fmt.Sprintf("valkey-dr %s evidence — %s", s.Kind, s.Name)
 	if s.Label != "" {
 		title = s.Label + ": " + title
@@ -409,11 +377,11 @@ func (s *Session) readme(verdict, extra string, files []string) string {
 			fmt.Fprintf(&intro, " as %s", p.CallerArn)
 		}
 		if !p.IncidentStart.IsZero() {
-			fmt.Fprintf(&intro, "; incident started %s", Stamp(p.IncidentStart))
+			fmt.Fprintf(&intro, "; incident started %s", evidence.Stamp(p.IncidentStart))
 		}
 		intro.WriteString(".")
 	}
-	return IndexReadme(title, intro.String(), files)
+	return evidence.IndexReadme(title, intro.String(), files)
 }
 
 // Defaults fills what every procedure's Deps leave nil: the real runner, the process's

@@ -1,7 +1,8 @@
-// Package archive uploads a sealed DR evidence bundle (its .tar.gz and the signature beside it)
+package evidence
+
+// This file uploads a sealed DR evidence bundle (its .tar.gz and the signature beside it)
 // to the environment's write-once evidence bucket (constructs/evidencearchive: S3 Object Lock
 // in COMPLIANCE mode), and records the object version ids and retention dates in a sidecar.
-package archive
 
 import (
 	"bytes"
@@ -22,18 +23,18 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// API is the part of the S3 client this package uses.
-type API interface {
+// S3API is the part of the S3 client this package uses.
+type S3API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 }
 
-var _ API = (*s3.Client)(nil)
+var _ S3API = (*s3.Client)(nil)
 
 // ReceiptSuffix names the sidecar written beside the tarball: <name>.tar.gz.archive.json.
 const ReceiptSuffix = ".archive.json"
 
-// Request is one upload.
-type Request struct {
+// ArchiveRequest is one upload.
+type ArchiveRequest struct {
 	// Bucket is the evidence bucket (drcontext.Config.EvidenceBucketName).
 	Bucket string
 	// Prefix is the key prefix, e.g. "prod/activate" (no leading or trailing slash).
@@ -48,8 +49,8 @@ type Request struct {
 	ReceiptPath string
 }
 
-// Object is one uploaded object.
-type Object struct {
+// ArchivedObject is one uploaded object.
+type ArchivedObject struct {
 	Bucket      string `json:"bucket"`
 	Key         string `json:"key"`
 	VersionID   string `json:"versionId"`
@@ -59,14 +60,14 @@ type Object struct {
 	RetainUntil string `json:"retainUntil"`
 }
 
-// Receipt is the sidecar: what was archived, where, until when.
-type Receipt struct {
-	ArchivedAt string   `json:"archivedAt"`
-	Objects    []Object `json:"objects"`
+// ArchiveReceipt is the sidecar: what was archived, where, until when.
+type ArchiveReceipt struct {
+	ArchivedAt string           `json:"archivedAt"`
+	Objects    []ArchivedObject `json:"objects"`
 }
 
-// NewClient makes an S3 client in region with the default credential chain.
-func NewClient(ctx context.Context, region string) (*s3.Client, error) {
+// NewS3Client makes an S3 client in region with the default credential chain.
+func NewS3Client(ctx context.Context, region string) (*s3.Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
 		// No SDK log lines ("WARN falling back to IMDSv1" on a laptop): every failure comes back
 		// as an error and is printed once, as the cause, by the procedure.
@@ -81,11 +82,11 @@ func NewClient(ctx context.Context, region string) (*s3.Client, error) {
 // checksum S3 verifies on arrival (Object Lock PUTs must carry an integrity checksum), then
 // writes the receipt. A missing version id is an error: without versioning nothing is
 // write-once, so the bucket is not the evidence bucket.
-func Upload(ctx context.Context, api API, r Request, now time.Time) (*Receipt, error) {
+func Upload(ctx context.Context, api S3API, r ArchiveRequest, now time.Time) (*ArchiveReceipt, error) {
 	if r.Bucket == "" {
 		return nil, fmt.Errorf("archive: no bucket")
 	}
-	rec := &Receipt{ArchivedAt: now.UTC().Format(time.RFC3339)}
+	rec := &ArchiveReceipt{ArchivedAt: now.UTC().Format(time.RFC3339)}
 	for _, f := range r.Files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -109,7 +110,7 @@ func Upload(ctx context.Context, api API, r Request, now time.Time) (*Receipt, e
 		if aws.ToString(out.VersionId) == "" || aws.ToString(out.VersionId) == "null" {
 			return nil, fmt.Errorf("archive: s3://%s/%s has no version id: the bucket is not versioned, so it is not the write-once evidence bucket", r.Bucket, key)
 		}
-		rec.Objects = append(rec.Objects, Object{Bucket: r.Bucket, Key: key, VersionID: aws.ToString(out.VersionId),
+		rec.Objects = append(rec.Objects, ArchivedObject{Bucket: r.Bucket, Key: key, VersionID: aws.ToString(out.VersionId),
 			SHA256: fmt.Sprintf("%x", sum), Size: int64(len(data)), LockMode: string(types.ObjectLockModeCompliance),
 			RetainUntil: r.RetainUntil.UTC().Format(time.RFC3339)})
 	}
