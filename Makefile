@@ -118,8 +118,10 @@ vet: ## go vet and gofmt
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
 lint: vet ## the hygiene gates: go mod tidy -diff, go vet, gofmt, staticcheck, actionlint (pinned, from the Go module proxy)
-	@echo "== go mod tidy -diff (go.mod/go.sum must be tidy: run go mod tidy)"
+	@echo "== go mod tidy -diff (go.mod/go.sum must be tidy: run go mod tidy; bench/ is a module of its own: go -C bench mod tidy)"
 	go mod tidy -diff
+	go -C bench mod tidy -diff
+	go -C bench vet ./...
 	@echo "== staticcheck (pinned; its first run compiles it and type-checks the CDK bindings: about a minute)"
 	$(STATICCHECK) ./...
 	@echo "== actionlint .github/workflows"
