@@ -21,8 +21,11 @@ import (
 // sent a dead primary to "fix the probe" instead of to activation (issue 26, finding 1).
 
 // snippetDuration is the one change the test makes to the README's text: its --duration 30s
-// becomes 3s, so the test waits 3 s per probe and not 30. Everything else runs as written.
-const snippetDuration, testDuration = "--duration 30s", "--duration 3s"
+// becomes 3s, so the test waits 3 s per probe and not 30, with a latency SLA a loaded 2-core
+// test host meets (the probe's default p99 of 10 ms is the cache's; under the suite's load a
+// healthy stand-in was seen at a p99 of 167 ms, and DEGRADED is not what this test is about).
+// Everything else runs as written.
+const snippetDuration, testDuration = "--duration 30s", "--duration 3s --sla-p99 2s"
 
 // probeSnippet is the sh block of validate/README.md that runs `bin/validate probe` and
 // branches on its exit status.
