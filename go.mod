@@ -2,7 +2,7 @@ module github.com/valkey-dr/valkey-dr
 
 go 1.26.0
 
-toolchain go1.26.8
+toolchain go1.26.11
 
 require (
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.276.0

@@ -2,7 +2,7 @@ module github.com/valkey-dr/valkey-dr/bench
 
 go 1.26.0
 
-toolchain go1.26.8
+toolchain go1.26.11
 
 require github.com/valkey-dr/valkey-dr v0.0.0
 
