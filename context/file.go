@@ -47,14 +47,37 @@ func ReadFile(path string) (map[string]any, error) {
 
 // LoadFile reads a cdk.json (path, normally filepath.Join(repo, FileName)) and validates req
 // against it. The error lists every problem (Load's *Error) or says why the file could not be
-// read.
+// read. A caller that needs more than one Config of a run reads the file once (OpenFile) and
+// selects each from it.
 func LoadFile(path string, req Request) (*Config, error) {
+	f, err := OpenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return f.Select(req)
+}
+
+// File is a cdk.json read once: the context every Config of a run is selected from.
+type File struct {
+	// Path is where it was read.
+	Path    string
+	context map[string]any
+}
+
+// OpenFile reads the cdk.json at path (ReadFile's errors).
+func OpenFile(path string) (*File, error) {
 	ctx, err := ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return &File{Path: path, context: ctx}, nil
+}
+
+// Select validates req against the file: the Config of one stack, or every problem (Load's
+// *Error).
+func (f *File) Select(req Request) (*Config, error) {
 	in := Input{
-		Environments: ctx[KeyEnvironments],
+		Environments: f.context[KeyEnvironments],
 		Environment:  req.Environment,
 		DRPosture:    req.DRPosture,
 	}
@@ -67,7 +90,7 @@ func LoadFile(path string, req Request) (*Config, error) {
 		in.Region = req.Region
 	}
 	if req.HoldPrimaryRouting {
-		in.HoldPrimaryRouting = "true"
+		in.HoldPrimaryRouting = true
 	}
 	return Load(in)
 }

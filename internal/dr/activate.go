@@ -20,21 +20,22 @@ import (
 // environment's account, region bootstrapped, primary probe recorded), cdk deploy of the DR
 // stack with an outputs file and an approval policy, the validator against those outputs,
 // and an evidence bundle — sealed whatever the outcome.
-func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
-	d.defaults()
-	if err := o.defaults(); err != nil {
+func Activate(ctx context.Context, o ActivateOptions, d Deps) (*Result, error) {
+	j, err := prepare(o.Common, o.Approval, d)
+	if err != nil {
 		return nil, err
 	}
+	j.validator, j.local, j.allowReplacement, j.kit = o.Validator, o.Local, o.AllowReplacement, o.Kit
 	if o.Region == "" {
 		hint := ""
-		if def, err := loadDR(o, ""); err == nil {
+		if def, err := j.loadDR(""); err == nil {
 			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", o.Environment, def.Region, def.Region)
 		}
 		return nil, procedure.Usagef("REGION is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)%s", hint)
 	}
 	// The environment's DR posture decides what activation is (docs/design.md, "Warm
 	// standby"): the runbook's stateless cache made on the night, or the warm standby's switch.
-	cfg, err := loadDR(o, o.Region)
+	cfg, err := j.loadDR(o.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -42,19 +43,15 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
-	if o.Kit != nil {
-		if _, err := kitStack(o.Kit, cfg); err != nil {
+	primary, primaryErr := j.load("", drcontext.PrimaryMode().Name, false)
+	if j.kit != nil {
+		if _, err := kitStack(j.kit, cfg); err != nil {
 			return nil, err
 		}
 	}
 
-	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
-	if err != nil {
-		return nil, err
-	}
-	s, err := start("activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), o, d, cfg,
-		map[string]any{"drMode": string(cfg.DrMode), "drPosture": string(cfg.Env.Posture().Name), "approval": o.Approval, "route": mode.Name}, signer, prov)
+	s, err := j.start(ctx, "activate", fmt.Sprintf("DR activation: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, cfg.StackID()), cfg,
+		map[string]any{"drMode": string(cfg.DrMode), "drPosture": string(cfg.Env.Posture().Name), "approval": j.approval, "route": mode.Name})
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +59,12 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 
 	var runErr error
 	if standby(cfg) {
-		runErr = activateStandby(ctx, s, o, d, cfg, primary, primaryErr, mode)
+		runErr = activateStandby(ctx, s, j, cfg, primary, primaryErr, mode)
 	} else {
-		runErr = activate(ctx, s, o, d, cfg, primary, primaryErr, mode)
+		runErr = activate(ctx, s, j, cfg, primary, primaryErr, mode)
 	}
-	defer removeBuiltValidator(o, s)
-	sealed, serr := s.Finish(ctx, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
-	archiveSealed(ctx, s, o, d, cfg, sealed)
+	defer removeBuiltValidator(j.validator, s)
+	res, serr := j.seal(ctx, s, cfg, runErr, "Runbook section 6 (DR activation). Roles: Cloud Operations ran it; Network Operations owns VPN/TGW; the Application Team validates sessions; Incident/Change Management archives this bundle.")
 	if runErr == nil {
 		what := "passed validation"
 		if standby(cfg) && mode.Force {
@@ -76,10 +72,11 @@ func Activate(ctx context.Context, o Options, d Deps) (*Result, error) {
 		}
 		s.Printf("\nACTIVATION FINISHED: stack %s %s. Next: Network Operations (VPN/TGW if applicable), Application Team checks, stabilization (docs/runbook.md).", cfg.StackID(), what)
 	}
-	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
+	return res, errors.Join(runErr, serr)
 }
 
-func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+	d := j.d
 	r := s.Runner()
 	var validator string
 	var primaryStack *assembly.Stack
@@ -88,8 +85,8 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 		{Name: "routing", Estimate: procedure.RunbookRouting}, {Name: "validation", Estimate: procedure.RunbookValidation}}
 
 	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
-		if o.Kit != nil {
-			if err := kitPrereqs(ctx, s, o.Kit); err != nil {
+		if j.kit != nil {
+			if err := kitPrereqs(ctx, s, j.kit); err != nil {
 				return "", err
 			}
 		}
@@ -104,11 +101,11 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 			return "", err
 		}
 		s.Printf("    bootstrap: %s %s", "CDKToolkit", status)
-		if validator, err = buildValidator(ctx, r, o, s.Work); err != nil {
+		if validator, err = buildValidator(ctx, r, j.Repo, j.validator, s.Work); err != nil {
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
-		one, err := oneSynth(ctx, s, o, cfg, primary, filepath.Join(s.Work, "cdk.out"))
+		one, err := oneSynth(ctx, s, j, cfg, primary, filepath.Join(s.Work, "cdk.out"))
 		if err != nil {
 			return "", err
 		}
@@ -130,7 +127,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 			if one.primary {
 				primaryAsm = asm
 			}
-			st, err := primaryAssembly(ctx, r, o, primary, primaryAsm, filepath.Join(s.Work, "cdk.out.primary"))
+			st, err := primaryAssembly(ctx, r, j, primary, primaryAsm, filepath.Join(s.Work, "cdk.out.primary"))
 			if err != nil {
 				pre["routingBefore"] = "unavailable: " + err.Error()
 			}
@@ -139,17 +136,17 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 		// The DR stack may exist from an earlier activation: a createOnly change of its named
 		// cache would fail the deploy and roll it back (docs/design.md, "Replacement-safe
 		// updates"). The check reads the assembly deployed, so there must be one.
-		if asm == "" && o.Kit == nil {
+		if asm == "" && j.kit == nil {
 			asm = filepath.Join(s.Work, "cdk.out")
-			if err := gatedSynth(ctx, s, o, cfg, asm); err != nil {
+			if err := gatedSynth(ctx, s, j.Repo, cfg, asm); err != nil {
 				return "", err
 			}
 		}
 		var next *assembly.Template
-		if st, err := deployedAssembly(o, s.Work, asm, cfg); err == nil {
+		if st, err := deployedAssembly(j, s.Work, asm, cfg); err == nil {
 			next = st.Template
 		}
-		rec, refusal := checkReplacement(ctx, s, o, d, cfg, cfg.StackID(), next)
+		rec, refusal := checkReplacement(ctx, s, j, cfg, cfg.StackID(), next)
 		pre["replacement"] = rec
 		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
@@ -169,7 +166,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 	err = s.Phase(ctx, "deploy", procedure.RunbookDeploy, func() (string, error) {
 		var log []byte
 		var err error
-		out, log, err = deploy(ctx, s, o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out"))
+		out, log, err = deploy(ctx, s, j, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out"))
 		if werr := s.Bundle.WriteFile(evidence.FileDeployLog, log); werr != nil {
 			return "", werr
 		}
@@ -179,7 +176,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 		if err := s.Bundle.CopyFile(evidence.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
-		if err := recheckKit(s, o, cfg); err != nil {
+		if err := recheckKit(s, j, cfg); err != nil {
 			return "", err
 		}
 		return "cdk deploy exited 0; endpoint " + out["EndpointAddress"], nil
@@ -192,7 +189,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 	if !cfg.Mode().OnTheNight {
 		// Runbook step 3: the stack itself carries the routing (Route 53 regional CNAME and its
 		// half of the failover pair, SSM parameters), so it changed with the deploy.
-		dr, rerr := deployedAssembly(o, s.Work, asm, cfg)
+		dr, rerr := deployedAssembly(j, s.Work, asm, cfg)
 		note := "in the deploy: Route 53 records and SSM parameters; VPN/TGW: Network Operations (VPN DR runbook)"
 		s.Timeline.Skip("routing", procedure.RunbookRouting, procedure.Included, withRecordsError(note, rerr))
 		if err := recordRouting(s, primaryStack, dr, map[string]string{endpointToken: out["EndpointAddress"]}, cfg.StackID()); err != nil {
@@ -201,7 +198,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 	}
 
 	err = s.Phase(ctx, "validation", procedure.RunbookValidation, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(o, out, cfg.Region))
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(j, out, cfg.Region))
 	})
 	if err != nil {
 		if cfg.Mode().OnTheNight {
@@ -210,7 +207,7 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 		return err
 	}
 	if cfg.Mode().OnTheNight {
-		if err := dnsStep(ctx, s, o, cfg, asm, out, primaryStack); err != nil {
+		if err := dnsStep(ctx, s, j, cfg, asm, out, primaryStack); err != nil {
 			return err
 		}
 	}
@@ -221,10 +218,10 @@ func activate(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 // their own deployed after validation (docs/design.md, "Static stability"). Route 53's control
 // plane is in us-east-1: when it is impaired this step fails alone, and the validated cache
 // keeps serving, found through the SSM parameters its stack wrote in this region.
-func dnsStep(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
+func dnsStep(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
 	outputsFile := filepath.Join(s.Work, "cdk-outputs-dns.json")
 	err := s.Phase(ctx, "routing", procedure.RunbookRouting, func() (string, error) {
-		cmd, err := dnsDeployCmd(o, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out.dns"))
+		cmd, err := dnsDeployCmd(j, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out.dns"))
 		if err != nil {
 			return "", err
 		}
@@ -249,7 +246,7 @@ func dnsStep(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Co
 	if err != nil {
 		return err
 	}
-	st, rerr := dnsAssembly(o, s.Work, asm, cfg)
+	st, rerr := dnsAssembly(j, s.Work, asm, cfg)
 	if rerr != nil {
 		s.Printf("    records unavailable for the evidence: %v", rerr)
 	}
@@ -297,18 +294,18 @@ type synthResult struct {
 // DR stack alone decides, in a gated synth of its own (its failure is the gate refusing the DR
 // stack: nothing is deployed); the primary then gets a read-only synth of its own, whose failure
 // only leaves the routing "before" out, as it always did.
-func oneSynth(ctx context.Context, s *procedure.Run, o Options, cfg, primary *drcontext.Config, dir string) (synthResult, error) {
-	if o.Kit != nil || primary == nil {
+func oneSynth(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcontext.Config, dir string) (synthResult, error) {
+	if j.kit != nil || primary == nil {
 		return synthResult{}, nil
 	}
 	if cfg.SameRegionDrill { // the matrix refuses allowSameRegionDrill: it applies to one stack
 		return synthResult{}, nil
 	}
-	def, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: cfg.EnvironmentName, DrMode: cfg.DrMode})
+	def, err := j.config(drcontext.Request{DrMode: cfg.DrMode})
 	if err != nil {
 		return synthResult{}, nil
 	}
-	cdk := drexec.CDK{Repo: o.Repo}
+	cdk := drexec.CDK{Repo: j.Repo}
 	cmd := cdk.SynthMatrix(cfg.EnvironmentName, dir)
 	if def.Region != cfg.Region {
 		cmd = cdk.SynthMatrixDRRegion(cfg.EnvironmentName, cfg.Region, dir)

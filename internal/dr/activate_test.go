@@ -39,7 +39,7 @@ var (
 func TestActivateSeamHappyPath(t *testing.T) {
 	e := newEnv(t, activationScript(deployOK, validatorOK)...)
 	e.opts.Region = "us-west-2"
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -129,7 +129,7 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
 		synth, drexec.Step{Match: "bin/cdk deploy ValkeyDr-prod-us-west-1-dr-dns"}, deployOK, validatorOK)
 	e.opts.Repo, e.opts.Region = fork, "us-west-1"
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -170,7 +170,7 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 		drexec.Step{Match: "bin/cdk synth " + primStack, Do: synthDo},
 		dnsDeployOK, deployOK, validatorOK)
 	e.opts.Region = "us-west-2"
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("the DR activation failed on the primary stack's gate: %v\n%s", err, e.out.String())
 	}
@@ -221,11 +221,11 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 
 func repoAbs(t *testing.T) string {
 	t.Helper()
-	o := Options{Repo: repo, Environment: "x"}
-	if err := o.defaults(); err != nil {
+	j, err := prepare(Common{Repo: repo, Environment: "x"}, "", Deps{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return o.Repo
+	return j.Repo
 }
 
 func TestActivateSeamFailures(t *testing.T) {
@@ -318,7 +318,7 @@ func TestActivateSeamFailures(t *testing.T) {
 			case "-":
 				e.opts.Region = ""
 			}
-			res, err := Activate(context.Background(), e.opts, e.deps)
+			res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 			if tc.code == 0 {
 				if err != nil {
 					t.Fatalf("%v\n%s", err, e.out.String())
@@ -362,7 +362,7 @@ func TestActivateSeamInterrupted(t *testing.T) {
 	}}
 	e := newEnv(t, activationScript(interrupt, validatorOK)...)
 	e.opts.Region = "us-west-2"
-	res, err := Activate(ctx, e.opts, e.deps)
+	res, err := Activate(ctx, e.opts.activate(), e.deps)
 	wantErr(t, err, procedure.ExitInterrupted, "deploy: interrupted")
 	files := readBundle(t, res)
 	if p := phases(t, files); p["deploy"] != "interrupted" || p["validation"] != "not run" {
@@ -384,7 +384,7 @@ func TestActivateSeamRecordsAReachablePrimary(t *testing.T) {
 	e.deps.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, l.Addr().String())
 	}
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,10 @@
 // clients of Deps.AWS (awsseam.go), each made for a named region. Tests replace both, so the
 // command lines, the calls with their regions and every failure path are tested without an
 // account. The AWS CLI is not needed.
+//
+// Each procedure takes its own options (ActivateOptions, FailbackOptions, RouteOptions,
+// TeardownOptions; what they share is Common) and starts the same way (job.go: prepare, the
+// Configs selected from cdk.json read once, start; seal at the end).
 package dr
 
 import (
@@ -24,60 +28,8 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
-
-// Options are the operator's inputs (make variables / drctl flags).
-type Options struct {
-	// Repo is the repository root (bin/cdk, cdk.json, ./validate).
-	Repo string
-	// Environment is a key of cdk.json's environments (ENV=prod); required.
-	Environment string
-	// Region is the region to act in; activation requires it (the DR region is a decision,
-	// runbook step 1), failback defaults to primaryRegion, teardown to drRegion.
-	Region string
-	// Approval is cdk deploy's --require-approval policy (default broadening).
-	Approval string
-	// EvidenceRoot receives the bundles (default <repo>/evidence).
-	EvidenceRoot string
-	// WorkRoot receives working files (default <repo>/.build/dr).
-	WorkRoot string
-	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
-	Validator string
-	// Confirm must equal the DR stack name for teardown to delete anything.
-	Confirm string
-	// DisableTerminationProtection lets teardown turn termination protection off.
-	DisableTerminationProtection bool
-	// To is route's destination: a RouteTargets name (dr or primary).
-	To string
-	// Route is activate's routing: auto (leave it to the health checks) or force (request
-	// failover after validation passed); see RouteModes.
-	Route string
-	// Local runs the validator on this machine instead of through the canary (a bastion or
-	// VPN host that reaches the VPC).
-	Local bool
-	// AllowReplacement lets activate and failback deploy although the replacement check
-	// found an update CloudFormation cannot make (replacement.go): the operator's
-	// acknowledgment, recorded in the evidence.
-	AllowReplacement bool
-	// AllowWithoutPrimary lets teardown proceed when the primary stack does not own the
-	// service name (failback not finished).
-	AllowWithoutPrimary bool
-	// Who is the reason, ticket, approver and incident start (required in production).
-	Who evidence.Who
-	// SigningKeyFile is the local Ed25519 key (non-production without evidence.signingKeyArn);
-	// "" means <WorkRoot>/evidence-ed25519.key (drctl passes evidence.DefaultLocalKeyPath).
-	SigningKeyFile string
-	// NoArchive skips the upload to the evidence bucket (it is then printed how to do it later).
-	NoArchive bool
-	// Kit is an opened, verified DR kit (drkit.Open): activation deploys its assemblies and
-	// runs its validator; nil synthesizes from the repository.
-	Kit *drkit.Kit
-	// Run is who and what started the run (approver, run URL, reason, ticket), recorded in
-	// the metadata under "run"; see RunContextFromEnv.
-	Run map[string]string
-}
 
 // Deps are the outside world; tests replace all of it.
 type Deps struct {
@@ -115,77 +67,12 @@ const (
 	dialTimeout     = 5 * time.Second
 )
 
-func (o *Options) defaults() error {
-	abs, err := procedure.AbsRepo(o.Repo)
-	if err != nil {
-		return err
-	}
-	o.Repo = abs
-	if o.EvidenceRoot == "" {
-		o.EvidenceRoot = filepath.Join(o.Repo, "evidence")
-	}
-	if o.WorkRoot == "" {
-		o.WorkRoot = filepath.Join(o.Repo, ".build", "dr")
-	}
-	if o.Approval == "" {
-		o.Approval = drexec.ApprovalBroadening
-	}
-	if err := drexec.CheckApproval(o.Approval); err != nil {
-		return procedure.Usagef("%v", err)
-	}
-	if strings.TrimSpace(o.Environment) == "" {
-		return procedure.Usagef("ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
-	}
-	return nil
-}
-
 func (d *Deps) defaults() {
 	procedure.Defaults(&d.Runner, &d.Stdout, &d.Stderr, &d.Now)
 	if d.Dial == nil {
 		d.Dial = (&net.Dialer{}).DialContext
 	}
 	d.AWS.defaults()
-}
-
-// start opens the session of one procedure on the stack of cfg: its evidence bundle and work
-// directory, and the metadata every procedure records (environment, region, account, stack,
-// cache) plus the procedure's own.
-func start(kind, title string, o Options, d Deps, cfg *drcontext.Config, meta map[string]any, signer evidence.Signer, prov *evidence.Provenance) (*procedure.Run, error) {
-	s, err := procedure.Start(procedure.Config{Kind: kind, Repo: o.Repo, Name: cfg.EnvironmentName + "-" + cfg.Region, Title: title,
-		EvidenceRoot: o.EvidenceRoot, WorkRoot: o.WorkRoot, Runner: d.Runner, Stdout: d.Stdout, Stderr: d.Stderr, Now: d.Now,
-		Signer: signer, Provenance: prov})
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range map[string]any{"environment": cfg.EnvironmentName, "region": cfg.Region, "account": cfg.Env.Account,
-		"stack": cfg.StackID(), "cacheName": cfg.CacheName()} {
-		s.Meta[k] = v
-	}
-	for k, v := range meta {
-		s.Meta[k] = v
-	}
-	recordRun(s.Meta, o)
-	return s, nil
-}
-
-// load validates one synth request against cdk.json; a problem is a usage error listing
-// every problem, before anything touches AWS.
-func load(o Options, region string, mode drcontext.DrMode, hold bool) (*drcontext.Config, error) {
-	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DrMode: mode, HoldPrimaryRouting: hold})
-	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was run.", err)
-	}
-	return cfg, nil
-}
-
-// loadDR is load of the environment's DR side: the drMode of its drPosture (the runbook's
-// stateless unless cdk.json says standby; docs/design.md, "Warm standby").
-func loadDR(o Options, region string) (*drcontext.Config, error) {
-	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, Region: region, DRPosture: true})
-	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was run.", err)
-	}
-	return cfg, nil
 }
 
 // standby reports whether cfg's DR stack is deployed in peacetime (a warm standby): a DR row
@@ -262,12 +149,12 @@ func probePrimary(ctx context.Context, a AWS, dial func(context.Context, string,
 }
 
 // buildValidator builds ./validate into the work dir unless a binary was given.
-func buildValidator(ctx context.Context, r drexec.Runner, o Options, work string) (string, error) {
-	if o.Validator != "" {
-		return o.Validator, nil
+func buildValidator(ctx context.Context, r drexec.Runner, repo, validator, work string) (string, error) {
+	if validator != "" {
+		return validator, nil
 	}
 	bin := filepath.Join(work, "valkey-dr-validate")
-	res, err := r.Run(ctx, drexec.BuildValidator(o.Repo, bin))
+	res, err := r.Run(ctx, drexec.BuildValidator(repo, bin))
 	if err != nil {
 		return "", err
 	}
@@ -307,8 +194,8 @@ func synthTarget(ctx context.Context, r drexec.Runner, repo string, t drexec.Sta
 // gatedSynth synthesizes cfg's stack into dir with every validation on (the compliance gate):
 // the assembly a procedure then deploys as it is (deployCmd with asm), after reading it. Its
 // failure is the gate refusing the stack: nothing is deployed.
-func gatedSynth(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, dir string) error {
-	cmd := drexec.CDK{Repo: o.Repo}.SynthGated(drexec.StackOf(cfg), dir)
+func gatedSynth(ctx context.Context, s *procedure.Run, repo string, cfg *drcontext.Config, dir string) error {
+	cmd := drexec.CDK{Repo: repo}.SynthGated(drexec.StackOf(cfg), dir)
 	s.Printf("    %s", cmd)
 	res, err := s.Runner().Run(ctx, cmd)
 	if err != nil {
@@ -323,8 +210,8 @@ func gatedSynth(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext
 
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
-func deploy(ctx context.Context, s *procedure.Run, o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {
-	cmd, err := deployCmd(o, cfg, asm, outputsFile, outDir)
+func deploy(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {
+	cmd, err := deployCmd(j, cfg, asm, outputsFile, outDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -399,8 +286,8 @@ const endpointToken = "SessionCache.Endpoint.Address"
 
 // removeBuiltValidator deletes the validator this run built (20 MB per run otherwise; the
 // evidence records the commit it was built from).
-func removeBuiltValidator(o Options, s *procedure.Run) {
-	if o.Validator == "" {
+func removeBuiltValidator(validator string, s *procedure.Run) {
+	if validator == "" {
 		_ = os.Remove(filepath.Join(s.Work, "valkey-dr-validate"))
 	}
 }

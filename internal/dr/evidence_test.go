@@ -56,12 +56,12 @@ func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 				var err error
 				switch proc {
 				case "activate":
-					_, err = Activate(context.Background(), e.opts, e.deps)
+					_, err = Activate(context.Background(), e.opts.activate(), e.deps)
 				case "failback":
 					e.opts.Region = ""
-					_, err = Failback(context.Background(), e.opts, e.deps)
+					_, err = Failback(context.Background(), e.opts.failback(), e.deps)
 				case "teardown":
-					_, err = Teardown(context.Background(), e.opts, e.deps)
+					_, err = Teardown(context.Background(), e.opts.teardown(), e.deps)
 				}
 				if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
 					t.Fatalf("err %v, want %q, exit 2", err, tc.want)
@@ -80,7 +80,7 @@ func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 func TestActivationBundleIsSignedRecordsWhoAndIsArchived(t *testing.T) {
 	e := newEnv(t, activationScript(deployOK, validatorOK)...)
 	e.opts.Region = "us-west-2"
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}

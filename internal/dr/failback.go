@@ -17,40 +17,36 @@ import (
 // then deploy again without the hold, which releases routing: the PRIMARY record (with its
 // health check) takes the service name back. A failed validation stops before the release,
 // so the DR cache keeps serving.
-func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
-	d.defaults()
-	if err := o.defaults(); err != nil {
-		return nil, err
-	}
-	held, err := load(o, o.Region, drcontext.PrimaryMode().Name, true)
+func Failback(ctx context.Context, o FailbackOptions, d Deps) (*Result, error) {
+	j, err := prepare(o.Common, o.Approval, d)
 	if err != nil {
 		return nil, err
 	}
-	release, err := load(o, held.Region, drcontext.PrimaryMode().Name, false)
+	j.validator, j.local, j.allowReplacement = o.Validator, o.Local, o.AllowReplacement
+	held, err := j.load(o.Region, drcontext.PrimaryMode().Name, true)
 	if err != nil {
 		return nil, err
 	}
-	dr, drErr := loadDR(o, "")
+	release, err := j.load(held.Region, drcontext.PrimaryMode().Name, false)
+	if err != nil {
+		return nil, err
+	}
+	dr, drErr := j.loadDR("")
 
-	signer, prov, err := evidenceSetup(ctx, o, d, held)
-	if err != nil {
-		return nil, err
-	}
-	s, err := start("failback", fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()), o, d, held,
-		map[string]any{"drMode": string(held.DrMode), "approval": o.Approval}, signer, prov)
+	s, err := j.start(ctx, "failback", fmt.Sprintf("DR failback: %s to %s (stack %s)", held.EnvironmentName, held.Region, held.StackID()), held,
+		map[string]any{"drMode": string(held.DrMode), "approval": j.approval})
 	if err != nil {
 		return nil, err
 	}
 	s.Printf("valkey-dr failback: environment %s, primary region %s, stack %s, account %s", held.EnvironmentName, held.Region, held.StackID(), held.Env.Account)
 
-	runErr := failback(ctx, s, o, d, held, release, dr, drErr)
-	defer removeBuiltValidator(o, s)
+	runErr := failback(ctx, s, j, held, release, dr, drErr)
+	defer removeBuiltValidator(j.validator, s)
 	step4 := "Step 4 (remove the DR stack) is `make dr-teardown`, after approval by Incident/Change Management."
 	if dr != nil && standby(dr) {
 		step4 = "Step 4 does not apply: the DR stack is the environment's warm standby (drPosture " + string(dr.Env.Posture().Name) + "), which stays deployed."
 	}
-	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 (failback), steps 1–3. "+step4)
-	archiveSealed(ctx, s, o, d, held, sealed)
+	res, serr := j.seal(ctx, s, held, runErr, "Runbook section 8 (failback), steps 1–3. "+step4)
 	switch {
 	case runErr == nil && dr != nil && standby(dr):
 		// The warm standby stays: it is the environment's DR posture (docs/design.md, "Warm
@@ -61,10 +57,11 @@ func Failback(ctx context.Context, o Options, d Deps) (*Result, error) {
 		s.Printf("\nFAILBACK FINISHED: %s validated and routing released. When Change Management approves, remove the DR stack:\n    make dr-teardown ENV=%s CONFIRM=%s",
 			held.StackID(), held.EnvironmentName, dr.StackID())
 	}
-	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
+	return res, errors.Join(runErr, serr)
 }
 
-func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, release, dr *drcontext.Config, drErr error) error {
+func failback(ctx context.Context, s *procedure.Run, j *job, held, release, dr *drcontext.Config, drErr error) error {
+	d := j.d
 	r := s.Runner()
 	var validator string
 	var drStack *assembly.Stack
@@ -83,13 +80,13 @@ func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, re
 		if err != nil {
 			return "", err
 		}
-		if validator, err = buildValidator(ctx, r, o, s.Work); err != nil {
+		if validator, err = buildValidator(ctx, r, j.Repo, j.validator, s.Work); err != nil {
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "bootstrap": status}
 		if drErr != nil {
 			pre["drStack"] = "unavailable: " + drErr.Error()
-		} else if drStack, err = recordsStack(ctx, r, o.Repo, dr, filepath.Join(s.Work, "cdk.out.dr")); err != nil {
+		} else if drStack, err = recordsStack(ctx, r, j.Repo, dr, filepath.Join(s.Work, "cdk.out.dr")); err != nil {
 			// The DR records only complete the routing picture; a failback must not wait on them.
 			pre["drStack"] = "unavailable: " + err.Error()
 		}
@@ -97,10 +94,10 @@ func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, re
 		// replacement check reads is the one deployed (docs/design.md, "Replacement-safe
 		// updates"): the primary stack exists, and a createOnly change of its named cache
 		// would fail the deploy and roll it back.
-		if err := gatedSynth(ctx, s, o, held, heldAsm); err != nil {
+		if err := gatedSynth(ctx, s, j.Repo, held, heldAsm); err != nil {
 			return "", err
 		}
-		rec, refusal := checkReplacement(ctx, s, o, d, held, held.StackID(), replacementTemplate(heldAsm, held.StackID()))
+		rec, refusal := checkReplacement(ctx, s, j, held, held.StackID(), replacementTemplate(heldAsm, held.StackID()))
 		pre["replacement"] = rec
 		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
@@ -120,7 +117,7 @@ func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, re
 	err = s.Phase(ctx, phaseHeld.Name, phaseHeld.Estimate, func() (string, error) {
 		var log []byte
 		var err error
-		heldOut, log, err = deploy(ctx, s, o, held, heldAsm, heldOutputs, heldAsm)
+		heldOut, log, err = deploy(ctx, s, j, held, heldAsm, heldOutputs, heldAsm)
 		if werr := s.Bundle.WriteFile(evidence.FileDeployHeldLog, log); werr != nil {
 			return "", werr
 		}
@@ -135,7 +132,7 @@ func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, re
 	}
 
 	err = s.Phase(ctx, phaseValidate.Name, phaseValidate.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, heldOutputs, held.StackID(), evidence.DirValidation, viaFor(o, heldOut, held.Region))
+		return validate(ctx, s, validator, heldOutputs, held.StackID(), evidence.DirValidation, viaFor(j, heldOut, held.Region))
 	})
 	if err != nil {
 		s.NotRun("validation failed: routing NOT released, the DR cache keeps serving", phaseRelease)
@@ -153,7 +150,7 @@ func failback(ctx context.Context, s *procedure.Run, o Options, d Deps, held, re
 
 	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
 	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
-		_, log, err := deploy(ctx, s, o, release, "", releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
+		_, log, err := deploy(ctx, s, j, release, "", releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
 		if werr := s.Bundle.WriteFile(evidence.FileDeployReleaseLog, log); werr != nil {
 			return "", werr
 		}

@@ -28,7 +28,7 @@ func failbackScript(held, validator, release drexec.Step) []drexec.Step {
 
 func TestFailbackSeamHappyPath(t *testing.T) {
 	e := newEnv(t, failbackScript(deployHeldOK, validatorOK, deployReleaseOK)...)
-	res, err := Failback(context.Background(), e.opts, e.deps)
+	res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -123,7 +123,7 @@ func TestFailbackSeamFailures(t *testing.T) {
 			if tc.noSuccess {
 				e.sw.success = nil
 			}
-			res, err := Failback(context.Background(), e.opts, e.deps)
+			res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 			wantErr(t, err, 1, tc.msg...)
 			if c := sdkCalls(e, "scheduler:DeleteSchedule"); len(c) != 0 || len(e.sw.creates) != 0 {
 				t.Errorf("a failed failback changed the routing request: %v", c)
@@ -146,7 +146,7 @@ func TestFailbackSeamFailures(t *testing.T) {
 	t.Run("no ENV is a usage error", func(t *testing.T) {
 		e := newEnv(t)
 		e.opts.Environment = ""
-		_, err := Failback(context.Background(), e.opts, e.deps)
+		_, err := Failback(context.Background(), e.opts.failback(), e.deps)
 		wantErr(t, err, 2, "ENV is required")
 		if len(e.calls()) != 0 {
 			t.Fatalf("commands ran: %v", e.calls())

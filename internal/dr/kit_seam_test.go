@@ -90,7 +90,7 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 	e.opts.Repo, e.opts.Kit, e.opts.Region = k.Dir, k, "us-west-2"
 	e.opts.Validator = k.Path(drkit.ToolPath(drkit.Host(), "validate"))
 	e.opts.Run = map[string]string{"approver": "octo-approver", "runUrl": "https://github.com/o/r/actions/runs/1"}
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -159,7 +159,7 @@ func TestActivateFromKitRefusesARegionItDoesNotHold(t *testing.T) {
 	k := openTestKit(t)
 	e := newEnv(t)
 	e.opts.Repo, e.opts.Kit, e.opts.Region = k.Dir, k, "us-east-1"
-	_, err := Activate(context.Background(), e.opts, e.deps)
+	_, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	wantErr(t, err, 2, "us-east-1")
 	if len(e.fake.Calls()) != 0 {
 		t.Fatalf("ran %v", e.fake.Calls())

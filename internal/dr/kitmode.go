@@ -51,51 +51,51 @@ func kitPrereqs(ctx context.Context, s *procedure.Run, k *drkit.Kit) error {
 // deployCmd is the deploy of cfg's stack: from the kit's assembly when there is a kit, from
 // asm when the procedure synthesized it already (activation: oneSynth), else the synthesizing
 // deploy of the repository.
-func deployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
+func deployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
 	switch {
-	case o.Kit != nil:
-		st, err := kitStack(o.Kit, cfg)
+	case j.kit != nil:
+		st, err := kitStack(j.kit, cfg)
 		if err != nil {
 			return drexec.Cmd{}, err
 		}
-		return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), st.Stack, outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+		return drexec.CDK{Repo: j.kit.Dir}.DeployAssembly(j.kit.Path(st.Assembly), st.Stack, outputsFile, j.approval, filepath.Dir(outputsFile)), nil
 	case asm != "":
 		// From the work directory: no cdk.json there, so the CLI runs no build step.
-		return drexec.CDK{Repo: o.Repo}.DeployAssembly(asm, cfg.StackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+		return drexec.CDK{Repo: j.Repo}.DeployAssembly(asm, cfg.StackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
 	}
-	return drexec.CDK{Repo: o.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, o.Approval), nil
+	return drexec.CDK{Repo: j.Repo}.Deploy(drexec.StackOf(cfg), outputsFile, outDir, j.approval), nil
 }
 
 // dnsDeployCmd is the deploy of cfg's DNS stack (a stack made on the night: Mode.OnTheNight),
 // from the same assembly as the cache stack (kit, oneSynth) or synthesized with
 // --context stack=dns.
-func dnsDeployCmd(o Options, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
+func dnsDeployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
 	switch {
-	case o.Kit != nil:
-		st, err := kitStack(o.Kit, cfg)
+	case j.kit != nil:
+		st, err := kitStack(j.kit, cfg)
 		if err != nil {
 			return drexec.Cmd{}, err
 		}
-		return drexec.CDK{Repo: o.Kit.Dir}.DeployAssembly(o.Kit.Path(st.Assembly), cfg.DNSStackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+		return drexec.CDK{Repo: j.kit.Dir}.DeployAssembly(j.kit.Path(st.Assembly), cfg.DNSStackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
 	case asm != "" && hasStack(asm, cfg.DNSStackID()):
-		return drexec.CDK{Repo: o.Repo}.DeployAssembly(asm, cfg.DNSStackID(), outputsFile, o.Approval, filepath.Dir(outputsFile)), nil
+		return drexec.CDK{Repo: j.Repo}.DeployAssembly(asm, cfg.DNSStackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
 	}
 	// The DR stack's own gated synth (the environment's failed) holds no DNS stack: this
 	// deploy synthesizes it, gated, as `--context stack=dns`.
 	t := drexec.StackOf(cfg)
 	t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
-	return drexec.CDK{Repo: o.Repo}.Deploy(t, outputsFile, outDir, o.Approval), nil
+	return drexec.CDK{Repo: j.Repo}.Deploy(t, outputsFile, outDir, j.approval), nil
 }
 
 // dnsAssembly is the DNS stack as synthesized (deployedAssembly's twin).
-func dnsAssembly(o Options, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
+func dnsAssembly(j *job, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
 	switch {
-	case o.Kit != nil:
-		st, err := kitStack(o.Kit, cfg)
+	case j.kit != nil:
+		st, err := kitStack(j.kit, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return assembly.ReadStack(o.Kit.Path(st.Assembly), cfg.DNSStackID())
+		return assembly.ReadStack(j.kit.Path(st.Assembly), cfg.DNSStackID())
 	case asm != "" && hasStack(asm, cfg.DNSStackID()):
 		return assembly.ReadStack(asm, cfg.DNSStackID())
 	}
@@ -110,29 +110,29 @@ func hasStack(dir, stack string) bool {
 
 // primaryAssembly is the primary stack as synthesized: the kit's assembly, asm (oneSynth), or
 // a synth of its own.
-func primaryAssembly(ctx context.Context, r drexec.Runner, o Options, cfg *drcontext.Config, asm, dir string) (*assembly.Stack, error) {
+func primaryAssembly(ctx context.Context, r drexec.Runner, j *job, cfg *drcontext.Config, asm, dir string) (*assembly.Stack, error) {
 	switch {
-	case o.Kit != nil:
-		st, err := o.Kit.Manifest.Find(cfg.Region, cfg.DrMode)
+	case j.kit != nil:
+		st, err := j.kit.Manifest.Find(cfg.Region, cfg.DrMode)
 		if err != nil {
 			return nil, err
 		}
-		return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+		return assembly.ReadStack(j.kit.Path(st.Assembly), st.Stack)
 	case asm != "":
 		return assembly.ReadStack(asm, cfg.StackID())
 	}
-	return synthStack(ctx, r, o.Repo, cfg, dir)
+	return synthStack(ctx, r, j.Repo, cfg, dir)
 }
 
 // deployedAssembly is the assembly cdk deploy used: the kit's, asm, or the one it wrote to work.
-func deployedAssembly(o Options, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
+func deployedAssembly(j *job, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
 	switch {
-	case o.Kit != nil:
-		st, err := kitStack(o.Kit, cfg)
+	case j.kit != nil:
+		st, err := kitStack(j.kit, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return assembly.ReadStack(o.Kit.Path(st.Assembly), st.Stack)
+		return assembly.ReadStack(j.kit.Path(st.Assembly), st.Stack)
 	case asm != "":
 		return assembly.ReadStack(asm, cfg.StackID())
 	}
@@ -151,15 +151,15 @@ func kitMeta(k *drkit.Kit) map[string]any {
 
 // recheckKit re-hashes the deployed assembly after the deploy (what cdk read is still what
 // the gate passed) and records the result.
-func recheckKit(s *procedure.Run, o Options, cfg *drcontext.Config) error {
-	if o.Kit == nil {
+func recheckKit(s *procedure.Run, j *job, cfg *drcontext.Config) error {
+	if j.kit == nil {
 		return nil
 	}
-	st, err := kitStack(o.Kit, cfg)
+	st, err := kitStack(j.kit, cfg)
 	if err != nil {
 		return err
 	}
-	n, err := o.Kit.VerifyAssembly(st)
+	n, err := j.kit.VerifyAssembly(st)
 	var added *drkit.AddedFiles
 	switch {
 	case errors.As(err, &added):

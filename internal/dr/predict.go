@@ -13,19 +13,21 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/route53model"
 )
 
 // ModelPrediction is the PredictFunc of drctl: the kit's matrix assembly when there is a kit,
 // else a read-only synth of the environment (bounded; route calls it after the request is
-// made, so it never delays the switch).
-func ModelPrediction(o Options, r drexec.Runner) PredictFunc {
+// made, so it never delays the switch). c.CDKJSON is the run's cdk.json (nil: read from c.Repo).
+func ModelPrediction(c Common, k *drkit.Kit, r drexec.Runner) PredictFunc {
+	j := &job{Common: c, file: c.CDKJSON, kit: k}
 	return func(ctx context.Context, primary *drcontext.Config, to string) (ShiftPrediction, error) {
-		dr, err := loadDR(o, "")
+		dr, err := j.loadDR("")
 		if err != nil {
 			return ShiftPrediction{}, err
 		}
-		dir, cleanup, err := predictionAssembly(ctx, o, r, primary)
+		dir, cleanup, err := predictionAssembly(ctx, j, r, primary)
 		if err != nil {
 			return ShiftPrediction{}, err
 		}
@@ -36,13 +38,13 @@ func ModelPrediction(o Options, r drexec.Runner) PredictFunc {
 
 // predictionAssembly is a cloud assembly holding the environment's primary, switch and DR DNS
 // stacks.
-func predictionAssembly(ctx context.Context, o Options, r drexec.Runner, primary *drcontext.Config) (string, func(), error) {
-	if o.Kit != nil {
-		st, err := kitStack(o.Kit, primary)
+func predictionAssembly(ctx context.Context, j *job, r drexec.Runner, primary *drcontext.Config) (string, func(), error) {
+	if j.kit != nil {
+		st, err := kitStack(j.kit, primary)
 		if err != nil {
 			return "", nil, err
 		}
-		return o.Kit.Path(st.Assembly), func() {}, nil
+		return j.kit.Path(st.Assembly), func() {}, nil
 	}
 	tmp, err := os.MkdirTemp("", "valkey-dr-predict-*")
 	if err != nil {
@@ -50,7 +52,7 @@ func predictionAssembly(ctx context.Context, o Options, r drexec.Runner, primary
 	}
 	cleanup := func() { _ = os.RemoveAll(tmp) }
 	dir := filepath.Join(tmp, "cdk.out")
-	res, err := r.Run(ctx, drexec.CDK{Repo: o.Repo}.SynthMatrixReadOnly(primary.EnvironmentName, dir))
+	res, err := r.Run(ctx, drexec.CDK{Repo: j.Repo}.SynthMatrixReadOnly(primary.EnvironmentName, dir))
 	if err == nil && res.ExitCode != 0 {
 		err = fmt.Errorf("cdk synth of environment %s exited %d", primary.EnvironmentName, res.ExitCode)
 	}

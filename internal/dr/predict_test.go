@@ -14,11 +14,11 @@ import (
 // golden ones, through a faked read-only matrix synth): seam test, no AWS.
 func TestModelPredictionSeam(t *testing.T) {
 	e := newEnv(t, synth)
-	primary, err := load(e.opts, "", drcontext.PrimaryMode().Name, false)
+	primary, err := (&job{Common: e.opts.Common}).load("", drcontext.PrimaryMode().Name, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	predict := ModelPrediction(e.opts, e.fake)
+	predict := ModelPrediction(e.opts.Common, e.opts.Kit, e.fake)
 	to, err := predict(context.Background(), primary, "dr")
 	if err != nil {
 		t.Fatal(err)
@@ -41,11 +41,11 @@ func TestModelPredictionSeam(t *testing.T) {
 
 func TestModelPredictionFailsSoftOnAFailedSynth(t *testing.T) {
 	e := newEnv(t, drexec.Step{Match: "bin/cdk synth", Result: drexec.Result{ExitCode: 1}})
-	primary, err := load(e.opts, "", drcontext.PrimaryMode().Name, false)
+	primary, err := (&job{Common: e.opts.Common}).load("", drcontext.PrimaryMode().Name, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ModelPrediction(e.opts, e.fake)(context.Background(), primary, "dr"); err == nil || !strings.Contains(err.Error(), "exited 1") {
+	if _, err := ModelPrediction(e.opts.Common, e.opts.Kit, e.fake)(context.Background(), primary, "dr"); err == nil || !strings.Contains(err.Error(), "exited 1") {
 		t.Fatalf("err %v, want the synth's exit", err)
 	}
 }

@@ -157,8 +157,8 @@ type validateVia struct {
 
 // viaFor decides where the validator runs: through the stack's canary whenever the outputs
 // name one (a serverless endpoint is reachable only inside its VPC), here with --local.
-func viaFor(o Options, outputs map[string]string, region string) validateVia {
-	if o.Local || outputs[contract.KeyCanaryFunctionName] == "" {
+func viaFor(j *job, outputs map[string]string, region string) validateVia {
+	if j.local || outputs[contract.KeyCanaryFunctionName] == "" {
 		return validateVia{}
 	}
 	return validateVia{Function: outputs[contract.KeyCanaryFunctionName], Region: region}

@@ -44,7 +44,8 @@ var noResources = map[string]bool{"ROLLBACK_COMPLETE": true, "REVIEW_IN_PROGRESS
 // checkReplacement compares the deployed template of cfg's stack (stack in cfg.Region) with
 // next, the template about to be deployed. The error is the refusal (ExitUsage: nothing was
 // deployed); everything else is in the record.
-func checkReplacement(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg *drcontext.Config, stack string, next *assembly.Template) (replacementRecord, error) {
+func checkReplacement(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, stack string, next *assembly.Template) (replacementRecord, error) {
+	d := j.d
 	rec := replacementRecord{Stack: stack, Region: cfg.Region}
 	note := func(why string) (replacementRecord, error) {
 		rec.Note = "not checked: " + why + "; the deploy goes ahead (a createOnly change of a named resource would fail it and roll back: see docs/runbook.md)"
@@ -88,7 +89,7 @@ func checkReplacement(ctx context.Context, s *procedure.Run, o Options, d Deps, 
 		lines = append(lines, strings.ReplaceAll(f.String(), cfnreplace.EnvPlaceholder, cfg.EnvironmentName))
 	}
 	list := "  - " + strings.Join(lines, "\n  - ")
-	if o.AllowReplacement {
+	if j.allowReplacement {
 		rec.Acknowledged = true
 		s.Printf("    REPLACEMENT ACKNOWLEDGED (--allow-replacement): the deploy of %s goes ahead although CloudFormation cannot make this update as the templates read:\n%s\n"+
 			"    If the values differ once resolved, the update fails and rolls back.", stack, indent(list, "    "))

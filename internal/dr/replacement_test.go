@@ -80,7 +80,7 @@ func deployed(e *env) bool {
 
 func TestReplacementSeamFailbackRefusesAnUpdateThatCannotSucceed(t *testing.T) {
 	e := newEnv(t, failbackWith(primaryDescribe(""), deployedTemplate(primStack, "prod-none.json", otherSubnets))...)
-	res, err := Failback(context.Background(), e.opts, e.deps)
+	res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 	wantErr(t, err, 2, "the deploy of "+primStack+" in us-east-1 cannot succeed", "SessionCache (AWS::ElastiCache::ServerlessCache, name \"gc-sessions-prod\")",
 		`SubnetIds ["subnet-0f2b4d6e8a0c35791","subnet-0a3c5e7f9b1d46802","subnet-0123456789abcdef0"] -> [`, "the update fails and rolls back",
 		"give the cache a new name (cdk.json environments.prod.cache.name)", "sessions in it are lost", "Nothing was deployed", "--allow-replacement (make: ALLOW_REPLACEMENT=yes)")
@@ -104,7 +104,7 @@ func TestReplacementSeamFailbackRefusesAnUpdateThatCannotSucceed(t *testing.T) {
 func TestReplacementSeamFailbackAllowReplacementDeploysAndRecordsIt(t *testing.T) {
 	e := newEnv(t, failbackWith(primaryDescribe(""), deployedTemplate(primStack, "prod-none.json", otherSubnets))...)
 	e.opts.AllowReplacement = true
-	res, err := Failback(context.Background(), e.opts, e.deps)
+	res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -139,7 +139,7 @@ func TestReplacementSeamFailbackDeploysWhenThereIsNothingToCompare(t *testing.T)
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, failbackWith(tc.describe, tc.template)...)
-			res, err := Failback(context.Background(), e.opts, e.deps)
+			res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, e.out.String())
 			}
@@ -172,7 +172,7 @@ func TestReplacementSeamActivateRefusesAnUpdateThatCannotSucceed(t *testing.T) {
 			script := append([]drexec.Step{drExists, deployedTemplate(drStack, "posture-stateless-prod-stateless.json", drSubnets)}, activationScript(deployOK, validatorOK)...)
 			e := newEnv(t, script...)
 			e.opts.Region, e.opts.AllowReplacement = "us-west-2", allow
-			res, err := Activate(context.Background(), e.opts, e.deps)
+			res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 			if c := sdkCalls(e, "cloudformation:GetTemplate"); len(c) != 1 || c[0] != "cloudformation:GetTemplate "+drStack+" @us-west-2" {
 				t.Fatalf("GetTemplate calls %v: want one, of the DR stack in the DR region", c)
 			}

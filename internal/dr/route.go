@@ -210,27 +210,23 @@ type routeRecord struct {
 }
 
 // Route changes the routing request and records the switch before and after.
-func Route(ctx context.Context, o Options, d Deps) (*Result, error) {
-	d.defaults()
-	if err := o.defaults(); err != nil {
+func Route(ctx context.Context, o RouteOptions, d Deps) (*Result, error) {
+	j, err := prepare(o.Common, "", d)
+	if err != nil {
 		return nil, err
 	}
 	tgt, err := routeTarget(o.To)
 	if err != nil {
 		return nil, err
 	}
-	primary, err := load(o, "", drcontext.PrimaryMode().Name, false)
+	primary, err := j.load("", drcontext.PrimaryMode().Name, false)
 	if err != nil {
 		return nil, err
 	}
 	// Who and why, and the evidence signer, as for every procedure that changes routing.
-	signer, prov, err := evidenceSetup(ctx, o, d, primary)
-	if err != nil {
-		return nil, err
-	}
-	s, err := start("route", fmt.Sprintf("Routing: %s to %s (switch %s in %s)", primary.EnvironmentName, tgt.Name, primary.FailoverAlarmName(), primary.SwitchRegion()),
-		o, d, primary, map[string]any{"to": tgt.Name, "value": tgt.Value, "switchRegion": primary.SwitchRegion(), "switchAlarm": primary.FailoverAlarmName(),
-			"requestSchedule": primary.FailoverRequestScheduleName()}, signer, prov)
+	s, err := j.start(ctx, "route", fmt.Sprintf("Routing: %s to %s (switch %s in %s)", primary.EnvironmentName, tgt.Name, primary.FailoverAlarmName(), primary.SwitchRegion()),
+		primary, map[string]any{"to": tgt.Name, "value": tgt.Value, "switchRegion": primary.SwitchRegion(), "switchAlarm": primary.FailoverAlarmName(),
+			"requestSchedule": primary.FailoverRequestScheduleName()})
 	if err != nil {
 		return nil, err
 	}
@@ -241,10 +237,9 @@ func Route(ctx context.Context, o Options, d Deps) (*Result, error) {
 			primary.FailoverHeartbeatScheduleName(), contract.FailoverValueCleared)
 	}
 	s.Printf("valkey-dr route: environment %s, --to %s: %s in %s", primary.EnvironmentName, tgt.Name, action, primary.SwitchRegion())
-	runErr := routeTo(ctx, s, d, primary, tgt)
-	sealed, serr := s.Finish(ctx, runErr, "Runbook step 3 (routing): the forced-failover switch (docs/design.md, \"Forced failover\"). Route 53's data plane reads the switch alarm's data stream, which the request schedule holds; every call went to the DR region except the best-effort Route 53 read; no change was made in the primary region or in Route 53's control plane.")
-	archiveSealed(ctx, s, o, d, primary, sealed)
-	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
+	runErr := routeTo(ctx, s, j.d, primary, tgt)
+	res, serr := j.seal(ctx, s, primary, runErr, "Runbook step 3 (routing): the forced-failover switch (docs/design.md, \"Forced failover\"). Route 53's data plane reads the switch alarm's data stream, which the request schedule holds; every call went to the DR region except the best-effort Route 53 read; no change was made in the primary region or in Route 53's control plane.")
+	return res, errors.Join(runErr, serr)
 }
 
 // switchClients are the DR region's clients of the switch.

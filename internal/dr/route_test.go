@@ -73,7 +73,7 @@ func TestRouteSeamToDRCreatesOneScheduleInTheDRRegion(t *testing.T) {
 		}
 		return ShiftPrediction{Best: 90 * time.Second, Worst: 7 * time.Minute, Basis: "prod templates, TTL 60 s"}, nil
 	}
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -132,11 +132,11 @@ func TestRouteSeamToDRCreatesOneScheduleInTheDRRegion(t *testing.T) {
 func TestRouteSeamToDRTwiceIsIdempotent(t *testing.T) {
 	e := newEnv(t)
 	e.opts.To = "dr"
-	if _, err := Route(context.Background(), e.opts, e.deps); err != nil {
+	if _, err := Route(context.Background(), e.opts.route(), e.deps); err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
 	e.out.Reset()
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatalf("second --to dr: %v\n%s", err, e.out.String())
 	}
@@ -154,7 +154,7 @@ func TestRouteSeamToPrimaryDeletesTheRequest(t *testing.T) {
 	e.sw.put(requestSchedule, contract.FailoverValueRequested, schtypes.ScheduleStateEnabled)
 	e.sw.lag = 1
 	e.opts.To = "primary"
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -177,7 +177,7 @@ func TestRouteSeamToPrimaryDeletesTheRequest(t *testing.T) {
 func TestRouteSeamToPrimaryWithNothingRequestedIsFine(t *testing.T) {
 	e := newEnv(t)
 	e.opts.To = "primary"
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -207,7 +207,7 @@ func TestRouteSeamAnEditedRequestIsReported(t *testing.T) {
 			e := newEnv(t)
 			edit.do(e.sw)
 			e.opts.To = "dr"
-			_, err := Route(context.Background(), e.opts, e.deps)
+			_, err := Route(context.Background(), e.opts.route(), e.deps)
 			wantErr(t, err, 1, "the request schedule ValkeyDr-prod-failover-request in us-west-2 exists but is not what drctl creates", edit.want, "TO=primary")
 			if len(e.sw.creates) != 0 {
 				t.Fatal("a schedule was created over the edited one")
@@ -228,7 +228,7 @@ func TestRouteSeamAnEditedRequestIsReported(t *testing.T) {
 			}
 			return nil
 		}
-		res, err := Route(context.Background(), e.opts, e.deps)
+		res, err := Route(context.Background(), e.opts.route(), e.deps)
 		wantErr(t, err, 1, "the switch does not hold", "state DISABLED")
 		if rec := routeRecordOf(t, res); rec.Recheck.Verdict != verdictDisagrees {
 			t.Fatalf("re-check %+v", rec.Recheck)
@@ -249,7 +249,7 @@ func TestRouteSeamRecheckWithZeroObservationsIsUnknown(t *testing.T) {
 		}
 		return nil
 	}
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -320,7 +320,7 @@ func TestRouteSeamFailuresAndBestEffort(t *testing.T) {
 				tc.setup(e, r53)
 			}
 			e.opts.To = tc.to
-			_, err := Route(context.Background(), e.opts, e.deps)
+			_, err := Route(context.Background(), e.opts.route(), e.deps)
 			t.Logf("output:\n%s", e.out.String())
 			if tc.code == 0 && err != nil {
 				t.Fatalf("error %v", err)
@@ -343,7 +343,7 @@ func TestRouteSeamFailuresAndBestEffort(t *testing.T) {
 func TestRouteSeamNoPredictionPrintsNothing(t *testing.T) {
 	e := newEnv(t)
 	e.opts.To = "dr"
-	res, err := Route(context.Background(), e.opts, e.deps)
+	res, err := Route(context.Background(), e.opts.route(), e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("force requests failover after validation and the canary preflight", func(t *testing.T) {
 		e := newEnv(t, activationScript(deployOK, validatorOK)...)
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
-		res, err := Activate(context.Background(), e.opts, e.deps)
+		res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, e.out.String())
 		}
@@ -426,7 +426,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("auto leaves routing to the health checks", func(t *testing.T) {
 		e := newEnv(t, activationScript(deployOK, validatorOK)...)
 		e.opts.Region = "us-west-2"
-		if _, err := Activate(context.Background(), e.opts, e.deps); err != nil {
+		if _, err := Activate(context.Background(), e.opts.activate(), e.deps); err != nil {
 			t.Fatal(err)
 		}
 		if len(e.sw.creates) != 0 || !strings.Contains(e.out.String(), "routing: --route=auto: leave it to the health checks") {
@@ -436,7 +436,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("a failed validation requests nothing", func(t *testing.T) {
 		e := newEnv(t, activationScript(deployOK, validatorBad)...)
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
-		_, err := Activate(context.Background(), e.opts, e.deps)
+		_, err := Activate(context.Background(), e.opts.activate(), e.deps)
 		wantErr(t, err, 1, "validation failed")
 		if len(e.sw.creates) != 0 {
 			t.Fatal("a failed validation requested failover")
@@ -446,7 +446,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 		e := newEnv(t, activationScript(deployOK, validatorOK)...)
 		e.sw.success = [][]float64{{0, 0}}
 		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
-		_, err := Activate(context.Background(), e.opts, e.deps)
+		_, err := Activate(context.Background(), e.opts.activate(), e.deps)
 		wantErr(t, err, 1, "routing NOT released: the canary gc-sessions-canary in us-west-2 publishes Success 0")
 		if len(e.sw.creates) != 0 {
 			t.Fatal("failover requested with a failing canary")
@@ -455,7 +455,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("a bad --route is a usage error before anything runs", func(t *testing.T) {
 		e := newEnv(t)
 		e.opts.Region, e.opts.Route = "us-west-2", "always"
-		_, err := Activate(context.Background(), e.opts, e.deps)
+		_, err := Activate(context.Background(), e.opts.activate(), e.deps)
 		wantErr(t, err, 2, `--route "always" (ROUTE=): want auto or force`)
 		if len(e.calls()) != 0 || len(e.sdk) != 0 {
 			t.Fatalf("commands ran: %v %v", e.calls(), e.sdk)
@@ -464,7 +464,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 	t.Run("--local runs the validator here", func(t *testing.T) {
 		e := newEnv(t, activationScript(deployOK, validatorOK)...)
 		e.opts.Region, e.opts.Local = "us-west-2", true
-		if _, err := Activate(context.Background(), e.opts, e.deps); err != nil {
+		if _, err := Activate(context.Background(), e.opts.activate(), e.deps); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range e.calls() {

@@ -59,18 +59,3 @@ func RunContextFromEnv(lookup func(string) (string, bool)) (map[string]string, e
 	}
 	return out, nil
 }
-
-// recordRun puts the run context and the kit into the session metadata.
-func recordRun(meta map[string]any, o Options) {
-	run := map[string]any{}
-	for k, v := range o.Run {
-		run[k] = v
-	}
-	if len(run) == 0 {
-		run["note"] = "no approver/run URL given (not started by a pipeline): the change record carries the approval"
-	}
-	meta["run"] = run
-	if o.Kit != nil {
-		meta["kit"] = kitMeta(o.Kit)
-	}
-}

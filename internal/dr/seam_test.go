@@ -24,6 +24,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
@@ -156,7 +157,7 @@ type env struct {
 	t      *testing.T
 	out    bytes.Buffer
 	fake   *drexec.Fake
-	opts   Options
+	opts   testOptions
 	deps   Deps
 	dialed []string
 	// sw is the fake switch (CloudWatch and EventBridge Scheduler of the DR region) and the
@@ -170,14 +171,37 @@ type env struct {
 	clock time.Time
 }
 
+// testOptions are every procedure's inputs at once: a seam test sets what its case needs and
+// hands each procedure its own (activate, failback, teardown, route).
+type testOptions struct {
+	Common
+	Validator, Approval, Route, To, Confirm                                    string
+	Local, AllowReplacement, DisableTerminationProtection, AllowWithoutPrimary bool
+	Kit                                                                        *drkit.Kit
+}
+
+func (o testOptions) activate() ActivateOptions {
+	return ActivateOptions{Common: o.Common, Validator: o.Validator, Approval: o.Approval, Route: o.Route, Local: o.Local, AllowReplacement: o.AllowReplacement, Kit: o.Kit}
+}
+
+func (o testOptions) failback() FailbackOptions {
+	return FailbackOptions{Common: o.Common, Validator: o.Validator, Approval: o.Approval, Local: o.Local, AllowReplacement: o.AllowReplacement}
+}
+
+func (o testOptions) teardown() TeardownOptions {
+	return TeardownOptions{Common: o.Common, Confirm: o.Confirm, DisableTerminationProtection: o.DisableTerminationProtection, AllowWithoutPrimary: o.AllowWithoutPrimary}
+}
+
+func (o testOptions) route() RouteOptions { return RouteOptions{Common: o.Common, To: o.To} }
+
 func newEnv(t *testing.T, script ...drexec.Step) *env {
 	t.Helper()
 	// The identity check passes unless the test scripts it otherwise (first match wins).
 	e := &env{t: t, fake: &drexec.Fake{Script: append(append(script, versions...), stsOK)}}
 	root := t.TempDir()
-	e.opts = Options{Repo: repo, Environment: "prod", Approval: "never",
+	e.opts = testOptions{Common: Common{Repo: repo, Environment: "prod",
 		EvidenceRoot: filepath.Join(root, "evidence"), WorkRoot: filepath.Join(root, "work"),
-		Who: evidence.Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}
+		Who: evidence.Who{Reason: "test", Ticket: "CHG-1234", Approver: "Dana Roe", IncidentStart: "2026-03-04T04:00:00Z"}}, Approval: "never"}
 	e.clock = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	e.deps = Deps{Runner: e.fake, Stdout: &e.out, Stderr: &e.out,
 		Now: func() time.Time { e.clock = e.clock.Add(time.Second); return e.clock },

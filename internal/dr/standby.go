@@ -28,7 +28,8 @@ type standbyRecord struct {
 	Outputs map[string]string `json:"outputs"`
 }
 
-func activateStandby(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+func activateStandby(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcontext.Config, primaryErr error, mode RouteMode) error {
+	d := j.d
 	var validator string
 	outputsFile := filepath.Join(s.Work, "cdk-outputs.json")
 	var out map[string]string
@@ -36,8 +37,8 @@ func activateStandby(ctx context.Context, s *procedure.Run, o Options, d Deps, c
 	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: procedure.RunbookValidation}
 
 	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
-		if o.Kit != nil {
-			if err := kitPrereqs(ctx, s, o.Kit); err != nil {
+		if j.kit != nil {
+			if err := kitPrereqs(ctx, s, j.kit); err != nil {
 				return "", err
 			}
 		}
@@ -64,7 +65,7 @@ func activateStandby(ctx context.Context, s *procedure.Run, o Options, d Deps, c
 		if err := s.Bundle.CopyFile(evidence.FileStackOutputs, outputsFile); err != nil {
 			return "", err
 		}
-		if validator, err = buildValidator(ctx, s.Runner(), o, s.Work); err != nil {
+		if validator, err = buildValidator(ctx, s.Runner(), j.Repo, j.validator, s.Work); err != nil {
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "standbyStack": rec, "drPosture": string(cfg.Env.Posture().Name)}
@@ -99,7 +100,7 @@ func activateStandby(ctx context.Context, s *procedure.Run, o Options, d Deps, c
 		return err
 	}
 	err = s.Phase(ctx, phaseValidation.Name, phaseValidation.Estimate, func() (string, error) {
-		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(o, out, cfg.Region))
+		return validate(ctx, s, validator, outputsFile, cfg.StackID(), evidence.DirValidation, viaFor(j, out, cfg.Region))
 	})
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ func TestActivateStandbySeam(t *testing.T) {
 	e := standbyEnv(t, standbyDescribe("UPDATE_COMPLETE"), buildOK,
 		primaryDescribe(`{"OutputKey":"EndpointAddress","OutputValue":"gc-sessions-prod-xyz.serverless.use1.cache.amazonaws.com"},{"OutputKey":"EndpointPort","OutputValue":"6379"}`),
 		validatorOK)
-	res, err := Activate(context.Background(), e.opts, e.deps)
+	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
@@ -144,7 +144,7 @@ func TestActivateStandbySeamRefusals(t *testing.T) {
 			if name == "a canary without Success" {
 				e.sw.success = [][]float64{{0, 0}}
 			}
-			_, err := Activate(context.Background(), e.opts, e.deps)
+			_, err := Activate(context.Background(), e.opts.activate(), e.deps)
 			wantErr(t, err, tc.code, tc.msg...)
 			if len(e.sw.creates) != 0 {
 				t.Fatal("the switch was requested")
@@ -160,7 +160,7 @@ func TestActivateStandbySeamRefusals(t *testing.T) {
 	t.Run("ROUTE=auto validates and leaves the SECONDARY to the health checks", func(t *testing.T) {
 		e := standbyEnv(t, standbyDescribe("UPDATE_COMPLETE"), buildOK, validatorOK)
 		e.opts.Route = RouteAuto
-		if _, err := Activate(context.Background(), e.opts, e.deps); err != nil {
+		if _, err := Activate(context.Background(), e.opts.activate(), e.deps); err != nil {
 			t.Fatalf("%v\n%s", err, e.out.String())
 		}
 		if len(e.sw.creates) != 0 {
@@ -175,7 +175,7 @@ func TestStandbyFailbackAndTeardown(t *testing.T) {
 	t.Run("failback validates the primary, releases the switch and keeps the standby", func(t *testing.T) {
 		e := standbyEnv(t, failbackScript(deployHeldOK, validatorOK, deployReleaseOK)...)
 		e.opts.Region = ""
-		res, err := Failback(context.Background(), e.opts, e.deps)
+		res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, e.out.String())
 		}
@@ -206,10 +206,10 @@ func TestStandbyFailbackAndTeardown(t *testing.T) {
 	})
 	t.Run("teardown is refused unless the standby is named", func(t *testing.T) {
 		e := standbyEnv(t, synth)
-		_, err := Teardown(context.Background(), e.opts, e.deps)
+		_, err := Teardown(context.Background(), e.opts.teardown(), e.deps)
 		wantErr(t, err, 2, "refusing to delete "+prodStandbyStack+": it is environment prod's WARM STANDBY (drPosture standby)", "CONFIRM="+prodStandbyStack)
 		e.opts.Confirm = "ValkeyDr-prod-us-west-2-dr"
-		_, err = Teardown(context.Background(), e.opts, e.deps)
+		_, err = Teardown(context.Background(), e.opts.teardown(), e.deps)
 		wantErr(t, err, 2, "does not match the stack name")
 		if len(e.sdk) != 0 {
 			t.Fatalf("AWS was called: %v", e.sdk)

@@ -65,23 +65,24 @@ func (p Plan) Text() string {
 
 // Teardown is runbook section 8 step 4: remove the DR stack, deliberately. It synthesizes the
 // DR stack and prints what will be deleted, then refuses (exit 2, a message containing
-// "confirm") unless Options.Confirm equals the stack name. Only then does it touch AWS:
+// "confirm") unless TeardownOptions.Confirm equals the stack name. Only then does it touch AWS:
 // credentials, the stack's existence and termination protection (turned off only with
 // DisableTerminationProtection), the primary owning the service name again (failback done),
 // and cdk destroy.
-func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
-	d.defaults()
-	if err := o.defaults(); err != nil {
-		return nil, err
-	}
-	cfg, err := loadDR(o, o.Region)
+func Teardown(ctx context.Context, o TeardownOptions, d Deps) (*Result, error) {
+	j, err := prepare(o.Common, "", d)
 	if err != nil {
 		return nil, err
 	}
-	primary, primaryErr := load(o, "", drcontext.PrimaryMode().Name, false)
+	d = j.d
+	cfg, err := j.loadDR(o.Region)
+	if err != nil {
+		return nil, err
+	}
+	primary, primaryErr := j.load("", drcontext.PrimaryMode().Name, false)
 	stack := cfg.StackID()
-	signer, prov, err := evidenceSetup(ctx, o, d, cfg)
-	if err != nil {
+	// Who and why first: a refusal there comes before the plan.
+	if err := j.checkEvidence(ctx, cfg); err != nil {
 		return nil, err
 	}
 
@@ -92,7 +93,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
-	st, err := synthStack(ctx, d.Runner, o.Repo, cfg, filepath.Join(scratch, "cdk.out"))
+	st, err := synthStack(ctx, d.Runner, j.Repo, cfg, filepath.Join(scratch, "cdk.out"))
 	if err != nil {
 		return nil, procedure.Failf("cannot build the teardown plan: %v", err)
 	}
@@ -103,7 +104,7 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		// The records are the DNS stack's (docs/design.md, "Static stability").
 		t := drexec.StackOf(cfg)
 		t.Stack, t.Select = cfg.DNSStackID(), drcontext.StackDNS
-		dnsSt, err := synthTarget(ctx, d.Runner, o.Repo, t, filepath.Join(scratch, "cdk.out.dns"))
+		dnsSt, err := synthTarget(ctx, d.Runner, j.Repo, t, filepath.Join(scratch, "cdk.out.dns"))
 		if err != nil {
 			return nil, procedure.Failf("cannot build the teardown plan: %v", err)
 		}
@@ -137,9 +138,9 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 			stack, o.Confirm, stack)
 	}
 
-	s, err := start("teardown", fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack), o, d, cfg,
+	s, err := j.start(ctx, "teardown", fmt.Sprintf("DR teardown: %s in %s (stack %s)", cfg.EnvironmentName, cfg.Region, stack), cfg,
 		map[string]any{"confirmedBy": "CONFIRM=" + o.Confirm,
-			"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary}, signer, prov)
+			"disableTerminationProtection": o.DisableTerminationProtection, "allowWithoutPrimary": o.AllowWithoutPrimary})
 	if err != nil {
 		return nil, err
 	}
@@ -150,18 +151,17 @@ func Teardown(ctx context.Context, o Options, d Deps) (*Result, error) {
 		if err := s.Bundle.WriteFile(evidence.FilePlanText, []byte(plan.Text())); err != nil {
 			return err
 		}
-		return teardown(ctx, s, o, d, cfg, primary, primaryErr, plan.Records)
+		return teardown(ctx, s, j, o, cfg, primary, primaryErr, plan.Records)
 	}()
-	defer removeBuiltValidator(o, s)
-	sealed, serr := s.Finish(ctx, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
-	archiveSealed(ctx, s, o, d, cfg, sealed)
+	res, serr := j.seal(ctx, s, cfg, runErr, "Runbook section 8 step 4 (remove DR region resources as approved). Approval: Incident/Change Management; executed by Cloud Operations.")
 	if runErr == nil {
 		s.Printf("\nTEARDOWN FINISHED: cdk destroy %s exited 0.", stack)
 	}
-	return &Result{Evidence: sealed, Run: s}, errors.Join(runErr, serr)
+	return res, errors.Join(runErr, serr)
 }
 
-func teardown(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, primary *drcontext.Config, primaryErr error, drRecords []assembly.Record) error {
+func teardown(ctx context.Context, s *procedure.Run, j *job, o TeardownOptions, cfg, primary *drcontext.Config, primaryErr error, drRecords []assembly.Record) error {
+	d := j.d
 	r := s.Runner()
 	stack := cfg.StackID()
 	var protected bool
@@ -221,7 +221,7 @@ func teardown(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 				return "", procedure.Failf("the primary stack %s in %s is not serving: %s. Finish the failback first (make dr-failback ENV=%s), or re-run with ALLOW_WITHOUT_PRIMARY=yes if removing DR without a primary is intended",
 					primary.StackID(), primary.Region, why, cfg.EnvironmentName)
 			}
-			if st, err := synthStack(ctx, r, o.Repo, primary, filepath.Join(s.Work, "cdk.out.primary")); err == nil {
+			if st, err := synthStack(ctx, r, j.Repo, primary, filepath.Join(s.Work, "cdk.out.primary")); err == nil {
 				primaryStack = st
 			}
 		}
@@ -260,7 +260,7 @@ func teardown(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 			// The records first: they point at the cache the second destroy removes.
 			t := drexec.StackOf(cfg)
 			t.Stack, t.Select = dns, drcontext.StackDNS
-			cmd := drexec.CDK{Repo: o.Repo}.Destroy(t, filepath.Join(s.Work, "cdk.out.dns"))
+			cmd := drexec.CDK{Repo: j.Repo}.Destroy(t, filepath.Join(s.Work, "cdk.out.dns"))
 			log := procedure.NewLog(s.Stdout)
 			cmd.Stdout, cmd.Stderr = log, log
 			s.Printf("    %s", cmd)
@@ -275,7 +275,7 @@ func teardown(ctx context.Context, s *procedure.Run, o Options, d Deps, cfg, pri
 				return "", procedure.Failf("cdk destroy %s exited %d: see destroy-dns.log; %s was NOT destroyed (its records would point at a deleted cache); re-run when Route 53's control plane answers", dns, res.ExitCode, stack)
 			}
 		}
-		cmd := drexec.CDK{Repo: o.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
+		cmd := drexec.CDK{Repo: j.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
 		log := procedure.NewLog(s.Stdout)
 		cmd.Stdout, cmd.Stderr = log, log
 		s.Printf("    %s", cmd)

@@ -43,7 +43,7 @@ func TestTeardownSeamRefusesWithoutConfirmation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, synth)
 			e.opts.Confirm = confirm
-			res, err := Teardown(context.Background(), e.opts, e.deps)
+			res, err := Teardown(context.Background(), e.opts.teardown(), e.deps)
 			wantErr(t, err, 2, "confirm", "CONFIRM=ValkeyDr-prod-us-west-2-dr", "nothing was deleted")
 			if res != nil {
 				t.Fatal("a refusal produced a result")
@@ -116,7 +116,7 @@ func TestTeardownSeam(t *testing.T) {
 			e.opts.Confirm = drStack
 			e.opts.DisableTerminationProtection = tc.disableTP
 			e.opts.AllowWithoutPrimary = tc.withoutPrim
-			res, err := Teardown(context.Background(), e.opts, e.deps)
+			res, err := Teardown(context.Background(), e.opts.teardown(), e.deps)
 			calls := e.calls()
 			if last := calls[len(calls)-1]; !strings.Contains(last, tc.lastCmd) {
 				t.Fatalf("last command %q, want %q", last, tc.lastCmd)

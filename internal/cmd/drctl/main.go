@@ -16,19 +16,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
-	"strings"
 	"sync/atomic"
 	"syscall"
 
-	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
-	"github.com/valkey-dr/valkey-dr/internal/dr"
-	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
-	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
@@ -142,26 +133,53 @@ type outcome struct {
 	err  error
 }
 
+// commands are drctl's verbs, each in its file (<verb>.go: NewCmd<Verb> binds its flags to
+// its options, <verb>Run does the work; cli/cli's pkg/cmd/<noun>/<verb> shape).
+var commands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
+	"drill":    command(NewCmdDrill, drillRun),
+	"kit":      command(NewCmdKit, kitRun),
+	"activate": command(NewCmdActivate, activateRun),
+	"failback": command(NewCmdFailback, failbackRun),
+	"teardown": command(NewCmdTeardown, teardownRun),
+	"route":    command(NewCmdRoute, routeRun),
+	"verify":   commandWithPath(NewCmdVerify, verifyRun, "verify <bundle dir or .tar.gz>"),
+	"archive":  commandWithPath(NewCmdArchive, archiveRun, "archive --env <environment> <bundle .tar.gz or dir>"),
+	"stand-in": command(NewCmdStandIn, standInRun),
+}
+
+// command is a verb whose inputs are all flags: its flag set bound to a fresh options value,
+// parsed, then its run.
+func command[O any](newCmd func(*O, io.Writer) *flag.FlagSet, run func(context.Context, *O, io.Writer, io.Writer) error) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		o := new(O)
+		if err := parse(newCmd(o, stderr), args); err != nil {
+			return err
+		}
+		return run(ctx, o, stdout, stderr)
+	}
+}
+
+// commandWithPath is command for a verb that takes one path besides its flags, before or
+// after them (verify, archive).
+func commandWithPath[O any](newCmd func(*O, io.Writer) *flag.FlagSet, run func(context.Context, *O, string, io.Writer, io.Writer) error, use string) func(context.Context, []string, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		o := new(O)
+		path, err := parseOne(newCmd(o, stderr), args, use)
+		if err != nil {
+			return err
+		}
+		return run(ctx, o, path, stdout, stderr)
+	}
+}
+
 // dispatch runs a subcommand, prints its error to stderr and returns its outcome.
 func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) outcome {
-	var err error
-	switch args[0] {
-	case "drill":
-		err = runDrill(ctx, args[1:], stdout, stderr)
-	case "kit":
-		err = runKit(ctx, args[1:], stdout, stderr)
-	case "activate", "failback", "teardown", "route":
-		err = runDR(ctx, args[0], args[1:], stdout, stderr)
-	case "verify":
-		err = runVerify(ctx, args[1:], stdout, stderr)
-	case "archive":
-		err = runArchive(ctx, args[1:], stdout, stderr)
-	case "stand-in":
-		err = runStandIn(ctx, args[1:], stdout, stderr)
-	default:
+	run, ok := commands[args[0]]
+	if !ok {
 		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit, stand-in or version\n", termsafe.Quote(args[0]))
 		return outcome{procedure.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
 	}
+	err := run(ctx, args[1:], stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return outcome{procedure.ExitOK, nil}
 	}
@@ -196,172 +214,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func runDrill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var o drill.Options
-	fs := newFlags("drill", stderr)
-	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, ./validate)")
-	fs.StringVar(&o.Environment, "env", drill.DefaultEnvironment, "cdk.json `environment` to synthesize")
-	fs.StringVar(&o.OutRoot, "out", "", "`dir` for the evidence bundle and work files (default <repo>/drill)")
-	fs.StringVar(&o.FromCDKOut, "from-cdk-out", "", "reuse the cloud assembly of an earlier drill (`dir`: its work/.../cdk.out, holding the DR and the primary stack) instead of cdk synth")
-	fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
-	fs.BoolVar(&o.Keep, "keep", false, "keep the stand-in running after the drill until Ctrl-C")
-	fs.StringVar(&o.Mode, "mode", "", "DR `drMode` to drill: stateless or standby (default: the environment's drPosture)")
-	fs.StringVar(&o.SigningKeyFile, "signing-key", evidence.DefaultLocalKeyPath(o.Repo), "local Ed25519 evidence key `file` (made once, 0600)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	res, err := drill.Run(ctx, o, drill.Deps{Stdout: stdout, Stderr: stderr})
-	if res != nil {
-		noteResult(ctx, res.Run, res.Evidence)
-	}
-	return err
-}
+// version is set at build time (-ldflags "-X main.version=<commit>"; the DR kit's binaries
+// carry the kit's commit).
+var version = "dev"
 
-func runDR(ctx context.Context, name string, args []string, stdout, stderr io.Writer) error {
-	var o dr.Options
-	fs := newFlags(name, stderr)
-	fs.StringVar(&o.Repo, "repo", ".", "repository `dir` (holds cdk.json, bin/cdk, ./validate)")
-	fs.StringVar(&o.Environment, "env", "", "cdk.json `environment` (required, e.g. prod)")
-	fs.StringVar(&o.Region, "region", "", "`region` (activate: required, the DR region; failback: default primaryRegion; teardown: default drRegion)")
-	fs.StringVar(&o.EvidenceRoot, "evidence", "", "`dir` for evidence bundles (default <repo>/evidence)")
-	if name != "route" {
-		fs.StringVar(&o.Validator, "validator", "", "prebuilt validator `binary` (default: go build ./validate)")
-	}
-	addRouteFlags(fs, name, &o)
-	if name != "teardown" && name != "route" {
-		fs.StringVar(&o.Approval, "require-approval", drexec.ApprovalBroadening,
-			"cdk deploy approval `policy`: "+strings.Join(drexec.Approvals, ", "))
-		fs.BoolVar(&o.AllowReplacement, "allow-replacement", false, "deploy although the replacement check found an update CloudFormation cannot make "+
-			"(a createOnly change of a named resource; docs/design.md \"Replacement-safe updates\"); recorded in the evidence")
-	}
-	fs.StringVar(&o.Who.Reason, "reason", "", "why: "+strings.Join(evidence.Reasons, ", ")+" (required in production; elsewhere default drill)")
-	fs.StringVar(&o.Who.Ticket, "ticket", "", "change or incident ticket `id` (required in production)")
-	fs.StringVar(&o.Who.Approver, "approver", "", "`name` of the person who approved the change (required in production)")
-	fs.StringVar(&o.Who.IncidentStart, "incident-start", "", "when the incident began, RFC 3339 UTC (`time`, e.g. 2026-12-01T03:12:00Z): the timeline shows time since it beside the 4 h RTO")
-	fs.StringVar(&o.SigningKeyFile, "signing-key", evidence.DefaultLocalKeyPath("."), "local Ed25519 evidence key `file` (non-production without evidence.signingKeyArn)")
-	fs.BoolVar(&o.NoArchive, "no-archive", false, "do not upload the sealed bundle to the evidence bucket (drctl archive does it later)")
-	if name == "teardown" {
-		fs.StringVar(&o.Confirm, "confirm", os.Getenv("CONFIRM"), "the DR stack `name`, typed out: nothing is deleted without it (or env CONFIRM)")
-		fs.BoolVar(&o.DisableTerminationProtection, "disable-termination-protection", false, "turn the stack's termination protection off first (production stacks have it)")
-		fs.BoolVar(&o.AllowWithoutPrimary, "allow-without-primary", false, "tear down even if the primary stack does not own the service name (failback not finished)")
-	}
-	var kitFile string
-	var kitTrust multi
-	var allowOldKit bool
-	if name == "activate" {
-		fs.StringVar(&kitFile, "kit", "", "DR kit `tarball` (make dr-kit): authenticate it, deploy its gate-checked assembly; no Go, no synth")
-		fs.BoolVar(&allowOldKit, "allow-old-kit", false, fmt.Sprintf("with --kit: accept a kit built more than %d days ago (refused otherwise: it deploys the stack as it was then)", int(drkit.MaxAge.Hours()/24)))
-		fs.Var(&kitTrust, "trusted-key", "with --kit: PEM `file` of public keys the kit's signature is checked against (repeatable; with "+
-			evidence.DefaultTrustedKeysPath()+" and --signing-key's public half; docs/evidence.md \"Trust\")")
-	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	var err error
-	if o.Run, err = dr.RunContextFromEnv(nil); err != nil {
-		return procedure.Usagef("%v. Nothing was run.", err)
-	}
-	// A pipeline (dr.yml) passes who and why as DRCTL_* variables; a flag typed by the
-	// operator wins over them.
-	for _, w := range []struct {
-		field *string
-		key   string
-	}{{&o.Who.Reason, "reason"}, {&o.Who.Ticket, "ticket"}, {&o.Who.Approver, "approver"}} {
-		if *w.field == "" {
-			*w.field = o.Run[w.key]
-		}
-	}
-	if kitFile != "" {
-		// The kit's own cdk.json cannot say whom to trust: only keys this machine holds.
-		keys, err := trustedKeys(kitTrust, o.SigningKeyFile, stderr)
-		if err != nil {
-			return err
-		}
-		if err := openKit(ctx, kitFile, keys, &o, o.Validator != "", allowOldKit, stdout); err != nil {
-			return err
-		}
-	}
-	if err := argProblems(name, o); err != nil {
-		return err
-	}
-	d := dr.Deps{Stdout: stdout, Stderr: stderr}
-	// The model's time to shift, from this checkout's (or the kit's) templates.
-	d.Predict = dr.ModelPrediction(o, drexec.Exec{})
-	var res *dr.Result
-	switch name {
-	case "activate":
-		res, err = dr.Activate(ctx, o, d)
-	case "failback":
-		res, err = dr.Failback(ctx, o, d)
-	case "teardown":
-		res, err = dr.Teardown(ctx, o, d)
-	case "route":
-		res, err = dr.Route(ctx, o, d)
-	}
-	if res != nil {
-		noteResult(ctx, res.Run, res.Evidence)
-	}
-	return err
-}
-
-// argProblems names every missing or wrong argument of a procedure in one message (issue 26:
-// REGION, REASON, TICKET and APPROVER at once, not one per try), before anything runs. An
-// environment cdk.json does not define is left to the procedure's context check, which lists
-// every context problem.
-func argProblems(name string, o dr.Options) error {
-	var probs []string
-	if strings.TrimSpace(o.Environment) == "" {
-		probs = append(probs, "ENV is required (an environment of cdk.json, e.g. ENV=prod): a DR procedure never picks one for you")
-	}
-	if name == "activate" || name == "failback" {
-		if err := drexec.CheckApproval(o.Approval); err != nil {
-			probs = append(probs, err.Error())
-		}
-	}
-	if name == "activate" && o.Route != "" && !slices.Contains(dr.RouteModeNames(), o.Route) {
-		probs = append(probs, fmt.Sprintf("--route %q (ROUTE=): want %s", o.Route, strings.Join(dr.RouteModeNames(), " or ")))
-	}
-	if name == "route" {
-		var names []string
-		for _, t := range dr.RouteTargets {
-			names = append(names, t.Name)
-		}
-		if !slices.Contains(names, o.To) {
-			probs = append(probs, fmt.Sprintf("--to %q (TO=): want %s: dr requests failover to the DR region, primary clears the request", o.To, strings.Join(names, " or ")))
-		}
-	}
-	repo := o.Repo
-	if repo == "" {
-		repo = "."
-	}
-	var cfg *drcontext.Config
-	err := errors.New("no environment")
-	if strings.TrimSpace(o.Environment) != "" {
-		cfg, err = drcontext.LoadFile(filepath.Join(repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrModeStateless})
-	}
-	if name == "activate" && strings.TrimSpace(o.Region) == "" {
-		hint := ""
-		if err == nil {
-			hint = fmt.Sprintf(" (cdk.json's drRegion for %s is %s: REGION=%s)", cfg.EnvironmentName, cfg.Region, cfg.Region)
-		}
-		probs = append(probs, "--region (REGION=) is required for activation: name the DR region explicitly (runbook step 1: the DR region is designated)"+hint)
-	}
-	if err == nil {
-		who := o.Who
-		if !cfg.IsProduction() {
-			who = evidence.Who{Reason: evidence.ReasonDrill, Ticket: evidence.ReasonDrill, Approver: evidence.ReasonDrill, IncidentStart: who.IncidentStart}
-			if o.Who.Reason != "" {
-				who.Reason = strings.TrimSpace(o.Who.Reason)
-			}
-		}
-		probs = append(probs, evidence.ApprovalProblems(cfg.IsProduction(), cfg.EnvironmentName, strings.TrimSpace(who.Reason),
-			strings.TrimSpace(who.Ticket), strings.TrimSpace(who.Approver), who.IncidentStart)...)
-	}
-	switch len(probs) {
-	case 0:
-		return nil
-	case 1:
-		return procedure.Usagef("%s. Nothing was run.", probs[0])
-	}
-	return procedure.Usagef("%d problems, nothing was run:\n  - %s", len(probs), strings.Join(probs, "\n  - "))
+func fprintf(w io.Writer, format string, args ...any) {
+	_, _ = fmt.Fprintf(w, format, args...)
 }

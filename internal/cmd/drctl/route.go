@@ -1,27 +1,46 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 
+	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr"
 )
 
-// addRouteFlags defines the routing flags of issue 11: route's --to, activate's --route, and
-// --local (run the validator here instead of through the canary) for activate and failback.
-func addRouteFlags(fs *flag.FlagSet, name string, o *dr.Options) {
-	switch name {
-	case "route":
-		var names []string
-		for _, t := range dr.RouteTargets {
-			names = append(names, t.Name)
-		}
-		fs.StringVar(&o.To, "to", "", "where the service name goes: `"+strings.Join(names, "|")+"` (required)")
-	case "activate":
-		fs.StringVar(&o.Route, "route", "", "routing after validation: `"+strings.Join(dr.RouteModeNames(), "|")+"` (auto: the health checks decide; force: request failover); "+
-			"default auto, force for an environment whose drPosture is standby (its activation is the switch)")
-		fallthrough
-	case "failback":
-		fs.BoolVar(&o.Local, "local", false, "run the validator on this machine (a bastion or VPN host in reach of the VPC) instead of through the canary")
+// NewCmdRoute is `drctl route`'s flag set (runbook step 3, the forced-failover switch; issue
+// 11), bound to o.
+func NewCmdRoute(o *dr.RouteOptions, stderr io.Writer) *flag.FlagSet {
+	fs := newProcedureFlags("route", &o.Common, stderr)
+	fs.StringVar(&o.To, "to", "", "where the service name goes: `"+strings.Join(routeTargets(), "|")+"` (required)")
+	return fs
+}
+
+// routeRun is `drctl route`: dr.Route.
+func routeRun(ctx context.Context, o *dr.RouteOptions, stdout, stderr io.Writer) error {
+	if err := runContext(&o.Common); err != nil {
+		return err
 	}
+	problems := func(*drcontext.Config) []string {
+		if names := routeTargets(); !slices.Contains(names, o.To) {
+			return []string{fmt.Sprintf("--to %q (TO=): want %s: dr requests failover to the DR region, primary clears the request", o.To, strings.Join(names, " or "))}
+		}
+		return nil
+	}
+	return runProcedure(ctx, &o.Common, nil, problems, func(d dr.Deps) (*dr.Result, error) {
+		return dr.Route(ctx, *o, d)
+	}, stdout, stderr)
+}
+
+// routeTargets are the names --to takes.
+func routeTargets() []string {
+	var names []string
+	for _, t := range dr.RouteTargets {
+		names = append(names, t.Name)
+	}
+	return names
 }

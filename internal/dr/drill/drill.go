@@ -100,14 +100,19 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	if err := defaults(&o, &d); err != nil {
 		return nil, err
 	}
-	cfg, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrMode(o.Mode), DRPosture: true})
+	// cdk.json, read once: every Config of the drill is selected from it.
+	file, err := drcontext.OpenFile(filepath.Join(o.Repo, drcontext.FileName))
+	if err != nil {
+		return nil, procedure.Usagef("%v\nNothing was run.", err)
+	}
+	cfg, err := file.Select(drcontext.Request{Environment: o.Environment, DrMode: drcontext.DrMode(o.Mode), DRPosture: true})
 	if err != nil {
 		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
 	if cfg.Mode().Primary {
 		return nil, procedure.Usagef("drill MODE=%s: a drill rehearses the DR side; accepted: %s. Nothing was run.", cfg.DrMode, postureList())
 	}
-	primary, err := drcontext.LoadFile(filepath.Join(o.Repo, drcontext.FileName), drcontext.Request{Environment: o.Environment, DrMode: drcontext.PrimaryMode().Name})
+	primary, err := file.Select(drcontext.Request{Environment: o.Environment, DrMode: drcontext.PrimaryMode().Name})
 	if err != nil {
 		return nil, procedure.Usagef("%v\nNothing was run.", err)
 	}
@@ -137,7 +142,7 @@ func Run(ctx context.Context, o Options, d Deps) (*Result, error) {
 	s.Printf("  %s TLS Valkey cluster in for its cache (%s), validates it with the", topologyOf(o), Label)
 	s.Printf("  real validator and seals the evidence.")
 
-	dr := &run{o: o, d: d, s: s, cfg: cfg, primary: primary, res: &Result{Run: s, Stack: cfg.StackID()}}
+	dr := &run{o: o, d: d, file: file, s: s, cfg: cfg, primary: primary, res: &Result{Run: s, Stack: cfg.StackID()}}
 	defer dr.stop()
 	runErr := dr.phases(ctx)
 	if !o.Keep || runErr != nil {
@@ -190,6 +195,7 @@ func defaults(o *Options, d *Deps) error {
 type run struct {
 	o       Options
 	d       Deps
+	file    *drcontext.File // cdk.json, read once
 	s       *procedure.Run
 	cfg     *drcontext.Config
 	primary *drcontext.Config
@@ -411,7 +417,7 @@ func (r *run) synth(ctx context.Context) (dr, primary *assembly.Stack, err error
 		r.sw = sw
 	}
 	if !r.cfg.OwnsServiceRecord() {
-		if p, err := drcontext.LoadFile(filepath.Join(r.o.Repo, drcontext.FileName), drcontext.Request{Environment: r.cfg.EnvironmentName, DRPosture: true}); err == nil {
+		if p, err := r.file.Select(drcontext.Request{Environment: r.cfg.EnvironmentName, DRPosture: true}); err == nil {
 			id := p.StackID()
 			if p.Mode().OnTheNight {
 				id = p.DNSStackID()

@@ -1,7 +1,7 @@
 package main
 
-// This file is `drctl verify` and `drctl archive`: checking a sealed evidence bundle against
-// its signed manifest, and uploading it to the environment's write-once evidence bucket.
+// This file is `drctl verify`: checking a sealed evidence bundle against its signed manifest
+// and the keys this machine trusts (archive.go checks the same way before it uploads).
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -19,7 +18,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
-	"github.com/valkey-dr/valkey-dr/internal/safefile"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
 
@@ -29,13 +27,16 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-// verifyInputs are the flags verify and archive share.
-type verifyInputs struct {
+// verifyOptions are `drctl verify`'s inputs, and `drctl archive`'s (which verifies first).
+type verifyOptions struct {
 	repo, env, signingKey string
 	trusted               multi
 }
 
-func (v *verifyInputs) flags(fsName string, stderr io.Writer) *flagSet {
+// NewCmdVerify is `drctl verify`'s flag set (make dr-verify), bound to v.
+func NewCmdVerify(v *verifyOptions, stderr io.Writer) *flag.FlagSet { return v.flags("verify", stderr) }
+
+func (v *verifyOptions) flags(fsName string, stderr io.Writer) *flag.FlagSet {
 	fs := newFlags(fsName, stderr)
 	fs.StringVar(&v.repo, "repo", ".", "repository `dir` (holds cdk.json)")
 	fs.StringVar(&v.env, "env", "", "cdk.json `environment`: trusts its evidence.signingKeyArn through kms:Verify (needs AWS credentials; archive: required)")
@@ -47,7 +48,7 @@ func (v *verifyInputs) flags(fsName string, stderr io.Writer) *flagSet {
 
 // keys are the keys this verifier trusts: each held outside the bundle (docs/evidence.md
 // "Trust"). Offline keys come first so a pinned KMS key is used before asking KMS.
-func (v *verifyInputs) keys(ctx context.Context, stderr io.Writer) ([]evidence.TrustedKey, *drcontext.Config, error) {
+func (v *verifyOptions) keys(ctx context.Context, stderr io.Writer) ([]evidence.TrustedKey, *drcontext.Config, error) {
 	keyFile := v.signingKey
 	if keyFile == "" {
 		keyFile = evidence.DefaultLocalKeyPath(v.repo)
@@ -128,7 +129,7 @@ func looksLikeKeyID(v string) bool {
 
 // check reads and verifies a bundle; the error is a usage error for unreadable input. A
 // bundle the reader refuses (a link, a special file, a cap) is a report with that finding.
-func (v *verifyInputs) check(ctx context.Context, path string, stderr io.Writer) (*evidence.VerifyReport, *evidence.Contents, *drcontext.Config, error) {
+func (v *verifyOptions) check(ctx context.Context, path string, stderr io.Writer) (*evidence.VerifyReport, *evidence.Contents, *drcontext.Config, error) {
 	keys, cfg, err := v.keys(ctx, stderr)
 	if err != nil {
 		return nil, nil, nil, err
@@ -188,15 +189,10 @@ func printReport(w io.Writer, path string, r *evidence.VerifyReport) {
 	}
 }
 
-func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var v verifyInputs
-	fs := v.flags("verify", stderr)
+// verifyRun is `drctl verify <bundle>`: exit 0 intact, 6 (contract.ExitTampered) not verified.
+func verifyRun(ctx context.Context, v *verifyOptions, path string, stdout, stderr io.Writer) error {
 	// --json (newFlags defines it): Main prints the report in its JSON object on stdout;
 	// the text report goes to stderr then.
-	path, err := parseOne(fs, args, "verify <bundle dir or .tar.gz>")
-	if err != nil {
-		return err
-	}
 	defer boundAfterInterrupt(ctx, stderr)()
 	r, _, _, err := v.check(ctx, path, stderr)
 	if err != nil {
@@ -210,65 +206,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func runArchive(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var v verifyInputs
-	fs := v.flags("archive", stderr)
-	path, err := parseOne(fs, args, "archive --env <environment> <bundle .tar.gz or dir>")
-	if err != nil {
-		return err
-	}
-	if v.env == "" {
-		return procedure.Usagef("--env is required: the environment whose evidence bucket receives the bundle (e.g. --env prod)")
-	}
-	tarball := strings.TrimSuffix(path, string(filepath.Separator))
-	if !strings.HasSuffix(tarball, ".tar.gz") {
-		tarball += ".tar.gz"
-	}
-	r, contents, cfg, err := v.check(ctx, tarball, stderr)
-	if err != nil {
-		return err
-	}
-	if !r.OK() {
-		printReport(stdout, tarball, r)
-		return &procedure.Error{Code: contract.ExitTampered, Msg: "refusing to archive a bundle that does not verify: nothing was uploaded"}
-	}
-	if !archiveKind.MatchString(r.Kind) {
-		return &procedure.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("the bundle's kind %s is not a procedure name (want lowercase letters): nothing was uploaded", termsafe.Quote(r.Kind))}
-	}
-	sealed := &evidence.Sealed{Tarball: tarball}
-	if sc := strings.TrimSuffix(tarball, ".tar.gz") + ".signature.json"; fileExists(sc) {
-		// The sidecar is uploaded beside the tarball: it must be the signature that verified.
-		side, err := safefile.ReadRegular(sc, maxSidecarBytes)
-		inside, _ := contents.Data(evidence.FileSignature)
-		if err != nil || string(side) != string(inside) {
-			return &procedure.Error{Code: contract.ExitTampered, Msg: fmt.Sprintf("%s is not the signature.json inside the verified bundle: nothing was uploaded", termsafe.Quote(sc))}
-		}
-		sealed.SignatureSidecar = sc
-	}
-	now := time.Now()
-	req := evidence.ArchiveRequestFor(cfg, r.Manifest.Kind, sealed, now)
-	c, err := evidence.NewS3Client(ctx, cfg.EvidenceRegion())
-	if err != nil {
-		return procedure.Failf("%v", err)
-	}
-	rec, err := evidence.Upload(ctx, c, req, now)
-	if err != nil {
-		return procedure.Failf("%v", err)
-	}
-	evidence.PrintReceipt(stdout, rec, req.ReceiptPath)
-	return nil
-}
-
-// archiveKind is a bundle kind fit for the archive's key prefix <env>/<kind>/.
-var archiveKind = regexp.MustCompile(`^[a-z]{1,32}$`)
-
-// maxSidecarBytes caps the signature sidecar read before upload (a signature.json is ~500 bytes).
-const maxSidecarBytes = 64 << 10
-
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // parseOne parses flags and exactly one positional argument.
-func parseOne(fs *flagSet, args []string, use string) (string, error) {
+func parseOne(fs *flag.FlagSet, args []string, use string) (string, error) {
 	// Flags may follow the path (drctl verify evidence/x.tar.gz --json).
 	var pos []string
 	for len(args) > 0 {
@@ -286,8 +227,6 @@ func parseOne(fs *flagSet, args []string, use string) (string, error) {
 	}
 	return pos[0], nil
 }
-
-type flagSet = flag.FlagSet
 
 func parseErr(err error) error {
 	if errors.Is(err, flag.ErrHelp) {
