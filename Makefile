@@ -174,7 +174,7 @@ dr-verify: ## check a sealed evidence bundle: make dr-verify BUNDLE=drill/valkey
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) verify "$(BUNDLE)"
 
-drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline)
+drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand-in - not a deployment -, validator, evidence, timeline) [MODE=stateless|standby]
 	$(env-check)
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) drill --env "$(ENVIRONMENT_OR_EXAMPLE)" $(if $(MODE),--mode "$(MODE)")
@@ -183,7 +183,7 @@ drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand
 # "Replacement-safe updates"); any other value is refused, not ignored.
 ALLOW_REPLACEMENT_FLAG = $(if $(ALLOW_REPLACEMENT),$(if $(filter yes,$(ALLOW_REPLACEMENT)),--allow-replacement,$(error ALLOW_REPLACEMENT=$(ALLOW_REPLACEMENT): want yes, or leave it unset)))
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force] [LOCAL=yes] [ALLOW_REPLACEMENT=yes]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force: default auto, force for a drPosture standby] [LOCAL=yes] [ALLOW_REPLACEMENT=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
