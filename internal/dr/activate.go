@@ -85,17 +85,10 @@ func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcon
 		{Name: "routing", Estimate: procedure.RunbookRouting}, {Name: "validation", Estimate: procedure.RunbookValidation}}
 
 	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
-		if j.kit != nil {
-			if err := kitPrereqs(ctx, s, j.kit); err != nil {
-				return "", err
-			}
-		}
-		id, err := credentials(ctx, d.AWS, cfg.Region, cfg.Env.Account)
+		id, err := nightPreflight(ctx, s, j, cfg)
 		if err != nil {
 			return "", err
 		}
-		s.Meta["callerArn"] = id.Arn
-		s.Printf("    credentials: %s (account %s)", id.Arn, id.Account)
 		status, err := bootstrapped(ctx, d.AWS, cfg.Env.Account, cfg.Region)
 		if err != nil {
 			return "", err
@@ -349,4 +342,21 @@ func firstLines(s string, n int) string {
 // indent prefixes every line of s.
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// nightPreflight is how every activation starts: the kit's prerequisites (with a kit), then the
+// caller's identity in the DR region, recorded and printed.
+func nightPreflight(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config) (identity, error) {
+	if j.kit != nil {
+		if err := kitPrereqs(ctx, s, j.kit); err != nil {
+			return identity{}, err
+		}
+	}
+	id, err := credentials(ctx, j.d.AWS, cfg.Region, cfg.Env.Account)
+	if err != nil {
+		return identity{}, err
+	}
+	s.Meta["callerArn"] = id.Arn
+	s.Printf("    credentials: %s (account %s)", id.Arn, id.Account)
+	return id, nil
 }

@@ -37,17 +37,10 @@ func activateStandby(ctx context.Context, s *procedure.Run, j *job, cfg, primary
 	phaseValidation := procedure.PlannedPhase{Name: "validation", Estimate: procedure.RunbookValidation}
 
 	err := s.Phase(ctx, "preflight", procedure.RunbookPrepare, func() (string, error) {
-		if j.kit != nil {
-			if err := kitPrereqs(ctx, s, j.kit); err != nil {
-				return "", err
-			}
-		}
-		id, err := credentials(ctx, d.AWS, cfg.Region, cfg.Env.Account)
+		id, err := nightPreflight(ctx, s, j, cfg)
 		if err != nil {
 			return "", err
 		}
-		s.Meta["callerArn"] = id.Arn
-		s.Printf("    credentials: %s (account %s)", id.Arn, id.Account)
 		rec, err := standbyStack(ctx, d, cfg)
 		if err != nil {
 			return "", err
