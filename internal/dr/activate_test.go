@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 func activationScript(deploy, validator drexec.Step) []drexec.Step {
@@ -363,7 +363,7 @@ func TestActivateSeamInterrupted(t *testing.T) {
 	e := newEnv(t, activationScript(interrupt, validatorOK)...)
 	e.opts.Region = "us-west-2"
 	res, err := Activate(ctx, e.opts.activate(), e.deps)
-	wantErr(t, err, procedure.ExitInterrupted, "deploy: interrupted")
+	wantErr(t, err, contract.ExitInterrupted, "deploy: interrupted")
 	files := readBundle(t, res)
 	if p := phases(t, files); p["deploy"] != "interrupted" || p["validation"] != "not run" {
 		t.Fatalf("phases %v", p)

@@ -3,6 +3,7 @@ package dr
 import (
 	"context"
 	"encoding/json"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 				case "teardown":
 					_, err = Teardown(context.Background(), e.opts.teardown(), e.deps)
 				}
-				if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
+				if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != contract.ExitUsage {
 					t.Fatalf("err %v, want %q, exit 2", err, tc.want)
 				}
 				if len(e.fake.Calls()) != 0 {

@@ -24,7 +24,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // onlyDRRegion fails unless every SDK call went to the DR region, but the best-effort Route 53
@@ -381,7 +380,7 @@ func TestCredentialsHintSeam(t *testing.T) {
 	t.Run("the preflight says it, naming the region and the account", func(t *testing.T) {
 		e := newEnv(t, stsNoCreds)
 		_, err := credentials(context.Background(), e.deps.AWS, "us-west-2", account)
-		wantErr(t, err, procedure.ExitFailed, "cannot prove AWS credentials for account 333333333333 (sts:GetCallerIdentity in us-west-2)", "no usable AWS credentials", "aws sso login")
+		wantErr(t, err, contract.ExitFailed, "cannot prove AWS credentials for account 333333333333 (sts:GetCallerIdentity in us-west-2)", "no usable AWS credentials", "aws sso login")
 	})
 }
 

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"io"
 	"os"
 	"time"
@@ -24,7 +25,7 @@ var readBundle = evidence.ReadBundleContext
 // interrupted is the outcome of a verify or archive a signal stopped: exit 130 (128+signal
 // from main), "interrupted", never VERIFIED nor a finding.
 func interrupted(path string) error {
-	return &procedure.Error{Code: procedure.ExitInterrupted,
+	return &procedure.Error{Code: contract.ExitInterrupted,
 		Msg: fmt.Sprintf("interrupted (SIGINT/SIGTERM): %s was NOT verified; run it again", termsafe.Quote(path))}
 }
 
@@ -55,7 +56,7 @@ func boundAfterInterrupt(ctx context.Context, stderr io.Writer) (stop func()) {
 		case <-done:
 		case <-t.C:
 			fmt.Fprintf(stderr, "drctl: still reading the bundle %v after the signal: exiting now, NOT verified\n", verifyGrace)
-			exitNow(procedure.ExitInterrupted)
+			exitNow(contract.ExitInterrupted)
 		}
 	}()
 	return func() { close(done); <-finished }

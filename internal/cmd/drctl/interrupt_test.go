@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
 // TestInterruptedVerifyIsNeverVerified: a verify the first SIGINT/SIGTERM reaches (its context
@@ -35,8 +35,8 @@ func TestInterruptedVerifyIsNeverVerified(t *testing.T) {
 			var out, errb bytes.Buffer
 			code := Main(ctx, []string{"verify", "--signing-key", key, path}, &out, &errb)
 			all := out.String() + errb.String()
-			if code != procedure.ExitInterrupted || !strings.Contains(all, "interrupted") || strings.Contains(all, "VERIFIED") {
-				t.Fatalf("an interrupted verify: exit %d, want %d, \"interrupted\" and no VERIFIED:\n%s", code, procedure.ExitInterrupted, all)
+			if code != contract.ExitInterrupted || !strings.Contains(all, "interrupted") || strings.Contains(all, "VERIFIED") {
+				t.Fatalf("an interrupted verify: exit %d, want %d, \"interrupted\" and no VERIFIED:\n%s", code, contract.ExitInterrupted, all)
 			}
 		})
 	}
@@ -69,8 +69,8 @@ func TestVerifyStuckAfterASignalExits(t *testing.T) {
 	code := Main(ctx, []string{"verify", "--signing-key", filepath.Join(t.TempDir(), "none"), filepath.Join(t.TempDir(), "bundle.tar.gz")}, &out, &errb)
 	select {
 	case c := <-exited:
-		if c != procedure.ExitInterrupted {
-			t.Fatalf("exited %d, want %d", c, procedure.ExitInterrupted)
+		if c != contract.ExitInterrupted {
+			t.Fatalf("exited %d, want %d", c, contract.ExitInterrupted)
 		}
 	default:
 		t.Fatalf("verify was not ended after the grace (exit %d after %v):\n%s%s", code, time.Since(start), out.String(), errb.String())

@@ -123,11 +123,11 @@ func wantsHelp(args []string) bool {
 // verdictOf names an exit status.
 func verdictOf(code int) string {
 	switch code {
-	case procedure.ExitOK:
+	case contract.ExitOK:
 		return "pass"
-	case procedure.ExitUsage:
+	case contract.ExitUsage:
 		return "refused"
-	case procedure.ExitInterrupted:
+	case contract.ExitInterrupted:
 		return "interrupted"
 	case contract.ExitTampered:
 		return "not-verified"

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"io"
 	"os"
 	"os/signal"
@@ -45,7 +46,7 @@ func main() {
 	code := Main(ctx, os.Args[1:], lenient{os.Stdout}, lenient{os.Stderr})
 	// An interrupted run exits 128+signal, as a shell reports it; a drill --keep that passed
 	// and was then ended with Ctrl-C (its normal end) exits 0.
-	if code == procedure.ExitInterrupted {
+	if code == contract.ExitInterrupted {
 		if s, ok := got.Load().(syscall.Signal); ok {
 			code = 128 + int(s)
 		}
@@ -104,14 +105,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
-			return procedure.ExitUsage
+			return contract.ExitUsage
 		}
-		return procedure.ExitOK
+		return contract.ExitOK
 	}
 	switch args[0] {
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "drctl %s\n", buildinfo.Read(version))
-		return procedure.ExitOK
+		return contract.ExitOK
 	}
 	// A subcommand's help (-h, --help) is asked for: it goes to stdout, exit 0.
 	if wantsHelp(args[1:]) {
@@ -177,11 +178,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) outc
 	run, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "drctl: unknown command %s: want drill, activate, failback, route, teardown, verify, archive, kit, stand-in or version\n", termsafe.Quote(args[0]))
-		return outcome{procedure.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
+		return outcome{contract.ExitUsage, fmt.Errorf("unknown command %s", termsafe.Quote(args[0]))}
 	}
 	err := run(ctx, args[1:], stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
-		return outcome{procedure.ExitOK, nil}
+		return outcome{contract.ExitOK, nil}
 	}
 	if err != nil {
 		// Messages quote bundle, kit, server and argument strings: escape them all here.

@@ -241,7 +241,7 @@ func TestDrillFailureStopsTheStandInAndKeepsEvidence(t *testing.T) {
 		Options{Repo: repo, OutRoot: t.TempDir(), FromCDKOut: fixture(t), Validator: bad},
 		Deps{Runner: realExceptCDK{}, Stdout: &out, Stderr: &out, NewPassword: passwords(&secrets),
 			OnStandIn: func(c *localvalkey.Cluster) { pids = c.PIDs() }})
-	if procedure.ExitCode(err) != procedure.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
+	if procedure.ExitCode(err) != contract.ExitFailed || !strings.Contains(err.Error(), "validation: the validator failed against the stand-in") {
 		t.Fatalf("want a validation failure (exit 1), got %v", err)
 	}
 	gone(t, pids)
@@ -281,7 +281,7 @@ func TestDrillRefusesAnEnvironmentItCannotStandIn(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "cdk.json"), bytes.Replace(b, []byte(`"mode": "password"`), []byte(`"mode": "iam"`), 1), 0o644)
 	var out bytes.Buffer
 	_, err := Run(context.Background(), Options{Repo: dir, OutRoot: t.TempDir()}, Deps{Runner: &drexec.Fake{}, Stdout: &out, Stderr: &out})
-	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
+	if procedure.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "cannot issue IAM tokens") {
 		t.Fatalf("got %v", err)
 	}
 }

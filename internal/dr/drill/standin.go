@@ -109,7 +109,7 @@ func StandIn(ctx context.Context, o StandInOptions) error {
 	c, err := startFor(ctx, cfg, localvalkey.TopologyServerless, tmp, admin, app)
 	if err != nil {
 		if ctx.Err() != nil {
-			return &procedure.Error{Code: procedure.ExitInterrupted, Phase: "stand-in", Msg: "interrupted while starting; nothing is left running"}
+			return &procedure.Error{Code: contract.ExitInterrupted, Phase: "stand-in", Msg: "interrupted while starting; nothing is left running"}
 		}
 		return procedure.Failf("stand-in: %v", err)
 	}

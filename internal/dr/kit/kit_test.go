@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"io"
 	"os"
 	"path/filepath"
@@ -132,7 +133,7 @@ func TestBuildRefusesBadInput(t *testing.T) {
 			f := &drexec.Fake{}
 			out := t.TempDir()
 			_, err := Build(context.Background(), BuildOptions{Repo: fakeRepo(t), Environment: tc.env, OutDir: out, Runner: f, Stdout: io.Discard, Signer: testSigner(t)})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != contract.ExitUsage {
 				t.Fatalf("err %v (exit %d), want %q, exit 2", err, procedure.ExitCode(err), tc.want)
 			}
 			if len(f.Calls()) != 0 {
@@ -318,7 +319,7 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 			bad := rewrite(t, b.Tarball, tc.edit, tc.extra...)
 			dest := t.TempDir()
 			_, err := open(t, bad, dest)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage {
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != contract.ExitUsage {
 				t.Fatalf("err %v, want %q (exit 2)", err, tc.want)
 			}
 			if !strings.Contains(err.Error(), "nothing was extracted") {
@@ -329,7 +330,7 @@ func TestOpenRefusesATamperedKit(t *testing.T) {
 			}
 		})
 	}
-	if _, err := open(t, filepath.Join(t.TempDir(), "kit.zip"), t.TempDir()); err == nil || procedure.ExitCode(err) != procedure.ExitUsage {
+	if _, err := open(t, filepath.Join(t.TempDir(), "kit.zip"), t.TempDir()); err == nil || procedure.ExitCode(err) != contract.ExitUsage {
 		t.Fatalf("a non-tarball: %v", err)
 	}
 }
@@ -400,7 +401,7 @@ func TestBuildRefusesWithoutTheCDKCLI(t *testing.T) {
 	}
 	f := &drexec.Fake{Script: fakeScript()}
 	_, err := Build(context.Background(), BuildOptions{Repo: repo, Environment: "prod", OutDir: t.TempDir(), Runner: f, Stdout: io.Discard, Signer: testSigner(t)})
-	if procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "node_modules/aws-cdk is not installed") || !strings.Contains(err.Error(), "make deps") {
+	if procedure.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "node_modules/aws-cdk is not installed") || !strings.Contains(err.Error(), "make deps") {
 		t.Fatalf("%v", err)
 	}
 	for _, c := range f.Calls() {

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/valkey-dr/valkey-dr/contract"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,7 +116,7 @@ func TestOpenAuthenticatesBeforeExtracting(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dest := t.TempDir()
 			_, err := Open(context.Background(), tc.kit(t), dest, tc.keys)
-			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != procedure.ExitUsage ||
+			if err == nil || !strings.Contains(err.Error(), tc.want) || procedure.ExitCode(err) != contract.ExitUsage ||
 				!strings.Contains(err.Error(), "nothing was extracted") {
 				t.Fatalf("err %v, want %q, exit 2, nothing extracted", err, tc.want)
 			}
@@ -166,7 +167,7 @@ func TestOpenNeverTouchesAnythingItDidNotCreate(t *testing.T) {
 			data, _ := os.ReadFile(b.Tarball)
 			_ = os.WriteFile(filepath.Join(src, kitFile), data, 0o640)
 			_, err := Open(context.Background(), filepath.Join(src, kitFile), dest, trusted)
-			if err == nil || procedure.ExitCode(err) != procedure.ExitUsage || !strings.Contains(err.Error(), "want a kit tarball named") {
+			if err == nil || procedure.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "want a kit tarball named") {
 				t.Fatalf("err %v", err)
 			}
 			if strings.Contains(err.Error(), "\x1b") {

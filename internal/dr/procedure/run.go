@@ -24,14 +24,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/contract"
 )
 
-// Exit codes shared by the procedures (drctl exits with them).
-const (
-	ExitOK          = contract.ExitOK
-	ExitFailed      = contract.ExitFailed // a phase failed: preflight, deploy, validation, destroy
-	ExitUsage       = contract.ExitUsage  // bad input or a refusal: context, missing confirmation
-	ExitInterrupted = contract.ExitInterrupted
-)
-
 // Error is a procedure failure with its exit code and the phase it happened in.
 type Error struct {
 	Code  int
@@ -52,12 +44,12 @@ func (e *Error) ExitCode() int { return e.Code }
 
 // Failf is an ExitFailed error.
 func Failf(format string, args ...any) error {
-	return &Error{Code: ExitFailed, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Code: contract.ExitFailed, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Usagef is an ExitUsage error (bad input, refusal).
 func Usagef(format string, args ...any) error {
-	return &Error{Code: ExitUsage, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Code: contract.ExitUsage, Msg: fmt.Sprintf(format, args...)}
 }
 
 // ExitCode maps any error to an exit status: nil 0, *Error its code, an interruption 130,
@@ -66,13 +58,13 @@ func ExitCode(err error) int {
 	var e *Error
 	switch {
 	case err == nil:
-		return ExitOK
+		return contract.ExitOK
 	case errors.As(err, &e):
 		return e.Code
 	case errors.Is(err, context.Canceled):
-		return ExitInterrupted
+		return contract.ExitInterrupted
 	}
-	return ExitFailed
+	return contract.ExitFailed
 }
 
 // Config starts a Run.
@@ -195,14 +187,14 @@ func (s *Run) Phase(ctx context.Context, name string, est Estimate, fn func() (s
 	var pe *Error
 	switch {
 	case interrupted:
-		return &Error{Code: ExitInterrupted, Phase: name, Msg: "interrupted (SIGINT/SIGTERM); every process this run started was stopped"}
+		return &Error{Code: contract.ExitInterrupted, Phase: name, Msg: "interrupted (SIGINT/SIGTERM); every process this run started was stopped"}
 	case errors.As(err, &pe):
 		if pe.Phase == "" {
 			pe.Phase = name
 		}
 		return pe
 	}
-	return &Error{Code: ExitFailed, Phase: name, Msg: err.Error()}
+	return &Error{Code: contract.ExitFailed, Phase: name, Msg: err.Error()}
 }
 
 // shorten keeps the first line of s, at most n runes.
@@ -268,8 +260,8 @@ func (s *Run) Finish(ctx context.Context, runErr error, extraReadme string) (*ev
 	end := s.Now().UTC()
 	verdict := evidence.VerdictPass
 	switch ExitCode(runErr) {
-	case ExitOK:
-	case ExitInterrupted:
+	case contract.ExitOK:
+	case contract.ExitInterrupted:
 		verdict = evidence.VerdictInterrupted
 	default:
 		verdict = evidence.VerdictFail

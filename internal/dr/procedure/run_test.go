@@ -1,6 +1,8 @@
 package procedure
 
 import (
+	"github.com/valkey-dr/valkey-dr/contract"
+
 	"bytes"
 	"context"
 	"errors"
@@ -18,12 +20,12 @@ func TestExitCode(t *testing.T) {
 		err  error
 		want int
 	}{
-		"success":                    {nil, ExitOK},
-		"a failed phase":             {Failf("x"), ExitFailed},
-		"a refusal":                  {Usagef("confirm"), ExitUsage},
-		"an interruption":            {fmt.Errorf("cdk: %w", context.Canceled), ExitInterrupted},
-		"anything else is a failure": {errors.New("boom"), ExitFailed},
-		"wrapped codes survive":      {fmt.Errorf("teardown: %w", Usagef("confirm")), ExitUsage},
+		"success":                    {nil, contract.ExitOK},
+		"a failed phase":             {Failf("x"), contract.ExitFailed},
+		"a refusal":                  {Usagef("confirm"), contract.ExitUsage},
+		"an interruption":            {fmt.Errorf("cdk: %w", context.Canceled), contract.ExitInterrupted},
+		"anything else is a failure": {errors.New("boom"), contract.ExitFailed},
+		"wrapped codes survive":      {fmt.Errorf("teardown: %w", Usagef("confirm")), contract.ExitUsage},
 	} {
 		if got := ExitCode(tc.err); got != tc.want {
 			t.Errorf("%s: ExitCode = %d, want %d", name, got, tc.want)
@@ -45,12 +47,12 @@ func TestPhaseStatusesAndFinish(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Phase(ctx, "two", RunbookValidation, func() (string, error) { return "", Failf("broken\nsecond line") })
-	if ExitCode(err) != ExitFailed || !strings.HasPrefix(err.Error(), "two: broken") {
+	if ExitCode(err) != contract.ExitFailed || !strings.HasPrefix(err.Error(), "two: broken") {
 		t.Fatalf("failed phase: %v", err)
 	}
 	cancel()
 	err = s.Phase(ctx, "three", Estimate{}, func() (string, error) { return "", ctx.Err() })
-	if ExitCode(err) != ExitInterrupted {
+	if ExitCode(err) != contract.ExitInterrupted {
 		t.Fatalf("interrupted phase: %v", err)
 	}
 	s.NotRun("an earlier phase failed", PlannedPhase{Name: "four"})

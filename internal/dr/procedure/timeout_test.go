@@ -1,6 +1,8 @@
 package procedure
 
 import (
+	"github.com/valkey-dr/valkey-dr/contract"
+
 	"bytes"
 	"context"
 	"os"
@@ -28,8 +30,8 @@ func TestAHungCommandFailsThePhaseAndTheEvidenceIsSealed(t *testing.T) {
 		_, err := s.Runner().Run(ctx, hung)
 		return "", err
 	})
-	if ExitCode(err) != ExitFailed {
-		t.Fatalf("exit %d, want %d (a deadline is a failure, not an interruption): %v", ExitCode(err), ExitFailed, err)
+	if ExitCode(err) != contract.ExitFailed {
+		t.Fatalf("exit %d, want %d (a deadline is a failure, not an interruption): %v", ExitCode(err), contract.ExitFailed, err)
 	}
 	for _, w := range []string{"synthesize", "sleep 60", "did not finish in time"} {
 		if !strings.Contains(err.Error(), w) {
