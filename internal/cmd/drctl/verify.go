@@ -168,7 +168,7 @@ func printReport(w io.Writer, path string, r *evidence.VerifyReport) {
 		head := fmt.Sprintf("VERIFIED (%s, verdict %s)", kind, verdict)
 		if r.Verdict != evidence.VerdictPass {
 			// The bundle is authentic; what it records did not pass. Never a plain VERIFIED.
-			head = fmt.Sprintf("VERIFIED, VERDICT %s: an intact %s bundle recording a %s that did NOT pass", strings.ToUpper(verdict), kind, kind)
+			head = fmt.Sprintf("VERIFIED, VERDICT %s: an intact %s bundle recording a run that did NOT pass", strings.ToUpper(verdict), kind)
 		}
 		if r.NotKMSSigned != "" {
 			// Sealed by the local key because KMS could not sign: intact, never KMS-signed.

@@ -196,7 +196,7 @@ func TestVerifyCommand(t *testing.T) {
 		"a failed drill is never a plain VERIFIED": {
 			bundle:    func(t *testing.T) string { return seal(t, t.TempDir(), signer, "fail", nil).Tarball },
 			args:      func(*testing.T) []string { return []string{"--signing-key", key} },
-			want:      []string{"VERIFIED, VERDICT FAIL: an intact drill bundle recording a drill that did NOT pass"},
+			want:      []string{"VERIFIED, VERDICT FAIL: an intact drill bundle recording a run that did NOT pass"},
 			forbidden: []string{"VERIFIED ("},
 		},
 		"an interrupted drill is never a plain VERIFIED": {
