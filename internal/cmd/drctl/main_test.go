@@ -163,28 +163,7 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 			if tc.keep {
 				args = append(args, "--keep")
 			}
-			cmd := exec.Command(drctlBin, args...)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-			// A real pipe: closing our end makes drctl's writes fail with EPIPE, as when a
-			// terminal goes away.
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd.Stdout, cmd.Stderr = pw, pw
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			pw.Close()
-			// A failing test must not leave a --keep drill running: SIGKILL takes drctl, and
-			// the kernel its servers.
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					cmd.Wait()
-				}
-			})
+			cmd, pr := startInSession(t, tmp, args...)
 			sid := cmd.Process.Pid
 			var out strings.Builder
 			var atStopLine []string // live valkey-servers when drctl says it stopped them
@@ -296,4 +275,31 @@ func TestEveryMissingArgumentInOneMessage(t *testing.T) {
 			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out.String())
 		}
 	}
+}
+
+// startInSession starts drctl with args in a session of its own (signals go to it alone), with
+// TMPDIR=tmp, its output on a real pipe (closing our end makes its writes fail with EPIPE, as
+// when a terminal goes away); a failing test never leaves it running: SIGKILL takes drctl, and
+// the kernel its servers.
+func startInSession(t *testing.T, tmp string, args ...string) (*exec.Cmd, *os.File) {
+	t.Helper()
+	cmd := exec.Command(drctlBin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, pr
 }

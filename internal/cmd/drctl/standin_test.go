@@ -30,24 +30,7 @@ func TestStandInPrintsAProbeThatPassesAndCtrlCCleansUp(t *testing.T) {
 		t.Skip("needs /proc")
 	}
 	tmp := t.TempDir()
-	cmd := exec.Command(drctlBin, "stand-in", "--repo", repo)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
+	cmd, pr := startInSession(t, tmp, "stand-in", "--repo", repo)
 	sid := cmd.Process.Pid
 	var out strings.Builder
 	lines := make(chan string, 256)
