@@ -52,7 +52,7 @@ endif
 # would be ignored without a word: make synth env=prod would rehearse example. Refused, with
 # the right spelling when it is one of ours in another case.
 MAKE_VARS := ENV ENVIRONMENT REGION REASON TICKET APPROVER INCIDENT_START APPROVAL ROUTE LOCAL TO \
-  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY ALLOW_REPLACEMENT BUNDLE ARGS MODE OLDER_THAN YES KEEP \
+  CONFIRM DISABLE_TERMINATION_PROTECTION ALLOW_WITHOUT_PRIMARY ALLOW_REPLACEMENT NO_RECHECK BUNDLE ARGS MODE OLDER_THAN YES KEEP \
   GO_TEST_FLAGS TEST_P TEST_PKGS TEST_PARALLEL
 CMDLINE_VARS := $(foreach v,$(.VARIABLES),$(if $(filter command line,$(origin $(v))),$(v)))
 UNKNOWN_VARS := $(filter-out $(MAKE_VARS),$(CMDLINE_VARS))
@@ -182,13 +182,16 @@ drill: prereqs ## the main job: rehearse the runbook locally (synth, local stand
 # ALLOW_REPLACEMENT=yes: deploy although the replacement check refused (docs/design.md,
 # "Replacement-safe updates"); any other value is refused, not ignored.
 ALLOW_REPLACEMENT_FLAG = $(if $(ALLOW_REPLACEMENT),$(if $(filter yes,$(ALLOW_REPLACEMENT)),--allow-replacement,$(error ALLOW_REPLACEMENT=$(ALLOW_REPLACEMENT): want yes, or leave it unset)))
+# NO_RECHECK=yes: a switch ends once the request is in the data stream (no look again a few
+# alarm periods later: about 15 minutes; make dr-route looks again).
+NO_RECHECK_FLAG = $(if $(NO_RECHECK),$(if $(filter yes,$(NO_RECHECK)),--no-recheck,$(error NO_RECHECK=$(NO_RECHECK): want yes, or leave it unset)))
 
-dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force: default auto, force for a drPosture standby] [LOCAL=yes] [ALLOW_REPLACEMENT=yes]
+dr-activate: prereqs-cdk ## runbook 6 in a real account: make dr-activate ENV=prod REGION=us-west-2 REASON=incident TICKET=INC-1 APPROVER="Name" [INCIDENT_START=2026-12-01T03:12:00Z] [APPROVAL=broadening] [ROUTE=auto|force: default auto, force for a drPosture standby] [LOCAL=yes] [ALLOW_REPLACEMENT=yes] [NO_RECHECK=yes]
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
 	@$(EXIT_STATUS) $@ $(DRCTL) activate --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(if $(ROUTE),--route "$(ROUTE)") $(WHO) \
-	  $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG)
+	  $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG) $(NO_RECHECK_FLAG)
 
 # The DR kit (docs/runbook.md "DR kit"): every region's gate-checked assemblies + prebuilt drctl
 # and validate (linux/amd64, linux/arm64, darwin/arm64) + manifest, one tarball under .build/kit/.
@@ -203,13 +206,13 @@ dr-failback: prereqs-cdk ## runbook 8.1-3: make dr-failback ENV=prod (primary wi
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(EXIT_STATUS) $@ $(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG)
+	@$(EXIT_STATUS) $@ $(DRCTL) failback --env "$(DR_ENV)" --region "$(REGION)" --require-approval "$(APPROVAL)" $(WHO) $(if $(filter yes,$(LOCAL)),--local) $(ALLOW_REPLACEMENT_FLAG) $(NO_RECHECK_FLAG)
 
-dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary (publishes in the DR region only)
+dr-route: ## runbook 3, the forced-failover switch: make dr-route ENV=prod TO=dr|primary [NO_RECHECK=yes] (the DR region only)
 	$(env-check)
 	$(env-required)
 	@$(MAKE) --no-print-directory drctl
-	@$(EXIT_STATUS) $@ $(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO)
+	@$(EXIT_STATUS) $@ $(DRCTL) route --env "$(DR_ENV)" --to "$(TO)" $(WHO) $(NO_RECHECK_FLAG)
 
 dr-teardown: prereqs-cdk ## runbook 8.4: make dr-teardown ENV=prod CONFIRM=<DR stack> [DISABLE_TERMINATION_PROTECTION=yes]
 	$(env-check)

@@ -26,6 +26,7 @@ func Activate(ctx context.Context, o ActivateOptions, d Deps) (*Result, error) {
 		return nil, err
 	}
 	j.validator, j.local, j.allowReplacement, j.kit = o.Validator, o.Local, o.AllowReplacement, o.Kit
+	j.route.noRecheck = o.NoRecheck
 	if o.Region == "" {
 		hint := ""
 		if def, err := j.loadDR(""); err == nil {
@@ -204,7 +205,7 @@ func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcon
 			return err
 		}
 	}
-	return forceFailover(ctx, s, d, mode, cfg, out, primary, primaryErr)
+	return forceFailover(ctx, s, d, mode, cfg, out, primary, primaryErr, j.route)
 }
 
 // dnsStep is runbook step 3 for a cache made on the night: its Route 53 records, a stack of

@@ -23,6 +23,7 @@ func Failback(ctx context.Context, o FailbackOptions, d Deps) (*Result, error) {
 		return nil, err
 	}
 	j.validator, j.local, j.allowReplacement = o.Validator, o.Local, o.AllowReplacement
+	j.route.noRecheck = o.NoRecheck
 	held, err := j.load(o.Region, drcontext.PrimaryMode().Name, true)
 	if err != nil {
 		return nil, err
@@ -177,5 +178,5 @@ func failback(ctx context.Context, s *procedure.Run, j *job, held, release, dr *
 	if err != nil {
 		return err
 	}
-	return clearFailover(ctx, s, d, release)
+	return clearFailover(ctx, s, d, release, j.route)
 }

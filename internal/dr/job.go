@@ -29,6 +29,8 @@ type job struct {
 	validator, approval     string
 	local, allowReplacement bool
 	kit                     *drkit.Kit
+	// route is how a switch this run makes is read (noRecheck from the verb's options).
+	route routeOptions
 	// signer and prov are the evidence's, once who and why were checked.
 	signer evidence.Signer
 	prov   *evidence.Provenance

@@ -38,6 +38,9 @@ type Common struct {
 // ActivateOptions are activate's inputs (make dr-activate).
 type ActivateOptions struct {
 	Common
+	// NoRecheck skips the re-check a few alarm periods after a forced switch (recorded as
+	// unknown): the activation ends when the request is in the data stream.
+	NoRecheck bool
 	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
 	Validator string
 	// Approval is cdk deploy's --require-approval policy (default broadening).
@@ -59,6 +62,9 @@ type ActivateOptions struct {
 // FailbackOptions are failback's inputs (make dr-failback).
 type FailbackOptions struct {
 	Common
+	// NoRecheck skips the re-check a few alarm periods after clearing the switch (recorded
+	// as unknown; `make dr-route` can look again later).
+	NoRecheck bool
 	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
 	Validator string
 	// Approval is cdk deploy's --require-approval policy (default broadening).
@@ -85,6 +91,8 @@ type TeardownOptions struct {
 // RouteOptions are route's inputs (make dr-route).
 type RouteOptions struct {
 	Common
+	// NoRecheck skips the re-check a few alarm periods after the switch (recorded as unknown).
+	NoRecheck bool
 	// To is the destination: a RouteTargets name (dr or primary).
 	To string
 }

@@ -167,7 +167,7 @@ func viaFor(j *job, outputs map[string]string, region string) validateVia {
 // forceFailover is activate's routing step after validation passed: nothing with --route=auto
 // (the health checks decide); with --route=force the canary preflight on the DR cache, then
 // the failover request (route --to dr).
-func forceFailover(ctx context.Context, s *procedure.Run, d Deps, mode RouteMode, cfg *drcontext.Config, out map[string]string, primary *drcontext.Config, primaryErr error) error {
+func forceFailover(ctx context.Context, s *procedure.Run, d Deps, mode RouteMode, cfg *drcontext.Config, out map[string]string, primary *drcontext.Config, primaryErr error, opt routeOptions) error {
 	if !mode.Force {
 		s.Printf("\n    routing: --route=%s: %s (make dr-route ENV=%s TO=dr forces it)", mode.Name, mode.Meaning, cfg.EnvironmentName)
 		return nil
@@ -185,7 +185,7 @@ func forceFailover(ctx context.Context, s *procedure.Run, d Deps, mode RouteMode
 	if err != nil {
 		return err
 	}
-	return routeTo(ctx, s, d, primary, tgt)
+	return routeToWith(ctx, s, d, primary, tgt, opt)
 }
 
 // clearFailover is failback's last step, AFTER the release deploy: while a forced failover is
@@ -194,12 +194,12 @@ func forceFailover(ctx context.Context, s *procedure.Run, d Deps, mode RouteMode
 // request is the one moment of cutover, after the canary preflight. Clearing first would let
 // the release deploy move traffic on its own, and a failed release would leave the DR cache
 // serving with no request standing. Publishing 0 when nothing was requested changes nothing.
-func clearFailover(ctx context.Context, s *procedure.Run, d Deps, release *drcontext.Config) error {
+func clearFailover(ctx context.Context, s *procedure.Run, d Deps, release *drcontext.Config, opt routeOptions) error {
 	tgt, err := routeTarget("primary")
 	if err != nil {
 		return err
 	}
-	if err := routeTo(ctx, s, d, release, tgt); err != nil {
+	if err := routeToWith(ctx, s, d, release, tgt, opt); err != nil {
 		return procedure.Failf("the PRIMARY record is released, but the failover request is not cleared (%v): run `make dr-route ENV=%s TO=primary`; until then the DR cache keeps serving", err, release.EnvironmentName)
 	}
 	return nil

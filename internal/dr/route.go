@@ -237,7 +237,7 @@ func Route(ctx context.Context, o RouteOptions, d Deps) (*Result, error) {
 			primary.FailoverHeartbeatScheduleName(), contract.FailoverValueCleared)
 	}
 	s.Printf("valkey-dr route: environment %s, --to %s: %s in %s", primary.EnvironmentName, tgt.Name, action, primary.SwitchRegion())
-	runErr := routeTo(ctx, s, j.d, primary, tgt)
+	runErr := routeToWith(ctx, s, j.d, primary, tgt, routeOptions{noRecheck: o.NoRecheck})
 	res, serr := j.seal(ctx, s, primary, runErr, "Runbook step 3 (routing): the forced-failover switch (docs/design.md, \"Forced failover\"). Route 53's data plane reads the switch alarm's data stream, which the request schedule holds; every call went to the DR region except the best-effort Route 53 read; no change was made in the primary region or in Route 53's control plane.")
 	return res, errors.Join(runErr, serr)
 }
@@ -249,10 +249,6 @@ type switchClients struct {
 }
 
 // routeTo is the procedure on an open session; activate --route=force and failback use it too.
-func routeTo(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, tgt RouteTarget) error {
-	return routeToWith(ctx, s, d, primary, tgt, routeOptions{})
-}
-
 // routeOptions change how routeTo reads the switch, never what it does.
 type routeOptions struct {
 	// regionalOnly skips the best-effort Route 53 read (ListHealthChecks,
@@ -260,6 +256,8 @@ type routeOptions struct {
 	// activation makes no call to a global control plane (docs/design.md, "Warm standby");
 	// `make dr-route` reads the health checks when Route 53 answers.
 	regionalOnly bool
+	// noRecheck skips the look again a few periods later (--no-recheck): recorded as unknown.
+	noRecheck bool
 }
 
 func routeToWith(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, tgt RouteTarget, opt routeOptions) error {
@@ -342,7 +340,10 @@ func routeToWith(ctx context.Context, s *procedure.Run, d Deps, primary *drconte
 	}
 	rec.After = after
 	recheckPhase := procedure.PlannedPhase{Name: "re-check", Estimate: procedure.Estimate{Label: "re-check (best effort)"}}
-	if err == nil {
+	if err == nil && opt.noRecheck {
+		rec.Recheck = recheck{Verdict: verdictUnknown, Note: "not re-checked: --no-recheck (make dr-route looks again)", Observations: []observation{}}
+		s.Timeline.Skip(recheckPhase.Name, recheckPhase.Estimate, procedure.NotPerformed, rec.Recheck.Note)
+	} else if err == nil {
 		err = s.Phase(ctx, recheckPhase.Name, recheckPhase.Estimate, func() (string, error) {
 			rec.Recheck = recheckSwitch(ctx, s, d, c, primary, roleArn, tgt, period, ids, idsNote, requestedAt, &obs)
 			if rec.Recheck.Verdict == verdictDisagrees {

@@ -473,3 +473,32 @@ func TestActivateSeamRouteForce(t *testing.T) {
 		}
 	})
 }
+
+// Seam test: --no-recheck ends the switch once the request is in the data stream: no wait of
+// alarm periods, the re-check recorded as unknown (never "agrees"), the timeline says why.
+func TestRouteSeamNoRecheckEndsAtTheDataStream(t *testing.T) {
+	e := newEnv(t)
+	e.opts.To = "dr"
+	var longest time.Duration
+	e.deps.AWS.Sleep = func(ctx context.Context, d time.Duration) error {
+		e.clock = e.clock.Add(d)
+		longest = max(longest, d)
+		return nil
+	}
+	o := e.opts.route()
+	o.NoRecheck = true
+	res, err := Route(context.Background(), o, e.deps)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.out.String())
+	}
+	rec := routeRecordOf(t, res)
+	if rec.Recheck.Verdict != verdictUnknown || !strings.Contains(rec.Recheck.Note, "--no-recheck") || len(rec.Recheck.Observations) != 0 {
+		t.Fatalf("re-check %+v: want unknown, no observations, the flag named", rec.Recheck)
+	}
+	if longest >= 5*time.Minute {
+		t.Errorf("waited %s: a whole alarm period, which --no-recheck skips", longest)
+	}
+	if rec.Action == "" || rec.RequestedAt == "" {
+		t.Errorf("the switch itself was not made: %+v", rec)
+	}
+}

@@ -111,7 +111,9 @@ func activateStandby(ctx context.Context, s *procedure.Run, j *job, cfg, primary
 	if err != nil {
 		return err
 	}
-	return routeToWith(ctx, s, d, primary, tgt, routeOptions{regionalOnly: true})
+	opt := j.route
+	opt.regionalOnly = true
+	return routeToWith(ctx, s, d, primary, tgt, opt)
 }
 
 // standbyStack reads the standby stack in its region (CloudFormation DescribeStacks, a

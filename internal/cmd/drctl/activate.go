@@ -36,6 +36,7 @@ func NewCmdActivate(o *activateOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newProcedureFlags("activate", &o.Common, stderr)
 	validatorFlag(fs, &o.Validator)
 	deployFlags(fs, &o.Approval, &o.AllowReplacement, &o.Local)
+	recheckFlag(fs, &o.NoRecheck)
 	fs.StringVar(&o.Route, "route", "", "routing after validation: `"+strings.Join(dr.RouteModeNames(), "|")+"` (auto: the health checks decide; force: request failover); "+
 		"default auto, force for an environment whose drPosture is standby (its activation is the switch)")
 	fs.StringVar(&o.kitFile, "kit", "", "DR kit `tarball` (make dr-kit): authenticate it, deploy its gate-checked assembly; no Go, no synth")

@@ -14,6 +14,7 @@ func NewCmdFailback(o *dr.FailbackOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newProcedureFlags("failback", &o.Common, stderr)
 	validatorFlag(fs, &o.Validator)
 	deployFlags(fs, &o.Approval, &o.AllowReplacement, &o.Local)
+	recheckFlag(fs, &o.NoRecheck)
 	return fs
 }
 

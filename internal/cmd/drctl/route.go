@@ -17,7 +17,14 @@ import (
 func NewCmdRoute(o *dr.RouteOptions, stderr io.Writer) *flag.FlagSet {
 	fs := newProcedureFlags("route", &o.Common, stderr)
 	fs.StringVar(&o.To, "to", "", "where the service name goes: `"+strings.Join(routeTargets(), "|")+"` (required)")
+	recheckFlag(fs, &o.NoRecheck)
 	return fs
+}
+
+// recheckFlag is --no-recheck of the verbs that move the switch.
+func recheckFlag(fs *flag.FlagSet, noRecheck *bool) {
+	fs.BoolVar(noRecheck, "no-recheck", false, "end once the request is in the data stream: skip the look again a few alarm periods later "+
+		"(about 15 minutes; recorded as unknown; make dr-route looks again)")
 }
 
 // routeRun is `drctl route`: dr.Route.
