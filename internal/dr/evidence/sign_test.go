@@ -2,9 +2,6 @@ package evidence
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,21 +79,7 @@ func TestVerifyDetectsEachTampering(t *testing.T) {
 		},
 		"a manifest re-hashed after an edit without re-signing is caught": {
 			tamper: func(t *testing.T, dir string) {
-				p := filepath.Join(dir, "validation", "summary.md")
-				edited := []byte("# LOCAL STAND-IN\nFAIL hidden\n")
-				must(t, os.WriteFile(p, edited, 0o640))
-				mp := filepath.Join(dir, FileManifestJSON)
-				var m Manifest
-				data, _ := os.ReadFile(mp)
-				must(t, json.Unmarshal(data, &m))
-				for i := range m.Files {
-					if m.Files[i].Path == "validation/summary.md" {
-						sum := sha256.Sum256(edited)
-						m.Files[i].SHA256, m.Files[i].Size = hex.EncodeToString(sum[:]), int64(len(edited))
-					}
-				}
-				out, _ := marshalManifest(m)
-				must(t, os.WriteFile(mp, out, 0o640))
+				editAndRehash(t, dir, []byte("# LOCAL STAND-IN\nFAIL hidden\n"))
 			},
 			want: "manifest-edited manifest.json; bad-signature signature.json",
 		},

@@ -74,7 +74,17 @@ func (c claiming) PublicKey() []byte {
 // and re-signs it with s: everything an insider can do without the trusted key.
 func forge(t *testing.T, dir string, s Signer) {
 	t.Helper()
-	edited := []byte("# LOCAL STAND-IN\nPASS (the FAIL was here)\n")
+	out := editAndRehash(t, dir, []byte("# LOCAL STAND-IN\nPASS (the FAIL was here)\n"))
+	sig, err := SignManifest(context.Background(), s, out)
+	must(t, err)
+	sdata, _ := json.MarshalIndent(sig, "", "  ")
+	must(t, os.WriteFile(filepath.Join(dir, FileSignature), sdata, 0o640))
+}
+
+// editAndRehash writes edited as validation/summary.md of a sealed bundle directory and
+// re-hashes it in manifest.json (without re-signing); it returns the new manifest.
+func editAndRehash(t *testing.T, dir string, edited []byte) []byte {
+	t.Helper()
 	must(t, os.WriteFile(filepath.Join(dir, "validation", "summary.md"), edited, 0o640))
 	mp := filepath.Join(dir, FileManifestJSON)
 	var m Manifest
@@ -88,10 +98,7 @@ func forge(t *testing.T, dir string, s Signer) {
 	}
 	out, _ := marshalManifest(m)
 	must(t, os.WriteFile(mp, out, 0o640))
-	sig, err := SignManifest(context.Background(), s, out)
-	must(t, err)
-	sdata, _ := json.MarshalIndent(sig, "", "  ")
-	must(t, os.WriteFile(filepath.Join(dir, FileSignature), sdata, 0o640))
+	return out
 }
 
 // sealedWith seals the sealedSigned bundle with any signer.
