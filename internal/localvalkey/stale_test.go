@@ -19,6 +19,9 @@ import (
 // wait to be killed.
 const killHelperEnv = "LOCALVALKEY_KILL_HELPER"
 
+// helperReadyFile, in the helper's TMPDIR, says it blocks with its server started.
+const helperReadyFile = "helper.ready"
+
 // TestKilledOwnerHelper is the process TestStartSweepsWhatAKilledOwnerLeft kills with SIGKILL:
 // it makes a stand-in directory with a password file (as the drill does), starts a TLS server
 // and blocks before the launcher forgets the key.
@@ -34,7 +37,11 @@ func TestKilledOwnerHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = StartStandalone(context.Background(), Options{TLS: true, beforeForget: func() {
-		select {} // killed here, with the key on disk
+		// The key is written before the server is spawned: only this point says both exist.
+		if err := os.WriteFile(filepath.Join(os.TempDir(), helperReadyFile), nil, 0o600); err != nil {
+			t.Errorf("announce: %v", err)
+		}
+		select {} // killed here, with the key on disk and its server running
 	}})
 	t.Fatalf("the helper was not killed: %v", err)
 }
@@ -53,17 +60,18 @@ func TestStartSweepsWhatAKilledOwnerLeft(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// The helper blocks with the key on disk: wait for it.
-	var keys []string
+	// The helper blocks with its server started and the key on disk: wait for it to say so.
 	deadline := time.Now().Add(30 * time.Second)
-	for len(keys) == 0 {
+	for {
+		if _, err := os.Stat(filepath.Join(tmp, helperReadyFile)); err == nil {
+			break
+		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			t.Fatalf("the helper did not reach the start's end in 30 s:\n%s", out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
-		keys, _ = filepath.Glob(filepath.Join(tmp, StandInDirPrefix+"*", "*.key"))
 	}
 	serverPIDs := childrenOf(cmd.Process.Pid)
 	if len(serverPIDs) == 0 {
