@@ -42,30 +42,37 @@ func StartCluster(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{CA: spec.opts.CA, dir: spec.dir, Topology: TopologyThreeMasters}
-	if !opts.TLS {
+	return startNodes(ctx, spec, TopologyThreeMasters, clusterSize, "cluster", func(c *Cluster) error { return c.create(ctx) })
+}
+
+// startNodes starts n servers of spec as one Cluster of topology topo, joins them with join and
+// waits (ClusterTimeout) until they agree; on error it stops every process it started. what
+// names the cluster in the error ("cluster", "serverless stand-in").
+func startNodes(ctx context.Context, spec *nodeSpec, topo Topology, n int, what string, join func(*Cluster) error) (*Cluster, error) {
+	c := &Cluster{CA: spec.opts.CA, dir: spec.dir, Topology: topo}
+	if !spec.opts.TLS {
 		c.CA = nil
 	}
 	fail := func(err error) (*Cluster, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	for range clusterSize {
-		n, err := startServer(ctx, spec)
+	for range n {
+		node, err := startServer(ctx, spec)
 		if err != nil {
 			return fail(err)
 		}
-		c.Nodes = append(c.Nodes, n)
+		c.Nodes = append(c.Nodes, node)
 	}
-	if err := c.create(ctx); err != nil {
+	if err := join(c); err != nil {
 		return fail(err)
 	}
 	if err := c.waitConverged(ctx, ClusterTimeout); err != nil {
 		var logs strings.Builder
-		for _, n := range c.Nodes {
-			fmt.Fprintf(&logs, "--- node %s ---\n%s", n.Addr, n.LogTail(20))
+		for _, node := range c.Nodes {
+			fmt.Fprintf(&logs, "--- node %s ---\n%s", node.Addr, node.LogTail(20))
 		}
-		return fail(fmt.Errorf("localvalkey: cluster not ready after %v: %w\n%s", ClusterTimeout, err, logs.String()))
+		return fail(fmt.Errorf("localvalkey: %s not ready after %v: %w\n%s", what, ClusterTimeout, err, logs.String()))
 	}
 	if err := forget(spec, c.ForgetSecrets); err != nil {
 		return fail(err)

@@ -1,12 +1,11 @@
 package localvalkey
 
 import (
-	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/valkey-dr/valkey-dr/internal/procfs"
 )
 
 // setProcAttr makes the kernel kill the server if the process that started it dies without
@@ -27,13 +26,8 @@ func setProcAttr(cmd *exec.Cmd) {
 func waitStopped(pid int, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			return
-		}
-		// Format: pid (comm) state ...; comm may contain spaces, so cut at ')'.
-		s := string(data)
-		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) && (s[i+2] == 'T' || s[i+2] == 't') {
+		st, ok := procfs.Read(pid)
+		if !ok || st.State == "T" || st.State == "t" {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -45,36 +45,10 @@ func StartServerless(ctx context.Context, opts Options) (*Cluster, error) {
 	if p, err := freePortPair(); err == nil {
 		spec.ports = []int{p, p + 1}
 	}
-	c := &Cluster{CA: spec.opts.CA, dir: spec.dir, Topology: TopologyServerless}
-	if !opts.TLS {
-		c.CA = nil
-	}
-	fail := func(err error) (*Cluster, error) {
-		_ = c.Close()
-		return nil, err
-	}
-	for range 2 {
-		n, err := startServer(ctx, spec)
-		if err != nil {
-			return fail(err)
-		}
-		c.Nodes = append(c.Nodes, n)
-	}
-	c.Primary, c.Replica = c.Nodes[0], c.Nodes[1]
-	if err := c.joinServerless(ctx); err != nil {
-		return fail(err)
-	}
-	if err := c.waitConverged(ctx, ClusterTimeout); err != nil {
-		var logs strings.Builder
-		for _, n := range c.Nodes {
-			fmt.Fprintf(&logs, "--- node %s ---\n%s", n.Addr, n.LogTail(20))
-		}
-		return fail(fmt.Errorf("localvalkey: serverless stand-in not ready after %v: %w\n%s", ClusterTimeout, err, logs.String()))
-	}
-	if err := forget(spec, c.ForgetSecrets); err != nil {
-		return fail(err)
-	}
-	return c, nil
+	return startNodes(ctx, spec, TopologyServerless, 2, "serverless stand-in", func(c *Cluster) error {
+		c.Primary, c.Replica = c.Nodes[0], c.Nodes[1]
+		return c.joinServerless(ctx)
+	})
 }
 
 // joinServerless gives the master every slot, introduces the replica and makes it replicate.

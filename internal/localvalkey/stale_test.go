@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/internal/procfs"
 	"github.com/valkey-dr/valkey-dr/internal/runowner"
 )
 
@@ -73,7 +74,7 @@ func TestStartSweepsWhatAKilledOwnerLeft(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	serverPIDs := childrenOf(cmd.Process.Pid)
+	serverPIDs := procfs.Children(cmd.Process.Pid)
 	if len(serverPIDs) == 0 {
 		t.Fatal("the helper has no valkey-server child")
 	}
@@ -135,29 +136,6 @@ func TestStartSweepsWhatAKilledOwnerLeft(t *testing.T) {
 	if removed, err := SweepStale(""); err != nil || len(removed) != 0 {
 		t.Fatalf("SweepStale with only live owners: removed %q, %v", removed, err)
 	}
-}
-
-// childrenOf lists the PIDs whose parent is pid (Linux /proc), the helper's valkey-server.
-func childrenOf(pid int) []int {
-	var out []int
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range stats {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			c, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // waitGone fails unless pid is gone (or a zombie) within d.
