@@ -97,6 +97,20 @@ func TestActivateSeamHappyPath(t *testing.T) {
 	}
 }
 
+// cdkSynthsAndDeploys picks the cdk synth and cdk deploy commands out of a run's calls, in
+// order: the one-synth tests check those two alone.
+func cdkSynthsAndDeploys(calls []string) (synths, deploys []string) {
+	for _, c := range calls {
+		switch {
+		case strings.Contains(c, "bin/cdk synth"):
+			synths = append(synths, c)
+		case strings.Contains(c, "bin/cdk deploy"):
+			deploys = append(deploys, c)
+		}
+	}
+	return synths, deploys
+}
+
 // TestActivateSeamNonDefaultRegionIsOneSynth: a DR region cdk.json defines but the drMode does
 // not default to (a third region here) still gets ONE gated synth, --context matrix=prod
 // --context region=<region>: its DR stack is deployed from it and the primary read from it.
@@ -134,15 +148,7 @@ func TestActivateSeamNonDefaultRegionIsOneSynth(t *testing.T) {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
 	work := res.Run.Work
-	var synths, deploys []string
-	for _, c := range e.calls() {
-		switch {
-		case strings.Contains(c, "bin/cdk synth"):
-			synths = append(synths, c)
-		case strings.Contains(c, "bin/cdk deploy"):
-			deploys = append(deploys, c)
-		}
-	}
+	synths, deploys := cdkSynthsAndDeploys(e.calls())
 	want := fork + "/bin/cdk synth --quiet --no-notices --no-version-reporting --output " + work + "/cdk.out --context matrix=prod --context region=us-west-1"
 	if len(synths) != 1 || synths[0] != want {
 		t.Fatalf("synths:\n%s\nwant exactly:\n%s", strings.Join(synths, "\n"), want)
@@ -175,15 +181,7 @@ func TestActivateSeamPrimaryGateFailureDoesNotBlock(t *testing.T) {
 		t.Fatalf("the DR activation failed on the primary stack's gate: %v\n%s", err, e.out.String())
 	}
 	work := res.Run.Work
-	var synths, deploys []string
-	for _, c := range e.calls() {
-		switch {
-		case strings.Contains(c, "bin/cdk synth"):
-			synths = append(synths, c)
-		case strings.Contains(c, "bin/cdk deploy"):
-			deploys = append(deploys, c)
-		}
-	}
+	synths, deploys := cdkSynthsAndDeploys(e.calls())
 	if len(deploys) != 2 {
 		t.Fatalf("deploys:\n%s\nwant the DR stack and its DNS stack", strings.Join(deploys, "\n"))
 	}
