@@ -21,12 +21,11 @@ import (
 // stack with an outputs file and an approval policy, the validator against those outputs,
 // and an evidence bundle — sealed whatever the outcome.
 func Activate(ctx context.Context, o ActivateOptions, d Deps) (*Result, error) {
-	j, err := prepare(o.Common, o.Approval, d)
+	j, err := prepareDeploy(o.Common, o.DeployOptions, d)
 	if err != nil {
 		return nil, err
 	}
-	j.validator, j.local, j.allowReplacement, j.kit = o.Validator, o.Local, o.AllowReplacement, o.Kit
-	j.route.noRecheck = o.NoRecheck
+	j.kit = o.Kit
 	if o.Region == "" {
 		hint := ""
 		if def, err := j.loadDR(""); err == nil {

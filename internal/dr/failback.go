@@ -18,12 +18,10 @@ import (
 // health check) takes the service name back. A failed validation stops before the release,
 // so the DR cache keeps serving.
 func Failback(ctx context.Context, o FailbackOptions, d Deps) (*Result, error) {
-	j, err := prepare(o.Common, o.Approval, d)
+	j, err := prepareDeploy(o.Common, o.DeployOptions, d)
 	if err != nil {
 		return nil, err
 	}
-	j.validator, j.local, j.allowReplacement = o.Validator, o.Local, o.AllowReplacement
-	j.route.noRecheck = o.NoRecheck
 	held, err := j.load(o.Region, drcontext.PrimaryMode().Name, true)
 	if err != nil {
 		return nil, err

@@ -63,6 +63,18 @@ func prepare(c Common, approval string, d Deps) (*job, error) {
 	return &job{Common: c, d: d, file: c.CDKJSON, approval: approval}, nil
 }
 
+// prepareDeploy is prepare for the procedures that deploy and validate (activate, failback):
+// the job carries their deploy inputs and reads a switch it makes as they asked.
+func prepareDeploy(c Common, o DeployOptions, d Deps) (*job, error) {
+	j, err := prepare(c, o.Approval, d)
+	if err != nil {
+		return nil, err
+	}
+	j.validator, j.local, j.allowReplacement = o.Validator, o.Local, o.AllowReplacement
+	j.route.noRecheck = o.NoRecheck
+	return j, nil
+}
+
 // config selects one synth request from cdk.json (read on the first call when drctl did not);
 // a problem is a usage error listing every problem, before anything touches AWS.
 func (j *job) config(req drcontext.Request) (*drcontext.Config, error) {

@@ -35,25 +35,32 @@ type Common struct {
 	CDKJSON *drcontext.File
 }
 
-// ActivateOptions are activate's inputs (make dr-activate).
-type ActivateOptions struct {
-	Common
-	// NoRecheck skips the re-check a few alarm periods after a forced switch (recorded as
-	// unknown): the activation ends when the request is in the data stream.
+// DeployOptions are the inputs of the procedures that deploy and validate (activate,
+// failback); drctl's flags shared by the two.
+type DeployOptions struct {
+	// NoRecheck skips the re-check a few alarm periods after the run's switch (activation's
+	// forced switch, failback's clearing it), recorded as unknown: the run ends when the
+	// request is in the data stream (`make dr-route` can look again later).
 	NoRecheck bool
 	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
 	Validator string
 	// Approval is cdk deploy's --require-approval policy (default broadening).
 	Approval string
-	// Route is the routing after validation: auto (leave it to the health checks) or force
-	// (request failover after validation passed); see RouteModes.
-	Route string
 	// Local runs the validator on this machine instead of through the canary (a bastion or
 	// VPN host that reaches the VPC).
 	Local bool
 	// AllowReplacement deploys although the replacement check found an update CloudFormation
 	// cannot make (replacement.go): the operator's acknowledgment, recorded in the evidence.
 	AllowReplacement bool
+}
+
+// ActivateOptions are activate's inputs (make dr-activate).
+type ActivateOptions struct {
+	Common
+	DeployOptions
+	// Route is the routing after validation: auto (leave it to the health checks) or force
+	// (request failover after validation passed); see RouteModes.
+	Route string
 	// Kit is an opened, verified DR kit (drkit.Open): activation deploys its assemblies and
 	// runs its validator; nil synthesizes from the repository.
 	Kit *drkit.Kit
@@ -62,18 +69,7 @@ type ActivateOptions struct {
 // FailbackOptions are failback's inputs (make dr-failback).
 type FailbackOptions struct {
 	Common
-	// NoRecheck skips the re-check a few alarm periods after clearing the switch (recorded
-	// as unknown; `make dr-route` can look again later).
-	NoRecheck bool
-	// Validator is a prebuilt validator binary; "" builds ./validate in preflight.
-	Validator string
-	// Approval is cdk deploy's --require-approval policy (default broadening).
-	Approval string
-	// Local runs the validator on this machine instead of through the canary.
-	Local bool
-	// AllowReplacement deploys although the replacement check found an update CloudFormation
-	// cannot make, recorded in the evidence.
-	AllowReplacement bool
+	DeployOptions
 }
 
 // TeardownOptions are teardown's inputs (make dr-teardown).

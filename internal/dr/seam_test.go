@@ -180,12 +180,16 @@ type testOptions struct {
 	Kit                                                                        *drkit.Kit
 }
 
+func (o testOptions) deploy() DeployOptions {
+	return DeployOptions{Validator: o.Validator, Approval: o.Approval, Local: o.Local, AllowReplacement: o.AllowReplacement}
+}
+
 func (o testOptions) activate() ActivateOptions {
-	return ActivateOptions{Common: o.Common, Validator: o.Validator, Approval: o.Approval, Route: o.Route, Local: o.Local, AllowReplacement: o.AllowReplacement, Kit: o.Kit}
+	return ActivateOptions{Common: o.Common, DeployOptions: o.deploy(), Route: o.Route, Kit: o.Kit}
 }
 
 func (o testOptions) failback() FailbackOptions {
-	return FailbackOptions{Common: o.Common, Validator: o.Validator, Approval: o.Approval, Local: o.Local, AllowReplacement: o.AllowReplacement}
+	return FailbackOptions{Common: o.Common, DeployOptions: o.deploy()}
 }
 
 func (o testOptions) teardown() TeardownOptions {
