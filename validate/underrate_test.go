@@ -14,7 +14,7 @@ import (
 func TestProbeJudgesTheOfferedLoad(t *testing.T) {
 	out := func(opsPerSec, p99 float64) *watch.Outcome {
 		n := int64(opsPerSec * 10)
-		return &watch.Outcome{Total: watch.Totals{DurationS: 10, Ops: n, OpsPerSec: opsPerSec, Successes: n, Latency: watch.Latency{P99Ms: p99}}}
+		return &watch.Outcome{Total: watch.Totals{Counts: watch.Counts{DurationS: 10, Ops: n, OpsPerSec: opsPerSec}, Successes: n, Latency: watch.Latency{P99Ms: p99}}}
 	}
 	sla := watch.SLA{P99: 10 * time.Millisecond, ErrorRate: 0.01, Rate: 50}
 	allowed := sla

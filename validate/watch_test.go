@@ -333,7 +333,7 @@ func TestProbeVerdictRules(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	sla := watch.SLA{P99: 10 * time.Millisecond, ErrorRate: 0.01}
 	out := func(ops, errs int64, p99 float64, classes map[string]int64) *watch.Outcome {
-		tot := watch.Totals{Ops: ops, Errors: errs, Successes: ops - errs, ErrorClasses: classes, Latency: watch.Latency{P99Ms: p99}}
+		tot := watch.Totals{Counts: watch.Counts{Ops: ops, Errors: errs}, Successes: ops - errs, ErrorClasses: classes, Latency: watch.Latency{P99Ms: p99}}
 		if ops > 0 {
 			tot.ErrorRate = float64(errs) / float64(ops)
 		}

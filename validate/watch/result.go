@@ -43,16 +43,12 @@ func latencyOf(h *Hist) Latency {
 		MaxMs: ms(h.Max()), MeanMs: ms(h.Mean())}
 }
 
-// Interval is one reporting interval: a line on the terminal, a row of the CSV.
-type Interval struct {
-	// Index counts intervals from 0.
-	Index int `json:"index"`
-	// Start is when the interval began (UTC).
-	Start time.Time `json:"start"`
-	// ElapsedS is the time since traffic started at the interval's end; DurationS its length.
-	ElapsedS  float64 `json:"elapsedS"`
+// Counts are what an Interval and the run's Totals count, over their DurationS: one type, so
+// that a row of the CSV and the run's totals say the same thing under the same names.
+type Counts struct {
+	// DurationS is the length of the interval (of the run for Totals).
 	DurationS float64 `json:"durationS"`
-	// Ops counts the commands that completed (successfully or not) in the interval.
+	// Ops counts the commands that completed (successfully or not).
 	Ops       int64   `json:"ops"`
 	OpsPerSec float64 `json:"opsPerSec"`
 	// Errors counts failed commands; ErrorRate is Errors/Ops (0 when there were none).
@@ -62,6 +58,27 @@ type Interval struct {
 	// DialFailures counts connection attempts that failed.
 	Reconnects   int64 `json:"reconnects"`
 	DialFailures int64 `json:"dialFailures"`
+}
+
+// finish derives the rates once the counts and the duration are in.
+func (c *Counts) finish() {
+	if c.DurationS > 0 {
+		c.OpsPerSec = float64(c.Ops) / c.DurationS
+	}
+	if c.Ops > 0 {
+		c.ErrorRate = float64(c.Errors) / float64(c.Ops)
+	}
+}
+
+// Interval is one reporting interval: a line on the terminal, a row of the CSV.
+type Interval struct {
+	// Index counts intervals from 0.
+	Index int `json:"index"`
+	// Start is when the interval began (UTC).
+	Start time.Time `json:"start"`
+	// ElapsedS is the time since traffic started at the interval's end.
+	ElapsedS float64 `json:"elapsedS"`
+	Counts
 	Latency
 	// Failed is the latency of the failed commands (errors and timeouts: a timeout counts the
 	// time waited for it); zero when none failed.
@@ -78,15 +95,6 @@ type Interval struct {
 	ErrorClasses map[string]int64 `json:"errorClasses,omitempty"`
 }
 
-func (iv *Interval) finish() {
-	if iv.DurationS > 0 {
-		iv.OpsPerSec = float64(iv.Ops) / iv.DurationS
-	}
-	if iv.Ops > 0 {
-		iv.ErrorRate = float64(iv.Errors) / float64(iv.Ops)
-	}
-}
-
 // OpTotals summarises one operation over the run.
 type OpTotals struct {
 	Ops    int64 `json:"ops"`
@@ -96,13 +104,7 @@ type OpTotals struct {
 
 // Totals summarise the whole run.
 type Totals struct {
-	DurationS    float64 `json:"durationS"`
-	Ops          int64   `json:"ops"`
-	OpsPerSec    float64 `json:"opsPerSec"`
-	Errors       int64   `json:"errors"`
-	ErrorRate    float64 `json:"errorRate"`
-	Reconnects   int64   `json:"reconnects"`
-	DialFailures int64   `json:"dialFailures"`
+	Counts
 	// Successes counts commands that succeeded (the latency percentiles are over these).
 	Successes int64 `json:"successes"`
 	Latency
@@ -186,8 +188,9 @@ func newAggregate() *aggregate { return &aggregate{window: *newWindow()} }
 func (a *aggregate) add(w *window) { a.merge(w, errorSamples) }
 
 func (a *aggregate) totals(d time.Duration, dials dialSnapshot) Totals {
-	t := Totals{DurationS: seconds(d), ByOp: map[string]OpTotals{},
-		Reconnects: dials.reconnects - a.base.reconnects, DialFailures: dials.failures - a.base.failures}
+	t := Totals{Counts: Counts{DurationS: seconds(d),
+		Reconnects: dials.reconnects - a.base.reconnects, DialFailures: dials.failures - a.base.failures},
+		ByOp: map[string]OpTotals{}}
 	var all Hist
 	for op := range numOps {
 		all.Merge(&a.hist[op])
@@ -198,12 +201,7 @@ func (a *aggregate) totals(d time.Duration, dials dialSnapshot) Totals {
 	t.Successes = int64(all.Count())
 	t.Latency = latencyOf(&all)
 	t.Failed, t.Attempts = failedAndAttempts(&all, &a.failed)
-	if t.DurationS > 0 {
-		t.OpsPerSec = float64(t.Ops) / t.DurationS
-	}
-	if t.Ops > 0 {
-		t.ErrorRate = float64(t.Errors) / float64(t.Ops)
-	}
+	t.finish()
 	if len(a.classes) > 0 {
 		t.ErrorClasses = a.classes
 	}

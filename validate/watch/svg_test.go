@@ -80,8 +80,8 @@ func stallEvidence() *Evidence {
 	ev.Config.Duration = 7600 * time.Millisecond
 	start := ev.StartedAt
 	for i := range 8 {
-		iv := Interval{Index: i, Start: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i + 1), DurationS: 1,
-			Ops: 400, ByOp: map[string]int64{"read": 400},
+		iv := Interval{Index: i, Start: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i + 1),
+			Counts: Counts{DurationS: 1, Ops: 400}, ByOp: map[string]int64{"read": 400},
 			Latency: Latency{P50Ms: 0.2, P95Ms: 0.4, P99Ms: 0.8, MaxMs: 3}}
 		iv.Attempts = iv.Latency
 		if i >= 3 && i <= 5 {
@@ -209,7 +209,7 @@ func TestSVGTitleWrapsALongReason(t *testing.T) {
 func TestMissed(t *testing.T) {
 	lines := []SLACheck{{Name: "p99", Limit: 10, Unit: "ms"}, {Name: "max", Limit: 0, Unit: "ms"}, {Name: "error-rate", Limit: 0.01, Unit: "fraction"}}
 	iv := func(ops, errs int64, p99, maxMs float64) Interval {
-		v := Interval{Ops: ops, Errors: errs, Latency: Latency{P99Ms: p99, MaxMs: maxMs}}
+		v := Interval{Counts: Counts{Ops: ops, Errors: errs}, Latency: Latency{P99Ms: p99, MaxMs: maxMs}}
 		v.finish()
 		return v
 	}

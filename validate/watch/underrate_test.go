@@ -11,7 +11,7 @@ import (
 func TestEvaluateJudgesTheOfferedLoad(t *testing.T) {
 	totals := func(opsPerSec float64) Totals {
 		n := int64(opsPerSec * 10)
-		return Totals{DurationS: 10, Ops: n, OpsPerSec: opsPerSec, Successes: n, Latency: Latency{P99Ms: 1}}
+		return Totals{Counts: Counts{DurationS: 10, Ops: n, OpsPerSec: opsPerSec}, Successes: n, Latency: Latency{P99Ms: 1}}
 	}
 	tests := map[string]struct {
 		sla     SLA

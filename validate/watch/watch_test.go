@@ -107,7 +107,7 @@ func TestSessionValueHasTheAskedSize(t *testing.T) {
 }
 
 func totals(ops, errs int64, p50, p99, maxMs float64) Totals {
-	t := Totals{Ops: ops, Errors: errs, Successes: ops - errs, Latency: Latency{P50Ms: p50, P99Ms: p99, MaxMs: maxMs}}
+	t := Totals{Counts: Counts{Ops: ops, Errors: errs}, Successes: ops - errs, Latency: Latency{P50Ms: p50, P99Ms: p99, MaxMs: maxMs}}
 	if ops > 0 {
 		t.ErrorRate = float64(errs) / float64(ops)
 	}
@@ -161,8 +161,8 @@ func sampleEvidence() *Evidence {
 		SLA: []SLACheck{{Name: "p99", Limit: 10, Unit: "ms"}, {Name: "error-rate", Limit: 0.001, Unit: "fraction"}}}
 	ev.Outcome = &Outcome{}
 	for i := range 5 {
-		iv := Interval{Index: i, Start: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i + 1), DurationS: 1,
-			Ops: 100, ByOp: map[string]int64{"create": 10, "read": 60, "refresh": 20, "delete": 10},
+		iv := Interval{Index: i, Start: start.Add(time.Duration(i) * time.Second), ElapsedS: float64(i + 1),
+			Counts: Counts{DurationS: 1, Ops: 100}, ByOp: map[string]int64{"create": 10, "read": 60, "refresh": 20, "delete": 10},
 			Latency: Latency{P50Ms: 0.2, P95Ms: 0.5, P99Ms: 1 + float64(i), MaxMs: 30}}
 		if i == 2 {
 			iv.Errors, iv.Reconnects, iv.ErrorClasses = 100, 1, map[string]int64{"timeout": 100}
