@@ -106,15 +106,8 @@ func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcon
 		if one.note != "" {
 			pre["oneSynth"] = one.note
 		}
-		if primaryErr != nil {
-			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
-		} else {
-			p := probePrimary(ctx, d.AWS, d.Dial, primary)
-			pre["primaryProbe"] = p
-			s.Printf("    primary probe: %s in %s: %s; tcp %s", p.Stack, p.Region, p.Describe, p.TCP)
-			if p.Reachable {
-				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
-			}
+		recordPrimaryProbe(ctx, s, d, primary, primaryErr, pre)
+		if primaryErr == nil {
 			// The primary as synthesized: the routing "before" (no AWS needed).
 			primaryAsm := ""
 			if one.primary {

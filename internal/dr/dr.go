@@ -148,6 +148,22 @@ func probePrimary(ctx context.Context, a AWS, dial func(context.Context, string,
 	return p
 }
 
+// recordPrimaryProbe puts the primary probe into the preflight record pre and prints it;
+// primaryErr is why cdk.json gave no primary to probe. A primary that answers is the
+// operator's to weigh: traffic moves to DR only when the activation criteria are met.
+func recordPrimaryProbe(ctx context.Context, s *procedure.Run, d Deps, primary *drcontext.Config, primaryErr error, pre map[string]any) {
+	if primaryErr != nil {
+		pre["primaryProbe"] = "not tried: " + primaryErr.Error()
+		return
+	}
+	p := probePrimary(ctx, d.AWS, d.Dial, primary)
+	pre["primaryProbe"] = p
+	s.Printf("    primary probe: %s in %s: %s; tcp %s", p.Stack, p.Region, p.Describe, p.TCP)
+	if p.Reachable {
+		s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
+	}
+}
+
 // buildValidator builds ./validate into the work dir unless a binary was given.
 func buildValidator(ctx context.Context, r drexec.Runner, repo, validator, work string) (string, error) {
 	if validator != "" {

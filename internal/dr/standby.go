@@ -62,16 +62,7 @@ func activateStandby(ctx context.Context, s *procedure.Run, j *job, cfg, primary
 			return "", err
 		}
 		pre := map[string]any{"callerIdentity": id, "standbyStack": rec, "drPosture": string(cfg.Env.Posture().Name)}
-		if primaryErr != nil {
-			pre["primaryProbe"] = "not tried: " + primaryErr.Error()
-		} else {
-			p := probePrimary(ctx, d.AWS, d.Dial, primary)
-			pre["primaryProbe"] = p
-			s.Printf("    primary probe: %s in %s: %s; tcp %s", p.Stack, p.Region, p.Describe, p.TCP)
-			if p.Reachable {
-				s.Printf("    NOTE: the primary cache accepts TCP connections: confirm the activation criteria (runbook section 5) are met before routing traffic to DR")
-			}
-		}
+		recordPrimaryProbe(ctx, s, d, primary, primaryErr, pre)
 		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
 			return "", err
 		}
