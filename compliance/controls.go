@@ -10,9 +10,11 @@ package compliance
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -178,12 +180,7 @@ func walkGuard(v any, cur ControlFinding, emit func(ControlFinding)) {
 				}
 			}
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			if p, ok := x[k].(string); ok && k == "path" {
 				if rest, ok := strings.CutPrefix(p, "/Resources/"); ok {
 					id, _, _ := strings.Cut(rest, "/")

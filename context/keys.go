@@ -2,8 +2,9 @@ package drcontext
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -58,13 +59,8 @@ func acceptedKeys() string {
 // app.Node().GetAllContext()) that is neither one of OurKeys nor the CDK's own. A near miss of
 // one of our keys (case, "_" or "-", a letter or two) gets a "did you mean".
 func UnknownKeys(received map[string]any) []Problem {
-	keys := make([]string, 0, len(received))
-	for k := range received {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var ps []Problem
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(received)) {
 		if isOurKey(k) || cdkOwned(k) {
 			continue
 		}

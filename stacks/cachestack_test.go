@@ -13,7 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/valkey-dr/valkey-dr/constructs/sessioncache"
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
@@ -70,7 +70,8 @@ func synth(t *testing.T, o synthOpts) synthesized {
 	return s
 }
 
-func synthOnce(t *testing.T, o synthOpts) synthesized {
+// load reads cdk.json's environments with o's context, as main.go does for `cdk synth`.
+func (o synthOpts) load(t *testing.T) *drcontext.Config {
 	t.Helper()
 	ctx := repotest.CDKContext(t)
 	in := drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: o.env, DrMode: o.mode}
@@ -93,6 +94,12 @@ func synthOnce(t *testing.T, o synthOpts) synthesized {
 	if o.mutate != nil {
 		o.mutate(cfg)
 	}
+	return cfg
+}
+
+func synthOnce(t *testing.T, o synthOpts) synthesized {
+	t.Helper()
+	cfg := o.load(t)
 	app := cdktest.NewApp(t)
 	s := stacks.NewCacheStack(app, cfg, stacks.WithCanary(canaryDir))
 	sw := stacks.AttachSwitch(app, cfg, s)

@@ -4,9 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/cdktest"
-	"github.com/valkey-dr/valkey-dr/internal/repotest"
 	"github.com/valkey-dr/valkey-dr/stacks"
 )
 
@@ -14,21 +13,7 @@ import (
 // does.
 func synthDNS(t *testing.T, o synthOpts) (*drcontext.Config, map[string]any) {
 	t.Helper()
-	ctx := repotest.CDKContext(t)
-	in := drcontext.Input{Environments: ctx[drcontext.KeyEnvironments], Environment: o.env, DrMode: o.mode}
-	if o.region != "" {
-		in.Region = o.region
-	}
-	if o.drill {
-		in.AllowSameRegionDrill = "true"
-	}
-	cfg, err := drcontext.Load(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.posture != "" {
-		cfg.Env.DrPosture = o.posture
-	}
+	cfg := o.load(t)
 	app := cdktest.NewApp(t)
 	s := stacks.NewDNSStack(app, cfg)
 	return cfg, cdktest.Template(t, s.Stack)

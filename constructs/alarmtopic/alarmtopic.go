@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -29,13 +28,7 @@ type Props struct {
 
 // New creates the key and the topic in scope.
 func New(scope constructs.Construct, p *Props) awssns.Topic {
-	key := awskms.NewKey(scope, jsii.String(p.KeyID), &awskms.KeyProps{
-		Description:       jsii.String(p.KeyDescription),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
-	keypolicy.LimitGrantsToAWSServices(key) // CT.KMS.PR.3
+	key := keypolicy.NewKey(scope, p.KeyID, p.KeyDescription)
 	// CloudWatch publishes alarm notifications as the service principal; it needs the key.
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowCloudWatchAlarmsToPublish"),

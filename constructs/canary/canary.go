@@ -299,13 +299,7 @@ func securityGroups(c constructs.Construct, p *Props) (awsec2.CfnSecurityGroup, 
 // logs creates the function's log group, encrypted with its own key (HIPAA.Security-
 // CloudWatchLogGroupEncrypted) and with a retention (…RetentionPeriod).
 func logs(c constructs.Construct, p *Props, stack awscdk.Stack) (awskms.Key, awslogs.LogGroup) {
-	key := awskms.NewKey(c, jsii.String("LogKey"), &awskms.KeyProps{
-		Description:       jsii.String(fmt.Sprintf("Encrypts the health canary logs of session cache %s", p.CacheName)),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
-	})
-	keypolicy.LimitGrantsToAWSServices(key) // CT.KMS.PR.3
+	key := keypolicy.NewKey(c, "LogKey", fmt.Sprintf("Encrypts the health canary logs of session cache %s", p.CacheName))
 	// CloudWatch Logs encrypts with the key as its regional service principal, for log groups
 	// of this account and region only
 	// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).

@@ -12,17 +12,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/compliance"
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	drexec "github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 // The tools' defaults (flags -cfn-lint and -guard); the tests point them at stand-ins.
@@ -91,13 +93,8 @@ func tools(o options, results []*targetResult, stdout io.Writer) (problems []str
 			lintNote = "cfn-lint SKIPPED (not installed here; required in CI)"
 		}
 	} else {
-		regions := make([]string, 0, len(byRegion))
-		for r := range byRegion {
-			regions = append(regions, r)
-		}
-		sort.Strings(regions)
 		var per []string
-		for _, region := range regions {
+		for _, region := range slices.Sorted(maps.Keys(byRegion)) {
 			ts := byRegion[region]
 			sort.Strings(ts)
 			per = append(per, fmt.Sprintf("%s %d", region, len(ts)))
