@@ -28,13 +28,19 @@ type options struct {
 
 // Flag value types with error messages that say what is accepted.
 
+// flagString is the String of a flag value type: flag.Value's contract lets the flag package
+// call String on the type's zero value, whose pointer is nil.
+func flagString[T any](v *T, format func(T) string) string {
+	if v == nil {
+		return ""
+	}
+	return format(*v)
+}
+
 type stringsFlag struct{ v *[]string }
 
 func (f stringsFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return strings.Join(*f.v, ",")
+	return flagString(f.v, func(v []string) string { return strings.Join(v, ",") })
 }
 func (f stringsFlag) Set(s string) error {
 	if strings.TrimSpace(s) == "" {
@@ -49,12 +55,7 @@ type intFlag struct {
 	min, max int
 }
 
-func (f intFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return strconv.Itoa(*f.v)
-}
+func (f intFlag) String() string { return flagString(f.v, strconv.Itoa) }
 func (f intFlag) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < f.min || n > f.max {
@@ -70,12 +71,7 @@ type durationFlag struct {
 	off bool
 }
 
-func (f durationFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return f.v.String()
-}
+func (f durationFlag) String() string { return flagString(f.v, time.Duration.String) }
 func (f durationFlag) Set(s string) error {
 	if f.off && (s == "off" || s == "0") {
 		*f.v = 0
@@ -97,12 +93,7 @@ type choiceFlag struct {
 	choices []string
 }
 
-func (f choiceFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return *f.v
-}
+func (f choiceFlag) String() string { return flagString(f.v, func(v string) string { return v }) }
 func (f choiceFlag) Set(s string) error {
 	for _, c := range f.choices {
 		if s == c {

@@ -342,10 +342,7 @@ func optDurationFlag(v *time.Duration) durationFlag { return durationFlag{v: v, 
 type fractionFlag struct{ v *float64 }
 
 func (f fractionFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*f.v, 'g', -1, 64)
+	return flagString(f.v, func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) })
 }
 func (f fractionFlag) Set(s string) error {
 	div := 1.0
@@ -367,12 +364,7 @@ type powerOfTwoFlag struct {
 	max int
 }
 
-func (f powerOfTwoFlag) String() string {
-	if f.v == nil {
-		return ""
-	}
-	return strconv.Itoa(*f.v)
-}
+func (f powerOfTwoFlag) String() string { return flagString(f.v, strconv.Itoa) }
 func (f powerOfTwoFlag) Set(s string) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > f.max || n&(n-1) != 0 {
