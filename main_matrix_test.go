@@ -3,16 +3,16 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
@@ -198,7 +198,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 		}
 	}
 	if _, ok := drAlone[movedStack+".template.json"]; !ok {
-		t.Fatalf("the one-by-one DR synth in us-west-1 wrote %v", sortedKeys(drAlone))
+		t.Fatalf("the one-by-one DR synth in us-west-1 wrote %v", slices.Sorted(maps.Keys(drAlone)))
 	}
 	want := map[string]string{}
 	for name, content := range alone {
@@ -305,7 +305,7 @@ const (
 func sameFiles(t *testing.T, gotBy string, got map[string]string, wantBy string, want map[string]string) (templates int) {
 	t.Helper()
 	together, alone := got, want
-	if g, w := sortedKeys(together), sortedKeys(alone); !reflect.DeepEqual(g, w) {
+	if g, w := slices.Sorted(maps.Keys(together)), slices.Sorted(maps.Keys(alone)); !reflect.DeepEqual(g, w) {
 		t.Fatalf("%s wrote\n  %v\n%s wrote\n  %v", gotBy, g, wantBy, w)
 	}
 	for name, want := range alone {
@@ -351,7 +351,7 @@ func TestCLISynthesis(t *testing.T) {
 			continue
 		}
 		s := &oneSynth{name: c.name, want: c.want}
-		for _, k := range sortedKeys(c.ctx) {
+		for _, k := range slices.Sorted(maps.Keys(c.ctx)) {
 			s.ctx = append(s.ctx, k+"="+c.ctx[k])
 		}
 		synths = append(synths, s)
@@ -384,7 +384,7 @@ func TestCLISynthesis(t *testing.T) {
 		return
 	}
 	// What `cdk deploy` would find: `cdk ls` of the synthesized assembly (no second synth).
-	cli := cdkCLI(t)
+	cli := repotest.CDKCLI(t)
 	var lsWG sync.WaitGroup
 	lsErr := make([]string, len(synths))
 	var fromCLI string // the runbook's DR command's assembly
@@ -445,14 +445,5 @@ func gateFiles(t *testing.T, dir string) map[string]string {
 			out[filepath.Base(m)] = string(b)
 		}
 	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

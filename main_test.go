@@ -19,23 +19,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
-func cdkCLI(t *testing.T) string {
-	t.Helper()
-	repotest.RequireNode(t)
-	cli, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cli); err != nil {
-		msg := "the pinned CDK CLI is not installed: run `make deps` (npm ci)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return cli
-}
-
 func synthCLI(t *testing.T, out string, ctx ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	return runCLI(t, []string{"synth", "--quiet", "--no-notices", "--no-version-reporting", "--output", out}, ctx...)
@@ -47,7 +30,7 @@ func runCLI(t *testing.T, args []string, ctx ...string) (stdout, stderr string, 
 	for _, c := range ctx {
 		args = append(args, "--context", c)
 	}
-	stdout, stderr, code = runCLIResult(cdkCLI(t), args)
+	stdout, stderr, code = runCLIResult(repotest.CDKCLI(t), args)
 	if code < 0 {
 		t.Fatalf("run cdk: %s", stderr)
 	}

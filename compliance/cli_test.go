@@ -23,21 +23,6 @@ import (
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
-// cli returns the pinned CDK CLI, or skips (fails under CI=true) without it.
-func cli(t *testing.T) string {
-	t.Helper()
-	repotest.RequireNode(t)
-	c := filepath.Join(repotest.RepoRoot(t), "node_modules", ".bin", "cdk")
-	if _, err := os.Stat(c); err != nil {
-		msg := "the pinned CDK CLI is not installed: run `make deps` (npm ci)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return c
-}
-
 // built holds each main package build compiles, once per test binary.
 var built struct {
 	sync.Mutex
@@ -119,7 +104,7 @@ func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) 
 		}
 		args = append(args, "--context", c)
 	}
-	cmd := exec.Command(cli(t), args...)
+	cmd := exec.Command(repotest.CDKCLI(t), args...)
 	cliSlots <- struct{}{}
 	defer func() { <-cliSlots }()
 	cmd.Dir = dir

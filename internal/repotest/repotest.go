@@ -47,7 +47,25 @@ func RequireNode(t testing.TB) {
 	if _, err := exec.LookPath("node"); err == nil {
 		return
 	}
-	msg := "no Node.js for jsii: run the tests with `make test` (npm ci installs Node 24 into node_modules and puts it on PATH)"
+	missing(t, "no Node.js for jsii: run the tests with `make test` (npm ci installs Node 24 into node_modules and puts it on PATH)")
+}
+
+// CDKCLI returns the absolute path of the pinned CDK CLI (node_modules/.bin/cdk); without it,
+// or without Node, the test fails (CI=true) or skips.
+func CDKCLI(t testing.TB) string {
+	t.Helper()
+	RequireNode(t)
+	cli := filepath.Join(RepoRoot(t), "node_modules", ".bin", "cdk")
+	if _, err := os.Stat(cli); err != nil {
+		missing(t, "the pinned CDK CLI is not installed: run `make deps` (npm ci)")
+	}
+	return cli
+}
+
+// missing ends a test whose prerequisite is missing: a failure in CI, where every
+// prerequisite is installed, a loud skip elsewhere.
+func missing(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
 		t.Fatal(msg)
 	}
