@@ -122,6 +122,21 @@ func synthIn(t *testing.T, dir string, ctx ...string) (output string, code int) 
 
 var goStackTrace = regexp.MustCompile(`(?m)^goroutine \d+|^panic:|\.go:\d+ \+0x`)
 
+// synthFails runs the gate's synth of prod's DR stack in proj: it must fail, saying each of want.
+func synthFails(t *testing.T, proj string, want ...string) string {
+	t.Helper()
+	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
+	if code == 0 {
+		t.Fatalf("cdk synth exited 0:\n%s", out)
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	return out
+}
+
 func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
 	t.Parallel() // CLI processes only: this test binary never starts jsii
 	// Layer 1. The rules would catch this too (VDR-007), but an operator gets the earlier,
@@ -132,15 +147,7 @@ func TestCLIContextValidationRefusesProdWithoutCMKBeforeTheRules(t *testing.T) {
 		region := envs["prod"].(map[string]any)["regions"].(map[string]any)["us-west-2"].(map[string]any)
 		delete(region, "kmsKeyArn")
 	})
-	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
-	if code == 0 {
-		t.Fatalf("cdk synth exited 0:\n%s", out)
-	}
-	for _, want := range []string{"environments.prod.regions.us-west-2.kmsKeyArn", "customer-managed", "Nothing was synthesized"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
+	out := synthFails(t, proj, "environments.prod.regions.us-west-2.kmsKeyArn", "customer-managed", "Nothing was synthesized")
 	if strings.Contains(out, "VDR-") {
 		t.Errorf("the rules ran although context validation failed:\n%s", out)
 	}
@@ -206,15 +213,7 @@ func TestCLIGateKeepsTheBuiltInCloudFormationValidation(t *testing.T) {
 	t.Parallel() // CLI processes only: this test binary never starts jsii
 	app := build(t, "./compliance/testdata/brokenapp")
 	proj := project(t, app+" -break cfn-schema", nil)
-	out, code := synthIn(t, proj, "environment=prod", "drMode=stateless")
-	if code == 0 {
-		t.Fatalf("the gate's cdk synth exited 0 on a property CloudFormation does not have:\n%s", out)
-	}
-	for _, want := range []string{"SnapshotRetentionDays", "CloudFormation Validate", "ValkeyDr-prod-us-west-2-dr/SessionCache/Cache"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
+	out := synthFails(t, proj, "SnapshotRetentionDays", "CloudFormation Validate", "ValkeyDr-prod-us-west-2-dr/SessionCache/Cache")
 	if strings.Contains(out, "VDR-") || strings.Contains(out, "AwsSolutions-") {
 		t.Errorf("a rule of ours or of cdk-nag fired too: the defect is not one only the built-in validation sees:\n%s", out)
 	}
