@@ -432,25 +432,28 @@ func TestActivateSeamRouteForce(t *testing.T) {
 			t.Fatalf("auto created %d schedules:\n%s", len(e.sw.creates), e.out.String())
 		}
 	})
-	t.Run("a failed validation requests nothing", func(t *testing.T) {
-		e := newEnv(t, activationScript(deployOK, validatorBad)...)
-		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
-		_, err := Activate(context.Background(), e.opts.activate(), e.deps)
-		wantErr(t, err, 1, "validation failed")
-		if len(e.sw.creates) != 0 {
-			t.Fatal("a failed validation requested failover")
-		}
-	})
-	t.Run("a canary publishing 0 holds the request", func(t *testing.T) {
-		e := newEnv(t, activationScript(deployOK, validatorOK)...)
-		e.sw.success = [][]float64{{0, 0}}
-		e.opts.Region, e.opts.Route = "us-west-2", RouteForce
-		_, err := Activate(context.Background(), e.opts.activate(), e.deps)
-		wantErr(t, err, 1, "routing NOT released: the canary gc-sessions-canary in us-west-2 publishes Success 0")
-		if len(e.sw.creates) != 0 {
-			t.Fatal("failover requested with a failing canary")
-		}
-	})
+	// Force requests failover only when both gates pass: a failed validation or a canary
+	// that does not publish 1 fails the activation with no request made.
+	for _, tc := range []struct {
+		name      string
+		validator drexec.Step
+		success   [][]float64 // the canary's Success data
+		want      string
+	}{
+		{"a failed validation requests nothing", validatorBad, [][]float64{{1}}, "validation failed"},
+		{"a canary publishing 0 holds the request", validatorOK, [][]float64{{0, 0}}, "routing NOT released: the canary gc-sessions-canary in us-west-2 publishes Success 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, activationScript(deployOK, tc.validator)...)
+			e.sw.success = tc.success
+			e.opts.Region, e.opts.Route = "us-west-2", RouteForce
+			_, err := Activate(context.Background(), e.opts.activate(), e.deps)
+			wantErr(t, err, 1, tc.want)
+			if len(e.sw.creates) != 0 {
+				t.Fatal("failover requested although a gate failed")
+			}
+		})
+	}
 	t.Run("a bad --route is a usage error before anything runs", func(t *testing.T) {
 		e := newEnv(t)
 		e.opts.Region, e.opts.Route = "us-west-2", "always"
