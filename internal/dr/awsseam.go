@@ -104,51 +104,36 @@ func loadConfig(ctx context.Context, region string) (aws.Config, error) {
 	return cfg, nil
 }
 
+// regional makes one of AWS's client constructors: the shared configuration loaded for the
+// region the caller names, then the service's client of it.
+func regional[API any](newClient func(aws.Config) API) func(ctx context.Context, region string) (API, error) {
+	return func(ctx context.Context, region string) (API, error) {
+		cfg, err := loadConfig(ctx, region)
+		if err != nil {
+			var none API
+			return none, err
+		}
+		return newClient(cfg), nil
+	}
+}
+
 func (a *AWS) defaults() {
 	if a.CloudWatch == nil {
-		a.CloudWatch = func(ctx context.Context, region string) (CloudWatchAPI, error) {
-			cfg, err := loadConfig(ctx, region)
-			if err != nil {
-				return nil, err
-			}
-			return cloudwatch.NewFromConfig(cfg), nil
-		}
+		a.CloudWatch = regional(func(cfg aws.Config) CloudWatchAPI { return cloudwatch.NewFromConfig(cfg) })
 	}
 	if a.Route53 == nil {
-		a.Route53 = func(ctx context.Context) (Route53API, error) {
-			cfg, err := loadConfig(ctx, "us-east-1")
-			if err != nil {
-				return nil, err
-			}
-			return route53.NewFromConfig(cfg), nil
-		}
+		// Route 53's API is global, served from us-east-1.
+		route53In := regional(func(cfg aws.Config) Route53API { return route53.NewFromConfig(cfg) })
+		a.Route53 = func(ctx context.Context) (Route53API, error) { return route53In(ctx, "us-east-1") }
 	}
 	if a.STS == nil {
-		a.STS = func(ctx context.Context, region string) (STSAPI, error) {
-			cfg, err := loadConfig(ctx, region)
-			if err != nil {
-				return nil, err
-			}
-			return newRegionalSTS(cfg), nil
-		}
+		a.STS = regional(func(cfg aws.Config) STSAPI { return newRegionalSTS(cfg) })
 	}
 	if a.CloudFormation == nil {
-		a.CloudFormation = func(ctx context.Context, region string) (CloudFormationAPI, error) {
-			cfg, err := loadConfig(ctx, region)
-			if err != nil {
-				return nil, err
-			}
-			return cloudformation.NewFromConfig(cfg), nil
-		}
+		a.CloudFormation = regional(func(cfg aws.Config) CloudFormationAPI { return cloudformation.NewFromConfig(cfg) })
 	}
 	if a.Scheduler == nil {
-		a.Scheduler = func(ctx context.Context, region string) (SchedulerAPI, error) {
-			cfg, err := loadConfig(ctx, region)
-			if err != nil {
-				return nil, err
-			}
-			return scheduler.NewFromConfig(cfg), nil
-		}
+		a.Scheduler = regional(func(cfg aws.Config) SchedulerAPI { return scheduler.NewFromConfig(cfg) })
 	}
 	if a.Sleep == nil {
 		a.Sleep = func(ctx context.Context, d time.Duration) error {
