@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/valkey-io/valkey-go"
-
 	"github.com/valkey-dr/valkey-dr/validate/report"
 	"github.com/valkey-dr/valkey-dr/validate/valkeyclient"
 )
@@ -31,17 +29,10 @@ func checkCleanup(ctx context.Context, e *Env) report.Result {
 		if len(own) == 0 {
 			return nil
 		}
-		cmds := make(valkey.Commands, 0, len(own))
-		for _, k := range own {
-			cmds = append(cmds, c.B().Del().Key(k).Build())
-		}
-		for i, r := range c.DoMulti(ctx, cmds...) {
-			n, err := r.AsInt64()
-			if err != nil {
-				return err
-			}
-			deleted += int(n)
-			e.deleted(own[i])
+		n, err := valkeyclient.DeleteKeysEach(ctx, c, own, e.deleted)
+		deleted += n
+		if err != nil {
+			return err
 		}
 		own = nil
 		return nil

@@ -153,17 +153,8 @@ func checkSessions(ctx context.Context, e *Env) report.Result {
 
 	// 4. delete (own keys only) and 5. verify gone
 	if err := phase("delete", func(ctx context.Context) error {
-		cmds := make(valkey.Commands, 0, n)
-		for _, k := range keys {
-			cmds = append(cmds, c.B().Del().Key(k).Build())
-		}
-		for i, r := range c.DoMulti(ctx, cmds...) {
-			if err := r.Error(); err != nil {
-				return err
-			}
-			e.deleted(keys[i])
-		}
-		return nil
+		_, err := valkeyclient.DeleteKeysEach(ctx, c, keys, e.deleted)
+		return err
 	}); err != nil {
 		return fail(err, "delete sessions")
 	}

@@ -50,17 +50,27 @@ func ScanPrefixOn(ctx context.Context, c valkey.Client, addrs []string, pattern 
 // DeleteKeys deletes keys of this run, one DEL per key (they may sit in different slots), and
 // returns how many existed.
 func DeleteKeys(ctx context.Context, c valkey.Client, keys []string) (int, error) {
+	return DeleteKeysEach(ctx, c, keys, nil)
+}
+
+// DeleteKeysEach is DeleteKeys that also calls gone (when not nil) with each key whose DEL was
+// answered, in order, up to the first error: a caller that tracks which keys may still exist
+// learns which ones a failed pipeline did delete.
+func DeleteKeysEach(ctx context.Context, c valkey.Client, keys []string, gone func(key string)) (int, error) {
 	cmds := make(valkey.Commands, 0, len(keys))
 	for _, k := range keys {
 		cmds = append(cmds, c.B().Del().Key(k).Build())
 	}
 	n := 0
-	for _, r := range c.DoMulti(ctx, cmds...) {
+	for i, r := range c.DoMulti(ctx, cmds...) {
 		d, err := r.AsInt64()
 		if err != nil {
 			return n, err
 		}
 		n += int(d)
+		if gone != nil {
+			gone(keys[i])
+		}
 	}
 	return n, nil
 }
