@@ -211,13 +211,7 @@ func dnsStep(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Confi
 		if err != nil {
 			return "", err
 		}
-		log := procedure.NewLog(s.Stdout)
-		cmd.Stdout, cmd.Stderr = log, log
-		s.Printf("    %s", cmd)
-		res, err := s.Runner().Run(ctx, cmd)
-		if werr := s.Bundle.WriteFile(evidence.FileDNSDeployLog, log.Bytes()); werr != nil && err == nil {
-			err = werr
-		}
+		res, err := runLogged(ctx, s, cmd, evidence.FileDNSDeployLog)
 		if err != nil {
 			return "", err
 		}

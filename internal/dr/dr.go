@@ -224,6 +224,20 @@ func gatedSynth(ctx context.Context, s *procedure.Run, repo string, cfg *drconte
 	return nil
 }
 
+// runLogged runs cmd with its output on the terminal and in the bundle as file, written
+// whatever the outcome (a failed command's log is the evidence of why); an error writing it
+// is the run's error when the command itself ran.
+func runLogged(ctx context.Context, s *procedure.Run, cmd drexec.Cmd, file string) (drexec.Result, error) {
+	log := procedure.NewLog(s.Stdout)
+	cmd.Stdout, cmd.Stderr = log, log
+	s.Printf("    %s", cmd)
+	res, err := s.Runner().Run(ctx, cmd)
+	if werr := s.Bundle.WriteFile(file, log.Bytes()); werr != nil && err == nil {
+		err = werr
+	}
+	return res, err
+}
+
 // deploy runs cdk deploy with its output on the terminal and in the returned log, then loads
 // the outputs file it must have written.
 func deploy(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (map[string]string, []byte, error) {

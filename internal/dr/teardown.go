@@ -261,13 +261,7 @@ func teardown(ctx context.Context, s *procedure.Run, j *job, o TeardownOptions, 
 			t := drexec.StackOf(cfg)
 			t.Stack, t.Select = dns, drcontext.StackDNS
 			cmd := drexec.CDK{Repo: j.Repo}.Destroy(t, filepath.Join(s.Work, "cdk.out.dns"))
-			log := procedure.NewLog(s.Stdout)
-			cmd.Stdout, cmd.Stderr = log, log
-			s.Printf("    %s", cmd)
-			res, err := r.Run(ctx, cmd)
-			if werr := s.Bundle.WriteFile(evidence.FileDestroyDNSLog, log.Bytes()); werr != nil && err == nil {
-				err = werr
-			}
+			res, err := runLogged(ctx, s, cmd, evidence.FileDestroyDNSLog)
 			if err != nil {
 				return "", err
 			}
@@ -276,13 +270,7 @@ func teardown(ctx context.Context, s *procedure.Run, j *job, o TeardownOptions, 
 			}
 		}
 		cmd := drexec.CDK{Repo: j.Repo}.Destroy(drexec.StackOf(cfg), filepath.Join(s.Work, "cdk.out"))
-		log := procedure.NewLog(s.Stdout)
-		cmd.Stdout, cmd.Stderr = log, log
-		s.Printf("    %s", cmd)
-		res, err := r.Run(ctx, cmd)
-		if werr := s.Bundle.WriteFile(evidence.FileDestroyLog, log.Bytes()); werr != nil && err == nil {
-			err = werr
-		}
+		res, err := runLogged(ctx, s, cmd, evidence.FileDestroyLog)
 		if err != nil {
 			return "", err
 		}
