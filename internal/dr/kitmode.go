@@ -31,6 +31,26 @@ func kitStack(k *drkit.Kit, cfg *drcontext.Config) (drkit.Stack, error) {
 	return st, nil
 }
 
+// kitDeployCmd deploys stack (cfg's, or its DNS stack) from the kit's assembly of cfg's
+// region x drMode, which holds both, run in the kit's directory.
+func kitDeployCmd(j *job, cfg *drcontext.Config, stack, outputsFile string) (drexec.Cmd, error) {
+	st, err := kitStack(j.kit, cfg)
+	if err != nil {
+		return drexec.Cmd{}, err
+	}
+	return drexec.CDK{Repo: j.kit.Dir}.DeployAssembly(j.kit.Path(st.Assembly), stack, outputsFile, j.approval, filepath.Dir(outputsFile)), nil
+}
+
+// kitReadStack is stack (cfg's, or its DNS stack) as the kit's assembly of cfg's region x
+// drMode holds it.
+func kitReadStack(k *drkit.Kit, cfg *drcontext.Config, stack string) (*assembly.Stack, error) {
+	st, err := kitStack(k, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return assembly.ReadStack(k.Path(st.Assembly), stack)
+}
+
 // kitPrereqs runs the kit's scripts/prereqs for Node 24 and the pinned CDK CLI, which the kit
 // carries (node_modules: nothing is fetched; off linux-x64 the runner's own Node 24; an
 // older kit without node_modules gets npm ci); no Go is asked for.
@@ -54,11 +74,7 @@ func kitPrereqs(ctx context.Context, s *procedure.Run, k *drkit.Kit) error {
 func deployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
 	switch {
 	case j.kit != nil:
-		st, err := kitStack(j.kit, cfg)
-		if err != nil {
-			return drexec.Cmd{}, err
-		}
-		return drexec.CDK{Repo: j.kit.Dir}.DeployAssembly(j.kit.Path(st.Assembly), st.Stack, outputsFile, j.approval, filepath.Dir(outputsFile)), nil
+		return kitDeployCmd(j, cfg, cfg.StackID(), outputsFile)
 	case asm != "":
 		// From the work directory: no cdk.json there, so the CLI runs no build step.
 		return drexec.CDK{Repo: j.Repo}.DeployAssembly(asm, cfg.StackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
@@ -72,11 +88,7 @@ func deployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (
 func dnsDeployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string) (drexec.Cmd, error) {
 	switch {
 	case j.kit != nil:
-		st, err := kitStack(j.kit, cfg)
-		if err != nil {
-			return drexec.Cmd{}, err
-		}
-		return drexec.CDK{Repo: j.kit.Dir}.DeployAssembly(j.kit.Path(st.Assembly), cfg.DNSStackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
+		return kitDeployCmd(j, cfg, cfg.DNSStackID(), outputsFile)
 	case asm != "" && hasStack(asm, cfg.DNSStackID()):
 		return drexec.CDK{Repo: j.Repo}.DeployAssembly(asm, cfg.DNSStackID(), outputsFile, j.approval, filepath.Dir(outputsFile)), nil
 	}
@@ -91,11 +103,7 @@ func dnsDeployCmd(j *job, cfg *drcontext.Config, asm, outputsFile, outDir string
 func dnsAssembly(j *job, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
 	switch {
 	case j.kit != nil:
-		st, err := kitStack(j.kit, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return assembly.ReadStack(j.kit.Path(st.Assembly), cfg.DNSStackID())
+		return kitReadStack(j.kit, cfg, cfg.DNSStackID())
 	case asm != "" && hasStack(asm, cfg.DNSStackID()):
 		return assembly.ReadStack(asm, cfg.DNSStackID())
 	}
@@ -128,11 +136,7 @@ func primaryAssembly(ctx context.Context, r drexec.Runner, j *job, cfg *drcontex
 func deployedAssembly(j *job, work, asm string, cfg *drcontext.Config) (*assembly.Stack, error) {
 	switch {
 	case j.kit != nil:
-		st, err := kitStack(j.kit, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return assembly.ReadStack(j.kit.Path(st.Assembly), st.Stack)
+		return kitReadStack(j.kit, cfg, cfg.StackID())
 	case asm != "":
 		return assembly.ReadStack(asm, cfg.StackID())
 	}
