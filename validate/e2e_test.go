@@ -91,13 +91,16 @@ func tlsArgs(s *valkeytest.Server, user string) []string {
 
 func pw(p string) map[string]string { return map[string]string{"VALKEY_PASSWORD": p} }
 
+// asApp is a run against s as the application user with its password, over TLS: the run that
+// should pass, so a test states only its own arguments (more) and what it does to the server.
+func asApp(s *valkeytest.Server, more ...string) invocation {
+	return invocation{args: append(tlsArgs(s, valkeytest.AppUser), more...), env: pw(valkeytest.AppPassword)}
+}
+
 func TestStandaloneTLSAllPass(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
-	res := validate(t, invocation{
-		args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port), "--dns-name", "localhost"),
-		env:  pw(valkeytest.AppPassword),
-	})
+	res := validate(t, asApp(s, "--reader-port", strconv.Itoa(s.Port), "--dns-name", "localhost"))
 	// The reader port is the primary port here: the reader-path checks have nothing to read.
 	assertAllPass(t, res, "reader-tcp", "reader-tls", "reader")
 	if n := valkeytest.DBSize(t, s); n != 0 {
@@ -110,10 +113,7 @@ func TestStandaloneTLSAllPass(t *testing.T) {
 func TestClusterTLSAllPass(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
-	res := validate(t, invocation{
-		args: append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--dns-name", "localhost"),
-		env:  pw(valkeytest.AppPassword),
-	})
+	res := validate(t, asApp(c.Nodes[0], "--dns-name", "localhost"))
 	assertAllPass(t, res)
 	cm := res.check(t, "cluster-mode")
 	if !strings.Contains(cm.Detail, "cluster client over 3 node(s)") {

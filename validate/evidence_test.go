@@ -59,8 +59,8 @@ func TestPasswordNeverWritten(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
 	for name, inv := range map[string]invocation{
-		"a passing run, text": {args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port)), env: pw(valkeytest.AppPassword)},
-		"a passing run, json": {args: append(tlsArgs(s, valkeytest.AppUser), "--format", "json"), env: pw(valkeytest.AppPassword)},
+		"a passing run, text": asApp(s, "--reader-port", strconv.Itoa(s.Port)),
+		"a passing run, json": asApp(s, "--format", "json"),
 		"a wrong password":    {args: tlsArgs(s, valkeytest.AppUser), env: pw(valkeytest.AppPassword + "-wrong")},
 		"a NOPERM failure":    {args: tlsArgs(s, valkeytest.ReadOnlyUser), env: pw(valkeytest.ReadOnlyPassword)},
 	} {
@@ -92,7 +92,7 @@ func TestPasswordNeverWritten(t *testing.T) {
 func TestEvidenceFiles(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
-	res := validate(t, invocation{args: append(tlsArgs(s, valkeytest.AppUser), "--reader-port", strconv.Itoa(s.Port), "--quiet"), env: pw(valkeytest.AppPassword)})
+	res := validate(t, asApp(s, "--reader-port", strconv.Itoa(s.Port), "--quiet"))
 	assertAllPass(t, res, "dns-names")
 	r := res.report
 	if r.SchemaVersion != report.SchemaVersion || r.Tool.Name != toolName || r.Tool.Version == "" || r.RunID == "" ||

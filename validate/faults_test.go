@@ -184,15 +184,13 @@ func TestDNSNameThroughCNAMEChain(t *testing.T) {
 func TestNodeKilledMidRun(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	c := valkeytest.StartCluster(t, valkeytest.Options{TLS: true})
-	res := validate(t, invocation{
-		args: append(tlsArgs(c.Nodes[0], valkeytest.AppUser), "--timeout", "4s"),
-		env:  pw(valkeytest.AppPassword),
-		beforeCheck: func(name string) {
-			if name == "session-lifecycle" {
-				c.Nodes[2].Kill()
-			}
-		},
-	})
+	inv := asApp(c.Nodes[0], "--timeout", "4s")
+	inv.beforeCheck = func(name string) {
+		if name == "session-lifecycle" {
+			c.Nodes[2].Kill()
+		}
+	}
+	res := validate(t, inv)
 	// 4 s run deadline + cleanup's grace; never a hang. The dead node's slots answer
 	// "connection refused" (or CLUSTERDOWN once the others notice); both are retried until
 	// the deadline, then reported.
@@ -211,18 +209,16 @@ func TestNodeKilledMidRun(t *testing.T) {
 func TestNodePausedMidRun(t *testing.T) {
 	t.Parallel() // own servers and ports (issue 14): these tests mostly wait
 	s := valkeytest.StartStandalone(t, valkeytest.Options{TLS: true})
-	res := validate(t, invocation{
-		args: append(tlsArgs(s, valkeytest.AppUser), "--timeout", "3s"),
-		env:  pw(valkeytest.AppPassword),
-		beforeCheck: func(name string) {
-			switch name {
-			case "set-get":
-				s.Pause()
-			case "cleanup":
-				s.Resume()
-			}
-		},
-	})
+	inv := asApp(s, "--timeout", "3s")
+	inv.beforeCheck = func(name string) {
+		switch name {
+		case "set-get":
+			s.Pause()
+		case "cleanup":
+			s.Resume()
+		}
+	}
+	res := validate(t, inv)
 	wantFail(t, res, "set-get", "timeout", 6*time.Second, "no answer before the deadline")
 }
 
@@ -233,7 +229,7 @@ func TestOutOfMemory(t *testing.T) {
 	valkeytest.Do(t, s, "DEBUG", "POPULATE", "30000", "foreign", "100")
 	admin := adminClient(t, s)
 	before, digestBefore := dataset(t, admin)
-	res := validate(t, invocation{args: tlsArgs(s, valkeytest.AppUser), env: pw(valkeytest.AppPassword)})
+	res := validate(t, asApp(s))
 	wantFail(t, res, "set-get", "oom", 3*time.Second, "OOM", "could not free memory", "the write was refused")
 	if after, digestAfter := dataset(t, admin); after != before || digestAfter != digestBefore {
 		t.Errorf("DBSIZE %d -> %d, digest %s -> %s: the run changed the data", before, after, digestBefore, digestAfter)
@@ -284,10 +280,7 @@ func TestForeignKeysUntouched(t *testing.T) {
 				replicaCaughtUp(t, admin)
 			}
 			before, digestBefore := dataset(t, admin)
-			res := validate(t, invocation{
-				args: append(tlsArgs(srv, valkeytest.AppUser), "--sessions", "64", "--reader-port", strconv.Itoa(reader), "--dns-name", "localhost"),
-				env:  pw(valkeytest.AppPassword),
-			})
+			res := validate(t, asApp(srv, "--sessions", "64", "--reader-port", strconv.Itoa(reader), "--dns-name", "localhost"))
 			assertAllPass(t, res)
 			if mode == "serverless" {
 				// And the run's own writes and deletes have reached it before "after".
