@@ -36,13 +36,21 @@ var (
 	dnsDeployOK = drexec.Step{Match: "bin/cdk deploy " + drStack + "-dns"}
 )
 
-func TestActivateSeamHappyPath(t *testing.T) {
+// activated is a stateless activation in us-west-2 that passes, for the tests that read what
+// it did.
+func activated(t *testing.T) (*env, *Result) {
+	t.Helper()
 	e := newEnv(t, activationScript(deployOK, validatorOK)...)
 	e.opts.Region = "us-west-2"
 	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, e.out.String())
 	}
+	return e, res
+}
+
+func TestActivateSeamHappyPath(t *testing.T) {
+	e, res := activated(t)
 	work := res.Run.Work
 	want := []string{
 		// SDK calls (awsseam_fakes_test.go): the identity check at the DR region's regional STS

@@ -79,12 +79,7 @@ func TestProductionRefusesWithoutWhoAndWhy(t *testing.T) {
 }
 
 func TestActivationBundleIsSignedRecordsWhoAndIsArchived(t *testing.T) {
-	e := newEnv(t, activationScript(deployOK, validatorOK)...)
-	e.opts.Region = "us-west-2"
-	res, err := Activate(context.Background(), e.opts.activate(), e.deps)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, e.out.String())
-	}
+	e, res := activated(t)
 	c, err := evidence.ReadBundle(res.Evidence.Tarball)
 	if err != nil {
 		t.Fatal(err)

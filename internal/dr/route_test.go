@@ -423,11 +423,7 @@ func TestActivateSeamRouteForce(t *testing.T) {
 		}
 	})
 	t.Run("auto leaves routing to the health checks", func(t *testing.T) {
-		e := newEnv(t, activationScript(deployOK, validatorOK)...)
-		e.opts.Region = "us-west-2"
-		if _, err := Activate(context.Background(), e.opts.activate(), e.deps); err != nil {
-			t.Fatal(err)
-		}
+		e, _ := activated(t)
 		if len(e.sw.creates) != 0 || !strings.Contains(e.out.String(), "routing: --route=auto: leave it to the health checks") {
 			t.Fatalf("auto created %d schedules:\n%s", len(e.sw.creates), e.out.String())
 		}
