@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"io"
-	"path/filepath"
 
-	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
@@ -47,13 +45,9 @@ func kitSigner(ctx context.Context, repo, env, keyFile string, stdout io.Writer)
 	if env == "" {
 		return nil, nil // Build refuses with the message naming --env
 	}
-	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
+	envs, err := drkit.Environments(repo)
 	if err != nil {
-		return nil, procedure.Usagef("%v", err)
-	}
-	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
-	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was built.", err)
+		return nil, err
 	}
 	if e, ok := envs[env]; ok && e.Evidence.SigningKeyArn != "" {
 		s, err := evidence.NewKMSSigner(ctx, e.Evidence.SigningKeyArn)

@@ -49,6 +49,20 @@ type Built struct {
 	Manifest Manifest
 }
 
+// Environments are the environments of the repository's cdk.json, as a kit is built from
+// them; a problem is a usage error (nothing is built).
+func Environments(repo string) (map[string]drcontext.Environment, error) {
+	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
+	if err != nil {
+		return nil, procedure.Usagef("%v", err)
+	}
+	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
+	if err != nil {
+		return nil, procedure.Usagef("%v\nNothing was built.", err)
+	}
+	return envs, nil
+}
+
 // Build makes the kit of one environment: for every region of the environment and every
 // drMode cdk.json accepts there, `cdk synth` through the pinned CLI — the CDK app runs the
 // compliance gate (cdk-nag + VDR rules) as part of its synth, so an assembly exists only if
@@ -73,13 +87,9 @@ func Build(ctx context.Context, o BuildOptions) (*Built, error) {
 	if err := runtimeReady(repo); err != nil {
 		return nil, err
 	}
-	raw, err := drcontext.ReadFile(filepath.Join(repo, drcontext.FileName))
+	envs, err := Environments(repo)
 	if err != nil {
-		return nil, procedure.Usagef("%v", err)
-	}
-	envs, err := drcontext.Environments(raw[drcontext.KeyEnvironments])
-	if err != nil {
-		return nil, procedure.Usagef("%v\nNothing was built.", err)
+		return nil, err
 	}
 	env, ok := envs[o.Environment]
 	if !ok {
