@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/valkey-dr/valkey-dr/internal/buildinfo"
-	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
 
 // drctl --version (issue 26, must-have 7): the version, the commit and whether the tree was
@@ -85,12 +84,7 @@ func TestJSONResults(t *testing.T) {
 		}
 	})
 	t.Run("a drill and the verify of its bundle", func(t *testing.T) {
-		if _, _, err := localvalkey.Binaries(); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%v; install with: %s", err, localvalkey.InstallHint)
-			}
-			t.Skip(err)
-		}
+		needValkey(t)
 		isolate(t)
 		outDir := t.TempDir()
 		key := filepath.Join(t.TempDir(), "drill.key")

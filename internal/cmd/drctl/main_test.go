@@ -122,18 +122,25 @@ func inSession(sid int) []string {
 	return found
 }
 
-// TestInterruptedDrillLeavesNoProcess starts real drills and interrupts them: with SIGINT once
-// the stand-in is kept running (its normal end: exit 0), with SIGTERM while the stand-in is
-// still starting (exit 143), and with SIGHUP after its terminal went away (writes fail with
-// EPIPE). Either way no process the drill started survives, and neither do its files (the
-// stand-in's directory lives in a private TMPDIR that must end up empty).
-func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
+// needValkey skips a test that starts real valkey-servers where none is installed; in CI,
+// where it must be, that fails the test instead.
+func needValkey(t *testing.T) {
+	t.Helper()
 	if _, _, err := localvalkey.Binaries(); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%v; install with: %s", err, localvalkey.InstallHint)
 		}
 		t.Skip(err)
 	}
+}
+
+// TestInterruptedDrillLeavesNoProcess starts real drills and interrupts them: with SIGINT once
+// the stand-in is kept running (its normal end: exit 0), with SIGTERM while the stand-in is
+// still starting (exit 143), and with SIGHUP after its terminal went away (writes fail with
+// EPIPE). Either way no process the drill started survives, and neither do its files (the
+// stand-in's directory lives in a private TMPDIR that must end up empty).
+func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
+	needValkey(t)
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc")
 	}

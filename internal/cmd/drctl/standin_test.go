@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill"
-	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
 )
 
 // make stand-in (issue 26, must-have 6): the stand-in prints bin/validate commands with every
@@ -20,12 +19,7 @@ import (
 // in any printed line; SIGINT (its normal end: exit 0) stops every server and removes its
 // directory (password file, CA, the servers' files).
 func TestStandInPrintsAProbeThatPassesAndCtrlCCleansUp(t *testing.T) {
-	if _, _, err := localvalkey.Binaries(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v; install with: %s", err, localvalkey.InstallHint)
-		}
-		t.Skip(err)
-	}
+	needValkey(t)
 	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("needs /proc")
 	}
