@@ -223,16 +223,7 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 				// Let drctl hit the closed pipe before the signal (it prints on the way out).
 				time.Sleep(100 * time.Millisecond)
 			}
-			if err := cmd.Process.Signal(tc.sig); err != nil {
-				t.Fatal(err)
-			}
-			waitErr := make(chan error, 1)
-			go func() { waitErr <- cmd.Wait() }()
-			select {
-			case <-waitErr:
-			case <-time.After(30 * time.Second):
-				t.Fatal("drctl did not exit within 30s of the signal")
-			}
+			signalAndWait(t, cmd, tc.sig)
 			<-done
 			pr.Close()
 			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode {
@@ -309,4 +300,20 @@ func startInSession(t *testing.T, tmp string, args ...string) (*exec.Cmd, *os.Fi
 		}
 	})
 	return cmd, pr
+}
+
+// signalAndWait signals drctl (started by startInSession) and waits for it to exit: 30s is
+// far more than stopping its servers takes, so a drctl still running has hung.
+func signalAndWait(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case <-waitErr:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("drctl %s did not exit within 30s of %v", cmd.Args[1], sig)
+	}
 }

@@ -105,16 +105,7 @@ wait:
 	if len(before) != 2 {
 		t.Fatalf("before Ctrl-C: valkey-servers %v, want the primary and its replica", before)
 	}
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	select {
-	case <-waitErr:
-	case <-time.After(30 * time.Second):
-		t.Fatal("drctl stand-in did not exit within 30s of SIGINT")
-	}
+	signalAndWait(t, cmd, syscall.SIGINT)
 	for l := range lines {
 		out.WriteString(l + "\n")
 	}
