@@ -35,6 +35,29 @@ func tarball(t *testing.T, dir, top string, files map[string]string) string {
 	return p
 }
 
+// kitManifest is a kit's manifest.json for prod built at createdAt, with no stacks or tools:
+// only cdk.json, whose SHA256 (hex) is cdkSum.
+func kitManifest(createdAt, cdkSum string) string {
+	return `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"` + createdAt + `","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
+		`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + cdkSum + `"}}`
+}
+
+// kitSignature is the signature.json of manifest m, signed by the local key in keyFile
+// (created when missing).
+func kitSignature(t *testing.T, m, keyFile string) string {
+	t.Helper()
+	s, _, err := evidence.LoadOrCreateLocalKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := evidence.SignManifest(context.Background(), s, []byte(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(sig)
+	return string(b)
+}
+
 // A kit that is unsigned, signed by a key this machine does not trust, or whose file differs
 // from its signed manifest is refused before anything runs: exit 2, the reason named, no
 // evidence, nothing extracted.
@@ -42,24 +65,8 @@ func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 	isolate(t)
 	const top = "valkey-dr-kit-prod-0123456789ab"
 	evil := `{"app":"evil"}`
-	manifest := func(cdkSum string) string {
-		return `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"x","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
-			`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + cdkSum + `"}}`
-	}
 	sum := sha256.Sum256([]byte(evil))
-	good := manifest(hex.EncodeToString(sum[:]))
-	signed := func(t *testing.T, m string, keyFile string) string {
-		s, _, err := evidence.LoadOrCreateLocalKey(keyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig, err := evidence.SignManifest(context.Background(), s, []byte(m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(sig)
-		return string(b)
-	}
+	good := kitManifest("x", hex.EncodeToString(sum[:]))
 	trustedKey := filepath.Join(t.TempDir(), "trusted.key")
 	for name, tc := range map[string]struct {
 		files func(t *testing.T) map[string]string
@@ -69,11 +76,11 @@ func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 			return map[string]string{"manifest.json": good, "cdk.json": evil}
 		}, "unsigned: the kit has no signature.json"},
 		"a kit whose manifest matches its files, signed by an untrusted key": {func(t *testing.T) map[string]string {
-			return map[string]string{"manifest.json": good, "cdk.json": evil, "signature.json": signed(t, good, filepath.Join(t.TempDir(), "other.key"))}
+			return map[string]string{"manifest.json": good, "cdk.json": evil, "signature.json": kitSignature(t, good, filepath.Join(t.TempDir(), "other.key"))}
 		}, "untrusted-key: signed by ed25519:SHA256:"},
 		"a trusted signature, a file that differs": {func(t *testing.T) map[string]string {
-			m := manifest(strings.Repeat("0", 64))
-			return map[string]string{"manifest.json": m, "cdk.json": evil, "signature.json": signed(t, m, trustedKey)}
+			m := kitManifest("x", strings.Repeat("0", 64))
+			return map[string]string{"manifest.json": m, "cdk.json": evil, "signature.json": kitSignature(t, m, trustedKey)}
 		}, "cdk.json: SHA256 "},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -135,21 +142,12 @@ func TestActivateRefusesAnOldKit(t *testing.T) {
 	const top = "valkey-dr-kit-prod-0123456789ab"
 	cdk := `{"app":"x"}`
 	sum := sha256.Sum256([]byte(cdk))
-	m := `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"2020-01-01T00:00:00Z","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
-		`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + hex.EncodeToString(sum[:]) + `"}}`
+	m := kitManifest("2020-01-01T00:00:00Z", hex.EncodeToString(sum[:]))
 	key := filepath.Join(t.TempDir(), "trusted.key")
-	s, _, err := evidence.LoadOrCreateLocalKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := evidence.SignManifest(context.Background(), s, []byte(m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sb, _ := json.Marshal(sig)
+	sig := kitSignature(t, m, key)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	kit := tarball(t, dir, top, map[string]string{"manifest.json": m, "cdk.json": cdk, "signature.json": string(sb)})
+	kit := tarball(t, dir, top, map[string]string{"manifest.json": m, "cdk.json": cdk, "signature.json": sig})
 	args := []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2", "--signing-key", key}
 
 	var out bytes.Buffer
