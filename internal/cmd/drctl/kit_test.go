@@ -35,6 +35,10 @@ func tarball(t *testing.T, dir, top string, files map[string]string) string {
 	return p
 }
 
+// kitTop is a test kit's top directory: the name Build gives prod's kit of kitManifest's
+// commit.
+const kitTop = "valkey-dr-kit-prod-0123456789ab"
+
 // kitManifest is a kit's manifest.json for prod built at createdAt, with no stacks or tools:
 // only cdk.json, whose SHA256 (hex) is cdkSum.
 func kitManifest(createdAt, cdkSum string) string {
@@ -63,7 +67,6 @@ func kitSignature(t *testing.T, m, keyFile string) string {
 // evidence, nothing extracted.
 func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 	isolate(t)
-	const top = "valkey-dr-kit-prod-0123456789ab"
 	evil := `{"app":"evil"}`
 	sum := sha256.Sum256([]byte(evil))
 	good := kitManifest("x", hex.EncodeToString(sum[:]))
@@ -86,13 +89,13 @@ func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			t.Chdir(dir)
-			kit := tarball(t, dir, top, tc.files(t))
+			kit := tarball(t, dir, kitTop, tc.files(t))
 			var out bytes.Buffer
 			code := Main(context.Background(), []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2", "--signing-key", trustedKey}, &out, &out)
 			if code != 2 || !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), "nothing was extracted") {
 				t.Fatalf("exit %d, want %q:\n%s", code, tc.want, out.String())
 			}
-			for _, p := range []string{"evidence", ".build/dr", ".build/kit-run/" + top} {
+			for _, p := range []string{"evidence", ".build/dr", ".build/kit-run/" + kitTop} {
 				if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
 					t.Errorf("a refused kit left %s", p)
 				}
@@ -139,7 +142,6 @@ func TestActivateKitWithRepoIsRefused(t *testing.T) {
 // must-have 7): the message names its build date and the limit; the extraction is removed.
 func TestActivateRefusesAnOldKit(t *testing.T) {
 	isolate(t)
-	const top = "valkey-dr-kit-prod-0123456789ab"
 	cdk := `{"app":"x"}`
 	sum := sha256.Sum256([]byte(cdk))
 	m := kitManifest("2020-01-01T00:00:00Z", hex.EncodeToString(sum[:]))
@@ -147,7 +149,7 @@ func TestActivateRefusesAnOldKit(t *testing.T) {
 	sig := kitSignature(t, m, key)
 	dir := t.TempDir()
 	t.Chdir(dir)
-	kit := tarball(t, dir, top, map[string]string{"manifest.json": m, "cdk.json": cdk, "signature.json": sig})
+	kit := tarball(t, dir, kitTop, map[string]string{"manifest.json": m, "cdk.json": cdk, "signature.json": sig})
 	args := []string{"activate", "--kit", kit, "--env", "prod", "--region", "us-west-2", "--signing-key", key}
 
 	var out bytes.Buffer
@@ -157,14 +159,14 @@ func TestActivateRefusesAnOldKit(t *testing.T) {
 			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out.String())
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, ".build", "kit-run", top)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, ".build", "kit-run", kitTop)); err == nil {
 		t.Error("a refused old kit stays extracted")
 	}
 
 	// --allow-old-kit: past the age check, with a warning (this kit then lacks its tools).
 	out.Reset()
 	code = Main(context.Background(), append(args, "--allow-old-kit"), &out, &out)
-	if code != 2 || !strings.Contains(out.String(), "WARNING: the kit "+top+".tar.gz was built 2020-01-01T00:00:00Z") || !strings.Contains(out.String(), "the kit has no validate") {
+	if code != 2 || !strings.Contains(out.String(), "WARNING: the kit "+kitTop+".tar.gz was built 2020-01-01T00:00:00Z") || !strings.Contains(out.String(), "the kit has no validate") {
 		t.Fatalf("--allow-old-kit: exit %d:\n%s", code, out.String())
 	}
 }
