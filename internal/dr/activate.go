@@ -132,13 +132,8 @@ func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcon
 		if st, err := deployedAssembly(j, s.Work, asm, cfg); err == nil {
 			next = st.Template
 		}
-		rec, refusal := checkReplacement(ctx, s, j, cfg, cfg.StackID(), next)
-		pre["replacement"] = rec
-		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
+		if err := writePreflight(ctx, s, j, cfg, next, pre); err != nil {
 			return "", err
-		}
-		if refusal != nil {
-			return "", refusal
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
 	})

@@ -96,13 +96,8 @@ func failback(ctx context.Context, s *procedure.Run, j *job, held, release, dr *
 		if err := gatedSynth(ctx, s, j.Repo, held, heldAsm); err != nil {
 			return "", err
 		}
-		rec, refusal := checkReplacement(ctx, s, j, held, held.StackID(), replacementTemplate(heldAsm, held.StackID()))
-		pre["replacement"] = rec
-		if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
+		if err := writePreflight(ctx, s, j, held, replacementTemplate(heldAsm, held.StackID()), pre); err != nil {
 			return "", err
-		}
-		if refusal != nil {
-			return "", refusal
 		}
 		return fmt.Sprintf("account %s, bootstrap %s", id.Account, status), nil
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/cfnreplace"
+	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
 )
 
@@ -40,6 +41,18 @@ type replacementRecord struct {
 // recreates a stack whose creation rolled back, and a stack made by a change set that never
 // ran holds nothing.
 var noResources = map[string]bool{"ROLLBACK_COMPLETE": true, "REVIEW_IN_PROGRESS": true}
+
+// writePreflight writes preflight.json with pre and the replacement check of cfg's stack
+// against next, the template about to be deployed. The check's refusal comes after the write,
+// so the evidence says what it found.
+func writePreflight(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, next *assembly.Template, pre map[string]any) error {
+	rec, refusal := checkReplacement(ctx, s, j, cfg, cfg.StackID(), next)
+	pre["replacement"] = rec
+	if err := s.Bundle.WriteJSON(evidence.FilePreflight, pre); err != nil {
+		return err
+	}
+	return refusal
+}
 
 // checkReplacement compares the deployed template of cfg's stack (stack in cfg.Region) with
 // next, the template about to be deployed. The error is the refusal (ExitUsage: nothing was
