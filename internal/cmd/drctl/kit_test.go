@@ -40,8 +40,10 @@ func tarball(t *testing.T, dir, top string, files map[string]string) string {
 const kitTop = "valkey-dr-kit-prod-0123456789ab"
 
 // kitManifest is a kit's manifest.json for prod built at createdAt, with no stacks or tools:
-// only cdk.json, whose SHA256 (hex) is cdkSum.
-func kitManifest(createdAt, cdkSum string) string {
+// its one file is cdk.json, as cdkJSON.
+func kitManifest(createdAt, cdkJSON string) string {
+	sum := sha256.Sum256([]byte(cdkJSON))
+	cdkSum := hex.EncodeToString(sum[:])
 	return `{"kitSchema":1,"environment":"prod","commit":"0123456789ab","dirty":false,"createdAt":"` + createdAt + `","built":{"go":"","cdkCli":"","node":"","awsCdkLib":""},` +
 		`"runtime":{"node":"","cdkCli":"","notes":""},"stacks":[],"platforms":[],"files":{"cdk.json":"` + cdkSum + `"}}`
 }
@@ -68,8 +70,7 @@ func kitSignature(t *testing.T, m, keyFile string) string {
 func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 	isolate(t)
 	evil := `{"app":"evil"}`
-	sum := sha256.Sum256([]byte(evil))
-	good := kitManifest("x", hex.EncodeToString(sum[:]))
+	good := kitManifest("x", evil)
 	trustedKey := filepath.Join(t.TempDir(), "trusted.key")
 	for name, tc := range map[string]struct {
 		files func(t *testing.T) map[string]string
@@ -82,7 +83,7 @@ func TestActivateRefusesAnUnauthenticatedKit(t *testing.T) {
 			return map[string]string{"manifest.json": good, "cdk.json": evil, "signature.json": kitSignature(t, good, filepath.Join(t.TempDir(), "other.key"))}
 		}, "untrusted-key: signed by ed25519:SHA256:"},
 		"a trusted signature, a file that differs": {func(t *testing.T) map[string]string {
-			m := kitManifest("x", strings.Repeat("0", 64))
+			m := kitManifest("x", `{"app":"signed"}`)
 			return map[string]string{"manifest.json": m, "cdk.json": evil, "signature.json": kitSignature(t, m, trustedKey)}
 		}, "cdk.json: SHA256 "},
 	} {
@@ -143,8 +144,7 @@ func TestActivateKitWithRepoIsRefused(t *testing.T) {
 func TestActivateRefusesAnOldKit(t *testing.T) {
 	isolate(t)
 	cdk := `{"app":"x"}`
-	sum := sha256.Sum256([]byte(cdk))
-	m := kitManifest("2020-01-01T00:00:00Z", hex.EncodeToString(sum[:]))
+	m := kitManifest("2020-01-01T00:00:00Z", cdk)
 	key := filepath.Join(t.TempDir(), "trusted.key")
 	sig := kitSignature(t, m, key)
 	dir := t.TempDir()
