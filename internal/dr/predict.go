@@ -10,11 +10,12 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
-	"github.com/valkey-dr/valkey-dr/internal/dr/kit"
+	drexec "github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	drkit "github.com/valkey-dr/valkey-dr/internal/dr/kit"
 	"github.com/valkey-dr/valkey-dr/internal/route53model"
+	"github.com/valkey-dr/valkey-dr/internal/runowner"
 )
 
 // ModelPrediction is the PredictFunc of drctl: the kit's matrix assembly when there is a kit,
@@ -46,7 +47,7 @@ func predictionAssembly(ctx context.Context, j *job, r drexec.Runner, primary *d
 		}
 		return j.kit.Path(st.Assembly), func() {}, nil
 	}
-	tmp, err := os.MkdirTemp("", "valkey-dr-predict-*")
+	tmp, err := runowner.TempDir("", "valkey-dr-predict-")
 	if err != nil {
 		return "", nil, err
 	}

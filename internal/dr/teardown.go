@@ -8,12 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/valkey-dr/valkey-dr/context"
+	drcontext "github.com/valkey-dr/valkey-dr/context"
 	"github.com/valkey-dr/valkey-dr/contract"
 	"github.com/valkey-dr/valkey-dr/internal/assembly"
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	drexec "github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runowner"
 )
 
 // Plan is what a teardown deletes, read from the DR stack as synthesized from this checkout.
@@ -88,7 +89,7 @@ func Teardown(ctx context.Context, o TeardownOptions, d Deps) (*Result, error) {
 
 	// The plan needs no AWS: synthesize into a scratch directory first, so a refusal leaves
 	// no evidence bundle behind (nothing happened).
-	scratch, err := os.MkdirTemp("", "valkey-dr-teardown-plan-*")
+	scratch, err := runowner.TempDir("", "valkey-dr-teardown-plan-")
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/valkey-dr/valkey-dr/internal/runowner"
@@ -30,17 +29,12 @@ const StandInDirPrefix = "valkey-dr-stand-in-"
 // killed run left. Remove it when done; if this process is killed first, the next start
 // removes it.
 func NewStandInDir(parent string) (string, error) {
-	_, _ = SweepStale(parent) // best effort: a leftover we cannot remove must not stop a drill
-	if parent == "" {
-		parent = os.TempDir()
-	}
-	dir, err := os.MkdirTemp(parent, StandInDirPrefix+strconv.Itoa(os.Getpid())+"-*")
+	// The system temporary directory is swept too: a caller's own parent is not the only
+	// place a killed stand-in left secrets.
+	_, _ = SweepStale(parent)
+	dir, err := runowner.TempDir(parent, StandInDirPrefix)
 	if err != nil {
 		return "", fmt.Errorf("localvalkey: make directory: %w", err)
-	}
-	if err := runowner.Mark(dir); err != nil {
-		_ = os.RemoveAll(dir)
-		return "", fmt.Errorf("localvalkey: %w", err)
 	}
 	return dir, nil
 }

@@ -206,3 +206,24 @@ func Sweep(root string, m Match) ([]string, error) {
 	}
 	return removed, errors.Join(errs...)
 }
+
+// TempDir makes a fresh 0700 directory prefix<pid>-<random> under parent (the system
+// temporary directory when ""), marked as this process's, after removing the directories of
+// that prefix that killed runs left there (best effort: a leftover that cannot be removed must
+// not stop the run). The caller removes it when done; if this process is killed first, the
+// next TempDir with the same prefix removes it.
+func TempDir(parent, prefix string) (string, error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	_, _ = Sweep(parent, Prefix(prefix))
+	dir, err := os.MkdirTemp(parent, prefix+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return "", err
+	}
+	if err := Mark(dir); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}

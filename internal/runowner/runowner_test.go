@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -121,5 +122,46 @@ func TestSweepRemovesOnlyStaleDirectoriesOfOurs(t *testing.T) {
 	}
 	if removed, err := Sweep(filepath.Join(root, "missing"), Prefix(prefix)); err != nil || removed != nil {
 		t.Fatalf("a missing root: %q, %v", removed, err)
+	}
+}
+
+// A scratch directory made with TempDir is marked with this process; the next TempDir of the
+// same prefix removes what a killed run left (its mark names a dead process), never a live
+// run's, nor another prefix's.
+func TestTempDirSweepsWhatAKilledRunLeft(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("start times are read from /proc")
+	}
+	parent := t.TempDir()
+	const prefix = "valkey-dr-test-scratch-"
+	killed := filepath.Join(parent, prefix+"1-killed")
+	live := filepath.Join(parent, prefix+"2-live")
+	other := filepath.Join(parent, "valkey-dr-other-3-killed")
+	for _, d := range []string{killed, live, other} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeMark(t, killed, Owner{PID: deadPID(t)})
+	writeMark(t, live, Self())
+	writeMark(t, other, Owner{PID: deadPID(t)})
+
+	dir, err := TempDir(parent, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := Read(dir); err != nil || o != Self() {
+		t.Errorf("the new directory's mark: %+v, %v; want this process", o, err)
+	}
+	if !strings.HasPrefix(filepath.Base(dir), prefix+strconv.Itoa(os.Getpid())+"-") {
+		t.Errorf("%s: want the name to carry this PID", dir)
+	}
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("the killed run's %s survives: %v", killed, err)
+	}
+	for _, d := range []string{live, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s was removed: %v", d, err)
+		}
 	}
 }

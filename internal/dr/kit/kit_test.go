@@ -11,19 +11,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/valkey-dr/valkey-dr/contract"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/valkey-dr/valkey-dr/contract"
+
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	drexec "github.com/valkey-dr/valkey-dr/internal/dr/exec"
 	"github.com/valkey-dr/valkey-dr/internal/dr/kit/kittest"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runowner"
 )
 
 const repoRoot = "../../.."
@@ -190,9 +193,31 @@ func TestBuildSynthesizesWithTheGateAndCrossBuilds(t *testing.T) {
 
 func TestOpenVerifiesEveryFile(t *testing.T) {
 	b, _ := buildKit(t)
-	k, err := open(t, b.Tarball, t.TempDir())
+	dest := t.TempDir()
+	// What an extraction killed with SIGKILL left: a scratch directory marked by a dead process.
+	killed := filepath.Join(dest, extractPrefix+"1-killed")
+	if err := os.Mkdir(killed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(killed, runowner.FileName), []byte(runowner.Owner{PID: dead.Process.Pid}.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := open(t, b.Tarball, dest)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(killed); !os.IsNotExist(err) {
+		t.Errorf("the killed extraction's %s survives the next one: %v", killed, err)
+	}
+	if _, err := os.Stat(filepath.Join(k.Dir, runowner.FileName)); !os.IsNotExist(err) {
+		t.Errorf("the finished extraction still carries the scratch mark: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dest, extractPrefix+"*")); len(left) != 0 {
+		t.Errorf("scratch left beside the extraction: %q", left)
 	}
 	if k.TarballSHA256 != b.SHA256 || k.Manifest.Commit != b.Manifest.Commit {
 		t.Fatalf("opened %+v", k)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/evidence"
 	"github.com/valkey-dr/valkey-dr/internal/dr/procedure"
+	"github.com/valkey-dr/valkey-dr/internal/runowner"
 	"github.com/valkey-dr/valkey-dr/internal/safefile"
 	"github.com/valkey-dr/valkey-dr/internal/termsafe"
 )
@@ -75,9 +76,14 @@ var kitName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 //  2. signature.json must be a signature of manifest.json by one of keys (keys the operator
 //     holds: the kit's own files, its cdk.json included, decide nothing), and every file
 //     must match the manifest. Otherwise the kit is refused (exit 2) and nothing was written.
-//  3. It extracts into a fresh directory it creates (destRoot/.<name>.extract-*), re-hashing
+//  3. It extracts into a fresh directory it creates (destRoot/<extractPrefix><pid>-*, marked
+//     with this process: the next extraction removes what a killed one left), re-hashing
 //     every file against the manifest as it writes, then renames that into destRoot/<name>,
 //     replacing an earlier extraction only if it carries ExtractedMarker.
+//
+// extractPrefix names Open's scratch directories under destRoot.
+const extractPrefix = ".valkey-dr-kit-extract-"
+
 func Open(ctx context.Context, tarball, destRoot string, keys []evidence.TrustedKey) (*Kit, error) {
 	q := termsafe.Quote(tarball)
 	name := strings.TrimSuffix(filepath.Base(tarball), ".tar.gz")
@@ -95,7 +101,7 @@ func Open(ctx context.Context, tarball, destRoot string, keys []evidence.Trusted
 	if err := os.MkdirAll(destRoot, 0o750); err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
-	tmp, err := os.MkdirTemp(destRoot, "."+name+".extract-*")
+	tmp, err := runowner.TempDir(destRoot, extractPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("kit: %w", err)
 	}
@@ -376,6 +382,11 @@ func replace(tmp, final string) error {
 		if err := os.RemoveAll(final); err != nil {
 			return fmt.Errorf("kit: clear the earlier extraction %s: %w", final, err)
 		}
+	}
+	// The extraction is finished: it is no longer scratch a killed run could leave (a kill
+	// between here and the rename leaves a name that carries this dead PID: still swept).
+	if err := runowner.Unmark(tmp); err != nil {
+		return fmt.Errorf("kit: %w", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		return fmt.Errorf("kit: %w", err)
