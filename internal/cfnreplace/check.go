@@ -117,7 +117,7 @@ func Check(before, after *assembly.Template) []Finding {
 	return append(out, moved(before, after)...)
 }
 
-// moved finds named resources whose logical id changed while their name did not.
+// moved finds named resources whose logical id changed while their name (or identity) did not.
 func moved(before, after *assembly.Template) []Finding {
 	var out []Finding
 	for _, oldID := range sortedIDs(before.Resources) {
@@ -126,27 +126,65 @@ func moved(before, after *assembly.Template) []Finding {
 			continue
 		}
 		rule, ok := RuleFor(b.Type)
-		if !ok || rule.NameProperty == "" {
-			continue
-		}
-		name, ok := lookup(b.Properties, rule.NameProperty)
 		if !ok {
 			continue
 		}
+		identity := rule.identity()
+		if len(identity) == 0 {
+			continue
+		}
+		if _, named := lookup(b.Properties, rule.NameProperty); rule.NameProperty != "" && !named {
+			continue // named by CloudFormation: a move gets a new name
+		}
 		for _, newID := range sortedIDs(after.Resources) {
 			a := after.Resources[newID]
-			if _, existed := before.Resources[newID]; existed || a.Type != b.Type {
+			if _, existed := before.Resources[newID]; existed || a.Type != b.Type || !sameValues(b.Properties, a.Properties, identity) {
 				continue
 			}
-			if n, ok := lookup(a.Properties, rule.NameProperty); ok && canonical(n) == canonical(name) {
-				out = append(out, Finding{LogicalID: newID, FromLogicalID: oldID, Type: a.Type, Kind: NameConflict, Name: show(n, true), Blocking: true, Doc: rule.Doc,
-					Consequence: fmt.Sprintf("it moves from logical id %s with the same %s: CloudFormation creates %s before it deletes %s, the name is taken, and the update fails and rolls back (%s)",
-						oldID, rule.NameProperty, newID, oldID, DocUpdateBehaviors),
-					WayOut: fmt.Sprintf("keep the logical id %s (the construct id), or give the resource a new %s; %s", oldID, rule.NameProperty, wayOut(rule))})
+			what, nameProp := rule.NameProperty, rule.NameProperty
+			if what == "" {
+				what, nameProp = strings.Join(identity, ", "), "Name"
 			}
+			name, named := lookup(a.Properties, nameProp)
+			out = append(out, Finding{LogicalID: newID, FromLogicalID: oldID, Type: a.Type, Kind: NameConflict, Name: show(name, named), Blocking: true, Doc: rule.Doc,
+				Consequence: fmt.Sprintf("it moves from logical id %s with the same %s: CloudFormation creates %s before it deletes %s, the name is taken, and the update fails and rolls back (%s)",
+					oldID, what, newID, oldID, DocUpdateBehaviors),
+				WayOut: movedWayOut(rule, oldID)})
 		}
 	}
 	return out
+}
+
+// identity is what names the resource in its service: Identity, or NameProperty alone.
+func (r Rule) identity() []string {
+	if len(r.Identity) > 0 {
+		return r.Identity
+	}
+	if r.NameProperty != "" {
+		return []string{r.NameProperty}
+	}
+	return nil
+}
+
+// sameValues reports whether a and b agree on every property of paths (absent in both counts
+// as equal).
+func sameValues(a, b map[string]any, paths []string) bool {
+	for _, p := range paths {
+		x, xok := lookup(a, p)
+		y, yok := lookup(b, p)
+		if xok != yok || (xok && canonical(x) != canonical(y)) {
+			return false
+		}
+	}
+	return true
+}
+
+// movedWayOut says how to move a named resource to a new logical id.
+func movedWayOut(r Rule, oldID string) string {
+	if r.NameProperty == "" {
+		return r.WayOut
+	}
+	return fmt.Sprintf("keep the logical id %s (the construct id), or give the resource a new %s; %s", oldID, r.NameProperty, wayOut(r))
 }
 
 // wayOut is the rule's way out, or the generic one.

@@ -25,6 +25,9 @@ const deployed = `{"Resources": {
   "ConnectPolicy": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
     "Description": "connect to the cache", "Path": "/",
     "PolicyDocument": {"Version": "2012-10-17", "Statement": []}}},
+  "ServiceRecord": {"Type": "AWS::Route53::RecordSet", "Properties": {
+    "HostedZoneId": "Z0PRODZONE", "Name": "sessions.cache.example.internal", "Type": "CNAME",
+    "SetIdentifier": "primary", "Failover": "PRIMARY", "TTL": "30", "ResourceRecords": ["x"]}},
   "Unknown": {"Type": "AWS::Example::Thing", "Properties": {"Name": "x"}}
 }}`
 
@@ -144,6 +147,28 @@ func TestCheck(t *testing.T) {
 				rs["EndpointAddressParameter"] = map[string]any{"Type": "AWS::SSM::Parameter", "Properties": map[string]any{"Name": "/valkey-dr/prod/endpoint"}}
 				delete(rs, "EndpointParam")
 			},
+		},
+		"a record moved to a new logical id unchanged: name conflict (zone, name, type, set identifier)": {
+			change: func(rs map[string]map[string]any) {
+				rs["DnsServiceRecord"] = rs["ServiceRecord"]
+				delete(rs, "ServiceRecord")
+			},
+			want: []want{{"DnsServiceRecord", NameConflict, true, []string{"moves from logical id ServiceRecord",
+				"HostedZoneId, HostedZoneName, Name, Type, SetIdentifier", "keep the record's logical id", DocUpdateBehaviors}}},
+		},
+		"a record moved with another set identifier: no conflict": {
+			change: func(rs map[string]map[string]any) {
+				rs["DnsServiceRecord"] = rs["ServiceRecord"]
+				delete(rs, "ServiceRecord")
+				props(rs, "DnsServiceRecord")["SetIdentifier"] = "primary-2"
+			},
+		},
+		"a record renamed in place: a replacement that succeeds": {
+			change: func(rs map[string]map[string]any) { props(rs, "ServiceRecord")["Name"] = "cache.example.internal" },
+			want:   []want{{"ServiceRecord", Replacement, false, []string{`Name "sessions.cache.example.internal" -> "cache.example.internal"`}}},
+		},
+		"a record's target changed: no replacement": {
+			change: func(rs map[string]map[string]any) { props(rs, "ServiceRecord")["ResourceRecords"] = []any{"y"} },
 		},
 		"a type without a row is not judged": {
 			change: func(rs map[string]map[string]any) { props(rs, "Unknown")["Name"] = "y" },

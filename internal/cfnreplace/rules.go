@@ -30,6 +30,11 @@ type Rule struct {
 	// NameProperty is the custom physical name ("" when the type has none): set and
 	// unchanged, it makes a replacement impossible (aws-properties-name.html).
 	NameProperty string
+	// Identity are the properties that together name the resource in its service when no
+	// single property does (a Route 53 record is its zone, name, type and set identifier). A
+	// resource that moves to a new logical id with the same identity is a NameConflict, as a
+	// named one is. Empty: NameProperty alone.
+	Identity []string
 	// Doc is the type's page in the CloudFormation template reference.
 	Doc string
 	// WayOut says how to make the replacement possible, when the generic advice (a new
@@ -96,6 +101,16 @@ var Rules = []Rule{
 		Doc: ref + "aws-resource-logs-loggroup.html"},
 	{Type: "AWS::SQS::Queue", NameProperty: "QueueName", CreateOnly: []string{"QueueName", "FifoQueue"},
 		Doc: ref + "aws-resource-sqs-queue.html"},
+	// A record has no physical name, but Route 53 knows it by zone, name, type and set
+	// identifier (https://docs.aws.amazon.com/Route53/latest/APIReference/API_Change.html):
+	// a change of zone or name creates the new record beside the old one (a replacement that
+	// succeeds), while a record that moves to a new logical id unchanged is created while the
+	// old one still exists, which CloudFormation's create refuses (the AWS CDK's deleteExisting
+	// option exists for this: https://github.com/aws/aws-cdk/issues/20416).
+	{Type: "AWS::Route53::RecordSet", CreateOnly: []string{"HostedZoneId", "HostedZoneName", "Name"},
+		Identity: []string{"HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"},
+		Doc:      ref + "aws-resource-route53-recordset.html",
+		WayOut:   "keep the record's logical id (its construct id), or move it in two deploys: one without the record, then one with it under its new id (the name is unanswered in between)"},
 	// No custom name: a replacement always succeeds, and gets a new health check id.
 	{Type: "AWS::Route53::HealthCheck", CreateOnly: []string{"HealthCheckConfig/Type", "HealthCheckConfig/MeasureLatency", "HealthCheckConfig/RequestInterval"},
 		Doc: ref + "aws-resource-route53-healthcheck.html"},

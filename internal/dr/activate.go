@@ -202,6 +202,9 @@ func activate(ctx context.Context, s *procedure.Run, j *job, cfg, primary *drcon
 func dnsStep(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, asm string, out map[string]string, primaryStack *assembly.Stack) error {
 	outputsFile := filepath.Join(s.Work, "cdk-outputs-dns.json")
 	err := s.Phase(ctx, "routing", procedure.RunbookRouting, func() (string, error) {
+		if err := checkDNSReplacement(ctx, s, j, cfg, asm); err != nil {
+			return "", err
+		}
 		cmd, err := dnsDeployCmd(j, cfg, asm, outputsFile, filepath.Join(s.Work, "cdk.out.dns"))
 		if err != nil {
 			return "", err
@@ -227,6 +230,24 @@ func dnsStep(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Confi
 	}
 	resolve := map[string]string{fmt.Sprintf("{{resolve:ssm:%s/%s}}", cfg.SSMPrefix(), contract.SSMParamEndpointAddress): out["EndpointAddress"]}
 	return recordRouting(s, primaryStack, st, resolve, cfg.DNSStackID())
+}
+
+// checkDNSReplacement is the replacement check of the DNS stack (left by an earlier
+// activation, its records may have moved to new logical ids), recorded in the bundle. The
+// template is at hand when the deployed assembly holds the DNS stack (the environment's one
+// synth, a kit); otherwise its deploy synthesizes it and the check is a note.
+func checkDNSReplacement(ctx context.Context, s *procedure.Run, j *job, cfg *drcontext.Config, asm string) error {
+	var next *assembly.Template
+	if j.kit != nil || (asm != "" && hasStack(asm, cfg.DNSStackID())) {
+		if st, err := dnsAssembly(j, s.Work, asm, cfg); err == nil {
+			next = st.Template
+		}
+	}
+	rec, refusal := checkReplacement(ctx, s, j, cfg, cfg.DNSStackID(), next)
+	if err := s.Bundle.WriteJSON(evidence.FileDNSReplacement, rec); err != nil {
+		return err
+	}
+	return refusal
 }
 
 // recordRouting writes what the routing step changed: the primary's records before, with the

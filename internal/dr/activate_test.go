@@ -66,7 +66,9 @@ func TestActivateSeamHappyPath(t *testing.T) {
 		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr @us-west-2",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		work + "/valkey-dr-validate --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation --via-function gc-sessions-canary --region us-west-2",
-		// After validation, its own stack: the Route 53 records (no IAM, no Route 53 before).
+		// After validation, its own stack: the Route 53 records (no IAM, no Route 53 before),
+		// after the replacement check of an earlier activation's DNS stack (none here).
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr-dns @us-west-2",
 		repoAbs(t) + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr-dns --app " + work + "/cdk.out --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs-dns.json --progress events",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -77,7 +79,7 @@ func TestActivateSeamHappyPath(t *testing.T) {
 	}
 	files := readBundle(t, res)
 	for _, f := range []string{"metadata.json", "timeline.txt", "timeline.json", "commands.json", "preflight.json", "deploy.log", "deploy-dns.log",
-		"stack-outputs.json", "validation/report.json", "routing/activation.json", "routing/activation.md", "README.md", "SHA256SUMS"} {
+		"replacement-dns.json", "stack-outputs.json", "validation/report.json", "routing/activation.json", "routing/activation.md", "README.md", "SHA256SUMS"} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("bundle lacks %s", f)
 		}

@@ -104,7 +104,8 @@ func TestActivateFromKitDeploysTheVerifiedAssembly(t *testing.T) {
 		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr @us-west-2",
 		k.Dir + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr --app " + asm + " --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs.json --progress events",
 		e.opts.Validator + " --outputs " + work + "/cdk-outputs.json --stack ValkeyDr-prod-us-west-2-dr --evidence-dir " + work + "/validation",
-		// After validation, the DNS stack from the same verified assembly.
+		// After validation, the DNS stack from the same verified assembly (checked first).
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-west-2-dr-dns @us-west-2",
 		k.Dir + "/bin/cdk deploy ValkeyDr-prod-us-west-2-dr-dns --app " + asm + " --no-version-reporting --require-approval never --outputs-file " + work + "/cdk-outputs-dns.json --progress events",
 	}
 	if got := e.calls(); strings.Join(got, "\n") != strings.Join(want, "\n") {

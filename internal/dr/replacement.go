@@ -4,8 +4,8 @@ package dr
 // update that changes a createOnly property of a resource with a custom name cannot succeed
 // (CloudFormation cannot replace it while the name stays: the update fails and rolls back,
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-name.html).
-// Failback (the primary stack exists) and activation (a DR stack left from an earlier
-// activation) compare the template CloudFormation holds with the one they are about to deploy
+// Failback (the primary stack exists) and activation (a DR stack, or its DNS stack, left from
+// an earlier activation) compare the template CloudFormation holds with the one they are about to deploy
 // (internal/cfnreplace) and refuse before the deploy starts, naming the properties and the way
 // out, unless the operator passes --allow-replacement. Reading the deployed template is best
 // effort: a stack that does not exist has nothing to replace, and a read that fails (access
@@ -110,8 +110,8 @@ func checkReplacement(ctx context.Context, s *procedure.Run, j *job, cfg *drcont
 	}
 	return rec, procedure.Usagef("the deploy of %s in %s cannot succeed: it changes a property that replaces a resource whose custom name stays the same, "+
 		"and CloudFormation cannot replace it (the update would fail and roll back):\n%s\n"+
-		"Nothing was deployed. Take the way out above (or put back the value the stack was deployed with), then re-run. If the check is wrong (the values are equal once resolved: it compares templates), "+
-		"re-run with --allow-replacement (make: ALLOW_REPLACEMENT=yes); the evidence records it.", stack, cfg.Region, list)
+		"%s was not deployed. Take the way out above (or put back the value the stack was deployed with), then re-run. If the check is wrong (the values are equal once resolved: it compares templates), "+
+		"re-run with --allow-replacement (make: ALLOW_REPLACEMENT=yes); the evidence records it.", stack, cfg.Region, list, stack)
 }
 
 // replacementTemplate is the template of stack in the assembly dir, nil when it cannot be read

@@ -11,12 +11,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/smithy-go"
 
-	"github.com/valkey-dr/valkey-dr/internal/dr/exec"
+	drexec "github.com/valkey-dr/valkey-dr/internal/dr/exec"
 )
 
 // deployedTemplate answers GetTemplate of stack with a golden template, edited by edit (the
@@ -83,7 +84,7 @@ func TestReplacementSeamFailbackRefusesAnUpdateThatCannotSucceed(t *testing.T) {
 	res, err := Failback(context.Background(), e.opts.failback(), e.deps)
 	wantErr(t, err, 2, "the deploy of "+primStack+" in us-east-1 cannot succeed", "SessionCache (AWS::ElastiCache::ServerlessCache, name \"gc-sessions-prod\")",
 		`SubnetIds ["subnet-0f2b4d6e8a0c35791","subnet-0a3c5e7f9b1d46802","subnet-0123456789abcdef0"] -> [`, "the update fails and rolls back",
-		"give the cache a new name (cdk.json environments.prod.cache.name)", "sessions in it are lost", "Nothing was deployed", "--allow-replacement (make: ALLOW_REPLACEMENT=yes)")
+		"give the cache a new name (cdk.json environments.prod.cache.name)", "sessions in it are lost", primStack+" was not deployed", "--allow-replacement (make: ALLOW_REPLACEMENT=yes)")
 	if deployed(e) {
 		t.Fatalf("a refused failback ran cdk deploy: %v", e.calls())
 	}
@@ -191,6 +192,58 @@ func TestReplacementSeamActivateRefusesAnUpdateThatCannotSucceed(t *testing.T) {
 				t.Fatalf("a refused activation ran cdk deploy: %v", e.calls())
 			}
 			e.noDeployClaim(false)
+		})
+	}
+}
+
+// The DNS stack left by an earlier activation whose service record has since moved to a new
+// logical id: its deploy would create the record while the old one still holds the name.
+// The check runs after validation (the cache is deployed and serving through SSM), refuses
+// the DNS deploy only, and records what it found.
+func TestReplacementSeamActivateChecksTheDNSStack(t *testing.T) {
+	dnsStack := drStack + "-dns"
+	dnsExists := drexec.Step{Match: "cloudformation:DescribeStacks " + dnsStack + " @us-west-2", Result: drexec.Result{Stdout: []byte(`{"Stacks":[{"StackStatus":"CREATE_COMPLETE"}]}`)}}
+	var moved string
+	renamed := func(rs map[string]any) {
+		for id, r := range rs {
+			if p, _ := r.(map[string]any)["Properties"].(map[string]any); p != nil && p["Failover"] == "SECONDARY" {
+				moved = id
+				rs["Old"+id] = r
+				delete(rs, id)
+				return
+			}
+		}
+		panic("no SECONDARY record in the DNS golden template")
+	}
+	for name, allow := range map[string]bool{"refused": false, "acknowledged": true} {
+		t.Run(name, func(t *testing.T) {
+			script := append([]drexec.Step{dnsExists, deployedTemplate(dnsStack, "posture-stateless-prod-stateless-dns.json", renamed)}, activationScript(deployOK, validatorOK)...)
+			e := newEnv(t, script...)
+			e.opts.Region, e.opts.AllowReplacement = "us-west-2", allow
+			res, err := Activate(context.Background(), e.opts.activate(), e.deps)
+			files := readBundle(t, res)
+			var rec replacementRecord
+			if err := json.Unmarshal([]byte(files["replacement-dns.json"]), &rec); err != nil {
+				t.Fatalf("replacement-dns.json: %v", err)
+			}
+			if rec.Stack != dnsStack || len(rec.Findings) != 1 || rec.Findings[0].Kind != "name-conflict" ||
+				rec.Findings[0].LogicalID != moved || rec.Findings[0].FromLogicalID != "Old"+moved || rec.Acknowledged != allow {
+				t.Fatalf("replacement-dns.json: %+v", rec)
+			}
+			dnsDeployed := slices.ContainsFunc(e.calls(), func(c string) bool { return strings.Contains(c, "bin/cdk deploy "+dnsStack) })
+			if allow {
+				if err != nil || !dnsDeployed {
+					t.Fatalf("--allow-replacement: %v, DNS deployed %v\n%s", err, dnsDeployed, e.out.String())
+				}
+				return
+			}
+			wantErr(t, err, 2, "the deploy of "+dnsStack+" in us-west-2 cannot succeed", "AWS::Route53::RecordSet", "keep the record's logical id", dnsStack+" was not deployed")
+			if dnsDeployed {
+				t.Fatalf("a refused DNS step ran its deploy: %v", e.calls())
+			}
+			if p := phases(t, files); p["deploy"] != "ok" || p["validation"] != "ok" || p["routing"] != "failed" {
+				t.Fatalf("phases %v: want the cache deployed and validated, the routing step refused", p)
+			}
 		})
 	}
 }
