@@ -33,10 +33,10 @@ const (
 	// The cdk deploy / destroy logs.
 	FileDeployLog = "deploy.log"
 	// FileDNSDeployLog is the after-validation DNS stack's deploy (a stack made on the night).
-	FileDNSDeployLog     = "deploy-dns.log"
+	FileDNSDeployLog = "deploy-dns.log"
 	// FileDNSReplacement is the replacement check before that deploy (preflight.json has the
 	// cache stack's).
-	FileDNSReplacement = "replacement-dns.json"
+	FileDNSReplacement   = "replacement-dns.json"
 	FileDeployHeldLog    = "deploy-held.log"
 	FileDeployReleaseLog = "deploy-release.log"
 	FileDestroyLog       = "destroy.log"
