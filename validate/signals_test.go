@@ -187,7 +187,9 @@ func TestSignalsEndTheBinary(t *testing.T) {
 			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 			t.Logf("ended %v after the signal: %v\n%s", took, cmd.ProcessState, out.String())
 			if second {
-				if !ws.Signaled() || ws.Signal() != syscall.SIGTERM || took > time.Second {
+				// Killed by the signal, well before the grace a first signal gets (the bound
+				// leaves room for a loaded host).
+				if !ws.Signaled() || ws.Signal() != syscall.SIGTERM || took > interruptGrace/2 {
 					t.Errorf("ended %v after %v, want killed by the second signal at once", cmd.ProcessState, took)
 				}
 			} else if cmd.ProcessState.ExitCode() != contract.ExitInterrupted || !strings.Contains(out.String(), "SIGINT received") {
