@@ -78,6 +78,12 @@ func run(newApp func() awscdk.App, canaryDir string, stderr io.Writer) (code int
 	}
 	var gated []gate.Gated
 	for _, cfg := range cfgs.Cells {
+		if get(drcontext.KeyMatrix) == nil {
+			// A matrix synthesizes every cell on purpose; one cell is what an operator deploys.
+			if note := cfg.PostureNote(); note != "" {
+				fmt.Fprintf(stderr, "valkey-dr: NOTE: %s\n", note)
+			}
+		}
 		if selected == drcontext.StackDNS {
 			// --context stack=dns: the Route 53 records of a stack made on the night, alone, so
 			// that `cdk deploy` after validation finds exactly one stack.

@@ -106,10 +106,7 @@ func TestMatrixSynthEqualsOneByOne(t *testing.T) {
 	cells, envs := matrixCells(t)
 	// The asset is the same directory for every synth here: its content does not matter to
 	// the comparison (the CLI's synths use the cross-built canary).
-	canary := t.TempDir()
-	if err := os.WriteFile(filepath.Join(canary, "bootstrap"), []byte("canary"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	canary := fakeCanary(t)
 	root := t.TempDir()
 	// validated: aws-cdk-lib's built-in CloudFormation validation on (the matrix: every stack of
 	// cdk.json once); the one-by-one synths skip it, which changes no file compared.

@@ -184,6 +184,17 @@ func runApp(t *testing.T, out string, ctx ...string) (stderr string, code int) {
 	return inProcess(t, out, t.TempDir(), extra, false)
 }
 
+// fakeCanary is a canary asset directory for in-process synths: the template names the asset
+// by its hash, and no test here deploys it, so any file named bootstrap serves.
+func fakeCanary(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("canary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // inProcess runs the app's run() in this process: an App with cdk.json's context and extra on
 // top, writing to out, the canary asset from canaryDir, aws-cdk-lib's built-in CloudFormation
 // validation on only when validated.
@@ -202,4 +213,35 @@ func inProcess(t *testing.T, out, canaryDir string, extra map[string]any, valida
 		return awscdk.NewApp(&awscdk.AppProps{Context: &all, Outdir: jsii.String(out), BuiltinCloudFormationValidation: jsii.Bool(validated)})
 	}, canaryDir, &e)
 	return e.String(), code
+}
+
+// The runbook's own command on an environment whose drPosture is standby deploys a cache that
+// takes no traffic: the synth says so, with the names it owns and the way out. The posture's
+// own stack, and every stack of a stateless-posture environment, synthesize without a note.
+func TestSynthNotesAStackThatIsNotThePosture(t *testing.T) {
+	for name, tc := range map[string]struct {
+		ctx  []string
+		note bool
+	}{
+		"prod stateless beside its standby posture": {[]string{"environment=prod", "region=us-west-2", "drMode=stateless"}, true},
+		"prod standby, its posture":                 {[]string{"environment=prod", "region=us-west-2", "drMode=standby"}, false},
+		"example stateless, its posture":            {[]string{"environment=example", "drMode=stateless"}, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			extra := map[string]any{}
+			for _, c := range tc.ctx {
+				k, v, _ := strings.Cut(c, "=")
+				extra[k] = v
+			}
+			stderr, code := inProcess(t, t.TempDir(), fakeCanary(t), extra, false)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, stderr)
+			}
+			has := strings.Contains(stderr, "valkey-dr: NOTE: environment prod's drPosture is standby") &&
+				strings.Contains(stderr, "/valkey-dr/prod/dr") && strings.Contains(stderr, `environments.prod.drPosture to "stateless"`)
+			if has != tc.note {
+				t.Fatalf("note %v, want %v:\n%s", has, tc.note, stderr)
+			}
+		})
+	}
 }

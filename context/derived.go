@@ -135,6 +135,21 @@ func (c *Config) OwnsSharedNames() bool {
 	return m.Primary || m.Name == c.Env.Posture().Name
 }
 
+// PostureNote is what an operator must know before deploying a DR stack that is not its
+// environment's posture: it is not the cache applications fail over to. "" for every other
+// stack. A single synth prints it (main.go): `cdk deploy ... drMode=stateless` on an
+// environment whose drPosture is standby must not leave anyone believing it is wired in.
+func (c *Config) PostureNote() string {
+	if c.SameRegionDrill || c.OwnsSharedNames() {
+		return ""
+	}
+	return fmt.Sprintf("environment %s's drPosture is %s, so this drMode=%s stack (%s) is not the DR cache applications fail over to: "+
+		"it owns no %s record of %s, its regional name is %s and its SSM parameters are under %s (the %s stack owns %s). "+
+		"To make drMode=%s the environment's DR cache, set %s.%s.drPosture to %q in cdk.json (docs/design.md, \"Warm standby\").",
+		c.EnvironmentName, c.Env.Posture().Name, c.DrMode, c.StackID(), c.FailoverRole(), c.ServiceDNSName(), c.RegionalDNSName(),
+		c.SSMPrefix(), c.Env.Posture().Name, fmt.Sprintf("/valkey-dr/%s", c.EnvironmentName), c.DrMode, KeyEnvironments, c.EnvironmentName, string(c.DrMode))
+}
+
 // ServiceDNSName is <record>.<zone>, the failover name applications use.
 func (c *Config) ServiceDNSName() string {
 	return fmt.Sprintf("%s.%s", c.Env.DNS.RecordName, c.zone())

@@ -112,6 +112,19 @@ func TestPostureOwnsTheSharedNames(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("drPosture %q, drMode %s: %+v, want %+v", tc.posture, tc.mode, got, tc.want)
 		}
+		// A stack that is not the posture says so at synth, with what it owns and the way out.
+		note := c.PostureNote()
+		if tc.want.owns != (note == "") && tc.mode != DrModeNone {
+			t.Errorf("drPosture %q, drMode %s: note %q", tc.posture, tc.mode, note)
+		}
+		if note != "" {
+			for _, part := range []string{"is not the DR cache applications fail over to", tc.want.regional, tc.want.ssm,
+				`environments.example.drPosture to "` + string(tc.mode) + `"`} {
+				if !strings.Contains(note, part) {
+					t.Errorf("drPosture %q, drMode %s: the note lacks %q: %s", tc.posture, tc.mode, part, note)
+				}
+			}
+		}
 	}
 	sb := load("standby", DrModeStandby)
 	if sb.StackID() != "ValkeyDr-example-us-west-2-standby" || sb.CacheName() != "sessions-example-standby" || sb.FailoverRole() != "SECONDARY" || sb.HasSwitchStack() {
