@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -41,11 +40,12 @@ func TestExec(t *testing.T) {
 		pidFile := filepath.Join(t.TempDir(), "child.pid")
 		ctx, cancel := context.WithCancel(ctx)
 		go func() {
-			for range 100 {
-				if _, err := os.Stat(pidFile); err == nil {
+			// The grandchild's PID written (the redirection creates the file before echo
+			// writes to it), or a generous bound for a loaded host.
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if b, err := os.ReadFile(pidFile); err == nil && strings.HasSuffix(string(b), "\n") {
 					break
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
 			cancel()
 		}()
@@ -56,11 +56,14 @@ func TestExec(t *testing.T) {
 		}
 		b, _ := os.ReadFile(pidFile)
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-		deadline := time.Now().Add(2 * time.Second)
-		for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+		if pid == 0 {
+			t.Fatal("the shell never wrote its grandchild's PID")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if pid == 0 || syscall.Kill(pid, 0) == nil {
+		if alive(pid) {
 			t.Fatalf("grandchild %d survives the cancel", pid)
 		}
 	})
