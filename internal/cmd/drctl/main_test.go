@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/valkey-dr/valkey-dr/internal/dr/drill/drilltest"
 	"github.com/valkey-dr/valkey-dr/internal/localvalkey"
+	"github.com/valkey-dr/valkey-dr/internal/procfs"
 	"github.com/valkey-dr/valkey-dr/internal/repotest"
 )
 
@@ -90,33 +90,14 @@ func TestUsageErrorsRunNothing(t *testing.T) {
 // fixture is a drill's cdk.out, made from the golden templates.
 func fixture(t *testing.T) string { return drilltest.Assembly(t, repo) }
 
-// inSession lists the processes of session sid. The test starts drctl as a session leader;
-// everything it starts stays in that session (valkey-server rewrites its argv and environ for
-// its process title, so neither can identify it, but it never calls setsid).
+// inSession lists the live processes of session sid. The test starts drctl as a session
+// leader; everything it starts stays in that session (valkey-server rewrites its argv and
+// environ for its process title, so neither can identify it, but it never calls setsid).
 func inSession(sid int) []string {
 	var found []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp session ...; comm may hold spaces, so cut at the last ')'.
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 4 || f[0] == "Z" {
-			continue
-		}
-		if session, _ := strconv.Atoi(f[3]); session == sid {
-			found = append(found, fmt.Sprintf("%d %s", pid, s[strings.IndexByte(s, '(')+1:i]))
+	for _, p := range procfs.All() {
+		if p.Session == sid && !p.Zombie() {
+			found = append(found, fmt.Sprintf("%d %s", p.PID, p.Comm))
 		}
 	}
 	return found
@@ -210,7 +191,7 @@ func TestInterruptedDrillLeavesNoProcess(t *testing.T) {
 			// when kept, at least one mid-start.
 			want := map[bool]int{true: 3, false: 2}[tc.keep]
 			var before []string
-			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 				if before = inSession(sid); len(before) >= want {
 					break
 				}
