@@ -143,8 +143,22 @@ func failback(ctx context.Context, s *procedure.Run, j *job, held, release, dr *
 	}
 
 	releaseOutputs := filepath.Join(s.Work, "cdk-outputs-released.json")
+	relAsm := filepath.Join(s.Work, "cdk.out.released")
 	err = s.Phase(ctx, phaseRelease.Name, phaseRelease.Estimate, func() (string, error) {
-		_, log, err := deploy(ctx, s, j, release, "", releaseOutputs, filepath.Join(s.Work, "cdk.out.released"))
+		// The release deploys what was checked, as the held deploy does: the deployed template
+		// is now the held one, and a record or named resource that cannot move refuses here,
+		// with routing still held and the DR cache serving.
+		if err := gatedSynth(ctx, s, j.Repo, release, relAsm); err != nil {
+			return "", err
+		}
+		rec, refusal := checkReplacement(ctx, s, j, release, release.StackID(), replacementTemplate(relAsm, release.StackID()))
+		if err := s.Bundle.WriteJSON(evidence.FileReleaseReplacement, rec); err != nil {
+			return "", err
+		}
+		if refusal != nil {
+			return "", refusal
+		}
+		_, log, err := deploy(ctx, s, j, release, relAsm, releaseOutputs, relAsm)
 		if werr := s.Bundle.WriteFile(evidence.FileDeployReleaseLog, log); werr != nil {
 			return "", werr
 		}
@@ -158,7 +172,7 @@ func failback(ctx context.Context, s *procedure.Run, j *job, held, release, dr *
 	// (the SECONDARY half stays until teardown).
 	resolve := map[string]string{endpointToken: heldOut["EndpointAddress"]}
 	heldStack, _ := assembly.ReadStack(heldAsm, held.StackID())
-	relStack, _ := assembly.ReadStack(filepath.Join(s.Work, "cdk.out.released"), release.StackID())
+	relStack, _ := assembly.ReadStack(relAsm, release.StackID())
 	drRecords := records(drStack, nil)
 	before := append(records(heldStack, resolve), drRecords...)
 	after := before

@@ -47,7 +47,12 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 		"sdk cloudformation:GetTemplate ValkeyDr-prod-us-east-1-primary @us-east-1",
 		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --app " + w + "/cdk.out.held --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-held.json --progress events",
 		w + "/valkey-dr-validate --outputs " + w + "/cdk-outputs-held.json --stack ValkeyDr-prod-us-east-1-primary --evidence-dir " + w + "/validation --via-function gc-sessions-canary --region us-east-1",
-		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --output " + w + "/cdk.out.released --progress events --context environment=prod --context region=us-east-1 --context drMode=none",
+		// The release: synthesized, gated, checked against the deployed (now held) template,
+		// and deployed as checked.
+		r + "/bin/cdk synth ValkeyDr-prod-us-east-1-primary --quiet --no-notices --no-version-reporting --output " + w + "/cdk.out.released --context environment=prod --context region=us-east-1 --context drMode=none",
+		"sdk cloudformation:DescribeStacks ValkeyDr-prod-us-east-1-primary @us-east-1",
+		"sdk cloudformation:GetTemplate ValkeyDr-prod-us-east-1-primary @us-east-1",
+		r + "/bin/cdk deploy ValkeyDr-prod-us-east-1-primary --app " + w + "/cdk.out.released --no-version-reporting --require-approval never --outputs-file " + w + "/cdk-outputs-released.json --progress events",
 		// The failover request is cleared AFTER the release (preflight_canary.go, clearFailover):
 		// SDK calls in the DR region, the identity check there first.
 		"sdk sts:GetCallerIdentity @us-west-2",
@@ -63,7 +68,7 @@ func TestFailbackSeamHappyPath(t *testing.T) {
 	if len(sdkCalls(e, "scheduler:DeleteSchedule")) != 1 || len(e.sw.creates) != 0 {
 		t.Fatalf("failback: %v, want one DeleteSchedule of the request (the request cleared)", sdkCalls(e, "scheduler:"))
 	}
-	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "routing/failback-release.md",
+	for _, f := range []string{"stack-outputs-held.json", "stack-outputs-released.json", "deploy-held.log", "deploy-release.log", "replacement-release.json", "routing/failback-release.md",
 		"canary-preflight.json", "route-before.json", "route-after.json"} {
 		if _, ok := files[f]; !ok {
 			t.Errorf("bundle lacks %s", f)

@@ -247,3 +247,54 @@ func TestReplacementSeamActivateChecksTheDNSStack(t *testing.T) {
 		})
 	}
 }
+
+// Failback's release deploys what it checked too: here the released template moves the
+// PRIMARY record to a new logical id (the held deploy, checked in preflight, was clean).
+// The release is refused with routing still held, the DR cache serving and the request not
+// cleared.
+func TestReplacementSeamFailbackChecksTheRelease(t *testing.T) {
+	// Every synth as usual, but the release's: its PRIMARY record under a new logical id.
+	movedPrimary := drexec.Step{Match: "bin/cdk synth", Do: func(c drexec.Cmd) error {
+		out := argAfter(c, "--output")
+		if !strings.HasSuffix(out, "cdk.out.released") {
+			return synthDo(c)
+		}
+		if err := writeAssembly(out, true, primStack, "prod-none.json"); err != nil {
+			return err
+		}
+		tmpl := goldenTemplate("prod-none.json", func(rs map[string]any) {
+			for id, r := range rs {
+				if p, _ := r.(map[string]any)["Properties"].(map[string]any); p != nil && p["Failover"] == "PRIMARY" {
+					rs["Moved"+id] = r
+					delete(rs, id)
+					return
+				}
+			}
+			panic("no PRIMARY record in prod-none.json")
+		})
+		return os.WriteFile(filepath.Join(out, primStack+".template.json"), tmpl, 0o640)
+	}}
+	script := append([]drexec.Step{movedPrimary}, failbackScript(deployHeldOK, validatorOK, deployReleaseOK)...)
+	e := newEnv(t, script...)
+	res, err := Failback(context.Background(), e.opts.failback(), e.deps)
+	wantErr(t, err, 2, "the deploy of "+primStack+" in us-east-1 cannot succeed", "AWS::Route53::RecordSet", "keep the record's logical id", primStack+" was not deployed")
+	for _, c := range e.calls() {
+		if strings.Contains(c, "deploy "+primStack+" --app") && strings.Contains(c, "cdk.out.released") {
+			t.Fatalf("the refused release ran its deploy: %s", c)
+		}
+	}
+	if c := sdkCalls(e, "scheduler:DeleteSchedule"); len(c) != 0 {
+		t.Fatalf("the failover request was cleared although the release was refused: %v", c)
+	}
+	files := readBundle(t, res)
+	if p := phases(t, files); p["deploy (PRIMARY record held)"] != "ok" || p["validation"] != "ok" || p["routing release (deploy)"] != "failed" {
+		t.Fatalf("phases %v", p)
+	}
+	var rec replacementRecord
+	if err := json.Unmarshal([]byte(files["replacement-release.json"]), &rec); err != nil || len(rec.Findings) != 1 || rec.Findings[0].Kind != "name-conflict" {
+		t.Fatalf("replacement-release.json: %+v %v", rec, err)
+	}
+	if pre := preflightRecord(t, files); len(pre.Findings) != 0 {
+		t.Fatalf("the held deploy's check found %+v: the held template is the golden one", pre.Findings)
+	}
+}

@@ -39,7 +39,9 @@ const (
 	FileDNSReplacement   = "replacement-dns.json"
 	FileDeployHeldLog    = "deploy-held.log"
 	FileDeployReleaseLog = "deploy-release.log"
-	FileDestroyLog       = "destroy.log"
+	// FileReleaseReplacement is the replacement check before failback's release deploy.
+	FileReleaseReplacement = "replacement-release.json"
+	FileDestroyLog         = "destroy.log"
 	// FileDestroyDNSLog is the teardown's destroy of the DR cache's DNS stack.
 	FileDestroyDNSLog = "destroy-dns.log"
 	// FileRouteBefore and FileRouteAfter are the forced-failover switch (its alarm in the DR
